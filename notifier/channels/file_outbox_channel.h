@@ -1,0 +1,58 @@
+#pragma once
+
+#include <mutex>
+#include <string>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "services/core/clock.h"
+#include "services/core/model.h"
+#include "services/core/ports.h"
+
+namespace forewarn {
+
+struct FileOutboxOptions {
+  // fsync after every line: durable across power loss, much slower.
+  bool fsync = false;
+};
+
+// A delivery channel that appends one JSON object per notice, one per line,
+// to <dir>/<channel>.jsonl (sms.jsonl, email.jsonl):
+//
+//   {"message_id":..,"to":..,"channel":"sms","subject":..,"text":..,"html":..,"sent_at":"2026-01-10T15:30:00Z"}
+//
+// subject and html are omitted when empty. Text is UTF-8 as is (Arabic stays
+// readable, not \uXXXX). Several processes and threads may append to the same
+// file: each line is written with O_APPEND under flock(LOCK_EX), so lines never
+// interleave; a failed write is truncated away so no torn line is left.
+// Send returns the message id as the provider id. Thread-safe.
+class FileOutboxChannel final : public DeliveryChannel {
+ public:
+  FileOutboxChannel(std::string dir, Channel channel, const Clock& clock, FileOutboxOptions options = {});
+  ~FileOutboxChannel() override;
+  FileOutboxChannel(const FileOutboxChannel&) = delete;
+  FileOutboxChannel& operator=(const FileOutboxChannel&) = delete;
+
+  // Creates `dir` when missing; FAILED_PRECONDITION when it cannot be created
+  // or is not a writable directory. Call once at start-up.
+  static absl::Status Validate(const std::string& dir);
+
+  // UNAVAILABLE when the file cannot be opened or written (retryable, e.g.
+  // disk full); FAILED_PRECONDITION when access is denied.
+  absl::StatusOr<std::string> Send(const Recipient& to, const RenderedNotice& notice) override;
+
+  // <dir>/<channel>.jsonl
+  const std::string& path() const { return path_; }
+
+ private:
+  absl::Status OpenLocked();
+
+  const std::string path_;
+  const Channel channel_;
+  const Clock& clock_;
+  const FileOutboxOptions options_;
+  std::mutex mu_;  // flock is per open file, so threads of this process also take mu_
+  int fd_ = -1;    // opened on first Send, closed by the destructor
+};
+
+}  // namespace forewarn

@@ -1,0 +1,359 @@
+#include "notifier/render/template_renderer.h"
+
+#include <unicode/dtptngen.h>
+#include <unicode/locid.h>
+#include <unicode/smpdtfmt.h>
+#include <unicode/timezone.h>
+#include <unicode/unistr.h>
+
+#include <algorithm>
+#include <array>
+#include <filesystem>
+#include <fstream>
+#include <kainjow/mustache.hpp>
+#include <mutex>
+#include <iterator>
+#include <unordered_map>
+#include <utility>
+
+#include "absl/strings/ascii.h"
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+
+namespace forewarn {
+namespace {
+
+using Mustache = kainjow::mustache::mustache;
+using MustacheData = kainjow::mustache::data;
+
+// This abseil build has its own string_view (ABSL_OPTION_USE_STD_STRING_VIEW 0).
+absl::string_view Sv(std::string_view s) { return absl::string_view(s.data(), s.size()); }
+std::string_view Sv(absl::string_view s) { return std::string_view(s.data(), s.size()); }
+
+constexpr std::array<std::string_view, 10> kVariables = {
+    "name",    "reason",      "services", "regions",  "starts_at", "expected_restoration_at",
+    "resolved_at", "incident_id", "version", "time_zone",
+};
+
+constexpr std::array<NoticeKind, 3> kKinds = {NoticeKind::kOutageStarted, NoticeKind::kOutageUpdated,
+                                              NoticeKind::kOutageRestored};
+
+// One supported customer language and how ICU formats dates for it.
+struct LocaleSpec {
+  std::string_view code;
+  // Gregorian calendar and Latin digits for Arabic: "ar-SA" would default to
+  // the Umm al-Qura calendar and Arabic-Indic digits; times in notices must
+  // match the clocks and phones customers read them on.
+  const char* icu_locale;
+  std::string_view list_separator;  // between service / region codes
+};
+constexpr std::array<LocaleSpec, 2> kLocales = {{
+    {"ar", "ar@calendar=gregorian;numbers=latn", "، "},
+    {"en", "en@calendar=gregorian", ", "},
+}};
+
+// Date styles, as skeletons so each locale gets its natural field order.
+// 24-hour clock everywhere: unambiguous in both languages.
+enum Style { kLong = 0, kShort = 1 };
+constexpr std::array<const char*, 2> kSkeletons = {
+    "EEEEdMMMMyHHmmzzzz",  // email: "Saturday, January 10, 2026 at 18:30 Arabian Standard Time"
+    "dMMMHHmmz",           // SMS:   "Jan 10, 18:30 GMT+3"
+};
+
+// The four templates of one notice kind and locale.
+enum Part { kSms = 0, kSubject = 1, kText = 2, kHtml = 3 };
+constexpr int kParts = 4;
+
+std::string FileName(Part part, std::string_view locale) {
+  switch (part) {
+    case kSms:
+      return absl::StrCat("sms.", Sv(locale), ".mustache");
+    case kSubject:
+      return absl::StrCat("email.", Sv(locale), ".subject.mustache");
+    case kText:
+      return absl::StrCat("email.", Sv(locale), ".txt.mustache");
+    case kHtml:
+      return absl::StrCat("email.", Sv(locale), ".html.mustache");
+  }
+  return "";
+}
+
+int KindIndex(NoticeKind kind) {
+  for (size_t i = 0; i < kKinds.size(); ++i) {
+    if (kKinds[i] == kind) return static_cast<int>(i);
+  }
+  return -1;
+}
+
+// "ar", "AR", "ar-SA", "ar_SA" -> index into kLocales; -1 when unsupported.
+int LocaleIndex(std::string_view locale) {
+  std::string_view lang = locale.substr(0, locale.find_first_of("-_@"));
+  for (size_t i = 0; i < kLocales.size(); ++i) {
+    if (absl::EqualsIgnoreCase(Sv(lang), Sv(kLocales[i].code))) return static_cast<int>(i);
+  }
+  return -1;
+}
+
+bool IsKnownVariable(std::string_view name) {
+  for (std::string_view v : kVariables) {
+    if (v == name) return true;
+  }
+  return false;
+}
+
+std::string KnownList() {
+  std::string out;
+  for (std::string_view v : kVariables) {
+    if (!out.empty()) out += ", ";
+    out += v;
+  }
+  return out;
+}
+
+// Walks every {{tag}} of a template and checks it against the variable list.
+// Partials and delimiter changes are refused so that this scan sees exactly
+// the tags mustache will see.
+absl::Status CheckTags(std::string_view text, bool html) {
+  size_t pos = 0;
+  while ((pos = text.find("{{", pos)) != std::string_view::npos) {
+    const size_t line = 1 + std::count(text.begin(), text.begin() + pos, '\n');
+    const bool triple = text.substr(pos + 2, 1) == "{";
+    const std::string_view close = triple ? "}}}" : "}}";
+    const size_t start = pos + (triple ? 3 : 2);
+    const size_t end = text.find(close, start);
+    if (end == std::string_view::npos) {
+      return absl::InvalidArgumentError(absl::StrCat("unclosed tag at line ", line));
+    }
+    std::string_view tag = Sv(absl::StripAsciiWhitespace(Sv(text.substr(start, end - start))));
+    pos = end + close.size();
+    bool unescaped = triple;
+    if (!triple && !tag.empty()) {
+      switch (tag.front()) {
+        case '!':
+          continue;  // comment
+        case '>':
+          return absl::InvalidArgumentError(absl::StrCat("partials are not supported (line ", line, ")"));
+        case '=':
+          return absl::InvalidArgumentError(
+              absl::StrCat("delimiter changes are not supported (line ", line, ")"));
+        case '&':
+          unescaped = true;
+          tag = Sv(absl::StripAsciiWhitespace(Sv(tag.substr(1))));
+          break;
+        case '#':
+        case '^':
+        case '/':
+          tag = Sv(absl::StripAsciiWhitespace(Sv(tag.substr(1))));
+          break;
+        default:
+          break;
+      }
+    }
+    if (html && unescaped) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("unescaped variable '", Sv(tag), "' in an HTML template (line ", line, ")"));
+    }
+    if (!IsKnownVariable(tag)) {
+      return absl::InvalidArgumentError(absl::StrCat("unknown variable '", Sv(tag), "' at line ", line,
+                                                     "; known: ", KnownList()));
+    }
+  }
+  return absl::OkStatus();
+}
+
+// Single-line, trimmed: SMS text and subjects come from files ending in "\n".
+std::string TrimmedLine(std::string s, bool single_line) {
+  if (single_line) {
+    for (char& c : s) {
+      if (c == '\r' || c == '\n') c = ' ';
+    }
+  }
+  return std::string(absl::StripAsciiWhitespace(s));
+}
+
+// A formatter bound to one locale, style and time zone, remembering its last
+// few results: a fan-out renders the same few instants for many customers.
+class ZoneFormatter {
+ public:
+  explicit ZoneFormatter(std::unique_ptr<icu::SimpleDateFormat> fmt) : fmt_(std::move(fmt)) {}
+
+  const std::string& Format(absl::Time t) {
+    const int64_t ms = absl::ToUnixMillis(t);
+    for (const Entry& e : recent_) {
+      if (e.valid && e.ms == ms) return e.text;
+    }
+    Entry& e = recent_[next_];
+    next_ = (next_ + 1) % recent_.size();
+    icu::UnicodeString s;
+    fmt_->format(static_cast<UDate>(ms), s);
+    e.text.clear();
+    s.toUTF8String(e.text);
+    e.ms = ms;
+    e.valid = true;
+    return e.text;
+  }
+
+ private:
+  struct Entry {
+    bool valid = false;
+    int64_t ms = 0;
+    std::string text;
+  };
+  std::unique_ptr<icu::SimpleDateFormat> fmt_;
+  std::array<Entry, 4> recent_;
+  size_t next_ = 0;
+};
+
+}  // namespace
+
+struct TemplateRenderer::Impl {
+  // templates[kind][locale][part]
+  std::array<std::array<std::array<std::unique_ptr<Mustache>, kParts>, kLocales.size()>, kKinds.size()> templates;
+  std::array<icu::Locale, kLocales.size()> locales;
+  // Prototype formatters per [locale][style]; cloned for each time zone.
+  std::array<std::array<std::unique_ptr<icu::SimpleDateFormat>, 2>, kLocales.size()> prototypes;
+
+  std::mutex mu;
+  // Formatters per [locale][style] by IANA time zone id. Bounded by the
+  // number of valid zones (invalid ones are never cached).
+  std::array<std::array<std::unordered_map<std::string, std::unique_ptr<ZoneFormatter>>, 2>, kLocales.size()>
+      formatters;
+
+  // Requires mu. The formatter for (locale, style, tz); INVALID_ARGUMENT for
+  // an unknown time zone.
+  absl::StatusOr<ZoneFormatter*> Formatter(int locale, Style style, const std::string& tz) {
+    auto& cache = formatters[locale][style];
+    if (auto it = cache.find(tz); it != cache.end()) return it->second.get();
+    std::unique_ptr<icu::TimeZone> zone(icu::TimeZone::createTimeZone(icu::UnicodeString::fromUTF8(tz)));
+    if (tz.empty() || zone == nullptr || *zone == icu::TimeZone::getUnknown()) {
+      return absl::InvalidArgumentError(absl::StrCat("unknown time zone '", tz, "'"));
+    }
+    std::unique_ptr<icu::SimpleDateFormat> fmt(prototypes[locale][style]->clone());
+    if (fmt == nullptr) return absl::ResourceExhaustedError("cannot clone ICU date format");
+    fmt->adoptTimeZone(zone.release());
+    auto* raw = cache.emplace(tz, std::make_unique<ZoneFormatter>(std::move(fmt))).first->second.get();
+    return raw;
+  }
+};
+
+TemplateRenderer::TemplateRenderer(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+TemplateRenderer::~TemplateRenderer() = default;
+
+std::span<const std::string_view> TemplateRenderer::KnownVariables() { return kVariables; }
+
+absl::StatusOr<std::unique_ptr<TemplateRenderer>> TemplateRenderer::Load(const std::string& templates_dir) {
+  namespace fs = std::filesystem;
+  auto impl = std::make_unique<Impl>();
+  for (size_t k = 0; k < kKinds.size(); ++k) {
+    for (size_t l = 0; l < kLocales.size(); ++l) {
+      for (int p = 0; p < kParts; ++p) {
+        const fs::path path =
+            fs::path(templates_dir) / std::string(ToString(kKinds[k])) / FileName(Part(p), kLocales[l].code);
+        std::error_code ec;
+        if (!fs::is_regular_file(path, ec)) {
+          return absl::FailedPreconditionError(absl::StrCat("missing template ", path.string()));
+        }
+        std::ifstream in(path, std::ios::binary);
+        const std::string text(std::istreambuf_iterator<char>(in), {});
+        if (!in.is_open() || in.bad()) {
+          return absl::FailedPreconditionError(absl::StrCat("cannot read template ", path.string()));
+        }
+        if (absl::StripAsciiWhitespace(text).empty()) {
+          return absl::FailedPreconditionError(absl::StrCat("empty template ", path.string()));
+        }
+        if (absl::Status s = CheckTags(text, p == kHtml); !s.ok()) {
+          return absl::FailedPreconditionError(absl::StrCat("template ", path.string(), ": ", s.message()));
+        }
+        auto tmpl = std::make_unique<Mustache>(text);
+        if (!tmpl->is_valid()) {
+          return absl::FailedPreconditionError(
+              absl::StrCat("template ", path.string(), " does not parse: ", tmpl->error_message()));
+        }
+        if (p != kHtml) {
+          tmpl->set_custom_escape([](const std::string& s) { return s; });
+        }
+        impl->templates[k][l][p] = std::move(tmpl);
+      }
+    }
+  }
+  for (size_t l = 0; l < kLocales.size(); ++l) {
+    impl->locales[l] = icu::Locale::createCanonical(kLocales[l].icu_locale);
+    UErrorCode status = U_ZERO_ERROR;
+    std::unique_ptr<icu::DateTimePatternGenerator> generator(
+        icu::DateTimePatternGenerator::createInstance(impl->locales[l], status));
+    if (U_FAILURE(status)) {
+      return absl::InternalError(absl::StrCat("ICU pattern generator for ", kLocales[l].icu_locale, ": ",
+                                              u_errorName(status)));
+    }
+    for (int s = 0; s < 2; ++s) {
+      const icu::UnicodeString pattern = generator->getBestPattern(icu::UnicodeString(kSkeletons[s]), status);
+      auto fmt = std::make_unique<icu::SimpleDateFormat>(pattern, impl->locales[l], status);
+      if (U_FAILURE(status)) {
+        return absl::InternalError(absl::StrCat("ICU date format for ", kLocales[l].icu_locale, ": ",
+                                                u_errorName(status)));
+      }
+      impl->prototypes[l][s] = std::move(fmt);
+    }
+  }
+  return std::unique_ptr<TemplateRenderer>(new TemplateRenderer(std::move(impl)));
+}
+
+absl::StatusOr<RenderedNotice> TemplateRenderer::Render(const NoticeJob& job, const Incident& incident) {
+  const int kind = KindIndex(job.kind);
+  if (kind < 0) return absl::InvalidArgumentError(absl::StrCat("unknown notice kind ", ToString(job.kind)));
+  const int locale = LocaleIndex(job.recipient.locale);
+  if (locale < 0) {
+    return absl::InvalidArgumentError(absl::StrCat("unsupported locale '", job.recipient.locale, "'"));
+  }
+  if (job.kind == NoticeKind::kOutageRestored && !incident.resolved_at.has_value()) {
+    return absl::FailedPreconditionError(
+        absl::StrCat("restored notice for incident ", incident.id, " v", incident.version, " without resolved_at"));
+  }
+  const LocaleSpec& spec = kLocales[locale];
+  const bool sms = job.recipient.channel == Channel::kSms;
+
+  // The reason in the customer's language; the other one rather than nothing.
+  const std::string& own = spec.code == "ar" ? incident.reason.ar : incident.reason.en;
+  const std::string& other = spec.code == "ar" ? incident.reason.en : incident.reason.ar;
+
+  // Empty values are false, so templates can write {{#name}}...{{/name}}.
+  MustacheData data{MustacheData::type::object};
+  auto set = [&data](const std::string& key, const std::string& value) {
+    data.set(key, value.empty() ? MustacheData(false) : MustacheData(value));
+  };
+  set("name", job.recipient.name);
+  set("reason", own.empty() ? other : own);
+  set("services", absl::StrJoin(incident.services, Sv(spec.list_separator)));
+  set("regions", absl::StrJoin(incident.regions, Sv(spec.list_separator)));
+  set("incident_id", incident.id);
+  set("version", absl::StrCat(incident.version));
+  set("time_zone", job.recipient.time_zone);
+
+  RenderedNotice out;
+  out.message_id = MessageIdFor(KeyOf(job));
+  auto& tmpls = impl_->templates[kind][locale];
+  auto render = [&data](Mustache& tmpl) {
+    std::string s;
+    tmpl.render(data, [&s](const std::string& piece) { s += piece; });
+    return s;
+  };
+
+  std::lock_guard lock(impl_->mu);
+  absl::StatusOr<ZoneFormatter*> fmt = impl_->Formatter(locale, sms ? kShort : kLong, job.recipient.time_zone);
+  if (!fmt.ok()) return fmt.status();
+  set("starts_at", (*fmt)->Format(incident.starts_at));
+  set("expected_restoration_at", (*fmt)->Format(incident.expected_restoration_at));
+  set("resolved_at", incident.resolved_at ? (*fmt)->Format(*incident.resolved_at) : "");
+
+  if (sms) {
+    out.text = TrimmedLine(render(*tmpls[kSms]), /*single_line=*/false);
+  } else {
+    out.subject = TrimmedLine(render(*tmpls[kSubject]), /*single_line=*/true);
+    out.text = render(*tmpls[kText]);
+    out.html = render(*tmpls[kHtml]);
+  }
+  return out;
+}
+
+}  // namespace forewarn

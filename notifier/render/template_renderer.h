@@ -1,0 +1,58 @@
+#pragma once
+
+#include <memory>
+#include <span>
+#include <string>
+#include <string_view>
+
+#include "absl/status/statusor.h"
+#include "services/core/model.h"
+#include "services/core/ports.h"
+
+namespace forewarn {
+
+// Renders notices from the mustache templates in a templates directory:
+//
+//   <dir>/<notice_kind>/sms.<locale>.mustache
+//   <dir>/<notice_kind>/email.<locale>.subject.mustache
+//   <dir>/<notice_kind>/email.<locale>.txt.mustache
+//   <dir>/<notice_kind>/email.<locale>.html.mustache
+//
+// for every NoticeKind ("outage_started", ...) and locale ("ar", "en").
+// templates/README.md documents the variables and the date formats.
+//
+// Escaping: only the .html templates HTML-escape values ({{x}}); SMS, subject
+// and plain-text templates are rendered verbatim whichever form they use.
+// HTML templates may not use the unescaped forms {{{x}}} / {{&x}}.
+//
+// Thread-safe. Render() serialises on an internal mutex because the cached ICU
+// date formatters must not be used concurrently; for parallel rendering give
+// each worker thread its own instance (Load() is cheap: 24 small files).
+class TemplateRenderer final : public Renderer {
+ public:
+  // Loads and checks every template. FAILED_PRECONDITION naming the file when
+  // one is missing, does not parse, uses a partial or delimiter change, or
+  // refers to a variable outside KnownVariables().
+  static absl::StatusOr<std::unique_ptr<TemplateRenderer>> Load(const std::string& templates_dir);
+
+  ~TemplateRenderer() override;
+  TemplateRenderer(const TemplateRenderer&) = delete;
+  TemplateRenderer& operator=(const TemplateRenderer&) = delete;
+
+  // INVALID_ARGUMENT for an unknown locale (anything but "ar"/"en", region
+  // subtags such as "ar-SA" are accepted) or time zone (not an IANA id);
+  // FAILED_PRECONDITION for a restored notice of an incident without
+  // resolved_at. The message id is MessageIdFor(KeyOf(job)); subject and html
+  // are empty for SMS.
+  absl::StatusOr<RenderedNotice> Render(const NoticeJob& job, const Incident& incident) override;
+
+  // The names a template may refer to, as variables or sections.
+  static std::span<const std::string_view> KnownVariables();
+
+ private:
+  struct Impl;
+  explicit TemplateRenderer(std::unique_ptr<Impl> impl);
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace forewarn

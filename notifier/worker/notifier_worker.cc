@@ -1,0 +1,94 @@
+#include "notifier/worker/notifier_worker.h"
+
+#include <set>
+#include <tuple>
+
+#include "absl/strings/str_cat.h"
+#include "services/core/mask.h"
+#include "spdlog/spdlog.h"
+
+namespace forewarn {
+namespace {
+
+constexpr size_t kMaxCachedIncidents = 1024;
+
+auto Tie(const NoticeKey& k) { return std::tie(k.incident_id, k.version, k.kind, k.customer_id, k.channel); }
+
+}  // namespace
+
+absl::StatusOr<const Incident*> NotifierWorker::IncidentFor(const NoticeJob& job) {
+  auto key = std::make_pair(job.incident_id, job.version);
+  if (auto it = incident_cache_.find(key); it != incident_cache_.end()) return &it->second;
+  auto incident = incidents_.GetVersion(job.incident_id, job.version);
+  if (!incident.ok()) return incident.status();
+  if (incident_cache_.size() >= kMaxCachedIncidents) incident_cache_.clear();
+  return &incident_cache_.emplace(key, *std::move(incident)).first->second;
+}
+
+absl::Status NotifierWorker::ProcessBatch(const std::vector<NoticeJob>& jobs) {
+  // A redelivered batch may carry the same key twice: handle each key once.
+  std::vector<const NoticeJob*> unique;
+  std::vector<NoticeKey> keys;
+  {
+    auto less = [](const NoticeKey& a, const NoticeKey& b) { return Tie(a) < Tie(b); };
+    std::set<NoticeKey, decltype(less)> seen(less);
+    for (const auto& job : jobs) {
+      NoticeKey key = KeyOf(job);
+      if (seen.insert(key).second) {
+        unique.push_back(&job);
+        keys.push_back(std::move(key));
+      }
+    }
+  }
+  if (keys.empty()) return absl::OkStatus();
+
+  auto claimable = ledger_.Claim(keys, clock_.Now());
+  if (!claimable.ok()) return claimable.status();
+
+  std::vector<NoticeLedger::Outcome> outcomes;
+  outcomes.reserve(keys.size());
+  absl::Status retry = absl::OkStatus();
+  for (size_t i = 0; i < keys.size(); ++i) {
+    if (!(*claimable)[i]) {
+      ++stats_.skipped;
+      continue;
+    }
+    const NoticeJob& job = *unique[i];
+    NoticeLedger::Outcome outcome{keys[i], NoticeState::kSent, "", ""};
+    absl::Status failure = absl::OkStatus();
+    auto incident = IncidentFor(job);
+    if (!incident.ok()) {
+      failure = incident.status();
+    } else if (auto rendered = renderer_.Render(job, **incident); !rendered.ok()) {
+      failure = rendered.status();
+    } else if (auto ch = channels_.find(job.recipient.channel); ch == channels_.end()) {
+      failure = absl::FailedPreconditionError(
+          absl::StrCat("no delivery channel configured for ", ToString(job.recipient.channel)));
+    } else if (auto sent = ch->second->Send(job.recipient, *rendered); !sent.ok()) {
+      failure = sent.status();
+    } else {
+      outcome.provider_id = *std::move(sent);
+    }
+    if (!failure.ok()) {
+      spdlog::warn("event=notice_failed incident={} version={} customer={} channel={} to={} retryable={} status=\"{}\"",
+                   job.incident_id, job.version, job.recipient.customer_id, ToString(job.recipient.channel),
+                   MaskAddress(job.recipient.address), IsRetryable(failure), failure.ToString());
+      if (IsRetryable(failure)) {
+        if (retry.ok()) retry = failure;
+        continue;  // stays claimed; retried with the batch
+      }
+      outcome.state = NoticeState::kFailed;
+      outcome.error = std::string(failure.message());
+      ++stats_.failed;
+    } else {
+      ++stats_.sent;
+    }
+    outcomes.push_back(std::move(outcome));
+  }
+  if (!outcomes.empty()) {
+    if (auto s = ledger_.Record(outcomes, clock_.Now()); !s.ok()) return s;
+  }
+  return retry;
+}
+
+}  // namespace forewarn

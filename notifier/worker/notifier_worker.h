@@ -1,0 +1,52 @@
+#pragma once
+
+#include <map>
+#include <memory>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "services/core/clock.h"
+#include "services/core/ports.h"
+
+namespace forewarn {
+
+// Processes batches of notice jobs with an exactly-once effect per NoticeKey:
+// claim in the ledger, render, send, record. A job whose key is already SENT
+// or FAILED is skipped. The caller commits its input offsets only after
+// ProcessBatch returned OK, i.e. after every job reached a final ledger state.
+class NotifierWorker {
+ public:
+  struct Stats {
+    int64_t sent = 0;
+    int64_t failed = 0;
+    int64_t skipped = 0;  // already done (redelivery)
+  };
+
+  NotifierWorker(IncidentReader& incidents, NoticeLedger& ledger, Renderer& renderer,
+                 std::map<Channel, DeliveryChannel*> channels, const Clock& clock)
+      : incidents_(incidents), ledger_(ledger), renderer_(renderer), channels_(std::move(channels)),
+        clock_(clock) {}
+
+  // OK: every job is final in the ledger. UNAVAILABLE (or another retryable
+  // code): some jobs hit a transient failure; retry the whole batch later —
+  // the finished ones are skipped on retry.
+  absl::Status ProcessBatch(const std::vector<NoticeJob>& jobs);
+
+  const Stats& stats() const { return stats_; }
+
+ private:
+  absl::StatusOr<const Incident*> IncidentFor(const NoticeJob& job);
+
+  IncidentReader& incidents_;
+  NoticeLedger& ledger_;
+  Renderer& renderer_;
+  std::map<Channel, DeliveryChannel*> channels_;
+  const Clock& clock_;
+  // Incident versions are immutable, so caching them is always correct.
+  std::map<std::pair<std::string, int64_t>, Incident> incident_cache_;
+  Stats stats_;
+};
+
+}  // namespace forewarn

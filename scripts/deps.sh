@@ -1,0 +1,40 @@
+#!/usr/bin/env bash
+# Install the Debian (bookworm) packages Forewarn needs to build and test. A no-op when
+# everything is already installed.
+set -euo pipefail
+
+packages=(
+  cmake ninja-build g++ pkg-config
+  libgrpc++-dev protobuf-compiler-grpc libprotobuf-dev protobuf-compiler
+  librdkafka-dev libpqxx-dev postgresql
+  libgtest-dev libgmock-dev libbenchmark-dev
+  libabsl-dev libspdlog-dev libfmt-dev libcli11-dev nlohmann-json3-dev libkainjow-mustache-dev
+  libicu-dev libcurl4-openssl-dev libphonenumber-dev
+  python3-aiosmtpd python3-grpcio kcat tzdata
+)
+
+missing=()
+for pkg in "${packages[@]}"; do
+  status="$(dpkg-query -W -f='${db:Status-Abbrev}' "$pkg" 2>/dev/null || true)"
+  [[ "$status" == ii* ]] || missing+=("$pkg")
+done
+if ((${#missing[@]} == 0)); then
+  exit 0
+fi
+echo "deps: installing ${missing[*]}" >&2
+
+sudo=()
+[[ $EUID -eq 0 ]] || sudo=(sudo)
+
+# Keep package installs from starting daemons (the Debian postgresql package would otherwise
+# start its own cluster on port 5432; we run private servers on random ports instead).
+policy=/usr/sbin/policy-rc.d
+if [[ ! -e "$policy" ]]; then
+  printf '#!/bin/sh\nexit 101\n' | "${sudo[@]}" tee "$policy" >/dev/null
+  "${sudo[@]}" chmod 755 "$policy"
+  trap '"${sudo[@]}" rm -f "$policy"' EXIT
+fi
+
+export DEBIAN_FRONTEND=noninteractive
+"${sudo[@]}" apt-get update -q
+"${sudo[@]}" apt-get install -y -q --no-install-recommends "${missing[@]}"

@@ -1,0 +1,176 @@
+#!/usr/bin/env bash
+# THE "run the main job" command: builds Forewarn, starts PostgreSQL, the dev Kafka broker,
+# intake, resolver and two notifiers on loopback (ports chosen at run time), loads sample
+# customers, reports an electricity outage in Riyadh with the CLI, waits until every affected
+# customer was notified on every channel they chose, and shows what they received.
+#
+#   scripts/run_local.sh                  run the demo, then stop everything
+#   scripts/run_local.sh --keep-running   run the demo and leave the services running
+#   scripts/run_local.sh --stop           stop services left running by --keep-running
+#
+# Everything lives in ${FOREWARN_RUN_DIR:-<repo>/.run}, recreated on each run and kept
+# afterwards: logs/NAME.log, outbox/{sms,email}.jsonl, pids/, pg/.
+set -euo pipefail
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+# shellcheck source=scripts/lib.sh
+source scripts/lib.sh
+
+BUILD_DIR="${BUILD_DIR:-build}"
+export BUILD_DIR
+SCRATCH="${FOREWARN_RUN_DIR:-$PWD/.run}"
+REPORT_TIMEOUT=120
+
+usage() {
+  echo "usage: scripts/run_local.sh [--keep-running | --stop]" >&2
+  exit 2
+}
+keep=0
+case "${1:-}" in
+  "") ;;
+  --keep-running) keep=1 ;;
+  --stop)
+    [[ -d "$SCRATCH/pids" ]] || die "nothing to stop in $SCRATCH"
+    stop_all
+    exit 0
+    ;;
+  *) usage ;;
+esac
+
+bash scripts/deps.sh
+bash scripts/build.sh
+
+# A fresh run directory. Refuse to delete anything this script did not create.
+if [[ -e "$SCRATCH" ]]; then
+  [[ -f "$SCRATCH/.forewarn-run" ]] || die "$SCRATCH exists but is not a Forewarn run directory"
+  stop_all # whatever a previous --keep-running run left behind
+  remove_scratch
+fi
+mkdir -p "$SCRATCH/logs" "$SCRATCH/outbox"
+SCRATCH="$(cd "$SCRATCH" && pwd)"
+touch "$SCRATCH/.forewarn-run"
+chmod 711 "$SCRATCH" # the postgres user must reach $SCRATCH/pg
+
+ok=0
+cleanup() {
+  if ((keep && ok)); then
+    return
+  fi
+  ((ok)) || tail_logs 30
+  stop_all
+  log "run directory (kept): $SCRATCH"
+}
+trap cleanup EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
+
+# --- Infrastructure -------------------------------------------------------------------------
+PG_URI="$(bash scripts/pg.sh start "$SCRATCH")"
+start_bg devkafka "$SCRATCH/logs/devkafka.log" \
+  "$BUILD_DIR/services/devkafka/forewarn-devkafka" \
+  --bootstrap-file "$SCRATCH/kafka.bootstrap" --pid-file "$SCRATCH/kafka.pid"
+wait_for_file "$SCRATCH/kafka.bootstrap" 30 '^[^[:space:]]+:[0-9]+$'
+KAFKA="$(head -n 1 "$SCRATCH/kafka.bootstrap")"
+
+# --- Service command lines: every invocation of our binaries is here -----------------------
+intake_cmd=("$BUILD_DIR/services/intake/forewarn-intake" --pg "$PG_URI" --kafka "$KAFKA"
+  --listen 127.0.0.1:0 --port-file "$SCRATCH/intake.port")
+resolver_cmd=("$BUILD_DIR/services/resolver/forewarn-resolver" --pg "$PG_URI" --kafka "$KAFKA")
+notifier_cmd=("$BUILD_DIR/notifier/main/forewarn-notifier" --pg "$PG_URI" --kafka "$KAFKA"
+  --templates "$PWD/templates" --outbox-dir "$SCRATCH/outbox")
+cli() { "$BUILD_DIR/services/cli/forewarn" --target "127.0.0.1:$INTAKE_PORT" "$@"; }
+create_incident() {
+  cli incident create --idempotency-key demo-1 --service electricity --region riyadh \
+    --reason-en "Emergency repair of a damaged underground cable" \
+    --reason-ar "إصلاح طارئ لكابل أرضي متضرر" \
+    --restore-in 3h
+}
+incident_report_json() { cli incident report "$1" --json; }
+# --------------------------------------------------------------------------------------------
+
+sql() { psql "$PG_URI" -X -q -At -v ON_ERROR_STOP=1 "$@"; }
+
+# The intake applies the migrations before it serves, so the schema exists once the port file
+# does.
+start_bg intake "$SCRATCH/logs/intake.log" "${intake_cmd[@]}"
+wait_for_file "$SCRATCH/intake.port" 60 '^[0-9]+$'
+INTAKE_PORT="$(<"$SCRATCH/intake.port")"
+sql -f scripts/sample_data.sql
+log "sample data loaded"
+
+start_bg resolver "$SCRATCH/logs/resolver.log" "${resolver_cmd[@]}"
+start_bg notifier-1 "$SCRATCH/logs/notifier-1.log" "${notifier_cmd[@]}"
+start_bg notifier-2 "$SCRATCH/logs/notifier-2.log" "${notifier_cmd[@]}"
+sleep 2 # give the consumers a moment to join their groups (and crash visibly if they will)
+all_alive || die "a service failed to start"
+
+# One (customer, channel) pair per notice we expect to be sent.
+expected="$(sql -c "
+  SELECT count(*) FILTER (WHERE c.notify_sms AND c.phone IS NOT NULL)
+       + count(*) FILTER (WHERE c.notify_email AND c.email IS NOT NULL)
+  FROM customers c
+  WHERE EXISTS (SELECT 1 FROM customer_services cs
+                WHERE cs.customer_id = c.id
+                  AND cs.service_code = 'electricity' AND cs.region_code = 'riyadh')")"
+
+echo "== forewarn incident create"
+create_incident
+incident_id="$(sql -c "SELECT id FROM incidents WHERE idempotency_key = 'demo-1'")"
+[[ -n "$incident_id" ]] || die "incident demo-1 is not in the database"
+log "incident $incident_id; waiting for $expected notices (timeout ${REPORT_TIMEOUT}s)"
+
+# Sum of "count" over report.counts entries whose state is "sent" (-1 if unreadable).
+sent_count() {
+  python3 -c '
+import json, sys
+try:
+    counts = json.load(sys.stdin)["counts"]
+    print(sum(c["count"] for c in counts if c["state"] == "sent"))
+except Exception:
+    print(-1)'
+}
+
+deadline=$((SECONDS + REPORT_TIMEOUT))
+while :; do
+  report="$(incident_report_json "$incident_id" 2>>"$SCRATCH/logs/cli.log" || true)"
+  sent="$(sent_count <<<"$report")"
+  ((sent >= expected)) && break
+  all_alive || die "a service died while delivering"
+  ((SECONDS < deadline)) || die "only $sent of $expected notices sent after ${REPORT_TIMEOUT}s; last report: $report"
+  sleep 1
+done
+
+echo
+echo "== delivery report ($sent of $expected sent)"
+python3 -c '
+import json, sys
+for c in json.load(sys.stdin)["counts"]:
+    print("  %-6s %-8s %s" % (c["channel"], c["state"], c["count"]))' <<<"$report"
+
+echo
+echo "== what customers received (first 3 of each channel)"
+python3 - "$SCRATCH/outbox" <<'EOF'
+import json, pathlib, sys
+for path in sorted(pathlib.Path(sys.argv[1]).glob("*.jsonl")):
+    lines = path.read_text(encoding="utf-8").splitlines()
+    print(f"-- {path} ({len(lines)} messages)")
+    for line in lines[:3]:
+        msg = json.loads(line)
+        shown = {k: msg[k] for k in ("to", "subject", "text") if k in msg} or msg
+        print(json.dumps(shown, ensure_ascii=False, indent=2))
+EOF
+
+echo
+echo "Logs:   $SCRATCH/logs/"
+echo "Outbox: $SCRATCH/outbox/"
+ok=1
+if ((keep)); then
+  cat <<EOF
+
+Services are still running:
+  PostgreSQL  $PG_URI
+  Kafka       $KAFKA
+  intake      127.0.0.1:$INTAKE_PORT
+  CLI         $BUILD_DIR/services/cli/forewarn --target 127.0.0.1:$INTAKE_PORT incident report $incident_id
+Stop them with: scripts/run_local.sh --stop
+EOF
+fi

@@ -1,0 +1,53 @@
+#!/usr/bin/env bash
+# THE test command: install deps, build, start PostgreSQL and the dev Kafka broker on
+# loopback ports chosen at run time, run ctest, stop everything. Extra arguments are passed to
+# ctest, e.g.  scripts/test.sh -R Intake  or  scripts/test.sh -L unit
+#
+# Exported to the tests:
+#   FOREWARN_TEST_PG_URI  postgresql://forewarn@127.0.0.1:PORT/forewarn (superuser; tests
+#                         create their own databases from it)
+#   FOREWARN_TEST_KAFKA   bootstrap "127.0.0.1:PORT" of forewarn-devkafka
+#   FOREWARN_BUILD_DIR    absolute path of the build directory
+set -euo pipefail
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+# shellcheck source=scripts/lib.sh
+source scripts/lib.sh
+
+BUILD_DIR="${BUILD_DIR:-build}"
+export BUILD_DIR
+
+bash scripts/deps.sh
+bash scripts/build.sh
+
+SCRATCH="$(mktemp -d /tmp/forewarn-test.XXXXXX)"
+chmod 711 "$SCRATCH" # the postgres user must reach $SCRATCH/pg
+# shellcheck disable=SC2317  # invoked by the EXIT trap
+cleanup() {
+  local status=$?
+  ((status == 0)) || tail_logs 40
+  stop_all
+  if ((status == 0)); then
+    remove_scratch
+  else
+    log "failed (exit $status); scratch kept at $SCRATCH"
+  fi
+}
+trap cleanup EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
+
+FOREWARN_TEST_PG_URI="$(bash scripts/pg.sh start "$SCRATCH")"
+
+start_bg devkafka "$SCRATCH/logs/devkafka.log" \
+  "$BUILD_DIR/services/devkafka/forewarn-devkafka" \
+  --bootstrap-file "$SCRATCH/kafka.bootstrap" --pid-file "$SCRATCH/kafka.pid"
+wait_for_file "$SCRATCH/kafka.bootstrap" 30 '^[^[:space:]]+:[0-9]+$'
+FOREWARN_TEST_KAFKA="$(head -n 1 "$SCRATCH/kafka.bootstrap")"
+
+FOREWARN_BUILD_DIR="$(cd "$BUILD_DIR" && pwd)"
+export FOREWARN_TEST_PG_URI FOREWARN_TEST_KAFKA FOREWARN_BUILD_DIR
+log "PostgreSQL: $FOREWARN_TEST_PG_URI  Kafka: $FOREWARN_TEST_KAFKA"
+
+rc=0
+ctest --test-dir "$BUILD_DIR" --output-on-failure -j2 --timeout 600 "$@" || rc=$?
+exit "$rc"

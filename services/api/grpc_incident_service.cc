@@ -1,0 +1,176 @@
+#include "services/api/grpc_incident_service.h"
+
+#include "absl/strings/str_cat.h"
+#include "spdlog/spdlog.h"
+
+namespace forewarn {
+namespace {
+
+absl::StatusOr<absl::Time> CheckedTime(const char* field, const google::protobuf::Timestamp& ts) {
+  // RFC 3339 range, as google.protobuf.Timestamp specifies.
+  if (ts.seconds() < -62135596800 || ts.seconds() > 253402300799 || ts.nanos() < 0 || ts.nanos() > 999999999) {
+    return absl::InvalidArgumentError(absl::StrCat(field, ": timestamp out of range"));
+  }
+  return FromProto(ts);
+}
+
+LocalizedText FromProto(const v1::LocalizedText& t) { return LocalizedText{t.ar(), t.en()}; }
+
+grpc::Status Finish(const absl::StatusOr<Incident>& result, v1::Incident* out) {
+  if (!result.ok()) return ToGrpcStatus(result.status());
+  ToProto(*result, out);
+  return grpc::Status::OK;
+}
+
+}  // namespace
+
+grpc::Status ToGrpcStatus(const absl::Status& status) {
+  if (status.ok()) return grpc::Status::OK;
+  if (status.code() == absl::StatusCode::kInternal || status.code() == absl::StatusCode::kUnknown) {
+    spdlog::error("event=internal_error status=\"{}\"", status.ToString());
+  }
+  return grpc::Status(static_cast<grpc::StatusCode>(status.code()), std::string(status.message()));
+}
+
+absl::Status FromGrpcStatus(const grpc::Status& status) {
+  if (status.ok()) return absl::OkStatus();
+  return absl::Status(static_cast<absl::StatusCode>(status.error_code()), status.error_message());
+}
+
+absl::Time FromProto(const google::protobuf::Timestamp& ts) {
+  return absl::FromUnixSeconds(ts.seconds()) + absl::Nanoseconds(ts.nanos());
+}
+
+void ToProto(absl::Time t, google::protobuf::Timestamp* out) {
+  const int64_t ns = absl::ToUnixNanos(t);
+  out->set_seconds(ns / 1000000000);
+  out->set_nanos(static_cast<int32_t>(ns % 1000000000));
+}
+
+v1::Channel ToProto(Channel c) { return c == Channel::kSms ? v1::SMS : v1::EMAIL; }
+
+v1::NoticeState ToProto(NoticeState s) {
+  switch (s) {
+    case NoticeState::kClaimed: return v1::CLAIMED;
+    case NoticeState::kSent: return v1::SENT;
+    case NoticeState::kFailed: return v1::FAILED;
+  }
+  return v1::NOTICE_STATE_UNSPECIFIED;
+}
+
+void ToProto(const Incident& in, v1::Incident* out) {
+  out->set_id(in.id);
+  out->set_version(in.version);
+  out->set_kind(v1::UNPLANNED_OUTAGE);
+  out->set_state(in.state == IncidentState::kOpen ? v1::OPEN : v1::RESOLVED);
+  for (const auto& s : in.services) out->add_services(s);
+  for (const auto& r : in.regions) out->add_regions(r);
+  out->mutable_reason()->set_ar(in.reason.ar);
+  out->mutable_reason()->set_en(in.reason.en);
+  ToProto(in.starts_at, out->mutable_starts_at());
+  ToProto(in.expected_restoration_at, out->mutable_expected_restoration_at());
+  if (in.resolved_at) ToProto(*in.resolved_at, out->mutable_resolved_at());
+  out->set_idempotency_key(in.idempotency_key);
+  ToProto(in.created_at, out->mutable_created_at());
+  ToProto(in.updated_at, out->mutable_updated_at());
+}
+
+grpc::Status GrpcIncidentService::CreateIncident(grpc::ServerContext*, const v1::CreateIncidentRequest* req,
+                                                 v1::Incident* out) {
+  NewIncident n;
+  switch (req->kind()) {
+    case v1::UNPLANNED_OUTAGE: n.kind = IncidentKind::kUnplannedOutage; break;
+    case v1::INCIDENT_KIND_UNSPECIFIED:
+      return grpc::Status(grpc::StatusCode::INVALID_ARGUMENT, "kind: is required");
+    default:
+      return grpc::Status(grpc::StatusCode::INVALID_ARGUMENT,
+                          absl::StrCat("kind: unknown value ", static_cast<int>(req->kind())));
+  }
+  n.idempotency_key = req->idempotency_key();
+  n.services.assign(req->services().begin(), req->services().end());
+  n.regions.assign(req->regions().begin(), req->regions().end());
+  n.reason = FromProto(req->reason());
+  if (req->has_starts_at()) {
+    auto t = CheckedTime("starts_at", req->starts_at());
+    if (!t.ok()) return ToGrpcStatus(t.status());
+    n.starts_at = *t;
+  }
+  if (!req->has_expected_restoration_at()) {
+    return grpc::Status(grpc::StatusCode::INVALID_ARGUMENT, "expected_restoration_at: is required");
+  }
+  auto restore = CheckedTime("expected_restoration_at", req->expected_restoration_at());
+  if (!restore.ok()) return ToGrpcStatus(restore.status());
+  n.expected_restoration_at = *restore;
+  return Finish(service_.Create(n), out);
+}
+
+grpc::Status GrpcIncidentService::UpdateIncident(grpc::ServerContext*, const v1::UpdateIncidentRequest* req,
+                                                 v1::Incident* out) {
+  IncidentUpdate u;
+  u.id = req->id();
+  u.expected_version = req->expected_version();
+  if (req->has_reason()) u.reason = FromProto(req->reason());
+  if (req->has_expected_restoration_at()) {
+    auto t = CheckedTime("expected_restoration_at", req->expected_restoration_at());
+    if (!t.ok()) return ToGrpcStatus(t.status());
+    u.expected_restoration_at = *t;
+  }
+  return Finish(service_.Update(u), out);
+}
+
+grpc::Status GrpcIncidentService::ResolveIncident(grpc::ServerContext*, const v1::ResolveIncidentRequest* req,
+                                                  v1::Incident* out) {
+  return Finish(service_.Resolve(req->id(), req->expected_version()), out);
+}
+
+grpc::Status GrpcIncidentService::GetIncident(grpc::ServerContext*, const v1::GetIncidentRequest* req,
+                                              v1::Incident* out) {
+  return Finish(service_.Get(req->id()), out);
+}
+
+grpc::Status GrpcIncidentService::ListIncidents(grpc::ServerContext*, const v1::ListIncidentsRequest* req,
+                                                v1::ListIncidentsResponse* out) {
+  ListFilter f;
+  switch (req->state()) {
+    case v1::INCIDENT_STATE_UNSPECIFIED: break;
+    case v1::OPEN: f.state = IncidentState::kOpen; break;
+    case v1::RESOLVED: f.state = IncidentState::kResolved; break;
+    default:
+      return grpc::Status(grpc::StatusCode::INVALID_ARGUMENT,
+                          absl::StrCat("state: unknown value ", static_cast<int>(req->state())));
+  }
+  f.page_size = req->page_size();
+  f.page_token = req->page_token();
+  auto page = service_.List(f);
+  if (!page.ok()) return ToGrpcStatus(page.status());
+  for (const auto& i : page->incidents) ToProto(i, out->add_incidents());
+  out->set_next_page_token(page->next_page_token);
+  return grpc::Status::OK;
+}
+
+grpc::Status GrpcIncidentService::GetDeliveryReport(grpc::ServerContext*, const v1::GetDeliveryReportRequest* req,
+                                                    v1::DeliveryReport* out) {
+  auto report = service_.Report(req->incident_id(), req->max_failures());
+  if (!report.ok()) return ToGrpcStatus(report.status());
+  out->set_incident_id(report->incident_id);
+  out->set_incident_version(report->incident_version);
+  for (const auto& c : report->counts) {
+    auto* pc = out->add_counts();
+    pc->set_channel(ToProto(c.channel));
+    pc->set_state(ToProto(c.state));
+    pc->set_count(c.count);
+    pc->set_notice_kind(std::string(ToString(c.kind)));
+    pc->set_incident_version(c.incident_version);
+  }
+  for (const auto& f : report->failures) {
+    auto* pf = out->add_failures();
+    pf->set_customer_id(f.customer_id);
+    pf->set_channel(ToProto(f.channel));
+    pf->set_incident_version(f.incident_version);
+    pf->set_notice_kind(std::string(ToString(f.kind)));
+    pf->set_error(f.error);
+  }
+  return grpc::Status::OK;
+}
+
+}  // namespace forewarn

@@ -1,0 +1,39 @@
+#pragma once
+
+#include <grpcpp/grpcpp.h>
+
+#include "forewarn/v1/incident.grpc.pb.h"
+#include "services/core/incident_service.h"
+
+namespace forewarn {
+
+// The gRPC edge: converts protos to domain requests and absl::Status to
+// grpc::Status. No business rules live here.
+class GrpcIncidentService final : public v1::IncidentService::Service {
+ public:
+  explicit GrpcIncidentService(IncidentService& service) : service_(service) {}
+
+  grpc::Status CreateIncident(grpc::ServerContext*, const v1::CreateIncidentRequest*, v1::Incident*) override;
+  grpc::Status UpdateIncident(grpc::ServerContext*, const v1::UpdateIncidentRequest*, v1::Incident*) override;
+  grpc::Status ResolveIncident(grpc::ServerContext*, const v1::ResolveIncidentRequest*, v1::Incident*) override;
+  grpc::Status GetIncident(grpc::ServerContext*, const v1::GetIncidentRequest*, v1::Incident*) override;
+  grpc::Status ListIncidents(grpc::ServerContext*, const v1::ListIncidentsRequest*,
+                             v1::ListIncidentsResponse*) override;
+  grpc::Status GetDeliveryReport(grpc::ServerContext*, const v1::GetDeliveryReportRequest*,
+                                 v1::DeliveryReport*) override;
+
+ private:
+  IncidentService& service_;
+};
+
+grpc::Status ToGrpcStatus(const absl::Status& status);
+absl::Status FromGrpcStatus(const grpc::Status& status);
+
+// Conversions shared with the CLI.
+void ToProto(const Incident& in, v1::Incident* out);
+v1::Channel ToProto(Channel c);
+v1::NoticeState ToProto(NoticeState s);
+absl::Time FromProto(const google::protobuf::Timestamp& ts);
+void ToProto(absl::Time t, google::protobuf::Timestamp* out);
+
+}  // namespace forewarn

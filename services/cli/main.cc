@@ -1,0 +1,290 @@
+// forewarn: the operators' CLI. Talks gRPC to forewarn-intake.
+//   forewarn --target 127.0.0.1:PORT incident create --idempotency-key K
+//       --service electricity --region riyadh --reason-en "..." --reason-ar "..."
+//       --restore-in 3h
+#include <grpcpp/grpcpp.h>
+
+#include <iostream>
+
+#include "CLI/CLI.hpp"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "absl/strings/str_join.h"
+#include "absl/time/time.h"
+#include "forewarn/v1/incident.grpc.pb.h"
+#include "nlohmann/json.hpp"
+
+namespace {
+
+namespace v1 = forewarn::v1;
+using nlohmann::json;
+
+constexpr int kExitUsage = 2;
+constexpr int kExitFailed = 1;
+
+struct Options {
+  std::string target = "127.0.0.1:50051";
+  bool json = false;
+  int timeout_seconds = 10;
+};
+
+std::string FormatTime(const google::protobuf::Timestamp& ts) {
+  if (ts.seconds() == 0 && ts.nanos() == 0) return "";
+  return absl::FormatTime("%Y-%m-%dT%H:%M:%SZ", absl::FromUnixSeconds(ts.seconds()), absl::UTCTimeZone());
+}
+
+std::string Lower(std::string s) {
+  for (auto& c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return s;
+}
+
+json ToJson(const v1::Incident& i) {
+  return json{{"id", i.id()},
+              {"version", i.version()},
+              {"kind", Lower(v1::IncidentKind_Name(i.kind()))},
+              {"state", Lower(v1::IncidentState_Name(i.state()))},
+              {"services", std::vector<std::string>(i.services().begin(), i.services().end())},
+              {"regions", std::vector<std::string>(i.regions().begin(), i.regions().end())},
+              {"reason", {{"ar", i.reason().ar()}, {"en", i.reason().en()}}},
+              {"starts_at", FormatTime(i.starts_at())},
+              {"expected_restoration_at", FormatTime(i.expected_restoration_at())},
+              {"resolved_at", FormatTime(i.resolved_at())},
+              {"idempotency_key", i.idempotency_key()},
+              {"created_at", FormatTime(i.created_at())},
+              {"updated_at", FormatTime(i.updated_at())}};
+}
+
+void PrintIncident(const v1::Incident& i, bool as_json) {
+  if (as_json) {
+    std::cout << ToJson(i).dump(2, ' ', false, json::error_handler_t::replace) << "\n";
+    return;
+  }
+  std::cout << "Incident " << i.id() << " (version " << i.version() << ", "
+            << Lower(v1::IncidentState_Name(i.state())) << ")\n"
+            << "  kind:          " << Lower(v1::IncidentKind_Name(i.kind())) << "\n"
+            << "  services:      " << absl::StrJoin(i.services(), ", ") << "\n"
+            << "  regions:       " << absl::StrJoin(i.regions(), ", ") << "\n"
+            << "  reason (en):   " << i.reason().en() << "\n"
+            << "  reason (ar):   " << i.reason().ar() << "\n"
+            << "  starts:        " << FormatTime(i.starts_at()) << "\n"
+            << "  restoration:   " << FormatTime(i.expected_restoration_at()) << "\n";
+  if (i.has_resolved_at()) std::cout << "  resolved:      " << FormatTime(i.resolved_at()) << "\n";
+}
+
+// Parses RFC 3339 ("2026-11-23T18:00:00Z", "2026-11-23T21:00:00+03:00").
+bool ParseTime(const std::string& text, google::protobuf::Timestamp* out, std::string* error) {
+  absl::Time t;
+  if (!absl::ParseTime(absl::RFC3339_full, text, &t, error)) return false;
+  out->set_seconds(absl::ToUnixSeconds(t));
+  return true;
+}
+
+int Fail(const grpc::Status& s) {
+  std::cerr << "error: " << s.error_message() << " (" << s.error_code() << ")\n";
+  return kExitFailed;
+}
+
+int UsageError(const std::string& msg) {
+  std::cerr << "error: " << msg << "\n";
+  return kExitUsage;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  Options opt;
+  CLI::App app{"forewarn: report and follow incidents"};
+  app.require_subcommand(1);
+  app.add_option("--target", opt.target, "intake address host:port")->envname("FOREWARN_TARGET");
+  app.add_flag("--json", opt.json, "machine-readable output");
+  app.add_option("--timeout", opt.timeout_seconds, "RPC deadline in seconds")->check(CLI::Range(1, 600));
+
+  auto* incident = app.add_subcommand("incident", "create, update, resolve and inspect incidents");
+  incident->require_subcommand(1);
+
+  // create
+  auto* create = incident->add_subcommand("create", "report an unplanned outage");
+  std::string key, reason_en, reason_ar, start, restore_at, restore_in;
+  std::vector<std::string> services, regions;
+  create->add_option("--idempotency-key", key, "unique key; a retry with the same key is safe")->required();
+  create->add_option("--service", services, "affected service code (repeatable)")->required();
+  create->add_option("--region", regions, "affected region code (repeatable)")->required();
+  create->add_option("--reason-en", reason_en, "reason, English")->required();
+  create->add_option("--reason-ar", reason_ar, "reason, Arabic")->required();
+  create->add_option("--start", start, "start time, RFC 3339 (default: now)");
+  auto* at = create->add_option("--restore-at", restore_at, "expected restoration, RFC 3339");
+  auto* in = create->add_option("--restore-in", restore_in, "expected restoration from now, e.g. 90m, 3h");
+  at->excludes(in);
+
+  // update
+  auto* update = incident->add_subcommand("update", "change the reason or expected restoration time");
+  std::string id;
+  int64_t expected_version = 0;
+  update->add_option("id", id, "incident id")->required();
+  update->add_option("--reason-en", reason_en, "new reason, English");
+  update->add_option("--reason-ar", reason_ar, "new reason, Arabic");
+  auto* uat = update->add_option("--restore-at", restore_at, "new expected restoration, RFC 3339");
+  auto* uin = update->add_option("--restore-in", restore_in, "new expected restoration from now, e.g. 2h");
+  uat->excludes(uin);
+  update->add_option("--expected-version", expected_version, "fail if the incident changed meanwhile");
+
+  auto* resolve = incident->add_subcommand("resolve", "mark service restored");
+  resolve->add_option("id", id, "incident id")->required();
+  resolve->add_option("--expected-version", expected_version, "fail if the incident changed meanwhile");
+
+  auto* show = incident->add_subcommand("show", "show one incident");
+  show->add_option("id", id, "incident id")->required();
+
+  auto* list = incident->add_subcommand("list", "list incidents, newest first");
+  std::string state_filter;
+  int page_size = 50;
+  list->add_option("--state", state_filter, "open or resolved")->check(CLI::IsMember({"open", "resolved"}));
+  list->add_option("--limit", page_size, "at most this many")->check(CLI::Range(1, 500));
+
+  auto* report = incident->add_subcommand("report", "delivery report: notices per channel and state, failures");
+  report->add_option("id", id, "incident id")->required();
+
+  CLI11_PARSE(app, argc, argv);
+
+  auto channel = grpc::CreateChannel(opt.target, grpc::InsecureChannelCredentials());
+  auto stub = v1::IncidentService::NewStub(channel);
+  auto ctx = [&] {
+    auto c = std::make_unique<grpc::ClientContext>();
+    c->set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(opt.timeout_seconds));
+    return c;
+  };
+  auto restoration = [&](google::protobuf::Timestamp* out) -> std::string {
+    std::string err;
+    if (!restore_at.empty()) {
+      if (!ParseTime(restore_at, out, &err)) return "--restore-at: " + err;
+    } else if (!restore_in.empty()) {
+      absl::Duration d;
+      if (!absl::ParseDuration(restore_in, &d) || d <= absl::ZeroDuration()) {
+        return "--restore-in: expected a positive duration like 90m or 3h";
+      }
+      out->set_seconds(absl::ToUnixSeconds(absl::Now() + d));
+    }
+    return "";
+  };
+
+  if (create->parsed()) {
+    v1::CreateIncidentRequest req;
+    req.set_idempotency_key(key);
+    req.set_kind(v1::UNPLANNED_OUTAGE);
+    for (const auto& s : services) req.add_services(s);
+    for (const auto& r : regions) req.add_regions(r);
+    req.mutable_reason()->set_en(reason_en);
+    req.mutable_reason()->set_ar(reason_ar);
+    std::string err;
+    if (!start.empty() && !ParseTime(start, req.mutable_starts_at(), &err)) return UsageError("--start: " + err);
+    if (restore_at.empty() && restore_in.empty()) return UsageError("one of --restore-at or --restore-in is required");
+    if (auto e = restoration(req.mutable_expected_restoration_at()); !e.empty()) return UsageError(e);
+    v1::Incident resp;
+    auto s = stub->CreateIncident(ctx().get(), req, &resp);
+    if (!s.ok()) return Fail(s);
+    PrintIncident(resp, opt.json);
+  } else if (update->parsed()) {
+    v1::UpdateIncidentRequest req;
+    req.set_id(id);
+    req.set_expected_version(expected_version);
+    if (!reason_en.empty() || !reason_ar.empty()) {
+      if (reason_en.empty() || reason_ar.empty()) return UsageError("give both --reason-en and --reason-ar");
+      req.mutable_reason()->set_en(reason_en);
+      req.mutable_reason()->set_ar(reason_ar);
+    }
+    if (!restore_at.empty() || !restore_in.empty()) {
+      if (auto e = restoration(req.mutable_expected_restoration_at()); !e.empty()) return UsageError(e);
+    }
+    if (!req.has_reason() && !req.has_expected_restoration_at()) {
+      return UsageError("nothing to update: give --reason-en/--reason-ar and/or --restore-at/--restore-in");
+    }
+    v1::Incident resp;
+    auto s = stub->UpdateIncident(ctx().get(), req, &resp);
+    if (!s.ok()) return Fail(s);
+    PrintIncident(resp, opt.json);
+  } else if (resolve->parsed()) {
+    v1::ResolveIncidentRequest req;
+    req.set_id(id);
+    req.set_expected_version(expected_version);
+    v1::Incident resp;
+    auto s = stub->ResolveIncident(ctx().get(), req, &resp);
+    if (!s.ok()) return Fail(s);
+    PrintIncident(resp, opt.json);
+  } else if (show->parsed()) {
+    v1::GetIncidentRequest req;
+    req.set_id(id);
+    v1::Incident resp;
+    auto s = stub->GetIncident(ctx().get(), req, &resp);
+    if (!s.ok()) return Fail(s);
+    PrintIncident(resp, opt.json);
+  } else if (list->parsed()) {
+    v1::ListIncidentsRequest req;
+    if (state_filter == "open") req.set_state(v1::OPEN);
+    if (state_filter == "resolved") req.set_state(v1::RESOLVED);
+    req.set_page_size(page_size);
+    v1::ListIncidentsResponse resp;
+    auto s = stub->ListIncidents(ctx().get(), req, &resp);
+    if (!s.ok()) return Fail(s);
+    if (opt.json) {
+      json out = json::array();
+      for (const auto& i : resp.incidents()) out.push_back(ToJson(i));
+      std::cout << out.dump(2, ' ', false, json::error_handler_t::replace) << "\n";
+    } else {
+      std::cout << absl::StrFormat("%-36s  %3s  %-8s  %-20s  %-20s  %s\n", "ID", "VER", "STATE", "STARTS",
+                                   "RESTORATION", "SERVICES/REGIONS");
+      for (const auto& i : resp.incidents()) {
+        std::cout << absl::StrFormat("%-36s  %3d  %-8s  %-20s  %-20s  %s / %s\n", i.id(), i.version(),
+                                     Lower(v1::IncidentState_Name(i.state())), FormatTime(i.starts_at()),
+                                     FormatTime(i.expected_restoration_at()), absl::StrJoin(i.services(), ","),
+                                     absl::StrJoin(i.regions(), ","));
+      }
+    }
+  } else if (report->parsed()) {
+    v1::GetDeliveryReportRequest req;
+    req.set_incident_id(id);
+    v1::DeliveryReport resp;
+    auto s = stub->GetDeliveryReport(ctx().get(), req, &resp);
+    if (!s.ok()) return Fail(s);
+    if (opt.json) {
+      json counts = json::array(), failures = json::array();
+      for (const auto& c : resp.counts()) {
+        counts.push_back({{"incident_version", c.incident_version()},
+                          {"notice_kind", c.notice_kind()},
+                          {"channel", Lower(v1::Channel_Name(c.channel()))},
+                          {"state", Lower(v1::NoticeState_Name(c.state()))},
+                          {"count", c.count()}});
+      }
+      for (const auto& f : resp.failures()) {
+        failures.push_back({{"customer_id", f.customer_id()},
+                            {"channel", Lower(v1::Channel_Name(f.channel()))},
+                            {"incident_version", f.incident_version()},
+                            {"notice_kind", f.notice_kind()},
+                            {"error", f.error()}});
+      }
+      json out{{"incident_id", resp.incident_id()},
+               {"incident_version", resp.incident_version()},
+               {"counts", counts},
+               {"failures", failures}};
+      std::cout << out.dump(2, ' ', false, json::error_handler_t::replace) << "\n";
+    } else {
+      std::cout << "Delivery report for incident " << resp.incident_id() << " (now at version "
+                << resp.incident_version() << ")\n";
+      std::cout << absl::StrFormat("  %-7s  %-16s  %-6s  %-8s  %8s\n", "VERSION", "NOTICE", "CHANNEL", "STATE",
+                                   "COUNT");
+      for (const auto& c : resp.counts()) {
+        std::cout << absl::StrFormat("  %-7d  %-16s  %-6s  %-8s  %8d\n", c.incident_version(), c.notice_kind(),
+                                     Lower(v1::Channel_Name(c.channel())), Lower(v1::NoticeState_Name(c.state())),
+                                     c.count());
+      }
+      if (resp.counts().empty()) std::cout << "  (no notices recorded yet)\n";
+      if (!resp.failures().empty()) {
+        std::cout << "Failures:\n";
+        for (const auto& f : resp.failures()) {
+          std::cout << "  customer " << f.customer_id() << " " << Lower(v1::Channel_Name(f.channel())) << " v"
+                    << f.incident_version() << " " << f.notice_kind() << ": " << f.error() << "\n";
+        }
+      }
+    }
+  }
+  return 0;
+}

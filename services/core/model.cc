@@ -1,0 +1,98 @@
+#include "services/core/model.h"
+#include "services/core/ports.h"
+
+#include <array>
+#include <utility>
+
+#include "absl/strings/str_cat.h"
+
+namespace forewarn {
+namespace {
+
+template <typename E, size_t N>
+absl::StatusOr<E> ParseEnum(std::string_view s, const std::array<std::pair<E, std::string>, N>& table,
+                            const char* what) {
+  for (const auto& [value, name] : table) {
+    if (name == s) return value;
+  }
+  return absl::InvalidArgumentError(
+      absl::StrCat("unknown ", what, " '", absl::string_view(s.data(), s.size()), "'"));
+}
+
+template <typename E, size_t N>
+const std::string& NameOf(E v, const std::array<std::pair<E, std::string>, N>& table) {
+  static const std::string kUnknown = "unknown";
+  for (const auto& [value, name] : table) {
+    if (value == v) return name;
+  }
+  return kUnknown;
+}
+
+const std::array<std::pair<IncidentKind, std::string>, 1> kIncidentKinds{{
+    {IncidentKind::kUnplannedOutage, "unplanned_outage"},
+}};
+const std::array<std::pair<IncidentState, std::string>, 2> kIncidentStates{{
+    {IncidentState::kOpen, "open"},
+    {IncidentState::kResolved, "resolved"},
+}};
+const std::array<std::pair<Channel, std::string>, 2> kChannels{{
+    {Channel::kSms, "sms"},
+    {Channel::kEmail, "email"},
+}};
+const std::array<std::pair<NoticeState, std::string>, 3> kNoticeStates{{
+    {NoticeState::kClaimed, "claimed"},
+    {NoticeState::kSent, "sent"},
+    {NoticeState::kFailed, "failed"},
+}};
+const std::array<std::pair<NoticeKind, std::string>, 3> kNoticeKinds{{
+    {NoticeKind::kOutageStarted, "outage_started"},
+    {NoticeKind::kOutageUpdated, "outage_updated"},
+    {NoticeKind::kOutageRestored, "outage_restored"},
+}};
+
+}  // namespace
+
+const std::string& ToString(IncidentKind k) { return NameOf(k, kIncidentKinds); }
+const std::string& ToString(IncidentState s) { return NameOf(s, kIncidentStates); }
+const std::string& ToString(Channel c) { return NameOf(c, kChannels); }
+const std::string& ToString(NoticeState s) { return NameOf(s, kNoticeStates); }
+const std::string& ToString(NoticeKind k) { return NameOf(k, kNoticeKinds); }
+
+absl::StatusOr<IncidentKind> ParseIncidentKind(std::string_view s) {
+  return ParseEnum(s, kIncidentKinds, "incident kind");
+}
+absl::StatusOr<IncidentState> ParseIncidentState(std::string_view s) {
+  return ParseEnum(s, kIncidentStates, "incident state");
+}
+absl::StatusOr<Channel> ParseChannel(std::string_view s) { return ParseEnum(s, kChannels, "channel"); }
+absl::StatusOr<NoticeState> ParseNoticeState(std::string_view s) {
+  return ParseEnum(s, kNoticeStates, "notice state");
+}
+absl::StatusOr<NoticeKind> ParseNoticeKind(std::string_view s) {
+  return ParseEnum(s, kNoticeKinds, "notice kind");
+}
+
+bool IsRetryable(const absl::Status& status) {
+  switch (status.code()) {
+    case absl::StatusCode::kUnavailable:
+    case absl::StatusCode::kDeadlineExceeded:
+    case absl::StatusCode::kAborted:
+    case absl::StatusCode::kResourceExhausted:
+    case absl::StatusCode::kInternal:
+    case absl::StatusCode::kUnknown:
+      return true;
+    default:
+      return false;
+  }
+}
+
+NoticeKey KeyOf(const NoticeJob& job) {
+  return NoticeKey{job.incident_id, job.version, job.kind, job.recipient.customer_id, job.recipient.channel};
+}
+
+std::string MessageIdFor(const NoticeKey& key) {
+  return absl::StrCat("<", key.incident_id, ".v", key.version, ".", ToString(key.kind), ".c", key.customer_id, ".",
+                      ToString(key.channel), "@forewarn>");
+}
+
+}  // namespace forewarn

@@ -1,0 +1,155 @@
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "absl/time/time.h"
+
+namespace forewarn {
+
+enum class IncidentKind { kUnplannedOutage };
+enum class IncidentState { kOpen, kResolved };
+enum class Channel { kSms, kEmail };
+enum class NoticeState { kClaimed, kSent, kFailed };
+
+// What a notice tells the customer. Stored as text ("outage_started", ...) in
+// the ledger, on Kafka and as the templates/ folder name.
+enum class NoticeKind { kOutageStarted, kOutageUpdated, kOutageRestored };
+
+const std::string& ToString(IncidentKind k);
+const std::string& ToString(IncidentState s);
+const std::string& ToString(Channel c);
+const std::string& ToString(NoticeState s);
+const std::string& ToString(NoticeKind k);
+absl::StatusOr<IncidentKind> ParseIncidentKind(std::string_view s);
+absl::StatusOr<IncidentState> ParseIncidentState(std::string_view s);
+absl::StatusOr<Channel> ParseChannel(std::string_view s);
+absl::StatusOr<NoticeState> ParseNoticeState(std::string_view s);
+absl::StatusOr<NoticeKind> ParseNoticeKind(std::string_view s);
+
+struct LocalizedText {
+  std::string ar;
+  std::string en;
+  bool operator==(const LocalizedText&) const = default;
+};
+
+struct Incident {
+  std::string id;  // UUID text
+  int64_t version = 0;
+  IncidentKind kind = IncidentKind::kUnplannedOutage;
+  IncidentState state = IncidentState::kOpen;
+  std::vector<std::string> services;
+  std::vector<std::string> regions;
+  LocalizedText reason;
+  absl::Time starts_at;
+  absl::Time expected_restoration_at;
+  std::optional<absl::Time> resolved_at;
+  std::string idempotency_key;
+  absl::Time created_at;
+  absl::Time updated_at;
+};
+
+struct NewIncident {
+  std::string idempotency_key;
+  IncidentKind kind = IncidentKind::kUnplannedOutage;
+  std::vector<std::string> services;
+  std::vector<std::string> regions;
+  LocalizedText reason;
+  std::optional<absl::Time> starts_at;  // now when unset
+  absl::Time expected_restoration_at;
+};
+
+struct IncidentUpdate {
+  std::string id;
+  int64_t expected_version = 0;  // 0: no check
+  std::optional<LocalizedText> reason;
+  std::optional<absl::Time> expected_restoration_at;
+};
+
+struct ListFilter {
+  std::optional<IncidentState> state;
+  int page_size = 50;
+  std::string page_token;  // opaque
+};
+
+struct IncidentPage {
+  std::vector<Incident> incidents;
+  std::string next_page_token;
+};
+
+// One committed change of an incident, to be fanned out.
+struct IncidentEvent {
+  std::string incident_id;
+  int64_t version = 0;
+  NoticeKind notice_kind = NoticeKind::kOutageStarted;
+  int64_t outbox_id = 0;
+};
+
+// One customer on one channel, as resolved from the audience.
+struct Recipient {
+  int64_t customer_id = 0;
+  Channel channel = Channel::kSms;
+  std::string address;    // E.164 phone or email
+  std::string locale;     // "ar" | "en"
+  std::string time_zone;  // IANA name
+  std::string name;
+};
+
+// A unit of work for the notifier: tell this recipient about this version.
+struct NoticeJob {
+  std::string incident_id;
+  int64_t version = 0;
+  NoticeKind kind = NoticeKind::kOutageStarted;
+  Recipient recipient;
+};
+
+// The ledger's unique key: one notice per incident version, kind, customer, channel.
+struct NoticeKey {
+  std::string incident_id;
+  int64_t version = 0;
+  NoticeKind kind = NoticeKind::kOutageStarted;
+  int64_t customer_id = 0;
+  Channel channel = Channel::kSms;
+  bool operator==(const NoticeKey&) const = default;
+};
+NoticeKey KeyOf(const NoticeJob& job);
+
+struct DeliveryCount {
+  int64_t incident_version = 0;
+  NoticeKind kind = NoticeKind::kOutageStarted;
+  Channel channel = Channel::kSms;
+  NoticeState state = NoticeState::kSent;
+  int64_t count = 0;
+};
+
+struct DeliveryFailure {
+  int64_t customer_id = 0;
+  Channel channel = Channel::kSms;
+  int64_t incident_version = 0;
+  NoticeKind kind = NoticeKind::kOutageStarted;
+  std::string error;
+};
+
+struct DeliveryReport {
+  std::string incident_id;
+  int64_t incident_version = 0;
+  std::vector<DeliveryCount> counts;
+  std::vector<DeliveryFailure> failures;
+};
+
+// A rendered notice, ready for a channel.
+struct RenderedNotice {
+  std::string subject;    // email only
+  std::string text;       // SMS text, or email plain-text body
+  std::string html;       // email only; may be empty
+  std::string message_id; // deterministic per NoticeKey
+};
+
+// Deterministic id for a notice, so a resend is recognisable by the receiver.
+std::string MessageIdFor(const NoticeKey& key);
+
+}  // namespace forewarn

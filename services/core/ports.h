@@ -1,0 +1,115 @@
+#pragma once
+
+// Ports: the interfaces the domain core needs from the outside world.
+// Adapters (Postgres, Kafka, channels) implement them; main() wires them.
+
+#include <functional>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "services/core/model.h"
+
+namespace forewarn {
+
+// True for codes worth retrying: transient infrastructure failures
+// (UNAVAILABLE, DEADLINE_EXCEEDED, ABORTED, RESOURCE_EXHAUSTED, INTERNAL,
+// UNKNOWN). Anything else is permanent for the given input.
+bool IsRetryable(const absl::Status& status);
+
+// Incidents and their history. Every mutating call commits the incident row,
+// its history row and one outbox event in a single transaction.
+class IncidentStore {
+ public:
+  virtual ~IncidentStore() = default;
+  // Returns the created incident, or the existing one when the idempotency
+  // key was used before with identical content (ALREADY_EXISTS when the
+  // content differs). INVALID_ARGUMENT for unknown services or regions.
+  virtual absl::StatusOr<Incident> Create(const NewIncident& req, absl::Time now) = 0;
+  // NOT_FOUND, FAILED_PRECONDITION (resolved, or version mismatch).
+  virtual absl::StatusOr<Incident> Update(const IncidentUpdate& req, absl::Time now) = 0;
+  virtual absl::StatusOr<Incident> Resolve(const std::string& id, int64_t expected_version,
+                                           absl::Time now) = 0;
+  virtual absl::StatusOr<Incident> Get(const std::string& id) = 0;
+  // The incident exactly as it was at `version` (history is immutable).
+  virtual absl::StatusOr<Incident> GetVersion(const std::string& id, int64_t version) = 0;
+  virtual absl::StatusOr<IncidentPage> List(const ListFilter& filter) = 0;
+  virtual absl::StatusOr<DeliveryReport> Report(const std::string& id, int max_failures) = 0;
+};
+
+// Read side used by the resolver and notifier: versions are immutable.
+class IncidentReader {
+ public:
+  virtual ~IncidentReader() = default;
+  virtual absl::StatusOr<Incident> GetVersion(const std::string& id, int64_t version) = 0;
+};
+
+// Outbox rows not yet published, oldest first.
+class OutboxSource {
+ public:
+  virtual ~OutboxSource() = default;
+  virtual absl::StatusOr<std::vector<IncidentEvent>> FetchUnpublished(int limit) = 0;
+  virtual absl::Status MarkPublished(const std::vector<int64_t>& outbox_ids) = 0;
+  // Blocks up to `max` or until new rows may be available.
+  virtual absl::Status WaitForNew(absl::Duration max) = 0;
+};
+
+// Publishes events durably: returns OK only once the broker acknowledged all.
+class EventPublisher {
+ public:
+  virtual ~EventPublisher() = default;
+  virtual absl::Status Publish(const std::vector<IncidentEvent>& events) = 0;
+};
+
+// Streams the affected recipients (one per customer and chosen channel)
+// without holding the audience in memory. `fn` returning non-OK aborts.
+class AudienceSource {
+ public:
+  virtual ~AudienceSource() = default;
+  virtual absl::Status ForEachRecipient(const Incident& incident,
+                                        const std::function<absl::Status(const Recipient&)>& fn) = 0;
+};
+
+// Where the resolver puts notice jobs (Kafka topic forewarn.notices).
+class NoticeSink {
+ public:
+  virtual ~NoticeSink() = default;
+  // May buffer; Flush() returns OK once everything enqueued is acknowledged.
+  virtual absl::Status Enqueue(const NoticeJob& job) = 0;
+  virtual absl::Status Flush() = 0;
+};
+
+// The notice ledger: exactly-once effect per NoticeKey.
+class NoticeLedger {
+ public:
+  virtual ~NoticeLedger() = default;
+  // Claims the keys not yet SENT or FAILED. Returns, for each input, whether
+  // this caller should send it (true) or it is already done (false).
+  virtual absl::StatusOr<std::vector<bool>> Claim(const std::vector<NoticeKey>& keys,
+                                                  absl::Time now) = 0;
+  struct Outcome {
+    NoticeKey key;
+    NoticeState state = NoticeState::kSent;
+    std::string provider_id;  // when sent
+    std::string error;        // when failed
+  };
+  virtual absl::Status Record(const std::vector<Outcome>& outcomes, absl::Time now) = 0;
+};
+
+// Turns a job plus the incident into text for one channel.
+class Renderer {
+ public:
+  virtual ~Renderer() = default;
+  virtual absl::StatusOr<RenderedNotice> Render(const NoticeJob& job, const Incident& incident) = 0;
+};
+
+// A delivery channel (file outbox, SMTP, SMS gateway).
+class DeliveryChannel {
+ public:
+  virtual ~DeliveryChannel() = default;
+  // Returns the provider's message id. UNAVAILABLE/DEADLINE_EXCEEDED are
+  // retryable; INVALID_ARGUMENT/FAILED_PRECONDITION are permanent.
+  virtual absl::StatusOr<std::string> Send(const Recipient& to, const RenderedNotice& notice) = 0;
+};
+
+}  // namespace forewarn

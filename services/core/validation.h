@@ -1,0 +1,30 @@
+#pragma once
+
+#include "absl/strings/string_view.h"
+
+#include "absl/status/status.h"
+#include "services/core/model.h"
+
+namespace forewarn {
+
+// Limits on caller-supplied input. Field names in error messages match the
+// public API (proto field paths), e.g. "reason.en: must not be empty".
+struct ValidationLimits {
+  size_t max_text_chars = 1000;        // per reason text, in code points
+  size_t max_idempotency_key = 128;    // bytes, printable ASCII
+  size_t max_codes = 64;               // services / regions per incident
+  absl::Duration max_duration = absl::Hours(24 * 366);
+};
+
+bool IsValidUtf8(absl::string_view s);
+// Code points in valid UTF-8.
+size_t Utf8Length(absl::string_view s);
+bool IsUuid(absl::string_view s);
+
+absl::Status ValidateText(absl::string_view field, absl::string_view text, const ValidationLimits& limits);
+absl::Status ValidateNewIncident(const NewIncident& req, absl::Time now, const ValidationLimits& limits);
+// `current` is the incident being updated.
+absl::Status ValidateUpdate(const IncidentUpdate& req, const Incident& current, const ValidationLimits& limits);
+absl::Status ValidateIncidentId(absl::string_view field, absl::string_view id);
+
+}  // namespace forewarn

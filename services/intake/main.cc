@@ -1,0 +1,102 @@
+// forewarn-intake: the gRPC API for incidents plus the outbox relay.
+#include <grpcpp/ext/proto_server_reflection_plugin.h>
+#include <grpcpp/grpcpp.h>
+#include <grpcpp/health_check_service_interface.h>
+
+#include <thread>
+
+#include "CLI/CLI.hpp"
+#include "absl/strings/str_cat.h"
+#include "services/api/grpc_incident_service.h"
+#include "services/core/outbox_relay.h"
+#include "services/kafka/kafka_producer.h"
+#include "services/pg/pg_store.h"
+#include "services/runtime/runtime.h"
+#include "spdlog/spdlog.h"
+
+namespace {
+
+struct IntakeConfig {
+  std::string pg_uri;
+  std::string kafka_bootstrap;
+  std::vector<std::string> kafka_props;  // key=value, passed to librdkafka
+  std::string listen = "127.0.0.1:0";
+  std::string port_file;
+  std::string events_topic = "forewarn.events";
+  int pg_pool_size = 8;
+  int64_t time_offset_seconds = 0;  // tests and drills only
+};
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  IntakeConfig cfg;
+  CLI::App app{"forewarn-intake: incident gRPC API and outbox relay"};
+  app.add_option("--pg", cfg.pg_uri, "PostgreSQL URI")->envname("FOREWARN_PG")->required();
+  app.add_option("--kafka", cfg.kafka_bootstrap, "Kafka bootstrap servers")->envname("FOREWARN_KAFKA")->required();
+  app.add_option("--kafka-prop", cfg.kafka_props, "extra librdkafka property key=value (repeatable)");
+  app.add_option("--listen", cfg.listen, "gRPC listen address (port 0: chosen at run time)")
+      ->envname("FOREWARN_LISTEN");
+  app.add_option("--port-file", cfg.port_file, "write the bound port here once serving");
+  app.add_option("--events-topic", cfg.events_topic)->envname("FOREWARN_EVENTS_TOPIC");
+  app.add_option("--pg-pool-size", cfg.pg_pool_size)->check(CLI::Range(1, 64));
+  app.add_option("--time-offset-seconds", cfg.time_offset_seconds, "shift the service clock (tests only)")
+      ->envname("FOREWARN_TIME_OFFSET_SECONDS");
+  CLI11_PARSE(app, argc, argv);
+
+  forewarn::SetupLogging("intake");
+  const auto& stop = forewarn::InstallStopSignals();
+
+  if (auto s = forewarn::RetryUntilOk(stop, "apply migrations", [&] { return forewarn::ApplyMigrations(cfg.pg_uri); });
+      !s.ok()) {
+    spdlog::error("event=startup_failed status=\"{}\"", s.ToString());
+    return 1;
+  }
+
+  auto kafka_config = forewarn::KafkaConfigFrom(cfg.kafka_bootstrap, "forewarn-intake", cfg.kafka_props);
+  if (!kafka_config.ok()) {
+    spdlog::error("event=startup_failed status=\"{}\"", kafka_config.status().ToString());
+    return 2;
+  }
+  auto producer = forewarn::KafkaProducer::Create(*kafka_config);
+  if (!producer.ok()) {
+    spdlog::error("event=startup_failed status=\"{}\"", producer.status().ToString());
+    return 1;
+  }
+
+  forewarn::SystemClock clock(absl::Seconds(cfg.time_offset_seconds));
+  forewarn::PgIncidentStore store(forewarn::PgConfig{cfg.pg_uri, cfg.pg_pool_size});
+  forewarn::IncidentService service(store, clock);
+  forewarn::GrpcIncidentService grpc_service(service);
+
+  grpc::EnableDefaultHealthCheckService(true);
+  grpc::reflection::InitProtoReflectionServerBuilderPlugin();
+  grpc::ServerBuilder builder;
+  int port = 0;
+  builder.AddListeningPort(cfg.listen, grpc::InsecureServerCredentials(), &port);
+  builder.RegisterService(&grpc_service);
+  std::unique_ptr<grpc::Server> server = builder.BuildAndStart();
+  if (!server || port == 0) {
+    spdlog::error("event=startup_failed reason=\"cannot listen on {}\"", cfg.listen);
+    return 1;
+  }
+  spdlog::info("event=listening address={} port={}", cfg.listen, port);
+
+  forewarn::PgOutboxSource outbox(cfg.pg_uri);
+  forewarn::KafkaEventPublisher publisher(**producer, cfg.events_topic);
+  forewarn::OutboxRelay relay(outbox, publisher, forewarn::OutboxRelay::Options{});
+  std::thread relay_thread([&] { relay.Run(stop); });
+
+  if (!cfg.port_file.empty()) {
+    if (auto s = forewarn::WriteFileAtomically(cfg.port_file, absl::StrCat(port, "\n")); !s.ok()) {
+      spdlog::error("event=port_file_failed status=\"{}\"", s.ToString());
+    }
+  }
+
+  forewarn::SleepUnlessStopped(stop, absl::InfiniteDuration());
+  spdlog::info("event=shutting_down");
+  server->Shutdown(std::chrono::system_clock::now() + std::chrono::seconds(5));
+  relay_thread.join();
+  spdlog::info("event=stopped");
+  return 0;
+}

@@ -1,0 +1,92 @@
+#include "services/kafka/codec.h"
+
+#include "absl/status/status.h"
+#include "absl/strings/str_cat.h"
+#include "forewarn/internal/v1/events.pb.h"
+
+namespace forewarn {
+namespace {
+
+namespace pb = ::forewarn::internal::v1;
+
+template <typename Message>
+absl::Status ParseInto(std::string_view payload, Message& msg, std::string_view what) {
+  if (payload.size() > static_cast<size_t>(INT32_MAX) ||
+      !msg.ParseFromArray(payload.data(), static_cast<int>(payload.size()))) {
+    return absl::InvalidArgumentError(absl::StrCat("malformed ", absl::string_view(what.data(), what.size()), " payload (",
+                                                   payload.size(), " bytes)"));
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace
+
+std::string EncodeEvent(const IncidentEvent& event) {
+  pb::IncidentEvent msg;
+  msg.set_incident_id(event.incident_id);
+  msg.set_version(event.version);
+  msg.set_notice_kind(std::string(ToString(event.notice_kind)));
+  msg.set_outbox_id(event.outbox_id);
+  return msg.SerializeAsString();
+}
+
+absl::StatusOr<IncidentEvent> DecodeEvent(std::string_view payload) {
+  pb::IncidentEvent msg;
+  if (auto st = ParseInto(payload, msg, "IncidentEvent"); !st.ok()) return st;
+  if (msg.incident_id().empty()) {
+    return absl::InvalidArgumentError("IncidentEvent without incident_id");
+  }
+  auto kind = ParseNoticeKind(msg.notice_kind());
+  if (!kind.ok()) {
+    return absl::InvalidArgumentError(absl::StrCat("IncidentEvent: ", kind.status().message()));
+  }
+  IncidentEvent event;
+  event.incident_id = msg.incident_id();
+  event.version = msg.version();
+  event.notice_kind = *kind;
+  event.outbox_id = msg.outbox_id();
+  return event;
+}
+
+std::string EncodeJob(const NoticeJob& job) {
+  pb::NoticeJob msg;
+  msg.set_incident_id(job.incident_id);
+  msg.set_version(job.version);
+  msg.set_notice_kind(std::string(ToString(job.kind)));
+  msg.set_customer_id(job.recipient.customer_id);
+  msg.set_channel(std::string(ToString(job.recipient.channel)));
+  msg.set_address(job.recipient.address);
+  msg.set_locale(job.recipient.locale);
+  msg.set_time_zone(job.recipient.time_zone);
+  msg.set_name(job.recipient.name);
+  return msg.SerializeAsString();
+}
+
+absl::StatusOr<NoticeJob> DecodeJob(std::string_view payload) {
+  pb::NoticeJob msg;
+  if (auto st = ParseInto(payload, msg, "NoticeJob"); !st.ok()) return st;
+  if (msg.incident_id().empty()) {
+    return absl::InvalidArgumentError("NoticeJob without incident_id");
+  }
+  auto kind = ParseNoticeKind(msg.notice_kind());
+  if (!kind.ok()) {
+    return absl::InvalidArgumentError(absl::StrCat("NoticeJob: ", kind.status().message()));
+  }
+  auto channel = ParseChannel(msg.channel());
+  if (!channel.ok()) {
+    return absl::InvalidArgumentError(absl::StrCat("NoticeJob: ", channel.status().message()));
+  }
+  NoticeJob job;
+  job.incident_id = msg.incident_id();
+  job.version = msg.version();
+  job.kind = *kind;
+  job.recipient.customer_id = msg.customer_id();
+  job.recipient.channel = *channel;
+  job.recipient.address = msg.address();
+  job.recipient.locale = msg.locale();
+  job.recipient.time_zone = msg.time_zone();
+  job.recipient.name = msg.name();
+  return job;
+}
+
+}  // namespace forewarn

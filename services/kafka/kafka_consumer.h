@@ -1,0 +1,79 @@
+#pragma once
+
+// Consumer-group member with at-least-once semantics: offsets are committed
+// only for messages the caller marked done with StoreOffsets().
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "absl/time/time.h"
+#include "services/kafka/kafka_config.h"
+
+namespace forewarn {
+
+struct KafkaMessage {
+  std::string topic;
+  int32_t partition = 0;
+  int64_t offset = 0;
+  std::string key;    // empty when the message has no key
+  std::string value;  // never log: holds personal data
+};
+
+struct KafkaPartition {
+  std::string topic;
+  int32_t partition = 0;
+  bool operator==(const KafkaPartition&) const = default;
+};
+
+// Thread-compatible: use from one thread at a time. Rebalances are handled
+// inside Poll(), so the assignment never changes between Poll() and
+// StoreOffsets(). When partitions are taken away, their stored offsets are
+// committed so the next owner resumes after the finished work; if that
+// commit fails, the next owner gets some messages again (at-least-once:
+// consumers must be idempotent, e.g. via the notice ledger).
+class KafkaConsumer {
+ public:
+  // Joins `group_id` subscribed to `topics` (enable.auto.commit=true,
+  // enable.auto.offset.store=false, auto.offset.reset=earliest). The group
+  // is joined asynchronously by Poll(). INVALID_ARGUMENT for bad config.
+  static absl::StatusOr<std::unique_ptr<KafkaConsumer>> Create(const KafkaConfig& config,
+                                                               std::string group_id,
+                                                               std::vector<std::string> topics);
+  // Close()s if not yet closed.
+  ~KafkaConsumer();
+  KafkaConsumer(const KafkaConsumer&) = delete;
+  KafkaConsumer& operator=(const KafkaConsumer&) = delete;
+
+  // Up to `max_messages`: waits up to `timeout` for the first one, then takes
+  // only what is already available. An empty vector means nothing arrived.
+  // Partition EOF and transient errors are logged and skipped; INTERNAL for
+  // a fatal client error, FAILED_PRECONDITION after Close().
+  absl::StatusOr<std::vector<KafkaMessage>> Poll(int max_messages, absl::Duration timeout);
+
+  // Marks these messages done: stores offset+1 of the highest offset per
+  // partition, to be committed automatically, on rebalance, on Close() or
+  // by Commit(). Partitions no longer assigned (lost in a rebalance) are
+  // ignored: their messages will be redelivered to the new owner.
+  absl::Status StoreOffsets(const std::vector<KafkaMessage>& done);
+
+  // Synchronously commits the stored offsets. OK when there is nothing to
+  // commit; UNAVAILABLE when the broker cannot be reached (retry later).
+  absl::Status Commit();
+
+  // Partitions currently assigned to this member.
+  absl::StatusOr<std::vector<KafkaPartition>> Assignment();
+
+  // Commits stored offsets (synchronously) and leaves the group. Idempotent.
+  void Close();
+
+ private:
+  struct Impl;
+  explicit KafkaConsumer(std::unique_ptr<Impl> impl);
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace forewarn

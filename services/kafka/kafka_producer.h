@@ -1,0 +1,80 @@
+#pragma once
+
+// Kafka producer and the two ports it backs: EventPublisher (topic
+// forewarn.events) and NoticeSink (topic forewarn.notices).
+
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "absl/time/time.h"
+#include "services/core/model.h"
+#include "services/core/ports.h"
+#include "services/kafka/kafka_config.h"
+
+namespace forewarn {
+
+// An idempotent producer (acks=all, enable.idempotence=true, linger.ms=5,
+// lz4 batches). Thread-compatible: use from one thread at a time.
+class KafkaProducer {
+ public:
+  // INVALID_ARGUMENT for a bad configuration. Does not contact the broker.
+  static absl::StatusOr<std::unique_ptr<KafkaProducer>> Create(const KafkaConfig& config);
+  // Waits briefly for outstanding messages, then drops the rest (call Flush
+  // first when delivery matters).
+  ~KafkaProducer();
+  KafkaProducer(const KafkaProducer&) = delete;
+  KafkaProducer& operator=(const KafkaProducer&) = delete;
+
+  // Queues one message (payload copied). Blocks while the local queue is
+  // full, up to the message timeout (then UNAVAILABLE). Acceptance here is
+  // NOT delivery: only Flush() says whether the broker has it.
+  absl::Status Produce(std::string_view topic, std::string_view key, std::string_view value);
+
+  // Waits until every message produced since the previous Flush() has a
+  // delivery report. OK only if all of them were acknowledged by the broker;
+  // otherwise UNAVAILABLE with the first error (also when `timeout` expires
+  // first). Either way the next Flush() only accounts for later messages.
+  absl::Status Flush(absl::Duration timeout);
+
+ private:
+  struct Impl;
+  explicit KafkaProducer(std::unique_ptr<Impl> impl);
+  std::unique_ptr<Impl> impl_;
+};
+
+// EventPublisher: key = incident id, value = EncodeEvent(). Publish()
+// returns OK only once the broker acknowledged every event.
+class KafkaEventPublisher final : public EventPublisher {
+ public:
+  // `producer` is not owned and must outlive this object.
+  KafkaEventPublisher(KafkaProducer& producer, std::string topic,
+                      absl::Duration flush_timeout = absl::Seconds(30));
+  absl::Status Publish(const std::vector<IncidentEvent>& events) override;
+
+ private:
+  KafkaProducer& producer_;
+  std::string topic_;
+  absl::Duration flush_timeout_;
+};
+
+// NoticeSink: key = decimal customer id (so one customer's notices stay in
+// order on one partition), value = EncodeJob().
+class KafkaNoticeSink final : public NoticeSink {
+ public:
+  // `producer` is not owned and must outlive this object.
+  KafkaNoticeSink(KafkaProducer& producer, std::string topic,
+                  absl::Duration flush_timeout = absl::Seconds(30));
+  absl::Status Enqueue(const NoticeJob& job) override;
+  absl::Status Flush() override;
+
+ private:
+  KafkaProducer& producer_;
+  std::string topic_;
+  absl::Duration flush_timeout_;
+};
+
+}  // namespace forewarn

@@ -1,0 +1,58 @@
+#include "absl/strings/str_cat.h"
+#include "services/pg/pg_pool.h"
+#include "services/pg/pg_store.h"
+
+namespace forewarn {
+namespace {
+
+// Customers who use any affected service in any affected region, once each.
+constexpr char kDeclareAudience[] =
+    "DECLARE audience NO SCROLL CURSOR FOR "
+    "SELECT c.id, c.name, c.locale, c.time_zone, coalesce(c.phone, ''), coalesce(c.email, ''), "
+    "c.notify_sms, c.notify_email FROM customers c "
+    "WHERE EXISTS (SELECT 1 FROM customer_services cs WHERE cs.customer_id = c.id "
+    "AND cs.service_code = ANY($1::text[]) AND cs.region_code = ANY($2::text[]))";
+
+}  // namespace
+
+PgAudienceSource::PgAudienceSource(std::string uri, int fetch_size)
+    : pool_(std::make_unique<pg::PgPool>(std::move(uri), 2)), fetch_size_(fetch_size) {}
+PgAudienceSource::~PgAudienceSource() = default;
+
+absl::Status PgAudienceSource::ForEachRecipient(const Incident& incident,
+                                                const std::function<absl::Status(const Recipient&)>& fn) {
+  return pool_->Run([&](pqxx::connection& c) -> absl::Status {
+    // One consistent snapshot for the whole stream.
+    pqxx::transaction<pqxx::repeatable_read, pqxx::read_only> tx(c);
+    tx.exec_params(kDeclareAudience, pg::TextArray(incident.services), pg::TextArray(incident.regions));
+    const std::string fetch = absl::StrCat("FETCH FORWARD ", fetch_size_, " FROM audience");
+    Recipient r;
+    while (true) {
+      auto rows = tx.exec(fetch);
+      if (rows.empty()) break;
+      for (const auto& row : rows) {
+        r.customer_id = row[0].as<int64_t>();
+        r.name = row[1].as<std::string>();
+        r.locale = row[2].as<std::string>();
+        r.time_zone = row[3].as<std::string>();
+        const auto phone = row[4].as<std::string>();
+        const auto email = row[5].as<std::string>();
+        if (row[6].as<bool>() && !phone.empty()) {
+          r.channel = Channel::kSms;
+          r.address = phone;
+          if (auto s = fn(r); !s.ok()) return s;
+        }
+        if (row[7].as<bool>() && !email.empty()) {
+          r.channel = Channel::kEmail;
+          r.address = email;
+          if (auto s = fn(r); !s.ok()) return s;
+        }
+      }
+    }
+    tx.exec0("CLOSE audience");
+    tx.commit();
+    return absl::OkStatus();
+  });
+}
+
+}  // namespace forewarn

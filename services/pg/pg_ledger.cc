@@ -1,0 +1,98 @@
+#include <map>
+#include <tuple>
+
+#include "absl/strings/str_cat.h"
+#include "services/pg/pg_pool.h"
+#include "services/pg/pg_store.h"
+
+namespace forewarn {
+namespace {
+
+// Claims keys that are new, or claimed earlier but never finished (a worker
+// died mid-send). SENT and FAILED rows are final and are not returned.
+constexpr char kClaim[] =
+    "INSERT INTO notice_ledger AS l (incident_id, incident_version, notice_kind, customer_id, channel, state, "
+    "  claimed_at, updated_at) "
+    "SELECT k.iid, k.ver, k.kind, k.cid, k.ch, 'claimed', ('epoch'::timestamptz + $6::bigint * interval "
+    "  '1 microsecond'), ('epoch'::timestamptz + $6::bigint * interval '1 microsecond') "
+    "FROM unnest($1::uuid[], $2::bigint[], $3::text[], $4::bigint[], $5::text[]) AS k(iid, ver, kind, cid, ch) "
+    "ON CONFLICT (incident_id, incident_version, notice_kind, customer_id, channel) DO UPDATE "
+    "  SET attempts = l.attempts + 1, claimed_at = EXCLUDED.claimed_at, updated_at = EXCLUDED.updated_at "
+    "  WHERE l.state = 'claimed' "
+    "RETURNING incident_id::text, incident_version, notice_kind, customer_id, channel";
+
+constexpr char kRecord[] =
+    "UPDATE notice_ledger AS l SET state = u.state, provider_id = nullif(u.pid, ''), error = nullif(u.err, ''), "
+    "  updated_at = ('epoch'::timestamptz + $9::bigint * interval '1 microsecond') "
+    "FROM unnest($1::uuid[], $2::bigint[], $3::text[], $4::bigint[], $5::text[], $6::text[], $7::text[], "
+    "  $8::text[]) AS u(iid, ver, kind, cid, ch, state, pid, err) "
+    "WHERE l.incident_id = u.iid AND l.incident_version = u.ver AND l.notice_kind = u.kind "
+    "  AND l.customer_id = u.cid AND l.channel = u.ch AND l.state = 'claimed'";
+
+using KeyTuple = std::tuple<std::string, int64_t, std::string, int64_t, std::string>;
+
+KeyTuple TupleOf(const NoticeKey& k) {
+  return {k.incident_id, k.version, std::string(ToString(k.kind)), k.customer_id, std::string(ToString(k.channel))};
+}
+
+struct KeyArrays {
+  std::vector<std::string> ids, kinds, channels;
+  std::vector<int64_t> versions, customers;
+  void Add(const NoticeKey& k) {
+    ids.push_back(k.incident_id);
+    versions.push_back(k.version);
+    kinds.emplace_back(ToString(k.kind));
+    customers.push_back(k.customer_id);
+    channels.emplace_back(ToString(k.channel));
+  }
+};
+
+}  // namespace
+
+PgNoticeLedger::PgNoticeLedger(std::string uri) : pool_(std::make_unique<pg::PgPool>(std::move(uri), 2)) {}
+PgNoticeLedger::~PgNoticeLedger() = default;
+
+absl::StatusOr<std::vector<bool>> PgNoticeLedger::Claim(const std::vector<NoticeKey>& keys, absl::Time now) {
+  KeyArrays a;
+  std::map<KeyTuple, size_t> index;
+  for (size_t i = 0; i < keys.size(); ++i) {
+    a.Add(keys[i]);
+    index.emplace(TupleOf(keys[i]), i);
+  }
+  std::vector<bool> claimable(keys.size(), false);
+  auto status = pool_->Run([&](pqxx::connection& c) -> absl::Status {
+    pqxx::work tx(c);
+    auto rows = tx.exec_params(kClaim, pg::TextArray(a.ids), pg::IntArray(a.versions), pg::TextArray(a.kinds),
+                               pg::IntArray(a.customers), pg::TextArray(a.channels), pg::ToMicros(now));
+    tx.commit();
+    for (const auto& r : rows) {
+      KeyTuple t{r[0].as<std::string>(), r[1].as<int64_t>(), r[2].as<std::string>(), r[3].as<int64_t>(),
+                 r[4].as<std::string>()};
+      if (auto it = index.find(t); it != index.end()) claimable[it->second] = true;
+    }
+    return absl::OkStatus();
+  });
+  if (!status.ok()) return status;
+  return claimable;
+}
+
+absl::Status PgNoticeLedger::Record(const std::vector<Outcome>& outcomes, absl::Time now) {
+  KeyArrays a;
+  std::vector<std::string> states, provider_ids, errors;
+  for (const auto& o : outcomes) {
+    a.Add(o.key);
+    states.emplace_back(ToString(o.state));
+    provider_ids.push_back(o.provider_id);
+    errors.push_back(o.error);
+  }
+  return pool_->Run([&](pqxx::connection& c) -> absl::Status {
+    pqxx::work tx(c);
+    tx.exec_params(kRecord, pg::TextArray(a.ids), pg::IntArray(a.versions), pg::TextArray(a.kinds),
+                   pg::IntArray(a.customers), pg::TextArray(a.channels), pg::TextArray(states),
+                   pg::TextArray(provider_ids), pg::TextArray(errors), pg::ToMicros(now));
+    tx.commit();
+    return absl::OkStatus();
+  });
+}
+
+}  // namespace forewarn

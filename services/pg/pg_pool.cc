@@ -1,0 +1,94 @@
+#include "services/pg/pg_pool.h"
+
+#include <exception>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
+#include "spdlog/spdlog.h"
+
+namespace forewarn::pg {
+
+absl::Status PgPool::Run(const std::function<absl::Status(pqxx::connection&)>& fn) {
+  std::unique_ptr<pqxx::connection> conn;
+  {
+    std::unique_lock lock(mu_);
+    cv_.wait(lock, [&] { return !idle_.empty() || created_ < size_; });
+    if (!idle_.empty()) {
+      conn = std::move(idle_.back());
+      idle_.pop_back();
+    } else {
+      ++created_;
+    }
+  }
+  absl::Status status;
+  bool healthy = true;
+  try {
+    if (!conn) conn = std::make_unique<pqxx::connection>(uri_);
+    status = fn(*conn);
+  } catch (const pqxx::broken_connection&) {
+    healthy = false;
+    status = StatusFromException("database");
+  } catch (const std::exception&) {
+    status = StatusFromException("database");
+  }
+  if (conn && !conn->is_open()) healthy = false;
+  {
+    std::lock_guard lock(mu_);
+    if (healthy && conn) {
+      idle_.push_back(std::move(conn));
+    } else {
+      --created_;  // dropped; a fresh one is made on demand
+    }
+  }
+  cv_.notify_one();
+  return status;
+}
+
+absl::Status StatusFromException(const std::string& op) {
+  try {
+    throw;
+  } catch (const pqxx::broken_connection& e) {
+    return absl::UnavailableError(absl::StrCat(op, ": database unavailable: ", e.what()));
+  } catch (const pqxx::unique_violation& e) {
+    return absl::AlreadyExistsError(absl::StrCat(op, ": ", e.what()));
+  } catch (const pqxx::sql_error& e) {
+    const std::string state = e.sqlstate();
+    // Serialization failures and deadlocks: retry the whole operation.
+    if (state == "40001" || state == "40P01") return absl::AbortedError(absl::StrCat(op, ": ", e.what()));
+    // Admin shutdown, connection failures, cannot-connect-now.
+    if (state.rfind("08", 0) == 0 || state.rfind("57P", 0) == 0) {
+      return absl::UnavailableError(absl::StrCat(op, ": ", e.what()));
+    }
+    spdlog::error("event=sql_error op={} sqlstate={} query=\"{}\"", op, state, e.query().substr(0, 120));
+    return absl::InternalError(absl::StrCat(op, ": sql error ", state));
+  } catch (const pqxx::in_doubt_error& e) {
+    return absl::UnavailableError(absl::StrCat(op, ": commit in doubt: ", e.what()));
+  } catch (const std::exception& e) {
+    return absl::InternalError(absl::StrCat(op, ": ", e.what()));
+  }
+}
+
+int64_t ToMicros(absl::Time t) { return absl::ToUnixMicros(t); }
+absl::Time FromMicros(int64_t us) { return absl::FromUnixMicros(us); }
+
+std::string TextArray(const std::vector<std::string>& values) {
+  std::string out = "{";
+  for (size_t i = 0; i < values.size(); ++i) {
+    if (i) out += ',';
+    out += '"';
+    for (char c : values[i]) {
+      if (c == '"' || c == '\\') out += '\\';
+      out += c;
+    }
+    out += '"';
+  }
+  out += '}';
+  return out;
+}
+
+std::vector<std::string> SplitCodes(const std::string& joined) {
+  if (joined.empty()) return {};
+  return absl::StrSplit(joined, ',');
+}
+
+}  // namespace forewarn::pg

@@ -1,0 +1,308 @@
+#include "services/pg/pg_store.h"
+
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "services/pg/pg_pool.h"
+
+namespace forewarn {
+namespace {
+
+using pg::FromMicros;
+using pg::ToMicros;
+
+#define FW_TS(col) "(extract(epoch from " col ") * 1000000)::bigint"
+#define FW_AT(param) "('epoch'::timestamptz + " param "::bigint * interval '1 microsecond')"
+
+// Columns of an incident row, in the order RowToIncident reads them.
+constexpr char kIncidentColumns[] =
+    "id::text, version, kind, state, array_to_string(services, ','), array_to_string(regions, ','), "
+    "reason_ar, reason_en, " FW_TS("starts_at") ", " FW_TS("expected_restoration_at") ", "
+    "coalesce(" FW_TS("resolved_at") ", -1), idempotency_key, " FW_TS("created_at") ", " FW_TS("updated_at");
+
+constexpr char kSelectUnknownServices[] =
+    "SELECT c FROM unnest($1::text[]) AS c WHERE NOT EXISTS (SELECT 1 FROM services s WHERE s.code = c)";
+constexpr char kSelectUnknownRegions[] =
+    "SELECT c FROM unnest($1::text[]) AS c WHERE NOT EXISTS (SELECT 1 FROM regions r WHERE r.code = c)";
+
+constexpr char kInsertIncident[] =
+    "INSERT INTO incidents (version, kind, state, services, regions, reason_ar, reason_en, starts_at, "
+    "expected_restoration_at, idempotency_key, request_hash, created_at, updated_at) "
+    "VALUES (1, $1, 'open', $2::text[], $3::text[], $4, $5, " FW_AT("$6") ", " FW_AT("$7") ", $8, md5($9), "
+    FW_AT("$10") ", " FW_AT("$10") ") "
+    "ON CONFLICT (idempotency_key) DO NOTHING RETURNING id::text";
+
+constexpr char kSelectByIdempotencyKey[] =
+    "SELECT id::text, request_hash = md5($2) FROM incidents WHERE idempotency_key = $1";
+
+// Snapshots the current row as an immutable version and queues its event.
+constexpr char kSnapshotAndQueue[] =
+    "WITH v AS ("
+    "  INSERT INTO incident_versions (incident_id, version, notice_kind, state, services, regions, reason_ar, "
+    "    reason_en, starts_at, expected_restoration_at, resolved_at, changed_at) "
+    "  SELECT id, version, $2, state, services, regions, reason_ar, reason_en, starts_at, "
+    "    expected_restoration_at, resolved_at, updated_at FROM incidents WHERE id = $1::uuid "
+    "  RETURNING incident_id, version, notice_kind, changed_at) "
+    "INSERT INTO outbox (incident_id, version, notice_kind, created_at) "
+    "SELECT incident_id, version, notice_kind, changed_at FROM v";
+
+constexpr char kNotifyOutbox[] = "NOTIFY forewarn_outbox";
+
+constexpr char kSelectForUpdate[] = "SELECT version, state FROM incidents WHERE id = $1::uuid FOR UPDATE";
+
+constexpr char kUpdateIncident[] =
+    "UPDATE incidents SET version = version + 1, "
+    "reason_ar = coalesce($2, reason_ar), reason_en = coalesce($3, reason_en), "
+    "expected_restoration_at = CASE WHEN $4::bigint < 0 THEN expected_restoration_at ELSE " FW_AT("$4") " END, "
+    "updated_at = " FW_AT("$5") " WHERE id = $1::uuid";
+
+constexpr char kResolveIncident[] =
+    "UPDATE incidents SET version = version + 1, state = 'resolved', resolved_at = " FW_AT("$2") ", "
+    "updated_at = " FW_AT("$2") " WHERE id = $1::uuid";
+
+constexpr char kSelectVersion[] =
+    "SELECT i.id::text, v.version, i.kind, v.state, array_to_string(v.services, ','), "
+    "array_to_string(v.regions, ','), v.reason_ar, v.reason_en, " FW_TS("v.starts_at") ", "
+    FW_TS("v.expected_restoration_at") ", coalesce(" FW_TS("v.resolved_at") ", -1), i.idempotency_key, "
+    FW_TS("i.created_at") ", " FW_TS("v.changed_at") " "
+    "FROM incident_versions v JOIN incidents i ON i.id = v.incident_id "
+    "WHERE v.incident_id = $1::uuid AND v.version = $2";
+
+constexpr char kReportCounts[] =
+    "SELECT incident_version, notice_kind, channel, state, count(*) FROM notice_ledger "
+    "WHERE incident_id = $1::uuid GROUP BY 1, 2, 3, 4 ORDER BY 1, 2, 3, 4";
+
+constexpr char kReportFailures[] =
+    "SELECT customer_id, channel, incident_version, notice_kind, coalesce(error, '') FROM notice_ledger "
+    "WHERE incident_id = $1::uuid AND state = 'failed' ORDER BY customer_id, channel, incident_version LIMIT $2";
+
+Incident RowToIncident(const pqxx::row& r) {
+  Incident inc;
+  inc.id = r[0].as<std::string>();
+  inc.version = r[1].as<int64_t>();
+  inc.kind = ParseIncidentKind(r[2].as<std::string>()).value_or(IncidentKind::kUnplannedOutage);
+  inc.state = ParseIncidentState(r[3].as<std::string>()).value_or(IncidentState::kOpen);
+  inc.services = pg::SplitCodes(r[4].as<std::string>());
+  inc.regions = pg::SplitCodes(r[5].as<std::string>());
+  inc.reason.ar = r[6].as<std::string>();
+  inc.reason.en = r[7].as<std::string>();
+  inc.starts_at = FromMicros(r[8].as<int64_t>());
+  inc.expected_restoration_at = FromMicros(r[9].as<int64_t>());
+  if (const auto resolved = r[10].as<int64_t>(); resolved >= 0) inc.resolved_at = FromMicros(resolved);
+  inc.idempotency_key = r[11].as<std::string>();
+  inc.created_at = FromMicros(r[12].as<int64_t>());
+  inc.updated_at = FromMicros(r[13].as<int64_t>());
+  return inc;
+}
+
+absl::StatusOr<Incident> SelectIncident(pqxx::transaction_base& tx, const std::string& id) {
+  auto rows = tx.exec_params(absl::StrCat("SELECT ", kIncidentColumns, " FROM incidents WHERE id = $1::uuid"), id);
+  if (rows.empty()) return absl::NotFoundError(absl::StrCat("incident ", id, " not found"));
+  return RowToIncident(rows[0]);
+}
+
+absl::Status CheckKnown(pqxx::transaction_base& tx, const char* sql, const std::vector<std::string>& codes,
+                        const char* field, const char* what) {
+  auto rows = tx.exec_params(sql, pg::TextArray(codes));
+  if (rows.empty()) return absl::OkStatus();
+  const auto unknown = rows[0][0].as<std::string>();
+  size_t index = 0;
+  while (index < codes.size() && codes[index] != unknown) ++index;
+  return absl::InvalidArgumentError(absl::StrCat(field, "[", index, "]: unknown ", what, " '", unknown, "'"));
+}
+
+// The request as the caller sent it (starts_at unset stays unset), so a retry
+// is recognised even when the server filled in the defaults.
+std::string CanonicalRequest(const NewIncident& req) {
+  return absl::StrCat(ToString(req.kind), "\x1f", absl::StrJoin(req.services, ","), "\x1f",
+                      absl::StrJoin(req.regions, ","), "\x1f", req.reason.ar, "\x1f", req.reason.en, "\x1f",
+                      req.starts_at ? absl::StrCat(ToMicros(*req.starts_at)) : "", "\x1f",
+                      ToMicros(req.expected_restoration_at));
+}
+
+absl::Status CheckVersion(const std::string& id, int64_t current, int64_t expected) {
+  if (expected != 0 && expected != current) {
+    return absl::AbortedError(absl::StrCat("incident ", id, " is at version ", current, ", not ", expected,
+                                           "; reload and retry"));
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace
+
+PgIncidentStore::PgIncidentStore(const PgConfig& config)
+    : pool_(std::make_unique<pg::PgPool>(config.uri, config.pool_size)) {}
+PgIncidentStore::~PgIncidentStore() = default;
+
+absl::StatusOr<Incident> PgIncidentStore::Create(const NewIncident& req, absl::Time now) {
+  absl::StatusOr<Incident> result = absl::InternalError("not run");
+  auto status = pool_->Run([&](pqxx::connection& c) -> absl::Status {
+    pqxx::work tx(c);
+    if (auto s = CheckKnown(tx, kSelectUnknownServices, req.services, "services", "service"); !s.ok()) return s;
+    if (auto s = CheckKnown(tx, kSelectUnknownRegions, req.regions, "regions", "region"); !s.ok()) return s;
+    const std::string canonical = CanonicalRequest(req);
+    auto inserted = tx.exec_params(kInsertIncident, std::string(ToString(req.kind)), pg::TextArray(req.services),
+                                   pg::TextArray(req.regions), req.reason.ar, req.reason.en,
+                                   ToMicros(req.starts_at.value_or(now)), ToMicros(req.expected_restoration_at),
+                                   req.idempotency_key, canonical, ToMicros(now));
+    if (inserted.empty()) {
+      // The key was used before: same request → same incident; else conflict.
+      auto existing = tx.exec_params(kSelectByIdempotencyKey, req.idempotency_key, canonical);
+      if (existing.empty()) return absl::AbortedError("idempotency key vanished; retry");
+      const auto id = existing[0][0].as<std::string>();
+      if (!existing[0][1].as<bool>()) {
+        return absl::AlreadyExistsError(absl::StrCat(
+            "idempotency_key: already used for a different request (incident ", id, ")"));
+      }
+      result = SelectIncident(tx, id);
+      return absl::OkStatus();
+    }
+    const auto id = inserted[0][0].as<std::string>();
+    tx.exec_params(kSnapshotAndQueue, id, std::string(ToString(NoticeKind::kOutageStarted)));
+    tx.exec0(kNotifyOutbox);
+    result = SelectIncident(tx, id);
+    tx.commit();
+    return absl::OkStatus();
+  });
+  if (!status.ok()) return status;
+  return result;
+}
+
+absl::StatusOr<Incident> PgIncidentStore::Update(const IncidentUpdate& req, absl::Time now) {
+  absl::StatusOr<Incident> result = absl::InternalError("not run");
+  auto status = pool_->Run([&](pqxx::connection& c) -> absl::Status {
+    pqxx::work tx(c);
+    auto cur = tx.exec_params(kSelectForUpdate, req.id);
+    if (cur.empty()) return absl::NotFoundError(absl::StrCat("incident ", req.id, " not found"));
+    if (cur[0][1].as<std::string>() != "open") {
+      return absl::FailedPreconditionError(absl::StrCat("incident ", req.id, " is resolved"));
+    }
+    if (auto s = CheckVersion(req.id, cur[0][0].as<int64_t>(), req.expected_version); !s.ok()) return s;
+    // NULL (keep) is passed as a null optional; libpqxx 6.4 maps a null
+    // const char* to SQL NULL.
+    const char* ar = req.reason ? req.reason->ar.c_str() : nullptr;
+    const char* en = req.reason ? req.reason->en.c_str() : nullptr;
+    tx.exec_params(kUpdateIncident, req.id, ar, en,
+                   req.expected_restoration_at ? ToMicros(*req.expected_restoration_at) : int64_t{-1}, ToMicros(now));
+    tx.exec_params(kSnapshotAndQueue, req.id, std::string(ToString(NoticeKind::kOutageUpdated)));
+    tx.exec0(kNotifyOutbox);
+    result = SelectIncident(tx, req.id);
+    tx.commit();
+    return absl::OkStatus();
+  });
+  if (!status.ok()) return status;
+  return result;
+}
+
+absl::StatusOr<Incident> PgIncidentStore::Resolve(const std::string& id, int64_t expected_version, absl::Time now) {
+  absl::StatusOr<Incident> result = absl::InternalError("not run");
+  auto status = pool_->Run([&](pqxx::connection& c) -> absl::Status {
+    pqxx::work tx(c);
+    auto cur = tx.exec_params(kSelectForUpdate, id);
+    if (cur.empty()) return absl::NotFoundError(absl::StrCat("incident ", id, " not found"));
+    if (cur[0][1].as<std::string>() != "open") {
+      return absl::FailedPreconditionError(absl::StrCat("incident ", id, " is already resolved"));
+    }
+    if (auto s = CheckVersion(id, cur[0][0].as<int64_t>(), expected_version); !s.ok()) return s;
+    tx.exec_params(kResolveIncident, id, ToMicros(now));
+    tx.exec_params(kSnapshotAndQueue, id, std::string(ToString(NoticeKind::kOutageRestored)));
+    tx.exec0(kNotifyOutbox);
+    result = SelectIncident(tx, id);
+    tx.commit();
+    return absl::OkStatus();
+  });
+  if (!status.ok()) return status;
+  return result;
+}
+
+absl::StatusOr<Incident> PgIncidentStore::Get(const std::string& id) {
+  absl::StatusOr<Incident> result = absl::InternalError("not run");
+  auto status = pool_->Run([&](pqxx::connection& c) -> absl::Status {
+    pqxx::read_transaction tx(c);
+    result = SelectIncident(tx, id);
+    return absl::OkStatus();
+  });
+  if (!status.ok()) return status;
+  return result;
+}
+
+absl::StatusOr<Incident> PgIncidentStore::GetVersion(const std::string& id, int64_t version) {
+  absl::StatusOr<Incident> result = absl::InternalError("not run");
+  auto status = pool_->Run([&](pqxx::connection& c) -> absl::Status {
+    pqxx::read_transaction tx(c);
+    auto rows = tx.exec_params(kSelectVersion, id, version);
+    if (rows.empty()) {
+      result = absl::NotFoundError(absl::StrCat("incident ", id, " version ", version, " not found"));
+    } else {
+      result = RowToIncident(rows[0]);
+    }
+    return absl::OkStatus();
+  });
+  if (!status.ok()) return status;
+  return result;
+}
+
+absl::StatusOr<IncidentPage> PgIncidentStore::List(const ListFilter& filter) {
+  int64_t offset = 0;
+  if (!filter.page_token.empty() && (!absl::SimpleAtoi(filter.page_token, &offset) || offset < 0)) {
+    return absl::InvalidArgumentError("page_token: invalid");
+  }
+  IncidentPage page;
+  auto status = pool_->Run([&](pqxx::connection& c) -> absl::Status {
+    pqxx::read_transaction tx(c);
+    const std::string state = filter.state ? std::string(ToString(*filter.state)) : "";
+    auto rows = tx.exec_params(absl::StrCat("SELECT ", kIncidentColumns,
+                                            " FROM incidents WHERE ($1 = '' OR state = $1) "
+                                            "ORDER BY created_at DESC, id LIMIT $2 OFFSET $3"),
+                               state, filter.page_size + 1, offset);
+    for (const auto& r : rows) {
+      if (static_cast<int>(page.incidents.size()) == filter.page_size) {
+        page.next_page_token = absl::StrCat(offset + filter.page_size);
+        break;
+      }
+      page.incidents.push_back(RowToIncident(r));
+    }
+    return absl::OkStatus();
+  });
+  if (!status.ok()) return status;
+  return page;
+}
+
+absl::StatusOr<DeliveryReport> PgIncidentStore::Report(const std::string& id, int max_failures) {
+  absl::StatusOr<DeliveryReport> result = absl::InternalError("not run");
+  auto status = pool_->Run([&](pqxx::connection& c) -> absl::Status {
+    pqxx::read_transaction tx(c);
+    auto incident = SelectIncident(tx, id);
+    if (!incident.ok()) {
+      result = incident.status();
+      return absl::OkStatus();
+    }
+    DeliveryReport report;
+    report.incident_id = id;
+    report.incident_version = incident->version;
+    for (const auto& r : tx.exec_params(kReportCounts, id)) {
+      DeliveryCount count;
+      count.incident_version = r[0].as<int64_t>();
+      count.kind = ParseNoticeKind(r[1].as<std::string>()).value_or(NoticeKind::kOutageStarted);
+      count.channel = ParseChannel(r[2].as<std::string>()).value_or(Channel::kSms);
+      count.state = ParseNoticeState(r[3].as<std::string>()).value_or(NoticeState::kClaimed);
+      count.count = r[4].as<int64_t>();
+      report.counts.push_back(count);
+    }
+    for (const auto& r : tx.exec_params(kReportFailures, id, max_failures)) {
+      DeliveryFailure f;
+      f.customer_id = r[0].as<int64_t>();
+      f.channel = ParseChannel(r[1].as<std::string>()).value_or(Channel::kSms);
+      f.incident_version = r[2].as<int64_t>();
+      f.kind = ParseNoticeKind(r[3].as<std::string>()).value_or(NoticeKind::kOutageStarted);
+      f.error = r[4].as<std::string>();
+      report.failures.push_back(std::move(f));
+    }
+    result = std::move(report);
+    return absl::OkStatus();
+  });
+  if (!status.ok()) return status;
+  return result;
+}
+
+}  // namespace forewarn

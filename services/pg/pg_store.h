@@ -1,0 +1,83 @@
+#pragma once
+
+#include <memory>
+#include <string>
+
+#include "absl/status/status.h"
+#include "services/core/ports.h"
+
+namespace forewarn::pg {
+class PgPool;
+}
+
+namespace forewarn {
+
+struct PgConfig {
+  std::string uri;   // postgresql://user@host:port/db
+  int pool_size = 4;
+};
+
+// Applies the versioned migrations in services/pg/migrations that are not yet
+// applied, each in its own transaction, under an advisory lock so concurrent
+// service starts do not race.
+absl::Status ApplyMigrations(const std::string& uri);
+
+// Incidents, their immutable version history and the transactional outbox.
+class PgIncidentStore final : public IncidentStore, public IncidentReader {
+ public:
+  explicit PgIncidentStore(const PgConfig& config);
+  ~PgIncidentStore() override;
+
+  absl::StatusOr<Incident> Create(const NewIncident& req, absl::Time now) override;
+  absl::StatusOr<Incident> Update(const IncidentUpdate& req, absl::Time now) override;
+  absl::StatusOr<Incident> Resolve(const std::string& id, int64_t expected_version, absl::Time now) override;
+  absl::StatusOr<Incident> Get(const std::string& id) override;
+  absl::StatusOr<Incident> GetVersion(const std::string& id, int64_t version) override;
+  absl::StatusOr<IncidentPage> List(const ListFilter& filter) override;
+  absl::StatusOr<DeliveryReport> Report(const std::string& id, int max_failures) override;
+
+ private:
+  std::unique_ptr<pg::PgPool> pool_;
+};
+
+// The outbox relay's view: one leader at a time (session advisory lock), so
+// events leave in commit order even with several intake replicas.
+class PgOutboxSource final : public OutboxSource {
+ public:
+  explicit PgOutboxSource(std::string uri);
+  ~PgOutboxSource() override;
+
+  absl::StatusOr<std::vector<IncidentEvent>> FetchUnpublished(int limit) override;
+  absl::Status MarkPublished(const std::vector<int64_t>& outbox_ids) override;
+  absl::Status WaitForNew(absl::Duration max) override;
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+// Streams affected customers through a server-side cursor.
+class PgAudienceSource final : public AudienceSource {
+ public:
+  explicit PgAudienceSource(std::string uri, int fetch_size = 5000);
+  ~PgAudienceSource() override;
+  absl::Status ForEachRecipient(const Incident& incident,
+                                const std::function<absl::Status(const Recipient&)>& fn) override;
+
+ private:
+  std::unique_ptr<pg::PgPool> pool_;
+  int fetch_size_;
+};
+
+class PgNoticeLedger final : public NoticeLedger {
+ public:
+  explicit PgNoticeLedger(std::string uri);
+  ~PgNoticeLedger() override;
+  absl::StatusOr<std::vector<bool>> Claim(const std::vector<NoticeKey>& keys, absl::Time now) override;
+  absl::Status Record(const std::vector<Outcome>& outcomes, absl::Time now) override;
+
+ private:
+  std::unique_ptr<pg::PgPool> pool_;
+};
+
+}  // namespace forewarn

@@ -1,0 +1,103 @@
+// forewarn-resolver: incident events in, one notice job per affected
+// customer and channel out. Offsets are stored only after the jobs are
+// acknowledged by the broker.
+#include "CLI/CLI.hpp"
+#include "services/core/resolver.h"
+#include "services/kafka/codec.h"
+#include "services/kafka/kafka_consumer.h"
+#include "services/kafka/kafka_producer.h"
+#include "services/pg/pg_store.h"
+#include "services/runtime/runtime.h"
+#include "spdlog/spdlog.h"
+
+namespace {
+
+struct ResolverConfig {
+  std::string pg_uri;
+  std::string kafka_bootstrap;
+  std::vector<std::string> kafka_props;
+  std::string events_topic = "forewarn.events";
+  std::string notices_topic = "forewarn.notices";
+  std::string group = "forewarn-resolver";
+  int fetch_size = 5000;
+};
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  ResolverConfig cfg;
+  CLI::App app{"forewarn-resolver: fans incident events out to notice jobs"};
+  app.add_option("--pg", cfg.pg_uri, "PostgreSQL URI")->envname("FOREWARN_PG")->required();
+  app.add_option("--kafka", cfg.kafka_bootstrap, "Kafka bootstrap servers")->envname("FOREWARN_KAFKA")->required();
+  app.add_option("--kafka-prop", cfg.kafka_props, "extra librdkafka property key=value (repeatable)");
+  app.add_option("--events-topic", cfg.events_topic)->envname("FOREWARN_EVENTS_TOPIC");
+  app.add_option("--notices-topic", cfg.notices_topic)->envname("FOREWARN_NOTICES_TOPIC");
+  app.add_option("--group", cfg.group, "consumer group")->envname("FOREWARN_RESOLVER_GROUP");
+  app.add_option("--fetch-size", cfg.fetch_size, "audience rows per cursor fetch")->check(CLI::Range(100, 100000));
+  CLI11_PARSE(app, argc, argv);
+
+  forewarn::SetupLogging("resolver");
+  const auto& stop = forewarn::InstallStopSignals();
+
+  auto producer_cfg = forewarn::KafkaConfigFrom(cfg.kafka_bootstrap, "forewarn-resolver", cfg.kafka_props);
+  if (!producer_cfg.ok()) {
+    spdlog::error("event=startup_failed status=\"{}\"", producer_cfg.status().ToString());
+    return 2;
+  }
+  auto producer = forewarn::KafkaProducer::Create(*producer_cfg);
+  auto consumer = forewarn::KafkaConsumer::Create(*producer_cfg, cfg.group, {cfg.events_topic});
+  if (!producer.ok() || !consumer.ok()) {
+    spdlog::error("event=startup_failed status=\"{}\"",
+                  (!producer.ok() ? producer.status() : consumer.status()).ToString());
+    return 1;
+  }
+
+  forewarn::PgIncidentStore incidents(forewarn::PgConfig{cfg.pg_uri, 2});
+  forewarn::PgAudienceSource audience(cfg.pg_uri, cfg.fetch_size);
+  forewarn::KafkaNoticeSink sink(**producer, cfg.notices_topic);
+  forewarn::Resolver resolver(incidents, audience, sink);
+
+  spdlog::info("event=started group={} topic={}", cfg.group, cfg.events_topic);
+  while (!stop.load()) {
+    auto batch = (*consumer)->Poll(16, absl::Milliseconds(500));
+    if (!batch.ok()) {
+      spdlog::warn("event=poll_error status=\"{}\"", batch.status().ToString());
+      forewarn::SleepUnlessStopped(stop, absl::Seconds(1));
+      continue;
+    }
+    for (const auto& msg : *batch) {
+      auto event = forewarn::DecodeEvent(msg.value);
+      if (!event.ok()) {
+        // A payload we cannot read will never become readable: skip it loudly.
+        spdlog::error("event=bad_event partition={} offset={} status=\"{}\"", msg.partition, msg.offset,
+                      event.status().ToString());
+        continue;
+      }
+      const absl::Time started = absl::Now();
+      absl::StatusOr<int64_t> jobs = absl::UnknownError("not run");
+      // Transient failures (database or broker down) are retried in place,
+      // so the event is never skipped; a restart re-reads it from the
+      // last stored offset.
+      auto status = forewarn::RetryUntilOk(stop, "fan out incident event", [&] {
+        jobs = resolver.Handle(*event);
+        return forewarn::IsRetryable(jobs.status()) ? jobs.status() : absl::OkStatus();
+      });
+      if (!status.ok()) break;  // stopping: do not store this offset
+      if (!jobs.ok()) {
+        spdlog::error("event=fan_out_failed incident={} version={} status=\"{}\"", event->incident_id,
+                      event->version, jobs.status().ToString());
+        jobs = 0;
+      }
+      spdlog::info("event=fanned_out incident={} version={} kind={} jobs={} ms={}", event->incident_id,
+                   event->version, forewarn::ToString(event->notice_kind), *jobs,
+                   absl::ToInt64Milliseconds(absl::Now() - started));
+      if (auto s = (*consumer)->StoreOffsets({msg}); !s.ok()) {
+        spdlog::warn("event=store_offset_failed status=\"{}\"", s.ToString());
+      }
+    }
+  }
+  if (auto s = (*consumer)->Commit(); !s.ok()) spdlog::warn("event=commit_failed status=\"{}\"", s.ToString());
+  (*consumer)->Close();
+  spdlog::info("event=stopped");
+  return 0;
+}

@@ -1,0 +1,72 @@
+#include "services/runtime/runtime.h"
+
+#include <csignal>
+#include <cstdio>
+#include <fstream>
+
+#include "absl/strings/str_cat.h"
+#include "spdlog/sinks/stdout_sinks.h"
+#include "spdlog/spdlog.h"
+
+namespace forewarn {
+namespace {
+
+std::atomic<bool> g_stop{false};
+
+extern "C" void OnStopSignal(int) { g_stop.store(true); }
+
+}  // namespace
+
+void SetupLogging(const std::string& service) {
+  auto logger = spdlog::stderr_logger_mt(service);
+  logger->set_pattern(absl::StrCat("ts=%Y-%m-%dT%H:%M:%S.%eZ level=%l service=", service, " %v"),
+                      spdlog::pattern_time_type::utc);
+  spdlog::set_default_logger(logger);
+  spdlog::flush_every(std::chrono::seconds(1));
+  spdlog::flush_on(spdlog::level::warn);
+}
+
+const std::atomic<bool>& InstallStopSignals() {
+  struct sigaction sa {};
+  sa.sa_handler = OnStopSignal;
+  sigemptyset(&sa.sa_mask);
+  sigaction(SIGTERM, &sa, nullptr);
+  sigaction(SIGINT, &sa, nullptr);
+  std::signal(SIGPIPE, SIG_IGN);
+  return g_stop;
+}
+
+void SleepUnlessStopped(const std::atomic<bool>& stop, absl::Duration d) {
+  const absl::Time until = absl::Now() + d;
+  while (!stop.load() && absl::Now() < until) {
+    absl::SleepFor(std::min(absl::Milliseconds(50), until - absl::Now()));
+  }
+}
+
+absl::Status WriteFileAtomically(const std::string& path, const std::string& content) {
+  const std::string tmp = absl::StrCat(path, ".tmp");
+  {
+    std::ofstream out(tmp, std::ios::trunc);
+    out << content;
+    if (!out.good()) return absl::InternalError(absl::StrCat("cannot write ", tmp));
+  }
+  if (std::rename(tmp.c_str(), path.c_str()) != 0) {
+    return absl::InternalError(absl::StrCat("cannot rename ", tmp, " to ", path));
+  }
+  return absl::OkStatus();
+}
+
+absl::Status RetryUntilOk(const std::atomic<bool>& stop, const std::string& what,
+                          const std::function<absl::Status()>& fn) {
+  absl::Duration backoff = absl::Milliseconds(100);
+  while (true) {
+    absl::Status s = fn();
+    if (s.ok() || stop.load()) return s;
+    spdlog::warn("event=retry what=\"{}\" status=\"{}\" retry_in_ms={}", what, s.ToString(),
+                 absl::ToInt64Milliseconds(backoff));
+    SleepUnlessStopped(stop, backoff);
+    backoff = std::min(backoff * 2, absl::Seconds(5));
+  }
+}
+
+}  // namespace forewarn

@@ -1,0 +1,282 @@
+// End-to-end fan-out: PostgreSQL, the dev broker, intake, resolver and two
+// notifiers as separate processes. 1,000 customers, of whom a known 437 use
+// the affected service in the affected region.
+#include <grpcpp/grpcpp.h>
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <memory>
+#include <set>
+
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
+#include "absl/time/time.h"
+#include "forewarn/v1/incident.grpc.pb.h"
+#include "nlohmann/json.hpp"
+#include "tests/support/process.h"
+#include "tests/support/test_db.h"
+
+namespace forewarn {
+namespace {
+
+namespace v1 = forewarn::v1;
+using testing::ChildProcess;
+
+constexpr int kCustomers = 1000;
+constexpr int kAffected = 437;
+const char* const kTimeZones[] = {"Asia/Riyadh", "Asia/Dubai", "Europe/London", "America/New_York"};
+
+std::string Bin(const std::string& rel) { return absl::StrCat(FOREWARN_BIN_DIR, "/", rel); }
+
+struct Customer {
+  int id;
+  std::string locale;
+  std::string tz;
+  bool sms;
+  bool email;
+};
+
+// Deterministic population: customers 1..437 use electricity in riyadh; the
+// rest use electricity elsewhere or other services in riyadh, or nothing.
+Customer CustomerFor(int id) {
+  Customer c{id, id % 2 == 0 ? "ar" : "en", kTimeZones[id % 4], true, true};
+  if (id % 3 == 0) c.email = false;  // SMS only
+  if (id % 3 == 1) c.sms = false;    // email only
+  return c;
+}
+
+std::string SeedSql() {
+  std::string sql =
+      "INSERT INTO services VALUES ('electricity','Electricity','الكهرباء'),('water','Water','المياه');"
+      "INSERT INTO regions VALUES ('riyadh','Riyadh','الرياض'),('jeddah','Jeddah','جدة');";
+  std::string customers = "INSERT INTO customers (id, name, locale, time_zone, phone, email, notify_sms, notify_email) VALUES ";
+  std::string uses = "INSERT INTO customer_services VALUES ";
+  for (int id = 1; id <= kCustomers; ++id) {
+    const Customer c = CustomerFor(id);
+    absl::StrAppend(&customers, id > 1 ? "," : "", "(", id, ",'Customer ", id, "','", c.locale, "','", c.tz,
+                    "','+9665", 10000000 + id, "','customer", id, "@example.com',", c.sms ? "true" : "false", ",",
+                    c.email ? "true" : "false", ")");
+    if (id <= kAffected) {
+      absl::StrAppend(&uses, "('electricity','riyadh',", id, "),");
+      if (id % 5 == 0) absl::StrAppend(&uses, "('water','riyadh',", id, "),");  // also unaffected uses
+    } else if (id % 3 == 0) {
+      absl::StrAppend(&uses, "('electricity','jeddah',", id, "),");
+    } else if (id % 3 == 1) {
+      absl::StrAppend(&uses, "('water','riyadh',", id, "),");
+    }  // else: a customer with no services at all
+  }
+  uses.pop_back();
+  return absl::StrCat(sql, customers, ";", uses, ";");
+}
+
+struct Delivered {
+  int64_t customer_id;
+  std::string channel;
+  std::string kind;
+  int64_t version;
+  nlohmann::json line;
+};
+
+// Parses "<incident.vN.kind.cID.channel@forewarn>" (MessageIdFor).
+bool ParseMessageId(const std::string& id, Delivered* d) {
+  std::vector<std::string> parts = absl::StrSplit(id.substr(1, id.find('@') - 1), '.');
+  if (parts.size() != 5) return false;
+  d->kind = parts[2];
+  d->channel = parts[4];
+  return absl::SimpleAtoi(parts[1].substr(1), &d->version) && absl::SimpleAtoi(parts[3].substr(1), &d->customer_id);
+}
+
+std::vector<Delivered> ReadOutbox(const std::string& dir) {
+  std::vector<Delivered> out;
+  for (const char* file : {"sms.jsonl", "email.jsonl"}) {
+    std::ifstream in(absl::StrCat(dir, "/", file));
+    std::string line;
+    while (std::getline(in, line)) {
+      Delivered d;
+      d.line = nlohmann::json::parse(line);
+      EXPECT_TRUE(ParseMessageId(d.line.at("message_id").get<std::string>(), &d)) << line;
+      out.push_back(std::move(d));
+    }
+  }
+  return out;
+}
+
+// "HH:MM" of `t` in `tz`, as the notice shows the restoration time.
+std::string LocalClock(absl::Time t, const std::string& tz) {
+  absl::TimeZone zone;
+  EXPECT_TRUE(absl::LoadTimeZone(tz, &zone));
+  return absl::FormatTime("%H:%M", t, zone);
+}
+
+class FanoutE2eTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    if (testing::TestPgUri().empty()) GTEST_SKIP() << "FOREWARN_TEST_PG_URI not set";
+    db_ = std::make_unique<testing::ScratchDatabase>();
+    dir_ = testing::MakeTempDir("forewarn-e2e-");
+    ASSERT_FALSE(dir_.empty());
+    outbox_ = dir_ + "/outbox";
+    std::filesystem::create_directories(outbox_);
+
+    Start("devkafka", {Bin("services/devkafka/forewarn-devkafka"), "--bootstrap-file", dir_ + "/kafka"});
+    std::string kafka;
+    ASSERT_TRUE(testing::WaitForFile(dir_ + "/kafka", absl::Seconds(30), &kafka).ok());
+    Start("intake", {Bin("services/intake/forewarn-intake"), "--pg", db_->uri(), "--kafka", kafka, "--listen",
+                     "127.0.0.1:0", "--port-file", dir_ + "/intake.port"});
+    std::string port;
+    ASSERT_TRUE(testing::WaitForFile(dir_ + "/intake.port", absl::Seconds(60), &port).ok())
+        << "intake did not start; see " << dir_ << "/intake.log";
+    db_->Exec(SeedSql());
+    Start("resolver", {Bin("services/resolver/forewarn-resolver"), "--pg", db_->uri(), "--kafka", kafka});
+    for (const char* name : {"notifier-1", "notifier-2"}) {
+      Start(name, {Bin("notifier/main/forewarn-notifier"), "--pg", db_->uri(), "--kafka", kafka, "--templates",
+                   FOREWARN_TEMPLATES_DIR, "--outbox-dir", outbox_});
+    }
+    auto channel = grpc::CreateChannel(absl::StrCat("127.0.0.1:", port), grpc::InsecureChannelCredentials());
+    stub_ = v1::IncidentService::NewStub(channel);
+  }
+
+  void TearDown() override {
+    // Services first (they depend on the broker), broker last.
+    for (auto it = procs_.rbegin(); it != procs_.rend(); ++it) (*it)->Stop();
+  }
+
+  void Start(const std::string& name, std::vector<std::string> argv) {
+    auto p = std::make_unique<ChildProcess>(std::move(argv), absl::StrCat(dir_, "/", name, ".log"));
+    ASSERT_TRUE(p->Start().ok());
+    procs_.push_back(std::move(p));
+  }
+
+  std::unique_ptr<grpc::ClientContext> Ctx() {
+    auto c = std::make_unique<grpc::ClientContext>();
+    c->set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(10));
+    return c;
+  }
+
+  // Waits until the ledger holds `want` SENT notices of `kind`, then a
+  // moment longer so a duplicate would have time to show up.
+  int64_t WaitForSent(const std::string& id, const std::string& kind, int64_t want) {
+    const absl::Time deadline = absl::Now() + absl::Seconds(120);
+    int64_t sent = 0;
+    while (absl::Now() < deadline) {
+      v1::GetDeliveryReportRequest req;
+      req.set_incident_id(id);
+      v1::DeliveryReport report;
+      EXPECT_TRUE(stub_->GetDeliveryReport(Ctx().get(), req, &report).ok());
+      sent = 0;
+      for (const auto& c : report.counts()) {
+        if (c.notice_kind() == kind && c.state() == v1::SENT) sent += c.count();
+      }
+      if (sent >= want) break;
+      absl::SleepFor(absl::Milliseconds(200));
+    }
+    absl::SleepFor(absl::Seconds(1));
+    return sent;
+  }
+
+  std::unique_ptr<testing::ScratchDatabase> db_;
+  std::string dir_, outbox_;
+  std::vector<std::unique_ptr<ChildProcess>> procs_;
+  std::unique_ptr<v1::IncidentService::Stub> stub_;
+};
+
+TEST_F(FanoutE2eTest, EveryAffectedCustomerGetsExactlyOneNoticePerChannelThenOneUpdate) {
+  std::set<std::pair<int64_t, std::string>> expected;
+  for (int id = 1; id <= kAffected; ++id) {
+    const Customer c = CustomerFor(id);
+    if (c.sms) expected.insert({id, "sms"});
+    if (c.email) expected.insert({id, "email"});
+  }
+
+  const absl::Time start = absl::FromUnixSeconds(absl::ToUnixSeconds(absl::Now()));
+  const absl::Time restore = start + absl::Hours(3) + absl::Minutes(17);
+  v1::CreateIncidentRequest req;
+  req.set_idempotency_key("e2e-outage-1");
+  req.set_kind(v1::UNPLANNED_OUTAGE);
+  req.add_services("electricity");
+  req.add_regions("riyadh");
+  req.mutable_reason()->set_en("A transformer failed at the Olaya substation");
+  req.mutable_reason()->set_ar("تعطل محول في محطة العليا");
+  req.mutable_starts_at()->set_seconds(absl::ToUnixSeconds(start));
+  req.mutable_expected_restoration_at()->set_seconds(absl::ToUnixSeconds(restore));
+  v1::Incident incident;
+  auto status = stub_->CreateIncident(Ctx().get(), req, &incident);
+  ASSERT_TRUE(status.ok()) << status.error_message();
+  // A retried create (same key, same content) is the same incident.
+  v1::Incident retried;
+  ASSERT_TRUE(stub_->CreateIncident(Ctx().get(), req, &retried).ok());
+  EXPECT_EQ(retried.id(), incident.id());
+
+  EXPECT_EQ(WaitForSent(incident.id(), "outage_started", expected.size()), static_cast<int64_t>(expected.size()));
+
+  auto check = [&](const std::string& kind, int64_t version, absl::Time restoration) {
+    std::map<std::pair<int64_t, std::string>, int> got;
+    for (const auto& d : ReadOutbox(outbox_)) {
+      if (d.kind != kind) continue;
+      EXPECT_EQ(d.version, version);
+      ++got[{d.customer_id, d.channel}];
+      const Customer c = CustomerFor(static_cast<int>(d.customer_id));
+      const std::string text = d.line.at("text").get<std::string>();
+      EXPECT_NE(text.find(c.locale == "ar" ? req.reason().ar() : req.reason().en()), std::string::npos)
+          << "customer " << d.customer_id << " got: " << text;
+      EXPECT_NE(text.find(LocalClock(restoration, c.tz)), std::string::npos)
+          << "customer " << d.customer_id << " (" << c.tz << ") expected " << LocalClock(restoration, c.tz)
+          << " in: " << text;
+    }
+    std::set<std::pair<int64_t, std::string>> seen;
+    for (const auto& [key, n] : got) {
+      EXPECT_EQ(n, 1) << "customer " << key.first << " got " << n << " " << key.second << " " << kind << " notices";
+      seen.insert(key);
+    }
+    EXPECT_EQ(seen, expected) << kind << ": the set of notified (customer, channel) pairs differs";
+  };
+  check("outage_started", 1, restore);
+
+  // The estimate moves: everyone hears exactly once more, with the new time.
+  const absl::Time new_restore = restore + absl::Hours(2) + absl::Minutes(4);
+  v1::UpdateIncidentRequest update;
+  update.set_id(incident.id());
+  update.mutable_expected_restoration_at()->set_seconds(absl::ToUnixSeconds(new_restore));
+  v1::Incident updated;
+  status = stub_->UpdateIncident(Ctx().get(), update, &updated);
+  ASSERT_TRUE(status.ok()) << status.error_message();
+  EXPECT_EQ(updated.version(), 2);
+  EXPECT_EQ(WaitForSent(incident.id(), "outage_updated", expected.size()), static_cast<int64_t>(expected.size()));
+  check("outage_updated", 2, new_restore);
+  check("outage_started", 1, restore);  // unchanged: no stale resend
+}
+
+TEST_F(FanoutE2eTest, InvalidRequestsAreRejectedNamingTheFieldAndStoreNothing) {
+  v1::CreateIncidentRequest req;
+  req.set_idempotency_key("bad-1");
+  req.set_kind(v1::UNPLANNED_OUTAGE);
+  req.add_services("electricity");
+  req.add_regions("riyadh");
+  req.mutable_reason()->set_en("Fault");
+  req.mutable_expected_restoration_at()->set_seconds(absl::ToUnixSeconds(absl::Now() + absl::Hours(1)));
+  v1::Incident out;
+  auto s = stub_->CreateIncident(Ctx().get(), req, &out);
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_EQ(s.error_message(), "reason.ar: must not be empty");
+
+  req.mutable_reason()->set_ar("عطل");
+  req.set_services(0, "gas");
+  s = stub_->CreateIncident(Ctx().get(), req, &out);
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_EQ(s.error_message(), "services[0]: unknown service 'gas'");
+
+  req.set_services(0, "electricity");
+  req.mutable_starts_at()->set_seconds(absl::ToUnixSeconds(absl::Now() + absl::Hours(2)));
+  s = stub_->CreateIncident(Ctx().get(), req, &out);
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_EQ(s.error_message(), "expected_restoration_at: must be after starts_at");
+
+  EXPECT_EQ(db_->Exec("SELECT count(*) FROM incidents"), "0");
+  EXPECT_EQ(db_->Exec("SELECT count(*) FROM outbox"), "0");
+}
+
+}  // namespace
+}  // namespace forewarn

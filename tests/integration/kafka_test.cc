@@ -1,0 +1,356 @@
+// Kafka adapters against a real Kafka-protocol broker: forewarn-devkafka,
+// whose bootstrap address the test command exports as FOREWARN_TEST_KAFKA.
+
+#include <unistd.h>
+
+#include <atomic>
+#include <cstdlib>
+#include <iostream>
+#include <map>
+#include <memory>
+#include <random>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+#include "gtest/gtest.h"
+#include "services/kafka/codec.h"
+#include "services/kafka/kafka_consumer.h"
+#include "services/kafka/kafka_producer.h"
+
+namespace forewarn {
+namespace {
+
+constexpr absl::Duration kPollWait = absl::Milliseconds(200);
+constexpr int kMaxPolls = 300;  // 300 x 200 ms: generous for group joins
+
+class KafkaTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    const char* bootstrap = std::getenv("FOREWARN_TEST_KAFKA");
+    if (bootstrap == nullptr || *bootstrap == '\0') {
+      GTEST_SKIP() << "FOREWARN_TEST_KAFKA not set (start forewarn-devkafka)";
+    }
+    config_.bootstrap_servers = bootstrap;
+    config_.client_id = "forewarn-kafka-test";
+    // The group coordinator waits up to about a session timeout for members
+    // to (re)join; keep it short so restarts in these tests are quick.
+    config_.session_timeout = std::chrono::milliseconds(3000);
+    config_.heartbeat_interval = std::chrono::milliseconds(500);
+  }
+
+  // Topic and group names unique to this test and run: the broker is shared.
+  std::string Unique(std::string_view what) {
+    static std::atomic<int> counter{0};
+    static const uint32_t run = std::random_device{}();
+    return absl::StrCat("test.", ::testing::UnitTest::GetInstance()->current_test_info()->name(),
+                        ".", absl::string_view(what.data(), what.size()), ".", ::getpid(), ".", run, ".", counter++);
+  }
+
+  std::unique_ptr<KafkaProducer> NewProducer() {
+    auto p = KafkaProducer::Create(config_);
+    EXPECT_TRUE(p.ok()) << p.status();
+    return p.ok() ? std::move(*p) : nullptr;
+  }
+
+  std::unique_ptr<KafkaConsumer> NewConsumer(const std::string& group, const std::string& topic) {
+    auto c = KafkaConsumer::Create(config_, group, {topic});
+    EXPECT_TRUE(c.ok()) << c.status();
+    return c.ok() ? std::move(*c) : nullptr;
+  }
+
+  // Produces `n` messages "v<i>" with key "k<i>" and waits for the acks.
+  void ProduceNumbered(KafkaProducer& producer, const std::string& topic, int from, int n) {
+    for (int i = from; i < from + n; ++i) {
+      ASSERT_TRUE(producer.Produce(topic, absl::StrCat("k", i), absl::StrCat("v", i)).ok());
+    }
+    auto st = producer.Flush(absl::Seconds(30));
+    ASSERT_TRUE(st.ok()) << st;
+  }
+
+  // Polls until `want` messages arrived (or the poll budget is spent),
+  // storing offsets of each batch when `store` is set.
+  static std::vector<KafkaMessage> Receive(KafkaConsumer& consumer, size_t want, bool store) {
+    std::vector<KafkaMessage> all;
+    for (int i = 0; i < kMaxPolls && all.size() < want; ++i) {
+      auto batch = consumer.Poll(500, kPollWait);
+      EXPECT_TRUE(batch.ok()) << batch.status();
+      if (!batch.ok()) break;
+      if (store) {
+        auto st = consumer.StoreOffsets(*batch);
+        EXPECT_TRUE(st.ok()) << st;
+      }
+      all.insert(all.end(), batch->begin(), batch->end());
+    }
+    return all;
+  }
+
+  // Polls for a fixed number of rounds and returns whatever arrived.
+  static std::vector<KafkaMessage> ReceiveFor(KafkaConsumer& consumer, int rounds) {
+    std::vector<KafkaMessage> all;
+    for (int i = 0; i < rounds; ++i) {
+      auto batch = consumer.Poll(500, kPollWait);
+      EXPECT_TRUE(batch.ok()) << batch.status();
+      if (batch.ok()) all.insert(all.end(), batch->begin(), batch->end());
+    }
+    return all;
+  }
+
+  static std::multiset<std::string> Values(const std::vector<KafkaMessage>& msgs) {
+    std::multiset<std::string> out;
+    for (const auto& m : msgs) out.insert(m.value);
+    return out;
+  }
+
+  static std::multiset<std::string> Numbered(int from, int n) {
+    std::multiset<std::string> out;
+    for (int i = from; i < from + n; ++i) out.insert(absl::StrCat("v", i));
+    return out;
+  }
+
+  KafkaConfig config_;
+};
+
+NoticeJob JobFor(int64_t customer_id, const std::string& incident) {
+  NoticeJob job;
+  job.incident_id = incident;
+  job.version = 1;
+  job.kind = NoticeKind::kOutageStarted;
+  job.recipient.customer_id = customer_id;
+  job.recipient.channel = customer_id % 2 == 0 ? Channel::kSms : Channel::kEmail;
+  job.recipient.address =
+      customer_id % 2 == 0 ? absl::StrCat("+9665", 10000000 + customer_id)
+                           : absl::StrCat("c", customer_id, "@example.com");
+  job.recipient.locale = "ar";
+  job.recipient.time_zone = "Asia/Riyadh";
+  return job;
+}
+
+TEST_F(KafkaTest, NoticeJobsRoundTripThroughSinkAndConsumer) {
+  const std::string topic = Unique("notices");
+  auto producer = NewProducer();
+  ASSERT_NE(producer, nullptr);
+  KafkaNoticeSink sink(*producer, topic);
+  constexpr int kJobs = 1000;
+  for (int i = 1; i <= kJobs; ++i) {
+    ASSERT_TRUE(sink.Enqueue(JobFor(i, "inc-1")).ok());
+  }
+  auto flushed = sink.Flush();
+  ASSERT_TRUE(flushed.ok()) << flushed;
+
+  auto consumer = NewConsumer(Unique("group"), topic);
+  ASSERT_NE(consumer, nullptr);
+  const auto msgs = Receive(*consumer, kJobs, /*store=*/true);
+  ASSERT_EQ(msgs.size(), static_cast<size_t>(kJobs));
+
+  std::set<int64_t> customers;
+  std::map<std::string, int32_t> partition_of_key;
+  for (const KafkaMessage& m : msgs) {
+    EXPECT_EQ(m.topic, topic);
+    auto job = DecodeJob(m.value);
+    ASSERT_TRUE(job.ok()) << job.status();
+    EXPECT_EQ(m.key, std::to_string(job->recipient.customer_id));
+    EXPECT_EQ(job->recipient.address, JobFor(job->recipient.customer_id, "x").recipient.address);
+    customers.insert(job->recipient.customer_id);
+    auto [it, inserted] = partition_of_key.emplace(m.key, m.partition);
+    EXPECT_EQ(it->second, m.partition);
+  }
+  EXPECT_EQ(customers.size(), static_cast<size_t>(kJobs));
+  std::set<int32_t> partitions;
+  for (const auto& [key, p] : partition_of_key) partitions.insert(p);
+  EXPECT_GT(partitions.size(), 1u) << "keys should spread over partitions";
+  std::cout << "[ INFO     ] auto-created topic spread over " << partitions.size()
+            << " partitions\n";
+  EXPECT_TRUE(consumer->Commit().ok());
+  consumer->Close();
+}
+
+TEST_F(KafkaTest, EventPublisherKeysByIncidentId) {
+  const std::string topic = Unique("events");
+  auto producer = NewProducer();
+  ASSERT_NE(producer, nullptr);
+  KafkaEventPublisher publisher(*producer, topic);
+  std::vector<IncidentEvent> events;
+  for (int i = 1; i <= 3; ++i) {
+    events.push_back({.incident_id = absl::StrCat("incident-", i),
+                      .version = i,
+                      .notice_kind = NoticeKind::kOutageUpdated,
+                      .outbox_id = 100 + i});
+  }
+  auto st = publisher.Publish(events);
+  ASSERT_TRUE(st.ok()) << st;
+  EXPECT_TRUE(publisher.Publish({}).ok());
+
+  auto consumer = NewConsumer(Unique("group"), topic);
+  ASSERT_NE(consumer, nullptr);
+  const auto msgs = Receive(*consumer, 3, /*store=*/true);
+  ASSERT_EQ(msgs.size(), 3u);
+  std::set<int64_t> outbox_ids;
+  for (const KafkaMessage& m : msgs) {
+    auto event = DecodeEvent(m.value);
+    ASSERT_TRUE(event.ok()) << event.status();
+    EXPECT_EQ(m.key, event->incident_id);
+    EXPECT_EQ(event->notice_kind, NoticeKind::kOutageUpdated);
+    outbox_ids.insert(event->outbox_id);
+  }
+  EXPECT_EQ(outbox_ids, (std::set<int64_t>{101, 102, 103}));
+}
+
+TEST_F(KafkaTest, TwoConsumersInOneGroupSplitPartitionsAndSeeEachMessageOnce) {
+  const std::string topic = Unique("split");
+  const std::string group = Unique("group");
+  auto producer = NewProducer();
+  ASSERT_NE(producer, nullptr);
+  // Creates the topic (broker auto-create) so both members can be assigned.
+  ASSERT_TRUE(producer->Produce(topic, "warmup", "warmup").ok());
+  ASSERT_TRUE(producer->Flush(absl::Seconds(30)).ok());
+
+  auto a = NewConsumer(group, topic);
+  auto b = NewConsumer(group, topic);
+  ASSERT_NE(a, nullptr);
+  ASSERT_NE(b, nullptr);
+  // Serve both until the group has settled with partitions on each member.
+  std::vector<KafkaMessage> got_a, got_b;
+  bool settled = false;
+  for (int i = 0; i < kMaxPolls && !settled; ++i) {
+    for (auto* c : {a.get(), b.get()}) {
+      auto batch = c->Poll(500, absl::Milliseconds(50));
+      ASSERT_TRUE(batch.ok()) << batch.status();
+      ASSERT_TRUE(c->StoreOffsets(*batch).ok());
+      (c == a.get() ? got_a : got_b).insert((c == a.get() ? got_a : got_b).end(), batch->begin(),
+                                            batch->end());
+    }
+    auto pa = a->Assignment();
+    auto pb = b->Assignment();
+    ASSERT_TRUE(pa.ok() && pb.ok());
+    settled = !pa->empty() && !pb->empty();
+  }
+  ASSERT_TRUE(settled) << "group never split the partitions";
+
+  constexpr int kMessages = 1000;
+  ProduceNumbered(*producer, topic, 0, kMessages);
+  for (int i = 0; i < kMaxPolls && got_a.size() + got_b.size() < kMessages + 1; ++i) {
+    for (auto* c : {a.get(), b.get()}) {
+      auto batch = c->Poll(500, absl::Milliseconds(50));
+      ASSERT_TRUE(batch.ok()) << batch.status();
+      ASSERT_TRUE(c->StoreOffsets(*batch).ok());
+      auto& got = c == a.get() ? got_a : got_b;
+      got.insert(got.end(), batch->begin(), batch->end());
+    }
+  }
+  // A few more rounds: nothing may arrive twice.
+  for (int i = 0; i < 5; ++i) {
+    for (auto* c : {a.get(), b.get()}) {
+      auto batch = c->Poll(500, absl::Milliseconds(50));
+      ASSERT_TRUE(batch.ok());
+      auto& got = c == a.get() ? got_a : got_b;
+      got.insert(got.end(), batch->begin(), batch->end());
+    }
+  }
+
+  std::multiset<std::string> all = Values(got_a);
+  const std::multiset<std::string> values_b = Values(got_b);
+  all.insert(values_b.begin(), values_b.end());
+  all.erase("warmup");  // consumed while the group was forming
+  EXPECT_EQ(all, Numbered(0, kMessages));
+  size_t numbered_a = 0, numbered_b = 0;
+  std::set<int32_t> parts_a, parts_b;
+  for (const auto& m : got_a) numbered_a += m.value != "warmup", parts_a.insert(m.partition);
+  for (const auto& m : got_b) numbered_b += m.value != "warmup", parts_b.insert(m.partition);
+  EXPECT_GT(numbered_a, 0u);
+  EXPECT_GT(numbered_b, 0u);
+  for (int32_t p : parts_a) EXPECT_EQ(parts_b.count(p), 0u) << "partition " << p << " on both";
+  a->Close();
+  b->Close();
+}
+
+TEST_F(KafkaTest, UnstoredMessagesAreRedeliveredToTheNextMember) {
+  const std::string topic = Unique("redeliver");
+  const std::string group = Unique("group");
+  auto producer = NewProducer();
+  ASSERT_NE(producer, nullptr);
+  ProduceNumbered(*producer, topic, 0, 100);
+
+  {
+    auto first = NewConsumer(group, topic);
+    ASSERT_NE(first, nullptr);
+    const auto msgs = Receive(*first, 100, /*store=*/false);
+    EXPECT_EQ(Values(msgs), Numbered(0, 100));
+    EXPECT_TRUE(first->Commit().ok());  // nothing stored: nothing to commit
+    first->Close();                     // "crashes" before finishing the work
+  }
+  auto second = NewConsumer(group, topic);
+  ASSERT_NE(second, nullptr);
+  const auto again = Receive(*second, 100, /*store=*/true);
+  EXPECT_EQ(Values(again), Numbered(0, 100));
+}
+
+TEST_F(KafkaTest, StoredOffsetsAreRespectedAfterRestart) {
+  const std::string topic = Unique("restart");
+  const std::string group = Unique("group");
+  auto producer = NewProducer();
+  ASSERT_NE(producer, nullptr);
+  ProduceNumbered(*producer, topic, 0, 100);
+
+  std::multiset<std::string> done;
+  {
+    auto first = NewConsumer(group, topic);
+    ASSERT_NE(first, nullptr);
+    const auto msgs = Receive(*first, 100, /*store=*/false);
+    ASSERT_EQ(msgs.size(), 100u);
+    // Finish the first 40 received: a prefix of every partition's stream.
+    const std::vector<KafkaMessage> finished(msgs.begin(), msgs.begin() + 40);
+    ASSERT_TRUE(first->StoreOffsets(finished).ok());
+    auto st = first->Commit();
+    EXPECT_TRUE(st.ok()) << st;
+    done = Values(finished);
+    first->Close();
+  }
+  std::multiset<std::string> rest;
+  {
+    auto second = NewConsumer(group, topic);
+    ASSERT_NE(second, nullptr);
+    const auto msgs = Receive(*second, 60, /*store=*/true);
+    rest = Values(msgs);
+    const auto extra = ReceiveFor(*second, 5);
+    EXPECT_TRUE(extra.empty()) << extra.size() << " unexpected messages";
+    second->Close();  // commits the stored offsets
+  }
+  EXPECT_EQ(rest.size(), 60u);
+  std::multiset<std::string> all = done;
+  all.insert(rest.begin(), rest.end());
+  EXPECT_EQ(all, Numbered(0, 100));
+
+  // Everything is done: a third member starts at the end.
+  ProduceNumbered(*producer, topic, 100, 1);
+  auto third = NewConsumer(group, topic);
+  ASSERT_NE(third, nullptr);
+  const auto msgs = Receive(*third, 1, /*store=*/true);
+  EXPECT_EQ(Values(msgs), Numbered(100, 1));
+}
+
+TEST(KafkaProducerTest, FlushReportsUndeliveredMessages) {
+  KafkaConfig config;
+  config.bootstrap_servers = "127.0.0.1:1";  // nothing listens there
+  config.message_timeout = std::chrono::milliseconds(300);
+  auto producer = KafkaProducer::Create(config);
+  ASSERT_TRUE(producer.ok()) << producer.status();
+  ASSERT_TRUE((*producer)->Produce("forewarn.test", "k", "v").ok());
+  auto st = (*producer)->Flush(absl::Seconds(10));
+  EXPECT_EQ(st.code(), absl::StatusCode::kUnavailable) << st;
+  // The failed batch is settled; an empty flush afterwards is clean.
+  EXPECT_TRUE((*producer)->Flush(absl::Seconds(1)).ok());
+}
+
+TEST(KafkaConfigTest, BadPropertyIsInvalidArgument) {
+  KafkaConfig config;
+  config.bootstrap_servers = "127.0.0.1:1";
+  config.extra["no.such.property"] = "1";
+  EXPECT_EQ(KafkaProducer::Create(config).status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(KafkaConsumer::Create(config, "g", {"t"}).status().code(),
+            absl::StatusCode::kInvalidArgument);
+}
+
+}  // namespace
+}  // namespace forewarn

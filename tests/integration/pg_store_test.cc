@@ -1,0 +1,220 @@
+// Integration tests of the PostgreSQL adapters against the real server
+// started by scripts/test.sh (FOREWARN_TEST_PG_URI).
+#include <gtest/gtest.h>
+
+#include <set>
+
+#include "services/pg/pg_store.h"
+#include "tests/support/test_db.h"
+
+namespace forewarn {
+namespace {
+
+const absl::Time kNow = absl::FromUnixSeconds(1'790'000'000);
+
+class PgStoreTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    if (testing::TestPgUri().empty()) GTEST_SKIP() << "FOREWARN_TEST_PG_URI not set";
+    db_ = std::make_unique<testing::ScratchDatabase>();
+    ASSERT_TRUE(ApplyMigrations(db_->uri()).ok());
+    db_->Exec(
+        "INSERT INTO services VALUES ('electricity','Electricity','الكهرباء'),('water','Water','المياه');"
+        "INSERT INTO regions VALUES ('riyadh','Riyadh','الرياض'),('jeddah','Jeddah','جدة');"
+        "INSERT INTO customers (id, name, locale, time_zone, phone, email, notify_sms, notify_email) VALUES "
+        " (1,'A','ar','Asia/Riyadh','+966500000001','a@example.com',true,true),"
+        " (2,'B','en','Europe/London','+966500000002','b@example.com',false,true),"
+        " (3,'C','en','Asia/Riyadh',NULL,'c@example.com',true,true),"
+        " (4,'D','ar','Asia/Riyadh','+966500000004',NULL,true,true),"
+        " (5,'E','en','Asia/Riyadh','+966500000005','e@example.com',true,true);"
+        "INSERT INTO customer_services VALUES ('electricity','riyadh',1),('electricity','riyadh',2),"
+        " ('water','riyadh',2),('electricity','riyadh',3),('electricity','jeddah',4),('water','riyadh',5);");
+    store_ = std::make_unique<PgIncidentStore>(PgConfig{db_->uri(), 2});
+  }
+
+  NewIncident Request(std::string key = "key-1") {
+    NewIncident r;
+    r.idempotency_key = std::move(key);
+    r.services = {"electricity"};
+    r.regions = {"riyadh"};
+    r.reason = {"عطل في محطة التحويل", "Substation fault"};
+    r.starts_at = kNow;
+    r.expected_restoration_at = kNow + absl::Hours(3);
+    return r;
+  }
+  int64_t OutboxRows() { return std::stoll(db_->Exec("SELECT count(*) FROM outbox")); }
+
+  std::unique_ptr<testing::ScratchDatabase> db_;
+  std::unique_ptr<PgIncidentStore> store_;
+};
+
+TEST_F(PgStoreTest, MigrationsAreIdempotent) {
+  EXPECT_TRUE(ApplyMigrations(db_->uri()).ok());
+  EXPECT_EQ(db_->Exec("SELECT count(*) FROM schema_migrations"), "1");
+}
+
+TEST_F(PgStoreTest, CreateStoresIncidentVersionAndOutboxRowTogether) {
+  auto i = store_->Create(Request(), kNow);
+  ASSERT_TRUE(i.ok()) << i.status();
+  EXPECT_EQ(i->version, 1);
+  EXPECT_EQ(i->reason.ar, "عطل في محطة التحويل");
+  EXPECT_EQ(i->starts_at, kNow);
+  EXPECT_EQ(i->expected_restoration_at, kNow + absl::Hours(3));
+  EXPECT_EQ(OutboxRows(), 1);
+  auto fetched = store_->Get(i->id);
+  ASSERT_TRUE(fetched.ok());
+  EXPECT_EQ(fetched->services, std::vector<std::string>{"electricity"});
+}
+
+TEST_F(PgStoreTest, RetriedCreateReturnsTheSameIncidentWithoutANewEvent) {
+  auto first = store_->Create(Request(), kNow);
+  auto retry = store_->Create(Request(), kNow + absl::Seconds(5));
+  ASSERT_TRUE(first.ok() && retry.ok());
+  EXPECT_EQ(first->id, retry->id);
+  EXPECT_EQ(OutboxRows(), 1);
+}
+
+TEST_F(PgStoreTest, ReusedKeyWithDifferentContentIsAlreadyExists) {
+  ASSERT_TRUE(store_->Create(Request(), kNow).ok());
+  auto other = Request();
+  other.reason.en = "Something else";
+  auto s = store_->Create(other, kNow);
+  EXPECT_EQ(s.status().code(), absl::StatusCode::kAlreadyExists);
+  EXPECT_NE(s.status().message().find("idempotency_key"), std::string::npos);
+  EXPECT_EQ(OutboxRows(), 1);
+}
+
+TEST_F(PgStoreTest, UnknownServiceOrRegionIsInvalidArgumentAndStoresNothing) {
+  auto r = Request();
+  r.services = {"electricity", "gas"};
+  auto s = store_->Create(r, kNow);
+  EXPECT_EQ(s.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(s.status().message(), "services[1]: unknown service 'gas'");
+  r = Request();
+  r.regions = {"mars"};
+  EXPECT_EQ(store_->Create(r, kNow).status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(db_->Exec("SELECT count(*) FROM incidents"), "0");
+  EXPECT_EQ(OutboxRows(), 0);
+}
+
+TEST_F(PgStoreTest, UpdateBumpsVersionAndKeepsHistoryImmutable) {
+  auto i = store_->Create(Request(), kNow);
+  IncidentUpdate u;
+  u.id = i->id;
+  u.expected_restoration_at = kNow + absl::Hours(6);
+  auto v2 = store_->Update(u, kNow + absl::Minutes(10));
+  ASSERT_TRUE(v2.ok()) << v2.status();
+  EXPECT_EQ(v2->version, 2);
+  EXPECT_EQ(v2->reason.en, "Substation fault");  // unchanged
+  EXPECT_EQ(v2->expected_restoration_at, kNow + absl::Hours(6));
+  auto v1 = store_->GetVersion(i->id, 1);
+  ASSERT_TRUE(v1.ok());
+  EXPECT_EQ(v1->expected_restoration_at, kNow + absl::Hours(3));
+  EXPECT_EQ(OutboxRows(), 2);
+
+  u.expected_version = 1;  // stale
+  EXPECT_EQ(store_->Update(u, kNow).status().code(), absl::StatusCode::kAborted);
+  u.expected_version = 0;
+  u.expected_restoration_at.reset();
+  u.reason = LocalizedText{"سبب جديد", "New reason"};
+  auto v3 = store_->Update(u, kNow);
+  ASSERT_TRUE(v3.ok());
+  EXPECT_EQ(v3->reason.ar, "سبب جديد");
+  EXPECT_EQ(v3->expected_restoration_at, kNow + absl::Hours(6));
+}
+
+TEST_F(PgStoreTest, ResolveIsFinal) {
+  auto i = store_->Create(Request(), kNow);
+  auto r = store_->Resolve(i->id, 0, kNow + absl::Hours(1));
+  ASSERT_TRUE(r.ok()) << r.status();
+  EXPECT_EQ(r->state, IncidentState::kResolved);
+  ASSERT_TRUE(r->resolved_at.has_value());
+  EXPECT_EQ(*r->resolved_at, kNow + absl::Hours(1));
+  EXPECT_EQ(store_->Resolve(i->id, 0, kNow).status().code(), absl::StatusCode::kFailedPrecondition);
+  IncidentUpdate u;
+  u.id = i->id;
+  u.expected_restoration_at = kNow + absl::Hours(9);
+  EXPECT_EQ(store_->Update(u, kNow).status().code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_EQ(store_->Get("00000000-0000-0000-0000-000000000000").status().code(), absl::StatusCode::kNotFound);
+}
+
+TEST_F(PgStoreTest, ListPagesNewestFirst) {
+  for (int k = 0; k < 3; ++k) ASSERT_TRUE(store_->Create(Request("key-" + std::to_string(k)), kNow + absl::Seconds(k)).ok());
+  ListFilter f;
+  f.page_size = 2;
+  auto p1 = store_->List(f);
+  ASSERT_TRUE(p1.ok());
+  ASSERT_EQ(p1->incidents.size(), 2u);
+  EXPECT_EQ(p1->incidents[0].idempotency_key, "key-2");
+  f.page_token = p1->next_page_token;
+  auto p2 = store_->List(f);
+  ASSERT_EQ(p2->incidents.size(), 1u);
+  EXPECT_TRUE(p2->next_page_token.empty());
+}
+
+TEST_F(PgStoreTest, OutboxHasOneLeaderAndDeliversInOrder) {
+  auto i = store_->Create(Request(), kNow);
+  IncidentUpdate u;
+  u.id = i->id;
+  u.expected_restoration_at = kNow + absl::Hours(4);
+  ASSERT_TRUE(store_->Update(u, kNow).ok());
+  PgOutboxSource leader(db_->uri()), follower(db_->uri());
+  auto events = leader.FetchUnpublished(10);
+  ASSERT_TRUE(events.ok()) << events.status();
+  ASSERT_EQ(events->size(), 2u);
+  EXPECT_EQ((*events)[0].version, 1);
+  EXPECT_EQ((*events)[0].notice_kind, NoticeKind::kOutageStarted);
+  EXPECT_EQ((*events)[1].notice_kind, NoticeKind::kOutageUpdated);
+  EXPECT_TRUE(follower.FetchUnpublished(10)->empty());
+  ASSERT_TRUE(leader.MarkPublished({(*events)[0].outbox_id, (*events)[1].outbox_id}).ok());
+  EXPECT_TRUE(leader.FetchUnpublished(10)->empty());
+}
+
+TEST_F(PgStoreTest, AudienceStreamsAffectedCustomersOnTheirChosenChannels) {
+  auto i = store_->Create(Request(), kNow);
+  PgAudienceSource audience(db_->uri(), /*fetch_size=*/1);  // forces many FETCHes
+  std::set<std::pair<int64_t, Channel>> got;
+  ASSERT_TRUE(audience.ForEachRecipient(*i, [&](const Recipient& r) {
+    EXPECT_TRUE(got.insert({r.customer_id, r.channel}).second);
+    return absl::OkStatus();
+  }).ok());
+  // 1: both; 2: email only (sms off); 3: email only (no phone); 4 is in
+  // jeddah; 5 uses water only.
+  std::set<std::pair<int64_t, Channel>> want{
+      {1, Channel::kSms}, {1, Channel::kEmail}, {2, Channel::kEmail}, {3, Channel::kEmail}};
+  EXPECT_EQ(got, want);
+}
+
+TEST_F(PgStoreTest, LedgerClaimsOnceAndReportsCounts) {
+  auto i = store_->Create(Request(), kNow);
+  PgNoticeLedger ledger(db_->uri());
+  NoticeKey a{i->id, 1, NoticeKind::kOutageStarted, 1, Channel::kSms};
+  NoticeKey b{i->id, 1, NoticeKind::kOutageStarted, 1, Channel::kEmail};
+  auto first = ledger.Claim({a, b}, kNow);
+  ASSERT_TRUE(first.ok()) << first.status();
+  EXPECT_EQ(*first, (std::vector<bool>{true, true}));
+  ASSERT_TRUE(ledger.Record({{a, NoticeState::kSent, "<id>", ""}, {b, NoticeState::kFailed, "", "bad address"}}, kNow)
+                  .ok());
+  auto again = ledger.Claim({a, b}, kNow);
+  EXPECT_EQ(*again, (std::vector<bool>{false, false}));
+
+  auto report = store_->Report(i->id, 10);
+  ASSERT_TRUE(report.ok()) << report.status();
+  ASSERT_EQ(report->counts.size(), 2u);
+  ASSERT_EQ(report->failures.size(), 1u);
+  EXPECT_EQ(report->failures[0].error, "bad address");
+  EXPECT_EQ(report->failures[0].channel, Channel::kEmail);
+}
+
+TEST_F(PgStoreTest, UnfinishedClaimIsReclaimedAfterACrash) {
+  auto i = store_->Create(Request(), kNow);
+  PgNoticeLedger ledger(db_->uri());
+  NoticeKey a{i->id, 1, NoticeKind::kOutageStarted, 1, Channel::kSms};
+  ASSERT_TRUE(ledger.Claim({a}, kNow).ok());
+  // The worker died before Record: the redelivered job may claim it again.
+  EXPECT_EQ(*ledger.Claim({a}, kNow), std::vector<bool>{true});
+  EXPECT_EQ(db_->Exec("SELECT attempts FROM notice_ledger"), "2");
+}
+
+}  // namespace
+}  // namespace forewarn

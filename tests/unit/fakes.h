@@ -1,0 +1,189 @@
+#pragma once
+
+// In-memory fakes of the core ports, for unit tests.
+
+#include <map>
+#include <set>
+#include <tuple>
+
+#include "absl/strings/str_cat.h"
+#include "services/core/ports.h"
+
+namespace forewarn::testing {
+
+inline auto Tuple(const NoticeKey& k) { return std::make_tuple(k.incident_id, k.version, k.kind, k.customer_id, k.channel); }
+
+class FakeIncidentStore : public IncidentStore, public IncidentReader {
+ public:
+  absl::StatusOr<Incident> Create(const NewIncident& req, absl::Time now) override {
+    if (auto it = by_key_.find(req.idempotency_key); it != by_key_.end()) return incidents_[it->second];
+    Incident i;
+    i.id = absl::StrCat("00000000-0000-0000-0000-", std::string(12 - std::to_string(next_).size(), '0'), next_++);
+    i.version = 1;
+    i.kind = req.kind;
+    i.services = req.services;
+    i.regions = req.regions;
+    i.reason = req.reason;
+    i.starts_at = req.starts_at.value_or(now);
+    i.expected_restoration_at = req.expected_restoration_at;
+    i.idempotency_key = req.idempotency_key;
+    i.created_at = i.updated_at = now;
+    incidents_[i.id] = i;
+    versions_[{i.id, 1}] = i;
+    by_key_[req.idempotency_key] = i.id;
+    return i;
+  }
+  absl::StatusOr<Incident> Update(const IncidentUpdate& req, absl::Time now) override {
+    auto it = incidents_.find(req.id);
+    if (it == incidents_.end()) return absl::NotFoundError("no such incident");
+    if (req.expected_version != 0 && req.expected_version != it->second.version) return absl::AbortedError("stale");
+    if (req.reason) it->second.reason = *req.reason;
+    if (req.expected_restoration_at) it->second.expected_restoration_at = *req.expected_restoration_at;
+    it->second.version++;
+    it->second.updated_at = now;
+    versions_[{req.id, it->second.version}] = it->second;
+    return it->second;
+  }
+  absl::StatusOr<Incident> Resolve(const std::string& id, int64_t, absl::Time now) override {
+    auto it = incidents_.find(id);
+    if (it == incidents_.end()) return absl::NotFoundError("no such incident");
+    it->second.state = IncidentState::kResolved;
+    it->second.resolved_at = now;
+    it->second.version++;
+    versions_[{id, it->second.version}] = it->second;
+    return it->second;
+  }
+  absl::StatusOr<Incident> Get(const std::string& id) override {
+    auto it = incidents_.find(id);
+    if (it == incidents_.end()) return absl::NotFoundError("no such incident");
+    return it->second;
+  }
+  absl::StatusOr<Incident> GetVersion(const std::string& id, int64_t version) override {
+    ++version_reads;
+    auto it = versions_.find({id, version});
+    if (it == versions_.end()) return absl::NotFoundError("no such version");
+    return it->second;
+  }
+  absl::StatusOr<IncidentPage> List(const ListFilter&) override {
+    IncidentPage p;
+    for (const auto& [id, i] : incidents_) p.incidents.push_back(i);
+    return p;
+  }
+  absl::StatusOr<DeliveryReport> Report(const std::string& id, int) override {
+    DeliveryReport r;
+    r.incident_id = id;
+    return r;
+  }
+
+  int version_reads = 0;
+
+ private:
+  int next_ = 1;
+  std::map<std::string, Incident> incidents_;
+  std::map<std::pair<std::string, int64_t>, Incident> versions_;
+  std::map<std::string, std::string> by_key_;
+};
+
+class FakeLedger : public NoticeLedger {
+ public:
+  absl::StatusOr<std::vector<bool>> Claim(const std::vector<NoticeKey>& keys, absl::Time) override {
+    if (!claim_error.ok()) return claim_error;
+    std::vector<bool> out;
+    for (const auto& k : keys) {
+      auto [it, inserted] = rows.try_emplace(Tuple(k), NoticeState::kClaimed);
+      out.push_back(inserted || it->second == NoticeState::kClaimed);
+    }
+    return out;
+  }
+  absl::Status Record(const std::vector<Outcome>& outcomes, absl::Time) override {
+    for (const auto& o : outcomes) rows[Tuple(o.key)] = o.state;
+    return absl::OkStatus();
+  }
+  std::map<std::tuple<std::string, int64_t, NoticeKind, int64_t, Channel>, NoticeState> rows;
+  absl::Status claim_error = absl::OkStatus();
+};
+
+class FakeRenderer : public Renderer {
+ public:
+  absl::StatusOr<RenderedNotice> Render(const NoticeJob& job, const Incident& incident) override {
+    RenderedNotice n;
+    n.text = absl::StrCat(job.recipient.locale == "ar" ? incident.reason.ar : incident.reason.en);
+    n.message_id = MessageIdFor(KeyOf(job));
+    return n;
+  }
+};
+
+class FakeChannel : public DeliveryChannel {
+ public:
+  absl::StatusOr<std::string> Send(const Recipient& to, const RenderedNotice& notice) override {
+    if (!failures.empty()) {
+      auto s = failures.front();
+      failures.erase(failures.begin());
+      if (!s.ok()) return s;
+    }
+    sent.push_back({to, notice});
+    return notice.message_id;
+  }
+  std::vector<std::pair<Recipient, RenderedNotice>> sent;
+  std::vector<absl::Status> failures;  // consumed one per Send
+};
+
+class FakeAudience : public AudienceSource {
+ public:
+  absl::Status ForEachRecipient(const Incident&, const std::function<absl::Status(const Recipient&)>& fn) override {
+    for (const auto& r : recipients) {
+      if (auto s = fn(r); !s.ok()) return s;
+    }
+    return absl::OkStatus();
+  }
+  std::vector<Recipient> recipients;
+};
+
+class FakeSink : public NoticeSink {
+ public:
+  absl::Status Enqueue(const NoticeJob& job) override {
+    pending.push_back(job);
+    return absl::OkStatus();
+  }
+  absl::Status Flush() override {
+    if (!flush_error.ok()) return flush_error;
+    acked.insert(acked.end(), pending.begin(), pending.end());
+    pending.clear();
+    return absl::OkStatus();
+  }
+  std::vector<NoticeJob> pending, acked;
+  absl::Status flush_error = absl::OkStatus();
+};
+
+class FakeOutbox : public OutboxSource {
+ public:
+  absl::StatusOr<std::vector<IncidentEvent>> FetchUnpublished(int limit) override {
+    std::vector<IncidentEvent> out;
+    for (const auto& e : events) {
+      if (!published.count(e.outbox_id) && static_cast<int>(out.size()) < limit) out.push_back(e);
+    }
+    return out;
+  }
+  absl::Status MarkPublished(const std::vector<int64_t>& ids) override {
+    if (!mark_error.ok()) return mark_error;
+    published.insert(ids.begin(), ids.end());
+    return absl::OkStatus();
+  }
+  absl::Status WaitForNew(absl::Duration) override { return absl::OkStatus(); }
+  std::vector<IncidentEvent> events;
+  std::set<int64_t> published;
+  absl::Status mark_error = absl::OkStatus();
+};
+
+class FakePublisher : public EventPublisher {
+ public:
+  absl::Status Publish(const std::vector<IncidentEvent>& events) override {
+    if (!error.ok()) return error;
+    published.insert(published.end(), events.begin(), events.end());
+    return absl::OkStatus();
+  }
+  std::vector<IncidentEvent> published;
+  absl::Status error = absl::OkStatus();
+};
+
+}  // namespace forewarn::testing

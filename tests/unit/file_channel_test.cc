@@ -1,0 +1,180 @@
+#include "notifier/channels/file_outbox_channel.h"
+
+#include <filesystem>
+#include <fstream>
+#include <set>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "absl/time/time.h"
+#include "gtest/gtest.h"
+#include "services/core/clock.h"
+
+namespace forewarn {
+namespace {
+
+namespace fs = std::filesystem;
+
+fs::path FreshDir(const std::string& name) {
+  const fs::path dir = fs::path(::testing::TempDir()) / ("forewarn_outbox_" + name);
+  fs::remove_all(dir);
+  return dir;
+}
+
+std::vector<std::string> ReadLines(const fs::path& path) {
+  std::ifstream in(path, std::ios::binary);
+  std::vector<std::string> lines;
+  for (std::string line; std::getline(in, line);) lines.push_back(line);
+  return lines;
+}
+
+std::string ReadAll(const fs::path& path) {
+  std::ifstream in(path, std::ios::binary);
+  return std::string(std::istreambuf_iterator<char>(in), {});
+}
+
+Recipient Phone() {
+  Recipient r;
+  r.customer_id = 7;
+  r.channel = Channel::kSms;
+  r.address = "+966500000007";
+  r.locale = "ar";
+  r.time_zone = "Asia/Riyadh";
+  return r;
+}
+
+RenderedNotice SmsNotice(std::string text, std::string message_id) {
+  RenderedNotice n;
+  n.text = std::move(text);
+  n.message_id = std::move(message_id);
+  return n;
+}
+
+const absl::Time kNow = absl::FromUnixSeconds(1768059000);  // 2026-01-10T15:30:00Z
+
+TEST(FileOutboxChannel, ValidateCreatesTheDirectory) {
+  const fs::path dir = FreshDir("validate") / "nested" / "outbox";
+  ASSERT_TRUE(FileOutboxChannel::Validate(dir.string()).ok());
+  EXPECT_TRUE(fs::is_directory(dir));
+  EXPECT_TRUE(FileOutboxChannel::Validate(dir.string()).ok());  // idempotent
+}
+
+TEST(FileOutboxChannel, ValidateFailsWhenThePathIsAFile) {
+  const fs::path dir = FreshDir("validate_file");
+  fs::create_directories(dir);
+  std::ofstream(dir / "plain").put('x');
+  EXPECT_EQ(FileOutboxChannel::Validate((dir / "plain").string()).code(), absl::StatusCode::kFailedPrecondition);
+}
+
+TEST(FileOutboxChannel, AppendsOneJsonLinePerSmsWithoutEmptyFields) {
+  const fs::path dir = FreshDir("sms");
+  ASSERT_TRUE(FileOutboxChannel::Validate(dir.string()).ok());
+  FakeClock clock(kNow);
+  FileOutboxChannel channel(dir.string(), Channel::kSms, clock);
+  EXPECT_EQ(channel.path(), (dir / "sms.jsonl").string());
+
+  RenderedNotice notice{.subject = "", .text = "Outage: ELEC", .html = "", .message_id = "<m1@forewarn>"};
+  auto id = channel.Send(Phone(), notice);
+  ASSERT_TRUE(id.ok()) << id.status();
+  EXPECT_EQ(*id, "<m1@forewarn>");
+  clock.Advance(absl::Seconds(1));
+  notice.message_id = "<m2@forewarn>";
+  ASSERT_TRUE(channel.Send(Phone(), notice).ok());
+
+  const auto lines = ReadLines(dir / "sms.jsonl");
+  ASSERT_EQ(lines.size(), 2u);
+  const auto first = nlohmann::json::parse(lines[0]);
+  EXPECT_EQ(first["message_id"], "<m1@forewarn>");
+  EXPECT_EQ(first["to"], "+966500000007");
+  EXPECT_EQ(first["channel"], "sms");
+  EXPECT_EQ(first["text"], "Outage: ELEC");
+  EXPECT_EQ(first["sent_at"], "2026-01-10T15:30:00Z");
+  EXPECT_FALSE(first.contains("subject"));
+  EXPECT_FALSE(first.contains("html"));
+  EXPECT_EQ(nlohmann::json::parse(lines[1])["sent_at"], "2026-01-10T15:30:01Z");
+}
+
+TEST(FileOutboxChannel, WritesEmailsWithSubjectAndHtmlToEmailJsonl) {
+  const fs::path dir = FreshDir("email");
+  ASSERT_TRUE(FileOutboxChannel::Validate(dir.string()).ok());
+  FakeClock clock(kNow);
+  FileOutboxChannel channel(dir.string(), Channel::kEmail, clock, FileOutboxOptions{.fsync = true});
+  Recipient to = Phone();
+  to.channel = Channel::kEmail;
+  to.address = "a@example.com";
+  const RenderedNotice notice{
+      .subject = "Service outage", .text = "Dear customer,\nline two", .html = "<p>x</p>", .message_id = "<e@f>"};
+  ASSERT_TRUE(channel.Send(to, notice).ok());
+  const auto lines = ReadLines(dir / "email.jsonl");
+  ASSERT_EQ(lines.size(), 1u);  // the newline in the body is escaped inside the JSON string
+  const auto j = nlohmann::json::parse(lines[0]);
+  EXPECT_EQ(j["channel"], "email");
+  EXPECT_EQ(j["subject"], "Service outage");
+  EXPECT_EQ(j["text"], "Dear customer,\nline two");
+  EXPECT_EQ(j["html"], "<p>x</p>");
+  EXPECT_FALSE(fs::exists(dir / "sms.jsonl"));
+}
+
+TEST(FileOutboxChannel, StoresArabicAsReadableUtf8) {
+  const fs::path dir = FreshDir("arabic");
+  ASSERT_TRUE(FileOutboxChannel::Validate(dir.string()).ok());
+  FakeClock clock(kNow);
+  FileOutboxChannel channel(dir.string(), Channel::kSms, clock);
+  const std::string text = "انقطاع في خدمة ELEC. السبب: عطل في محطة التحويل.";
+  ASSERT_TRUE(channel.Send(Phone(), SmsNotice(text, "<a@f>")).ok());
+  const std::string raw = ReadAll(dir / "sms.jsonl");
+  EXPECT_TRUE(absl::StrContains(raw, text)) << raw;
+  EXPECT_FALSE(absl::StrContains(raw, "\\u0")) << raw;
+  EXPECT_EQ(nlohmann::json::parse(ReadLines(dir / "sms.jsonl")[0])["text"], text);
+}
+
+TEST(FileOutboxChannel, ReplacesInvalidUtf8InsteadOfFailing) {
+  const fs::path dir = FreshDir("invalid_utf8");
+  ASSERT_TRUE(FileOutboxChannel::Validate(dir.string()).ok());
+  FakeClock clock(kNow);
+  FileOutboxChannel channel(dir.string(), Channel::kSms, clock);
+  ASSERT_TRUE(channel.Send(Phone(), SmsNotice("bad \xff byte", "<b@f>")).ok());
+  EXPECT_EQ(nlohmann::json::parse(ReadLines(dir / "sms.jsonl")[0])["text"], "bad \xEF\xBF\xBD byte");
+}
+
+TEST(FileOutboxChannel, ConcurrentWritersNeverInterleaveLines) {
+  const fs::path dir = FreshDir("concurrent");
+  ASSERT_TRUE(FileOutboxChannel::Validate(dir.string()).ok());
+  FakeClock clock(kNow);
+  // Separate instances have separate file descriptions, as separate processes
+  // would: only flock keeps their lines apart. A third writer shares one.
+  FileOutboxChannel a(dir.string(), Channel::kSms, clock);
+  FileOutboxChannel b(dir.string(), Channel::kSms, clock);
+  const std::string big(16 * 1024, 'x');  // larger than a pipe buffer / page
+  constexpr int kPerThread = 500;
+  auto writer = [&](FileOutboxChannel* channel, std::string tag) {
+    for (int i = 0; i < kPerThread; ++i) {
+      const RenderedNotice n = SmsNotice(absl::StrCat(tag, i, " ", big, " انقطاع"), absl::StrCat("<", tag, i, ">"));
+      ASSERT_TRUE(channel->Send(Phone(), n).ok());
+    }
+  };
+  std::thread t1(writer, &a, "a");
+  std::thread t2(writer, &b, "b");
+  std::thread t3(writer, &b, "c");
+  t1.join();
+  t2.join();
+  t3.join();
+
+  const auto lines = ReadLines(dir / "sms.jsonl");
+  ASSERT_EQ(lines.size(), 3u * kPerThread);
+  std::set<std::string> ids;
+  for (const auto& line : lines) {
+    auto j = nlohmann::json::parse(line, nullptr, /*allow_exceptions=*/false);
+    ASSERT_FALSE(j.is_discarded()) << line.substr(0, 80);
+    ids.insert(j["message_id"].get<std::string>());
+  }
+  EXPECT_EQ(ids.size(), 3u * kPerThread);
+}
+
+}  // namespace
+}  // namespace forewarn

@@ -1,0 +1,86 @@
+#include "notifier/worker/notifier_worker.h"
+
+#include <gtest/gtest.h>
+
+#include "tests/unit/fakes.h"
+
+namespace forewarn {
+namespace {
+
+class NotifierWorkerTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    NewIncident r;
+    r.idempotency_key = "k";
+    r.services = {"electricity"};
+    r.regions = {"riyadh"};
+    r.reason = {"عطل في المحطة", "Station fault"};
+    r.expected_restoration_at = clock_.Now() + absl::Hours(2);
+    incident_ = *store_.Create(r, clock_.Now());
+  }
+  NoticeJob Job(int64_t customer, Channel ch, std::string locale = "en") {
+    return NoticeJob{incident_.id, 1, NoticeKind::kOutageStarted,
+                     Recipient{customer, ch, ch == Channel::kSms ? "+966500000001" : "x@example.com", locale,
+                               "Asia/Riyadh", "N"}};
+  }
+  FakeClock clock_{absl::FromUnixSeconds(1'800'000'000)};
+  testing::FakeIncidentStore store_;
+  testing::FakeLedger ledger_;
+  testing::FakeRenderer renderer_;
+  testing::FakeChannel sms_, email_;
+  NotifierWorker worker_{store_, ledger_, renderer_, {{Channel::kSms, &sms_}, {Channel::kEmail, &email_}}, clock_};
+  Incident incident_;
+};
+
+TEST_F(NotifierWorkerTest, SendsEachJobOnItsChannelAndRecordsSent) {
+  ASSERT_TRUE(worker_.ProcessBatch({Job(1, Channel::kSms, "ar"), Job(1, Channel::kEmail), Job(2, Channel::kSms)}).ok());
+  EXPECT_EQ(sms_.sent.size(), 2u);
+  EXPECT_EQ(email_.sent.size(), 1u);
+  EXPECT_EQ(sms_.sent[0].second.text, "عطل في المحطة");
+  for (const auto& [key, state] : ledger_.rows) EXPECT_EQ(state, NoticeState::kSent);
+  EXPECT_EQ(worker_.stats().sent, 3);
+}
+
+TEST_F(NotifierWorkerTest, RedeliveredJobsAreNotSentTwice) {
+  ASSERT_TRUE(worker_.ProcessBatch({Job(1, Channel::kSms)}).ok());
+  ASSERT_TRUE(worker_.ProcessBatch({Job(1, Channel::kSms), Job(1, Channel::kSms)}).ok());
+  EXPECT_EQ(sms_.sent.size(), 1u);
+  EXPECT_EQ(worker_.stats().skipped, 1);
+}
+
+TEST_F(NotifierWorkerTest, DuplicatesInsideOneBatchAreSentOnce) {
+  ASSERT_TRUE(worker_.ProcessBatch({Job(3, Channel::kEmail), Job(3, Channel::kEmail)}).ok());
+  EXPECT_EQ(email_.sent.size(), 1u);
+}
+
+TEST_F(NotifierWorkerTest, RetryableFailureKeepsTheNoticeClaimedAndRetryDeliversItOnce) {
+  sms_.failures = {absl::UnavailableError("gateway down")};
+  auto s = worker_.ProcessBatch({Job(1, Channel::kSms), Job(2, Channel::kSms)});
+  EXPECT_EQ(s.code(), absl::StatusCode::kUnavailable);
+  EXPECT_EQ(sms_.sent.size(), 1u);  // customer 2 went through
+  ASSERT_TRUE(worker_.ProcessBatch({Job(1, Channel::kSms), Job(2, Channel::kSms)}).ok());
+  EXPECT_EQ(sms_.sent.size(), 2u);  // customer 1 now; customer 2 not again
+}
+
+TEST_F(NotifierWorkerTest, PermanentFailureIsRecordedAsFailedAndNotRetried) {
+  sms_.failures = {absl::InvalidArgumentError("number not reachable")};
+  ASSERT_TRUE(worker_.ProcessBatch({Job(1, Channel::kSms)}).ok());
+  EXPECT_EQ(ledger_.rows.begin()->second, NoticeState::kFailed);
+  ASSERT_TRUE(worker_.ProcessBatch({Job(1, Channel::kSms)}).ok());
+  EXPECT_TRUE(sms_.sent.empty());
+  EXPECT_EQ(worker_.stats().failed, 1);
+}
+
+TEST_F(NotifierWorkerTest, LedgerOutageFailsTheBatchWithoutSending) {
+  ledger_.claim_error = absl::UnavailableError("db down");
+  EXPECT_EQ(worker_.ProcessBatch({Job(1, Channel::kSms)}).code(), absl::StatusCode::kUnavailable);
+  EXPECT_TRUE(sms_.sent.empty());
+}
+
+TEST_F(NotifierWorkerTest, IncidentVersionsAreReadOncePerBatchStream) {
+  ASSERT_TRUE(worker_.ProcessBatch({Job(1, Channel::kSms), Job(2, Channel::kSms), Job(3, Channel::kSms)}).ok());
+  EXPECT_EQ(store_.version_reads, 1);
+}
+
+}  // namespace
+}  // namespace forewarn

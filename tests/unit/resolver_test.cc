@@ -1,0 +1,56 @@
+#include "services/core/resolver.h"
+
+#include <gtest/gtest.h>
+
+#include "tests/unit/fakes.h"
+
+namespace forewarn {
+namespace {
+
+class ResolverTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    NewIncident r;
+    r.idempotency_key = "k";
+    r.services = {"water"};
+    r.regions = {"jeddah"};
+    r.reason = {"صيانة", "Maintenance"};
+    r.expected_restoration_at = absl::FromUnixSeconds(2'000'000'000);
+    incident_ = *store_.Create(r, absl::FromUnixSeconds(1'900'000'000));
+    audience_.recipients = {{1, Channel::kSms, "+966500000001", "ar", "Asia/Riyadh", "A"},
+                            {1, Channel::kEmail, "a@example.com", "ar", "Asia/Riyadh", "A"},
+                            {2, Channel::kEmail, "b@example.com", "en", "Europe/London", "B"}};
+  }
+  testing::FakeIncidentStore store_;
+  testing::FakeAudience audience_;
+  testing::FakeSink sink_;
+  Resolver resolver_{store_, audience_, sink_};
+  Incident incident_;
+};
+
+TEST_F(ResolverTest, EnqueuesOneJobPerRecipientAndFlushes) {
+  auto n = resolver_.Handle({incident_.id, 1, NoticeKind::kOutageStarted, 7});
+  ASSERT_TRUE(n.ok()) << n.status();
+  EXPECT_EQ(*n, 3);
+  ASSERT_EQ(sink_.acked.size(), 3u);
+  EXPECT_TRUE(sink_.pending.empty());
+  EXPECT_EQ(sink_.acked[0].incident_id, incident_.id);
+  EXPECT_EQ(sink_.acked[0].version, 1);
+  EXPECT_EQ(sink_.acked[1].recipient.channel, Channel::kEmail);
+  EXPECT_EQ(sink_.acked[2].recipient.customer_id, 2);
+}
+
+TEST_F(ResolverTest, FailsWhenTheSinkCannotAcknowledge) {
+  sink_.flush_error = absl::UnavailableError("broker down");
+  EXPECT_EQ(resolver_.Handle({incident_.id, 1, NoticeKind::kOutageStarted, 7}).status().code(),
+            absl::StatusCode::kUnavailable);
+}
+
+TEST_F(ResolverTest, UnknownVersionIsNotFound) {
+  EXPECT_EQ(resolver_.Handle({incident_.id, 9, NoticeKind::kOutageUpdated, 8}).status().code(),
+            absl::StatusCode::kNotFound);
+  EXPECT_TRUE(sink_.acked.empty());
+}
+
+}  // namespace
+}  // namespace forewarn
