@@ -99,8 +99,8 @@ absl::StatusOr<std::string> FileOutboxChannel::Send(const Recipient& to, const R
 
   std::lock_guard lock(mu_);
   if (absl::Status s = OpenLocked(); !s.ok()) return s;
-  FileLock flock(fd_);
-  if (flock.error() != 0) return ErrnoStatus(flock.error(), "cannot lock", path_);
+  FileLock file_lock(fd_);
+  if (file_lock.error() != 0) return ErrnoStatus(file_lock.error(), "cannot lock", path_);
 
   // All writers hold the lock, so the current size is where this line starts;
   // on failure the file is cut back there and no torn line remains.

@@ -95,6 +95,7 @@ int main(int argc, char** argv) {
   Options opt;
   CLI::App app{"forewarn: report and follow incidents"};
   app.require_subcommand(1);
+  app.fallthrough();  // global options (--json, --target) may follow the subcommand
   app.add_option("--target", opt.target, "intake address host:port")->envname("FOREWARN_TARGET");
   app.add_flag("--json", opt.json, "machine-readable output");
   app.add_option("--timeout", opt.timeout_seconds, "RPC deadline in seconds")->check(CLI::Range(1, 600));

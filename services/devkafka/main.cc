@@ -40,10 +40,22 @@ struct TopicSpec {
   int partitions = 0;
 };
 
+// Kafka's rule for topic names: 1..249 of [a-zA-Z0-9._-], not "." or "..".
+bool ValidTopicName(const std::string& name) {
+  if (name.empty() || name.size() > 249 || name == "." || name == "..") return false;
+  for (const char c : name) {
+    const bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+                    c == '.' || c == '_' || c == '-';
+    if (!ok) return false;
+  }
+  return true;
+}
+
 bool ParseTopic(const std::string& spec, TopicSpec& out) {
   const auto colon = spec.rfind(':');
-  if (colon == std::string::npos || colon == 0) return false;
+  if (colon == std::string::npos) return false;
   out.name = spec.substr(0, colon);
+  if (!ValidTopicName(out.name)) return false;
   return absl::SimpleAtoi(spec.substr(colon + 1), &out.partitions) && out.partitions >= 1 &&
          out.partitions <= 10000;
 }
@@ -92,7 +104,7 @@ int main(int argc, char** argv) {
   for (const std::string& spec : topic_specs) {
     TopicSpec t;
     if (!ParseTopic(spec, t)) {
-      spdlog::error("bad --topic '{}': want NAME:PARTITIONS (1..10000)", spec);
+      spdlog::error("bad --topic '{}': want NAME:PARTITIONS, NAME of [a-zA-Z0-9._-], 1..10000 partitions", spec);
       return 2;
     }
     topics.push_back(t);
@@ -111,6 +123,8 @@ int main(int argc, char** argv) {
   char errstr[512];
   rd_kafka_conf_t* conf = rd_kafka_conf_new();
   rd_kafka_conf_set(conf, "client.id", "forewarn-devkafka", errstr, sizeof(errstr));
+  // Quiet the notice that this bookkeeping handle has no bootstrap.servers.
+  rd_kafka_conf_set(conf, "log_level", "4", errstr, sizeof(errstr));
   HandlePtr rk(rd_kafka_new(RD_KAFKA_PRODUCER, conf, errstr, sizeof(errstr)));
   if (!rk) {
     rd_kafka_conf_destroy(conf);

@@ -6,6 +6,9 @@
 #include <chrono>
 #include <map>
 #include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
 
 namespace forewarn {
 
@@ -23,5 +26,11 @@ struct KafkaConfig {
   // last, so it overrides the defaults chosen by the producer and consumer.
   std::map<std::string, std::string> extra;
 };
+
+// Builds a config from the command line: `props` are librdkafka
+// "key=value" settings (e.g. security.protocol=SASL_SSL); INVALID_ARGUMENT
+// names a malformed one.
+absl::StatusOr<KafkaConfig> KafkaConfigFrom(std::string bootstrap_servers, std::string client_id,
+                                            const std::vector<std::string>& props);
 
 }  // namespace forewarn

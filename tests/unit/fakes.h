@@ -18,7 +18,8 @@ class FakeIncidentStore : public IncidentStore, public IncidentReader {
   absl::StatusOr<Incident> Create(const NewIncident& req, absl::Time now) override {
     if (auto it = by_key_.find(req.idempotency_key); it != by_key_.end()) return incidents_[it->second];
     Incident i;
-    i.id = absl::StrCat("00000000-0000-0000-0000-", std::string(12 - std::to_string(next_).size(), '0'), next_++);
+    const std::string n = std::to_string(next_++);
+    i.id = absl::StrCat("00000000-0000-0000-0000-", std::string(12 - n.size(), '0'), n);
     i.version = 1;
     i.kind = req.kind;
     i.services = req.services;

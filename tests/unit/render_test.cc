@@ -6,6 +6,7 @@
 #include <iostream>
 #include <string>
 #include <string_view>
+#include <thread>
 #include <vector>
 
 #include "absl/strings/match.h"
@@ -296,6 +297,27 @@ TEST(TemplateRenderer, LoadFailsOnUnknownSectionsUnescapedHtmlPartialsAndParseEr
   const fs::path dir = CopyTemplates("good");
   WriteFile(dir / "outage_restored" / "sms.en.mustache", "{{! note }}{{#name}}{{name}}: {{/name}}{{{reason}}}");
   EXPECT_TRUE(TemplateRenderer::Load(dir.string()).ok());
+}
+
+TEST(TemplateRenderer, IsSafeToShareBetweenThreads) {
+  auto renderer = LoadRepoTemplates();
+  ASSERT_NE(renderer, nullptr);
+  const Incident incident = MakeIncident();
+  const char* zones[] = {"Asia/Riyadh", "America/New_York", "Europe/London", "Asia/Dubai", "UTC"};
+  std::vector<std::thread> threads;
+  for (int t = 0; t < 4; ++t) {
+    threads.emplace_back([&, t] {
+      for (int i = 0; i < 200; ++i) {
+        const NoticeJob job = MakeJob(kAllKinds[i % 3], i % 2 ? Channel::kSms : Channel::kEmail,
+                                      (i + t) % 2 ? "ar" : "en", zones[(i + t) % 5]);
+        auto n = renderer->Render(job, incident);
+        ASSERT_TRUE(n.ok()) << n.status();
+        ASSERT_TRUE(Contains(n->text, "15:00") || Contains(n->text, "07:00") || Contains(n->text, "12:00") ||
+                    Contains(n->text, "16:00"));
+      }
+    });
+  }
+  for (auto& t : threads) t.join();
 }
 
 TEST(TemplateRenderer, MeasuresPerRenderCost) {

@@ -17,10 +17,10 @@ NewIncident ValidRequest() {
   return r;
 }
 
-void ExpectInvalid(const NewIncident& r, std::string_view field) {
+void ExpectInvalid(const NewIncident& r, const std::string& field) {
   auto s = ValidateNewIncident(r, kNow, {});
   EXPECT_EQ(s.code(), absl::StatusCode::kInvalidArgument) << s;
-  EXPECT_EQ(s.message().substr(0, field.size()), field) << s;
+  EXPECT_EQ(std::string(s.message()).substr(0, field.size()), field) << s;
 }
 
 TEST(ValidateNewIncident, AcceptsAValidRequest) { EXPECT_TRUE(ValidateNewIncident(ValidRequest(), kNow, {}).ok()); }
