@@ -65,6 +65,15 @@ constexpr std::array<const char*, 2> kSkeletons = {
 enum Part { kSms = 0, kSubject = 1, kText = 2, kHtml = 3 };
 constexpr int kParts = 4;
 
+// Display names in the customer's language when known, else the codes.
+std::string JoinNames(const std::vector<std::string>& codes, const std::vector<LocalizedText>& names,
+                      const LocaleSpec& spec) {
+  if (names.size() != codes.size()) return absl::StrJoin(codes, Sv(spec.list_separator));
+  std::vector<std::string> out;
+  for (const auto& n : names) out.push_back(spec.code == "ar" ? n.ar : n.en);
+  return absl::StrJoin(out, Sv(spec.list_separator));
+}
+
 std::string FileName(Part part, std::string_view locale) {
   switch (part) {
     case kSms:
@@ -324,8 +333,8 @@ absl::StatusOr<RenderedNotice> TemplateRenderer::Render(const NoticeJob& job, co
   };
   set("name", job.recipient.name);
   set("reason", own.empty() ? other : own);
-  set("services", absl::StrJoin(incident.services, Sv(spec.list_separator)));
-  set("regions", absl::StrJoin(incident.regions, Sv(spec.list_separator)));
+  set("services", JoinNames(incident.services, incident.service_names, spec));
+  set("regions", JoinNames(incident.regions, incident.region_names, spec));
   set("incident_id", incident.id);
   set("version", absl::StrCat(incident.version));
   set("time_zone", job.recipient.time_zone);

@@ -51,6 +51,10 @@ struct Incident {
   std::string idempotency_key;
   absl::Time created_at;
   absl::Time updated_at;
+  // Display names of `services` and `regions` (same order), for notices.
+  // Filled by IncidentReader::GetVersion; empty elsewhere.
+  std::vector<LocalizedText> service_names;
+  std::vector<LocalizedText> region_names;
 };
 
 struct NewIncident {

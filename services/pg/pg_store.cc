@@ -3,6 +3,7 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "absl/strings/str_split.h"
 #include "services/pg/pg_pool.h"
 
 namespace forewarn {
@@ -64,7 +65,16 @@ constexpr char kSelectVersion[] =
     "SELECT i.id::text, v.version, i.kind, v.state, array_to_string(v.services, ','), "
     "array_to_string(v.regions, ','), v.reason_ar, v.reason_en, " FW_TS("v.starts_at") ", "
     FW_TS("v.expected_restoration_at") ", coalesce(" FW_TS("v.resolved_at") ", -1), i.idempotency_key, "
-    FW_TS("i.created_at") ", " FW_TS("v.changed_at") " "
+    FW_TS("i.created_at") ", " FW_TS("v.changed_at") ", "
+    // Display names, in code order, joined with the unit separator.
+    "array_to_string(ARRAY(SELECT coalesce(s.name_en, u.c) FROM unnest(v.services) WITH ORDINALITY u(c, o) "
+    "  LEFT JOIN services s ON s.code = u.c ORDER BY u.o), E'\\x1f'), "
+    "array_to_string(ARRAY(SELECT coalesce(s.name_ar, u.c) FROM unnest(v.services) WITH ORDINALITY u(c, o) "
+    "  LEFT JOIN services s ON s.code = u.c ORDER BY u.o), E'\\x1f'), "
+    "array_to_string(ARRAY(SELECT coalesce(r.name_en, u.c) FROM unnest(v.regions) WITH ORDINALITY u(c, o) "
+    "  LEFT JOIN regions r ON r.code = u.c ORDER BY u.o), E'\\x1f'), "
+    "array_to_string(ARRAY(SELECT coalesce(r.name_ar, u.c) FROM unnest(v.regions) WITH ORDINALITY u(c, o) "
+    "  LEFT JOIN regions r ON r.code = u.c ORDER BY u.o), E'\\x1f') "
     "FROM incident_versions v JOIN incidents i ON i.id = v.incident_id "
     "WHERE v.incident_id = $1::uuid AND v.version = $2";
 
@@ -93,6 +103,13 @@ Incident RowToIncident(const pqxx::row& r) {
   inc.created_at = FromMicros(r[12].as<int64_t>());
   inc.updated_at = FromMicros(r[13].as<int64_t>());
   return inc;
+}
+
+std::vector<LocalizedText> ZipNames(const std::string& en, const std::string& ar) {
+  std::vector<std::string> e = absl::StrSplit(en, '\x1f'), a = absl::StrSplit(ar, '\x1f');
+  std::vector<LocalizedText> out;
+  for (size_t i = 0; i < e.size() && i < a.size(); ++i) out.push_back({a[i], e[i]});
+  return out;
 }
 
 absl::StatusOr<Incident> SelectIncident(pqxx::transaction_base& tx, const std::string& id) {
@@ -235,6 +252,8 @@ absl::StatusOr<Incident> PgIncidentStore::GetVersion(const std::string& id, int6
       result = absl::NotFoundError(absl::StrCat("incident ", id, " version ", version, " not found"));
     } else {
       result = RowToIncident(rows[0]);
+      result->service_names = ZipNames(rows[0][14].as<std::string>(), rows[0][15].as<std::string>());
+      result->region_names = ZipNames(rows[0][16].as<std::string>(), rows[0][17].as<std::string>());
     }
     return absl::OkStatus();
   });

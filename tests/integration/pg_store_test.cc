@@ -64,6 +64,14 @@ TEST_F(PgStoreTest, CreateStoresIncidentVersionAndOutboxRowTogether) {
   auto fetched = store_->Get(i->id);
   ASSERT_TRUE(fetched.ok());
   EXPECT_EQ(fetched->services, std::vector<std::string>{"electricity"});
+  // The versioned read (what notices are rendered from) carries display names.
+  auto v1 = store_->GetVersion(i->id, 1);
+  ASSERT_TRUE(v1.ok()) << v1.status();
+  ASSERT_EQ(v1->service_names.size(), 1u);
+  EXPECT_EQ(v1->service_names[0].ar, "الكهرباء");
+  EXPECT_EQ(v1->service_names[0].en, "Electricity");
+  ASSERT_EQ(v1->region_names.size(), 1u);
+  EXPECT_EQ(v1->region_names[0].ar, "الرياض");
 }
 
 TEST_F(PgStoreTest, RetriedCreateReturnsTheSameIncidentWithoutANewEvent) {
