@@ -74,9 +74,12 @@ KAFKA="$(head -n 1 "$SCRATCH/kafka.bootstrap")"
 # --- Service command lines: every invocation of our binaries is here -----------------------
 intake_cmd=("$BUILD_DIR/services/intake/forewarn-intake" --pg "$PG_URI" --kafka "$KAFKA"
   --listen 127.0.0.1:0 --port-file "$SCRATCH/intake.port")
-resolver_cmd=("$BUILD_DIR/services/resolver/forewarn-resolver" --pg "$PG_URI" --kafka "$KAFKA")
+# The dev broker's group coordinator waits (session timeout - 1 s) before each
+# rebalance; a short session timeout keeps local start-up quick.
+resolver_cmd=("$BUILD_DIR/services/resolver/forewarn-resolver" --pg "$PG_URI" --kafka "$KAFKA"
+  --session-timeout-ms 3000)
 notifier_cmd=("$BUILD_DIR/notifier/main/forewarn-notifier" --pg "$PG_URI" --kafka "$KAFKA"
-  --templates "$PWD/templates" --outbox-dir "$SCRATCH/outbox")
+  --templates "$PWD/templates" --outbox-dir "$SCRATCH/outbox" --session-timeout-ms 3000)
 cli() { "$BUILD_DIR/services/cli/forewarn" --target "127.0.0.1:$INTAKE_PORT" "$@"; }
 create_incident() {
   cli incident create --idempotency-key demo-1 --service electricity --region riyadh \

@@ -18,6 +18,7 @@ struct NotifierConfig {
   std::string pg_uri;
   std::string kafka_bootstrap;
   std::vector<std::string> kafka_props;
+  int session_timeout_ms = 10000;  // consumer group liveness
   std::string notices_topic = "forewarn.notices";
   std::string group = "forewarn-notifier";
   std::string templates_dir = "templates";
@@ -34,6 +35,10 @@ int main(int argc, char** argv) {
   app.add_option("--pg", cfg.pg_uri, "PostgreSQL URI")->envname("FOREWARN_PG")->required();
   app.add_option("--kafka", cfg.kafka_bootstrap, "Kafka bootstrap servers")->envname("FOREWARN_KAFKA")->required();
   app.add_option("--kafka-prop", cfg.kafka_props, "extra librdkafka property key=value (repeatable)");
+  app.add_option("--session-timeout-ms", cfg.session_timeout_ms,
+                 "consumer group session timeout; a dead worker's partitions move after this")
+      ->envname("FOREWARN_KAFKA_SESSION_TIMEOUT_MS")
+      ->check(CLI::Range(1000, 300000));
   app.add_option("--notices-topic", cfg.notices_topic)->envname("FOREWARN_NOTICES_TOPIC");
   app.add_option("--group", cfg.group, "consumer group")->envname("FOREWARN_NOTIFIER_GROUP");
   app.add_option("--templates", cfg.templates_dir, "templates directory")->envname("FOREWARN_TEMPLATES");
@@ -63,6 +68,8 @@ int main(int argc, char** argv) {
     spdlog::error("event=startup_failed status=\"{}\"", kafka_cfg.status().ToString());
     return 2;
   }
+  kafka_cfg->session_timeout = std::chrono::milliseconds(cfg.session_timeout_ms);
+  kafka_cfg->heartbeat_interval = std::chrono::milliseconds(std::max(250, cfg.session_timeout_ms / 6));
   auto consumer = forewarn::KafkaConsumer::Create(*kafka_cfg, cfg.group, {cfg.notices_topic});
   if (!consumer.ok()) {
     spdlog::error("event=startup_failed status=\"{}\"", consumer.status().ToString());

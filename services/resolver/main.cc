@@ -16,6 +16,7 @@ struct ResolverConfig {
   std::string pg_uri;
   std::string kafka_bootstrap;
   std::vector<std::string> kafka_props;
+  int session_timeout_ms = 10000;  // consumer group liveness
   std::string events_topic = "forewarn.events";
   std::string notices_topic = "forewarn.notices";
   std::string group = "forewarn-resolver";
@@ -30,6 +31,10 @@ int main(int argc, char** argv) {
   app.add_option("--pg", cfg.pg_uri, "PostgreSQL URI")->envname("FOREWARN_PG")->required();
   app.add_option("--kafka", cfg.kafka_bootstrap, "Kafka bootstrap servers")->envname("FOREWARN_KAFKA")->required();
   app.add_option("--kafka-prop", cfg.kafka_props, "extra librdkafka property key=value (repeatable)");
+  app.add_option("--session-timeout-ms", cfg.session_timeout_ms,
+                 "consumer group session timeout; a dead worker's partitions move after this")
+      ->envname("FOREWARN_KAFKA_SESSION_TIMEOUT_MS")
+      ->check(CLI::Range(1000, 300000));
   app.add_option("--events-topic", cfg.events_topic)->envname("FOREWARN_EVENTS_TOPIC");
   app.add_option("--notices-topic", cfg.notices_topic)->envname("FOREWARN_NOTICES_TOPIC");
   app.add_option("--group", cfg.group, "consumer group")->envname("FOREWARN_RESOLVER_GROUP");
@@ -39,13 +44,15 @@ int main(int argc, char** argv) {
   forewarn::SetupLogging("resolver");
   const auto& stop = forewarn::InstallStopSignals();
 
-  auto producer_cfg = forewarn::KafkaConfigFrom(cfg.kafka_bootstrap, "forewarn-resolver", cfg.kafka_props);
-  if (!producer_cfg.ok()) {
-    spdlog::error("event=startup_failed status=\"{}\"", producer_cfg.status().ToString());
+  auto kafka_cfg = forewarn::KafkaConfigFrom(cfg.kafka_bootstrap, "forewarn-resolver", cfg.kafka_props);
+  if (!kafka_cfg.ok()) {
+    spdlog::error("event=startup_failed status=\"{}\"", kafka_cfg.status().ToString());
     return 2;
   }
-  auto producer = forewarn::KafkaProducer::Create(*producer_cfg);
-  auto consumer = forewarn::KafkaConsumer::Create(*producer_cfg, cfg.group, {cfg.events_topic});
+  kafka_cfg->session_timeout = std::chrono::milliseconds(cfg.session_timeout_ms);
+  kafka_cfg->heartbeat_interval = std::chrono::milliseconds(std::max(250, cfg.session_timeout_ms / 6));
+  auto producer = forewarn::KafkaProducer::Create(*kafka_cfg);
+  auto consumer = forewarn::KafkaConsumer::Create(*kafka_cfg, cfg.group, {cfg.events_topic});
   if (!producer.ok() || !consumer.ok()) {
     spdlog::error("event=startup_failed status=\"{}\"",
                   (!producer.ok() ? producer.status() : consumer.status()).ToString());

@@ -130,10 +130,12 @@ class FanoutE2eTest : public ::testing::Test {
     ASSERT_TRUE(testing::WaitForFile(dir_ + "/intake.port", absl::Seconds(60), &port).ok())
         << "intake did not start; see " << dir_ << "/intake.log";
     db_->Exec(SeedSql());
-    Start("resolver", {Bin("services/resolver/forewarn-resolver"), "--pg", db_->uri(), "--kafka", kafka});
+    // Short session timeouts: the dev broker delays each rebalance by it.
+    Start("resolver", {Bin("services/resolver/forewarn-resolver"), "--pg", db_->uri(), "--kafka", kafka,
+                       "--session-timeout-ms", "3000"});
     for (const char* name : {"notifier-1", "notifier-2"}) {
       Start(name, {Bin("notifier/main/forewarn-notifier"), "--pg", db_->uri(), "--kafka", kafka, "--templates",
-                   FOREWARN_TEMPLATES_DIR, "--outbox-dir", outbox_});
+                   FOREWARN_TEMPLATES_DIR, "--outbox-dir", outbox_, "--session-timeout-ms", "3000"});
     }
     auto channel = grpc::CreateChannel(absl::StrCat("127.0.0.1:", port), grpc::InsecureChannelCredentials());
     stub_ = v1::IncidentService::NewStub(channel);
