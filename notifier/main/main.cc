@@ -1,6 +1,8 @@
 // forewarn-notifier: a consumer-group worker. Run several; they split the
 // partitions of the notices topic. Offsets are stored only after the ledger
 // says every notice of the batch is done.
+#include <iostream>
+
 #include "CLI/CLI.hpp"
 #include "notifier/channels/file_outbox_channel.h"
 #include "notifier/render/template_renderer.h"
@@ -9,6 +11,7 @@
 #include "services/kafka/kafka_consumer.h"
 #include "services/kafka/kafka_producer.h"
 #include "services/pg/pg_store.h"
+#include "services/runtime/policy_flags.h"
 #include "services/runtime/runtime.h"
 #include "spdlog/spdlog.h"
 
@@ -24,7 +27,9 @@ struct NotifierConfig {
   std::string templates_dir = "templates";
   std::string outbox_dir;
   int batch_size = 500;
-  int64_t time_offset_seconds = 0;
+  int64_t time_offset_seconds = 0;  // tests and drills only
+  std::string time_offset_file;     // tests and drills only
+  forewarn::PolicyFlags policy;
 };
 
 }  // namespace
@@ -48,7 +53,15 @@ int main(int argc, char** argv) {
   app.add_option("--batch-size", cfg.batch_size)->check(CLI::Range(1, 10000));
   app.add_option("--time-offset-seconds", cfg.time_offset_seconds, "shift the service clock (tests only)")
       ->envname("FOREWARN_TIME_OFFSET_SECONDS");
+  app.add_option("--time-offset-file", cfg.time_offset_file, "read the clock shift in seconds from this file (tests)")
+      ->envname("FOREWARN_TIME_OFFSET_FILE");
+  forewarn::AddPolicyFlags(app, cfg.policy);
   CLI11_PARSE(app, argc, argv);
+  forewarn::NoticePolicy policy;
+  if (auto s = forewarn::ToNoticePolicy(cfg.policy, &policy); !s.ok()) {
+    std::cerr << "error: " << s.message() << "\n";
+    return 2;
+  }
 
   forewarn::SetupLogging("notifier");
   const auto& stop = forewarn::InstallStopSignals();
@@ -76,13 +89,15 @@ int main(int argc, char** argv) {
     return 1;
   }
 
-  forewarn::SystemClock clock(absl::Seconds(cfg.time_offset_seconds));
+  auto clock_ptr = forewarn::MakeServiceClock(cfg.time_offset_file, cfg.time_offset_seconds);
+  const forewarn::Clock& clock = *clock_ptr;
   forewarn::PgIncidentStore incidents(forewarn::PgConfig{cfg.pg_uri, 1});
   forewarn::PgNoticeLedger ledger(cfg.pg_uri);
   forewarn::FileOutboxChannel sms(cfg.outbox_dir, forewarn::Channel::kSms, clock);
   forewarn::FileOutboxChannel email(cfg.outbox_dir, forewarn::Channel::kEmail, clock);
   forewarn::NotifierWorker worker(incidents, ledger, **renderer,
-                                  {{forewarn::Channel::kSms, &sms}, {forewarn::Channel::kEmail, &email}}, clock);
+                                  {{forewarn::Channel::kSms, &sms}, {forewarn::Channel::kEmail, &email}}, clock,
+                                  policy);
 
   spdlog::info("event=started group={} topic={}", cfg.group, cfg.notices_topic);
   std::vector<forewarn::NoticeJob> jobs;

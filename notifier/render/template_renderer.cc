@@ -1,7 +1,12 @@
 #include "notifier/render/template_renderer.h"
 
 #include <unicode/dtptngen.h>
+#include <unicode/fieldpos.h>
+#include <unicode/fmtable.h>
 #include <unicode/locid.h>
+#include <unicode/measfmt.h>
+#include <unicode/measunit.h>
+#include <unicode/measure.h>
 #include <unicode/smpdtfmt.h>
 #include <unicode/timezone.h>
 #include <unicode/unistr.h>
@@ -12,14 +17,19 @@
 #include <fstream>
 #include <kainjow/mustache.hpp>
 #include <mutex>
+#include <optional>
 #include <iterator>
 #include <unordered_map>
 #include <utility>
+#include <vector>
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "absl/time/time.h"
+#include "services/core/iban.h"
+#include "services/core/mask.h"
 
 namespace forewarn {
 namespace {
@@ -31,13 +41,32 @@ using MustacheData = kainjow::mustache::data;
 absl::string_view Sv(std::string_view s) { return absl::string_view(s.data(), s.size()); }
 std::string_view Sv(absl::string_view s) { return std::string_view(s.data(), s.size()); }
 
-constexpr std::array<std::string_view, 10> kVariables = {
-    "name",    "reason",      "services", "regions",  "starts_at", "expected_restoration_at",
-    "resolved_at", "incident_id", "version", "time_zone",
+constexpr std::array<std::string_view, 13> kVariables = {
+    "name",        "reason",      "services", "regions",   "starts_at", "expected_restoration_at",
+    "resolved_at", "incident_id", "version",  "time_zone", "lead",      "old_iban",
+    "new_iban",
 };
 
-constexpr std::array<NoticeKind, 3> kKinds = {NoticeKind::kOutageStarted, NoticeKind::kOutageUpdated,
-                                              NoticeKind::kOutageRestored};
+// Every NoticeKind, derived from the kinds core can name (services/core/model.cc),
+// so a kind added there without templates makes Load() fail on the missing
+// folder instead of Render() failing in production. Enum values without a
+// name are not kinds.
+const std::vector<NoticeKind>& AllKinds() {
+  static const std::vector<NoticeKind>* kinds = [] {
+    auto* out = new std::vector<NoticeKind>;
+    for (int i = 0; i < 256; ++i) {
+      const auto kind = static_cast<NoticeKind>(i);
+      if (ParseNoticeKind(ToString(kind)).ok()) out->push_back(kind);
+    }
+    return out;
+  }();
+  return *kinds;
+}
+
+// The occasion prefix carrying a lead time ("lead-48h", "lead-1h30m": see
+// LeadOccasion in services/core/notice_policy.h): maintenance reminders and
+// IBAN change notices.
+constexpr std::string_view kLeadPrefix = "lead-";
 
 // One supported customer language and how ICU formats dates for it.
 struct LocaleSpec {
@@ -89,10 +118,32 @@ std::string FileName(Part part, std::string_view locale) {
 }
 
 int KindIndex(NoticeKind kind) {
-  for (size_t i = 0; i < kKinds.size(); ++i) {
-    if (kKinds[i] == kind) return static_cast<int>(i);
+  const std::vector<NoticeKind>& kinds = AllKinds();
+  for (size_t i = 0; i < kinds.size(); ++i) {
+    if (kinds[i] == kind) return static_cast<int>(i);
   }
   return -1;
+}
+
+// "SA0380000000608010167519" (spaces and case tolerated) -> "SA03 8000 0000 6080 1016 7519".
+std::string GroupedIban(std::string_view iban) {
+  std::string compact;
+  for (char c : iban) {
+    if (c != ' ') compact.push_back(absl::ascii_toupper(c));
+  }
+  return FormatIban(compact);
+}
+
+// The lead time of an occasion "lead-<absl duration>"; nullopt for other or
+// no occasions, INVALID_ARGUMENT for a malformed or non-positive duration.
+absl::StatusOr<std::optional<absl::Duration>> LeadOf(const std::string& occasion) {
+  if (!absl::StartsWith(occasion, Sv(kLeadPrefix))) return std::nullopt;
+  absl::Duration d;
+  if (!absl::ParseDuration(occasion.substr(kLeadPrefix.size()), &d) || d <= absl::ZeroDuration() ||
+      d == absl::InfiniteDuration()) {
+    return absl::InvalidArgumentError(absl::StrCat("bad lead time in occasion '", occasion, "'"));
+  }
+  return d;
 }
 
 // "ar", "AR", "ar-SA", "ar_SA" -> index into kLocales; -1 when unsupported.
@@ -217,11 +268,13 @@ class ZoneFormatter {
 }  // namespace
 
 struct TemplateRenderer::Impl {
-  // templates[kind][locale][part]
-  std::array<std::array<std::array<std::unique_ptr<Mustache>, kParts>, kLocales.size()>, kKinds.size()> templates;
+  // templates[kind index in AllKinds()][locale][part]
+  std::vector<std::array<std::array<std::unique_ptr<Mustache>, kParts>, kLocales.size()>> templates;
   std::array<icu::Locale, kLocales.size()> locales;
   // Prototype formatters per [locale][style]; cloned for each time zone.
   std::array<std::array<std::unique_ptr<icu::SimpleDateFormat>, 2>, kLocales.size()> prototypes;
+  // Durations ("2 days", "يومان") per locale.
+  std::array<std::unique_ptr<icu::MeasureFormat>, kLocales.size()> durations;
 
   std::mutex mu;
   // Formatters per [locale][style] by IANA time zone id. Bounded by the
@@ -244,21 +297,50 @@ struct TemplateRenderer::Impl {
     auto* raw = cache.emplace(tz, std::make_unique<ZoneFormatter>(std::move(fmt))).first->second.get();
     return raw;
   }
+
+  // Requires mu. A lead time in words: whole days when it is a multiple of
+  // 24h, else whole hours, else minutes ("2 days", "2 hours", "90 minutes").
+  absl::StatusOr<std::string> Duration(int locale, absl::Duration d) {
+    UErrorCode status = U_ZERO_ERROR;
+    icu::MeasureUnit* unit = nullptr;
+    int64_t amount = 0;
+    if (d % absl::Hours(24) == absl::ZeroDuration()) {
+      amount = absl::ToInt64Hours(d) / 24;
+      unit = icu::MeasureUnit::createDay(status);
+    } else if (d % absl::Hours(1) == absl::ZeroDuration()) {
+      amount = absl::ToInt64Hours(d);
+      unit = icu::MeasureUnit::createHour(status);
+    } else {
+      amount = std::max<int64_t>(1, absl::ToInt64Minutes(d));
+      unit = icu::MeasureUnit::createMinute(status);
+    }
+    icu::Measure measure(icu::Formattable(amount), unit, status);  // adopts unit
+    icu::UnicodeString text;
+    icu::FieldPosition pos(icu::FieldPosition::DONT_CARE);
+    durations[locale]->formatMeasures(&measure, 1, text, pos, status);
+    if (U_FAILURE(status)) return absl::InternalError(absl::StrCat("ICU duration format: ", u_errorName(status)));
+    std::string out;
+    text.toUTF8String(out);
+    return out;
+  }
 };
 
 TemplateRenderer::TemplateRenderer(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
 TemplateRenderer::~TemplateRenderer() = default;
 
 std::span<const std::string_view> TemplateRenderer::KnownVariables() { return kVariables; }
+std::span<const NoticeKind> TemplateRenderer::NoticeKinds() { return AllKinds(); }
 
 absl::StatusOr<std::unique_ptr<TemplateRenderer>> TemplateRenderer::Load(const std::string& templates_dir) {
   namespace fs = std::filesystem;
   auto impl = std::make_unique<Impl>();
-  for (size_t k = 0; k < kKinds.size(); ++k) {
+  const std::vector<NoticeKind>& kinds = AllKinds();
+  impl->templates.resize(kinds.size());
+  for (size_t k = 0; k < kinds.size(); ++k) {
     for (size_t l = 0; l < kLocales.size(); ++l) {
       for (int p = 0; p < kParts; ++p) {
         const fs::path path =
-            fs::path(templates_dir) / std::string(ToString(kKinds[k])) / FileName(Part(p), kLocales[l].code);
+            fs::path(templates_dir) / std::string(ToString(kinds[k])) / FileName(Part(p), kLocales[l].code);
         std::error_code ec;
         if (!fs::is_regular_file(path, ec)) {
           return absl::FailedPreconditionError(absl::StrCat("missing template ", path.string()));
@@ -304,6 +386,11 @@ absl::StatusOr<std::unique_ptr<TemplateRenderer>> TemplateRenderer::Load(const s
       }
       impl->prototypes[l][s] = std::move(fmt);
     }
+    impl->durations[l] = std::make_unique<icu::MeasureFormat>(impl->locales[l], UMEASFMT_WIDTH_WIDE, status);
+    if (U_FAILURE(status)) {
+      return absl::InternalError(absl::StrCat("ICU measure format for ", kLocales[l].icu_locale, ": ",
+                                              u_errorName(status)));
+    }
   }
   return std::unique_ptr<TemplateRenderer>(new TemplateRenderer(std::move(impl)));
 }
@@ -315,6 +402,8 @@ absl::StatusOr<RenderedNotice> TemplateRenderer::Render(const NoticeJob& job, co
   if (locale < 0) {
     return absl::InvalidArgumentError(absl::StrCat("unsupported locale '", job.recipient.locale, "'"));
   }
+  // Only an outage restoration needs the time: a maintenance completed on
+  // schedule may have none, and its templates say so without one.
   if (job.kind == NoticeKind::kOutageRestored && !incident.resolved_at.has_value()) {
     return absl::FailedPreconditionError(
         absl::StrCat("restored notice for incident ", incident.id, " v", incident.version, " without resolved_at"));
@@ -338,6 +427,16 @@ absl::StatusOr<RenderedNotice> TemplateRenderer::Render(const NoticeJob& job, co
   set("incident_id", incident.id);
   set("version", absl::StrCat(incident.version));
   set("time_zone", job.recipient.time_zone);
+  // IBANs: the account holder sees the new IBAN in full; everyone else
+  // (beneficiaries, and any other notice) only masked forms. The old IBAN is
+  // always masked.
+  const bool full_new_iban = job.kind == NoticeKind::kIbanChangeHolder;
+  set("old_iban", incident.old_iban.empty() ? "" : MaskIban(incident.old_iban));
+  set("new_iban", incident.new_iban.empty() ? ""
+                  : full_new_iban          ? GroupedIban(incident.new_iban)
+                                           : MaskIban(incident.new_iban));
+  absl::StatusOr<std::optional<absl::Duration>> lead = LeadOf(job.occasion);
+  if (!lead.ok()) return lead.status();
 
   RenderedNotice out;
   out.message_id = MessageIdFor(KeyOf(job));
@@ -354,6 +453,13 @@ absl::StatusOr<RenderedNotice> TemplateRenderer::Render(const NoticeJob& job, co
   set("starts_at", (*fmt)->Format(incident.starts_at));
   set("expected_restoration_at", (*fmt)->Format(incident.expected_restoration_at));
   set("resolved_at", incident.resolved_at ? (*fmt)->Format(*incident.resolved_at) : "");
+  if (lead->has_value()) {
+    absl::StatusOr<std::string> words = impl_->Duration(locale, **lead);
+    if (!words.ok()) return words.status();
+    set("lead", *words);
+  } else {
+    set("lead", "");
+  }
 
   if (sms) {
     out.text = TrimmedLine(render(*tmpls[kSms]), /*single_line=*/false);

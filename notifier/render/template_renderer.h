@@ -18,16 +18,17 @@ namespace forewarn {
 //   <dir>/<notice_kind>/email.<locale>.txt.mustache
 //   <dir>/<notice_kind>/email.<locale>.html.mustache
 //
-// for every NoticeKind ("outage_started", ...) and locale ("ar", "en").
-// templates/README.md documents the variables and the date formats.
+// for every NoticeKind ("outage_started", ..., see NoticeKinds()) and locale
+// ("ar", "en"). templates/README.md documents the variables, the IBAN masking
+// rule and the date and duration formats.
 //
 // Escaping: only the .html templates HTML-escape values ({{x}}); SMS, subject
 // and plain-text templates are rendered verbatim whichever form they use.
 // HTML templates may not use the unescaped forms {{{x}}} / {{&x}}.
 //
 // Thread-safe. Render() serialises on an internal mutex because the cached ICU
-// date formatters must not be used concurrently; for parallel rendering give
-// each worker thread its own instance (Load() is cheap: 24 small files).
+// date and duration formatters must not be used concurrently; for parallel rendering give
+// each worker thread its own instance (Load() is cheap: 96 small files).
 class TemplateRenderer final : public Renderer {
  public:
   // Loads and checks every template. FAILED_PRECONDITION naming the file when
@@ -40,14 +41,19 @@ class TemplateRenderer final : public Renderer {
   TemplateRenderer& operator=(const TemplateRenderer&) = delete;
 
   // INVALID_ARGUMENT for an unknown locale (anything but "ar"/"en", region
-  // subtags such as "ar-SA" are accepted) or time zone (not an IANA id);
-  // FAILED_PRECONDITION for a restored notice of an incident without
-  // resolved_at. The message id is MessageIdFor(KeyOf(job)); subject and html
-  // are empty for SMS.
+  // subtags such as "ar-SA" are accepted), time zone (not an IANA id) or a
+  // malformed lead occasion ("lead-<duration>", e.g. "lead-48h");
+  // FAILED_PRECONDITION for an outage_restored notice of an incident without
+  // resolved_at (maintenance_completed renders without one). The message id
+  // is MessageIdFor(KeyOf(job)); subject and html are empty for SMS.
   absl::StatusOr<RenderedNotice> Render(const NoticeJob& job, const Incident& incident) override;
 
   // The names a template may refer to, as variables or sections.
   static std::span<const std::string_view> KnownVariables();
+
+  // Every notice kind Load() requires templates for: all kinds core names
+  // (ToString(NoticeKind)), so a new kind without templates fails Load().
+  static std::span<const NoticeKind> NoticeKinds();
 
  private:
   struct Impl;

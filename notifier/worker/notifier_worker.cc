@@ -12,7 +12,9 @@ namespace {
 
 constexpr size_t kMaxCachedIncidents = 1024;
 
-auto Tie(const NoticeKey& k) { return std::tie(k.incident_id, k.version, k.kind, k.customer_id, k.channel); }
+auto Tie(const NoticeKey& k) {
+  return std::tie(k.incident_id, k.version, k.kind, k.occasion, k.customer_id, k.channel);
+}
 
 }  // namespace
 
@@ -42,10 +44,19 @@ absl::Status NotifierWorker::ProcessBatch(const std::vector<NoticeJob>& jobs) {
   }
   if (keys.empty()) return absl::OkStatus();
 
-  auto claimable = ledger_.Claim(keys, clock_.Now());
+  const absl::Time now = clock_.Now();
+  auto claimable = ledger_.Claim(keys, now);
   if (!claimable.ok()) return claimable.status();
 
+  std::vector<std::string> ids;
+  for (const auto* job : unique) {
+    if (ids.empty() || ids.back() != job->incident_id) ids.push_back(job->incident_id);
+  }
+  auto current = incidents_.CurrentVersions(ids);
+  if (!current.ok()) return current.status();
+
   std::vector<NoticeLedger::Outcome> outcomes;
+  std::vector<std::pair<NoticeJob, absl::Time>> holds;
   outcomes.reserve(keys.size());
   absl::Status retry = absl::OkStatus();
   for (size_t i = 0; i < keys.size(); ++i) {
@@ -55,6 +66,20 @@ absl::Status NotifierWorker::ProcessBatch(const std::vector<NoticeJob>& jobs) {
     }
     const NoticeJob& job = *unique[i];
     NoticeLedger::Outcome outcome{keys[i], NoticeState::kSent, "", ""};
+    if (auto it = current->find(job.incident_id); it != current->end() && it->second > job.version) {
+      outcome.state = NoticeState::kSuperseded;
+      ++stats_.superseded;
+      outcomes.push_back(std::move(outcome));
+      continue;
+    }
+    auto hold = HoldUntil(job.kind, job.recipient.time_zone, now, policy_);
+    if (hold.ok() && hold->has_value()) {
+      holds.emplace_back(job, **hold);
+      ++stats_.held;
+      continue;
+    }
+    // An unknown time zone falls through: rendering reports it as a
+    // permanent failure with the reason.
     absl::Status failure = absl::OkStatus();
     auto incident = IncidentFor(job);
     if (!incident.ok()) {
@@ -84,6 +109,9 @@ absl::Status NotifierWorker::ProcessBatch(const std::vector<NoticeJob>& jobs) {
       ++stats_.sent;
     }
     outcomes.push_back(std::move(outcome));
+  }
+  if (!holds.empty()) {
+    if (auto s = ledger_.Hold(holds, now); !s.ok()) return s;
   }
   if (!outcomes.empty()) {
     if (auto s = ledger_.Record(outcomes, clock_.Now()); !s.ok()) return s;

@@ -13,21 +13,26 @@
 namespace forewarn {
 
 // Processes batches of notice jobs with an exactly-once effect per NoticeKey:
-// claim in the ledger, render, send, record. A job whose key is already SENT
-// or FAILED is skipped. The caller commits its input offsets only after
+// claim in the ledger, render, send, record. A job whose key is already
+// final (SENT, FAILED, SUPERSEDED) is skipped. A job whose incident has a
+// newer version is SUPERSEDED (the newer notice carries the current facts).
+// A non-urgent job outside the customer's local window is HELD until it
+// opens. The caller commits its input offsets only after
 // ProcessBatch returned OK, i.e. after every job reached a final ledger state.
 class NotifierWorker {
  public:
   struct Stats {
     int64_t sent = 0;
     int64_t failed = 0;
-    int64_t skipped = 0;  // already done (redelivery)
+    int64_t skipped = 0;     // already done (redelivery)
+    int64_t superseded = 0;  // the incident changed before it was sent
+    int64_t held = 0;        // parked for the customer's quiet hours
   };
 
   NotifierWorker(IncidentReader& incidents, NoticeLedger& ledger, Renderer& renderer,
-                 std::map<Channel, DeliveryChannel*> channels, const Clock& clock)
+                 std::map<Channel, DeliveryChannel*> channels, const Clock& clock, NoticePolicy policy = {})
       : incidents_(incidents), ledger_(ledger), renderer_(renderer), channels_(std::move(channels)),
-        clock_(clock) {}
+        clock_(clock), policy_(std::move(policy)) {}
 
   // OK: every job is final in the ledger. UNAVAILABLE (or another retryable
   // code): some jobs hit a transient failure; retry the whole batch later —
@@ -44,6 +49,7 @@ class NotifierWorker {
   Renderer& renderer_;
   std::map<Channel, DeliveryChannel*> channels_;
   const Clock& clock_;
+  NoticePolicy policy_;
   // Incident versions are immutable, so caching them is always correct.
   std::map<std::pair<std::string, int64_t>, Incident> incident_cache_;
   Stats stats_;

@@ -54,15 +54,35 @@ v1::NoticeState ToProto(NoticeState s) {
     case NoticeState::kClaimed: return v1::CLAIMED;
     case NoticeState::kSent: return v1::SENT;
     case NoticeState::kFailed: return v1::FAILED;
+    case NoticeState::kHeld: return v1::HELD;
+    case NoticeState::kSuperseded: return v1::SUPERSEDED;
   }
   return v1::NOTICE_STATE_UNSPECIFIED;
+}
+
+v1::IncidentKind ToProto(IncidentKind k) {
+  switch (k) {
+    case IncidentKind::kUnplannedOutage: return v1::UNPLANNED_OUTAGE;
+    case IncidentKind::kPlannedMaintenance: return v1::PLANNED_MAINTENANCE;
+    case IncidentKind::kIbanChange: return v1::IBAN_CHANGE;
+  }
+  return v1::INCIDENT_KIND_UNSPECIFIED;
+}
+
+v1::IncidentState ToProto(IncidentState s) {
+  switch (s) {
+    case IncidentState::kOpen: return v1::OPEN;
+    case IncidentState::kResolved: return v1::RESOLVED;
+    case IncidentState::kCancelled: return v1::CANCELLED;
+  }
+  return v1::INCIDENT_STATE_UNSPECIFIED;
 }
 
 void ToProto(const Incident& in, v1::Incident* out) {
   out->set_id(in.id);
   out->set_version(in.version);
-  out->set_kind(v1::UNPLANNED_OUTAGE);
-  out->set_state(in.state == IncidentState::kOpen ? v1::OPEN : v1::RESOLVED);
+  out->set_kind(ToProto(in.kind));
+  out->set_state(ToProto(in.state));
   for (const auto& s : in.services) out->add_services(s);
   for (const auto& r : in.regions) out->add_regions(r);
   out->mutable_reason()->set_ar(in.reason.ar);
@@ -73,6 +93,8 @@ void ToProto(const Incident& in, v1::Incident* out) {
   out->set_idempotency_key(in.idempotency_key);
   ToProto(in.created_at, out->mutable_created_at());
   ToProto(in.updated_at, out->mutable_updated_at());
+  out->set_old_iban(in.old_iban);
+  out->set_new_iban(in.new_iban);
 }
 
 grpc::Status GrpcIncidentService::CreateIncident(grpc::ServerContext*, const v1::CreateIncidentRequest* req,
@@ -82,6 +104,10 @@ grpc::Status GrpcIncidentService::CreateIncident(grpc::ServerContext*, const v1:
     case v1::UNPLANNED_OUTAGE: n.kind = IncidentKind::kUnplannedOutage; break;
     case v1::INCIDENT_KIND_UNSPECIFIED:
       return grpc::Status(grpc::StatusCode::INVALID_ARGUMENT, "kind: is required");
+    case v1::PLANNED_MAINTENANCE:
+    case v1::IBAN_CHANGE:
+      return grpc::Status(grpc::StatusCode::INVALID_ARGUMENT,
+                          "kind: use ScheduleMaintenance or AnnounceIbanChange for planned changes");
     default:
       return grpc::Status(grpc::StatusCode::INVALID_ARGUMENT,
                           absl::StrCat("kind: unknown value ", static_cast<int>(req->kind())));
@@ -110,6 +136,11 @@ grpc::Status GrpcIncidentService::UpdateIncident(grpc::ServerContext*, const v1:
   u.id = req->id();
   u.expected_version = req->expected_version();
   if (req->has_reason()) u.reason = FromProto(req->reason());
+  if (req->has_starts_at()) {
+    auto t = CheckedTime("starts_at", req->starts_at());
+    if (!t.ok()) return ToGrpcStatus(t.status());
+    u.starts_at = *t;
+  }
   if (req->has_expected_restoration_at()) {
     auto t = CheckedTime("expected_restoration_at", req->expected_restoration_at());
     if (!t.ok()) return ToGrpcStatus(t.status());
@@ -121,6 +152,46 @@ grpc::Status GrpcIncidentService::UpdateIncident(grpc::ServerContext*, const v1:
 grpc::Status GrpcIncidentService::ResolveIncident(grpc::ServerContext*, const v1::ResolveIncidentRequest* req,
                                                   v1::Incident* out) {
   return Finish(service_.Resolve(req->id(), req->expected_version()), out);
+}
+
+grpc::Status GrpcIncidentService::ScheduleMaintenance(grpc::ServerContext*,
+                                                      const v1::ScheduleMaintenanceRequest* req, v1::Incident* out) {
+  NewIncident n;
+  n.kind = IncidentKind::kPlannedMaintenance;
+  n.idempotency_key = req->idempotency_key();
+  n.services.assign(req->services().begin(), req->services().end());
+  n.regions.assign(req->regions().begin(), req->regions().end());
+  n.reason = FromProto(req->reason());
+  if (!req->has_starts_at()) return grpc::Status(grpc::StatusCode::INVALID_ARGUMENT, "starts_at: is required");
+  if (!req->has_ends_at()) return grpc::Status(grpc::StatusCode::INVALID_ARGUMENT, "ends_at: is required");
+  auto start = CheckedTime("starts_at", req->starts_at());
+  if (!start.ok()) return ToGrpcStatus(start.status());
+  auto end = CheckedTime("ends_at", req->ends_at());
+  if (!end.ok()) return ToGrpcStatus(end.status());
+  n.starts_at = *start;
+  n.expected_restoration_at = *end;
+  return Finish(service_.Create(n), out);
+}
+
+grpc::Status GrpcIncidentService::AnnounceIbanChange(grpc::ServerContext*, const v1::AnnounceIbanChangeRequest* req,
+                                                     v1::Incident* out) {
+  NewIncident n;
+  n.kind = IncidentKind::kIbanChange;
+  n.idempotency_key = req->idempotency_key();
+  n.old_iban = req->old_iban();
+  n.new_iban = req->new_iban();
+  n.reason = FromProto(req->reason());
+  if (req->has_effective_at()) {
+    auto t = CheckedTime("effective_at", req->effective_at());
+    if (!t.ok()) return ToGrpcStatus(t.status());
+    n.starts_at = *t;
+  }
+  return Finish(service_.Create(n), out);
+}
+
+grpc::Status GrpcIncidentService::CancelIncident(grpc::ServerContext*, const v1::CancelIncidentRequest* req,
+                                                 v1::Incident* out) {
+  return Finish(service_.Cancel(req->id(), req->expected_version()), out);
 }
 
 grpc::Status GrpcIncidentService::GetIncident(grpc::ServerContext*, const v1::GetIncidentRequest* req,
@@ -135,6 +206,7 @@ grpc::Status GrpcIncidentService::ListIncidents(grpc::ServerContext*, const v1::
     case v1::INCIDENT_STATE_UNSPECIFIED: break;
     case v1::OPEN: f.state = IncidentState::kOpen; break;
     case v1::RESOLVED: f.state = IncidentState::kResolved; break;
+    case v1::CANCELLED: f.state = IncidentState::kCancelled; break;
     default:
       return grpc::Status(grpc::StatusCode::INVALID_ARGUMENT,
                           absl::StrCat("state: unknown value ", static_cast<int>(req->state())));
@@ -161,6 +233,7 @@ grpc::Status GrpcIncidentService::GetDeliveryReport(grpc::ServerContext*, const 
     pc->set_count(c.count);
     pc->set_notice_kind(std::string(ToString(c.kind)));
     pc->set_incident_version(c.incident_version);
+    pc->set_occasion(c.occasion);
   }
   for (const auto& f : report->failures) {
     auto* pf = out->add_failures();

@@ -16,6 +16,10 @@ class GrpcIncidentService final : public v1::IncidentService::Service {
   grpc::Status CreateIncident(grpc::ServerContext*, const v1::CreateIncidentRequest*, v1::Incident*) override;
   grpc::Status UpdateIncident(grpc::ServerContext*, const v1::UpdateIncidentRequest*, v1::Incident*) override;
   grpc::Status ResolveIncident(grpc::ServerContext*, const v1::ResolveIncidentRequest*, v1::Incident*) override;
+  grpc::Status ScheduleMaintenance(grpc::ServerContext*, const v1::ScheduleMaintenanceRequest*,
+                                   v1::Incident*) override;
+  grpc::Status AnnounceIbanChange(grpc::ServerContext*, const v1::AnnounceIbanChangeRequest*, v1::Incident*) override;
+  grpc::Status CancelIncident(grpc::ServerContext*, const v1::CancelIncidentRequest*, v1::Incident*) override;
   grpc::Status GetIncident(grpc::ServerContext*, const v1::GetIncidentRequest*, v1::Incident*) override;
   grpc::Status ListIncidents(grpc::ServerContext*, const v1::ListIncidentsRequest*,
                              v1::ListIncidentsResponse*) override;
@@ -33,6 +37,8 @@ absl::Status FromGrpcStatus(const grpc::Status& status);
 void ToProto(const Incident& in, v1::Incident* out);
 v1::Channel ToProto(Channel c);
 v1::NoticeState ToProto(NoticeState s);
+v1::IncidentKind ToProto(IncidentKind k);
+v1::IncidentState ToProto(IncidentState s);
 absl::Time FromProto(const google::protobuf::Timestamp& ts);
 void ToProto(absl::Time t, google::protobuf::Timestamp* out);
 

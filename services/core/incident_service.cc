@@ -6,30 +6,60 @@ namespace forewarn {
 
 absl::StatusOr<Incident> IncidentService::Create(const NewIncident& req) {
   const absl::Time now = clock_.Now();
-  if (auto s = ValidateNewIncident(req, now, limits_); !s.ok()) return s;
-  NewIncident normalized = req;
-  if (!normalized.starts_at) normalized.starts_at = now;
-  return store_.Create(normalized, now);
+  auto normalized = ValidateNewIncident(req, now, limits_);
+  if (!normalized.ok()) return normalized.status();
+  // The store keeps the request as sent (for idempotency) and fills the
+  // defaults; the plan is made from the incident as stored.
+  return store_.Create(*normalized, now, [&](const Incident& created) {
+    return PlanNotices(Change::kCreated, created, now, policy_);
+  });
+}
+
+absl::StatusOr<Incident> IncidentService::GetOpen(const std::string& id) {
+  if (auto s = ValidateIncidentId("id", id); !s.ok()) return s;
+  auto current = store_.Get(id);
+  if (!current.ok()) return current.status();
+  if (current->state != IncidentState::kOpen) {
+    return absl::FailedPreconditionError(absl::StrCat("incident ", id, " is ", ToString(current->state)));
+  }
+  return current;
 }
 
 absl::StatusOr<Incident> IncidentService::Update(const IncidentUpdate& req) {
-  if (auto s = ValidateIncidentId("id", req.id); !s.ok()) return s;
-  auto current = store_.Get(req.id);
+  auto current = GetOpen(req.id);
   if (!current.ok()) return current.status();
-  if (current->state == IncidentState::kResolved) {
-    return absl::FailedPreconditionError(absl::StrCat("incident ", req.id, " is resolved"));
-  }
-  if (auto s = ValidateUpdate(req, *current, limits_); !s.ok()) return s;
+  const absl::Time now = clock_.Now();
+  if (auto s = ValidateUpdate(req, *current, now, limits_); !s.ok()) return s;
   IncidentUpdate checked = req;
   // Pin the version we validated against so a concurrent change is detected.
   if (checked.expected_version == 0) checked.expected_version = current->version;
-  return store_.Update(checked, clock_.Now());
+  Incident after = *current;
+  if (req.reason) after.reason = *req.reason;
+  if (req.starts_at) after.starts_at = *req.starts_at;
+  if (req.expected_restoration_at) after.expected_restoration_at = *req.expected_restoration_at;
+  return store_.Update(checked, now, PlanNotices(Change::kUpdated, after, now, policy_));
 }
 
 absl::StatusOr<Incident> IncidentService::Resolve(const std::string& id, int64_t expected_version) {
-  if (auto s = ValidateIncidentId("id", id); !s.ok()) return s;
   if (expected_version < 0) return absl::InvalidArgumentError("expected_version: must not be negative");
-  return store_.Resolve(id, expected_version, clock_.Now());
+  auto current = GetOpen(id);
+  if (!current.ok()) return current.status();
+  if (current->kind == IncidentKind::kIbanChange) {
+    return absl::FailedPreconditionError("an IBAN change takes effect on its date; it can only be cancelled");
+  }
+  const absl::Time now = clock_.Now();
+  return store_.Resolve(id, expected_version, now, PlanNotices(Change::kResolved, *current, now, policy_));
+}
+
+absl::StatusOr<Incident> IncidentService::Cancel(const std::string& id, int64_t expected_version) {
+  if (expected_version < 0) return absl::InvalidArgumentError("expected_version: must not be negative");
+  auto current = GetOpen(id);
+  if (!current.ok()) return current.status();
+  if (current->kind == IncidentKind::kUnplannedOutage) {
+    return absl::FailedPreconditionError("an unplanned outage cannot be cancelled; resolve it when service is back");
+  }
+  const absl::Time now = clock_.Now();
+  return store_.Cancel(id, expected_version, now, PlanNotices(Change::kCancelled, *current, now, policy_));
 }
 
 absl::StatusOr<Incident> IncidentService::Get(const std::string& id) {

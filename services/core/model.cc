@@ -28,29 +28,54 @@ const std::string& NameOf(E v, const std::array<std::pair<E, std::string>, N>& t
   return kUnknown;
 }
 
-const std::array<std::pair<IncidentKind, std::string>, 1> kIncidentKinds{{
+const std::array<std::pair<IncidentKind, std::string>, 3> kIncidentKinds{{
     {IncidentKind::kUnplannedOutage, "unplanned_outage"},
+    {IncidentKind::kPlannedMaintenance, "planned_maintenance"},
+    {IncidentKind::kIbanChange, "iban_change"},
 }};
-const std::array<std::pair<IncidentState, std::string>, 2> kIncidentStates{{
+const std::array<std::pair<IncidentState, std::string>, 3> kIncidentStates{{
     {IncidentState::kOpen, "open"},
     {IncidentState::kResolved, "resolved"},
+    {IncidentState::kCancelled, "cancelled"},
 }};
 const std::array<std::pair<Channel, std::string>, 2> kChannels{{
     {Channel::kSms, "sms"},
     {Channel::kEmail, "email"},
 }};
-const std::array<std::pair<NoticeState, std::string>, 3> kNoticeStates{{
+const std::array<std::pair<NoticeState, std::string>, 5> kNoticeStates{{
     {NoticeState::kClaimed, "claimed"},
     {NoticeState::kSent, "sent"},
     {NoticeState::kFailed, "failed"},
+    {NoticeState::kHeld, "held"},
+    {NoticeState::kSuperseded, "superseded"},
 }};
-const std::array<std::pair<NoticeKind, std::string>, 3> kNoticeKinds{{
+const std::array<std::pair<NoticeKind, std::string>, 12> kNoticeKinds{{
     {NoticeKind::kOutageStarted, "outage_started"},
     {NoticeKind::kOutageUpdated, "outage_updated"},
     {NoticeKind::kOutageRestored, "outage_restored"},
+    {NoticeKind::kOutageOverdue, "outage_overdue"},
+    {NoticeKind::kMaintenanceScheduled, "maintenance_scheduled"},
+    {NoticeKind::kMaintenanceReminder, "maintenance_reminder"},
+    {NoticeKind::kMaintenanceStarted, "maintenance_started"},
+    {NoticeKind::kMaintenanceCompleted, "maintenance_completed"},
+    {NoticeKind::kMaintenanceRescheduled, "maintenance_rescheduled"},
+    {NoticeKind::kMaintenanceCancelled, "maintenance_cancelled"},
+    {NoticeKind::kIbanChangeHolder, "iban_change_holder"},
+    {NoticeKind::kIbanChangeBeneficiary, "iban_change_beneficiary"},
+}};
+
+const std::array<std::pair<AudienceRole, std::string>, 3> kRoles{{
+    {AudienceRole::kAffected, "affected"},
+    {AudienceRole::kAccountHolder, "holder"},
+    {AudienceRole::kBeneficiary, "beneficiary"},
 }};
 
 }  // namespace
+
+const std::string& ToString(AudienceRole r) { return NameOf(r, kRoles); }
+AudienceRole ParseAudienceRole(std::string_view s) {
+  return ParseEnum(s, kRoles, "audience role").value_or(AudienceRole::kAffected);
+}
 
 const std::string& ToString(IncidentKind k) { return NameOf(k, kIncidentKinds); }
 const std::string& ToString(IncidentState s) { return NameOf(s, kIncidentStates); }
@@ -86,12 +111,28 @@ bool IsRetryable(const absl::Status& status) {
   }
 }
 
+bool IsUrgentByDefault(NoticeKind kind) {
+  switch (kind) {
+    case NoticeKind::kMaintenanceScheduled:
+    case NoticeKind::kMaintenanceReminder:
+    case NoticeKind::kMaintenanceRescheduled:
+    case NoticeKind::kIbanChangeHolder:
+    case NoticeKind::kIbanChangeBeneficiary:
+      return false;
+    default:
+      return true;
+  }
+}
+
 NoticeKey KeyOf(const NoticeJob& job) {
-  return NoticeKey{job.incident_id, job.version, job.kind, job.recipient.customer_id, job.recipient.channel};
+  return NoticeKey{job.incident_id, job.version, job.kind, job.occasion, job.recipient.customer_id,
+                   job.recipient.channel};
 }
 
 std::string MessageIdFor(const NoticeKey& key) {
-  return absl::StrCat("<", key.incident_id, ".v", key.version, ".", ToString(key.kind), ".c", key.customer_id, ".",
+  // "<incident.vN.kind[~occasion].cID.channel@forewarn>"
+  return absl::StrCat("<", key.incident_id, ".v", key.version, ".", ToString(key.kind),
+                      key.occasion.empty() ? "" : "~", key.occasion, ".c", key.customer_id, ".",
                       ToString(key.channel), "@forewarn>");
 }
 

@@ -11,14 +11,36 @@
 
 namespace forewarn {
 
-enum class IncidentKind { kUnplannedOutage };
-enum class IncidentState { kOpen, kResolved };
+enum class IncidentKind { kUnplannedOutage, kPlannedMaintenance, kIbanChange };
+// Open: outage ongoing, maintenance scheduled or in progress, IBAN change
+// announced. Resolved: restored / completed. Cancelled: maintenance or IBAN
+// change called off.
+enum class IncidentState { kOpen, kResolved, kCancelled };
 enum class Channel { kSms, kEmail };
-enum class NoticeState { kClaimed, kSent, kFailed };
+// held: waiting for the customer's quiet hours to end. superseded: the
+// incident changed before it was sent; the newer notice carries the facts.
+enum class NoticeState { kClaimed, kSent, kFailed, kHeld, kSuperseded };
 
 // What a notice tells the customer. Stored as text ("outage_started", ...) in
 // the ledger, on Kafka and as the templates/ folder name.
-enum class NoticeKind { kOutageStarted, kOutageUpdated, kOutageRestored };
+enum class NoticeKind {
+  kOutageStarted,
+  kOutageUpdated,
+  kOutageRestored,
+  kOutageOverdue,           // expected restoration passed, still open
+  kMaintenanceScheduled,    // announced inside the first lead time ("short notice")
+  kMaintenanceReminder,     // one per lead time (occasion "lead-48h", ...)
+  kMaintenanceStarted,
+  kMaintenanceCompleted,
+  kMaintenanceRescheduled,
+  kMaintenanceCancelled,
+  kIbanChangeHolder,        // to the account holder: new IBAN in full
+  kIbanChangeBeneficiary,   // to customers who saved the old IBAN: masked
+};
+
+// Urgent notices go at once; the others wait for the customer's local
+// daytime window (quiet hours). The default split; configurable.
+bool IsUrgentByDefault(NoticeKind kind);
 
 const std::string& ToString(IncidentKind k);
 const std::string& ToString(IncidentState s);
@@ -51,6 +73,9 @@ struct Incident {
   std::string idempotency_key;
   absl::Time created_at;
   absl::Time updated_at;
+  // IBAN changes only (starts_at is the effective date).
+  std::string old_iban;
+  std::string new_iban;
   // Display names of `services` and `regions` (same order), for notices.
   // Filled by IncidentReader::GetVersion; empty elsewhere.
   std::vector<LocalizedText> service_names;
@@ -64,13 +89,16 @@ struct NewIncident {
   std::vector<std::string> regions;
   LocalizedText reason;
   std::optional<absl::Time> starts_at;  // now when unset
-  absl::Time expected_restoration_at;
+  absl::Time expected_restoration_at;   // planned end for maintenance
+  std::string old_iban;                 // IBAN changes (starts_at = effective date)
+  std::string new_iban;
 };
 
 struct IncidentUpdate {
   std::string id;
   int64_t expected_version = 0;  // 0: no check
   std::optional<LocalizedText> reason;
+  std::optional<absl::Time> starts_at;  // maintenance reschedule only
   std::optional<absl::Time> expected_restoration_at;
 };
 
@@ -91,7 +119,16 @@ struct IncidentEvent {
   int64_t version = 0;
   NoticeKind notice_kind = NoticeKind::kOutageStarted;
   int64_t outbox_id = 0;
+  // Distinguishes repeated notices of one kind and version, e.g. the
+  // maintenance reminders "lead-48h" and "lead-2h". Empty otherwise.
+  std::string occasion;
 };
+
+// Why a customer is in an incident's audience.
+enum class AudienceRole { kAffected, kAccountHolder, kBeneficiary };
+
+const std::string& ToString(AudienceRole r);  // "affected" | "holder" | "beneficiary"
+AudienceRole ParseAudienceRole(std::string_view s);  // unknown text: kAffected
 
 // One customer on one channel, as resolved from the audience.
 struct Recipient {
@@ -101,6 +138,7 @@ struct Recipient {
   std::string locale;     // "ar" | "en"
   std::string time_zone;  // IANA name
   std::string name;
+  AudienceRole role = AudienceRole::kAffected;
 };
 
 // A unit of work for the notifier: tell this recipient about this version.
@@ -108,6 +146,7 @@ struct NoticeJob {
   std::string incident_id;
   int64_t version = 0;
   NoticeKind kind = NoticeKind::kOutageStarted;
+  std::string occasion;
   Recipient recipient;
 };
 
@@ -116,6 +155,7 @@ struct NoticeKey {
   std::string incident_id;
   int64_t version = 0;
   NoticeKind kind = NoticeKind::kOutageStarted;
+  std::string occasion;
   int64_t customer_id = 0;
   Channel channel = Channel::kSms;
   bool operator==(const NoticeKey&) const = default;
@@ -125,6 +165,7 @@ NoticeKey KeyOf(const NoticeJob& job);
 struct DeliveryCount {
   int64_t incident_version = 0;
   NoticeKind kind = NoticeKind::kOutageStarted;
+  std::string occasion;
   Channel channel = Channel::kSms;
   NoticeState state = NoticeState::kSent;
   int64_t count = 0;

@@ -4,11 +4,14 @@
 // Adapters (Postgres, Kafka, channels) implement them; main() wires them.
 
 #include <functional>
+#include <map>
+#include <utility>
 #include <vector>
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "services/core/model.h"
+#include "services/core/notice_policy.h"
 
 namespace forewarn {
 
@@ -17,19 +20,25 @@ namespace forewarn {
 // UNKNOWN). Anything else is permanent for the given input.
 bool IsRetryable(const absl::Status& status);
 
-// Incidents and their history. Every mutating call commits the incident row,
-// its history row and one outbox event in a single transaction.
+// Incidents and their history. Every mutating call commits, in a single
+// transaction, the incident row, its immutable version snapshot, an outbox
+// event per immediate notice of `plan` and its scheduled notices (cancelling
+// pending ones of earlier versions when the plan says so).
 class IncidentStore {
  public:
   virtual ~IncidentStore() = default;
   // Returns the created incident, or the existing one when the idempotency
   // key was used before with identical content (ALREADY_EXISTS when the
   // content differs). INVALID_ARGUMENT for unknown services or regions.
-  virtual absl::StatusOr<Incident> Create(const NewIncident& req, absl::Time now) = 0;
-  // NOT_FOUND, FAILED_PRECONDITION (resolved, or version mismatch).
-  virtual absl::StatusOr<Incident> Update(const IncidentUpdate& req, absl::Time now) = 0;
-  virtual absl::StatusOr<Incident> Resolve(const std::string& id, int64_t expected_version,
-                                           absl::Time now) = 0;
+  // `plan` is computed from the incident as created.
+  virtual absl::StatusOr<Incident> Create(const NewIncident& req, absl::Time now,
+                                          const std::function<NoticePlan(const Incident&)>& plan) = 0;
+  // NOT_FOUND; FAILED_PRECONDITION when not open; ABORTED on a version mismatch.
+  virtual absl::StatusOr<Incident> Update(const IncidentUpdate& req, absl::Time now, const NoticePlan& plan) = 0;
+  virtual absl::StatusOr<Incident> Resolve(const std::string& id, int64_t expected_version, absl::Time now,
+                                           const NoticePlan& plan) = 0;
+  virtual absl::StatusOr<Incident> Cancel(const std::string& id, int64_t expected_version, absl::Time now,
+                                          const NoticePlan& plan) = 0;
   virtual absl::StatusOr<Incident> Get(const std::string& id) = 0;
   // The incident exactly as it was at `version` (history is immutable).
   virtual absl::StatusOr<Incident> GetVersion(const std::string& id, int64_t version) = 0;
@@ -42,6 +51,32 @@ class IncidentReader {
  public:
   virtual ~IncidentReader() = default;
   virtual absl::StatusOr<Incident> GetVersion(const std::string& id, int64_t version) = 0;
+  // The latest version of each incident (for supersession checks).
+  virtual absl::StatusOr<std::map<std::string, int64_t>> CurrentVersions(const std::vector<std::string>& ids) = 0;
+};
+
+// Time-driven notices (reminders, start/completion, overdue follow-ups).
+class NoticeScheduler {
+ public:
+  virtual ~NoticeScheduler() = default;
+  // Releases scheduled notices due at `now` (at most `limit`): each becomes
+  // an outbox event in the same transaction that marks it released, so a
+  // restart neither skips nor repeats one and concurrent schedulers never
+  // release the same row. A notice whose incident moved on (new version,
+  // closed) is cancelled instead. Returns how many were released.
+  virtual absl::StatusOr<int> ReleaseDue(absl::Time now, int limit) = 0;
+};
+
+// Notices held for quiet hours, released to the notices topic when due.
+class HeldNotices {
+ public:
+  virtual ~HeldNotices() = default;
+  struct Held {
+    int64_t id = 0;
+    NoticeJob job;
+  };
+  virtual absl::StatusOr<std::vector<Held>> FetchDue(absl::Time now, int limit) = 0;
+  virtual absl::Status MarkReleased(const std::vector<int64_t>& ids, absl::Time now) = 0;
 };
 
 // Outbox rows not yet published, oldest first.
@@ -94,6 +129,9 @@ class NoticeLedger {
     std::string error;        // when failed
   };
   virtual absl::Status Record(const std::vector<Outcome>& outcomes, absl::Time now) = 0;
+  // Parks claimed jobs until `until` (quiet hours): state HELD, re-claimable
+  // when the scheduler re-releases them. Idempotent.
+  virtual absl::Status Hold(const std::vector<std::pair<NoticeJob, absl::Time>>& jobs, absl::Time now) = 0;
 };
 
 // Turns a job plus the incident into text for one channel.

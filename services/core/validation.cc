@@ -5,6 +5,7 @@
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
+#include "services/core/iban.h"
 
 namespace forewarn {
 namespace {
@@ -125,7 +126,8 @@ absl::Status ValidateIncidentId(absl::string_view field, absl::string_view id) {
   return absl::OkStatus();
 }
 
-absl::Status ValidateNewIncident(const NewIncident& req, absl::Time now, const ValidationLimits& limits) {
+absl::StatusOr<NewIncident> ValidateNewIncident(const NewIncident& req, absl::Time now,
+                                                const ValidationLimits& limits) {
   if (req.idempotency_key.empty()) return absl::InvalidArgumentError("idempotency_key: is required");
   if (req.idempotency_key.size() > limits.max_idempotency_key) {
     return absl::InvalidArgumentError(
@@ -136,40 +138,81 @@ absl::Status ValidateNewIncident(const NewIncident& req, absl::Time now, const V
       return absl::InvalidArgumentError("idempotency_key: must be printable ASCII without spaces");
     }
   }
+  NewIncident out = req;
+  if (req.kind == IncidentKind::kIbanChange) {
+    if (!req.services.empty() || !req.regions.empty()) {
+      return absl::InvalidArgumentError("services, regions: not used for an IBAN change");
+    }
+    auto old_iban = NormalizeIban("old_iban", req.old_iban);
+    if (!old_iban.ok()) return old_iban.status();
+    auto new_iban = NormalizeIban("new_iban", req.new_iban);
+    if (!new_iban.ok()) return new_iban.status();
+    if (*old_iban == *new_iban) return absl::InvalidArgumentError("new_iban: must differ from old_iban");
+    out.old_iban = *old_iban;
+    out.new_iban = *new_iban;
+    if (auto s = ValidateReason(req.reason, limits); !s.ok()) return s;
+    if (!req.starts_at) return absl::InvalidArgumentError("effective_at: is required");
+    if (*req.starts_at <= now) return absl::InvalidArgumentError("effective_at: must be in the future");
+    if (*req.starts_at - now > limits.max_duration) {
+      return absl::InvalidArgumentError("effective_at: more than a year ahead");
+    }
+    out.expected_restoration_at = *req.starts_at;
+    return out;
+  }
+  if (!req.old_iban.empty() || !req.new_iban.empty()) {
+    return absl::InvalidArgumentError("old_iban, new_iban: only for IBAN changes");
+  }
   if (auto s = ValidateCodes("services", req.services, limits); !s.ok()) return s;
   if (auto s = ValidateCodes("regions", req.regions, limits); !s.ok()) return s;
   if (auto s = ValidateReason(req.reason, limits); !s.ok()) return s;
+  const bool maintenance = req.kind == IncidentKind::kPlannedMaintenance;
+  const char* end_field = maintenance ? "ends_at" : "expected_restoration_at";
+  if (maintenance) {
+    if (!req.starts_at) return absl::InvalidArgumentError("starts_at: is required");
+    if (*req.starts_at <= now) return absl::InvalidArgumentError("starts_at: must be in the future");
+  }
   const absl::Time start = req.starts_at.value_or(now);
   if (req.expected_restoration_at == absl::InfinitePast() || req.expected_restoration_at == absl::UnixEpoch()) {
-    return absl::InvalidArgumentError("expected_restoration_at: is required");
+    return absl::InvalidArgumentError(absl::StrCat(end_field, ": is required"));
   }
   if (req.expected_restoration_at <= start) {
-    return absl::InvalidArgumentError("expected_restoration_at: must be after starts_at");
+    return absl::InvalidArgumentError(absl::StrCat(end_field, ": must be after starts_at"));
   }
   if (req.expected_restoration_at - start > limits.max_duration) {
-    return absl::InvalidArgumentError("expected_restoration_at: more than a year after starts_at");
+    return absl::InvalidArgumentError(absl::StrCat(end_field, ": more than a year after starts_at"));
   }
   if (req.starts_at && *req.starts_at - now > limits.max_duration) {
     return absl::InvalidArgumentError("starts_at: more than a year ahead");
   }
-  return absl::OkStatus();
+  return out;
 }
 
-absl::Status ValidateUpdate(const IncidentUpdate& req, const Incident& current, const ValidationLimits& limits) {
-  if (!req.reason && !req.expected_restoration_at) {
-    return absl::InvalidArgumentError("reason, expected_restoration_at: at least one must be set");
+absl::Status ValidateUpdate(const IncidentUpdate& req, const Incident& current, absl::Time now,
+                            const ValidationLimits& limits) {
+  if (current.kind == IncidentKind::kIbanChange) {
+    return absl::FailedPreconditionError("an IBAN change cannot be edited; cancel it and announce it again");
+  }
+  if (!req.reason && !req.expected_restoration_at && !req.starts_at) {
+    return absl::InvalidArgumentError("reason, starts_at, expected_restoration_at: at least one must be set");
   }
   if (req.expected_version < 0) return absl::InvalidArgumentError("expected_version: must not be negative");
   if (req.reason) {
     if (auto s = ValidateReason(*req.reason, limits); !s.ok()) return s;
   }
-  if (req.expected_restoration_at) {
-    if (*req.expected_restoration_at <= current.starts_at) {
-      return absl::InvalidArgumentError("expected_restoration_at: must be after starts_at");
+  const bool maintenance = current.kind == IncidentKind::kPlannedMaintenance;
+  if (req.starts_at) {
+    if (!maintenance) return absl::InvalidArgumentError("starts_at: only planned maintenance can be rescheduled");
+    if (current.starts_at <= now) {
+      return absl::FailedPreconditionError("the maintenance has started; only its end can move");
     }
-    if (*req.expected_restoration_at - current.starts_at > limits.max_duration) {
-      return absl::InvalidArgumentError("expected_restoration_at: more than a year after starts_at");
-    }
+    if (*req.starts_at <= now) return absl::InvalidArgumentError("starts_at: must be in the future");
+  }
+  const absl::Time start = req.starts_at.value_or(current.starts_at);
+  const absl::Time end = req.expected_restoration_at.value_or(current.expected_restoration_at);
+  const char* end_field = maintenance ? "ends_at" : "expected_restoration_at";
+  if (end <= start) return absl::InvalidArgumentError(absl::StrCat(end_field, ": must be after starts_at"));
+  if (end - start > limits.max_duration) {
+    return absl::InvalidArgumentError(absl::StrCat(end_field, ": more than a year after starts_at"));
   }
   return absl::OkStatus();
 }

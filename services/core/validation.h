@@ -3,6 +3,7 @@
 #include "absl/strings/string_view.h"
 
 #include "absl/status/status.h"
+#include "absl/status/statusor.h"
 #include "services/core/model.h"
 
 namespace forewarn {
@@ -22,9 +23,13 @@ size_t Utf8Length(absl::string_view s);
 bool IsUuid(absl::string_view s);
 
 absl::Status ValidateText(absl::string_view field, absl::string_view text, const ValidationLimits& limits);
-absl::Status ValidateNewIncident(const NewIncident& req, absl::Time now, const ValidationLimits& limits);
+// Returns the request normalized (IBANs compacted); the rules depend on the
+// kind (outage, maintenance, IBAN change).
+absl::StatusOr<NewIncident> ValidateNewIncident(const NewIncident& req, absl::Time now,
+                                                const ValidationLimits& limits);
 // `current` is the incident being updated.
-absl::Status ValidateUpdate(const IncidentUpdate& req, const Incident& current, const ValidationLimits& limits);
+absl::Status ValidateUpdate(const IncidentUpdate& req, const Incident& current, absl::Time now,
+                            const ValidationLimits& limits);
 absl::Status ValidateIncidentId(absl::string_view field, absl::string_view id);
 
 }  // namespace forewarn

@@ -5,12 +5,15 @@
 
 #include <thread>
 
+#include <iostream>
+
 #include "CLI/CLI.hpp"
 #include "absl/strings/str_cat.h"
 #include "services/api/grpc_incident_service.h"
 #include "services/core/outbox_relay.h"
 #include "services/kafka/kafka_producer.h"
 #include "services/pg/pg_store.h"
+#include "services/runtime/policy_flags.h"
 #include "services/runtime/runtime.h"
 #include "spdlog/spdlog.h"
 
@@ -25,6 +28,8 @@ struct IntakeConfig {
   std::string events_topic = "forewarn.events";
   int pg_pool_size = 8;
   int64_t time_offset_seconds = 0;  // tests and drills only
+  std::string time_offset_file;     // tests and drills only
+  forewarn::PolicyFlags policy;
 };
 
 }  // namespace
@@ -42,7 +47,15 @@ int main(int argc, char** argv) {
   app.add_option("--pg-pool-size", cfg.pg_pool_size)->check(CLI::Range(1, 64));
   app.add_option("--time-offset-seconds", cfg.time_offset_seconds, "shift the service clock (tests only)")
       ->envname("FOREWARN_TIME_OFFSET_SECONDS");
+  app.add_option("--time-offset-file", cfg.time_offset_file, "read the clock shift in seconds from this file (tests)")
+      ->envname("FOREWARN_TIME_OFFSET_FILE");
+  forewarn::AddPolicyFlags(app, cfg.policy);
   CLI11_PARSE(app, argc, argv);
+  forewarn::NoticePolicy policy;
+  if (auto s = forewarn::ToNoticePolicy(cfg.policy, &policy); !s.ok()) {
+    std::cerr << "error: " << s.message() << "\n";
+    return 2;
+  }
 
   forewarn::SetupLogging("intake");
   const auto& stop = forewarn::InstallStopSignals();
@@ -64,9 +77,10 @@ int main(int argc, char** argv) {
     return 1;
   }
 
-  forewarn::SystemClock clock(absl::Seconds(cfg.time_offset_seconds));
+  auto clock_ptr = forewarn::MakeServiceClock(cfg.time_offset_file, cfg.time_offset_seconds);
+  const forewarn::Clock& clock = *clock_ptr;
   forewarn::PgIncidentStore store(forewarn::PgConfig{cfg.pg_uri, cfg.pg_pool_size});
-  forewarn::IncidentService service(store, clock);
+  forewarn::IncidentService service(store, clock, policy);
   forewarn::GrpcIncidentService grpc_service(service);
 
   grpc::EnableDefaultHealthCheckService(true);

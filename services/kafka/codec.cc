@@ -27,6 +27,7 @@ std::string EncodeEvent(const IncidentEvent& event) {
   msg.set_version(event.version);
   msg.set_notice_kind(std::string(ToString(event.notice_kind)));
   msg.set_outbox_id(event.outbox_id);
+  msg.set_occasion(event.occasion);
   return msg.SerializeAsString();
 }
 
@@ -45,6 +46,7 @@ absl::StatusOr<IncidentEvent> DecodeEvent(std::string_view payload) {
   event.version = msg.version();
   event.notice_kind = *kind;
   event.outbox_id = msg.outbox_id();
+  event.occasion = msg.occasion();
   return event;
 }
 
@@ -59,6 +61,8 @@ std::string EncodeJob(const NoticeJob& job) {
   msg.set_locale(job.recipient.locale);
   msg.set_time_zone(job.recipient.time_zone);
   msg.set_name(job.recipient.name);
+  msg.set_occasion(job.occasion);
+  msg.set_role(ToString(job.recipient.role));
   return msg.SerializeAsString();
 }
 
@@ -86,6 +90,8 @@ absl::StatusOr<NoticeJob> DecodeJob(std::string_view payload) {
   job.recipient.locale = msg.locale();
   job.recipient.time_zone = msg.time_zone();
   job.recipient.name = msg.name();
+  job.occasion = msg.occasion();
+  job.recipient.role = ParseAudienceRole(msg.role());
   return job;
 }
 

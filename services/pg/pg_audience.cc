@@ -6,12 +6,24 @@ namespace forewarn {
 namespace {
 
 // Customers who use any affected service in any affected region, once each.
+#define FW_CUSTOMER_COLUMNS \
+  "c.id, c.name, c.locale, c.time_zone, coalesce(c.phone, ''), coalesce(c.email, ''), c.notify_sms, c.notify_email"
+
 constexpr char kDeclareAudience[] =
     "DECLARE audience NO SCROLL CURSOR FOR "
-    "SELECT c.id, c.name, c.locale, c.time_zone, coalesce(c.phone, ''), coalesce(c.email, ''), "
-    "c.notify_sms, c.notify_email FROM customers c "
+    "SELECT " FW_CUSTOMER_COLUMNS ", 'affected' FROM customers c "
     "WHERE EXISTS (SELECT 1 FROM customer_services cs WHERE cs.customer_id = c.id "
     "AND cs.service_code = ANY($1::text[]) AND cs.region_code = ANY($2::text[]))";
+
+// An IBAN change: the account holder, and everyone who saved it as a
+// beneficiary.
+constexpr char kDeclareIbanAudience[] =
+    "DECLARE audience NO SCROLL CURSOR FOR "
+    "SELECT " FW_CUSTOMER_COLUMNS ", 'holder' FROM customers c JOIN accounts a ON a.customer_id = c.id "
+    "WHERE a.iban = $1 "
+    "UNION ALL "
+    "SELECT " FW_CUSTOMER_COLUMNS ", 'beneficiary' FROM customers c "
+    "WHERE EXISTS (SELECT 1 FROM beneficiaries b WHERE b.customer_id = c.id AND b.iban = $1)";
 
 }  // namespace
 
@@ -24,7 +36,11 @@ absl::Status PgAudienceSource::ForEachRecipient(const Incident& incident,
   return pool_->Run([&](pqxx::connection& c) -> absl::Status {
     // One consistent snapshot for the whole stream.
     pqxx::transaction<pqxx::repeatable_read, pqxx::read_only> tx(c);
-    tx.exec_params(kDeclareAudience, pg::TextArray(incident.services), pg::TextArray(incident.regions));
+    if (incident.kind == IncidentKind::kIbanChange) {
+      tx.exec_params(kDeclareIbanAudience, incident.old_iban);
+    } else {
+      tx.exec_params(kDeclareAudience, pg::TextArray(incident.services), pg::TextArray(incident.regions));
+    }
     const std::string fetch = absl::StrCat("FETCH FORWARD ", fetch_size_, " FROM audience");
     Recipient r;
     while (true) {
@@ -37,6 +53,7 @@ absl::Status PgAudienceSource::ForEachRecipient(const Incident& incident,
         r.time_zone = row[3].as<std::string>();
         const auto phone = row[4].as<std::string>();
         const auto email = row[5].as<std::string>();
+        r.role = ParseAudienceRole(row[8].as<std::string>());
         if (row[6].as<bool>() && !phone.empty()) {
           r.channel = Channel::kSms;
           r.address = phone;

@@ -12,7 +12,7 @@ namespace {
 constexpr int64_t kRelayLockId = 0x466f726577617201;  // "Forewar\x01"
 constexpr char kTryLock[] = "SELECT pg_try_advisory_lock($1)";
 constexpr char kFetch[] =
-    "SELECT id, incident_id::text, version, notice_kind FROM outbox WHERE published_at IS NULL "
+    "SELECT id, incident_id::text, version, notice_kind, occasion FROM outbox WHERE published_at IS NULL "
     "ORDER BY id LIMIT $1";
 constexpr char kMarkPublished[] = "UPDATE outbox SET published_at = now() WHERE id = ANY($1::bigint[])";
 
@@ -75,6 +75,7 @@ absl::StatusOr<std::vector<IncidentEvent>> PgOutboxSource::FetchUnpublished(int 
       auto kind = ParseNoticeKind(r[3].as<std::string>());
       if (!kind.ok()) return kind.status();
       e.notice_kind = *kind;
+      e.occasion = r[4].as<std::string>();
       events.push_back(std::move(e));
     }
     return absl::OkStatus();

@@ -19,7 +19,8 @@ using pg::ToMicros;
 constexpr char kIncidentColumns[] =
     "id::text, version, kind, state, array_to_string(services, ','), array_to_string(regions, ','), "
     "reason_ar, reason_en, " FW_TS("starts_at") ", " FW_TS("expected_restoration_at") ", "
-    "coalesce(" FW_TS("resolved_at") ", -1), idempotency_key, " FW_TS("created_at") ", " FW_TS("updated_at");
+    "coalesce(" FW_TS("resolved_at") ", -1), idempotency_key, " FW_TS("created_at") ", " FW_TS("updated_at") ", "
+    "coalesce(old_iban, ''), coalesce(new_iban, '')";
 
 constexpr char kSelectUnknownServices[] =
     "SELECT c FROM unnest($1::text[]) AS c WHERE NOT EXISTS (SELECT 1 FROM services s WHERE s.code = c)";
@@ -28,24 +29,33 @@ constexpr char kSelectUnknownRegions[] =
 
 constexpr char kInsertIncident[] =
     "INSERT INTO incidents (version, kind, state, services, regions, reason_ar, reason_en, starts_at, "
-    "expected_restoration_at, idempotency_key, request_hash, created_at, updated_at) "
+    "expected_restoration_at, idempotency_key, request_hash, created_at, updated_at, old_iban, new_iban) "
     "VALUES (1, $1, 'open', $2::text[], $3::text[], $4, $5, " FW_AT("$6") ", " FW_AT("$7") ", $8, md5($9), "
-    FW_AT("$10") ", " FW_AT("$10") ") "
+    FW_AT("$10") ", " FW_AT("$10") ", nullif($11, ''), nullif($12, '')) "
     "ON CONFLICT (idempotency_key) DO NOTHING RETURNING id::text";
 
 constexpr char kSelectByIdempotencyKey[] =
     "SELECT id::text, request_hash = md5($2) FROM incidents WHERE idempotency_key = $1";
 
-// Snapshots the current row as an immutable version and queues its event.
-constexpr char kSnapshotAndQueue[] =
-    "WITH v AS ("
-    "  INSERT INTO incident_versions (incident_id, version, notice_kind, state, services, regions, reason_ar, "
-    "    reason_en, starts_at, expected_restoration_at, resolved_at, changed_at) "
-    "  SELECT id, version, $2, state, services, regions, reason_ar, reason_en, starts_at, "
-    "    expected_restoration_at, resolved_at, updated_at FROM incidents WHERE id = $1::uuid "
-    "  RETURNING incident_id, version, notice_kind, changed_at) "
-    "INSERT INTO outbox (incident_id, version, notice_kind, created_at) "
-    "SELECT incident_id, version, notice_kind, changed_at FROM v";
+// Snapshots the current row as an immutable version.
+constexpr char kSnapshot[] =
+    "INSERT INTO incident_versions (incident_id, version, change, state, services, regions, reason_ar, "
+    "  reason_en, starts_at, expected_restoration_at, resolved_at, changed_at, old_iban, new_iban) "
+    "SELECT id, version, $2, state, services, regions, reason_ar, reason_en, starts_at, "
+    "  expected_restoration_at, resolved_at, updated_at, old_iban, new_iban FROM incidents WHERE id = $1::uuid "
+    "RETURNING version";
+
+constexpr char kCancelPending[] =
+    "UPDATE scheduled_notices SET state = 'cancelled', settled_at = " FW_AT("$2") " "
+    "WHERE incident_id = $1::uuid AND state = 'pending'";
+constexpr char kQueueNow[] =
+    "INSERT INTO outbox (incident_id, version, notice_kind, occasion, created_at) "
+    "VALUES ($1::uuid, $2, $3, $4, " FW_AT("$5") ")";
+constexpr char kSchedule[] =
+    "INSERT INTO scheduled_notices (incident_id, version, notice_kind, occasion, due_at) "
+    "VALUES ($1::uuid, $2, $3, $4, " FW_AT("$5") ")";
+
+constexpr char kCurrentVersions[] = "SELECT id::text, version FROM incidents WHERE id = ANY($1::uuid[])";
 
 constexpr char kNotifyOutbox[] = "NOTIFY forewarn_outbox";
 
@@ -55,17 +65,20 @@ constexpr char kUpdateIncident[] =
     "UPDATE incidents SET version = version + 1, "
     "reason_ar = coalesce($2, reason_ar), reason_en = coalesce($3, reason_en), "
     "expected_restoration_at = CASE WHEN $4::bigint < 0 THEN expected_restoration_at ELSE " FW_AT("$4") " END, "
+    "starts_at = CASE WHEN $6::bigint < 0 THEN starts_at ELSE " FW_AT("$6") " END, "
     "updated_at = " FW_AT("$5") " WHERE id = $1::uuid";
 
-constexpr char kResolveIncident[] =
-    "UPDATE incidents SET version = version + 1, state = 'resolved', resolved_at = " FW_AT("$2") ", "
+// $3: 'resolved' or 'cancelled'.
+constexpr char kCloseIncident[] =
+    "UPDATE incidents SET version = version + 1, state = $3, "
+    "resolved_at = CASE WHEN $3 = 'resolved' THEN " FW_AT("$2") " END, "
     "updated_at = " FW_AT("$2") " WHERE id = $1::uuid";
 
 constexpr char kSelectVersion[] =
     "SELECT i.id::text, v.version, i.kind, v.state, array_to_string(v.services, ','), "
     "array_to_string(v.regions, ','), v.reason_ar, v.reason_en, " FW_TS("v.starts_at") ", "
     FW_TS("v.expected_restoration_at") ", coalesce(" FW_TS("v.resolved_at") ", -1), i.idempotency_key, "
-    FW_TS("i.created_at") ", " FW_TS("v.changed_at") ", "
+    FW_TS("i.created_at") ", " FW_TS("v.changed_at") ", coalesce(v.old_iban, ''), coalesce(v.new_iban, ''), "
     // Display names, in code order, joined with the unit separator.
     "array_to_string(ARRAY(SELECT coalesce(s.name_en, u.c) FROM unnest(v.services) WITH ORDINALITY u(c, o) "
     "  LEFT JOIN services s ON s.code = u.c ORDER BY u.o), E'\\x1f'), "
@@ -79,8 +92,8 @@ constexpr char kSelectVersion[] =
     "WHERE v.incident_id = $1::uuid AND v.version = $2";
 
 constexpr char kReportCounts[] =
-    "SELECT incident_version, notice_kind, channel, state, count(*) FROM notice_ledger "
-    "WHERE incident_id = $1::uuid GROUP BY 1, 2, 3, 4 ORDER BY 1, 2, 3, 4";
+    "SELECT incident_version, notice_kind, occasion, channel, state, count(*) FROM notice_ledger "
+    "WHERE incident_id = $1::uuid GROUP BY 1, 2, 3, 4, 5 ORDER BY 1, 2, 3, 4, 5";
 
 constexpr char kReportFailures[] =
     "SELECT customer_id, channel, incident_version, notice_kind, coalesce(error, '') FROM notice_ledger "
@@ -102,6 +115,8 @@ Incident RowToIncident(const pqxx::row& r) {
   inc.idempotency_key = r[11].as<std::string>();
   inc.created_at = FromMicros(r[12].as<int64_t>());
   inc.updated_at = FromMicros(r[13].as<int64_t>());
+  inc.old_iban = r[14].as<std::string>();
+  inc.new_iban = r[15].as<std::string>();
   return inc;
 }
 
@@ -134,7 +149,24 @@ std::string CanonicalRequest(const NewIncident& req) {
   return absl::StrCat(ToString(req.kind), "\x1f", absl::StrJoin(req.services, ","), "\x1f",
                       absl::StrJoin(req.regions, ","), "\x1f", req.reason.ar, "\x1f", req.reason.en, "\x1f",
                       req.starts_at ? absl::StrCat(ToMicros(*req.starts_at)) : "", "\x1f",
-                      ToMicros(req.expected_restoration_at));
+                      ToMicros(req.expected_restoration_at), "\x1f", req.old_iban, "\x1f", req.new_iban);
+}
+
+// Records a new version: its snapshot, its immediate notices (outbox) and
+// its scheduled ones, all in the caller's transaction.
+void CommitVersion(pqxx::work& tx, const std::string& id, Change change, const NoticePlan& plan, absl::Time now) {
+  const auto version = tx.exec_params1(kSnapshot, id, std::string(ToString(change)))[0].as<int64_t>();
+  if (plan.cancel_pending) tx.exec_params(kCancelPending, id, ToMicros(now));
+  bool queued = false;
+  for (const auto& n : plan.notices) {
+    if (n.due_at) {
+      tx.exec_params(kSchedule, id, version, ToString(n.kind), n.occasion, ToMicros(*n.due_at));
+    } else {
+      tx.exec_params(kQueueNow, id, version, ToString(n.kind), n.occasion, ToMicros(now));
+      queued = true;
+    }
+  }
+  if (queued) tx.exec0(kNotifyOutbox);
 }
 
 absl::Status CheckVersion(const std::string& id, int64_t current, int64_t expected) {
@@ -151,7 +183,8 @@ PgIncidentStore::PgIncidentStore(const PgConfig& config)
     : pool_(std::make_unique<pg::PgPool>(config.uri, config.pool_size)) {}
 PgIncidentStore::~PgIncidentStore() = default;
 
-absl::StatusOr<Incident> PgIncidentStore::Create(const NewIncident& req, absl::Time now) {
+absl::StatusOr<Incident> PgIncidentStore::Create(const NewIncident& req, absl::Time now,
+                                                 const std::function<NoticePlan(const Incident&)>& plan) {
   absl::StatusOr<Incident> result = absl::InternalError("not run");
   auto status = pool_->Run([&](pqxx::connection& c) -> absl::Status {
     pqxx::work tx(c);
@@ -161,7 +194,7 @@ absl::StatusOr<Incident> PgIncidentStore::Create(const NewIncident& req, absl::T
     auto inserted = tx.exec_params(kInsertIncident, std::string(ToString(req.kind)), pg::TextArray(req.services),
                                    pg::TextArray(req.regions), req.reason.ar, req.reason.en,
                                    ToMicros(req.starts_at.value_or(now)), ToMicros(req.expected_restoration_at),
-                                   req.idempotency_key, canonical, ToMicros(now));
+                                   req.idempotency_key, canonical, ToMicros(now), req.old_iban, req.new_iban);
     if (inserted.empty()) {
       // The key was used before: same request → same incident; else conflict.
       auto existing = tx.exec_params(kSelectByIdempotencyKey, req.idempotency_key, canonical);
@@ -175,9 +208,9 @@ absl::StatusOr<Incident> PgIncidentStore::Create(const NewIncident& req, absl::T
       return absl::OkStatus();
     }
     const auto id = inserted[0][0].as<std::string>();
-    tx.exec_params(kSnapshotAndQueue, id, std::string(ToString(NoticeKind::kOutageStarted)));
-    tx.exec0(kNotifyOutbox);
     result = SelectIncident(tx, id);
+    if (!result.ok()) return result.status();
+    CommitVersion(tx, id, Change::kCreated, plan(*result), now);
     tx.commit();
     return absl::OkStatus();
   });
@@ -185,14 +218,15 @@ absl::StatusOr<Incident> PgIncidentStore::Create(const NewIncident& req, absl::T
   return result;
 }
 
-absl::StatusOr<Incident> PgIncidentStore::Update(const IncidentUpdate& req, absl::Time now) {
+absl::StatusOr<Incident> PgIncidentStore::Update(const IncidentUpdate& req, absl::Time now,
+                                                 const NoticePlan& plan) {
   absl::StatusOr<Incident> result = absl::InternalError("not run");
   auto status = pool_->Run([&](pqxx::connection& c) -> absl::Status {
     pqxx::work tx(c);
     auto cur = tx.exec_params(kSelectForUpdate, req.id);
     if (cur.empty()) return absl::NotFoundError(absl::StrCat("incident ", req.id, " not found"));
-    if (cur[0][1].as<std::string>() != "open") {
-      return absl::FailedPreconditionError(absl::StrCat("incident ", req.id, " is resolved"));
+    if (const auto state = cur[0][1].as<std::string>(); state != "open") {
+      return absl::FailedPreconditionError(absl::StrCat("incident ", req.id, " is ", state));
     }
     if (auto s = CheckVersion(req.id, cur[0][0].as<int64_t>(), req.expected_version); !s.ok()) return s;
     // NULL (keep) is passed as a null optional; libpqxx 6.4 maps a null
@@ -200,9 +234,9 @@ absl::StatusOr<Incident> PgIncidentStore::Update(const IncidentUpdate& req, absl
     const char* ar = req.reason ? req.reason->ar.c_str() : nullptr;
     const char* en = req.reason ? req.reason->en.c_str() : nullptr;
     tx.exec_params(kUpdateIncident, req.id, ar, en,
-                   req.expected_restoration_at ? ToMicros(*req.expected_restoration_at) : int64_t{-1}, ToMicros(now));
-    tx.exec_params(kSnapshotAndQueue, req.id, std::string(ToString(NoticeKind::kOutageUpdated)));
-    tx.exec0(kNotifyOutbox);
+                   req.expected_restoration_at ? ToMicros(*req.expected_restoration_at) : int64_t{-1}, ToMicros(now),
+                   req.starts_at ? ToMicros(*req.starts_at) : int64_t{-1});
+    CommitVersion(tx, req.id, Change::kUpdated, plan, now);
     result = SelectIncident(tx, req.id);
     tx.commit();
     return absl::OkStatus();
@@ -211,25 +245,48 @@ absl::StatusOr<Incident> PgIncidentStore::Update(const IncidentUpdate& req, absl
   return result;
 }
 
-absl::StatusOr<Incident> PgIncidentStore::Resolve(const std::string& id, int64_t expected_version, absl::Time now) {
+absl::StatusOr<Incident> PgIncidentStore::Resolve(const std::string& id, int64_t expected_version, absl::Time now,
+                                                  const NoticePlan& plan) {
+  return Close(id, expected_version, now, Change::kResolved, plan);
+}
+
+absl::StatusOr<Incident> PgIncidentStore::Cancel(const std::string& id, int64_t expected_version, absl::Time now,
+                                                 const NoticePlan& plan) {
+  return Close(id, expected_version, now, Change::kCancelled, plan);
+}
+
+absl::StatusOr<Incident> PgIncidentStore::Close(const std::string& id, int64_t expected_version, absl::Time now,
+                                                Change change, const NoticePlan& plan) {
   absl::StatusOr<Incident> result = absl::InternalError("not run");
   auto status = pool_->Run([&](pqxx::connection& c) -> absl::Status {
     pqxx::work tx(c);
     auto cur = tx.exec_params(kSelectForUpdate, id);
     if (cur.empty()) return absl::NotFoundError(absl::StrCat("incident ", id, " not found"));
-    if (cur[0][1].as<std::string>() != "open") {
-      return absl::FailedPreconditionError(absl::StrCat("incident ", id, " is already resolved"));
+    if (const auto state = cur[0][1].as<std::string>(); state != "open") {
+      return absl::FailedPreconditionError(absl::StrCat("incident ", id, " is already ", state));
     }
     if (auto s = CheckVersion(id, cur[0][0].as<int64_t>(), expected_version); !s.ok()) return s;
-    tx.exec_params(kResolveIncident, id, ToMicros(now));
-    tx.exec_params(kSnapshotAndQueue, id, std::string(ToString(NoticeKind::kOutageRestored)));
-    tx.exec0(kNotifyOutbox);
+    tx.exec_params(kCloseIncident, id, ToMicros(now), change == Change::kResolved ? "resolved" : "cancelled");
+    CommitVersion(tx, id, change, plan, now);
     result = SelectIncident(tx, id);
     tx.commit();
     return absl::OkStatus();
   });
   if (!status.ok()) return status;
   return result;
+}
+
+absl::StatusOr<std::map<std::string, int64_t>> PgIncidentStore::CurrentVersions(const std::vector<std::string>& ids) {
+  std::map<std::string, int64_t> out;
+  auto status = pool_->Run([&](pqxx::connection& c) -> absl::Status {
+    pqxx::read_transaction tx(c);
+    for (const auto& r : tx.exec_params(kCurrentVersions, pg::TextArray(ids))) {
+      out[r[0].as<std::string>()] = r[1].as<int64_t>();
+    }
+    return absl::OkStatus();
+  });
+  if (!status.ok()) return status;
+  return out;
 }
 
 absl::StatusOr<Incident> PgIncidentStore::Get(const std::string& id) {
@@ -252,8 +309,8 @@ absl::StatusOr<Incident> PgIncidentStore::GetVersion(const std::string& id, int6
       result = absl::NotFoundError(absl::StrCat("incident ", id, " version ", version, " not found"));
     } else {
       result = RowToIncident(rows[0]);
-      result->service_names = ZipNames(rows[0][14].as<std::string>(), rows[0][15].as<std::string>());
-      result->region_names = ZipNames(rows[0][16].as<std::string>(), rows[0][17].as<std::string>());
+      result->service_names = ZipNames(rows[0][16].as<std::string>(), rows[0][17].as<std::string>());
+      result->region_names = ZipNames(rows[0][18].as<std::string>(), rows[0][19].as<std::string>());
     }
     return absl::OkStatus();
   });
@@ -303,9 +360,10 @@ absl::StatusOr<DeliveryReport> PgIncidentStore::Report(const std::string& id, in
       DeliveryCount count;
       count.incident_version = r[0].as<int64_t>();
       count.kind = ParseNoticeKind(r[1].as<std::string>()).value_or(NoticeKind::kOutageStarted);
-      count.channel = ParseChannel(r[2].as<std::string>()).value_or(Channel::kSms);
-      count.state = ParseNoticeState(r[3].as<std::string>()).value_or(NoticeState::kClaimed);
-      count.count = r[4].as<int64_t>();
+      count.occasion = r[2].as<std::string>();
+      count.channel = ParseChannel(r[3].as<std::string>()).value_or(Channel::kSms);
+      count.state = ParseNoticeState(r[4].as<std::string>()).value_or(NoticeState::kClaimed);
+      count.count = r[5].as<int64_t>();
       report.counts.push_back(count);
     }
     for (const auto& r : tx.exec_params(kReportFailures, id, max_failures)) {

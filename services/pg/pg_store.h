@@ -28,15 +28,22 @@ class PgIncidentStore final : public IncidentStore, public IncidentReader {
   explicit PgIncidentStore(const PgConfig& config);
   ~PgIncidentStore() override;
 
-  absl::StatusOr<Incident> Create(const NewIncident& req, absl::Time now) override;
-  absl::StatusOr<Incident> Update(const IncidentUpdate& req, absl::Time now) override;
-  absl::StatusOr<Incident> Resolve(const std::string& id, int64_t expected_version, absl::Time now) override;
+  absl::StatusOr<Incident> Create(const NewIncident& req, absl::Time now,
+                                  const std::function<NoticePlan(const Incident&)>& plan) override;
+  absl::StatusOr<Incident> Update(const IncidentUpdate& req, absl::Time now, const NoticePlan& plan) override;
+  absl::StatusOr<Incident> Resolve(const std::string& id, int64_t expected_version, absl::Time now,
+                                   const NoticePlan& plan) override;
+  absl::StatusOr<Incident> Cancel(const std::string& id, int64_t expected_version, absl::Time now,
+                                  const NoticePlan& plan) override;
+  absl::StatusOr<std::map<std::string, int64_t>> CurrentVersions(const std::vector<std::string>& ids) override;
   absl::StatusOr<Incident> Get(const std::string& id) override;
   absl::StatusOr<Incident> GetVersion(const std::string& id, int64_t version) override;
   absl::StatusOr<IncidentPage> List(const ListFilter& filter) override;
   absl::StatusOr<DeliveryReport> Report(const std::string& id, int max_failures) override;
 
  private:
+  absl::StatusOr<Incident> Close(const std::string& id, int64_t expected_version, absl::Time now, Change change,
+                                 const NoticePlan& plan);
   std::unique_ptr<pg::PgPool> pool_;
 };
 
@@ -75,6 +82,29 @@ class PgNoticeLedger final : public NoticeLedger {
   ~PgNoticeLedger() override;
   absl::StatusOr<std::vector<bool>> Claim(const std::vector<NoticeKey>& keys, absl::Time now) override;
   absl::Status Record(const std::vector<Outcome>& outcomes, absl::Time now) override;
+  absl::Status Hold(const std::vector<std::pair<NoticeJob, absl::Time>>& jobs, absl::Time now) override;
+
+ private:
+  std::unique_ptr<pg::PgPool> pool_;
+};
+
+// forewarn-scheduler's view: releases due scheduled notices into the outbox.
+class PgNoticeScheduler final : public NoticeScheduler {
+ public:
+  explicit PgNoticeScheduler(std::string uri);
+  ~PgNoticeScheduler() override;
+  absl::StatusOr<int> ReleaseDue(absl::Time now, int limit) override;
+
+ private:
+  std::unique_ptr<pg::PgPool> pool_;
+};
+
+class PgHeldNotices final : public HeldNotices {
+ public:
+  explicit PgHeldNotices(std::string uri);
+  ~PgHeldNotices() override;
+  absl::StatusOr<std::vector<Held>> FetchDue(absl::Time now, int limit) override;
+  absl::Status MarkReleased(const std::vector<int64_t>& ids, absl::Time now) override;
 
  private:
   std::unique_ptr<pg::PgPool> pool_;

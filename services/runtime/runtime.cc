@@ -56,6 +56,23 @@ absl::Status WriteFileAtomically(const std::string& path, const std::string& con
   return absl::OkStatus();
 }
 
+absl::Time OffsetFileClock::Now() const {
+  const absl::Time real = absl::Now();
+  std::lock_guard lock(mu_);
+  if (real >= next_read_) {
+    next_read_ = real + absl::Milliseconds(100);
+    std::ifstream in(path_);
+    int64_t seconds = 0;
+    if (in >> seconds) offset_ = absl::Seconds(seconds);
+  }
+  return real + offset_;
+}
+
+std::unique_ptr<Clock> MakeServiceClock(const std::string& offset_file, int64_t offset_seconds) {
+  if (!offset_file.empty()) return std::make_unique<OffsetFileClock>(offset_file);
+  return std::make_unique<SystemClock>(absl::Seconds(offset_seconds));
+}
+
 absl::Status RetryUntilOk(const std::atomic<bool>& stop, const std::string& what,
                           const std::function<absl::Status()>& fn) {
   absl::Duration backoff = absl::Milliseconds(100);

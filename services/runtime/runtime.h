@@ -2,10 +2,13 @@
 
 #include <atomic>
 #include <functional>
+#include <memory>
+#include <mutex>
 #include <string>
 
 #include "absl/status/status.h"
 #include "absl/time/time.h"
+#include "services/core/clock.h"
 
 namespace forewarn {
 
@@ -24,6 +27,26 @@ void SleepUnlessStopped(const std::atomic<bool>& stop, absl::Duration d);
 
 // Writes `content` to `path` atomically (temp file + rename).
 absl::Status WriteFileAtomically(const std::string& path, const std::string& content);
+
+// The system clock shifted by an offset in seconds read from `path` (re-read
+// at most every 100 ms; missing file = no shift). Lets end-to-end tests and
+// drills move the time every service sees, while they run. Never set in
+// production.
+class OffsetFileClock final : public Clock {
+ public:
+  explicit OffsetFileClock(std::string path) : path_(std::move(path)) {}
+  absl::Time Now() const override;
+
+ private:
+  std::string path_;
+  mutable std::mutex mu_;
+  mutable absl::Time next_read_ = absl::InfinitePast();
+  mutable absl::Duration offset_ = absl::ZeroDuration();
+};
+
+// The clock a service runs on: OffsetFileClock when `offset_file` is set,
+// else the system clock shifted by `offset_seconds`.
+std::unique_ptr<Clock> MakeServiceClock(const std::string& offset_file, int64_t offset_seconds);
 
 // Retries `fn` with exponential backoff until OK or stop; returns the last status.
 absl::Status RetryUntilOk(const std::atomic<bool>& stop, const std::string& what,

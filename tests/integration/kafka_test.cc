@@ -176,7 +176,7 @@ TEST_F(KafkaTest, EventPublisherKeysByIncidentId) {
     events.push_back({.incident_id = absl::StrCat("incident-", i),
                       .version = i,
                       .notice_kind = NoticeKind::kOutageUpdated,
-                      .outbox_id = 100 + i});
+                      .outbox_id = 100 + i, .occasion = ""});
   }
   auto st = publisher.Publish(events);
   ASSERT_TRUE(st.ok()) << st;

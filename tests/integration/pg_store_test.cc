@@ -44,17 +44,34 @@ class PgStoreTest : public ::testing::Test {
   }
   int64_t OutboxRows() { return std::stoll(db_->Exec("SELECT count(*) FROM outbox")); }
 
+  // The store with the notice plans the intake would make.
+  absl::StatusOr<Incident> Create(const NewIncident& r, absl::Time now) {
+    return store_->Create(r, now, [&](const Incident& i) { return PlanNotices(Change::kCreated, i, now, {}); });
+  }
+  absl::StatusOr<Incident> Update(const IncidentUpdate& u, absl::Time now) {
+    NoticePlan plan;
+    plan.notices = {{NoticeKind::kOutageUpdated, "", std::nullopt}};
+    plan.cancel_pending = true;
+    return store_->Update(u, now, plan);
+  }
+  absl::StatusOr<Incident> Resolve(const std::string& id, absl::Time now) {
+    NoticePlan plan;
+    plan.notices = {{NoticeKind::kOutageRestored, "", std::nullopt}};
+    plan.cancel_pending = true;
+    return store_->Resolve(id, 0, now, plan);
+  }
+
   std::unique_ptr<testing::ScratchDatabase> db_;
   std::unique_ptr<PgIncidentStore> store_;
 };
 
 TEST_F(PgStoreTest, MigrationsAreIdempotent) {
   EXPECT_TRUE(ApplyMigrations(db_->uri()).ok());
-  EXPECT_EQ(db_->Exec("SELECT count(*) FROM schema_migrations"), "1");
+  EXPECT_EQ(db_->Exec("SELECT count(*) FROM schema_migrations"), "2");
 }
 
 TEST_F(PgStoreTest, CreateStoresIncidentVersionAndOutboxRowTogether) {
-  auto i = store_->Create(Request(), kNow);
+  auto i = Create(Request(), kNow);
   ASSERT_TRUE(i.ok()) << i.status();
   EXPECT_EQ(i->version, 1);
   EXPECT_EQ(i->reason.ar, "عطل في محطة التحويل");
@@ -75,18 +92,18 @@ TEST_F(PgStoreTest, CreateStoresIncidentVersionAndOutboxRowTogether) {
 }
 
 TEST_F(PgStoreTest, RetriedCreateReturnsTheSameIncidentWithoutANewEvent) {
-  auto first = store_->Create(Request(), kNow);
-  auto retry = store_->Create(Request(), kNow + absl::Seconds(5));
+  auto first = Create(Request(), kNow);
+  auto retry = Create(Request(), kNow + absl::Seconds(5));
   ASSERT_TRUE(first.ok() && retry.ok());
   EXPECT_EQ(first->id, retry->id);
   EXPECT_EQ(OutboxRows(), 1);
 }
 
 TEST_F(PgStoreTest, ReusedKeyWithDifferentContentIsAlreadyExists) {
-  ASSERT_TRUE(store_->Create(Request(), kNow).ok());
+  ASSERT_TRUE(Create(Request(), kNow).ok());
   auto other = Request();
   other.reason.en = "Something else";
-  auto s = store_->Create(other, kNow);
+  auto s = Create(other, kNow);
   EXPECT_EQ(s.status().code(), absl::StatusCode::kAlreadyExists);
   EXPECT_NE(s.status().message().find("idempotency_key"), std::string::npos);
   EXPECT_EQ(OutboxRows(), 1);
@@ -95,22 +112,22 @@ TEST_F(PgStoreTest, ReusedKeyWithDifferentContentIsAlreadyExists) {
 TEST_F(PgStoreTest, UnknownServiceOrRegionIsInvalidArgumentAndStoresNothing) {
   auto r = Request();
   r.services = {"electricity", "gas"};
-  auto s = store_->Create(r, kNow);
+  auto s = Create(r, kNow);
   EXPECT_EQ(s.status().code(), absl::StatusCode::kInvalidArgument);
   EXPECT_EQ(s.status().message(), "services[1]: unknown service 'gas'");
   r = Request();
   r.regions = {"mars"};
-  EXPECT_EQ(store_->Create(r, kNow).status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(Create(r, kNow).status().code(), absl::StatusCode::kInvalidArgument);
   EXPECT_EQ(db_->Exec("SELECT count(*) FROM incidents"), "0");
   EXPECT_EQ(OutboxRows(), 0);
 }
 
 TEST_F(PgStoreTest, UpdateBumpsVersionAndKeepsHistoryImmutable) {
-  auto i = store_->Create(Request(), kNow);
+  auto i = Create(Request(), kNow);
   IncidentUpdate u;
   u.id = i->id;
   u.expected_restoration_at = kNow + absl::Hours(6);
-  auto v2 = store_->Update(u, kNow + absl::Minutes(10));
+  auto v2 = Update(u, kNow + absl::Minutes(10));
   ASSERT_TRUE(v2.ok()) << v2.status();
   EXPECT_EQ(v2->version, 2);
   EXPECT_EQ(v2->reason.en, "Substation fault");  // unchanged
@@ -121,33 +138,33 @@ TEST_F(PgStoreTest, UpdateBumpsVersionAndKeepsHistoryImmutable) {
   EXPECT_EQ(OutboxRows(), 2);
 
   u.expected_version = 1;  // stale
-  EXPECT_EQ(store_->Update(u, kNow).status().code(), absl::StatusCode::kAborted);
+  EXPECT_EQ(Update(u, kNow).status().code(), absl::StatusCode::kAborted);
   u.expected_version = 0;
   u.expected_restoration_at.reset();
   u.reason = LocalizedText{"سبب جديد", "New reason"};
-  auto v3 = store_->Update(u, kNow);
+  auto v3 = Update(u, kNow);
   ASSERT_TRUE(v3.ok());
   EXPECT_EQ(v3->reason.ar, "سبب جديد");
   EXPECT_EQ(v3->expected_restoration_at, kNow + absl::Hours(6));
 }
 
 TEST_F(PgStoreTest, ResolveIsFinal) {
-  auto i = store_->Create(Request(), kNow);
-  auto r = store_->Resolve(i->id, 0, kNow + absl::Hours(1));
+  auto i = Create(Request(), kNow);
+  auto r = Resolve(i->id, kNow + absl::Hours(1));
   ASSERT_TRUE(r.ok()) << r.status();
   EXPECT_EQ(r->state, IncidentState::kResolved);
   ASSERT_TRUE(r->resolved_at.has_value());
   EXPECT_EQ(*r->resolved_at, kNow + absl::Hours(1));
-  EXPECT_EQ(store_->Resolve(i->id, 0, kNow).status().code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_EQ(Resolve(i->id, kNow).status().code(), absl::StatusCode::kFailedPrecondition);
   IncidentUpdate u;
   u.id = i->id;
   u.expected_restoration_at = kNow + absl::Hours(9);
-  EXPECT_EQ(store_->Update(u, kNow).status().code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_EQ(Update(u, kNow).status().code(), absl::StatusCode::kFailedPrecondition);
   EXPECT_EQ(store_->Get("00000000-0000-0000-0000-000000000000").status().code(), absl::StatusCode::kNotFound);
 }
 
 TEST_F(PgStoreTest, ListPagesNewestFirst) {
-  for (int k = 0; k < 3; ++k) ASSERT_TRUE(store_->Create(Request("key-" + std::to_string(k)), kNow + absl::Seconds(k)).ok());
+  for (int k = 0; k < 3; ++k) ASSERT_TRUE(Create(Request("key-" + std::to_string(k)), kNow + absl::Seconds(k)).ok());
   ListFilter f;
   f.page_size = 2;
   auto p1 = store_->List(f);
@@ -161,11 +178,11 @@ TEST_F(PgStoreTest, ListPagesNewestFirst) {
 }
 
 TEST_F(PgStoreTest, OutboxHasOneLeaderAndDeliversInOrder) {
-  auto i = store_->Create(Request(), kNow);
+  auto i = Create(Request(), kNow);
   IncidentUpdate u;
   u.id = i->id;
   u.expected_restoration_at = kNow + absl::Hours(4);
-  ASSERT_TRUE(store_->Update(u, kNow).ok());
+  ASSERT_TRUE(Update(u, kNow).ok());
   PgOutboxSource leader(db_->uri()), follower(db_->uri());
   auto events = leader.FetchUnpublished(10);
   ASSERT_TRUE(events.ok()) << events.status();
@@ -179,7 +196,7 @@ TEST_F(PgStoreTest, OutboxHasOneLeaderAndDeliversInOrder) {
 }
 
 TEST_F(PgStoreTest, AudienceStreamsAffectedCustomersOnTheirChosenChannels) {
-  auto i = store_->Create(Request(), kNow);
+  auto i = Create(Request(), kNow);
   PgAudienceSource audience(db_->uri(), /*fetch_size=*/1);  // forces many FETCHes
   std::set<std::pair<int64_t, Channel>> got;
   ASSERT_TRUE(audience.ForEachRecipient(*i, [&](const Recipient& r) {
@@ -194,10 +211,10 @@ TEST_F(PgStoreTest, AudienceStreamsAffectedCustomersOnTheirChosenChannels) {
 }
 
 TEST_F(PgStoreTest, LedgerClaimsOnceAndReportsCounts) {
-  auto i = store_->Create(Request(), kNow);
+  auto i = Create(Request(), kNow);
   PgNoticeLedger ledger(db_->uri());
-  NoticeKey a{i->id, 1, NoticeKind::kOutageStarted, 1, Channel::kSms};
-  NoticeKey b{i->id, 1, NoticeKind::kOutageStarted, 1, Channel::kEmail};
+  NoticeKey a{i->id, 1, NoticeKind::kOutageStarted, "", 1, Channel::kSms};
+  NoticeKey b{i->id, 1, NoticeKind::kOutageStarted, "", 1, Channel::kEmail};
   auto first = ledger.Claim({a, b}, kNow);
   ASSERT_TRUE(first.ok()) << first.status();
   EXPECT_EQ(*first, (std::vector<bool>{true, true}));
@@ -215,9 +232,9 @@ TEST_F(PgStoreTest, LedgerClaimsOnceAndReportsCounts) {
 }
 
 TEST_F(PgStoreTest, UnfinishedClaimIsReclaimedAfterACrash) {
-  auto i = store_->Create(Request(), kNow);
+  auto i = Create(Request(), kNow);
   PgNoticeLedger ledger(db_->uri());
-  NoticeKey a{i->id, 1, NoticeKind::kOutageStarted, 1, Channel::kSms};
+  NoticeKey a{i->id, 1, NoticeKind::kOutageStarted, "", 1, Channel::kSms};
   ASSERT_TRUE(ledger.Claim({a}, kNow).ok());
   // The worker died before Record: the redelivered job may claim it again.
   EXPECT_EQ(*ledger.Claim({a}, kNow), std::vector<bool>{true});

@@ -11,11 +11,16 @@
 
 namespace forewarn::testing {
 
-inline auto Tuple(const NoticeKey& k) { return std::make_tuple(k.incident_id, k.version, k.kind, k.customer_id, k.channel); }
+inline auto Tuple(const NoticeKey& k) {
+  return std::make_tuple(k.incident_id, k.version, k.kind, k.occasion, k.customer_id, k.channel);
+}
+
+inline NoticePlan NoPlan(const Incident&) { return {}; }
 
 class FakeIncidentStore : public IncidentStore, public IncidentReader {
  public:
-  absl::StatusOr<Incident> Create(const NewIncident& req, absl::Time now) override {
+  absl::StatusOr<Incident> Create(const NewIncident& req, absl::Time now,
+                                  const std::function<NoticePlan(const Incident&)>& plan) override {
     if (auto it = by_key_.find(req.idempotency_key); it != by_key_.end()) return incidents_[it->second];
     Incident i;
     const std::string n = std::to_string(next_++);
@@ -28,31 +33,40 @@ class FakeIncidentStore : public IncidentStore, public IncidentReader {
     i.starts_at = req.starts_at.value_or(now);
     i.expected_restoration_at = req.expected_restoration_at;
     i.idempotency_key = req.idempotency_key;
+    i.old_iban = req.old_iban;
+    i.new_iban = req.new_iban;
     i.created_at = i.updated_at = now;
+    plans.push_back(plan(i));
     incidents_[i.id] = i;
     versions_[{i.id, 1}] = i;
     by_key_[req.idempotency_key] = i.id;
     return i;
   }
-  absl::StatusOr<Incident> Update(const IncidentUpdate& req, absl::Time now) override {
+  absl::StatusOr<Incident> Update(const IncidentUpdate& req, absl::Time now, const NoticePlan& plan) override {
+    plans.push_back(plan);
     auto it = incidents_.find(req.id);
     if (it == incidents_.end()) return absl::NotFoundError("no such incident");
     if (req.expected_version != 0 && req.expected_version != it->second.version) return absl::AbortedError("stale");
     if (req.reason) it->second.reason = *req.reason;
+    if (req.starts_at) it->second.starts_at = *req.starts_at;
     if (req.expected_restoration_at) it->second.expected_restoration_at = *req.expected_restoration_at;
     it->second.version++;
     it->second.updated_at = now;
     versions_[{req.id, it->second.version}] = it->second;
     return it->second;
   }
-  absl::StatusOr<Incident> Resolve(const std::string& id, int64_t, absl::Time now) override {
-    auto it = incidents_.find(id);
-    if (it == incidents_.end()) return absl::NotFoundError("no such incident");
-    it->second.state = IncidentState::kResolved;
-    it->second.resolved_at = now;
-    it->second.version++;
-    versions_[{id, it->second.version}] = it->second;
-    return it->second;
+  absl::StatusOr<Incident> Resolve(const std::string& id, int64_t, absl::Time now, const NoticePlan& plan) override {
+    return Close(id, IncidentState::kResolved, now, plan);
+  }
+  absl::StatusOr<Incident> Cancel(const std::string& id, int64_t, absl::Time now, const NoticePlan& plan) override {
+    return Close(id, IncidentState::kCancelled, now, plan);
+  }
+  absl::StatusOr<std::map<std::string, int64_t>> CurrentVersions(const std::vector<std::string>& ids) override {
+    std::map<std::string, int64_t> out;
+    for (const auto& id : ids) {
+      if (auto it = incidents_.find(id); it != incidents_.end()) out[id] = it->second.version;
+    }
+    return out;
   }
   absl::StatusOr<Incident> Get(const std::string& id) override {
     auto it = incidents_.find(id);
@@ -77,8 +91,20 @@ class FakeIncidentStore : public IncidentStore, public IncidentReader {
   }
 
   int version_reads = 0;
+  std::vector<NoticePlan> plans;  // one per mutation, in order
 
  private:
+  absl::StatusOr<Incident> Close(const std::string& id, IncidentState state, absl::Time now, const NoticePlan& plan) {
+    auto it = incidents_.find(id);
+    if (it == incidents_.end()) return absl::NotFoundError("no such incident");
+    plans.push_back(plan);
+    it->second.state = state;
+    if (state == IncidentState::kResolved) it->second.resolved_at = now;
+    it->second.version++;
+    versions_[{id, it->second.version}] = it->second;
+    return it->second;
+  }
+
   int next_ = 1;
   std::map<std::string, Incident> incidents_;
   std::map<std::pair<std::string, int64_t>, Incident> versions_;
@@ -92,7 +118,9 @@ class FakeLedger : public NoticeLedger {
     std::vector<bool> out;
     for (const auto& k : keys) {
       auto [it, inserted] = rows.try_emplace(Tuple(k), NoticeState::kClaimed);
-      out.push_back(inserted || it->second == NoticeState::kClaimed);
+      const bool open = inserted || it->second == NoticeState::kClaimed || it->second == NoticeState::kHeld;
+      if (open) it->second = NoticeState::kClaimed;
+      out.push_back(open);
     }
     return out;
   }
@@ -100,7 +128,15 @@ class FakeLedger : public NoticeLedger {
     for (const auto& o : outcomes) rows[Tuple(o.key)] = o.state;
     return absl::OkStatus();
   }
-  std::map<std::tuple<std::string, int64_t, NoticeKind, int64_t, Channel>, NoticeState> rows;
+  absl::Status Hold(const std::vector<std::pair<NoticeJob, absl::Time>>& jobs, absl::Time) override {
+    for (const auto& [job, until] : jobs) {
+      rows[Tuple(KeyOf(job))] = NoticeState::kHeld;
+      held.emplace_back(job, until);
+    }
+    return absl::OkStatus();
+  }
+  std::map<std::tuple<std::string, int64_t, NoticeKind, std::string, int64_t, Channel>, NoticeState> rows;
+  std::vector<std::pair<NoticeJob, absl::Time>> held;
   absl::Status claim_error = absl::OkStatus();
 };
 

@@ -62,6 +62,34 @@ TEST_F(IncidentServiceTest, UpdateOfAResolvedIncidentIsAFailedPrecondition) {
   EXPECT_EQ(service_.Update(u).status().code(), absl::StatusCode::kFailedPrecondition);
 }
 
+TEST_F(IncidentServiceTest, MutationsCarryTheirNoticePlan) {
+  auto i = service_.Create(Request());
+  ASSERT_TRUE(i.ok());
+  ASSERT_EQ(store_.plans.size(), 1u);
+  EXPECT_EQ(store_.plans[0].notices[0].kind, NoticeKind::kOutageStarted);
+  EXPECT_EQ(*store_.plans[0].notices[1].due_at, kStart + absl::Hours(2) + absl::Minutes(15));
+  ASSERT_TRUE(service_.Resolve(i->id, 0).ok());
+  EXPECT_EQ(store_.plans[1].notices[0].kind, NoticeKind::kOutageRestored);
+  EXPECT_TRUE(store_.plans[1].cancel_pending);
+}
+
+TEST_F(IncidentServiceTest, OnlyPlannedChangesCanBeCancelled) {
+  auto outage = service_.Create(Request());
+  EXPECT_EQ(service_.Cancel(outage->id, 0).status().code(), absl::StatusCode::kFailedPrecondition);
+  auto m = Request();
+  m.idempotency_key = "m1";
+  m.kind = IncidentKind::kPlannedMaintenance;
+  m.starts_at = kStart + absl::Hours(72);
+  m.expected_restoration_at = kStart + absl::Hours(76);
+  auto planned = service_.Create(m);
+  ASSERT_TRUE(planned.ok()) << planned.status();
+  auto cancelled = service_.Cancel(planned->id, 0);
+  ASSERT_TRUE(cancelled.ok());
+  EXPECT_EQ(cancelled->state, IncidentState::kCancelled);
+  EXPECT_EQ(store_.plans.back().notices[0].kind, NoticeKind::kMaintenanceCancelled);
+  EXPECT_EQ(service_.Cancel(planned->id, 0).status().code(), absl::StatusCode::kFailedPrecondition);
+}
+
 TEST_F(IncidentServiceTest, MalformedIdsAreInvalidArguments) {
   EXPECT_EQ(service_.Get("not-a-uuid").status().code(), absl::StatusCode::kInvalidArgument);
   EXPECT_EQ(service_.Resolve("", 0).status().code(), absl::StatusCode::kInvalidArgument);

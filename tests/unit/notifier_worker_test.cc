@@ -16,12 +16,12 @@ class NotifierWorkerTest : public ::testing::Test {
     r.regions = {"riyadh"};
     r.reason = {"عطل في المحطة", "Station fault"};
     r.expected_restoration_at = clock_.Now() + absl::Hours(2);
-    incident_ = *store_.Create(r, clock_.Now());
+    incident_ = *store_.Create(r, clock_.Now(), testing::NoPlan);
   }
   NoticeJob Job(int64_t customer, Channel ch, std::string locale = "en") {
-    return NoticeJob{incident_.id, 1, NoticeKind::kOutageStarted,
+    return NoticeJob{incident_.id, 1, NoticeKind::kOutageStarted, "",
                      Recipient{customer, ch, ch == Channel::kSms ? "+966500000001" : "x@example.com", locale,
-                               "Asia/Riyadh", "N"}};
+                               "Asia/Riyadh", "N", AudienceRole::kAffected}};
   }
   FakeClock clock_{absl::FromUnixSeconds(1'800'000'000)};
   testing::FakeIncidentStore store_;
@@ -75,6 +75,44 @@ TEST_F(NotifierWorkerTest, LedgerOutageFailsTheBatchWithoutSending) {
   ledger_.claim_error = absl::UnavailableError("db down");
   EXPECT_EQ(worker_.ProcessBatch({Job(1, Channel::kSms)}).code(), absl::StatusCode::kUnavailable);
   EXPECT_TRUE(sms_.sent.empty());
+}
+
+TEST_F(NotifierWorkerTest, AStaleVersionIsSupersededNotSent) {
+  IncidentUpdate u;
+  u.id = incident_.id;
+  u.expected_restoration_at = clock_.Now() + absl::Hours(5);
+  ASSERT_TRUE(store_.Update(u, clock_.Now(), {}).ok());  // now at version 2
+  ASSERT_TRUE(worker_.ProcessBatch({Job(1, Channel::kSms)}).ok());  // a version-1 job
+  EXPECT_TRUE(sms_.sent.empty());
+  EXPECT_EQ(ledger_.rows.begin()->second, NoticeState::kSuperseded);
+  EXPECT_EQ(worker_.stats().superseded, 1);
+  NoticeJob v2 = Job(1, Channel::kSms);
+  v2.version = 2;
+  v2.kind = NoticeKind::kOutageUpdated;
+  ASSERT_TRUE(worker_.ProcessBatch({v2}).ok());
+  EXPECT_EQ(sms_.sent.size(), 1u);  // the current facts, once
+}
+
+TEST_F(NotifierWorkerTest, NonUrgentNoticeAtNightIsHeldThenSentWhenReleasedInTheWindow) {
+  clock_.Set(absl::FromCivil(absl::CivilMinute(2027, 1, 4, 23, 0), absl::UTCTimeZone()));  // 02:00 Riyadh
+  NoticeJob reminder = Job(7, Channel::kSms, "ar");
+  reminder.kind = NoticeKind::kMaintenanceReminder;
+  reminder.occasion = "lead-2h";
+  ASSERT_TRUE(worker_.ProcessBatch({reminder}).ok());
+  EXPECT_TRUE(sms_.sent.empty());
+  ASSERT_EQ(ledger_.held.size(), 1u);
+  EXPECT_EQ(ledger_.held[0].second, absl::FromCivil(absl::CivilMinute(2027, 1, 5, 6, 0), absl::UTCTimeZone()));
+  clock_.Set(ledger_.held[0].second);  // the scheduler releases it at 09:00 Riyadh
+  ASSERT_TRUE(worker_.ProcessBatch({reminder}).ok());
+  EXPECT_EQ(sms_.sent.size(), 1u);
+  ASSERT_TRUE(worker_.ProcessBatch({reminder}).ok());  // a duplicate release
+  EXPECT_EQ(sms_.sent.size(), 1u);
+}
+
+TEST_F(NotifierWorkerTest, UrgentNoticeAtNightGoesAtOnce) {
+  clock_.Set(absl::FromCivil(absl::CivilMinute(2027, 1, 4, 23, 0), absl::UTCTimeZone()));
+  ASSERT_TRUE(worker_.ProcessBatch({Job(8, Channel::kSms)}).ok());
+  EXPECT_EQ(sms_.sent.size(), 1u);
 }
 
 TEST_F(NotifierWorkerTest, IncidentVersionsAreReadOncePerBatchStream) {

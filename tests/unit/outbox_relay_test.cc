@@ -10,7 +10,7 @@ namespace {
 TEST(OutboxRelay, PublishesThenMarksPublished) {
   testing::FakeOutbox outbox;
   testing::FakePublisher publisher;
-  outbox.events = {{"a", 1, NoticeKind::kOutageStarted, 1}, {"a", 2, NoticeKind::kOutageUpdated, 2}};
+  outbox.events = {{"a", 1, NoticeKind::kOutageStarted, 1, ""}, {"a", 2, NoticeKind::kOutageUpdated, 2, ""}};
   OutboxRelay relay(outbox, publisher, {.batch_size = 10});
   auto n = relay.RunOnce();
   ASSERT_TRUE(n.ok());
@@ -23,7 +23,7 @@ TEST(OutboxRelay, PublishesThenMarksPublished) {
 TEST(OutboxRelay, LeavesRowsUnpublishedWhenTheBrokerFails) {
   testing::FakeOutbox outbox;
   testing::FakePublisher publisher;
-  outbox.events = {{"a", 1, NoticeKind::kOutageStarted, 1}};
+  outbox.events = {{"a", 1, NoticeKind::kOutageStarted, 1, ""}};
   publisher.error = absl::UnavailableError("broker down");
   OutboxRelay relay(outbox, publisher, {});
   EXPECT_EQ(relay.RunOnce().status().code(), absl::StatusCode::kUnavailable);
@@ -36,7 +36,7 @@ TEST(OutboxRelay, LeavesRowsUnpublishedWhenTheBrokerFails) {
 TEST(OutboxRelay, RespectsTheBatchSize) {
   testing::FakeOutbox outbox;
   testing::FakePublisher publisher;
-  for (int i = 1; i <= 5; ++i) outbox.events.push_back({"a", i, NoticeKind::kOutageUpdated, i});
+  for (int i = 1; i <= 5; ++i) outbox.events.push_back({"a", i, NoticeKind::kOutageUpdated, i, ""});
   OutboxRelay relay(outbox, publisher, {.batch_size = 2});
   EXPECT_EQ(*relay.RunOnce(), 2);
   EXPECT_EQ(*relay.RunOnce(), 2);

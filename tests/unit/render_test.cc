@@ -13,6 +13,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/time/time.h"
 #include "gtest/gtest.h"
+#include "services/core/mask.h"
 
 #ifndef FOREWARN_TEMPLATES_DIR
 #error "FOREWARN_TEMPLATES_DIR must point at the repository's templates/ folder"
@@ -91,14 +92,81 @@ size_t CodePoints(const std::string& s) {
   return n;
 }
 
-constexpr NoticeKind kAllKinds[] = {NoticeKind::kOutageStarted, NoticeKind::kOutageUpdated,
-                                    NoticeKind::kOutageRestored};
+constexpr NoticeKind kOutageKinds[] = {NoticeKind::kOutageStarted, NoticeKind::kOutageUpdated,
+                                       NoticeKind::kOutageRestored};
+
+// Every notice kind, outages, maintenance and IBAN changes.
+constexpr NoticeKind kEveryKind[] = {
+    NoticeKind::kOutageStarted,          NoticeKind::kOutageUpdated,          NoticeKind::kOutageRestored,
+    NoticeKind::kOutageOverdue,          NoticeKind::kMaintenanceScheduled,   NoticeKind::kMaintenanceReminder,
+    NoticeKind::kMaintenanceStarted,     NoticeKind::kMaintenanceCompleted,   NoticeKind::kMaintenanceRescheduled,
+    NoticeKind::kMaintenanceCancelled,   NoticeKind::kIbanChangeHolder,       NoticeKind::kIbanChangeBeneficiary,
+};
+
+constexpr const char* kOldIban = "SA0380000000608010167519";
+constexpr const char* kOldIbanGrouped = "SA03 8000 0000 6080 1016 7519";
+constexpr const char* kNewIban = "SA4420000001234567891234";
+constexpr const char* kNewIbanGrouped = "SA44 2000 0001 2345 6789 1234";
+
+bool IsMaintenance(NoticeKind kind) {
+  switch (kind) {
+    case NoticeKind::kMaintenanceScheduled:
+    case NoticeKind::kMaintenanceReminder:
+    case NoticeKind::kMaintenanceStarted:
+    case NoticeKind::kMaintenanceCompleted:
+    case NoticeKind::kMaintenanceRescheduled:
+    case NoticeKind::kMaintenanceCancelled:
+      return true;
+    default:
+      return false;
+  }
+}
+
+bool IsIban(NoticeKind kind) {
+  return kind == NoticeKind::kIbanChangeHolder || kind == NoticeKind::kIbanChangeBeneficiary;
+}
+
+// The incident a notice of `kind` describes: MakeIncident() as an outage; a
+// maintenance planned 15:00-18:30 Riyadh (completed 18:10); an IBAN change
+// effective 15:00 Riyadh.
+Incident MakeIncidentFor(NoticeKind kind) {
+  Incident i = MakeIncident();
+  if (IsMaintenance(kind)) {
+    i.kind = IncidentKind::kPlannedMaintenance;
+    if (kind == NoticeKind::kMaintenanceCompleted) {
+      i.state = IncidentState::kResolved;
+    } else {
+      i.resolved_at.reset();
+    }
+    if (kind == NoticeKind::kMaintenanceCancelled) i.state = IncidentState::kCancelled;
+  } else if (IsIban(kind)) {
+    i.kind = IncidentKind::kIbanChange;
+    i.services.clear();
+    i.regions.clear();
+    i.reason = {"اندماج فرعين من فروع البنك", "two bank branches are merging"};
+    i.expected_restoration_at = i.starts_at;
+    i.resolved_at.reset();
+    i.old_iban = kOldIban;
+    i.new_iban = kNewIban;
+  } else if (kind != NoticeKind::kOutageRestored) {
+    i.resolved_at.reset();
+  }
+  return i;
+}
+
+// A job for `kind` with the occasion the resolver would give it.
+NoticeJob MakeJobFor(NoticeKind kind, Channel channel, std::string locale, std::string tz = "Asia/Riyadh") {
+  NoticeJob job = MakeJob(kind, channel, std::move(locale), std::move(tz));
+  if (kind == NoticeKind::kMaintenanceReminder) job.occasion = "lead-48h";
+  if (IsIban(kind)) job.occasion = "lead-720h";
+  return job;
+}
 
 TEST(TemplateRenderer, RendersEveryKindInArabicAndEnglishOnBothChannels) {
   auto renderer = LoadRepoTemplates();
   ASSERT_NE(renderer, nullptr);
   const Incident incident = MakeIncident();
-  for (NoticeKind kind : kAllKinds) {
+  for (NoticeKind kind : kOutageKinds) {
     for (Channel channel : {Channel::kSms, Channel::kEmail}) {
       for (const char* locale : {"ar", "en"}) {
         SCOPED_TRACE(std::string(ToString(kind)) + " " + std::string(ToString(channel)) + " " + locale);
@@ -212,7 +280,7 @@ TEST(TemplateRenderer, KeepsSmsWithinTheSegmentBudget) {
   auto renderer = LoadRepoTemplates();
   ASSERT_NE(renderer, nullptr);
   const Incident incident = MakeIncident();
-  for (NoticeKind kind : kAllKinds) {
+  for (NoticeKind kind : kOutageKinds) {
     auto en = renderer->Render(MakeJob(kind, Channel::kSms, "en", "Asia/Riyadh"), incident);
     auto ar = renderer->Render(MakeJob(kind, Channel::kSms, "ar", "Asia/Riyadh"), incident);
     ASSERT_TRUE(en.ok() && ar.ok());
@@ -299,6 +367,260 @@ TEST(TemplateRenderer, LoadFailsOnUnknownSectionsUnescapedHtmlPartialsAndParseEr
   EXPECT_TRUE(TemplateRenderer::Load(dir.string()).ok());
 }
 
+TEST(TemplateRenderer, RequiresTemplatesForEveryNoticeKind) {
+  const auto kinds = TemplateRenderer::NoticeKinds();
+  ASSERT_EQ(kinds.size(), std::size(kEveryKind));
+  for (size_t i = 0; i < kinds.size(); ++i) EXPECT_EQ(kinds[i], kEveryKind[i]) << i;
+  for (NoticeKind kind : kEveryKind) {
+    SCOPED_TRACE(ToString(kind));
+    EXPECT_TRUE(fs::is_directory(fs::path(FOREWARN_TEMPLATES_DIR) / ToString(kind)));
+  }
+  // A kind without its folder stops Load, naming it.
+  const fs::path dir = CopyTemplates("missing_kind");
+  fs::remove_all(dir / "maintenance_reminder");
+  auto r = TemplateRenderer::Load(dir.string());
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.status().code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_TRUE(Contains(std::string(r.status().message()), "maintenance_reminder/"));
+}
+
+TEST(TemplateRenderer, RendersEveryKindOfEveryIncidentKindInBothLocalesOnBothChannels) {
+  auto renderer = LoadRepoTemplates();
+  ASSERT_NE(renderer, nullptr);
+  for (NoticeKind kind : kEveryKind) {
+    const Incident incident = MakeIncidentFor(kind);
+    for (Channel channel : {Channel::kSms, Channel::kEmail}) {
+      for (const char* locale : {"ar", "en"}) {
+        SCOPED_TRACE(std::string(ToString(kind)) + " " + std::string(ToString(channel)) + " " + locale);
+        const NoticeJob job = MakeJobFor(kind, channel, locale);
+        auto notice = renderer->Render(job, incident);
+        ASSERT_TRUE(notice.ok()) << notice.status();
+        EXPECT_EQ(notice->message_id, MessageIdFor(KeyOf(job)));
+        const bool ar = std::string(locale) == "ar";
+        const std::string& reason = ar ? incident.reason.ar : incident.reason.en;
+        const bool sms = channel == Channel::kSms;
+        // Completion and cancellation SMS need no reason; everything else says why.
+        if (!(sms && (kind == NoticeKind::kMaintenanceCompleted || kind == NoticeKind::kMaintenanceCancelled))) {
+          EXPECT_TRUE(Contains(notice->text, reason));
+        }
+        if (!IsIban(kind)) {
+          EXPECT_TRUE(Contains(notice->text, "ELEC"));
+          EXPECT_TRUE(Contains(notice->text, "RUH-N"));
+        }
+        switch (kind) {
+          case NoticeKind::kOutageRestored:
+          case NoticeKind::kMaintenanceCompleted:
+            EXPECT_TRUE(Contains(notice->text, "18:10"));  // resolved
+            break;
+          case NoticeKind::kOutageStarted:
+          case NoticeKind::kOutageUpdated:
+          case NoticeKind::kMaintenanceScheduled:
+          case NoticeKind::kMaintenanceReminder:
+          case NoticeKind::kMaintenanceRescheduled:
+            EXPECT_TRUE(Contains(notice->text, "15:00"));  // start
+            EXPECT_TRUE(Contains(notice->text, "18:30"));  // (expected) end
+            break;
+          case NoticeKind::kOutageOverdue:
+          case NoticeKind::kMaintenanceStarted:
+            EXPECT_TRUE(Contains(notice->text, "18:30"));  // expected end
+            break;
+          case NoticeKind::kMaintenanceCancelled:
+          case NoticeKind::kIbanChangeHolder:
+          case NoticeKind::kIbanChangeBeneficiary:
+            EXPECT_TRUE(Contains(notice->text, "15:00"));  // planned start / effective date
+            break;
+        }
+        if (IsIban(kind)) {
+          EXPECT_TRUE(Contains(notice->text, MaskIban(kOldIban)));
+          EXPECT_FALSE(absl::StrContains(notice->text, "18:30"));  // no meaningless "end"
+        }
+        EXPECT_FALSE(absl::StrContains(notice->text, "{{"));
+        EXPECT_FALSE(absl::StrContains(notice->text, "}}"));
+        if (sms) {
+          EXPECT_TRUE(notice->subject.empty());
+          EXPECT_TRUE(notice->html.empty());
+          EXPECT_FALSE(absl::StrContains(notice->text, "\n"));
+        } else {
+          EXPECT_FALSE(notice->subject.empty());
+          EXPECT_FALSE(absl::StrContains(notice->subject, "\n"));
+          EXPECT_FALSE(absl::StrContains(notice->subject, "{{"));
+          EXPECT_TRUE(Contains(notice->html, reason));
+          EXPECT_FALSE(absl::StrContains(notice->html, "{{"));
+          EXPECT_TRUE(Contains(notice->text, "Sara"));
+          EXPECT_TRUE(Contains(notice->html, "Sara"));
+          EXPECT_TRUE(Contains(notice->html, ar ? "<html lang=\"ar\" dir=\"rtl\">" : "<html lang=\"en\" dir=\"ltr\">"));
+        }
+      }
+    }
+  }
+}
+
+TEST(TemplateRenderer, MaintenanceReminderSaysHowLongUntilTheStart) {
+  auto renderer = LoadRepoTemplates();
+  ASSERT_NE(renderer, nullptr);
+  const Incident incident = MakeIncidentFor(NoticeKind::kMaintenanceReminder);
+  auto render = [&](const std::string& occasion, Channel channel, const char* locale) -> RenderedNotice {
+    NoticeJob job = MakeJob(NoticeKind::kMaintenanceReminder, channel, locale, "Asia/Riyadh");
+    job.occasion = occasion;
+    auto n = renderer->Render(job, incident);
+    EXPECT_TRUE(n.ok()) << occasion << ": " << n.status();
+    return n.ok() ? *n : RenderedNotice{};
+  };
+  const struct {
+    const char* occasion;
+    const char* en;
+    const char* ar;
+  } cases[] = {
+      {"lead-48h", "2 days", "يومان"},
+      {"lead-2h", "2 hours", "ساعتان"},
+      {"lead-720h", "30 days", "30 يومًا"},
+      {"lead-36h", "36 hours", "36 ساعة"},
+      {"lead-90m", "90 minutes", "90 دقيقة"},
+      {"lead-1h30m", "90 minutes", "90 دقيقة"},  // as LeadOccasion writes it
+  };
+  for (const auto& c : cases) {
+    SCOPED_TRACE(c.occasion);
+    for (Channel channel : {Channel::kSms, Channel::kEmail}) {
+      const RenderedNotice en = render(c.occasion, channel, "en");
+      const RenderedNotice ar = render(c.occasion, channel, "ar");
+      EXPECT_TRUE(Contains(en.text, absl::StrCat("starts in ", c.en, ", on ")));
+      EXPECT_TRUE(Contains(ar.text, absl::StrCat("بقي ", c.ar, " على بدء")));
+      if (channel == Channel::kEmail) {
+        EXPECT_TRUE(Contains(en.subject, absl::StrCat(" in ", c.en)));
+        EXPECT_TRUE(Contains(en.html, c.en));
+        EXPECT_TRUE(Contains(ar.html, c.ar));
+      }
+    }
+  }
+  // Without a lead occasion the reminder still reads well.
+  const RenderedNotice en = render("", Channel::kSms, "en");
+  EXPECT_TRUE(Contains(en.text, "starts on "));
+  const RenderedNotice ar = render("", Channel::kSms, "ar");
+  EXPECT_TRUE(Contains(ar.text, "تبدأ الصيانة المخططة"));
+  EXPECT_FALSE(absl::StrContains(ar.text, "بقي"));
+  // A malformed lead is refused rather than sent as "starts in , on".
+  for (const char* bad : {"lead-soon", "lead-", "lead-0s", "lead--2h"}) {
+    NoticeJob job = MakeJob(NoticeKind::kMaintenanceReminder, Channel::kSms, "en", "UTC");
+    job.occasion = bad;
+    EXPECT_EQ(renderer->Render(job, incident).status().code(), absl::StatusCode::kInvalidArgument) << bad;
+  }
+}
+
+// Every rendered part of an email or SMS, for "appears nowhere" checks.
+std::string AllParts(const RenderedNotice& n) { return absl::StrCat(n.subject, "\n", n.text, "\n", n.html); }
+
+TEST(TemplateRenderer, IbanHolderSeesTheNewIbanInFullAndTheOldOneMasked) {
+  auto renderer = LoadRepoTemplates();
+  ASSERT_NE(renderer, nullptr);
+  const Incident incident = MakeIncidentFor(NoticeKind::kIbanChangeHolder);
+  for (Channel channel : {Channel::kSms, Channel::kEmail}) {
+    for (const char* locale : {"ar", "en"}) {
+      SCOPED_TRACE(std::string(ToString(channel)) + " " + locale);
+      auto n = renderer->Render(MakeJobFor(NoticeKind::kIbanChangeHolder, channel, locale), incident);
+      ASSERT_TRUE(n.ok()) << n.status();
+      EXPECT_TRUE(Contains(n->text, kNewIbanGrouped));
+      EXPECT_TRUE(Contains(n->text, "SA03 **** 7519"));
+      if (channel == Channel::kEmail) {
+        EXPECT_TRUE(Contains(n->html, kNewIbanGrouped));
+        EXPECT_TRUE(Contains(n->html, "SA03 **** 7519"));
+      }
+      const std::string all = AllParts(*n);
+      EXPECT_FALSE(absl::StrContains(all, kOldIban)) << all;
+      EXPECT_FALSE(absl::StrContains(all, kOldIbanGrouped)) << all;
+      EXPECT_FALSE(absl::StrContains(all, "8000 0000 6080 1016")) << all;
+    }
+  }
+  // Announced inside the lead time: no occasion, no "(in ...)".
+  NoticeJob late = MakeJobFor(NoticeKind::kIbanChangeHolder, Channel::kEmail, "en");
+  late.occasion.clear();
+  auto short_notice = renderer->Render(late, incident);
+  ASSERT_TRUE(short_notice.ok()) << short_notice.status();
+  EXPECT_TRUE(Contains(short_notice->text, kNewIbanGrouped));
+  EXPECT_FALSE(absl::StrContains(short_notice->text, "(in ")) << short_notice->text;
+  // Spaced or lower-case input is shown the same way.
+  Incident spaced = incident;
+  spaced.new_iban = "sa44 2000 0001 2345 6789 1234";
+  auto n = renderer->Render(MakeJobFor(NoticeKind::kIbanChangeHolder, Channel::kSms, "en"), spaced);
+  ASSERT_TRUE(n.ok()) << n.status();
+  EXPECT_TRUE(Contains(n->text, kNewIbanGrouped));
+}
+
+TEST(TemplateRenderer, IbanBeneficiarySeesBothIbansMasked) {
+  auto renderer = LoadRepoTemplates();
+  ASSERT_NE(renderer, nullptr);
+  const Incident incident = MakeIncidentFor(NoticeKind::kIbanChangeBeneficiary);
+  for (Channel channel : {Channel::kSms, Channel::kEmail}) {
+    for (const char* locale : {"ar", "en"}) {
+      SCOPED_TRACE(std::string(ToString(channel)) + " " + locale);
+      auto n = renderer->Render(MakeJobFor(NoticeKind::kIbanChangeBeneficiary, channel, locale), incident);
+      ASSERT_TRUE(n.ok()) << n.status();
+      EXPECT_TRUE(Contains(n->text, "SA03 **** 7519"));
+      EXPECT_TRUE(Contains(n->text, "SA44 **** 1234"));
+      if (channel == Channel::kEmail) {
+        EXPECT_TRUE(Contains(n->html, "SA03 **** 7519"));
+        EXPECT_TRUE(Contains(n->html, "SA44 **** 1234"));
+      }
+      const std::string all = AllParts(*n);
+      for (const char* secret : {kNewIban, kNewIbanGrouped, kOldIban, kOldIbanGrouped, "2000 0001 2345 6789",
+                                 "20000001234567891234"}) {
+        EXPECT_FALSE(absl::StrContains(all, secret)) << secret << " in:\n" << all;
+      }
+    }
+  }
+}
+
+TEST(TemplateRenderer, MaintenanceCompletedRendersWithOrWithoutAResolvedTime) {
+  auto renderer = LoadRepoTemplates();
+  ASSERT_NE(renderer, nullptr);
+  Incident incident = MakeIncidentFor(NoticeKind::kMaintenanceCompleted);
+  incident.resolved_at.reset();
+  for (Channel channel : {Channel::kSms, Channel::kEmail}) {
+    for (const char* locale : {"ar", "en"}) {
+      SCOPED_TRACE(std::string(ToString(channel)) + " " + locale);
+      auto n = renderer->Render(MakeJobFor(NoticeKind::kMaintenanceCompleted, channel, locale), incident);
+      ASSERT_TRUE(n.ok()) << n.status();
+      const bool ar = std::string(locale) == "ar";
+      const bool sms = channel == Channel::kSms;
+      EXPECT_TRUE(Contains(n->text, ar ? (sms ? "اكتملت الصيانة" : "باكتمال الصيانة") : "is complete"));
+      EXPECT_FALSE(absl::StrContains(n->text, "18:10"));
+      EXPECT_FALSE(absl::StrContains(n->text, "Completed:"));
+      EXPECT_FALSE(absl::StrContains(n->text, "اكتمال الصيانة:"));
+      EXPECT_FALSE(absl::StrContains(n->text, "  "));      // no hole where the time would be
+      EXPECT_FALSE(absl::StrContains(n->text, "\n\n\n"));  // nor an empty line
+    }
+  }
+  auto en = renderer->Render(MakeJobFor(NoticeKind::kMaintenanceCompleted, Channel::kSms, "en"),
+                             MakeIncidentFor(NoticeKind::kMaintenanceCompleted));
+  ASSERT_TRUE(en.ok()) << en.status();
+  EXPECT_TRUE(Contains(en->text, "was completed on Jan 10, 18:10"));
+}
+
+TEST(TemplateRenderer, KeepsEverySmsWithinItsSegmentsWithASixtyCharacterReason) {
+  auto renderer = LoadRepoTemplates();
+  ASSERT_NE(renderer, nullptr);
+  const std::string en_reason = "upgrade of the main distribution network in the north zone..";
+  const std::string ar_reason = "تحديث شامل لشبكات التوزيع الرئيسية في القطاع الشمالي للمدينة";
+  ASSERT_EQ(CodePoints(en_reason), 60u);
+  ASSERT_EQ(CodePoints(ar_reason), 60u) << CodePoints(ar_reason);
+  for (NoticeKind kind : kEveryKind) {
+    SCOPED_TRACE(ToString(kind));
+    Incident incident = MakeIncidentFor(kind);
+    incident.reason = {ar_reason, en_reason};
+    auto en = renderer->Render(MakeJobFor(kind, Channel::kSms, "en"), incident);
+    auto ar = renderer->Render(MakeJobFor(kind, Channel::kSms, "ar"), incident);
+    ASSERT_TRUE(en.ok()) << en.status();
+    ASSERT_TRUE(ar.ok()) << ar.status();
+    std::cout << "[ sms 60   ] " << ToString(kind) << " en=" << CodePoints(en->text)
+              << " ar=" << CodePoints(ar->text) << " chars\n";
+    EXPECT_LE(CodePoints(en->text), 306u) << en->text;  // 2 GSM-7 parts
+    for (char c : en->text) {
+      EXPECT_TRUE(c >= ' ' && c <= '~' && std::string_view("[]{}^~\\|").find(c) == std::string_view::npos)
+          << "not GSM-7 basic: " << c << " in " << en->text;
+    }
+    EXPECT_LE(CodePoints(ar->text), 268u) << ar->text;  // 4 UCS-2 parts
+  }
+}
+
 TEST(TemplateRenderer, IsSafeToShareBetweenThreads) {
   auto renderer = LoadRepoTemplates();
   ASSERT_NE(renderer, nullptr);
@@ -308,7 +630,7 @@ TEST(TemplateRenderer, IsSafeToShareBetweenThreads) {
   for (int t = 0; t < 4; ++t) {
     threads.emplace_back([&, t] {
       for (int i = 0; i < 200; ++i) {
-        const NoticeJob job = MakeJob(kAllKinds[i % 3], i % 2 ? Channel::kSms : Channel::kEmail,
+        const NoticeJob job = MakeJob(kOutageKinds[i % 3], i % 2 ? Channel::kSms : Channel::kEmail,
                                       (i + t) % 2 ? "ar" : "en", zones[(i + t) % 5]);
         auto n = renderer->Render(job, incident);
         ASSERT_TRUE(n.ok()) << n.status();

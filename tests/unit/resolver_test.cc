@@ -16,10 +16,10 @@ class ResolverTest : public ::testing::Test {
     r.regions = {"jeddah"};
     r.reason = {"صيانة", "Maintenance"};
     r.expected_restoration_at = absl::FromUnixSeconds(2'000'000'000);
-    incident_ = *store_.Create(r, absl::FromUnixSeconds(1'900'000'000));
-    audience_.recipients = {{1, Channel::kSms, "+966500000001", "ar", "Asia/Riyadh", "A"},
-                            {1, Channel::kEmail, "a@example.com", "ar", "Asia/Riyadh", "A"},
-                            {2, Channel::kEmail, "b@example.com", "en", "Europe/London", "B"}};
+    incident_ = *store_.Create(r, absl::FromUnixSeconds(1'900'000'000), testing::NoPlan);
+    audience_.recipients = {{1, Channel::kSms, "+966500000001", "ar", "Asia/Riyadh", "A", AudienceRole::kAffected},
+                            {1, Channel::kEmail, "a@example.com", "ar", "Asia/Riyadh", "A", AudienceRole::kAffected},
+                            {2, Channel::kEmail, "b@example.com", "en", "Europe/London", "B", AudienceRole::kAffected}};
   }
   testing::FakeIncidentStore store_;
   testing::FakeAudience audience_;
@@ -29,7 +29,7 @@ class ResolverTest : public ::testing::Test {
 };
 
 TEST_F(ResolverTest, EnqueuesOneJobPerRecipientAndFlushes) {
-  auto n = resolver_.Handle({incident_.id, 1, NoticeKind::kOutageStarted, 7});
+  auto n = resolver_.Handle({incident_.id, 1, NoticeKind::kOutageStarted, 7, ""});
   ASSERT_TRUE(n.ok()) << n.status();
   EXPECT_EQ(*n, 3);
   ASSERT_EQ(sink_.acked.size(), 3u);
@@ -42,12 +42,12 @@ TEST_F(ResolverTest, EnqueuesOneJobPerRecipientAndFlushes) {
 
 TEST_F(ResolverTest, FailsWhenTheSinkCannotAcknowledge) {
   sink_.flush_error = absl::UnavailableError("broker down");
-  EXPECT_EQ(resolver_.Handle({incident_.id, 1, NoticeKind::kOutageStarted, 7}).status().code(),
+  EXPECT_EQ(resolver_.Handle({incident_.id, 1, NoticeKind::kOutageStarted, 7, ""}).status().code(),
             absl::StatusCode::kUnavailable);
 }
 
 TEST_F(ResolverTest, UnknownVersionIsNotFound) {
-  EXPECT_EQ(resolver_.Handle({incident_.id, 9, NoticeKind::kOutageUpdated, 8}).status().code(),
+  EXPECT_EQ(resolver_.Handle({incident_.id, 9, NoticeKind::kOutageUpdated, 8, ""}).status().code(),
             absl::StatusCode::kNotFound);
   EXPECT_TRUE(sink_.acked.empty());
 }

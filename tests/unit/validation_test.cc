@@ -18,7 +18,7 @@ NewIncident ValidRequest() {
 }
 
 void ExpectInvalid(const NewIncident& r, const std::string& field) {
-  auto s = ValidateNewIncident(r, kNow, {});
+  auto s = ValidateNewIncident(r, kNow, {}).status();
   EXPECT_EQ(s.code(), absl::StatusCode::kInvalidArgument) << s;
   EXPECT_EQ(std::string(s.message()).substr(0, field.size()), field) << s;
 }
@@ -91,11 +91,69 @@ TEST(ValidateUpdate, RequiresAChangeAndAValidRestoration) {
   current.starts_at = kNow;
   IncidentUpdate u;
   u.id = "x";
-  EXPECT_EQ(ValidateUpdate(u, current, {}).code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(ValidateUpdate(u, current, kNow, {}).code(), absl::StatusCode::kInvalidArgument);
   u.expected_restoration_at = kNow - absl::Minutes(1);
-  EXPECT_EQ(ValidateUpdate(u, current, {}).code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(ValidateUpdate(u, current, kNow, {}).code(), absl::StatusCode::kInvalidArgument);
   u.expected_restoration_at = kNow + absl::Hours(1);
-  EXPECT_TRUE(ValidateUpdate(u, current, {}).ok());
+  EXPECT_TRUE(ValidateUpdate(u, current, kNow, {}).ok());
+  u.starts_at = kNow + absl::Minutes(30);  // an outage cannot be rescheduled
+  EXPECT_EQ(ValidateUpdate(u, current, kNow, {}).code(), absl::StatusCode::kInvalidArgument);
+}
+
+TEST(ValidateNewIncident, MaintenanceNeedsAFutureStartAndAnEndAfterIt) {
+  auto r = ValidRequest();
+  r.kind = IncidentKind::kPlannedMaintenance;
+  ExpectInvalid(r, "starts_at: is required");
+  r.starts_at = kNow - absl::Minutes(1);
+  ExpectInvalid(r, "starts_at: must be in the future");
+  r.starts_at = kNow + absl::Hours(5);
+  ExpectInvalid(r, "ends_at: must be after starts_at");
+  r.expected_restoration_at = kNow + absl::Hours(7);
+  EXPECT_TRUE(ValidateNewIncident(r, kNow, {}).ok());
+}
+
+TEST(ValidateNewIncident, IbanChangeValidatesBothIbansAndTheDate) {
+  NewIncident r;
+  r.kind = IncidentKind::kIbanChange;
+  r.idempotency_key = "iban-1";
+  r.reason = {"دمج الفروع", "Branch merger"};
+  r.old_iban = "SA03 8000 0000 6080 1016 7519";
+  r.new_iban = "SA4420000001234567891234";
+  r.starts_at = kNow + absl::Hours(24 * 40);
+  auto ok = ValidateNewIncident(r, kNow, {});
+  ASSERT_TRUE(ok.ok()) << ok.status();
+  EXPECT_EQ(ok->old_iban, "SA0380000000608010167519");
+  EXPECT_EQ(ok->expected_restoration_at, *r.starts_at);
+  auto bad = r;
+  bad.new_iban = "SA4420000001234567891235";
+  ExpectInvalid(bad, "new_iban: check digits");
+  bad = r;
+  bad.new_iban = r.old_iban;
+  ExpectInvalid(bad, "new_iban: must differ");
+  bad = r;
+  bad.starts_at = kNow - absl::Hours(1);
+  ExpectInvalid(bad, "effective_at");
+  bad = r;
+  bad.services = {"electricity"};
+  ExpectInvalid(bad, "services, regions");
+}
+
+TEST(ValidateUpdate, AnIbanChangeCannotBeEditedAndStartedMaintenanceCannotMoveItsStart) {
+  Incident iban;
+  iban.kind = IncidentKind::kIbanChange;
+  IncidentUpdate u;
+  u.reason = LocalizedText{"a", "b"};
+  EXPECT_EQ(ValidateUpdate(u, iban, kNow, {}).code(), absl::StatusCode::kFailedPrecondition);
+  Incident m;
+  m.kind = IncidentKind::kPlannedMaintenance;
+  m.starts_at = kNow - absl::Hours(1);
+  m.expected_restoration_at = kNow + absl::Hours(1);
+  IncidentUpdate move;
+  move.starts_at = kNow + absl::Hours(2);
+  EXPECT_EQ(ValidateUpdate(move, m, kNow, {}).code(), absl::StatusCode::kFailedPrecondition);
+  IncidentUpdate extend;
+  extend.expected_restoration_at = kNow + absl::Hours(3);
+  EXPECT_TRUE(ValidateUpdate(extend, m, kNow, {}).ok());
 }
 
 TEST(IsUuid, AcceptsOnlyCanonicalForm) {

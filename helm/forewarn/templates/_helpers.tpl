@@ -1,0 +1,269 @@
+{{/*
+Helpers shared by every template. Helpers taking "." expect the root context; helpers taking a
+dict document their keys. Inside with/range blocks templates use $.Values (tests/helm checks it).
+*/}}
+
+{{/* Chart name, overridable. */}}
+{{- define "forewarn.name" -}}
+{{- default .Chart.Name .Values.nameOverride | trunc 63 | trimSuffix "-" -}}
+{{- end -}}
+
+{{/* Full name: RELEASE-forewarn unless the release name already contains the chart name. */}}
+{{- define "forewarn.fullname" -}}
+{{- if .Values.fullnameOverride -}}
+{{- .Values.fullnameOverride | trunc 63 | trimSuffix "-" -}}
+{{- else -}}
+{{- $name := default .Chart.Name .Values.nameOverride -}}
+{{- if contains $name .Release.Name -}}
+{{- .Release.Name | trunc 63 | trimSuffix "-" -}}
+{{- else -}}
+{{- printf "%s-%s" .Release.Name $name | trunc 63 | trimSuffix "-" -}}
+{{- end -}}
+{{- end -}}
+{{- end -}}
+
+{{/* chart-version label value. */}}
+{{- define "forewarn.chart" -}}
+{{- printf "%s-%s" .Chart.Name .Chart.Version | replace "+" "_" | trunc 63 | trimSuffix "-" -}}
+{{- end -}}
+
+{{/* Common labels. */}}
+{{- define "forewarn.labels" -}}
+helm.sh/chart: {{ include "forewarn.chart" . }}
+app.kubernetes.io/name: {{ include "forewarn.name" . }}
+app.kubernetes.io/instance: {{ .Release.Name }}
+app.kubernetes.io/version: {{ .Chart.AppVersion | quote }}
+app.kubernetes.io/managed-by: {{ .Release.Service }}
+app.kubernetes.io/part-of: forewarn
+{{- end -}}
+
+{{/* Selector labels of one component. dict: root (the root context), component (e.g. "intake"). */}}
+{{- define "forewarn.selectorLabels" -}}
+app.kubernetes.io/name: {{ include "forewarn.name" .root }}
+app.kubernetes.io/instance: {{ .root.Release.Name }}
+app.kubernetes.io/component: {{ .component }}
+{{- end -}}
+
+{{/* Common labels plus the component. dict: root, component. */}}
+{{- define "forewarn.componentLabels" -}}
+{{ include "forewarn.labels" .root }}
+app.kubernetes.io/component: {{ .component }}
+{{- end -}}
+
+{{/* ServiceAccount name. */}}
+{{- define "forewarn.serviceAccountName" -}}
+{{- if .Values.serviceAccount.create -}}
+{{- default (include "forewarn.fullname" .) .Values.serviceAccount.name -}}
+{{- else -}}
+{{- default "default" .Values.serviceAccount.name -}}
+{{- end -}}
+{{- end -}}
+
+{{/* Image reference; the tag defaults to the chart's appVersion. */}}
+{{- define "forewarn.image" -}}
+{{- printf "%s:%s" .Values.image.repository (default .Chart.AppVersion .Values.image.tag) -}}
+{{- end -}}
+
+{{/* Names of the Secrets: an existing one when configured, else the chart's own. */}}
+{{- define "forewarn.postgresqlSecretName" -}}
+{{- default (printf "%s-postgresql" (include "forewarn.fullname" .)) .Values.postgresql.existingSecret -}}
+{{- end -}}
+
+{{- define "forewarn.kafkaSaslSecretName" -}}
+{{- default (printf "%s-kafka" (include "forewarn.fullname" .)) .Values.kafka.sasl.existingSecret -}}
+{{- end -}}
+
+{{- define "forewarn.kafkaCaSecretName" -}}
+{{- default (printf "%s-kafka" (include "forewarn.fullname" .)) .Values.kafka.tls.existingSecret -}}
+{{- end -}}
+
+{{- define "forewarn.smtpSecretName" -}}
+{{- default (printf "%s-smtp" (include "forewarn.fullname" .)) .Values.smtp.existingSecret -}}
+{{- end -}}
+
+{{- define "forewarn.smsSecretName" -}}
+{{- default (printf "%s-sms" (include "forewarn.fullname" .)) .Values.sms.existingSecret -}}
+{{- end -}}
+
+{{/* "true" when Kafka uses SASL, else empty. */}}
+{{- define "forewarn.kafkaSasl" -}}
+{{- if hasPrefix "SASL_" .Values.kafka.securityProtocol -}}true{{- end -}}
+{{- end -}}
+
+{{/* "true" when Kafka uses TLS, else empty. */}}
+{{- define "forewarn.kafkaTls" -}}
+{{- if or (eq .Values.kafka.securityProtocol "SSL") (eq .Values.kafka.securityProtocol "SASL_SSL") -}}true{{- end -}}
+{{- end -}}
+
+{{/* "true" when a Kafka CA bundle is mounted at /etc/forewarn/kafka/ca.crt, else empty. */}}
+{{- define "forewarn.kafkaCa" -}}
+{{- if and (include "forewarn.kafkaTls" .) (or .Values.kafka.tls.ca .Values.kafka.tls.existingSecret) -}}true{{- end -}}
+{{- end -}}
+
+{{/* Rejects contradictory or incomplete values; included by every Deployment. */}}
+{{- define "forewarn.validate" -}}
+{{- $protocols := list "PLAINTEXT" "SSL" "SASL_PLAINTEXT" "SASL_SSL" -}}
+{{- if not (has .Values.kafka.securityProtocol $protocols) -}}
+{{- fail (printf "kafka.securityProtocol must be one of %s, got %q" (join ", " $protocols) .Values.kafka.securityProtocol) -}}
+{{- end -}}
+{{- if not .Values.kafka.bootstrapServers -}}
+{{- fail "kafka.bootstrapServers is required" -}}
+{{- end -}}
+{{- if and (not .Values.postgresql.existingSecret) (not .Values.postgresql.uri) -}}
+{{- fail "set postgresql.uri or postgresql.existingSecret" -}}
+{{- end -}}
+{{- if and (include "forewarn.kafkaSasl" .) (not .Values.kafka.sasl.existingSecret) -}}
+{{- if or (not .Values.kafka.sasl.username) (not .Values.kafka.sasl.password) -}}
+{{- fail "kafka.securityProtocol uses SASL: set kafka.sasl.username and kafka.sasl.password, or kafka.sasl.existingSecret" -}}
+{{- end -}}
+{{- end -}}
+{{- if and .Values.notifier.enabled .Values.notifier.autoscaling.enabled -}}
+{{- if gt (int .Values.notifier.autoscaling.maxReplicas) (int .Values.kafka.topics.notices.partitions) -}}
+{{- fail "notifier.autoscaling.maxReplicas exceeds kafka.topics.notices.partitions: the extra notifiers would get no partition" -}}
+{{- end -}}
+{{- if gt (int .Values.notifier.autoscaling.minReplicas) (int .Values.notifier.autoscaling.maxReplicas) -}}
+{{- fail "notifier.autoscaling.minReplicas exceeds maxReplicas" -}}
+{{- end -}}
+{{- end -}}
+{{- end -}}
+
+{{/*
+Pod annotations. dict: root, extra (the component's podAnnotations), checksums (list of template
+file names under templates/ whose content rolls the pods when it changes). Precedence: the
+component's annotations, then the global podAnnotations, then the chart's own.
+*/}}
+{{- define "forewarn.podAnnotations" -}}
+{{- $root := .root -}}
+{{- $own := dict -}}
+{{- range .checksums -}}
+{{- $_ := set $own (printf "checksum/%s" (trimSuffix ".yaml" .)) (include (print $root.Template.BasePath "/" .) $root | sha256sum) -}}
+{{- end -}}
+{{- if $root.Values.metrics.podAnnotations -}}
+{{- $_ := set $own "prometheus.io/scrape" "true" -}}
+{{- $_ := set $own "prometheus.io/port" (toString $root.Values.ports.metrics) -}}
+{{- $_ := set $own "prometheus.io/path" "/metrics" -}}
+{{- end -}}
+{{- toYaml (merge (dict) (.extra | default dict) ($root.Values.podAnnotations | default dict) $own) -}}
+{{- end -}}
+
+{{/*
+Container arguments every service takes: librdkafka properties as repeated
+`--kafka-prop key=value`. Secrets are interpolated by the kubelet from env vars ($(NAME)).
+*/}}
+{{- define "forewarn.kafkaArgs" -}}
+- --kafka-prop
+- security.protocol={{ .Values.kafka.securityProtocol }}
+{{- if include "forewarn.kafkaSasl" . }}
+- --kafka-prop
+- sasl.mechanism={{ .Values.kafka.sasl.mechanism }}
+- --kafka-prop
+- sasl.username=$(FOREWARN_KAFKA_SASL_USERNAME)
+- --kafka-prop
+- sasl.password=$(FOREWARN_KAFKA_SASL_PASSWORD)
+{{- end }}
+{{- if include "forewarn.kafkaCa" . }}
+- --kafka-prop
+- ssl.ca.location=/etc/forewarn/kafka/ca.crt
+{{- end }}
+{{- range $key, $value := .Values.kafka.extraProperties }}
+- --kafka-prop
+- {{ printf "%s=%v" $key $value | quote }}
+{{- end }}
+{{- end -}}
+
+{{/*
+Environment every service reads: settings from the ConfigMap (envFrom, see
+forewarn.envFrom) plus secrets and the observability listener.
+*/}}
+{{- define "forewarn.commonEnv" -}}
+- name: FOREWARN_PG
+  valueFrom:
+    secretKeyRef:
+      name: {{ include "forewarn.postgresqlSecretName" . }}
+      key: {{ .Values.postgresql.existingSecretKey }}
+{{- if include "forewarn.kafkaSasl" . }}
+- name: FOREWARN_KAFKA_SASL_USERNAME
+  valueFrom:
+    secretKeyRef:
+      name: {{ include "forewarn.kafkaSaslSecretName" . }}
+      key: {{ .Values.kafka.sasl.usernameKey }}
+- name: FOREWARN_KAFKA_SASL_PASSWORD
+  valueFrom:
+    secretKeyRef:
+      name: {{ include "forewarn.kafkaSaslSecretName" . }}
+      key: {{ .Values.kafka.sasl.passwordKey }}
+{{- end }}
+- name: FOREWARN_HTTP_LISTEN
+  value: {{ printf "0.0.0.0:%v" .Values.ports.metrics | quote }}
+{{- end -}}
+
+{{- define "forewarn.envFrom" -}}
+- configMapRef:
+    name: {{ include "forewarn.fullname" . }}-settings
+{{- end -}}
+
+{{/* Volume mounts every container has: a writable /tmp and the Kafka CA bundle. */}}
+{{- define "forewarn.commonVolumeMounts" -}}
+- name: tmp
+  mountPath: /tmp
+{{- if include "forewarn.kafkaCa" . }}
+- name: kafka-ca
+  mountPath: /etc/forewarn/kafka
+  readOnly: true
+{{- end }}
+{{- end -}}
+
+{{- define "forewarn.commonVolumes" -}}
+- name: tmp
+  emptyDir:
+    sizeLimit: 64Mi
+{{- if include "forewarn.kafkaCa" . }}
+- name: kafka-ca
+  secret:
+    secretName: {{ include "forewarn.kafkaCaSecretName" . }}
+    items:
+      - key: {{ .Values.kafka.tls.caKey }}
+        path: ca.crt
+{{- end }}
+{{- end -}}
+
+{{/*
+HTTP probes on the metrics port for a non-gRPC service. dict: root, probes (the component's
+probes values). Liveness: /healthz; readiness: /readyz; startup: /healthz.
+*/}}
+{{- define "forewarn.httpProbes" -}}
+startupProbe:
+  httpGet:
+    path: /healthz
+    port: metrics
+  periodSeconds: 5
+  timeoutSeconds: {{ .probes.timeoutSeconds }}
+  failureThreshold: {{ .probes.startupFailureThreshold }}
+livenessProbe:
+  httpGet:
+    path: /healthz
+    port: metrics
+  periodSeconds: {{ .probes.periodSeconds }}
+  timeoutSeconds: {{ .probes.timeoutSeconds }}
+  failureThreshold: {{ .probes.livenessFailureThreshold }}
+readinessProbe:
+  httpGet:
+    path: /readyz
+    port: metrics
+  periodSeconds: {{ .probes.periodSeconds }}
+  timeoutSeconds: {{ .probes.timeoutSeconds }}
+  failureThreshold: {{ .probes.readinessFailureThreshold }}
+{{- end -}}
+
+{{/*
+Notice templates. ConfigMap keys may not contain "/", so files/templates/KIND/FILE is stored
+under the key KIND__FILE and mounted back at /etc/forewarn/templates/KIND/FILE via items.
+*/}}
+{{- define "forewarn.noticeTemplateItems" -}}
+{{- $items := list -}}
+{{- range $path, $_ := .Files.Glob "files/templates/**" -}}
+{{- $rel := trimPrefix "files/templates/" $path -}}
+{{- $items = append $items (dict "key" ($rel | replace "/" "__") "path" $rel) -}}
+{{- end -}}
+{{- toYaml $items -}}
+{{- end -}}

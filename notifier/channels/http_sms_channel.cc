@@ -1,0 +1,266 @@
+#include "notifier/channels/http_sms_channel.h"
+
+#include <curl/curl.h>
+
+#include <algorithm>
+#include <cctype>
+#include <cstdint>
+#include <mutex>
+#include <nlohmann/json.hpp>
+#include <string_view>
+#include <utility>
+
+#include "absl/strings/str_cat.h"
+#include "services/core/mask.h"
+
+namespace forewarn {
+namespace {
+
+constexpr size_t kMaxResponse = 64 * 1024;
+constexpr size_t kErrorBodyChars = 200;
+constexpr std::string_view kPlaceholders[] = {"to", "text", "message_id", "sender"};
+
+void GlobalInitOnce() {
+  static std::once_flag once;
+  std::call_once(once, [] { curl_global_init(CURL_GLOBAL_DEFAULT); });
+}
+
+std::map<std::string, std::string> EffectiveFields(const HttpSmsConfig& config) {
+  if (!config.fields.empty()) return config.fields;
+  std::map<std::string, std::string> f = {{"to", "{to}"}, {"text", "{text}"}, {"reference", "{message_id}"}};
+  if (!config.sender.empty()) f["sender"] = "{sender}";
+  return f;
+}
+
+// Calls `literal(text)` and `placeholder(name)` for the pieces of `tmpl`;
+// only {name} with a lower-case identifier counts as a placeholder.
+template <typename Literal, typename Placeholder>
+void ScanTemplate(std::string_view tmpl, Literal literal, Placeholder placeholder) {
+  size_t i = 0;
+  while (i < tmpl.size()) {
+    const size_t open = tmpl.find('{', i);
+    if (open == std::string_view::npos) break;
+    const size_t close = tmpl.find('}', open + 1);
+    if (close == std::string_view::npos) break;
+    const std::string_view name = tmpl.substr(open + 1, close - open - 1);
+    const bool ident = !name.empty() && std::all_of(name.begin(), name.end(), [](char c) {
+      return (c >= 'a' && c <= 'z') || c == '_';
+    });
+    if (!ident) {
+      literal(tmpl.substr(i, open + 1 - i));
+      i = open + 1;
+      continue;
+    }
+    literal(tmpl.substr(i, open - i));
+    placeholder(name);
+    i = close + 1;
+  }
+  literal(tmpl.substr(i));
+}
+
+std::string Expand(std::string_view tmpl, const std::map<std::string_view, std::string_view>& values) {
+  std::string out;
+  ScanTemplate(
+      tmpl, [&](std::string_view s) { out.append(s); },
+      [&](std::string_view name) {
+        auto it = values.find(name);
+        if (it != values.end()) {
+          out.append(it->second);
+        } else {
+          absl::StrAppend(&out, "{", std::string(name), "}");
+        }
+      });
+  return out;
+}
+
+bool IsE164(std::string_view s) {
+  if (s.size() < 8 || s.size() > 16 || s[0] != '+' || s[1] == '0') return false;
+  return std::all_of(s.begin() + 1, s.end(), [](char c) { return c >= '0' && c <= '9'; });
+}
+
+// The start of a response body for an error message: printable, one line,
+// runs of 7+ digits (phone numbers) masked.
+std::string ErrorSnippet(std::string_view body) {
+  std::string out;
+  size_t digits = 0;
+  for (size_t i = 0; i < body.size() && out.size() < kErrorBodyChars; ++i) {
+    const auto c = static_cast<unsigned char>(body[i]);
+    out.push_back(c < 0x20 || c == 0x7F ? ' ' : static_cast<char>(c));
+    digits = std::isdigit(c) ? digits + 1 : 0;
+    if (digits >= 7) {
+      for (size_t k = out.size() - digits; k < out.size(); ++k) out[k] = '*';
+    }
+  }
+  return out;
+}
+
+}  // namespace
+
+struct HttpSmsChannel::Impl {
+  explicit Impl(HttpSmsConfig c) : config(std::move(c)), fields(EffectiveFields(config)) {}
+  ~Impl() {
+    if (headers != nullptr) curl_slist_free_all(headers);
+    if (curl != nullptr) curl_easy_cleanup(curl);
+  }
+
+  static size_t Write(char* data, size_t size, size_t nmemb, void* userdata) {
+    auto* self = static_cast<Impl*>(userdata);
+    const size_t n = size * nmemb;
+    const size_t keep = std::min(n, kMaxResponse - std::min(kMaxResponse, self->response.size()));
+    self->response.append(data, keep);
+    return n;  // drop the excess, do not fail the transfer
+  }
+
+  absl::Status Setup() {
+    if (absl::Status s = HttpSmsChannel::Validate(config); !s.ok()) return s;
+    GlobalInitOnce();
+    curl = curl_easy_init();
+    if (curl == nullptr) return absl::UnavailableError("sms: curl_easy_init failed");
+    const bool json = config.body == HttpSmsConfig::Body::kJson;
+    headers = curl_slist_append(headers, json ? "Content-Type: application/json; charset=utf-8"
+                                              : "Content-Type: application/x-www-form-urlencoded");
+    headers = curl_slist_append(headers, "Accept: application/json");
+    headers = curl_slist_append(headers, "Expect:");  // no 100-continue round trip
+    if (!config.auth_header.empty()) headers = curl_slist_append(headers, config.auth_header.c_str());
+    if (headers == nullptr) return absl::UnavailableError("sms: out of memory");
+    const long timeout_ms = static_cast<long>(std::max<int64_t>(1, config.timeout.count()));
+    curl_easy_setopt(curl, CURLOPT_URL, config.url.c_str());
+    curl_easy_setopt(curl, CURLOPT_PROTOCOLS_STR, "http,https");
+    curl_easy_setopt(curl, CURLOPT_POST, 1L);
+    curl_easy_setopt(curl, CURLOPT_HTTPHEADER, headers);
+    curl_easy_setopt(curl, CURLOPT_TIMEOUT_MS, timeout_ms);
+    curl_easy_setopt(curl, CURLOPT_CONNECTTIMEOUT_MS, timeout_ms);
+    curl_easy_setopt(curl, CURLOPT_NOSIGNAL, 1L);
+    curl_easy_setopt(curl, CURLOPT_SSL_VERIFYPEER, config.verify_peer ? 1L : 0L);
+    curl_easy_setopt(curl, CURLOPT_SSL_VERIFYHOST, config.verify_peer ? 2L : 0L);
+    if (!config.ca_file.empty()) curl_easy_setopt(curl, CURLOPT_CAINFO, config.ca_file.c_str());
+    curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, &Impl::Write);
+    curl_easy_setopt(curl, CURLOPT_WRITEDATA, this);
+    curl_easy_setopt(curl, CURLOPT_ERRORBUFFER, errbuf);
+    return absl::OkStatus();
+  }
+
+  std::string BuildBody(const Recipient& to, const RenderedNotice& notice) {
+    const std::map<std::string_view, std::string_view> values = {
+        {"to", to.address}, {"text", notice.text}, {"message_id", notice.message_id}, {"sender", config.sender}};
+    if (config.body == HttpSmsConfig::Body::kJson) {
+      nlohmann::ordered_json j = nlohmann::ordered_json::object();
+      for (const auto& [name, tmpl] : fields) j[name] = Expand(tmpl, values);
+      // UTF-8 kept as is; invalid bytes become U+FFFD rather than failing.
+      return j.dump(-1, ' ', /*ensure_ascii=*/false, nlohmann::json::error_handler_t::replace);
+    }
+    std::string body;
+    const auto append_escaped = [&](const std::string& s) {
+      char* e = curl_easy_escape(curl, s.data(), static_cast<int>(s.size()));
+      if (e != nullptr) {
+        body.append(e);
+        curl_free(e);
+      }
+    };
+    for (const auto& [name, tmpl] : fields) {
+      if (!body.empty()) body.push_back('&');
+      append_escaped(name);
+      body.push_back('=');
+      append_escaped(Expand(tmpl, values));
+    }
+    return body;
+  }
+
+  HttpSmsConfig config;
+  std::map<std::string, std::string> fields;
+  absl::Status setup_status;
+  CURL* curl = nullptr;
+  curl_slist* headers = nullptr;
+  std::string request;
+  std::string response;
+  char errbuf[CURL_ERROR_SIZE] = {};
+};
+
+HttpSmsChannel::HttpSmsChannel(HttpSmsConfig config) : impl_(std::make_unique<Impl>(std::move(config))) {
+  impl_->setup_status = impl_->Setup();
+}
+
+HttpSmsChannel::~HttpSmsChannel() = default;
+
+absl::Status HttpSmsChannel::Validate(const HttpSmsConfig& config) {
+  const std::string_view url = config.url;
+  if (url.rfind("http://", 0) != 0 && url.rfind("https://", 0) != 0) {
+    return absl::FailedPreconditionError("sms gateway: url must start with http:// or https://");
+  }
+  if (url.size() <= url.find("://") + 3) return absl::FailedPreconditionError("sms gateway: url has no host");
+  if (!config.auth_header.empty()) {
+    const size_t colon = config.auth_header.find(':');
+    if (colon == std::string::npos || colon == 0 ||
+        config.auth_header.find_first_of("\r\n") != std::string::npos) {
+      return absl::FailedPreconditionError("sms gateway: auth_header must be one \"Name: value\" header line");
+    }
+  }
+  for (const auto& [name, tmpl] : EffectiveFields(config)) {
+    if (name.empty()) return absl::FailedPreconditionError("sms gateway: empty body field name");
+    std::string unknown;
+    ScanTemplate(
+        tmpl, [](std::string_view) {},
+        [&](std::string_view p) {
+          if (std::find(std::begin(kPlaceholders), std::end(kPlaceholders), p) == std::end(kPlaceholders)) {
+            unknown = std::string(p);
+          }
+        });
+    if (!unknown.empty()) {
+      return absl::FailedPreconditionError(absl::StrCat("sms gateway: field ", name, " uses unknown placeholder {",
+                                                        unknown, "} (known: {to} {text} {message_id} {sender})"));
+    }
+  }
+  return absl::OkStatus();
+}
+
+absl::StatusOr<std::string> HttpSmsChannel::Send(const Recipient& to, const RenderedNotice& notice) {
+  Impl& s = *impl_;
+  if (!s.setup_status.ok()) return s.setup_status;
+  const std::string masked = MaskAddress(to.address);
+  if (!IsE164(to.address)) {
+    return absl::InvalidArgumentError(absl::StrCat("sms: not an E.164 phone number: ", masked));
+  }
+  s.request = s.BuildBody(to, notice);
+  s.response.clear();
+  s.errbuf[0] = '\0';
+  curl_easy_setopt(s.curl, CURLOPT_POSTFIELDS, s.request.c_str());
+  curl_easy_setopt(s.curl, CURLOPT_POSTFIELDSIZE_LARGE, static_cast<curl_off_t>(s.request.size()));
+  const CURLcode rc = curl_easy_perform(s.curl);
+  const std::string prefix = absl::StrCat("sms: send to ", masked, " failed: ");
+
+  if (rc != CURLE_OK) {
+    const std::string detail = s.errbuf[0] != '\0' ? std::string(s.errbuf) : std::string(curl_easy_strerror(rc));
+    switch (rc) {
+      case CURLE_OPERATION_TIMEDOUT:
+        return absl::DeadlineExceededError(absl::StrCat(prefix, detail));
+      case CURLE_URL_MALFORMAT:
+      case CURLE_UNSUPPORTED_PROTOCOL:
+      case CURLE_NOT_BUILT_IN:
+        return absl::FailedPreconditionError(absl::StrCat(prefix, detail));
+      default:
+        return absl::UnavailableError(absl::StrCat(prefix, detail));
+    }
+  }
+
+  long http = 0;
+  curl_easy_getinfo(s.curl, CURLINFO_RESPONSE_CODE, &http);
+  if (http >= 200 && http <= 299) {
+    const auto j = nlohmann::json::parse(s.response, nullptr, /*allow_exceptions=*/false);
+    if (j.is_object()) {
+      const auto it = j.find(s.config.provider_id_field);
+      if (it != j.end()) {
+        if (it->is_string() && !it->get<std::string>().empty()) return it->get<std::string>();
+        if (it->is_number()) return it->dump();
+      }
+    }
+    return notice.message_id;
+  }
+  const std::string message = absl::StrCat(prefix, "HTTP ", http, ": ", ErrorSnippet(s.response));
+  if (http == 408 || http == 429) return absl::UnavailableError(message);
+  if (http == 401 || http == 403) return absl::FailedPreconditionError(message);
+  if (http >= 400 && http <= 499) return absl::InvalidArgumentError(message);
+  if (http >= 300 && http <= 399) return absl::FailedPreconditionError(message);
+  return absl::UnavailableError(message);  // 5xx and anything unexpected
+}
+
+}  // namespace forewarn

@@ -1,0 +1,137 @@
+#include "notifier/sms/sms_segments.h"
+
+#include <cstdint>
+#include <vector>
+
+namespace forewarn {
+namespace {
+
+constexpr int kGsmSingle = 160;
+constexpr int kGsmPart = 153;
+constexpr int kUcs2Single = 70;
+constexpr int kUcs2Part = 67;
+
+// GSM 03.38 default alphabet (3GPP TS 23.038 §6.2.1), in code order 0x00-0x7F.
+// 0x1B (ESC) is the escape to the extension table, not a character; 0x09 is
+// listed by the standard as 'Ç' and shown as 'ç' by handsets: both map to it.
+constexpr char32_t kBasic[] = {
+    U'@', U'£', U'$', U'¥', U'è', U'é', U'ù', U'ì', U'ò', U'Ç', U'\n', U'Ø', U'ø', U'\r', U'Å', U'å',
+    U'Δ', U'_', U'Φ', U'Γ', U'Λ', U'Ω', U'Π', U'Ψ', U'Σ', U'Θ', U'Ξ', /*ESC*/ U'Æ', U'æ', U'ß', U'É',
+    U' ', U'!', U'"', U'#', U'¤', U'%', U'&', U'\'', U'(', U')', U'*', U'+', U',', U'-', U'.', U'/',
+    U'0', U'1', U'2', U'3', U'4', U'5', U'6', U'7', U'8', U'9', U':', U';', U'<', U'=', U'>', U'?',
+    U'¡', U'A', U'B', U'C', U'D', U'E', U'F', U'G', U'H', U'I', U'J', U'K', U'L', U'M', U'N', U'O',
+    U'P', U'Q', U'R', U'S', U'T', U'U', U'V', U'W', U'X', U'Y', U'Z', U'Ä', U'Ö', U'Ñ', U'Ü', U'§',
+    U'¿', U'a', U'b', U'c', U'd', U'e', U'f', U'g', U'h', U'i', U'j', U'k', U'l', U'm', U'n', U'o',
+    U'p', U'q', U'r', U's', U't', U'u', U'v', U'w', U'x', U'y', U'z', U'ä', U'ö', U'ñ', U'ü', U'à',
+    U'ç',  // alias of 0x09 (see above)
+};
+
+// GSM 03.38 extension table (ESC + code): form feed, ^ { } \ [ ~ ] | €.
+constexpr char32_t kExtension[] = {U'\f', U'^', U'{', U'}', U'\\', U'[', U'~', U']', U'|', U'€'};
+
+// Septets for one code point in GSM-7: 1 (default alphabet), 2 (extension
+// table) or 0 when it is not representable.
+int GsmSeptets(char32_t c) {
+  for (char32_t b : kBasic) {
+    if (b == c) return 1;
+  }
+  for (char32_t e : kExtension) {
+    if (e == c) return 2;
+  }
+  return 0;
+}
+
+// Decodes one UTF-8 sequence at `s[*i]`, advancing *i; malformed input
+// (overlong, surrogates, truncated, > U+10FFFF) yields U+FFFD for one byte.
+char32_t NextCodePoint(std::string_view s, size_t* i) {
+  const auto byte = [&](size_t k) { return static_cast<uint8_t>(s[k]); };
+  const uint8_t b0 = byte(*i);
+  int len = 0;
+  char32_t cp = 0;
+  if (b0 < 0x80) {
+    ++*i;
+    return b0;
+  } else if ((b0 & 0xE0) == 0xC0) {
+    len = 2;
+    cp = b0 & 0x1F;
+  } else if ((b0 & 0xF0) == 0xE0) {
+    len = 3;
+    cp = b0 & 0x0F;
+  } else if ((b0 & 0xF8) == 0xF0) {
+    len = 4;
+    cp = b0 & 0x07;
+  } else {
+    ++*i;
+    return 0xFFFD;
+  }
+  if (*i + len > s.size()) {
+    ++*i;
+    return 0xFFFD;
+  }
+  for (int k = 1; k < len; ++k) {
+    const uint8_t b = byte(*i + k);
+    if ((b & 0xC0) != 0x80) {
+      ++*i;
+      return 0xFFFD;
+    }
+    cp = (cp << 6) | (b & 0x3F);
+  }
+  static constexpr char32_t kMin[] = {0, 0, 0x80, 0x800, 0x10000};
+  if (cp < kMin[len] || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF)) {
+    ++*i;
+    return 0xFFFD;
+  }
+  *i += len;
+  return cp;
+}
+
+// Parts needed for characters of the given unit widths, each part holding
+// `per_part` units and no character split across parts.
+template <typename Widths>
+int CountParts(const Widths& widths, int per_part) {
+  int parts = 1;
+  int used = 0;
+  for (int w : widths) {
+    if (used + w > per_part) {
+      ++parts;
+      used = 0;
+    }
+    used += w;
+  }
+  return parts;
+}
+
+}  // namespace
+
+SmsCost CountSmsSegments(std::string_view utf8) {
+  // Widths per character in both encodings; a text is UCS-2 as soon as one
+  // character is not in GSM-7.
+  std::vector<int8_t> gsm;
+  std::vector<int8_t> ucs2;
+  gsm.reserve(utf8.size());
+  ucs2.reserve(utf8.size());
+  bool is_gsm = true;
+  for (size_t i = 0; i < utf8.size();) {
+    const char32_t c = NextCodePoint(utf8, &i);
+    const int septets = GsmSeptets(c);
+    if (septets == 0) is_gsm = false;
+    gsm.push_back(static_cast<int8_t>(septets));
+    ucs2.push_back(static_cast<int8_t>(c > 0xFFFF ? 2 : 1));
+  }
+
+  SmsCost cost;
+  const auto& widths = is_gsm ? gsm : ucs2;
+  cost.encoding = is_gsm ? SmsEncoding::kGsm7 : SmsEncoding::kUcs2;
+  cost.units = 0;
+  for (int w : widths) cost.units += w;
+  const int single = is_gsm ? kGsmSingle : kUcs2Single;
+  const int part = is_gsm ? kGsmPart : kUcs2Part;
+  cost.segments = cost.units <= single ? 1 : CountParts(widths, part);
+  return cost;
+}
+
+const char* ToString(SmsEncoding encoding) {
+  return encoding == SmsEncoding::kGsm7 ? "gsm7" : "ucs2";
+}
+
+}  // namespace forewarn

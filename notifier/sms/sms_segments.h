@@ -1,0 +1,33 @@
+#pragma once
+
+#include <string_view>
+
+namespace forewarn {
+
+// How an SMS text is carried: GSM 03.38 7-bit default alphabet (with its
+// extension table) when every character fits, UCS-2 otherwise (Arabic, most
+// emoji, accented letters outside the default alphabet such as 'ć').
+enum class SmsEncoding { kGsm7, kUcs2 };
+
+struct SmsCost {
+  SmsEncoding encoding = SmsEncoding::kGsm7;
+  // GSM-7: septets (an extension-table character such as '€' or '{' costs 2:
+  // ESC + code). UCS-2: UTF-16 code units (characters outside the BMP, e.g.
+  // most emoji, cost 2: a surrogate pair).
+  int units = 0;
+  // Messages the operator bills. One when the text fits a single SMS
+  // (160 septets / 70 units, an empty text included); otherwise a
+  // concatenated SMS whose parts carry 153 septets / 67 units each (the rest
+  // is the UDH). A part never splits an escape pair or a surrogate pair: such
+  // a character moves whole to the next part, so the count can exceed
+  // ceil(units / 153).
+  int segments = 1;
+};
+
+// Counts the cost of `utf8`. Invalid UTF-8 bytes count as U+FFFD (UCS-2).
+// Pure function, thread-safe.
+SmsCost CountSmsSegments(std::string_view utf8);
+
+const char* ToString(SmsEncoding encoding);  // "gsm7" | "ucs2"
+
+}  // namespace forewarn

@@ -1,0 +1,53 @@
+#!/usr/bin/env bash
+# Prepare and package the Helm chart helm/forewarn.
+#
+# The notifier's notice templates live in the repository's templates/ folder; the chart builds
+# its templates ConfigMap from helm/forewarn/files/templates/** (.Files.Glob). This script copies
+# every templates/KIND/*.mustache there (replacing what was there), then, when a `helm` binary is
+# on PATH, lints and packages the chart into OUT_DIR (default: dist/). Without helm it stops
+# after the copy: the chart directory is then complete and can be installed or packaged
+# elsewhere (helm install forewarn helm/forewarn -f my-values.yaml).
+#
+#   scripts/helm-package.sh [--out DIR] [--copy-only]
+set -euo pipefail
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+
+out_dir=dist
+copy_only=false
+while (($#)); do
+  case "$1" in
+    --out) out_dir="$2"; shift 2 ;;
+    --copy-only) copy_only=true; shift ;;
+    -h|--help) sed -n '2,12p' "$0"; exit 0 ;;
+    *) echo "helm-package: unknown argument $1" >&2; exit 2 ;;
+  esac
+done
+
+src=templates
+dest=helm/forewarn/files/templates
+rm -rf "$dest"
+mkdir -p "$dest"
+count=0
+while IFS= read -r -d '' file; do
+  rel="${file#"$src"/}"
+  mkdir -p "$dest/$(dirname "$rel")"
+  cp "$file" "$dest/$rel"
+  count=$((count + 1))
+done < <(find "$src" -mindepth 2 -type f -name '*.mustache' -print0 | sort -z)
+if ((count == 0)); then
+  echo "helm-package: no *.mustache files under $src/" >&2
+  exit 1
+fi
+echo "helm-package: copied $count notice templates into $dest" >&2
+
+if $copy_only; then
+  exit 0
+fi
+if ! command -v helm >/dev/null 2>&1; then
+  echo "helm-package: no helm binary on PATH; the chart in helm/forewarn is ready to package" >&2
+  exit 0
+fi
+helm lint helm/forewarn --set postgresql.uri=postgresql://lint@localhost/forewarn \
+  --set kafka.sasl.username=lint --set kafka.sasl.password=lint
+mkdir -p "$out_dir"
+helm package helm/forewarn --destination "$out_dir"

@@ -1,0 +1,143 @@
+#include "services/core/notice_policy.h"
+
+#include <algorithm>
+#include <map>
+#include <mutex>
+
+#include "absl/strings/str_cat.h"
+
+namespace forewarn {
+namespace {
+
+void PlanMaintenanceReminders(const Incident& m, absl::Time now, const NoticePolicy& policy, NoticePlan& plan) {
+  for (const auto lead : policy.maintenance_leads) {
+    const absl::Time due = m.starts_at - lead;
+    if (due > now) plan.notices.push_back({NoticeKind::kMaintenanceReminder, LeadOccasion(lead), due});
+  }
+}
+
+void PlanMaintenanceTimeline(const Incident& m, absl::Time now, NoticePlan& plan) {
+  if (m.starts_at > now) {
+    plan.notices.push_back({NoticeKind::kMaintenanceStarted, "", m.starts_at});
+  }
+  // Completion on schedule at the planned end (an operator may complete it
+  // earlier with ResolveIncident, which cancels this one).
+  plan.notices.push_back({NoticeKind::kMaintenanceCompleted, "", m.expected_restoration_at});
+}
+
+absl::Duration LongestLead(const NoticePolicy& policy) {
+  absl::Duration longest = absl::ZeroDuration();
+  for (const auto lead : policy.maintenance_leads) longest = std::max(longest, lead);
+  return longest;
+}
+
+const absl::TimeZone* LoadZone(const std::string& name) {
+  static std::mutex mu;
+  static auto* zones = new std::map<std::string, absl::TimeZone>();
+  std::lock_guard lock(mu);
+  if (auto it = zones->find(name); it != zones->end()) return &it->second;
+  absl::TimeZone tz;
+  if (name.empty() || !absl::LoadTimeZone(name, &tz)) return nullptr;
+  return &zones->emplace(name, tz).first->second;
+}
+
+}  // namespace
+
+std::string_view ToString(Change c) {
+  switch (c) {
+    case Change::kCreated: return "created";
+    case Change::kUpdated: return "updated";
+    case Change::kResolved: return "resolved";
+    case Change::kCancelled: return "cancelled";
+  }
+  return "unknown";
+}
+
+std::string LeadOccasion(absl::Duration lead) { return absl::StrCat("lead-", absl::FormatDuration(lead)); }
+
+std::optional<absl::Duration> ParseLeadOccasion(std::string_view occasion) {
+  constexpr std::string_view kPrefix = "lead-";
+  if (occasion.substr(0, kPrefix.size()) != kPrefix) return std::nullopt;
+  absl::Duration d;
+  if (!absl::ParseDuration(std::string(occasion.substr(kPrefix.size())), &d)) return std::nullopt;
+  return d;
+}
+
+NoticePlan PlanNotices(Change change, const Incident& incident, absl::Time now, const NoticePolicy& policy) {
+  NoticePlan plan;
+  plan.cancel_pending = change != Change::kCreated;
+  switch (incident.kind) {
+    case IncidentKind::kUnplannedOutage:
+      switch (change) {
+        case Change::kCreated:
+        case Change::kUpdated:
+          plan.notices.push_back(
+              {change == Change::kCreated ? NoticeKind::kOutageStarted : NoticeKind::kOutageUpdated, "", {}});
+          plan.notices.push_back(
+              {NoticeKind::kOutageOverdue, "", incident.expected_restoration_at + policy.overdue_grace});
+          break;
+        case Change::kResolved:
+        case Change::kCancelled:
+          plan.notices.push_back({NoticeKind::kOutageRestored, "", {}});
+          break;
+      }
+      break;
+    case IncidentKind::kPlannedMaintenance:
+      switch (change) {
+        case Change::kCreated:
+          // Inside the first lead time there is no time for the usual
+          // reminders: tell customers at once, and say it is short notice.
+          if (incident.starts_at - now < LongestLead(policy)) {
+            plan.notices.push_back({NoticeKind::kMaintenanceScheduled, "", {}});
+          }
+          PlanMaintenanceReminders(incident, now, policy, plan);
+          PlanMaintenanceTimeline(incident, now, plan);
+          break;
+        case Change::kUpdated:
+          plan.notices.push_back({NoticeKind::kMaintenanceRescheduled, "", {}});
+          PlanMaintenanceReminders(incident, now, policy, plan);
+          PlanMaintenanceTimeline(incident, now, plan);
+          break;
+        case Change::kResolved:
+          plan.notices.push_back({NoticeKind::kMaintenanceCompleted, "", {}});
+          break;
+        case Change::kCancelled:
+          plan.notices.push_back({NoticeKind::kMaintenanceCancelled, "", {}});
+          break;
+      }
+      break;
+    case IncidentKind::kIbanChange:
+      // One event fans out to the holder and the beneficiaries (the
+      // resolver picks the beneficiary kind by audience role).
+      if (change == Change::kCreated || change == Change::kUpdated) {
+        const absl::Time due = incident.starts_at - policy.iban_lead;
+        if (due > now) {
+          plan.notices.push_back({NoticeKind::kIbanChangeHolder, LeadOccasion(policy.iban_lead), due});
+        } else {
+          plan.notices.push_back({NoticeKind::kIbanChangeHolder, "", {}});
+        }
+      }
+      break;
+  }
+  return plan;
+}
+
+absl::StatusOr<std::optional<absl::Time>> HoldUntil(NoticeKind kind, const std::string& time_zone, absl::Time now,
+                                                    const NoticePolicy& policy) {
+  if (!policy.non_urgent.contains(kind)) return std::optional<absl::Time>();
+  const absl::TimeZone* tz = LoadZone(time_zone);
+  if (tz == nullptr) return absl::InvalidArgumentError(absl::StrCat("unknown time zone '", time_zone, "'"));
+  const absl::CivilSecond local = absl::ToCivilSecond(now, *tz);
+  const absl::CivilDay day(local);
+  const absl::Duration time_of_day = absl::Seconds(local - absl::CivilSecond(day));
+  const absl::Duration start = policy.quiet_window_start, end = policy.quiet_window_end;
+  const bool inside = start <= end ? (time_of_day >= start && time_of_day < end)
+                                   : (time_of_day >= start || time_of_day < end);
+  if (inside) return std::optional<absl::Time>();
+  // Next opening: today's start if still ahead, else tomorrow's.
+  const absl::CivilDay open_day = time_of_day < start ? day : day + 1;
+  const absl::CivilSecond open = absl::CivilSecond(open_day) + absl::ToInt64Seconds(start);
+  return std::optional<absl::Time>(absl::FromCivil(open, *tz));
+}
+
+}  // namespace forewarn

@@ -1,0 +1,75 @@
+#include "services/runtime/policy_flags.h"
+
+#include "CLI/CLI.hpp"
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
+#include "absl/strings/strip.h"
+
+namespace forewarn {
+namespace {
+
+absl::Status ParseDurationFlag(const char* flag, const std::string& text, absl::Duration* out) {
+  if (!absl::ParseDuration(text, out) || *out < absl::ZeroDuration()) {
+    return absl::InvalidArgumentError(absl::StrCat(flag, ": '", text, "' is not a duration like 48h or 15m"));
+  }
+  return absl::OkStatus();
+}
+
+// "09:00" -> 9h
+bool ParseClock(absl::string_view text, absl::Duration* out) {
+  std::vector<absl::string_view> parts = absl::StrSplit(text, ':');
+  int h = 0, m = 0;
+  if (parts.size() != 2 || !absl::SimpleAtoi(parts[0], &h) || !absl::SimpleAtoi(parts[1], &m) || h < 0 ||
+      h > 24 || m < 0 || m > 59 || (h == 24 && m != 0)) {
+    return false;
+  }
+  *out = absl::Hours(h) + absl::Minutes(m);
+  return true;
+}
+
+}  // namespace
+
+void AddPolicyFlags(CLI::App& app, PolicyFlags& flags) {
+  app.add_option("--maintenance-leads", flags.maintenance_leads, "maintenance reminder lead times, e.g. 48h,2h")
+      ->envname("FOREWARN_MAINTENANCE_LEADS");
+  app.add_option("--iban-lead", flags.iban_lead, "IBAN change notice lead time")->envname("FOREWARN_IBAN_LEAD");
+  app.add_option("--overdue-grace", flags.overdue_grace,
+                 "follow up this long after the expected restoration time passes")
+      ->envname("FOREWARN_OVERDUE_GRACE");
+  app.add_option("--quiet-hours", flags.quiet_hours, "local window for non-urgent notices, HH:MM-HH:MM")
+      ->envname("FOREWARN_QUIET_HOURS");
+  app.add_option("--non-urgent-kinds", flags.non_urgent_kinds, "notice kinds held for the window (comma list)")
+      ->envname("FOREWARN_NON_URGENT_KINDS");
+}
+
+absl::Status ToNoticePolicy(const PolicyFlags& flags, NoticePolicy* policy) {
+  NoticePolicy p;
+  p.maintenance_leads.clear();
+  for (absl::string_view lead : absl::StrSplit(flags.maintenance_leads, ',', absl::SkipWhitespace())) {
+    absl::Duration d;
+    if (auto s = ParseDurationFlag("--maintenance-leads", std::string(absl::StripAsciiWhitespace(lead)), &d);
+        !s.ok()) {
+      return s;
+    }
+    p.maintenance_leads.push_back(d);
+  }
+  if (auto s = ParseDurationFlag("--iban-lead", flags.iban_lead, &p.iban_lead); !s.ok()) return s;
+  if (auto s = ParseDurationFlag("--overdue-grace", flags.overdue_grace, &p.overdue_grace); !s.ok()) return s;
+  std::vector<absl::string_view> window = absl::StrSplit(flags.quiet_hours, '-');
+  if (window.size() != 2 || !ParseClock(window[0], &p.quiet_window_start) ||
+      !ParseClock(window[1], &p.quiet_window_end)) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("--quiet-hours: '", flags.quiet_hours, "' is not a window like 09:00-22:00"));
+  }
+  p.non_urgent.clear();
+  for (absl::string_view name : absl::StrSplit(flags.non_urgent_kinds, ',', absl::SkipWhitespace())) {
+    auto kind = ParseNoticeKind(std::string(absl::StripAsciiWhitespace(name)));
+    if (!kind.ok()) return absl::InvalidArgumentError(absl::StrCat("--non-urgent-kinds: ", kind.status().message()));
+    p.non_urgent.insert(*kind);
+  }
+  *policy = std::move(p);
+  return absl::OkStatus();
+}
+
+}  // namespace forewarn

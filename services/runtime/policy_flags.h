@@ -1,0 +1,31 @@
+#pragma once
+
+#include <string>
+
+#include "absl/status/status.h"
+#include "services/core/notice_policy.h"
+
+namespace CLI {
+class App;
+}
+
+namespace forewarn {
+
+// Command-line / environment form of NoticePolicy, shared by the services
+// that make timing decisions (intake plans notices, the notifier applies
+// quiet hours).
+struct PolicyFlags {
+  std::string maintenance_leads = "48h,2h";
+  std::string iban_lead = "720h";
+  std::string overdue_grace = "15m";
+  std::string quiet_hours = "09:00-22:00";
+  std::string non_urgent_kinds =
+      "maintenance_scheduled,maintenance_reminder,maintenance_rescheduled,iban_change_holder,"
+      "iban_change_beneficiary";
+};
+
+void AddPolicyFlags(CLI::App& app, PolicyFlags& flags);
+// INVALID_ARGUMENT naming the flag.
+absl::Status ToNoticePolicy(const PolicyFlags& flags, NoticePolicy* policy);
+
+}  // namespace forewarn

@@ -1,0 +1,66 @@
+#include "notifier/sms/phone.h"
+
+#include <string>
+
+#include "absl/strings/match.h"
+#include "gtest/gtest.h"
+
+namespace forewarn {
+namespace {
+
+TEST(NormalizeE164, AcceptsSaudiMobileNumbersInEveryCommonForm) {
+  for (const char* in : {"+966501234567", "+966 50 123 4567", "0501234567", "050-123-4567", "00966501234567",
+                         "(050) 123 4567"}) {
+    auto e164 = NormalizeE164(in);
+    ASSERT_TRUE(e164.ok()) << in << ": " << e164.status();
+    EXPECT_EQ(*e164, "+966501234567") << in;
+  }
+  for (const char* in : {"+966551234567", "+966 54 123 4567", "+966591234567"}) {
+    EXPECT_TRUE(NormalizeE164(in).ok()) << in;
+  }
+}
+
+TEST(NormalizeE164, UsesTheDefaultRegionOnlyWithoutACountryCode) {
+  auto gb = NormalizeE164("07400 123456", "GB");
+  ASSERT_TRUE(gb.ok()) << gb.status();
+  EXPECT_EQ(*gb, "+447400123456");
+  auto intl = NormalizeE164("+44 7400 123456", "SA");
+  ASSERT_TRUE(intl.ok()) << intl.status();
+  EXPECT_EQ(*intl, "+447400123456");
+}
+
+TEST(NormalizeE164, RejectsGarbageWithInvalidArgument) {
+  for (const char* in : {"", "hello", "12", "+966 12", "+96650123456789", "+999 501234567", "0501234567890123",
+                         "+966 50 123 45"}) {
+    auto e164 = NormalizeE164(in);
+    ASSERT_FALSE(e164.ok()) << in << " -> " << *e164;
+    EXPECT_EQ(e164.status().code(), absl::StatusCode::kInvalidArgument) << in;
+    EXPECT_FALSE(e164.status().message().empty());
+  }
+  auto bad = NormalizeE164("+966 50 123 45");
+  EXPECT_FALSE(absl::StrContains(bad.status().message(), "5012345")) << "the number must not be echoed";
+}
+
+TEST(IsPlausibleEmail, AcceptsOrdinaryAddresses) {
+  for (const char* ok : {"a@example.com", "first.last+tag@mail.example.co.uk", "x_y-z@sub-domain.example.sa",
+                         "user@xn--mgbaam7a8h.xn--mgberp4a5d4ar", "عميل@مثال.السعودية"}) {
+    EXPECT_TRUE(IsPlausibleEmail(ok)) << ok;
+  }
+}
+
+TEST(IsPlausibleEmail, RejectsWhatCannotBeDelivered) {
+  const std::string long_local = std::string(65, 'a') + "@example.com";
+  for (const std::string& bad :
+       {std::string(""), std::string("plain"), std::string("@example.com"), std::string("a@"),
+        std::string("a@localhost"), std::string("a@@example.com"), std::string("a@b@example.com"),
+        std::string("a b@example.com"), std::string("a@exa mple.com"), std::string("a@example..com"),
+        std::string("a@.example.com"), std::string("a@example.com."), std::string(".a@example.com"),
+        std::string("a..b@example.com"), std::string("a@-example.com"), std::string("a\r\n@example.com"),
+        std::string("<a@example.com>"), std::string("a@example.com,b@example.com"), long_local,
+        std::string("a@") + std::string(250, 'b') + ".com"}) {
+    EXPECT_FALSE(IsPlausibleEmail(bad)) << bad;
+  }
+}
+
+}  // namespace
+}  // namespace forewarn

@@ -1,0 +1,166 @@
+#!/usr/bin/python3
+"""A real SMTP server for channel tests (aiosmtpd, Debian's python3-aiosmtpd).
+
+Listens on 127.0.0.1, port 0 (chosen by the kernel), writes the port to
+--port-file once it accepts connections, and for each message received writes
+<out-dir>/<n>.eml (the raw message) and then <n>.json (n = 1, 2, ...):
+
+  {"subject", "from", "to", "message_id", "date", "text", "html",
+   "is_multipart", "content_type", "mail_from", "rcpt_tos", "auth_login",
+   "tls", "defects", "max_line_length", "crlf_only"}
+
+with headers decoded by Python's email package (policy=email.policy.default).
+The .json file appears atomically (written to a temp name, then renamed).
+
+Options: --user/--password require AUTH (PLAIN or LOGIN); --tls-cert/--tls-key
+enable STARTTLS (required, and AUTH only after it) or, with --implicit-tls,
+TLS from the first byte (smtps). --reject-rcpt S answers 550 and
+--tempfail-rcpt S answers 451 to recipients containing S. Stops on SIGTERM.
+"""
+
+import argparse
+import email
+import email.policy
+import itertools
+import json
+import os
+import signal
+import ssl
+import sys
+import threading
+
+from aiosmtpd.controller import Controller
+from aiosmtpd.smtp import AuthResult, LoginPassword
+
+
+class PortZeroController(Controller):
+    """Controller that binds port 0 and learns the port the kernel chose."""
+
+    def _trigger_server(self):
+        self.port = self.server.sockets[0].getsockname()[1]
+        super()._trigger_server()
+
+
+def atomic_write(path, data):
+    tmp = path + ".tmp"
+    with open(tmp, "wb") as f:
+        f.write(data)
+        f.flush()
+        os.fsync(f.fileno())
+    os.rename(tmp, path)
+
+
+def part_content(msg, subtype):
+    part = msg.get_body(preferencelist=(subtype,))
+    if part is None or part.get_content_subtype() != subtype:
+        return None
+    return part.get_content()
+
+
+class Handler:
+    def __init__(self, out_dir, reject_rcpt, tempfail_rcpt):
+        self.out_dir = out_dir
+        self.reject_rcpt = reject_rcpt
+        self.tempfail_rcpt = tempfail_rcpt
+        self.counter = itertools.count(1)
+        self.lock = threading.Lock()
+
+    async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
+        if self.reject_rcpt and self.reject_rcpt in address:
+            return "550 5.1.1 <%s>: mailbox unavailable" % address
+        if self.tempfail_rcpt and self.tempfail_rcpt in address:
+            return "451 4.3.0 <%s>: try again later" % address
+        envelope.rcpt_tos.append(address)
+        return "250 OK"
+
+    async def handle_DATA(self, server, session, envelope):
+        raw = envelope.original_content
+        with self.lock:
+            n = next(self.counter)
+        base = os.path.join(self.out_dir, str(n))
+        atomic_write(base + ".eml", raw)
+        msg = email.message_from_bytes(raw, policy=email.policy.default)
+        defects = [repr(d) for d in msg.defects]
+        for part in msg.walk():
+            defects.extend(repr(d) for d in part.defects)
+        lines = raw.split(b"\r\n")
+        auth = session.auth_data
+        record = {
+            "subject": str(msg["subject"]) if msg["subject"] is not None else None,
+            "from": str(msg["from"]) if msg["from"] is not None else None,
+            "to": str(msg["to"]) if msg["to"] is not None else None,
+            "message_id": str(msg["message-id"]) if msg["message-id"] is not None else None,
+            "date": str(msg["date"]) if msg["date"] is not None else None,
+            "text": part_content(msg, "plain"),
+            "html": part_content(msg, "html"),
+            "is_multipart": msg.is_multipart(),
+            "content_type": msg.get_content_type(),
+            "mail_from": envelope.mail_from,
+            "rcpt_tos": list(envelope.rcpt_tos),
+            "auth_login": auth.login.decode("utf-8", "replace") if isinstance(auth, LoginPassword) else None,
+            # STARTTLS sets session.ssl; implicit TLS shows on the transport.
+            "tls": session.ssl is not None
+            or (server.transport is not None and server.transport.get_extra_info("ssl_object") is not None),
+            "defects": defects,
+            "max_line_length": max(len(line) for line in lines),
+            # Every LF is part of a CRLF (no bare LF or CR).
+            "crlf_only": raw.count(b"\n") == raw.count(b"\r\n") and raw.count(b"\r") == raw.count(b"\r\n"),
+        }
+        atomic_write(base + ".json", json.dumps(record, ensure_ascii=False, indent=1).encode("utf-8"))
+        return "250 Message accepted for delivery"
+
+
+def main():
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--port-file", required=True)
+    p.add_argument("--out-dir", required=True)
+    p.add_argument("--user")
+    p.add_argument("--password")
+    p.add_argument("--tls-cert")
+    p.add_argument("--tls-key")
+    p.add_argument("--implicit-tls", action="store_true")
+    p.add_argument("--reject-rcpt")
+    p.add_argument("--tempfail-rcpt")
+    args = p.parse_args()
+    os.makedirs(args.out_dir, exist_ok=True)
+
+    kwargs = {}
+    if args.user:
+
+        def authenticator(server, session, envelope, mechanism, auth_data):
+            ok = (
+                isinstance(auth_data, LoginPassword)
+                and auth_data.login == args.user.encode()
+                and auth_data.password == (args.password or "").encode()
+            )
+            return AuthResult(success=ok, handled=False, auth_data=auth_data if ok else None)
+
+        kwargs.update(authenticator=authenticator, auth_required=True)
+    tls_context = None
+    if args.tls_cert:
+        tls_context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+        tls_context.load_cert_chain(args.tls_cert, args.tls_key)
+    if tls_context is not None and args.implicit_tls:
+        kwargs.update(ssl_context=tls_context, auth_require_tls=False)
+    elif tls_context is not None:
+        kwargs.update(tls_context=tls_context, require_starttls=True, auth_require_tls=True)
+    else:
+        kwargs.update(auth_require_tls=False)
+
+    handler = Handler(args.out_dir, args.reject_rcpt, args.tempfail_rcpt)
+    controller = PortZeroController(handler, hostname="127.0.0.1", port=0, **kwargs)
+    controller.start()
+
+    stop = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    signal.signal(signal.SIGINT, lambda *_: stop.set())
+    atomic_write(args.port_file, str(controller.port).encode())
+    print("smtp_sink listening on 127.0.0.1:%d" % controller.port, flush=True)
+    while not stop.wait(1.0):
+        pass
+    controller.stop()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

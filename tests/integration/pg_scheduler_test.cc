@@ -1,0 +1,188 @@
+// The scheduler's and quiet-hours adapters against the real PostgreSQL.
+#include <gtest/gtest.h>
+
+#include <set>
+#include <thread>
+
+#include "services/pg/pg_store.h"
+#include "tests/support/test_db.h"
+
+namespace forewarn {
+namespace {
+
+const absl::Time kNow = absl::FromUnixSeconds(1'790'000'000);
+
+class PgSchedulerTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    if (testing::TestPgUri().empty()) GTEST_SKIP() << "FOREWARN_TEST_PG_URI not set";
+    db_ = std::make_unique<testing::ScratchDatabase>();
+    ASSERT_TRUE(ApplyMigrations(db_->uri()).ok());
+    db_->Exec(
+        "INSERT INTO services VALUES ('electricity','Electricity','الكهرباء');"
+        "INSERT INTO regions VALUES ('riyadh','Riyadh','الرياض');"
+        "INSERT INTO customers (id, name, locale, time_zone, phone, email) VALUES "
+        " (1,'Holder','ar','Asia/Riyadh','+966500000001','h@example.com'),"
+        " (2,'Saver','en','Asia/Riyadh','+966500000002','s@example.com'),"
+        " (3,'Other','en','Asia/Riyadh','+966500000003',NULL);"
+        "INSERT INTO accounts VALUES ('SA0380000000608010167519', 1);"
+        "INSERT INTO beneficiaries VALUES (2, 'SA0380000000608010167519', 'landlord'),"
+        " (3, 'SA4420000001234567891234', 'someone else');");
+    store_ = std::make_unique<PgIncidentStore>(PgConfig{db_->uri(), 2});
+  }
+
+  absl::StatusOr<Incident> ScheduleMaintenance(absl::Duration starts_in, const std::string& key = "m-1") {
+    NewIncident r;
+    r.kind = IncidentKind::kPlannedMaintenance;
+    r.idempotency_key = key;
+    r.services = {"electricity"};
+    r.regions = {"riyadh"};
+    r.reason = {"صيانة", "Maintenance"};
+    r.starts_at = kNow + starts_in;
+    r.expected_restoration_at = *r.starts_at + absl::Hours(4);
+    return store_->Create(r, kNow, [](const Incident& i) { return PlanNotices(Change::kCreated, i, kNow, {}); });
+  }
+  std::string Outbox(const std::string& where = "true") {
+    return db_->Exec("SELECT coalesce(string_agg(notice_kind || '/' || occasion || '/v' || version, ',' ORDER BY id), '') "
+                     "FROM outbox WHERE " + where);
+  }
+
+  std::unique_ptr<testing::ScratchDatabase> db_;
+  std::unique_ptr<PgIncidentStore> store_;
+};
+
+TEST_F(PgSchedulerTest, ReleasesEachDueNoticeOnceAcrossRestarts) {
+  auto m = ScheduleMaintenance(absl::Hours(72));
+  ASSERT_TRUE(m.ok()) << m.status();
+  EXPECT_EQ(db_->Exec("SELECT count(*) FROM scheduled_notices WHERE state = 'pending'"), "4");
+  EXPECT_EQ(Outbox(), "");  // three days ahead: nothing at once
+
+  {
+    PgNoticeScheduler scheduler(db_->uri());
+    EXPECT_EQ(*scheduler.ReleaseDue(kNow + absl::Hours(23), 100), 0);
+    EXPECT_EQ(*scheduler.ReleaseDue(kNow + absl::Hours(24), 100), 1);  // T-48h
+  }
+  PgNoticeScheduler restarted(db_->uri());
+  EXPECT_EQ(*restarted.ReleaseDue(kNow + absl::Hours(24), 100), 0);  // not repeated
+  EXPECT_EQ(*restarted.ReleaseDue(kNow + absl::Hours(80), 100), 3);  // T-2h, start, completion
+  EXPECT_EQ(Outbox(),
+            "maintenance_reminder/lead-48h/v1,maintenance_reminder/lead-2h/v1,maintenance_started//v1,"
+            "maintenance_completed//v2");
+  // Completing on schedule closed the incident with a new version.
+  auto done = store_->Get(m->id);
+  EXPECT_EQ(done->state, IncidentState::kResolved);
+  EXPECT_EQ(done->version, 2);
+  EXPECT_EQ(*done->resolved_at, m->expected_restoration_at);
+  EXPECT_TRUE(store_->GetVersion(m->id, 2).ok());
+}
+
+TEST_F(PgSchedulerTest, ConcurrentSchedulersNeverReleaseTheSameNotice) {
+  for (int k = 0; k < 50; ++k) ASSERT_TRUE(ScheduleMaintenance(absl::Hours(72), "m-" + std::to_string(k)).ok());
+  std::atomic<int> total{0};
+  auto run = [&] {
+    PgNoticeScheduler s(db_->uri());
+    for (int round = 0; round < 40; ++round) {
+      auto n = s.ReleaseDue(kNow + absl::Hours(100), 7);
+      ASSERT_TRUE(n.ok()) << n.status();
+      total += *n;
+    }
+  };
+  std::thread a(run), b(run);
+  a.join();
+  b.join();
+  EXPECT_EQ(total.load(), 200);
+  EXPECT_EQ(db_->Exec("SELECT count(*) FROM outbox"), "200");
+  EXPECT_EQ(db_->Exec("SELECT count(*) FROM (SELECT incident_id, notice_kind, occasion FROM outbox "
+                      "GROUP BY 1, 2, 3 HAVING count(*) > 1) d"),
+            "0");
+}
+
+TEST_F(PgSchedulerTest, RescheduleCancelsTheOldPlanAndNotifiesAtOnce) {
+  auto m = ScheduleMaintenance(absl::Hours(72));
+  IncidentUpdate u;
+  u.id = m->id;
+  u.starts_at = kNow + absl::Hours(96);
+  u.expected_restoration_at = kNow + absl::Hours(100);
+  Incident after = *m;
+  after.starts_at = *u.starts_at;
+  after.expected_restoration_at = *u.expected_restoration_at;
+  ASSERT_TRUE(store_->Update(u, kNow, PlanNotices(Change::kUpdated, after, kNow, {})).ok());
+  EXPECT_EQ(Outbox(), "maintenance_rescheduled//v2");
+  EXPECT_EQ(db_->Exec("SELECT count(*) FROM scheduled_notices WHERE state = 'cancelled' AND version = 1"), "4");
+  PgNoticeScheduler scheduler(db_->uri());
+  EXPECT_EQ(*scheduler.ReleaseDue(kNow + absl::Hours(48), 100), 1);  // new T-48h only
+  EXPECT_EQ(Outbox("notice_kind = 'maintenance_reminder'"), "maintenance_reminder/lead-48h/v2");
+}
+
+TEST_F(PgSchedulerTest, ADueNoticeOfAnOutdatedVersionIsCancelledNotReleased) {
+  auto m = ScheduleMaintenance(absl::Hours(72));
+  // A version bump that (wrongly) kept the old plan pending: the scheduler
+  // still refuses to release the stale row.
+  db_->Exec("UPDATE incidents SET version = 5");
+  PgNoticeScheduler scheduler(db_->uri());
+  EXPECT_EQ(*scheduler.ReleaseDue(kNow + absl::Hours(100), 100), 0);
+  EXPECT_EQ(db_->Exec("SELECT count(*) FROM scheduled_notices WHERE state = 'cancelled'"), "4");
+}
+
+TEST_F(PgSchedulerTest, HeldNoticesComeBackWhenDueAndCanBeClaimedAgain) {
+  auto m = ScheduleMaintenance(absl::Hours(72));
+  PgNoticeLedger ledger(db_->uri());
+  NoticeJob job{m->id, 1, NoticeKind::kMaintenanceReminder, "lead-48h",
+                Recipient{2, Channel::kSms, "+966500000002", "en", "Asia/Riyadh", "Saver", AudienceRole::kAffected}};
+  ASSERT_TRUE(ledger.Claim({KeyOf(job)}, kNow).ok());
+  ASSERT_TRUE(ledger.Hold({{job, kNow + absl::Hours(6)}}, kNow).ok());
+  ASSERT_TRUE(ledger.Hold({{job, kNow + absl::Hours(6)}}, kNow).ok());  // idempotent
+  EXPECT_EQ(db_->Exec("SELECT state FROM notice_ledger"), "held");
+
+  PgHeldNotices held(db_->uri());
+  EXPECT_TRUE(held.FetchDue(kNow + absl::Hours(5), 10)->empty());
+  auto due = held.FetchDue(kNow + absl::Hours(6), 10);
+  ASSERT_TRUE(due.ok()) << due.status();
+  ASSERT_EQ(due->size(), 1u);
+  const NoticeJob& back = (*due)[0].job;
+  EXPECT_EQ(back.occasion, "lead-48h");
+  EXPECT_EQ(back.recipient.address, "+966500000002");
+  EXPECT_EQ(back.recipient.name, "Saver");
+  ASSERT_TRUE(held.MarkReleased({(*due)[0].id}, kNow).ok());
+  EXPECT_TRUE(held.FetchDue(kNow + absl::Hours(7), 10)->empty());
+  EXPECT_EQ(*ledger.Claim({KeyOf(back)}, kNow + absl::Hours(6)), std::vector<bool>{true});
+}
+
+TEST_F(PgSchedulerTest, IbanAudienceIsTheHolderAndTheBeneficiariesOnly) {
+  NewIncident r;
+  r.kind = IncidentKind::kIbanChange;
+  r.idempotency_key = "iban-1";
+  r.reason = {"دمج", "Merger"};
+  r.old_iban = "SA0380000000608010167519";
+  r.new_iban = "SA4420000001234567891234";
+  r.starts_at = kNow + absl::Hours(24 * 10);
+  r.expected_restoration_at = *r.starts_at;
+  auto i = store_->Create(r, kNow, [](const Incident& x) { return PlanNotices(Change::kCreated, x, kNow, {}); });
+  ASSERT_TRUE(i.ok()) << i.status();
+  EXPECT_EQ(i->old_iban, "SA0380000000608010167519");
+  EXPECT_EQ(Outbox(), "iban_change_holder//v1");  // inside 30 days: at once
+  PgAudienceSource audience(db_->uri());
+  std::set<std::tuple<int64_t, Channel, AudienceRole>> got;
+  ASSERT_TRUE(audience.ForEachRecipient(*store_->GetVersion(i->id, 1), [&](const Recipient& rc) {
+    got.insert({rc.customer_id, rc.channel, rc.role});
+    return absl::OkStatus();
+  }).ok());
+  const std::set<std::tuple<int64_t, Channel, AudienceRole>> want = {
+      {1, Channel::kSms, AudienceRole::kAccountHolder}, {1, Channel::kEmail, AudienceRole::kAccountHolder},
+      {2, Channel::kSms, AudienceRole::kBeneficiary}, {2, Channel::kEmail, AudienceRole::kBeneficiary}};
+  EXPECT_EQ(got, want);
+}
+
+TEST_F(PgSchedulerTest, CurrentVersionsReportsTheLatest) {
+  auto a = ScheduleMaintenance(absl::Hours(72), "a");
+  auto b = ScheduleMaintenance(absl::Hours(72), "b");
+  ASSERT_TRUE(store_->Cancel(b->id, 0, kNow, PlanNotices(Change::kCancelled, *b, kNow, {})).ok());
+  auto v = store_->CurrentVersions({a->id, b->id});
+  ASSERT_TRUE(v.ok());
+  EXPECT_EQ((*v)[a->id], 1);
+  EXPECT_EQ((*v)[b->id], 2);
+  EXPECT_EQ(Outbox(), "maintenance_cancelled//v2");
+}
+
+}  // namespace
+}  // namespace forewarn
