@@ -43,9 +43,8 @@ void ScanTemplate(std::string_view tmpl, Literal literal, Placeholder placeholde
     const size_t close = tmpl.find('}', open + 1);
     if (close == std::string_view::npos) break;
     const std::string_view name = tmpl.substr(open + 1, close - open - 1);
-    const bool ident = !name.empty() && std::all_of(name.begin(), name.end(), [](char c) {
-      return (c >= 'a' && c <= 'z') || c == '_';
-    });
+    const bool ident = !name.empty() &&
+                       std::all_of(name.begin(), name.end(), [](char c) { return (c >= 'a' && c <= 'z') || c == '_'; });
     if (!ident) {
       literal(tmpl.substr(i, open + 1 - i));
       i = open + 1;
@@ -190,8 +189,7 @@ absl::Status HttpSmsChannel::Validate(const HttpSmsConfig& config) {
   if (url.size() <= url.find("://") + 3) return absl::FailedPreconditionError("sms gateway: url has no host");
   if (!config.auth_header.empty()) {
     const size_t colon = config.auth_header.find(':');
-    if (colon == std::string::npos || colon == 0 ||
-        config.auth_header.find_first_of("\r\n") != std::string::npos) {
+    if (colon == std::string::npos || colon == 0 || config.auth_header.find_first_of("\r\n") != std::string::npos) {
       return absl::FailedPreconditionError("sms gateway: auth_header must be one \"Name: value\" header line");
     }
   }

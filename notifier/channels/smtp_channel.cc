@@ -99,8 +99,26 @@ std::string Rfc5322Date(absl::Time t) {
                                             "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"};
   const absl::CivilSecond cs = absl::ToCivilSecond(t, absl::UTCTimeZone());
   const absl::Weekday wd = absl::GetWeekday(absl::CivilDay(cs));
-  return absl::StrCat(kDays[static_cast<int>(wd)], ", ", cs.day(), " ", kMonths[cs.month() - 1], " ", cs.year(),
-                      " ", absl::FormatTime("%H:%M:%S", t, absl::UTCTimeZone()), " +0000");
+  return absl::StrCat(kDays[static_cast<int>(wd)], ", ", cs.day(), " ", kMonths[cs.month() - 1], " ", cs.year(), " ",
+                      absl::FormatTime("%H:%M:%S", t, absl::UTCTimeZone()), " +0000");
+}
+
+// Text in canonical form (RFC 2046 §4.1.1): every line break CRLF, also
+// inside base64 (a lone LF or CR becomes CRLF).
+std::string CanonicalLineBreaks(std::string_view text) {
+  std::string out;
+  out.reserve(text.size() + text.size() / 32);
+  for (size_t i = 0; i < text.size(); ++i) {
+    if (text[i] == '\r') {
+      out += "\r\n";
+      if (i + 1 < text.size() && text[i + 1] == '\n') ++i;
+    } else if (text[i] == '\n') {
+      out += "\r\n";
+    } else {
+      out += text[i];
+    }
+  }
+  return out;
 }
 
 std::string Base64Lines(std::string_view data) {
@@ -188,8 +206,7 @@ std::string BuildMimeMessage(const SmtpConfig& config, const Recipient& to, cons
   header("To", FormatMailbox(to.name, to.address, std::strlen("To: ")));
   const std::string subject = SanitizeHeaderText(notice.subject);
   constexpr size_t kSubjectUsed = std::string_view("Subject: ").size();
-  if (IsPrintableAscii(subject) && subject.find("=?") == std::string::npos &&
-      kSubjectUsed + subject.size() <= 78) {
+  if (IsPrintableAscii(subject) && subject.find("=?") == std::string::npos && kSubjectUsed + subject.size() <= 78) {
     header("Subject", subject);
   } else {
     header("Subject", EncodeRfc2047(subject, kSubjectUsed));
@@ -203,7 +220,7 @@ std::string BuildMimeMessage(const SmtpConfig& config, const Recipient& to, cons
 
   const auto part = [](std::string_view type, std::string_view body) {
     return absl::StrCat("Content-Type: ", std::string(type), "; charset=UTF-8\r\n",
-                        "Content-Transfer-Encoding: base64\r\n\r\n", Base64Lines(body));
+                        "Content-Transfer-Encoding: base64\r\n\r\n", Base64Lines(CanonicalLineBreaks(body)));
   };
   if (notice.html.empty()) {
     absl::StrAppend(&m, part("text/plain", notice.text));
@@ -211,9 +228,8 @@ std::string BuildMimeMessage(const SmtpConfig& config, const Recipient& to, cons
   }
   // '=' followed by '_' never occurs in base64, so the boundary cannot
   // appear inside a part.
-  const std::string boundary =
-      absl::StrCat("=_forewarn_", absl::Hex(Fnv1a(absl::StrCat(notice.message_id, absl::ToUnixNanos(now))),
-                                            absl::kZeroPad16));
+  const std::string boundary = absl::StrCat(
+      "=_forewarn_", absl::Hex(Fnv1a(absl::StrCat(notice.message_id, absl::ToUnixNanos(now))), absl::kZeroPad16));
   header("Content-Type", absl::StrCat("multipart/alternative; boundary=\"", boundary, "\""));
   absl::StrAppend(&m, "\r\n");
   absl::StrAppend(&m, "--", boundary, "\r\n", part("text/plain", notice.text));
@@ -246,9 +262,9 @@ struct SmtpChannel::Impl {
     const long timeout_ms = static_cast<long>(std::max<int64_t>(1, config.timeout.count()));
     curl_easy_setopt(curl, CURLOPT_URL, url.c_str());
     curl_easy_setopt(curl, CURLOPT_PROTOCOLS_STR, "smtp,smtps");
-    curl_easy_setopt(curl, CURLOPT_USE_SSL,
-                     config.tls == SmtpConfig::Tls::kNone ? static_cast<long>(CURLUSESSL_NONE)
-                                                          : static_cast<long>(CURLUSESSL_ALL));
+    curl_easy_setopt(
+        curl, CURLOPT_USE_SSL,
+        config.tls == SmtpConfig::Tls::kNone ? static_cast<long>(CURLUSESSL_NONE) : static_cast<long>(CURLUSESSL_ALL));
     if (!config.username.empty()) {
       curl_easy_setopt(curl, CURLOPT_USERNAME, config.username.c_str());
       curl_easy_setopt(curl, CURLOPT_PASSWORD, config.password.c_str());

@@ -24,8 +24,8 @@ struct SmtpConfig {
   // AUTH (PLAIN/LOGIN/…, whatever the server offers) when username is set.
   std::string username;
   std::string password;
-  std::string from_address;  // envelope sender and From address
-  std::string from_name;     // From display name; RFC 2047 encoded when not ASCII
+  std::string from_address;                  // envelope sender and From address
+  std::string from_name;                     // From display name; RFC 2047 encoded when not ASCII
   std::chrono::milliseconds timeout{10000};  // whole transaction, connect included
   bool verify_peer = true;                   // TLS certificate and host name
   std::string ca_file;                       // PEM bundle; system store when empty

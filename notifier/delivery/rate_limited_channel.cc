@@ -7,9 +7,9 @@
 namespace forewarn {
 
 RateLimitedChannel::RateLimitedChannel(DeliveryChannel& inner, TokenBucket& bucket, SleepFn sleep)
-    : inner_(inner), bucket_(bucket), sleep_(sleep ? std::move(sleep) : SleepFn([](absl::Duration d) {
-                                                    absl::SleepFor(d);
-                                                  })) {}
+    : inner_(inner),
+      bucket_(bucket),
+      sleep_(sleep ? std::move(sleep) : SleepFn([](absl::Duration d) { absl::SleepFor(d); })) {}
 
 absl::StatusOr<std::string> RateLimitedChannel::Send(const Recipient& to, const RenderedNotice& notice) {
   // Another thread sharing the bucket may take the token we waited for, so

@@ -60,8 +60,8 @@ bool IsPlausibleEmail(std::string_view email) {
   if (local.empty() || local.size() > 64) return false;
   for (unsigned char c : email) {
     if (c <= 0x20 || c == 0x7F) return false;  // spaces and control characters
-    if (c == '"' || c == '<' || c == '>' || c == ',' || c == ';' || c == '(' || c == ')' || c == '[' ||
-        c == ']' || c == '\\') {
+    if (c == '"' || c == '<' || c == '>' || c == ',' || c == ';' || c == '(' || c == ')' || c == '[' || c == ']' ||
+        c == '\\') {
       return false;
     }
   }
@@ -74,8 +74,8 @@ bool IsPlausibleEmail(std::string_view email) {
     const std::string_view label = domain.substr(start, end - start);
     if (label.empty() || label.size() > 63 || label.front() == '-' || label.back() == '-') return false;
     for (unsigned char c : label) {
-      const bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-' ||
-                      c >= 0x80;
+      const bool ok =
+          (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-' || c >= 0x80;
       if (!ok) return false;
     }
     ++labels;

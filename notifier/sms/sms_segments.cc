@@ -11,20 +11,26 @@ constexpr int kGsmPart = 153;
 constexpr int kUcs2Single = 70;
 constexpr int kUcs2Part = 67;
 
-// GSM 03.38 default alphabet (3GPP TS 23.038 §6.2.1), in code order 0x00-0x7F.
-// 0x1B (ESC) is the escape to the extension table, not a character; 0x09 is
-// listed by the standard as 'Ç' and shown as 'ç' by handsets: both map to it.
-constexpr char32_t kBasic[] = {
+constexpr char32_t kEsc = 0x110000;  // not a code point: never matches decoded text
+
+// GSM 03.38 default alphabet (3GPP TS 23.038 §6.2.1), indexed by GSM code
+// 0x00-0x7F. 0x1B (ESC) is the escape to the extension table, not a
+// character. 0x09 is listed as 'Ç' but shown as 'ç' by handsets; senders map
+// both to it (kBasicAliases).
+// clang-format off
+constexpr char32_t kBasic[128] = {
     U'@', U'£', U'$', U'¥', U'è', U'é', U'ù', U'ì', U'ò', U'Ç', U'\n', U'Ø', U'ø', U'\r', U'Å', U'å',
-    U'Δ', U'_', U'Φ', U'Γ', U'Λ', U'Ω', U'Π', U'Ψ', U'Σ', U'Θ', U'Ξ', /*ESC*/ U'Æ', U'æ', U'ß', U'É',
+    U'Δ', U'_', U'Φ', U'Γ', U'Λ', U'Ω', U'Π', U'Ψ', U'Σ', U'Θ', U'Ξ', kEsc, U'Æ', U'æ', U'ß', U'É',
     U' ', U'!', U'"', U'#', U'¤', U'%', U'&', U'\'', U'(', U')', U'*', U'+', U',', U'-', U'.', U'/',
     U'0', U'1', U'2', U'3', U'4', U'5', U'6', U'7', U'8', U'9', U':', U';', U'<', U'=', U'>', U'?',
     U'¡', U'A', U'B', U'C', U'D', U'E', U'F', U'G', U'H', U'I', U'J', U'K', U'L', U'M', U'N', U'O',
     U'P', U'Q', U'R', U'S', U'T', U'U', U'V', U'W', U'X', U'Y', U'Z', U'Ä', U'Ö', U'Ñ', U'Ü', U'§',
     U'¿', U'a', U'b', U'c', U'd', U'e', U'f', U'g', U'h', U'i', U'j', U'k', U'l', U'm', U'n', U'o',
     U'p', U'q', U'r', U's', U't', U'u', U'v', U'w', U'x', U'y', U'z', U'ä', U'ö', U'ñ', U'ü', U'à',
-    U'ç',  // alias of 0x09 (see above)
 };
+// clang-format on
+static_assert(kBasic[0x1B] == kEsc && kBasic[0x7F] == U'à', "GSM default alphabet is 128 codes");
+constexpr char32_t kBasicAliases[] = {U'ç'};  // sent as 0x09
 
 // GSM 03.38 extension table (ESC + code): form feed, ^ { } \ [ ~ ] | €.
 constexpr char32_t kExtension[] = {U'\f', U'^', U'{', U'}', U'\\', U'[', U'~', U']', U'|', U'€'};
@@ -33,6 +39,9 @@ constexpr char32_t kExtension[] = {U'\f', U'^', U'{', U'}', U'\\', U'[', U'~', U
 // table) or 0 when it is not representable.
 int GsmSeptets(char32_t c) {
   for (char32_t b : kBasic) {
+    if (b == c) return 1;
+  }
+  for (char32_t b : kBasicAliases) {
     if (b == c) return 1;
   }
   for (char32_t e : kExtension) {
@@ -130,8 +139,6 @@ SmsCost CountSmsSegments(std::string_view utf8) {
   return cost;
 }
 
-const char* ToString(SmsEncoding encoding) {
-  return encoding == SmsEncoding::kGsm7 ? "gsm7" : "ucs2";
-}
+const char* ToString(SmsEncoding encoding) { return encoding == SmsEncoding::kGsm7 ? "gsm7" : "ucs2"; }
 
 }  // namespace forewarn

@@ -51,7 +51,9 @@ json ToJson(const v1::Incident& i) {
               {"resolved_at", FormatTime(i.resolved_at())},
               {"idempotency_key", i.idempotency_key()},
               {"created_at", FormatTime(i.created_at())},
-              {"updated_at", FormatTime(i.updated_at())}};
+              {"updated_at", FormatTime(i.updated_at())},
+              {"old_iban", i.old_iban()},
+              {"new_iban", i.new_iban()}};
 }
 
 void PrintIncident(const v1::Incident& i, bool as_json) {
@@ -69,6 +71,10 @@ void PrintIncident(const v1::Incident& i, bool as_json) {
             << "  starts:        " << FormatTime(i.starts_at()) << "\n"
             << "  restoration:   " << FormatTime(i.expected_restoration_at()) << "\n";
   if (i.has_resolved_at()) std::cout << "  resolved:      " << FormatTime(i.resolved_at()) << "\n";
+  if (!i.old_iban().empty()) {
+    std::cout << "  old IBAN:      " << i.old_iban() << "\n"
+              << "  new IBAN:      " << i.new_iban() << "\n";
+  }
 }
 
 // Parses RFC 3339 ("2026-11-23T18:00:00Z", "2026-11-23T21:00:00+03:00").
@@ -93,7 +99,7 @@ int UsageError(const std::string& msg) {
 
 int main(int argc, char** argv) {
   Options opt;
-  CLI::App app{"forewarn: report and follow incidents"};
+  CLI::App app{"forewarn: report and follow outages, planned maintenance and IBAN changes"};
   app.require_subcommand(1);
   app.fallthrough();  // global options (--json, --target) may follow the subcommand
   app.add_option("--target", opt.target, "intake address host:port")->envname("FOREWARN_TARGET");
@@ -139,11 +145,46 @@ int main(int argc, char** argv) {
   auto* list = incident->add_subcommand("list", "list incidents, newest first");
   std::string state_filter;
   int page_size = 50;
-  list->add_option("--state", state_filter, "open or resolved")->check(CLI::IsMember({"open", "resolved"}));
+  list->add_option("--state", state_filter, "open, resolved or cancelled")
+      ->check(CLI::IsMember({"open", "resolved", "cancelled"}));
   list->add_option("--limit", page_size, "at most this many")->check(CLI::Range(1, 500));
 
   auto* report = incident->add_subcommand("report", "delivery report: notices per channel and state, failures");
   report->add_option("id", id, "incident id")->required();
+
+  auto* cancel = incident->add_subcommand("cancel", "call off a planned maintenance or IBAN change");
+  cancel->add_option("id", id, "incident id")->required();
+  cancel->add_option("--expected-version", expected_version, "fail if the incident changed meanwhile");
+
+  // Planned maintenance.
+  auto* maintenance = app.add_subcommand("maintenance", "schedule and reschedule planned maintenance");
+  maintenance->require_subcommand(1);
+  std::string end;
+  auto* schedule = maintenance->add_subcommand("schedule", "announce planned maintenance");
+  schedule->add_option("--idempotency-key", key, "unique key; a retry with the same key is safe")->required();
+  schedule->add_option("--service", services, "affected service code (repeatable)")->required();
+  schedule->add_option("--region", regions, "affected region code (repeatable)")->required();
+  schedule->add_option("--reason-en", reason_en, "reason, English")->required();
+  schedule->add_option("--reason-ar", reason_ar, "reason, Arabic")->required();
+  schedule->add_option("--start", start, "planned start, RFC 3339")->required();
+  schedule->add_option("--end", end, "planned end, RFC 3339")->required();
+  auto* reschedule = maintenance->add_subcommand("reschedule", "move a planned maintenance");
+  reschedule->add_option("id", id, "incident id")->required();
+  reschedule->add_option("--start", start, "new planned start, RFC 3339");
+  reschedule->add_option("--end", end, "new planned end, RFC 3339");
+  reschedule->add_option("--expected-version", expected_version, "fail if the incident changed meanwhile");
+
+  // IBAN changes.
+  auto* iban = app.add_subcommand("iban", "announce IBAN changes to holders and beneficiaries");
+  iban->require_subcommand(1);
+  std::string old_iban, new_iban, effective;
+  auto* announce = iban->add_subcommand("announce", "announce that an account's IBAN changes");
+  announce->add_option("--idempotency-key", key, "unique key; a retry with the same key is safe")->required();
+  announce->add_option("--old", old_iban, "current IBAN")->required();
+  announce->add_option("--new", new_iban, "new IBAN")->required();
+  announce->add_option("--effective", effective, "effective date-time, RFC 3339")->required();
+  announce->add_option("--reason-en", reason_en, "reason, English")->required();
+  announce->add_option("--reason-ar", reason_ar, "reason, Arabic")->required();
 
   CLI11_PARSE(app, argc, argv);
 
@@ -211,6 +252,55 @@ int main(int argc, char** argv) {
     auto s = stub->ResolveIncident(ctx().get(), req, &resp);
     if (!s.ok()) return Fail(s);
     PrintIncident(resp, opt.json);
+  } else if (cancel->parsed()) {
+    v1::CancelIncidentRequest req;
+    req.set_id(id);
+    req.set_expected_version(expected_version);
+    v1::Incident resp;
+    auto s = stub->CancelIncident(ctx().get(), req, &resp);
+    if (!s.ok()) return Fail(s);
+    PrintIncident(resp, opt.json);
+  } else if (schedule->parsed()) {
+    v1::ScheduleMaintenanceRequest req;
+    req.set_idempotency_key(key);
+    for (const auto& s : services) req.add_services(s);
+    for (const auto& r : regions) req.add_regions(r);
+    req.mutable_reason()->set_en(reason_en);
+    req.mutable_reason()->set_ar(reason_ar);
+    std::string err;
+    if (!ParseTime(start, req.mutable_starts_at(), &err)) return UsageError("--start: " + err);
+    if (!ParseTime(end, req.mutable_ends_at(), &err)) return UsageError("--end: " + err);
+    v1::Incident resp;
+    auto s = stub->ScheduleMaintenance(ctx().get(), req, &resp);
+    if (!s.ok()) return Fail(s);
+    PrintIncident(resp, opt.json);
+  } else if (reschedule->parsed()) {
+    v1::UpdateIncidentRequest req;
+    req.set_id(id);
+    req.set_expected_version(expected_version);
+    std::string err;
+    if (start.empty() && end.empty()) return UsageError("give --start and/or --end");
+    if (!start.empty() && !ParseTime(start, req.mutable_starts_at(), &err)) return UsageError("--start: " + err);
+    if (!end.empty() && !ParseTime(end, req.mutable_expected_restoration_at(), &err)) {
+      return UsageError("--end: " + err);
+    }
+    v1::Incident resp;
+    auto s = stub->UpdateIncident(ctx().get(), req, &resp);
+    if (!s.ok()) return Fail(s);
+    PrintIncident(resp, opt.json);
+  } else if (announce->parsed()) {
+    v1::AnnounceIbanChangeRequest req;
+    req.set_idempotency_key(key);
+    req.set_old_iban(old_iban);
+    req.set_new_iban(new_iban);
+    req.mutable_reason()->set_en(reason_en);
+    req.mutable_reason()->set_ar(reason_ar);
+    std::string err;
+    if (!ParseTime(effective, req.mutable_effective_at(), &err)) return UsageError("--effective: " + err);
+    v1::Incident resp;
+    auto s = stub->AnnounceIbanChange(ctx().get(), req, &resp);
+    if (!s.ok()) return Fail(s);
+    PrintIncident(resp, opt.json);
   } else if (show->parsed()) {
     v1::GetIncidentRequest req;
     req.set_id(id);
@@ -222,6 +312,7 @@ int main(int argc, char** argv) {
     v1::ListIncidentsRequest req;
     if (state_filter == "open") req.set_state(v1::OPEN);
     if (state_filter == "resolved") req.set_state(v1::RESOLVED);
+    if (state_filter == "cancelled") req.set_state(v1::CANCELLED);
     req.set_page_size(page_size);
     v1::ListIncidentsResponse resp;
     auto s = stub->ListIncidents(ctx().get(), req, &resp);
@@ -251,6 +342,7 @@ int main(int argc, char** argv) {
       for (const auto& c : resp.counts()) {
         counts.push_back({{"incident_version", c.incident_version()},
                           {"notice_kind", c.notice_kind()},
+                          {"occasion", c.occasion()},
                           {"channel", Lower(v1::Channel_Name(c.channel()))},
                           {"state", Lower(v1::NoticeState_Name(c.state()))},
                           {"count", c.count()}});
@@ -270,10 +362,12 @@ int main(int argc, char** argv) {
     } else {
       std::cout << "Delivery report for incident " << resp.incident_id() << " (now at version "
                 << resp.incident_version() << ")\n";
-      std::cout << absl::StrFormat("  %-7s  %-16s  %-6s  %-8s  %8s\n", "VERSION", "NOTICE", "CHANNEL", "STATE",
+      std::cout << absl::StrFormat("  %-7s  %-34s  %-7s  %-10s  %8s\n", "VERSION", "NOTICE", "CHANNEL", "STATE",
                                    "COUNT");
       for (const auto& c : resp.counts()) {
-        std::cout << absl::StrFormat("  %-7d  %-16s  %-6s  %-8s  %8d\n", c.incident_version(), c.notice_kind(),
+        const std::string notice =
+            c.occasion().empty() ? c.notice_kind() : absl::StrCat(c.notice_kind(), " (", c.occasion(), ")");
+        std::cout << absl::StrFormat("  %-7d  %-34s  %-7s  %-10s  %8d\n", c.incident_version(), notice,
                                      Lower(v1::Channel_Name(c.channel())), Lower(v1::NoticeState_Name(c.state())),
                                      c.count());
       }

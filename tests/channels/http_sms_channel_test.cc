@@ -30,8 +30,7 @@ class Gateway {
   explicit Gateway(const std::string& script) : dir_(testing::MakeTempDir("sms-gateway")) {
     peer_ = std::make_unique<PythonPeer>(
         "sms_gateway.py",
-        std::vector<std::string>{"--log", dir_ + "/requests.jsonl", "--script", script, "--timeout-sleep", "3"},
-        dir_);
+        std::vector<std::string>{"--log", dir_ + "/requests.jsonl", "--script", script, "--timeout-sleep", "3"}, dir_);
   }
   absl::Status Start() { return peer_->Start(); }
   std::string url() const { return absl::StrCat("http://127.0.0.1:", peer_->port(), "/v1/messages"); }
@@ -139,7 +138,10 @@ TEST(HttpSmsChannel, FormBodyIsUrlEncodedFromTheFieldTemplates) {
   HttpSmsConfig config = JsonConfig(gw.url());
   config.body = HttpSmsConfig::Body::kForm;
   config.auth_header = "X-Api-Key: k&=y";
-  config.fields = {{"To", "{to}"}, {"Body", "{text}"}, {"From", "{sender}"}, {"StatusCallback", "ref:{message_id}"},
+  config.fields = {{"To", "{to}"},
+                   {"Body", "{text}"},
+                   {"From", "{sender}"},
+                   {"StatusCallback", "ref:{message_id}"},
                    {"Literal", "{not a placeholder} & more"}};
   HttpSmsChannel channel(config);
   auto sent = channel.Send(Phone(), Sms(kTrickyText));
@@ -153,8 +155,7 @@ TEST(HttpSmsChannel, FormBodyIsUrlEncodedFromTheFieldTemplates) {
   const std::string body = r["body"];
   // No raw reserved or non-ASCII bytes: every value is percent-encoded.
   for (unsigned char c : body) {
-    EXPECT_TRUE(std::isalnum(c) || c == '%' || c == '&' || c == '=' || c == '-' || c == '_' || c == '.' ||
-                c == '~')
+    EXPECT_TRUE(std::isalnum(c) || c == '%' || c == '&' || c == '=' || c == '-' || c == '_' || c == '.' || c == '~')
         << "raw byte " << int(c) << " in " << body;
   }
   EXPECT_TRUE(absl::StrContains(body, "To=%2B966501234567")) << body;
@@ -162,11 +163,11 @@ TEST(HttpSmsChannel, FormBodyIsUrlEncodedFromTheFieldTemplates) {
   EXPECT_TRUE(absl::StrContains(body, "StatusCallback=ref%3A%3Cinc.v1.outage_started.c5.sms%40forewarn%3E")) << body;
   EXPECT_TRUE(absl::StrContains(body, "Literal=%7Bnot%20a%20placeholder%7D%20%26%20more")) << body;
   // Decoding gives back the exact text (Python decodes the same way).
-  const std::string py = absl::StrCat(
-      FOREWARN_PYTHON,
-      " -c 'import sys,urllib.parse; d=urllib.parse.parse_qs(sys.argv[1], strict_parsing=True); "
-      "sys.stdout.write(d[\"Body\"][0])' '",
-      body, "'");
+  const std::string py =
+      absl::StrCat(FOREWARN_PYTHON,
+                   " -c 'import sys,urllib.parse; d=urllib.parse.parse_qs(sys.argv[1], strict_parsing=True); "
+                   "sys.stdout.write(d[\"Body\"][0])' '",
+                   body, "'");
   FILE* p = ::popen(py.c_str(), "r");
   ASSERT_NE(p, nullptr);
   std::string decoded;

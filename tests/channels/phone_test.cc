@@ -9,8 +9,8 @@ namespace forewarn {
 namespace {
 
 TEST(NormalizeE164, AcceptsSaudiMobileNumbersInEveryCommonForm) {
-  for (const char* in : {"+966501234567", "+966 50 123 4567", "0501234567", "050-123-4567", "00966501234567",
-                         "(050) 123 4567"}) {
+  for (const char* in :
+       {"+966501234567", "+966 50 123 4567", "0501234567", "050-123-4567", "00966501234567", "(050) 123 4567"}) {
     auto e164 = NormalizeE164(in);
     ASSERT_TRUE(e164.ok()) << in << ": " << e164.status();
     EXPECT_EQ(*e164, "+966501234567") << in;
@@ -30,8 +30,8 @@ TEST(NormalizeE164, UsesTheDefaultRegionOnlyWithoutACountryCode) {
 }
 
 TEST(NormalizeE164, RejectsGarbageWithInvalidArgument) {
-  for (const char* in : {"", "hello", "12", "+966 12", "+96650123456789", "+999 501234567", "0501234567890123",
-                         "+966 50 123 45"}) {
+  for (const char* in :
+       {"", "hello", "12", "+966 12", "+96650123456789", "+999 501234567", "0501234567890123", "+966 50 123 45"}) {
     auto e164 = NormalizeE164(in);
     ASSERT_FALSE(e164.ok()) << in << " -> " << *e164;
     EXPECT_EQ(e164.status().code(), absl::StatusCode::kInvalidArgument) << in;
@@ -50,14 +50,26 @@ TEST(IsPlausibleEmail, AcceptsOrdinaryAddresses) {
 
 TEST(IsPlausibleEmail, RejectsWhatCannotBeDelivered) {
   const std::string long_local = std::string(65, 'a') + "@example.com";
-  for (const std::string& bad :
-       {std::string(""), std::string("plain"), std::string("@example.com"), std::string("a@"),
-        std::string("a@localhost"), std::string("a@@example.com"), std::string("a@b@example.com"),
-        std::string("a b@example.com"), std::string("a@exa mple.com"), std::string("a@example..com"),
-        std::string("a@.example.com"), std::string("a@example.com."), std::string(".a@example.com"),
-        std::string("a..b@example.com"), std::string("a@-example.com"), std::string("a\r\n@example.com"),
-        std::string("<a@example.com>"), std::string("a@example.com,b@example.com"), long_local,
-        std::string("a@") + std::string(250, 'b') + ".com"}) {
+  for (const std::string& bad : {std::string(""),
+                                 std::string("plain"),
+                                 std::string("@example.com"),
+                                 std::string("a@"),
+                                 std::string("a@localhost"),
+                                 std::string("a@@example.com"),
+                                 std::string("a@b@example.com"),
+                                 std::string("a b@example.com"),
+                                 std::string("a@exa mple.com"),
+                                 std::string("a@example..com"),
+                                 std::string("a@.example.com"),
+                                 std::string("a@example.com."),
+                                 std::string(".a@example.com"),
+                                 std::string("a..b@example.com"),
+                                 std::string("a@-example.com"),
+                                 std::string("a\r\n@example.com"),
+                                 std::string("<a@example.com>"),
+                                 std::string("a@example.com,b@example.com"),
+                                 long_local,
+                                 std::string("a@") + std::string(250, 'b') + ".com"}) {
     EXPECT_FALSE(IsPlausibleEmail(bad)) << bad;
   }
 }

@@ -13,8 +13,8 @@ std::string Repeat(const std::string& s, int n) {
   return out;
 }
 
-const std::string kAlef = "ب";     // U+0628, 2 bytes in UTF-8, 1 UTF-16 unit
-const std::string kEmoji = "😀";   // U+1F600, outside the BMP: a surrogate pair
+const std::string kAlef = "ب";   // U+0628, 2 bytes in UTF-8, 1 UTF-16 unit
+const std::string kEmoji = "😀";  // U+1F600, outside the BMP: a surrogate pair
 
 TEST(CountSmsSegments, EmptyTextIsOneGsmSegment) {
   const SmsCost c = CountSmsSegments("");
@@ -28,8 +28,8 @@ TEST(CountSmsSegments, Gsm7SingleAndConcatenatedBoundaries) {
     int chars;
     int segments;
   };
-  for (const Case& c : {Case{1, 1}, Case{160, 1}, Case{161, 2}, Case{306, 2}, Case{307, 3}, Case{459, 3},
-                        Case{460, 4}}) {
+  for (const Case& c :
+       {Case{1, 1}, Case{160, 1}, Case{161, 2}, Case{306, 2}, Case{307, 3}, Case{459, 3}, Case{460, 4}}) {
     const SmsCost cost = CountSmsSegments(std::string(c.chars, 'a'));
     EXPECT_EQ(cost.encoding, SmsEncoding::kGsm7) << c.chars;
     EXPECT_EQ(cost.units, c.chars);
@@ -78,8 +78,7 @@ TEST(CountSmsSegments, ArabicIsUcs2At70And67) {
     int chars;
     int segments;
   };
-  for (const Case& c : {Case{1, 1}, Case{70, 1}, Case{71, 2}, Case{134, 2}, Case{135, 3}, Case{201, 3},
-                        Case{202, 4}}) {
+  for (const Case& c : {Case{1, 1}, Case{70, 1}, Case{71, 2}, Case{134, 2}, Case{135, 3}, Case{201, 3}, Case{202, 4}}) {
     const SmsCost cost = CountSmsSegments(Repeat(kAlef, c.chars));
     EXPECT_EQ(cost.encoding, SmsEncoding::kUcs2) << c.chars;
     EXPECT_EQ(cost.units, c.chars);
@@ -107,7 +106,7 @@ TEST(CountSmsSegments, CharactersOutsideTheBmpCountTwoUnitsAndStayWhole) {
 
 TEST(CountSmsSegments, OneNonGsmCharacterSwitchesTheWholeTextToUcs2) {
   EXPECT_EQ(CountSmsSegments("Ça va, garçon?").encoding, SmsEncoding::kGsm7);  // 'ç' / 'Ç' are GSM
-  const SmsCost c = CountSmsSegments("Ćevapi");                               // 'Ć' is not
+  const SmsCost c = CountSmsSegments("Ćevapi");                                // 'Ć' is not
   EXPECT_EQ(c.encoding, SmsEncoding::kUcs2);
   EXPECT_EQ(c.units, 6);
   const SmsCost small = CountSmsSegments("ćevapi");

@@ -114,6 +114,11 @@ std::unique_ptr<TemplateRenderer> Renderer() {
   return r.ok() ? std::move(*r) : nullptr;
 }
 
+// A received body with CRLF line breaks back to the renderer's LF.
+std::string Lf(const json& v) {
+  return v.is_string() ? absl::StrReplaceAll(v.get<std::string>(), {{"\r\n", "\n"}}) : "";
+}
+
 // Header lines holding encoded-words stay within RFC 2047's 76 characters.
 void ExpectEncodedWordLinesShort(const std::string& raw) {
   const std::string headers = raw.substr(0, raw.find("\r\n\r\n"));
@@ -156,10 +161,14 @@ TEST(SmtpChannel, DeliversArabicAndEnglishNoticesThatParseAsMime) {
   EXPECT_EQ(m["mail_from"], kFrom);
   EXPECT_EQ(m["rcpt_tos"], json::array({"customer.ar@example.com"}));
   EXPECT_TRUE(m["crlf_only"].get<bool>());
-  EXPECT_EQ(m["text"], ar->text);
-  EXPECT_EQ(m["html"], ar->html);
-  const std::string text = m["text"];
-  const std::string html = m["html"];
+  EXPECT_EQ(Lf(m["text"]), ar->text);
+  EXPECT_EQ(Lf(m["html"]), ar->html);
+  const std::string text = Lf(m["text"]);
+  const std::string html = Lf(m["html"]);
+  // Text parts travel in canonical form: every line break CRLF.
+  const std::string wire_text = m["text"];
+  EXPECT_TRUE(absl::StrContains(wire_text, "\r\n"));
+  EXPECT_EQ(absl::StrReplaceAll(wire_text, {{"\r\n", ""}}).find_first_of("\r\n"), std::string::npos);
   EXPECT_TRUE(absl::StrContains(text, "السبب: عطل في محطة التحويل الرئيسية")) << text;
   EXPECT_TRUE(absl::StrContains(text, "18:30")) << text;  // 15:30Z in Riyadh
   EXPECT_FALSE(absl::StrContains(text, "15:30")) << text;
@@ -182,12 +191,12 @@ TEST(SmtpChannel, DeliversArabicAndEnglishNoticesThatParseAsMime) {
   EXPECT_EQ(m["subject"], "Service outage: Electricity (North Riyadh)");
   EXPECT_EQ(m["to"], "\"John \\\"Jack\\\" O'Brien\" <john@example.com>");
   EXPECT_EQ(m["message_id"], en->message_id);
-  EXPECT_EQ(m["text"], en->text);
-  EXPECT_EQ(m["html"], en->html);
-  EXPECT_TRUE(absl::StrContains(m["text"].get<std::string>(), "a fault at the \"main\" substation"));
-  EXPECT_TRUE(absl::StrContains(m["text"].get<std::string>(), "10:30 Eastern Standard Time"));
-  EXPECT_TRUE(absl::StrContains(m["html"].get<std::string>(), "10:30"));
-  EXPECT_FALSE(absl::StrContains(m["html"].get<std::string>(), "dir=\"rtl\""));
+  EXPECT_EQ(Lf(m["text"]), en->text);
+  EXPECT_EQ(Lf(m["html"]), en->html);
+  EXPECT_TRUE(absl::StrContains(Lf(m["text"]), "a fault at the \"main\" substation"));
+  EXPECT_TRUE(absl::StrContains(Lf(m["text"]), "10:30 Eastern Standard Time"));
+  EXPECT_TRUE(absl::StrContains(Lf(m["html"]), "10:30"));
+  EXPECT_FALSE(absl::StrContains(Lf(m["html"]), "dir=\"rtl\""));
 }
 
 TEST(SmtpChannel, EncodesLongSubjectsAndNamesAsShortEncodedWords) {
@@ -222,8 +231,8 @@ TEST(SmtpChannel, EncodesLongSubjectsAndNamesAsShortEncodedWords) {
   std::string shown = m["to"];
   while (absl::StrContains(shown, "  ")) shown = absl::StrReplaceAll(shown, {{"  ", " "}});
   EXPECT_EQ(shown, absl::StrCat(to.name, " <long.name@example.com>"));
-  EXPECT_EQ(m["text"], notice.text);
-  EXPECT_EQ(m["html"], notice.html);
+  EXPECT_EQ(Lf(m["text"]), notice.text);
+  EXPECT_EQ(Lf(m["html"]), notice.html);
   EXPECT_LE(m["max_line_length"].get<int>(), 998);
   const std::string raw = sink.Raw(1);
   ExpectEncodedWordLinesShort(raw);
@@ -245,7 +254,7 @@ TEST(SmtpChannel, SendsPlainTextOnlyWhenThereIsNoHtml) {
   json m = sink.Message(1);
   EXPECT_FALSE(m["is_multipart"].get<bool>());
   EXPECT_EQ(m["content_type"], "text/plain");
-  EXPECT_EQ(m["text"], notice.text);
+  EXPECT_EQ(Lf(m["text"]), notice.text);
   EXPECT_EQ(m["to"], "plain@example.com");
 }
 
@@ -328,8 +337,8 @@ TEST(SmtpChannel, SilentServerTimesOutRetryably) {
 TEST(SmtpChannel, RejectsAnAddressThatIsNotAnEmailWithoutConnecting) {
   FakeClock clock(absl::UnixEpoch());
   SmtpChannel channel(PlainConfig(channel_testing::RefusedPort()), clock);
-  for (const char* bad : {"", "no-at-sign", "a@b", "two@@example.com", "x@example.com\r\nRCPT TO:<y@z.com>",
-                          "spaced name@example.com"}) {
+  for (const char* bad :
+       {"", "no-at-sign", "a@b", "two@@example.com", "x@example.com\r\nRCPT TO:<y@z.com>", "spaced name@example.com"}) {
     Recipient to;
     to.address = bad;
     auto sent = channel.Send(to, RenderedNotice{"s", "t", "", "<m@forewarn>"});
@@ -407,8 +416,8 @@ TEST(SmtpChannel, AuthenticatesAfterStartTlsVerifyingTheServer) {
 TEST(SmtpChannel, SpeaksImplicitTls) {
   auto cert = MakeSelfSignedCert();
   if (!cert) GTEST_SKIP() << "openssl not available";
-  SmtpSink sink({"--user", kUser, "--password", kPassword, "--tls-cert", cert->cert, "--tls-key", cert->key,
-                 "--implicit-tls"});
+  SmtpSink sink(
+      {"--user", kUser, "--password", kPassword, "--tls-cert", cert->cert, "--tls-key", cert->key, "--implicit-tls"});
   ASSERT_TRUE(sink.Start().ok());
   FakeClock clock(At("2026-01-10T12:05:00Z"));
   SmtpConfig config = PlainConfig(sink.port());
@@ -444,9 +453,9 @@ std::string DecodeWords(const std::string& encoded, std::vector<std::string>* ch
 }
 
 TEST(Rfc2047, SplitsOnCharacterBoundariesIntoShortWords) {
-  for (const std::string& text : {std::string("انقطاع الكهرباء في الرياض والعودة المتوقعة عند الساعة السادسة والنصف مساءً"),
-                                 std::string("🔌🔌🔌🔌🔌🔌🔌🔌🔌🔌🔌🔌🔌🔌🔌🔌🔌🔌🔌🔌🔌🔌"), std::string("é"),
-                                 std::string(200, 'a')}) {
+  for (const std::string& text :
+       {std::string("انقطاع الكهرباء في الرياض والعودة المتوقعة عند الساعة السادسة والنصف مساءً"),
+        std::string("🔌🔌🔌🔌🔌🔌🔌🔌🔌🔌🔌🔌🔌🔌🔌🔌🔌🔌🔌🔌🔌🔌"), std::string("é"), std::string(200, 'a')}) {
     const std::string encoded = EncodeRfc2047(text, /*first_line_used=*/9);
     std::vector<std::string> chunks;
     EXPECT_EQ(DecodeWords(encoded, &chunks), text);

@@ -84,8 +84,8 @@ class PythonPeer {
  public:
   PythonPeer(const std::string& script, std::vector<std::string> args, const std::string& dir)
       : port_file_(dir + "/port") {
-    std::vector<std::string> argv = {FOREWARN_PYTHON, absl::StrCat(FOREWARN_TESTS_DIR, "/", script),
-                                     "--port-file", port_file_};
+    std::vector<std::string> argv = {FOREWARN_PYTHON, absl::StrCat(FOREWARN_TESTS_DIR, "/", script), "--port-file",
+                                     port_file_};
     argv.insert(argv.end(), args.begin(), args.end());
     process_ = std::make_unique<forewarn::testing::ChildProcess>(argv, dir + "/peer.log");
   }
@@ -94,8 +94,8 @@ class PythonPeer {
     if (absl::Status s = process_->Start(); !s.ok()) return s;
     std::string content;
     if (absl::Status s = forewarn::testing::WaitForFile(port_file_, absl::Seconds(30), &content); !s.ok()) {
-      return absl::UnavailableError(absl::StrCat("peer did not start: ", s.message(), "\n",
-                                                 ReadFile(process_->log_path())));
+      return absl::UnavailableError(
+          absl::StrCat("peer did not start: ", s.message(), "\n", ReadFile(process_->log_path())));
     }
     port_ = std::stoi(content);
     return absl::OkStatus();

@@ -120,7 +120,7 @@ TEST(RateLimitedChannel, WaitsForATokenBeforeEachSend) {
   }
   // Two at once (the burst), then one every 250 ms.
   ASSERT_EQ(inner.sent_at.size(), 6u);
-  const absl::Duration want[] = {absl::ZeroDuration(),     absl::ZeroDuration(),     absl::Milliseconds(250),
+  const absl::Duration want[] = {absl::ZeroDuration(),    absl::ZeroDuration(),    absl::Milliseconds(250),
                                  absl::Milliseconds(500), absl::Milliseconds(750), absl::Seconds(1)};
   for (int i = 0; i < 6; ++i) EXPECT_EQ(inner.sent_at[i] - kStart, want[i]) << i;
   EXPECT_EQ(slept, absl::Seconds(1));

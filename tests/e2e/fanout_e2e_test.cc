@@ -16,20 +16,16 @@
 #include "absl/time/time.h"
 #include "forewarn/v1/incident.grpc.pb.h"
 #include "nlohmann/json.hpp"
-#include "tests/support/process.h"
-#include "tests/support/test_db.h"
+#include "tests/e2e/stack.h"
 
 namespace forewarn {
 namespace {
 
 namespace v1 = forewarn::v1;
-using testing::ChildProcess;
 
 constexpr int kCustomers = 1000;
 constexpr int kAffected = 437;
 const char* const kTimeZones[] = {"Asia/Riyadh", "Asia/Dubai", "Europe/London", "America/New_York"};
-
-std::string Bin(const std::string& rel) { return absl::StrCat(FOREWARN_BIN_DIR, "/", rel); }
 
 struct Customer {
   int id;
@@ -72,38 +68,6 @@ std::string SeedSql() {
   return absl::StrCat(sql, customers, ";", uses, ";");
 }
 
-struct Delivered {
-  int64_t customer_id;
-  std::string channel;
-  std::string kind;
-  int64_t version;
-  nlohmann::json line;
-};
-
-// Parses "<incident.vN.kind.cID.channel@forewarn>" (MessageIdFor).
-bool ParseMessageId(const std::string& id, Delivered* d) {
-  std::vector<std::string> parts = absl::StrSplit(id.substr(1, id.find('@') - 1), '.');
-  if (parts.size() != 5) return false;
-  d->kind = parts[2];
-  d->channel = parts[4];
-  return absl::SimpleAtoi(parts[1].substr(1), &d->version) && absl::SimpleAtoi(parts[3].substr(1), &d->customer_id);
-}
-
-std::vector<Delivered> ReadOutbox(const std::string& dir) {
-  std::vector<Delivered> out;
-  for (const char* file : {"sms.jsonl", "email.jsonl"}) {
-    std::ifstream in(absl::StrCat(dir, "/", file));
-    std::string line;
-    while (std::getline(in, line)) {
-      Delivered d;
-      d.line = nlohmann::json::parse(line);
-      EXPECT_TRUE(ParseMessageId(d.line.at("message_id").get<std::string>(), &d)) << line;
-      out.push_back(std::move(d));
-    }
-  }
-  return out;
-}
-
 // "HH:MM" of `t` in `tz`, as the notice shows the restoration time.
 std::string LocalClock(absl::Time t, const std::string& tz) {
   absl::TimeZone zone;
@@ -115,74 +79,19 @@ class FanoutE2eTest : public ::testing::Test {
  protected:
   void SetUp() override {
     if (testing::TestPgUri().empty()) GTEST_SKIP() << "FOREWARN_TEST_PG_URI not set";
-    db_ = std::make_unique<testing::ScratchDatabase>();
-    dir_ = testing::MakeTempDir("forewarn-e2e-");
-    ASSERT_FALSE(dir_.empty());
-    outbox_ = dir_ + "/outbox";
-    std::filesystem::create_directories(outbox_);
-
-    Start("devkafka", {Bin("services/devkafka/forewarn-devkafka"), "--bootstrap-file", dir_ + "/kafka"});
-    std::string kafka;
-    ASSERT_TRUE(testing::WaitForFile(dir_ + "/kafka", absl::Seconds(30), &kafka).ok());
-    Start("intake", {Bin("services/intake/forewarn-intake"), "--pg", db_->uri(), "--kafka", kafka, "--listen",
-                     "127.0.0.1:0", "--port-file", dir_ + "/intake.port"});
-    std::string port;
-    ASSERT_TRUE(testing::WaitForFile(dir_ + "/intake.port", absl::Seconds(60), &port).ok())
-        << "intake did not start; see " << dir_ << "/intake.log";
-    db_->Exec(SeedSql());
-    // Short session timeouts: the dev broker delays each rebalance by it.
-    Start("resolver", {Bin("services/resolver/forewarn-resolver"), "--pg", db_->uri(), "--kafka", kafka,
-                       "--session-timeout-ms", "3000"});
-    for (const char* name : {"notifier-1", "notifier-2"}) {
-      Start(name, {Bin("notifier/main/forewarn-notifier"), "--pg", db_->uri(), "--kafka", kafka, "--templates",
-                   FOREWARN_TEMPLATES_DIR, "--outbox-dir", outbox_, "--session-timeout-ms", "3000"});
-    }
-    auto channel = grpc::CreateChannel(absl::StrCat("127.0.0.1:", port), grpc::InsecureChannelCredentials());
-    stub_ = v1::IncidentService::NewStub(channel);
+    auto s = stack_.Start(SeedSql());
+    ASSERT_TRUE(s.ok()) << s << " (logs in " << stack_.dir() << ")";
   }
 
-  void TearDown() override {
-    // Services first (they depend on the broker), broker last.
-    for (auto it = procs_.rbegin(); it != procs_.rend(); ++it) (*it)->Stop();
-  }
-
-  void Start(const std::string& name, std::vector<std::string> argv) {
-    auto p = std::make_unique<ChildProcess>(std::move(argv), absl::StrCat(dir_, "/", name, ".log"));
-    ASSERT_TRUE(p->Start().ok());
-    procs_.push_back(std::move(p));
-  }
-
-  std::unique_ptr<grpc::ClientContext> Ctx() {
-    auto c = std::make_unique<grpc::ClientContext>();
-    c->set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(10));
-    return c;
-  }
-
-  // Waits until the ledger holds `want` SENT notices of `kind`, then a
-  // moment longer so a duplicate would have time to show up.
+  // Waits until the ledger holds `want` SENT notices of `kind`.
   int64_t WaitForSent(const std::string& id, const std::string& kind, int64_t want) {
-    const absl::Time deadline = absl::Now() + absl::Seconds(120);
-    int64_t sent = 0;
-    while (absl::Now() < deadline) {
-      v1::GetDeliveryReportRequest req;
-      req.set_incident_id(id);
-      v1::DeliveryReport report;
-      EXPECT_TRUE(stub_->GetDeliveryReport(Ctx().get(), req, &report).ok());
-      sent = 0;
-      for (const auto& c : report.counts()) {
-        if (c.notice_kind() == kind && c.state() == v1::SENT) sent += c.count();
-      }
-      if (sent >= want) break;
-      absl::SleepFor(absl::Milliseconds(200));
-    }
-    absl::SleepFor(absl::Seconds(1));
-    return sent;
+    const std::string sql = absl::StrCat("SELECT count(*) FROM notice_ledger WHERE incident_id = '", id,
+                                         "' AND notice_kind = '", kind, "' AND state = 'sent'");
+    stack_.WaitForCount(sql, want);
+    return std::stoll(stack_.db().Exec(sql));
   }
 
-  std::unique_ptr<testing::ScratchDatabase> db_;
-  std::string dir_, outbox_;
-  std::vector<std::unique_ptr<ChildProcess>> procs_;
-  std::unique_ptr<v1::IncidentService::Stub> stub_;
+  testing::ServiceStack stack_;
 };
 
 TEST_F(FanoutE2eTest, EveryAffectedCustomerGetsExactlyOneNoticePerChannelThenOneUpdate) {
@@ -205,18 +114,18 @@ TEST_F(FanoutE2eTest, EveryAffectedCustomerGetsExactlyOneNoticePerChannelThenOne
   req.mutable_starts_at()->set_seconds(absl::ToUnixSeconds(start));
   req.mutable_expected_restoration_at()->set_seconds(absl::ToUnixSeconds(restore));
   v1::Incident incident;
-  auto status = stub_->CreateIncident(Ctx().get(), req, &incident);
+  auto status = stack_.stub().CreateIncident(stack_.Ctx().get(), req, &incident);
   ASSERT_TRUE(status.ok()) << status.error_message();
   // A retried create (same key, same content) is the same incident.
   v1::Incident retried;
-  ASSERT_TRUE(stub_->CreateIncident(Ctx().get(), req, &retried).ok());
+  ASSERT_TRUE(stack_.stub().CreateIncident(stack_.Ctx().get(), req, &retried).ok());
   EXPECT_EQ(retried.id(), incident.id());
 
   EXPECT_EQ(WaitForSent(incident.id(), "outage_started", expected.size()), static_cast<int64_t>(expected.size()));
 
   auto check = [&](const std::string& kind, int64_t version, absl::Time restoration) {
     std::map<std::pair<int64_t, std::string>, int> got;
-    for (const auto& d : ReadOutbox(outbox_)) {
+    for (const auto& d : stack_.ReadOutbox()) {
       if (d.kind != kind) continue;
       EXPECT_EQ(d.version, version);
       ++got[{d.customer_id, d.channel}];
@@ -243,7 +152,7 @@ TEST_F(FanoutE2eTest, EveryAffectedCustomerGetsExactlyOneNoticePerChannelThenOne
   update.set_id(incident.id());
   update.mutable_expected_restoration_at()->set_seconds(absl::ToUnixSeconds(new_restore));
   v1::Incident updated;
-  status = stub_->UpdateIncident(Ctx().get(), update, &updated);
+  status = stack_.stub().UpdateIncident(stack_.Ctx().get(), update, &updated);
   ASSERT_TRUE(status.ok()) << status.error_message();
   EXPECT_EQ(updated.version(), 2);
   EXPECT_EQ(WaitForSent(incident.id(), "outage_updated", expected.size()), static_cast<int64_t>(expected.size()));
@@ -260,24 +169,24 @@ TEST_F(FanoutE2eTest, InvalidRequestsAreRejectedNamingTheFieldAndStoreNothing) {
   req.mutable_reason()->set_en("Fault");
   req.mutable_expected_restoration_at()->set_seconds(absl::ToUnixSeconds(absl::Now() + absl::Hours(1)));
   v1::Incident out;
-  auto s = stub_->CreateIncident(Ctx().get(), req, &out);
+  auto s = stack_.stub().CreateIncident(stack_.Ctx().get(), req, &out);
   EXPECT_EQ(s.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
   EXPECT_EQ(s.error_message(), "reason.ar: must not be empty");
 
   req.mutable_reason()->set_ar("عطل");
   req.set_services(0, "gas");
-  s = stub_->CreateIncident(Ctx().get(), req, &out);
+  s = stack_.stub().CreateIncident(stack_.Ctx().get(), req, &out);
   EXPECT_EQ(s.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
   EXPECT_EQ(s.error_message(), "services[0]: unknown service 'gas'");
 
   req.set_services(0, "electricity");
   req.mutable_starts_at()->set_seconds(absl::ToUnixSeconds(absl::Now() + absl::Hours(2)));
-  s = stub_->CreateIncident(Ctx().get(), req, &out);
+  s = stack_.stub().CreateIncident(stack_.Ctx().get(), req, &out);
   EXPECT_EQ(s.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
   EXPECT_EQ(s.error_message(), "expected_restoration_at: must be after starts_at");
 
-  EXPECT_EQ(db_->Exec("SELECT count(*) FROM incidents"), "0");
-  EXPECT_EQ(db_->Exec("SELECT count(*) FROM outbox"), "0");
+  EXPECT_EQ(stack_.db().Exec("SELECT count(*) FROM incidents"), "0");
+  EXPECT_EQ(stack_.db().Exec("SELECT count(*) FROM outbox"), "0");
 }
 
 }  // namespace

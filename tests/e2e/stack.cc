@@ -1,0 +1,134 @@
+#include "tests/e2e/stack.h"
+
+#include <grpcpp/grpcpp.h>
+
+#include <filesystem>
+#include <fstream>
+
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
+
+namespace forewarn::testing {
+namespace {
+
+std::string Bin(const std::string& rel) { return absl::StrCat(FOREWARN_BIN_DIR, "/", rel); }
+
+// Parses "<incident.vN.kind[~occasion].cID.channel@forewarn>" (MessageIdFor).
+bool ParseMessageId(const std::string& id, Delivered* d) {
+  std::vector<std::string> parts = absl::StrSplit(id.substr(1, id.find('@') - 1), '.');
+  if (parts.size() != 5) return false;
+  std::vector<std::string> kind = absl::StrSplit(parts[2], absl::MaxSplits('~', 1));
+  d->kind = kind[0];
+  d->occasion = kind.size() > 1 ? kind[1] : "";
+  d->channel = parts[4];
+  return absl::SimpleAtoi(parts[1].substr(1), &d->version) && absl::SimpleAtoi(parts[3].substr(1), &d->customer_id);
+}
+
+}  // namespace
+
+absl::Status ServiceStack::Launch(const std::string& name, std::vector<std::string> argv) {
+  auto p = std::make_unique<ChildProcess>(std::move(argv), absl::StrCat(dir_, "/", name, ".log"));
+  if (auto s = p->Start(); !s.ok()) return s;
+  procs_.push_back(std::move(p));
+  return absl::OkStatus();
+}
+
+absl::Status ServiceStack::Start(const std::string& seed_sql) {
+  db_ = std::make_unique<ScratchDatabase>();
+  dir_ = MakeTempDir("forewarn-e2e-");
+  if (dir_.empty()) return absl::InternalError("cannot make a temp dir");
+  outbox_ = dir_ + "/outbox";
+  offset_file_ = dir_ + "/time-offset";
+  std::filesystem::create_directories(outbox_);
+  SetTimeOffset(absl::ZeroDuration());
+
+  if (auto s = Launch("devkafka", {Bin("services/devkafka/forewarn-devkafka"), "--bootstrap-file", dir_ + "/kafka"});
+      !s.ok()) {
+    return s;
+  }
+  std::string kafka;
+  if (auto s = WaitForFile(dir_ + "/kafka", absl::Seconds(30), &kafka); !s.ok()) return s;
+  const std::vector<std::string> common = {"--pg", db_->uri(), "--kafka", kafka};
+  auto with = [&](std::vector<std::string> head, std::vector<std::string> tail) {
+    head.insert(head.end(), common.begin(), common.end());
+    head.insert(head.end(), tail.begin(), tail.end());
+    return head;
+  };
+  if (auto s = Launch("intake", with({Bin("services/intake/forewarn-intake")},
+                                     {"--listen", "127.0.0.1:0", "--port-file", dir_ + "/intake.port",
+                                      "--time-offset-file", offset_file_}));
+      !s.ok()) {
+    return s;
+  }
+  std::string port;
+  if (auto s = WaitForFile(dir_ + "/intake.port", absl::Seconds(60), &port); !s.ok()) return s;
+  db_->Exec(seed_sql);
+  // Short session timeouts: the dev broker delays each rebalance by it.
+  if (auto s = Launch("resolver",
+                      with({Bin("services/resolver/forewarn-resolver")}, {"--session-timeout-ms", "3000"}));
+      !s.ok()) {
+    return s;
+  }
+  if (auto s = Launch("scheduler", with({Bin("services/scheduler/forewarn-scheduler")},
+                                        {"--poll-ms", "100", "--time-offset-file", offset_file_}));
+      !s.ok()) {
+    return s;
+  }
+  for (const char* name : {"notifier-1", "notifier-2"}) {
+    if (auto s = Launch(name, with({Bin("notifier/main/forewarn-notifier")},
+                                   {"--templates", FOREWARN_TEMPLATES_DIR, "--outbox-dir", outbox_,
+                                    "--session-timeout-ms", "3000", "--time-offset-file", offset_file_}));
+        !s.ok()) {
+      return s;
+    }
+  }
+  auto channel = grpc::CreateChannel(absl::StrCat("127.0.0.1:", port), grpc::InsecureChannelCredentials());
+  stub_ = v1::IncidentService::NewStub(channel);
+  return absl::OkStatus();
+}
+
+void ServiceStack::Stop() {
+  // Services first (they depend on the broker), broker last.
+  for (auto it = procs_.rbegin(); it != procs_.rend(); ++it) (*it)->Stop();
+  procs_.clear();
+}
+
+void ServiceStack::SetTimeOffset(absl::Duration offset) {
+  std::ofstream(offset_file_ + ".tmp") << absl::ToInt64Seconds(offset) << "\n";
+  std::filesystem::rename(offset_file_ + ".tmp", offset_file_);
+}
+
+std::vector<Delivered> ServiceStack::ReadOutbox() const {
+  std::vector<Delivered> out;
+  for (const char* file : {"sms.jsonl", "email.jsonl"}) {
+    std::ifstream in(absl::StrCat(outbox_, "/", file));
+    std::string line;
+    while (std::getline(in, line)) {
+      Delivered d;
+      d.line = nlohmann::json::parse(line);
+      if (ParseMessageId(d.line.at("message_id").get<std::string>(), &d)) out.push_back(std::move(d));
+    }
+  }
+  return out;
+}
+
+bool ServiceStack::WaitForCount(const std::string& sql, int64_t want, absl::Duration timeout) {
+  const absl::Time deadline = absl::Now() + timeout;
+  while (absl::Now() < deadline) {
+    if (std::stoll(db_->Exec(sql)) >= want) {
+      absl::SleepFor(absl::Milliseconds(500));  // let a duplicate show up, if any
+      return true;
+    }
+    absl::SleepFor(absl::Milliseconds(100));
+  }
+  return false;
+}
+
+std::unique_ptr<grpc::ClientContext> ServiceStack::Ctx() const {
+  auto c = std::make_unique<grpc::ClientContext>();
+  c->set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(10));
+  return c;
+}
+
+}  // namespace forewarn::testing
