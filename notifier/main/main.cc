@@ -5,6 +5,11 @@
 
 #include "CLI/CLI.hpp"
 #include "notifier/channels/file_outbox_channel.h"
+#include "notifier/channels/http_sms_channel.h"
+#include "notifier/channels/smtp_channel.h"
+#include "notifier/delivery/rate_limited_channel.h"
+#include "notifier/delivery/token_bucket.h"
+#include "notifier/delivery/validating_channel.h"
 #include "notifier/render/template_renderer.h"
 #include "notifier/worker/notifier_worker.h"
 #include "services/kafka/codec.h"
@@ -25,7 +30,17 @@ struct NotifierConfig {
   std::string notices_topic = "forewarn.notices";
   std::string group = "forewarn-notifier";
   std::string templates_dir = "templates";
-  std::string outbox_dir;
+  std::string outbox_dir;  // file outbox for channels without a provider
+  // Email over SMTP when smtp.url is set.
+  forewarn::SmtpConfig smtp;
+  std::string smtp_tls = "starttls";
+  // SMS over an HTTP gateway when sms.url is set.
+  forewarn::HttpSmsConfig sms;
+  std::string sms_body = "json";
+  std::vector<std::string> sms_fields;  // name=template
+  // Provider rate limits, messages per second (0: unlimited).
+  double sms_rate = 0;
+  double email_rate = 0;
   int batch_size = 500;
   int64_t time_offset_seconds = 0;  // tests and drills only
   std::string time_offset_file;     // tests and drills only
@@ -47,9 +62,35 @@ int main(int argc, char** argv) {
   app.add_option("--notices-topic", cfg.notices_topic)->envname("FOREWARN_NOTICES_TOPIC");
   app.add_option("--group", cfg.group, "consumer group")->envname("FOREWARN_NOTIFIER_GROUP");
   app.add_option("--templates", cfg.templates_dir, "templates directory")->envname("FOREWARN_TEMPLATES");
-  app.add_option("--outbox-dir", cfg.outbox_dir, "file outbox channel directory (sms.jsonl, email.jsonl)")
-      ->envname("FOREWARN_OUTBOX_DIR")
-      ->required();
+  app.add_option("--outbox-dir", cfg.outbox_dir,
+                 "file outbox (sms.jsonl, email.jsonl) for channels without a provider")
+      ->envname("FOREWARN_OUTBOX_DIR");
+  app.add_option("--smtp-url", cfg.smtp.url, "SMTP server, smtp://host:port or smtps://host:port")
+      ->envname("FOREWARN_SMTP_URL");
+  app.add_option("--smtp-tls", cfg.smtp_tls, "none, starttls or implicit")
+      ->envname("FOREWARN_SMTP_TLS")
+      ->check(CLI::IsMember({"none", "starttls", "implicit"}));
+  app.add_option("--smtp-username", cfg.smtp.username)->envname("FOREWARN_SMTP_USERNAME");
+  app.add_option("--smtp-password", cfg.smtp.password)->envname("FOREWARN_SMTP_PASSWORD");
+  app.add_option("--smtp-from", cfg.smtp.from_address, "sender address")->envname("FOREWARN_SMTP_FROM");
+  app.add_option("--smtp-from-name", cfg.smtp.from_name, "sender display name")->envname("FOREWARN_SMTP_FROM_NAME");
+  app.add_option("--smtp-ca-file", cfg.smtp.ca_file)->envname("FOREWARN_SMTP_CA_FILE");
+  app.add_option("--sms-url", cfg.sms.url, "SMS gateway endpoint (HTTP POST)")->envname("FOREWARN_SMS_URL");
+  app.add_option("--sms-auth-header", cfg.sms.auth_header, "e.g. 'Authorization: Bearer TOKEN'")
+      ->envname("FOREWARN_SMS_AUTH_HEADER");
+  app.add_option("--sms-body", cfg.sms_body, "json or form")
+      ->envname("FOREWARN_SMS_BODY")
+      ->check(CLI::IsMember({"json", "form"}));
+  app.add_option("--sms-field", cfg.sms_fields, "body field name=template with {to} {text} {message_id} {sender}");
+  app.add_option("--sms-sender", cfg.sms.sender)->envname("FOREWARN_SMS_SENDER");
+  app.add_option("--sms-id-field", cfg.sms.provider_id_field, "response field holding the provider message id");
+  app.add_option("--sms-ca-file", cfg.sms.ca_file)->envname("FOREWARN_SMS_CA_FILE");
+  int sms_timeout_ms = 5000;
+  app.add_option("--sms-timeout-ms", sms_timeout_ms, "per request, connect included")->check(CLI::Range(100, 120000));
+  app.add_option("--sms-rate", cfg.sms_rate, "SMS provider limit, messages per second (0: none)")
+      ->envname("FOREWARN_SMS_RATE");
+  app.add_option("--email-rate", cfg.email_rate, "SMTP provider limit, messages per second (0: none)")
+      ->envname("FOREWARN_EMAIL_RATE");
   app.add_option("--batch-size", cfg.batch_size)->check(CLI::Range(1, 10000));
   app.add_option("--time-offset-seconds", cfg.time_offset_seconds, "shift the service clock (tests only)")
       ->envname("FOREWARN_TIME_OFFSET_SECONDS");
@@ -72,8 +113,30 @@ int main(int argc, char** argv) {
     spdlog::error("event=startup_failed status=\"{}\"", renderer.status().ToString());
     return 2;
   }
-  if (auto s = forewarn::FileOutboxChannel::Validate(cfg.outbox_dir); !s.ok()) {
-    spdlog::error("event=startup_failed status=\"{}\"", s.ToString());
+  cfg.sms.timeout = std::chrono::milliseconds(sms_timeout_ms);
+  cfg.smtp.tls = cfg.smtp_tls == "none"       ? forewarn::SmtpConfig::Tls::kNone
+                 : cfg.smtp_tls == "implicit" ? forewarn::SmtpConfig::Tls::kImplicit
+                                              : forewarn::SmtpConfig::Tls::kStartTls;
+  cfg.sms.body = cfg.sms_body == "form" ? forewarn::HttpSmsConfig::Body::kForm : forewarn::HttpSmsConfig::Body::kJson;
+  for (const auto& f : cfg.sms_fields) {
+    const auto eq = f.find('=');
+    if (eq == std::string::npos || eq == 0) {
+      std::cerr << "error: --sms-field '" << f << "': expected name=template\n";
+      return 2;
+    }
+    cfg.sms.fields[f.substr(0, eq)] = f.substr(eq + 1);
+  }
+  const bool need_outbox = cfg.smtp.url.empty() || cfg.sms.url.empty();
+  absl::Status config_status = absl::OkStatus();
+  if (need_outbox && cfg.outbox_dir.empty()) {
+    config_status = absl::InvalidArgumentError("--outbox-dir is required unless both --smtp-url and --sms-url are set");
+  } else if (need_outbox) {
+    config_status = forewarn::FileOutboxChannel::Validate(cfg.outbox_dir);
+  }
+  if (config_status.ok() && !cfg.smtp.url.empty()) config_status = forewarn::SmtpChannel::Validate(cfg.smtp);
+  if (config_status.ok() && !cfg.sms.url.empty()) config_status = forewarn::HttpSmsChannel::Validate(cfg.sms);
+  if (!config_status.ok()) {
+    std::cerr << "error: " << config_status.message() << "\n";
     return 2;
   }
   auto kafka_cfg = forewarn::KafkaConfigFrom(cfg.kafka_bootstrap, "forewarn-notifier", cfg.kafka_props);
@@ -93,8 +156,24 @@ int main(int argc, char** argv) {
   const forewarn::Clock& clock = *clock_ptr;
   forewarn::PgIncidentStore incidents(forewarn::PgConfig{cfg.pg_uri, 1});
   forewarn::PgNoticeLedger ledger(cfg.pg_uri);
-  forewarn::FileOutboxChannel sms(cfg.outbox_dir, forewarn::Channel::kSms, clock);
-  forewarn::FileOutboxChannel email(cfg.outbox_dir, forewarn::Channel::kEmail, clock);
+  // Each channel: provider (or file outbox) <- rate limit <- address check.
+  std::unique_ptr<forewarn::DeliveryChannel> sms_provider, email_provider;
+  if (cfg.sms.url.empty()) {
+    sms_provider = std::make_unique<forewarn::FileOutboxChannel>(cfg.outbox_dir, forewarn::Channel::kSms, clock);
+  } else {
+    sms_provider = std::make_unique<forewarn::HttpSmsChannel>(cfg.sms);
+  }
+  if (cfg.smtp.url.empty()) {
+    email_provider = std::make_unique<forewarn::FileOutboxChannel>(cfg.outbox_dir, forewarn::Channel::kEmail, clock);
+  } else {
+    email_provider = std::make_unique<forewarn::SmtpChannel>(cfg.smtp, clock);
+  }
+  forewarn::TokenBucket sms_bucket(cfg.sms_rate, std::max(1.0, cfg.sms_rate), clock);
+  forewarn::TokenBucket email_bucket(cfg.email_rate, std::max(1.0, cfg.email_rate), clock);
+  forewarn::RateLimitedChannel sms_limited(*sms_provider, sms_bucket);
+  forewarn::RateLimitedChannel email_limited(*email_provider, email_bucket);
+  forewarn::ValidatingChannel sms(sms_limited);
+  forewarn::ValidatingChannel email(email_limited);
   forewarn::NotifierWorker worker(incidents, ledger, **renderer,
                                   {{forewarn::Channel::kSms, &sms}, {forewarn::Channel::kEmail, &email}}, clock,
                                   policy);
@@ -133,6 +212,7 @@ int main(int argc, char** argv) {
   if (auto s = (*consumer)->Commit(); !s.ok()) spdlog::warn("event=commit_failed status=\"{}\"", s.ToString());
   (*consumer)->Close();
   const auto& st = worker.stats();
-  spdlog::info("event=stopped sent={} failed={} skipped={}", st.sent, st.failed, st.skipped);
+  spdlog::info("event=stopped sent={} failed={} skipped={} superseded={} held={} fallbacks={}", st.sent, st.failed,
+               st.skipped, st.superseded, st.held, st.fallbacks);
   return 0;
 }

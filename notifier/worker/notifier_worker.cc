@@ -1,5 +1,6 @@
 #include "notifier/worker/notifier_worker.h"
 
+#include <algorithm>
 #include <set>
 #include <tuple>
 
@@ -43,6 +44,22 @@ absl::Status NotifierWorker::ProcessBatch(const std::vector<NoticeJob>& jobs) {
     }
   }
   if (keys.empty()) return absl::OkStatus();
+  // Urgent notices first: under a provider rate limit they must not wait
+  // behind reminders of the same batch.
+  {
+    std::vector<size_t> order(unique.size());
+    for (size_t i = 0; i < order.size(); ++i) order[i] = i;
+    std::stable_partition(order.begin(), order.end(),
+                          [&](size_t i) { return !policy_.non_urgent.contains(unique[i]->kind); });
+    std::vector<const NoticeJob*> u;
+    std::vector<NoticeKey> k;
+    for (size_t i : order) {
+      u.push_back(unique[i]);
+      k.push_back(std::move(keys[i]));
+    }
+    unique = std::move(u);
+    keys = std::move(k);
+  }
 
   const absl::Time now = clock_.Now();
   auto claimable = ledger_.Claim(keys, now);
@@ -57,6 +74,7 @@ absl::Status NotifierWorker::ProcessBatch(const std::vector<NoticeJob>& jobs) {
 
   std::vector<NoticeLedger::Outcome> outcomes;
   std::vector<std::pair<NoticeJob, absl::Time>> holds;
+  std::vector<NoticeJob> fallbacks;
   outcomes.reserve(keys.size());
   absl::Status retry = absl::OkStatus();
   for (size_t i = 0; i < keys.size(); ++i) {
@@ -105,6 +123,16 @@ absl::Status NotifierWorker::ProcessBatch(const std::vector<NoticeJob>& jobs) {
       outcome.state = NoticeState::kFailed;
       outcome.error = std::string(failure.message());
       ++stats_.failed;
+      // SMS cannot reach this customer: tell them by email instead. The
+      // email key is the same as a chosen email notice's, so a customer
+      // who chose both still gets one email.
+      if (job.recipient.channel == Channel::kSms && !job.recipient.fallback_email.empty()) {
+        NoticeJob email = job;
+        email.recipient.channel = Channel::kEmail;
+        email.recipient.address = job.recipient.fallback_email;
+        email.recipient.fallback_email.clear();
+        fallbacks.push_back(std::move(email));
+      }
     } else {
       ++stats_.sent;
     }
@@ -115,6 +143,10 @@ absl::Status NotifierWorker::ProcessBatch(const std::vector<NoticeJob>& jobs) {
   }
   if (!outcomes.empty()) {
     if (auto s = ledger_.Record(outcomes, clock_.Now()); !s.ok()) return s;
+  }
+  if (!fallbacks.empty()) {
+    stats_.fallbacks += static_cast<int64_t>(fallbacks.size());
+    if (auto s = ProcessBatch(fallbacks); !s.ok() && retry.ok()) retry = s;
   }
   return retry;
 }

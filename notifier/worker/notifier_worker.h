@@ -27,6 +27,7 @@ class NotifierWorker {
     int64_t skipped = 0;     // already done (redelivery)
     int64_t superseded = 0;  // the incident changed before it was sent
     int64_t held = 0;        // parked for the customer's quiet hours
+    int64_t fallbacks = 0;   // SMS failed permanently; email sent instead
   };
 
   NotifierWorker(IncidentReader& incidents, NoticeLedger& ledger, Renderer& renderer,

@@ -139,6 +139,9 @@ struct Recipient {
   std::string time_zone;  // IANA name
   std::string name;
   AudienceRole role = AudienceRole::kAffected;
+  // SMS only: the customer's email, used when SMS fails permanently or the
+  // number is invalid. Empty when there is none.
+  std::string fallback_email;
 };
 
 // A unit of work for the notifier: tell this recipient about this version.

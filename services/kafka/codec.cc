@@ -63,6 +63,7 @@ std::string EncodeJob(const NoticeJob& job) {
   msg.set_name(job.recipient.name);
   msg.set_occasion(job.occasion);
   msg.set_role(ToString(job.recipient.role));
+  msg.set_fallback_email(job.recipient.fallback_email);
   return msg.SerializeAsString();
 }
 
@@ -92,6 +93,7 @@ absl::StatusOr<NoticeJob> DecodeJob(std::string_view payload) {
   job.recipient.name = msg.name();
   job.occasion = msg.occasion();
   job.recipient.role = ParseAudienceRole(msg.role());
+  job.recipient.fallback_email = msg.fallback_email();
   return job;
 }
 

@@ -54,12 +54,17 @@ absl::Status PgAudienceSource::ForEachRecipient(const Incident& incident,
         const auto phone = row[4].as<std::string>();
         const auto email = row[5].as<std::string>();
         r.role = ParseAudienceRole(row[8].as<std::string>());
-        if (row[6].as<bool>() && !phone.empty()) {
+        const bool wants_sms = row[6].as<bool>(), wants_email = row[7].as<bool>();
+        if (wants_sms && !phone.empty()) {
           r.channel = Channel::kSms;
           r.address = phone;
+          r.fallback_email = email;
           if (auto s = fn(r); !s.ok()) return s;
         }
-        if (row[7].as<bool>() && !email.empty()) {
+        r.fallback_email.clear();
+        // Email when chosen, and in place of SMS for a customer who chose
+        // SMS but has no mobile number (nobody is left uninformed).
+        if ((wants_email || (wants_sms && phone.empty())) && !email.empty()) {
           r.channel = Channel::kEmail;
           r.address = email;
           if (auto s = fn(r); !s.ok()) return s;

@@ -42,7 +42,7 @@ std::string SeedSql() {
   for (int id = 1; id <= kCustomers; ++id) {
     const Customer c = CustomerFor(id);
     absl::StrAppend(&sql, id > 1 ? "," : "", "(", id, ",'Customer ", id, "','", id % 2 ? "en" : "ar", "','", c.tz,
-                    "','+9665", 20000000 + id, "','c", id, "@example.com',", c.sms ? "true" : "false", ",",
+                    "','+9665", 30000000 + id, "','c", id, "@example.com',", c.sms ? "true" : "false", ",",
                     c.email ? "true" : "false", ")");
     absl::StrAppend(&uses, id > 1 ? "," : "",
                     id <= kAffected ? absl::StrCat("('electricity','riyadh',", id, ")")

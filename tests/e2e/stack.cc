@@ -34,7 +34,7 @@ absl::Status ServiceStack::Launch(const std::string& name, std::vector<std::stri
   return absl::OkStatus();
 }
 
-absl::Status ServiceStack::Start(const std::string& seed_sql) {
+absl::Status ServiceStack::Start(const std::string& seed_sql, const Options& options) {
   db_ = std::make_unique<ScratchDatabase>();
   dir_ = MakeTempDir("forewarn-e2e-");
   if (dir_.empty()) return absl::InternalError("cannot make a temp dir");
@@ -75,11 +75,11 @@ absl::Status ServiceStack::Start(const std::string& seed_sql) {
       !s.ok()) {
     return s;
   }
-  for (const char* name : {"notifier-1", "notifier-2"}) {
-    if (auto s = Launch(name, with({Bin("notifier/main/forewarn-notifier")},
-                                   {"--templates", FOREWARN_TEMPLATES_DIR, "--outbox-dir", outbox_,
-                                    "--session-timeout-ms", "3000", "--time-offset-file", offset_file_}));
-        !s.ok()) {
+  for (int k = 1; k <= options.notifiers; ++k) {
+    std::vector<std::string> args = {"--templates", FOREWARN_TEMPLATES_DIR, "--outbox-dir", outbox_,
+                                     "--session-timeout-ms", "3000", "--time-offset-file", offset_file_};
+    args.insert(args.end(), options.notifier_args.begin(), options.notifier_args.end());
+    if (auto s = Launch(absl::StrCat("notifier-", k), with({Bin("notifier/main/forewarn-notifier")}, args)); !s.ok()) {
       return s;
     }
   }

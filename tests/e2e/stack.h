@@ -29,8 +29,13 @@ struct Delivered {
 
 class ServiceStack {
  public:
+  struct Options {
+    int notifiers = 2;
+    std::vector<std::string> notifier_args;  // e.g. real channel providers
+  };
   // Starts everything; `seed_sql` runs once the intake created the schema.
-  absl::Status Start(const std::string& seed_sql);
+  absl::Status Start(const std::string& seed_sql) { return Start(seed_sql, Options{}); }
+  absl::Status Start(const std::string& seed_sql, const Options& options);
   void Stop();
   ~ServiceStack() { Stop(); }
 

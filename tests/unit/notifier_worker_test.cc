@@ -21,7 +21,7 @@ class NotifierWorkerTest : public ::testing::Test {
   NoticeJob Job(int64_t customer, Channel ch, std::string locale = "en") {
     return NoticeJob{incident_.id, 1, NoticeKind::kOutageStarted, "",
                      Recipient{customer, ch, ch == Channel::kSms ? "+966500000001" : "x@example.com", locale,
-                               "Asia/Riyadh", "N", AudienceRole::kAffected}};
+                               "Asia/Riyadh", "N", AudienceRole::kAffected, ""}};
   }
   FakeClock clock_{absl::FromUnixSeconds(1'800'000'000)};
   testing::FakeIncidentStore store_;
@@ -71,6 +71,27 @@ TEST_F(NotifierWorkerTest, PermanentFailureIsRecordedAsFailedAndNotRetried) {
   EXPECT_EQ(worker_.stats().failed, 1);
 }
 
+TEST_F(NotifierWorkerTest, PermanentSmsFailureFallsBackToEmailOnce) {
+  NoticeJob sms = Job(4, Channel::kSms);
+  sms.recipient.fallback_email = "four@example.com";
+  sms_.failures = {absl::InvalidArgumentError("invalid phone number")};
+  ASSERT_TRUE(worker_.ProcessBatch({sms}).ok());
+  ASSERT_EQ(email_.sent.size(), 1u);
+  EXPECT_EQ(email_.sent[0].first.address, "four@example.com");
+  EXPECT_EQ(worker_.stats().fallbacks, 1);
+  // The customer also chose email: that notice is the same one, not a second.
+  ASSERT_TRUE(worker_.ProcessBatch({Job(4, Channel::kEmail)}).ok());
+  EXPECT_EQ(email_.sent.size(), 1u);
+}
+
+TEST_F(NotifierWorkerTest, RetryableSmsFailureDoesNotFallBack) {
+  NoticeJob sms = Job(5, Channel::kSms);
+  sms.recipient.fallback_email = "five@example.com";
+  sms_.failures = {absl::UnavailableError("gateway 503")};
+  EXPECT_FALSE(worker_.ProcessBatch({sms}).ok());
+  EXPECT_TRUE(email_.sent.empty());
+}
+
 TEST_F(NotifierWorkerTest, LedgerOutageFailsTheBatchWithoutSending) {
   ledger_.claim_error = absl::UnavailableError("db down");
   EXPECT_EQ(worker_.ProcessBatch({Job(1, Channel::kSms)}).code(), absl::StatusCode::kUnavailable);
@@ -107,6 +128,17 @@ TEST_F(NotifierWorkerTest, NonUrgentNoticeAtNightIsHeldThenSentWhenReleasedInThe
   EXPECT_EQ(sms_.sent.size(), 1u);
   ASSERT_TRUE(worker_.ProcessBatch({reminder}).ok());  // a duplicate release
   EXPECT_EQ(sms_.sent.size(), 1u);
+}
+
+TEST_F(NotifierWorkerTest, UrgentNoticesInABatchGoBeforeReminders) {
+  clock_.Set(absl::FromCivil(absl::CivilMinute(2027, 1, 4, 9, 0), absl::UTCTimeZone()));  // 12:00 Riyadh
+  NoticeJob reminder = Job(1, Channel::kSms);
+  reminder.kind = NoticeKind::kMaintenanceReminder;
+  reminder.occasion = "lead-2h";
+  ASSERT_TRUE(worker_.ProcessBatch({reminder, Job(2, Channel::kSms)}).ok());
+  ASSERT_EQ(sms_.sent.size(), 2u);
+  EXPECT_EQ(sms_.sent[0].first.customer_id, 2);
+  EXPECT_EQ(sms_.sent[1].first.customer_id, 1);
 }
 
 TEST_F(NotifierWorkerTest, UrgentNoticeAtNightGoesAtOnce) {

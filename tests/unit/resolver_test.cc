@@ -17,9 +17,9 @@ class ResolverTest : public ::testing::Test {
     r.reason = {"صيانة", "Maintenance"};
     r.expected_restoration_at = absl::FromUnixSeconds(2'000'000'000);
     incident_ = *store_.Create(r, absl::FromUnixSeconds(1'900'000'000), testing::NoPlan);
-    audience_.recipients = {{1, Channel::kSms, "+966500000001", "ar", "Asia/Riyadh", "A", AudienceRole::kAffected},
-                            {1, Channel::kEmail, "a@example.com", "ar", "Asia/Riyadh", "A", AudienceRole::kAffected},
-                            {2, Channel::kEmail, "b@example.com", "en", "Europe/London", "B", AudienceRole::kAffected}};
+    audience_.recipients = {{1, Channel::kSms, "+966500000001", "ar", "Asia/Riyadh", "A", AudienceRole::kAffected, ""},
+                            {1, Channel::kEmail, "a@example.com", "ar", "Asia/Riyadh", "A", AudienceRole::kAffected, ""},
+                            {2, Channel::kEmail, "b@example.com", "en", "Europe/London", "B", AudienceRole::kAffected, ""}};
   }
   testing::FakeIncidentStore store_;
   testing::FakeAudience audience_;

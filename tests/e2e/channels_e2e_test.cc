@@ -1,0 +1,144 @@
+// End-to-end over real delivery protocols: the notifier sends email to a
+// real SMTP server (aiosmtpd) and SMS to a local HTTP gateway that fails
+// first (500, then a timeout, then 400): retry, retry, permanent failure and
+// the email fallback. An invalid mobile number is reported and falls back
+// to email too.
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <fstream>
+#include <map>
+
+#include "absl/strings/str_cat.h"
+#include "nlohmann/json.hpp"
+#include "tests/e2e/stack.h"
+
+namespace forewarn {
+namespace {
+
+namespace v1 = forewarn::v1;
+using nlohmann::json;
+
+std::string Peer(const char* script) { return absl::StrCat(FOREWARN_CHANNEL_PEERS_DIR, "/", script); }
+
+std::vector<json> JsonFilesIn(const std::string& dir) {
+  std::vector<json> out;
+  if (!std::filesystem::exists(dir)) return out;
+  for (const auto& entry : std::filesystem::directory_iterator(dir)) {
+    if (entry.path().extension() != ".json") continue;
+    std::ifstream in(entry.path());
+    out.push_back(json::parse(in));
+  }
+  return out;
+}
+
+class ChannelsE2eTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    if (testing::TestPgUri().empty()) GTEST_SKIP() << "FOREWARN_TEST_PG_URI not set";
+    dir_ = testing::MakeTempDir("forewarn-channels-");
+    smtp_ = std::make_unique<testing::ChildProcess>(
+        std::vector<std::string>{"/usr/bin/python3", Peer("smtp_sink.py"), "--port-file", dir_ + "/smtp.port",
+                                 "--out-dir", dir_ + "/mail"},
+        dir_ + "/smtp.log");
+    gateway_ = std::make_unique<testing::ChildProcess>(
+        std::vector<std::string>{"/usr/bin/python3", Peer("sms_gateway.py"), "--port-file", dir_ + "/sms.port",
+                                 "--log", dir_ + "/sms-requests.jsonl", "--script", "500,timeout,400",
+                                 "--timeout-sleep", "3"},
+        dir_ + "/gateway.log");
+    ASSERT_TRUE(smtp_->Start().ok());
+    ASSERT_TRUE(gateway_->Start().ok());
+    std::string smtp_port, sms_port;
+    ASSERT_TRUE(testing::WaitForFile(dir_ + "/smtp.port", absl::Seconds(20), &smtp_port).ok());
+    ASSERT_TRUE(testing::WaitForFile(dir_ + "/sms.port", absl::Seconds(20), &sms_port).ok());
+
+    testing::ServiceStack::Options options;
+    options.notifiers = 1;
+    options.notifier_args = {"--smtp-url", absl::StrCat("smtp://127.0.0.1:", smtp_port), "--smtp-tls", "none",
+                             "--smtp-from", "notices@forewarn.example", "--smtp-from-name", "Forewarn",
+                             "--sms-url", absl::StrCat("http://127.0.0.1:", sms_port, "/sms"),
+                             "--sms-auth-header", "Authorization: Bearer test-token", "--sms-timeout-ms", "1000"};
+    auto s = stack_.Start(
+        "INSERT INTO services VALUES ('water','Water','المياه');"
+        "INSERT INTO regions VALUES ('jeddah','Jeddah','جدة');"
+        "INSERT INTO customers (id, name, locale, time_zone, phone, email, notify_sms, notify_email) VALUES "
+        " (1,'Sam Carter','en','Asia/Riyadh','+966512345671','sam@example.com',true,false),"
+        " (2,'ليلى الحربي','ar','Asia/Riyadh',NULL,'layla@example.com',false,true),"
+        " (3,'Omar','en','Asia/Riyadh','+96600000','omar@example.com',true,false),"
+        " (4,'Not affected','en','Asia/Riyadh','+966512345674','no@example.com',true,true);"
+        "INSERT INTO customer_services VALUES ('water','jeddah',1),('water','jeddah',2),('water','jeddah',3);",
+        options);
+    ASSERT_TRUE(s.ok()) << s;
+  }
+  void TearDown() override {
+    stack_.Stop();
+    if (gateway_) gateway_->Stop();
+    if (smtp_) smtp_->Stop();
+  }
+
+  std::string dir_;
+  std::unique_ptr<testing::ChildProcess> smtp_, gateway_;
+  testing::ServiceStack stack_;
+};
+
+TEST_F(ChannelsE2eTest, SmsRetriesThenFallsBackToEmailAndEmailArrivesOverSmtp) {
+  v1::CreateIncidentRequest req;
+  req.set_idempotency_key("channels-1");
+  req.set_kind(v1::UNPLANNED_OUTAGE);
+  req.add_services("water");
+  req.add_regions("jeddah");
+  req.mutable_reason()->set_en("A main pipe burst on King Road");
+  req.mutable_reason()->set_ar("انفجار خط رئيسي في طريق الملك");
+  req.mutable_expected_restoration_at()->set_seconds(absl::ToUnixSeconds(absl::Now() + absl::Hours(5)));
+  v1::Incident incident;
+  auto status = stack_.stub().CreateIncident(stack_.Ctx().get(), req, &incident);
+  ASSERT_TRUE(status.ok()) << status.error_message();
+
+  // Three emails: Layla's own, and the fallbacks for Sam and Omar.
+  const std::string emails_sent = absl::StrCat("SELECT count(*) FROM notice_ledger WHERE incident_id = '",
+                                               incident.id(), "' AND channel = 'email' AND state = 'sent'");
+  ASSERT_TRUE(stack_.WaitForCount(emails_sent, 3)) << "logs in " << stack_.dir();
+
+  std::map<int64_t, std::pair<std::string, std::string>> sms;  // customer -> state, error
+  const std::string rows = stack_.db().Exec(absl::StrCat(
+      "SELECT string_agg(customer_id || '|' || state || '|' || coalesce(error, ''), E'\\n' ORDER BY customer_id) "
+      "FROM notice_ledger WHERE incident_id = '", incident.id(), "' AND channel = 'sms'"));
+  EXPECT_NE(rows.find("1|failed|"), std::string::npos) << rows;
+  EXPECT_NE(rows.find("400"), std::string::npos) << "the gateway's 400 is reported: " << rows;
+  EXPECT_NE(rows.find("3|failed|invalid mobile number"), std::string::npos) << rows;
+
+  // The gateway saw exactly three attempts for Sam (500, timeout, 400),
+  // authenticated, with the text and a deterministic reference.
+  std::ifstream log(dir_ + "/sms-requests.jsonl");
+  std::vector<json> requests;
+  for (std::string line; std::getline(log, line);) requests.push_back(json::parse(line));
+  ASSERT_EQ(requests.size(), 3u);
+  for (const auto& r : requests) EXPECT_NE(r.dump().find("Bearer test-token"), std::string::npos) << r.dump();
+  EXPECT_NE(requests[0].dump().find("King Road"), std::string::npos);
+
+  // The SMTP server parsed three MIME messages.
+  std::map<std::string, json> mail;
+  for (auto& m : JsonFilesIn(dir_ + "/mail")) mail[m.value("to", "")] = m;
+  ASSERT_EQ(mail.size(), 3u);
+  auto find = [&](const std::string& addr) -> const json& {
+    for (const auto& [to, m] : mail) {
+      if (to.find(addr) != std::string::npos) return m;
+    }
+    static const json kNone;
+    ADD_FAILURE() << "no mail to " << addr;
+    return kNone;
+  };
+  const json& layla = find("layla@example.com");
+  EXPECT_EQ(layla.value("subject", ""), "انقطاع في خدمة المياه (جدة)");
+  EXPECT_NE(layla.value("text", "").find("انفجار خط رئيسي في طريق الملك"), std::string::npos);
+  EXPECT_NE(layla.value("html", "").find("dir=\"rtl\""), std::string::npos);
+  const json& sam = find("sam@example.com");
+  EXPECT_NE(sam.value("text", "").find("A main pipe burst on King Road"), std::string::npos);
+  EXPECT_EQ(sam.value("message_id", ""),
+            absl::StrCat("<", incident.id(), ".v1.outage_started.c1.email@forewarn>"));
+  find("omar@example.com");
+  for (const auto& [to, m] : mail) EXPECT_EQ(to.find("no@example.com"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace forewarn
