@@ -73,7 +73,8 @@ KAFKA="$(head -n 1 "$SCRATCH/kafka.bootstrap")"
 
 # --- Service command lines: every invocation of our binaries is here -----------------------
 intake_cmd=("$BUILD_DIR/services/intake/forewarn-intake" --pg "$PG_URI" --kafka "$KAFKA"
-  --listen 127.0.0.1:0 --port-file "$SCRATCH/intake.port")
+  --listen 127.0.0.1:0 --port-file "$SCRATCH/intake.port" --templates "$PWD/templates")
+scheduler_cmd=("$BUILD_DIR/services/scheduler/forewarn-scheduler" --pg "$PG_URI" --kafka "$KAFKA")
 # The dev broker's group coordinator waits (session timeout - 1 s) before each
 # rebalance; a short session timeout keeps local start-up quick.
 resolver_cmd=("$BUILD_DIR/services/resolver/forewarn-resolver" --pg "$PG_URI" --kafka "$KAFKA"
@@ -101,6 +102,7 @@ sql -f scripts/sample_data.sql
 log "sample data loaded"
 
 start_bg resolver "$SCRATCH/logs/resolver.log" "${resolver_cmd[@]}"
+start_bg scheduler "$SCRATCH/logs/scheduler.log" "${scheduler_cmd[@]}"
 start_bg notifier-1 "$SCRATCH/logs/notifier-1.log" "${notifier_cmd[@]}"
 start_bg notifier-2 "$SCRATCH/logs/notifier-2.log" "${notifier_cmd[@]}"
 sleep 2 # give the consumers a moment to join their groups (and crash visibly if they will)

@@ -246,4 +246,40 @@ grpc::Status GrpcIncidentService::GetDeliveryReport(grpc::ServerContext*, const 
   return grpc::Status::OK;
 }
 
+grpc::Status GrpcIncidentService::PreviewNotices(grpc::ServerContext*, const v1::PreviewNoticesRequest* req,
+                                                 v1::PreviewNoticesResponse* out) {
+  std::optional<NoticeKind> kind;
+  if (!req->notice_kind().empty()) {
+    auto k = ParseNoticeKind(req->notice_kind());
+    if (!k.ok()) return grpc::Status(grpc::StatusCode::INVALID_ARGUMENT, absl::StrCat("notice_kind: ", k.status().message()));
+    kind = *k;
+  }
+  auto preview = previewer_.Run(req->incident_id(), req->customer_id(), kind);
+  if (!preview.ok()) return ToGrpcStatus(preview.status());
+  out->set_notice_kind(ToString(preview->kind));
+  out->set_incident_version(preview->version);
+  for (const auto& item : preview->items) {
+    auto* p = out->add_previews();
+    p->set_customer_id(item.recipient.customer_id);
+    p->set_locale(item.recipient.locale);
+    p->set_channel(ToProto(item.recipient.channel));
+    p->set_subject(item.notice.subject);
+    p->set_text(item.notice.text);
+    p->set_sms_encoding(item.sms_encoding);
+    p->set_sms_segments(item.sms_segments);
+    p->set_sms_budget(item.sms_budget);
+    p->set_over_budget(item.sms_segments > item.sms_budget);
+  }
+  out->set_sms_recipients(preview->sms_recipients);
+  out->set_email_recipients(preview->email_recipients);
+  out->set_sms_rate(previewer_.rates().sms_per_second);
+  out->set_email_rate(previewer_.rates().email_per_second);
+  if (preview->estimated_completion) {
+    const int64_t ms = absl::ToInt64Milliseconds(*preview->estimated_completion);
+    out->mutable_estimated_completion()->set_seconds(ms / 1000);
+    out->mutable_estimated_completion()->set_nanos(static_cast<int32_t>(ms % 1000) * 1000000);
+  }
+  return grpc::Status::OK;
+}
+
 }  // namespace forewarn

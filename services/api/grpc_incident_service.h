@@ -3,6 +3,7 @@
 #include <grpcpp/grpcpp.h>
 
 #include "forewarn/v1/incident.grpc.pb.h"
+#include "services/api/notice_preview.h"
 #include "services/core/incident_service.h"
 
 namespace forewarn {
@@ -11,7 +12,8 @@ namespace forewarn {
 // grpc::Status. No business rules live here.
 class GrpcIncidentService final : public v1::IncidentService::Service {
  public:
-  explicit GrpcIncidentService(IncidentService& service) : service_(service) {}
+  GrpcIncidentService(IncidentService& service, NoticePreviewer& previewer)
+      : service_(service), previewer_(previewer) {}
 
   grpc::Status CreateIncident(grpc::ServerContext*, const v1::CreateIncidentRequest*, v1::Incident*) override;
   grpc::Status UpdateIncident(grpc::ServerContext*, const v1::UpdateIncidentRequest*, v1::Incident*) override;
@@ -25,9 +27,12 @@ class GrpcIncidentService final : public v1::IncidentService::Service {
                              v1::ListIncidentsResponse*) override;
   grpc::Status GetDeliveryReport(grpc::ServerContext*, const v1::GetDeliveryReportRequest*,
                                  v1::DeliveryReport*) override;
+  grpc::Status PreviewNotices(grpc::ServerContext*, const v1::PreviewNoticesRequest*,
+                              v1::PreviewNoticesResponse*) override;
 
  private:
   IncidentService& service_;
+  NoticePreviewer& previewer_;
 };
 
 grpc::Status ToGrpcStatus(const absl::Status& status);

@@ -156,6 +156,16 @@ int main(int argc, char** argv) {
   cancel->add_option("id", id, "incident id")->required();
   cancel->add_option("--expected-version", expected_version, "fail if the incident changed meanwhile");
 
+  // Notice previews.
+  auto* notice = app.add_subcommand("notice", "preview what customers would receive");
+  notice->require_subcommand(1);
+  int64_t customer_id = 0;
+  std::string kind;
+  auto* preview = notice->add_subcommand("preview", "render an incident's notice, with SMS cost and audience size");
+  preview->add_option("id", id, "incident id")->required();
+  preview->add_option("--customer", customer_id, "a customer id (default: a sample per language and channel)");
+  preview->add_option("--kind", kind, "notice kind, e.g. outage_updated (default: the incident's latest)");
+
   // Planned maintenance.
   auto* maintenance = app.add_subcommand("maintenance", "schedule and reschedule planned maintenance");
   maintenance->require_subcommand(1);
@@ -252,6 +262,65 @@ int main(int argc, char** argv) {
     auto s = stub->ResolveIncident(ctx().get(), req, &resp);
     if (!s.ok()) return Fail(s);
     PrintIncident(resp, opt.json);
+  } else if (preview->parsed()) {
+    v1::PreviewNoticesRequest req;
+    req.set_incident_id(id);
+    req.set_customer_id(customer_id);
+    req.set_notice_kind(kind);
+    v1::PreviewNoticesResponse resp;
+    auto s = stub->PreviewNotices(ctx().get(), req, &resp);
+    if (!s.ok()) return Fail(s);
+    bool over = false;
+    for (const auto& p : resp.previews()) over = over || p.over_budget();
+    const double eta = resp.has_estimated_completion()
+                           ? resp.estimated_completion().seconds() + resp.estimated_completion().nanos() / 1e9
+                           : -1;
+    if (opt.json) {
+      json previews = json::array();
+      for (const auto& p : resp.previews()) {
+        json item{{"customer_id", p.customer_id()}, {"locale", p.locale()},
+                  {"channel", Lower(v1::Channel_Name(p.channel()))}, {"text", p.text()}};
+        if (!p.subject().empty()) item["subject"] = p.subject();
+        if (p.channel() == v1::SMS) {
+          item["sms_encoding"] = p.sms_encoding();
+          item["sms_segments"] = p.sms_segments();
+          item["sms_budget"] = p.sms_budget();
+          item["over_budget"] = p.over_budget();
+        }
+        previews.push_back(item);
+      }
+      json out{{"notice_kind", resp.notice_kind()}, {"incident_version", resp.incident_version()},
+               {"previews", previews}, {"sms_recipients", resp.sms_recipients()},
+               {"email_recipients", resp.email_recipients()}, {"sms_rate", resp.sms_rate()},
+               {"email_rate", resp.email_rate()}};
+      if (eta >= 0) out["estimated_completion_seconds"] = eta;
+      std::cout << out.dump(2, ' ', false, json::error_handler_t::replace) << "\n";
+    } else {
+      std::cout << "Notice " << resp.notice_kind() << " of version " << resp.incident_version() << "\n";
+      for (const auto& p : resp.previews()) {
+        std::cout << "\n-- customer " << p.customer_id() << ", " << p.locale() << ", "
+                  << Lower(v1::Channel_Name(p.channel()));
+        if (p.channel() == v1::SMS) {
+          std::cout << " (" << p.sms_encoding() << ", " << p.sms_segments() << " segment"
+                    << (p.sms_segments() == 1 ? "" : "s") << ", budget " << p.sms_budget() << ")";
+        }
+        std::cout << "\n";
+        if (!p.subject().empty()) std::cout << "Subject: " << p.subject() << "\n";
+        std::cout << p.text() << "\n";
+        if (p.over_budget()) {
+          std::cerr << "warning: the SMS to customer " << p.customer_id() << " (" << p.locale() << ") is "
+                    << p.sms_segments() << " segments, over the budget of " << p.sms_budget() << "\n";
+        }
+      }
+      std::cout << "\nAudience: " << resp.sms_recipients() << " SMS, " << resp.email_recipients() << " email\n";
+      if (eta >= 0) {
+        std::cout << absl::StrFormat("Estimated completion at %g SMS/s and %g email/s: %.0f s\n", resp.sms_rate(),
+                                     resp.email_rate(), eta);
+      } else {
+        std::cout << "Estimated completion: no provider rate limits configured\n";
+      }
+    }
+    if (over) std::cerr << "warning: some SMS exceed their segment budget (see above)\n";
   } else if (cancel->parsed()) {
     v1::CancelIncidentRequest req;
     req.set_id(id);

@@ -9,6 +9,7 @@
 
 #include "CLI/CLI.hpp"
 #include "absl/strings/str_cat.h"
+#include "notifier/render/template_renderer.h"
 #include "services/api/grpc_incident_service.h"
 #include "services/core/outbox_relay.h"
 #include "services/kafka/kafka_producer.h"
@@ -30,6 +31,10 @@ struct IntakeConfig {
   int64_t time_offset_seconds = 0;  // tests and drills only
   std::string time_offset_file;     // tests and drills only
   forewarn::PolicyFlags policy;
+  // For notice previews: templates, SMS budgets, provider rates.
+  std::string templates_dir = "templates";
+  double sms_rate = 0;
+  double email_rate = 0;
 };
 
 }  // namespace
@@ -50,6 +55,12 @@ int main(int argc, char** argv) {
   app.add_option("--time-offset-file", cfg.time_offset_file, "read the clock shift in seconds from this file (tests)")
       ->envname("FOREWARN_TIME_OFFSET_FILE");
   forewarn::AddPolicyFlags(app, cfg.policy);
+  app.add_option("--templates", cfg.templates_dir, "templates directory (for notice previews)")
+      ->envname("FOREWARN_TEMPLATES");
+  app.add_option("--sms-rate", cfg.sms_rate, "SMS provider rate for completion estimates, messages/s")
+      ->envname("FOREWARN_SMS_RATE");
+  app.add_option("--email-rate", cfg.email_rate, "SMTP provider rate for completion estimates, messages/s")
+      ->envname("FOREWARN_EMAIL_RATE");
   CLI11_PARSE(app, argc, argv);
   forewarn::NoticePolicy policy;
   if (auto s = forewarn::ToNoticePolicy(cfg.policy, &policy); !s.ok()) {
@@ -58,6 +69,12 @@ int main(int argc, char** argv) {
   }
 
   forewarn::SetupLogging("intake");
+  auto renderer = forewarn::TemplateRenderer::Load(cfg.templates_dir);
+  auto budgets = forewarn::SmsBudgets::Load(cfg.templates_dir + "/sms_budgets.json");
+  if (!renderer.ok() || !budgets.ok()) {
+    spdlog::error("event=startup_failed status=\"{}\"", (!renderer.ok() ? renderer.status() : budgets.status()).ToString());
+    return 2;
+  }
   const auto& stop = forewarn::InstallStopSignals();
 
   if (auto s = forewarn::RetryUntilOk(stop, "apply migrations", [&] { return forewarn::ApplyMigrations(cfg.pg_uri); });
@@ -81,7 +98,10 @@ int main(int argc, char** argv) {
   const forewarn::Clock& clock = *clock_ptr;
   forewarn::PgIncidentStore store(forewarn::PgConfig{cfg.pg_uri, cfg.pg_pool_size});
   forewarn::IncidentService service(store, clock, policy);
-  forewarn::GrpcIncidentService grpc_service(service);
+  forewarn::PgAudienceSource audience(cfg.pg_uri);
+  forewarn::NoticePreviewer previewer(store, store, audience, **renderer, *std::move(budgets),
+                                      {cfg.sms_rate, cfg.email_rate});
+  forewarn::GrpcIncidentService grpc_service(service, previewer);
 
   grpc::EnableDefaultHealthCheckService(true);
   grpc::reflection::InitProtoReflectionServerBuilderPlugin();

@@ -158,6 +158,28 @@ TEST_F(FanoutE2eTest, EveryAffectedCustomerGetsExactlyOneNoticePerChannelThenOne
   EXPECT_EQ(WaitForSent(incident.id(), "outage_updated", expected.size()), static_cast<int64_t>(expected.size()));
   check("outage_updated", 2, new_restore);
   check("outage_started", 1, restore);  // unchanged: no stale resend
+
+  // Preview: one sample per language and channel, the audience size, and
+  // the SMS cost within its budget.
+  v1::PreviewNoticesRequest preview_req;
+  preview_req.set_incident_id(incident.id());
+  v1::PreviewNoticesResponse preview;
+  ASSERT_TRUE(stack_.stub().PreviewNotices(stack_.Ctx().get(), preview_req, &preview).ok());
+  EXPECT_EQ(preview.notice_kind(), "outage_updated");
+  EXPECT_EQ(preview.previews_size(), 4);
+  int64_t sms = 0;
+  for (const auto& [id, channel] : expected) sms += channel == "sms";
+  EXPECT_EQ(preview.sms_recipients(), sms);
+  EXPECT_EQ(preview.email_recipients(), static_cast<int64_t>(expected.size()) - sms);
+  for (const auto& p : preview.previews()) {
+    if (p.channel() != v1::SMS) continue;
+    EXPECT_EQ(p.sms_encoding(), p.locale() == "ar" ? "ucs2" : "gsm7");
+    EXPECT_GE(p.sms_segments(), 1);
+    EXPECT_FALSE(p.over_budget()) << p.text();
+  }
+  preview_req.set_customer_id(kAffected + 1);  // not affected
+  EXPECT_EQ(stack_.stub().PreviewNotices(stack_.Ctx().get(), preview_req, &preview).error_code(),
+            grpc::StatusCode::NOT_FOUND);
 }
 
 TEST_F(FanoutE2eTest, InvalidRequestsAreRejectedNamingTheFieldAndStoreNothing) {

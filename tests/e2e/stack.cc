@@ -57,6 +57,7 @@ absl::Status ServiceStack::Start(const std::string& seed_sql, const Options& opt
   };
   if (auto s = Launch("intake", with({Bin("services/intake/forewarn-intake")},
                                      {"--listen", "127.0.0.1:0", "--port-file", dir_ + "/intake.port",
+                                      "--templates", FOREWARN_TEMPLATES_DIR,
                                       "--time-offset-file", offset_file_}));
       !s.ok()) {
     return s;
