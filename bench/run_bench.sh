@@ -7,6 +7,8 @@
 #   --customers N       synthetic customers, all on electricity in riyadh (default 100000)
 #   --notifiers K       notifier worker processes (default 2)
 #   --notifier-batch B  pass --batch-size B to the notifiers (default: the notifier's own)
+#   --notifier-prop K=V pass --kafka-prop K=V to the notifiers (repeatable), e.g.
+#                       queued.max.messages.kbytes=8192 to bound the consumer's prefetch buffer
 #   --timeout S         give up waiting for the notices after S seconds (default 120 + N/2000)
 #   --keep              keep the scratch directory (logs, outbox, PostgreSQL data)
 #   --pg-stats          load pg_stat_statements and print the top statements of the fan-out
@@ -41,8 +43,9 @@ keep=0
 pg_stats=0
 perf_rec=0
 what_if=""
+notifier_props=()
 usage() {
-  sed -n '4,17p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//' >&2
+  sed -n '4,19p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//' >&2
   exit 2
 }
 while (($#)); do
@@ -55,6 +58,7 @@ while (($#)); do
     --pg-stats) pg_stats=1; shift ;;
     --perf) perf_rec=1; shift ;;
     --what-if) what_if="${2:?}"; shift 2 ;;
+    --notifier-prop) notifier_props+=(--kafka-prop "${2:?}"); shift 2 ;;
     -h | --help) usage ;;
     *) echo "unknown option $1" >&2; usage ;;
   esac
@@ -181,6 +185,7 @@ log "loaded in $(awk -v a="$t_load0" -v b="$t_load1" 'BEGIN { printf "%.1f", b -
 
 notifier_extra=()
 [[ -n "$notifier_batch" ]] && notifier_extra=(--batch-size "$notifier_batch")
+notifier_extra+=("${notifier_props[@]}")
 start_bg resolver "$SCRATCH/logs/resolver.log" "$BIN/forewarn-resolver" --pg "$PG_URI" --kafka "$KAFKA" \
   --session-timeout-ms 3000
 for ((k = 1; k <= notifiers; k++)); do
@@ -391,6 +396,8 @@ export customers notifiers expected ledger_rows ledger_sent first_rec last_rec f
   fan_jobs fan_ms t_call t_ret pg_cpu0 pg_cpu1 kafka_cpu0 kafka_cpu1 load_avg0 load_avg1 \
   base_prod_s base_prod_cpu base_cons_s base_cons_cpu b_pg0 b_pg1 b_k0 b_k1 base_rows kafka_hwm \
   PARTITIONS notifier_batch progress what_if
+notifier_props_text="${notifier_props[*]}"
+export notifier_props_text
 svc_lines=""
 for s in "${services[@]}" devkafka; do svc_lines+="$s ${svc_stat[$s]}"$'\n'; done
 export svc_lines
@@ -420,7 +427,8 @@ print()
 print(f"== Forewarn fan-out benchmark: {n:,} customers, {expected:,} notices, "
       f"{e['notifiers']} notifiers{' (batch ' + e['notifier_batch'] + ')' if e['notifier_batch'] else ''}, "
       f"{e['PARTITIONS']} partitions, {os.cpu_count()} CPUs"
-      f"{'  [what-if: ' + e['what_if'] + ']' if e.get('what_if') else ''}")
+      f"{'  [what-if: ' + e['what_if'] + ']' if e.get('what_if') else ''}"
+      f"{'  [notifier ' + e['notifier_props_text'] + ']' if e.get('notifier_props_text') else ''}")
 print(f"  load average             {e['load_avg0']} (start)  {e['load_avg1']} (end)")
 print(f"  CreateIncident (CLI)     {t_ret - t_call:8.3f} s")
 print(f"  first notice written     {first_out - t_ret:8.3f} s after CreateIncident returned (outbox sent_at)")

@@ -1,6 +1,7 @@
 // forewarn-notifier: a consumer-group worker. Run several; they split the
 // partitions of the notices topic. Offsets are stored only after the ledger
 // says every notice of the batch is done.
+#include <atomic>
 #include <iostream>
 
 #include "CLI/CLI.hpp"
@@ -15,12 +16,30 @@
 #include "services/kafka/codec.h"
 #include "services/kafka/kafka_consumer.h"
 #include "services/kafka/kafka_producer.h"
+#include "services/http/metrics.h"
+#include "services/http/server.h"
 #include "services/pg/pg_store.h"
 #include "services/runtime/policy_flags.h"
 #include "services/runtime/runtime.h"
 #include "spdlog/spdlog.h"
 
 namespace {
+
+// Measures each provider call (the provider latency histogram).
+class TimedChannel final : public forewarn::DeliveryChannel {
+ public:
+  TimedChannel(forewarn::DeliveryChannel& inner, forewarn::Histogram& latency) : inner_(inner), latency_(latency) {}
+  absl::StatusOr<std::string> Send(const forewarn::Recipient& to, const forewarn::RenderedNotice& n) override {
+    const absl::Time start = absl::Now();
+    auto r = inner_.Send(to, n);
+    latency_.Observe(absl::ToDoubleSeconds(absl::Now() - start));
+    return r;
+  }
+
+ private:
+  forewarn::DeliveryChannel& inner_;
+  forewarn::Histogram& latency_;
+};
 
 struct NotifierConfig {
   std::string pg_uri;
@@ -42,6 +61,8 @@ struct NotifierConfig {
   double sms_rate = 0;
   double email_rate = 0;
   int batch_size = 500;
+  std::string http_listen;     // /metrics, /healthz, /readyz
+  std::string http_port_file;  // tests
   int64_t time_offset_seconds = 0;  // tests and drills only
   std::string time_offset_file;     // tests and drills only
   forewarn::PolicyFlags policy;
@@ -92,6 +113,9 @@ int main(int argc, char** argv) {
   app.add_option("--email-rate", cfg.email_rate, "SMTP provider limit, messages per second (0: none)")
       ->envname("FOREWARN_EMAIL_RATE");
   app.add_option("--batch-size", cfg.batch_size)->check(CLI::Range(1, 10000));
+  app.add_option("--http-listen", cfg.http_listen, "metrics and health endpoint, e.g. 127.0.0.1:0")
+      ->envname("FOREWARN_HTTP_LISTEN");
+  app.add_option("--http-port-file", cfg.http_port_file, "write the metrics port here (tests)");
   app.add_option("--time-offset-seconds", cfg.time_offset_seconds, "shift the service clock (tests only)")
       ->envname("FOREWARN_TIME_OFFSET_SECONDS");
   app.add_option("--time-offset-file", cfg.time_offset_file, "read the clock shift in seconds from this file (tests)")
@@ -168,16 +192,43 @@ int main(int argc, char** argv) {
   } else {
     email_provider = std::make_unique<forewarn::SmtpChannel>(cfg.smtp, clock);
   }
+  forewarn::MetricsRegistry metrics;
+  const auto buckets = forewarn::DefaultLatencyBuckets();
+  TimedChannel sms_timed(*sms_provider, metrics.histogram("forewarn_provider_latency_seconds",
+                                                          "Delivery provider call latency", {{"channel", "sms"}},
+                                                          buckets));
+  TimedChannel email_timed(*email_provider, metrics.histogram("forewarn_provider_latency_seconds",
+                                                              "Delivery provider call latency",
+                                                              {{"channel", "email"}}, buckets));
   forewarn::TokenBucket sms_bucket(cfg.sms_rate, std::max(1.0, cfg.sms_rate), clock);
   forewarn::TokenBucket email_bucket(cfg.email_rate, std::max(1.0, cfg.email_rate), clock);
-  forewarn::RateLimitedChannel sms_limited(*sms_provider, sms_bucket);
-  forewarn::RateLimitedChannel email_limited(*email_provider, email_bucket);
+  forewarn::RateLimitedChannel sms_limited(sms_timed, sms_bucket);
+  forewarn::RateLimitedChannel email_limited(email_timed, email_bucket);
   forewarn::ValidatingChannel sms(sms_limited);
   forewarn::ValidatingChannel email(email_limited);
   forewarn::NotifierWorker worker(incidents, ledger, **renderer,
                                   {{forewarn::Channel::kSms, &sms}, {forewarn::Channel::kEmail, &email}}, clock,
                                   policy);
 
+  worker.set_observer([&metrics](const forewarn::NoticeJob& job, forewarn::NoticeState state) {
+    metrics
+        .counter("forewarn_notices_total", "Notices by kind, channel and final state",
+                 {{"kind", forewarn::ToString(job.kind)},
+                  {"channel", forewarn::ToString(job.recipient.channel)},
+                  {"state", forewarn::ToString(state)}})
+        .Increment();
+  });
+  auto& retries = metrics.counter("forewarn_delivery_retries_total", "Batches retried after a transient failure");
+  auto& batches = metrics.histogram("forewarn_notifier_batch_seconds", "Time to finish a batch of notices", {},
+                                    forewarn::DefaultLatencyBuckets());
+  std::atomic<bool> consuming{false};
+  auto http = forewarn::StartObservabilityIfConfigured(cfg.http_listen, cfg.http_port_file, metrics,
+                                                       [&consuming] { return consuming.load(); });
+  if (!http.ok()) {
+    spdlog::error("event=startup_failed status=\"{}\"", http.status().ToString());
+    return 1;
+  }
+  consuming = true;
   spdlog::info("event=started group={} topic={}", cfg.group, cfg.notices_topic);
   std::vector<forewarn::NoticeJob> jobs;
   while (!stop.load()) {
@@ -200,7 +251,14 @@ int main(int argc, char** argv) {
     }
     // Retry the batch in place on transient failures; finished notices are
     // skipped by the ledger on retry, so nothing is sent twice.
-    auto status = forewarn::RetryUntilOk(stop, "deliver notice batch", [&] { return worker.ProcessBatch(jobs); });
+    const absl::Time batch_start = absl::Now();
+    bool first_try = true;
+    auto status = forewarn::RetryUntilOk(stop, "deliver notice batch", [&] {
+      if (!first_try) retries.Increment();
+      first_try = false;
+      return worker.ProcessBatch(jobs);
+    });
+    batches.Observe(absl::ToDoubleSeconds(absl::Now() - batch_start));
     if (!status.ok()) break;  // stopping with unfinished work: leave offsets, it is redelivered
     if (auto s = (*consumer)->StoreOffsets(*batch); !s.ok()) {
       spdlog::warn("event=store_offset_failed status=\"{}\"", s.ToString());

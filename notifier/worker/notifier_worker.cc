@@ -87,6 +87,7 @@ absl::Status NotifierWorker::ProcessBatch(const std::vector<NoticeJob>& jobs) {
     if (auto it = current->find(job.incident_id); it != current->end() && it->second > job.version) {
       outcome.state = NoticeState::kSuperseded;
       ++stats_.superseded;
+      if (observer_) observer_(job, NoticeState::kSuperseded);
       outcomes.push_back(std::move(outcome));
       continue;
     }
@@ -94,6 +95,7 @@ absl::Status NotifierWorker::ProcessBatch(const std::vector<NoticeJob>& jobs) {
     if (hold.ok() && hold->has_value()) {
       holds.emplace_back(job, **hold);
       ++stats_.held;
+      if (observer_) observer_(job, NoticeState::kHeld);
       continue;
     }
     // An unknown time zone falls through: rendering reports it as a
@@ -123,6 +125,7 @@ absl::Status NotifierWorker::ProcessBatch(const std::vector<NoticeJob>& jobs) {
       outcome.state = NoticeState::kFailed;
       outcome.error = std::string(failure.message());
       ++stats_.failed;
+      if (observer_) observer_(job, NoticeState::kFailed);
       // SMS cannot reach this customer: tell them by email instead. The
       // email key is the same as a chosen email notice's, so a customer
       // who chose both still gets one email.
@@ -135,6 +138,7 @@ absl::Status NotifierWorker::ProcessBatch(const std::vector<NoticeJob>& jobs) {
       }
     } else {
       ++stats_.sent;
+      if (observer_) observer_(job, NoticeState::kSent);
     }
     outcomes.push_back(std::move(outcome));
   }

@@ -1,5 +1,6 @@
 #pragma once
 
+#include <functional>
 #include <map>
 #include <memory>
 #include <string>
@@ -42,6 +43,10 @@ class NotifierWorker {
 
   const Stats& stats() const { return stats_; }
 
+  // Told of every notice that reaches a state (metrics).
+  using Observer = std::function<void(const NoticeJob&, NoticeState)>;
+  void set_observer(Observer observer) { observer_ = std::move(observer); }
+
  private:
   absl::StatusOr<const Incident*> IncidentFor(const NoticeJob& job);
 
@@ -54,6 +59,7 @@ class NotifierWorker {
   // Incident versions are immutable, so caching them is always correct.
   std::map<std::pair<std::string, int64_t>, Incident> incident_cache_;
   Stats stats_;
+  Observer observer_;
 };
 
 }  // namespace forewarn

@@ -97,7 +97,7 @@ void ToProto(const Incident& in, v1::Incident* out) {
   out->set_new_iban(in.new_iban);
 }
 
-grpc::Status GrpcIncidentService::CreateIncident(grpc::ServerContext*, const v1::CreateIncidentRequest* req,
+grpc::Status GrpcIncidentService::DoCreateIncident(const Caller& caller, const v1::CreateIncidentRequest* req,
                                                  v1::Incident* out) {
   NewIncident n;
   switch (req->kind()) {
@@ -127,10 +127,10 @@ grpc::Status GrpcIncidentService::CreateIncident(grpc::ServerContext*, const v1:
   auto restore = CheckedTime("expected_restoration_at", req->expected_restoration_at());
   if (!restore.ok()) return ToGrpcStatus(restore.status());
   n.expected_restoration_at = *restore;
-  return Finish(service_.Create(n), out);
+  return Finish(service_.Create(n, caller.name), out);
 }
 
-grpc::Status GrpcIncidentService::UpdateIncident(grpc::ServerContext*, const v1::UpdateIncidentRequest* req,
+grpc::Status GrpcIncidentService::DoUpdateIncident(const Caller& caller, const v1::UpdateIncidentRequest* req,
                                                  v1::Incident* out) {
   IncidentUpdate u;
   u.id = req->id();
@@ -146,15 +146,15 @@ grpc::Status GrpcIncidentService::UpdateIncident(grpc::ServerContext*, const v1:
     if (!t.ok()) return ToGrpcStatus(t.status());
     u.expected_restoration_at = *t;
   }
-  return Finish(service_.Update(u), out);
+  return Finish(service_.Update(u, caller.name), out);
 }
 
-grpc::Status GrpcIncidentService::ResolveIncident(grpc::ServerContext*, const v1::ResolveIncidentRequest* req,
+grpc::Status GrpcIncidentService::DoResolveIncident(const Caller& caller, const v1::ResolveIncidentRequest* req,
                                                   v1::Incident* out) {
-  return Finish(service_.Resolve(req->id(), req->expected_version()), out);
+  return Finish(service_.Resolve(req->id(), req->expected_version(), caller.name), out);
 }
 
-grpc::Status GrpcIncidentService::ScheduleMaintenance(grpc::ServerContext*,
+grpc::Status GrpcIncidentService::DoScheduleMaintenance(const Caller& caller,
                                                       const v1::ScheduleMaintenanceRequest* req, v1::Incident* out) {
   NewIncident n;
   n.kind = IncidentKind::kPlannedMaintenance;
@@ -170,10 +170,10 @@ grpc::Status GrpcIncidentService::ScheduleMaintenance(grpc::ServerContext*,
   if (!end.ok()) return ToGrpcStatus(end.status());
   n.starts_at = *start;
   n.expected_restoration_at = *end;
-  return Finish(service_.Create(n), out);
+  return Finish(service_.Create(n, caller.name), out);
 }
 
-grpc::Status GrpcIncidentService::AnnounceIbanChange(grpc::ServerContext*, const v1::AnnounceIbanChangeRequest* req,
+grpc::Status GrpcIncidentService::DoAnnounceIbanChange(const Caller& caller, const v1::AnnounceIbanChangeRequest* req,
                                                      v1::Incident* out) {
   NewIncident n;
   n.kind = IncidentKind::kIbanChange;
@@ -186,20 +186,20 @@ grpc::Status GrpcIncidentService::AnnounceIbanChange(grpc::ServerContext*, const
     if (!t.ok()) return ToGrpcStatus(t.status());
     n.starts_at = *t;
   }
-  return Finish(service_.Create(n), out);
+  return Finish(service_.Create(n, caller.name), out);
 }
 
-grpc::Status GrpcIncidentService::CancelIncident(grpc::ServerContext*, const v1::CancelIncidentRequest* req,
+grpc::Status GrpcIncidentService::DoCancelIncident(const Caller& caller, const v1::CancelIncidentRequest* req,
                                                  v1::Incident* out) {
-  return Finish(service_.Cancel(req->id(), req->expected_version()), out);
+  return Finish(service_.Cancel(req->id(), req->expected_version(), caller.name), out);
 }
 
-grpc::Status GrpcIncidentService::GetIncident(grpc::ServerContext*, const v1::GetIncidentRequest* req,
+grpc::Status GrpcIncidentService::DoGetIncident(const Caller&, const v1::GetIncidentRequest* req,
                                               v1::Incident* out) {
   return Finish(service_.Get(req->id()), out);
 }
 
-grpc::Status GrpcIncidentService::ListIncidents(grpc::ServerContext*, const v1::ListIncidentsRequest* req,
+grpc::Status GrpcIncidentService::DoListIncidents(const Caller&, const v1::ListIncidentsRequest* req,
                                                 v1::ListIncidentsResponse* out) {
   ListFilter f;
   switch (req->state()) {
@@ -220,7 +220,7 @@ grpc::Status GrpcIncidentService::ListIncidents(grpc::ServerContext*, const v1::
   return grpc::Status::OK;
 }
 
-grpc::Status GrpcIncidentService::GetDeliveryReport(grpc::ServerContext*, const v1::GetDeliveryReportRequest* req,
+grpc::Status GrpcIncidentService::DoGetDeliveryReport(const Caller&, const v1::GetDeliveryReportRequest* req,
                                                     v1::DeliveryReport* out) {
   auto report = service_.Report(req->incident_id(), req->max_failures());
   if (!report.ok()) return ToGrpcStatus(report.status());
@@ -243,10 +243,15 @@ grpc::Status GrpcIncidentService::GetDeliveryReport(grpc::ServerContext*, const 
     pf->set_notice_kind(std::string(ToString(f.kind)));
     pf->set_error(f.error);
   }
+  auto completeness = service_.Reconcile(req->incident_id(), /*redrive=*/false, /*max_listed=*/0);
+  if (!completeness.ok()) return ToGrpcStatus(completeness.status());
+  out->set_uninformed(completeness->uninformed);
+  out->set_uninformed_customers(completeness->uninformed_customers);
+  if (completeness->kind) out->set_uninformed_notice_kind(ToString(*completeness->kind));
   return grpc::Status::OK;
 }
 
-grpc::Status GrpcIncidentService::PreviewNotices(grpc::ServerContext*, const v1::PreviewNoticesRequest* req,
+grpc::Status GrpcIncidentService::DoPreviewNotices(const Caller&, const v1::PreviewNoticesRequest* req,
                                                  v1::PreviewNoticesResponse* out) {
   std::optional<NoticeKind> kind;
   if (!req->notice_kind().empty()) {
@@ -280,6 +285,126 @@ grpc::Status GrpcIncidentService::PreviewNotices(grpc::ServerContext*, const v1:
     out->mutable_estimated_completion()->set_nanos(static_cast<int32_t>(ms % 1000) * 1000000);
   }
   return grpc::Status::OK;
+}
+
+grpc::Status GrpcIncidentService::DoGetIncidentHistory(const Caller&, const v1::GetIncidentHistoryRequest* req,
+                                                       v1::IncidentHistory* out) {
+  auto history = service_.History(req->id());
+  if (!history.ok()) return ToGrpcStatus(history.status());
+  out->set_incident_id(req->id());
+  for (const auto& h : *history) {
+    auto* c = out->add_changes();
+    c->set_version(h.version);
+    c->set_change(h.change);
+    c->set_actor(h.actor);
+    ToProto(h.changed_at, c->mutable_changed_at());
+    c->set_summary(h.summary);
+    ToProto(h.snapshot, c->mutable_snapshot());
+  }
+  return grpc::Status::OK;
+}
+
+grpc::Status GrpcIncidentService::DoReconcileIncident(const Caller& caller, const v1::ReconcileIncidentRequest* req,
+                                                      v1::ReconcileIncidentResponse* out) {
+  auto result = service_.Reconcile(req->id(), !req->dry_run(), req->max_listed() == 0 ? 100 : req->max_listed());
+  if (!result.ok()) return ToGrpcStatus(result.status());
+  out->set_incident_id(result->incident_id);
+  out->set_incident_version(result->version);
+  if (result->kind) out->set_notice_kind(ToString(*result->kind));
+  out->set_occasion(result->occasion);
+  out->set_audience(result->audience);
+  out->set_uninformed(result->uninformed);
+  out->set_uninformed_customers(result->uninformed_customers);
+  out->set_missing(result->missing);
+  out->set_failed(result->failed);
+  out->set_pending(result->pending);
+  for (const auto& u : result->listed) {
+    auto* r = out->add_recipients();
+    r->set_customer_id(u.customer_id);
+    r->set_channel(ToProto(u.channel));
+    r->set_state(u.state ? ToProto(*u.state) : v1::NOTICE_STATE_UNSPECIFIED);
+  }
+  out->set_redriven(result->redriven);
+  out->set_note(result->note);
+  spdlog::info("event=reconcile incident={} version={} actor={} audience={} uninformed={} missing={} failed={} "
+               "redriven={}",
+               result->incident_id, result->version, caller.name, result->audience, result->uninformed,
+               result->missing, result->failed, result->redriven);
+  return grpc::Status::OK;
+}
+
+// --- authentication, authorization and metrics around every RPC ---
+
+template <typename Fn>
+grpc::Status GrpcIncidentService::Guard(const char* method, grpc::ServerContext* ctx, Role required, Fn&& body) {
+  const absl::Time started = absl::Now();
+  grpc::Status status;
+  auto caller = Identify(ctx);
+  if (caller.ok()) {
+    if (auto permitted = Authorizer::Permit(*caller, required, method); !permitted.ok()) caller = permitted;
+  }
+  if (!caller.ok()) {
+    // Never log the token; the caller's name only once it is known.
+    spdlog::warn("event=rpc_denied method={} peer={} code={} reason=\"{}\"", method, ctx->peer(),
+                 caller.status().code() == absl::StatusCode::kUnauthenticated ? "UNAUTHENTICATED" : "PERMISSION_DENIED",
+                 caller.status().message());
+    status = grpc::Status(static_cast<grpc::StatusCode>(caller.status().code()), std::string(caller.status().message()));
+  } else {
+    status = body(*caller);
+  }
+  if (observer_ != nullptr) observer_->Observe(method, status.error_code(), absl::Now() - started);
+  return status;
+}
+
+absl::StatusOr<Caller> GrpcIncidentService::Identify(grpc::ServerContext* ctx) const {
+  if (authorizer_ == nullptr) return Caller{"anonymous", Role::kOperator};  // auth disabled (dev)
+  const auto& md = ctx->client_metadata();
+  auto it = md.find("authorization");
+  if (it == md.end()) return authorizer_->Authenticate("");
+  return authorizer_->Authenticate(std::string_view(it->second.data(), it->second.size()));
+}
+
+#define FW_GUARDED(Method, Request, Response, required)                                                   \
+  grpc::Status GrpcIncidentService::Method(grpc::ServerContext* ctx, const Request* req, Response* out) { \
+    return Guard(#Method, ctx, required, [&](const Caller& caller) { return Do##Method(caller, req, out); }); \
+  }
+
+FW_GUARDED(CreateIncident, v1::CreateIncidentRequest, v1::Incident, Role::kSubmitter)
+FW_GUARDED(UpdateIncident, v1::UpdateIncidentRequest, v1::Incident, Role::kSubmitter)
+FW_GUARDED(ScheduleMaintenance, v1::ScheduleMaintenanceRequest, v1::Incident, Role::kSubmitter)
+FW_GUARDED(AnnounceIbanChange, v1::AnnounceIbanChangeRequest, v1::Incident, Role::kSubmitter)
+FW_GUARDED(ResolveIncident, v1::ResolveIncidentRequest, v1::Incident, Role::kOperator)
+FW_GUARDED(CancelIncident, v1::CancelIncidentRequest, v1::Incident, Role::kOperator)
+FW_GUARDED(ReconcileIncident, v1::ReconcileIncidentRequest, v1::ReconcileIncidentResponse, Role::kOperator)
+FW_GUARDED(GetIncident, v1::GetIncidentRequest, v1::Incident, Role::kViewer)
+FW_GUARDED(ListIncidents, v1::ListIncidentsRequest, v1::ListIncidentsResponse, Role::kViewer)
+FW_GUARDED(GetDeliveryReport, v1::GetDeliveryReportRequest, v1::DeliveryReport, Role::kViewer)
+FW_GUARDED(PreviewNotices, v1::PreviewNoticesRequest, v1::PreviewNoticesResponse, Role::kViewer)
+FW_GUARDED(GetIncidentHistory, v1::GetIncidentHistoryRequest, v1::IncidentHistory, Role::kViewer)
+
+#undef FW_GUARDED
+
+const char* GrpcCodeName(grpc::StatusCode code) {
+  switch (code) {
+    case grpc::StatusCode::OK: return "OK";
+    case grpc::StatusCode::CANCELLED: return "CANCELLED";
+    case grpc::StatusCode::UNKNOWN: return "UNKNOWN";
+    case grpc::StatusCode::INVALID_ARGUMENT: return "INVALID_ARGUMENT";
+    case grpc::StatusCode::DEADLINE_EXCEEDED: return "DEADLINE_EXCEEDED";
+    case grpc::StatusCode::NOT_FOUND: return "NOT_FOUND";
+    case grpc::StatusCode::ALREADY_EXISTS: return "ALREADY_EXISTS";
+    case grpc::StatusCode::PERMISSION_DENIED: return "PERMISSION_DENIED";
+    case grpc::StatusCode::RESOURCE_EXHAUSTED: return "RESOURCE_EXHAUSTED";
+    case grpc::StatusCode::FAILED_PRECONDITION: return "FAILED_PRECONDITION";
+    case grpc::StatusCode::ABORTED: return "ABORTED";
+    case grpc::StatusCode::OUT_OF_RANGE: return "OUT_OF_RANGE";
+    case grpc::StatusCode::UNIMPLEMENTED: return "UNIMPLEMENTED";
+    case grpc::StatusCode::INTERNAL: return "INTERNAL";
+    case grpc::StatusCode::UNAVAILABLE: return "UNAVAILABLE";
+    case grpc::StatusCode::DATA_LOSS: return "DATA_LOSS";
+    case grpc::StatusCode::UNAUTHENTICATED: return "UNAUTHENTICATED";
+    default: return "UNKNOWN";
+  }
 }
 
 }  // namespace forewarn

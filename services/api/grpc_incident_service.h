@@ -3,37 +3,76 @@
 #include <grpcpp/grpcpp.h>
 
 #include "forewarn/v1/incident.grpc.pb.h"
+#include "services/api/authorizer.h"
 #include "services/api/notice_preview.h"
 #include "services/core/incident_service.h"
 
 namespace forewarn {
 
+// Observes every RPC of the service (metrics): its method name, final code
+// and latency. Called on gRPC threads; must be thread-safe.
+class RpcObserver {
+ public:
+  virtual ~RpcObserver() = default;
+  virtual void Observe(const char* method, grpc::StatusCode code, absl::Duration latency) = 0;
+};
+
 // The gRPC edge: converts protos to domain requests and absl::Status to
 // grpc::Status. No business rules live here.
+//
+// Every RPC first authenticates the caller from the "authorization: Bearer
+// TOKEN" metadata (UNAUTHENTICATED when missing or unknown) and checks its
+// role (PERMISSION_DENIED): viewer reads; submitter also creates, updates,
+// schedules and announces; operator also resolves, cancels and reconciles.
+// The caller's name is the actor of the audit trail. Without an
+// `authorizer` authentication is off (development): every caller is the
+// operator "anonymous". The health and reflection services are separate and
+// never authenticated.
 class GrpcIncidentService final : public v1::IncidentService::Service {
  public:
-  GrpcIncidentService(IncidentService& service, NoticePreviewer& previewer)
-      : service_(service), previewer_(previewer) {}
+  GrpcIncidentService(IncidentService& service, NoticePreviewer& previewer, const Authorizer* authorizer = nullptr,
+                      RpcObserver* observer = nullptr)
+      : service_(service), previewer_(previewer), authorizer_(authorizer), observer_(observer) {}
 
   grpc::Status CreateIncident(grpc::ServerContext*, const v1::CreateIncidentRequest*, v1::Incident*) override;
   grpc::Status UpdateIncident(grpc::ServerContext*, const v1::UpdateIncidentRequest*, v1::Incident*) override;
   grpc::Status ResolveIncident(grpc::ServerContext*, const v1::ResolveIncidentRequest*, v1::Incident*) override;
-  grpc::Status ScheduleMaintenance(grpc::ServerContext*, const v1::ScheduleMaintenanceRequest*,
-                                   v1::Incident*) override;
+  grpc::Status ScheduleMaintenance(grpc::ServerContext*, const v1::ScheduleMaintenanceRequest*, v1::Incident*) override;
   grpc::Status AnnounceIbanChange(grpc::ServerContext*, const v1::AnnounceIbanChangeRequest*, v1::Incident*) override;
   grpc::Status CancelIncident(grpc::ServerContext*, const v1::CancelIncidentRequest*, v1::Incident*) override;
   grpc::Status GetIncident(grpc::ServerContext*, const v1::GetIncidentRequest*, v1::Incident*) override;
-  grpc::Status ListIncidents(grpc::ServerContext*, const v1::ListIncidentsRequest*,
-                             v1::ListIncidentsResponse*) override;
-  grpc::Status GetDeliveryReport(grpc::ServerContext*, const v1::GetDeliveryReportRequest*,
-                                 v1::DeliveryReport*) override;
-  grpc::Status PreviewNotices(grpc::ServerContext*, const v1::PreviewNoticesRequest*,
-                              v1::PreviewNoticesResponse*) override;
+  grpc::Status ListIncidents(grpc::ServerContext*, const v1::ListIncidentsRequest*, v1::ListIncidentsResponse*) override;
+  grpc::Status GetDeliveryReport(grpc::ServerContext*, const v1::GetDeliveryReportRequest*, v1::DeliveryReport*) override;
+  grpc::Status PreviewNotices(grpc::ServerContext*, const v1::PreviewNoticesRequest*, v1::PreviewNoticesResponse*) override;
+  grpc::Status GetIncidentHistory(grpc::ServerContext*, const v1::GetIncidentHistoryRequest*, v1::IncidentHistory*) override;
+  grpc::Status ReconcileIncident(grpc::ServerContext*, const v1::ReconcileIncidentRequest*, v1::ReconcileIncidentResponse*) override;
 
  private:
+  template <typename Fn>
+  grpc::Status Guard(const char* method, grpc::ServerContext* ctx, Role required, Fn&& body);
+  absl::StatusOr<Caller> Identify(grpc::ServerContext* ctx) const;
+
+  grpc::Status DoCreateIncident(const Caller& caller, const v1::CreateIncidentRequest*, v1::Incident*);
+  grpc::Status DoUpdateIncident(const Caller& caller, const v1::UpdateIncidentRequest*, v1::Incident*);
+  grpc::Status DoResolveIncident(const Caller& caller, const v1::ResolveIncidentRequest*, v1::Incident*);
+  grpc::Status DoScheduleMaintenance(const Caller& caller, const v1::ScheduleMaintenanceRequest*, v1::Incident*);
+  grpc::Status DoAnnounceIbanChange(const Caller& caller, const v1::AnnounceIbanChangeRequest*, v1::Incident*);
+  grpc::Status DoCancelIncident(const Caller& caller, const v1::CancelIncidentRequest*, v1::Incident*);
+  grpc::Status DoGetIncident(const Caller& caller, const v1::GetIncidentRequest*, v1::Incident*);
+  grpc::Status DoListIncidents(const Caller& caller, const v1::ListIncidentsRequest*, v1::ListIncidentsResponse*);
+  grpc::Status DoGetDeliveryReport(const Caller& caller, const v1::GetDeliveryReportRequest*, v1::DeliveryReport*);
+  grpc::Status DoPreviewNotices(const Caller& caller, const v1::PreviewNoticesRequest*, v1::PreviewNoticesResponse*);
+  grpc::Status DoGetIncidentHistory(const Caller& caller, const v1::GetIncidentHistoryRequest*, v1::IncidentHistory*);
+  grpc::Status DoReconcileIncident(const Caller& caller, const v1::ReconcileIncidentRequest*, v1::ReconcileIncidentResponse*);
+
   IncidentService& service_;
   NoticePreviewer& previewer_;
+  const Authorizer* authorizer_;
+  RpcObserver* observer_;
 };
+
+// "OK", "PERMISSION_DENIED", ...: metric labels.
+const char* GrpcCodeName(grpc::StatusCode code);
 
 grpc::Status ToGrpcStatus(const absl::Status& status);
 absl::Status FromGrpcStatus(const grpc::Status& status);

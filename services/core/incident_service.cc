@@ -1,18 +1,79 @@
 #include "services/core/incident_service.h"
 
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "absl/time/time.h"
 
 namespace forewarn {
 
-absl::StatusOr<Incident> IncidentService::Create(const NewIncident& req) {
+namespace {
+
+std::string AuditTime(absl::Time t) { return absl::FormatTime("%Y-%m-%dT%H:%M:%SZ", t, absl::UTCTimeZone()); }
+
+// Quoted and shortened so that a summary stays one readable line.
+std::string AuditText(const std::string& text) {
+  constexpr size_t kMax = 120;
+  std::string out = text.size() <= kMax ? text : text.substr(0, kMax);
+  if (out.size() < text.size()) {
+    while (!out.empty() && (static_cast<unsigned char>(out.back()) & 0xC0) == 0x80) out.pop_back();  // UTF-8
+    if (!out.empty() && (static_cast<unsigned char>(out.back()) & 0xC0) == 0xC0) out.pop_back();
+    out += "...";
+  }
+  for (auto& c : out) {
+    if (c == '\n' || c == '\r') c = ' ';
+  }
+  return absl::StrCat("\"", out, "\"");
+}
+
+}  // namespace
+
+std::string DescribeCreate(const Incident& i) {
+  std::string out = absl::StrCat("created ", ToString(i.kind));
+  if (i.kind == IncidentKind::kIbanChange) {
+    absl::StrAppend(&out, "; effective_at: ", AuditTime(i.starts_at));
+  } else {
+    absl::StrAppend(&out, "; services: ", absl::StrJoin(i.services, ","), "; regions: ", absl::StrJoin(i.regions, ","),
+                    "; starts_at: ", AuditTime(i.starts_at), "; expected_restoration_at: ",
+                    AuditTime(i.expected_restoration_at));
+  }
+  absl::StrAppend(&out, "; reason.en: ", AuditText(i.reason.en));
+  return out;
+}
+
+std::string DescribeUpdate(const Incident& before, const Incident& after) {
+  std::vector<std::string> parts;
+  if (before.starts_at != after.starts_at) {
+    parts.push_back(absl::StrCat("starts_at: ", AuditTime(before.starts_at), " -> ", AuditTime(after.starts_at)));
+  }
+  if (before.expected_restoration_at != after.expected_restoration_at) {
+    parts.push_back(absl::StrCat("expected_restoration_at: ", AuditTime(before.expected_restoration_at), " -> ",
+                                 AuditTime(after.expected_restoration_at)));
+  }
+  if (before.reason.en != after.reason.en) {
+    parts.push_back(absl::StrCat("reason.en: ", AuditText(before.reason.en), " -> ", AuditText(after.reason.en)));
+  }
+  if (before.reason.ar != after.reason.ar) {
+    parts.push_back(absl::StrCat("reason.ar: ", AuditText(before.reason.ar), " -> ", AuditText(after.reason.ar)));
+  }
+  if (parts.empty()) return "no field changed";
+  return absl::StrJoin(parts, "; ");
+}
+
+absl::StatusOr<Incident> IncidentService::Create(const NewIncident& req, const std::string& actor) {
   const absl::Time now = clock_.Now();
   auto normalized = ValidateNewIncident(req, now, limits_);
   if (!normalized.ok()) return normalized.status();
   // The store keeps the request as sent (for idempotency) and fills the
   // defaults; the plan is made from the incident as stored.
-  return store_.Create(*normalized, now, [&](const Incident& created) {
-    return PlanNotices(Change::kCreated, created, now, policy_);
-  });
+  // The summary is made from the incident as stored, with the plan.
+  ChangeAudit audit{actor, ""};
+  return store_.Create(
+      *normalized, now,
+      [&](const Incident& created) {
+        audit.summary = DescribeCreate(created);
+        return PlanNotices(Change::kCreated, created, now, policy_);
+      },
+      audit);
 }
 
 absl::StatusOr<Incident> IncidentService::GetOpen(const std::string& id) {
@@ -25,7 +86,7 @@ absl::StatusOr<Incident> IncidentService::GetOpen(const std::string& id) {
   return current;
 }
 
-absl::StatusOr<Incident> IncidentService::Update(const IncidentUpdate& req) {
+absl::StatusOr<Incident> IncidentService::Update(const IncidentUpdate& req, const std::string& actor) {
   auto current = GetOpen(req.id);
   if (!current.ok()) return current.status();
   const absl::Time now = clock_.Now();
@@ -37,10 +98,13 @@ absl::StatusOr<Incident> IncidentService::Update(const IncidentUpdate& req) {
   if (req.reason) after.reason = *req.reason;
   if (req.starts_at) after.starts_at = *req.starts_at;
   if (req.expected_restoration_at) after.expected_restoration_at = *req.expected_restoration_at;
-  return store_.Update(checked, now, PlanNotices(Change::kUpdated, after, now, policy_));
+  // The version is pinned, so `current` is exactly what this update changes.
+  return store_.Update(checked, now, PlanNotices(Change::kUpdated, after, now, policy_),
+                       ChangeAudit{actor, DescribeUpdate(*current, after)});
 }
 
-absl::StatusOr<Incident> IncidentService::Resolve(const std::string& id, int64_t expected_version) {
+absl::StatusOr<Incident> IncidentService::Resolve(const std::string& id, int64_t expected_version,
+                                                  const std::string& actor) {
   if (expected_version < 0) return absl::InvalidArgumentError("expected_version: must not be negative");
   auto current = GetOpen(id);
   if (!current.ok()) return current.status();
@@ -48,10 +112,12 @@ absl::StatusOr<Incident> IncidentService::Resolve(const std::string& id, int64_t
     return absl::FailedPreconditionError("an IBAN change takes effect on its date; it can only be cancelled");
   }
   const absl::Time now = clock_.Now();
-  return store_.Resolve(id, expected_version, now, PlanNotices(Change::kResolved, *current, now, policy_));
+  return store_.Resolve(id, expected_version, now, PlanNotices(Change::kResolved, *current, now, policy_),
+                        ChangeAudit{actor, "state: open -> resolved"});
 }
 
-absl::StatusOr<Incident> IncidentService::Cancel(const std::string& id, int64_t expected_version) {
+absl::StatusOr<Incident> IncidentService::Cancel(const std::string& id, int64_t expected_version,
+                                                 const std::string& actor) {
   if (expected_version < 0) return absl::InvalidArgumentError("expected_version: must not be negative");
   auto current = GetOpen(id);
   if (!current.ok()) return current.status();
@@ -59,7 +125,8 @@ absl::StatusOr<Incident> IncidentService::Cancel(const std::string& id, int64_t 
     return absl::FailedPreconditionError("an unplanned outage cannot be cancelled; resolve it when service is back");
   }
   const absl::Time now = clock_.Now();
-  return store_.Cancel(id, expected_version, now, PlanNotices(Change::kCancelled, *current, now, policy_));
+  return store_.Cancel(id, expected_version, now, PlanNotices(Change::kCancelled, *current, now, policy_),
+                       ChangeAudit{actor, "state: open -> cancelled"});
 }
 
 absl::StatusOr<Incident> IncidentService::Get(const std::string& id) {
@@ -82,6 +149,17 @@ absl::StatusOr<DeliveryReport> IncidentService::Report(const std::string& id, in
     return absl::InvalidArgumentError("max_failures: must be between 0 and 10000");
   }
   return store_.Report(id, max_failures == 0 ? 100 : max_failures);
+}
+
+absl::StatusOr<std::vector<IncidentChangeRecord>> IncidentService::History(const std::string& id) {
+  if (auto s = ValidateIncidentId("id", id); !s.ok()) return s;
+  return store_.History(id);
+}
+
+absl::StatusOr<Completeness> IncidentService::Reconcile(const std::string& id, bool redrive, int max_listed) {
+  if (auto s = ValidateIncidentId("id", id); !s.ok()) return s;
+  if (max_listed < 0 || max_listed > 10000) return absl::InvalidArgumentError("max_listed: must be between 0 and 10000");
+  return store_.CheckCompleteness(id, max_listed, redrive, clock_.Now());
 }
 
 }  // namespace forewarn

@@ -5,6 +5,8 @@
 
 #include <functional>
 #include <map>
+#include <optional>
+#include <string>
 #include <utility>
 #include <vector>
 
@@ -20,6 +22,51 @@ namespace forewarn {
 // UNKNOWN). Anything else is permanent for the given input.
 bool IsRetryable(const absl::Status& status);
 
+// Who made a change and what it changed: recorded with the version snapshot
+// in the same transaction (the audit trail).
+struct ChangeAudit {
+  std::string actor = "system";  // the authenticated caller's name
+  std::string summary;           // "expected_restoration_at: A -> B; ..."
+};
+
+// One entry of an incident's history: a committed version.
+struct IncidentChangeRecord {
+  int64_t version = 0;
+  std::string change;  // "created" | "updated" | "resolved" | "cancelled"
+  std::string actor;
+  std::string summary;
+  absl::Time changed_at;
+  Incident snapshot;  // the incident as it was at this version
+};
+
+// An audience member on one channel without a SENT notice.
+struct UninformedRecipient {
+  int64_t customer_id = 0;
+  Channel channel = Channel::kSms;
+  std::optional<NoticeState> state;  // unset: no ledger row at all
+};
+
+// The completeness check of an incident's current version: its affected
+// audience (as the resolver computes it) against the ledger for the
+// version's latest immediate notice.
+struct Completeness {
+  std::string incident_id;
+  int64_t version = 0;
+  // The notice compared against; unset when nothing was queued for the
+  // current version yet (e.g. maintenance before its first reminder).
+  std::optional<NoticeKind> kind;
+  std::string occasion;
+  int64_t audience = 0;              // recipients (customer, channel)
+  int64_t uninformed = 0;            // recipients without a SENT notice
+  int64_t uninformed_customers = 0;  // distinct customers among them
+  int64_t missing = 0;               // no ledger row (lost somewhere)
+  int64_t failed = 0;                // permanently failed
+  int64_t pending = 0;               // claimed or held (in flight / quiet hours)
+  std::vector<UninformedRecipient> listed;  // up to the requested number
+  bool redriven = false;             // a new outbox event was queued
+  std::string note;                  // why nothing was re-driven, if so
+};
+
 // Incidents and their history. Every mutating call commits, in a single
 // transaction, the incident row, its immutable version snapshot, an outbox
 // event per immediate notice of `plan` and its scheduled notices (cancelling
@@ -31,14 +78,27 @@ class IncidentStore {
   // key was used before with identical content (ALREADY_EXISTS when the
   // content differs). INVALID_ARGUMENT for unknown services or regions.
   // `plan` is computed from the incident as created.
+  // `audit` is stored with the new version (actor "system" when omitted).
   virtual absl::StatusOr<Incident> Create(const NewIncident& req, absl::Time now,
-                                          const std::function<NoticePlan(const Incident&)>& plan) = 0;
+                                          const std::function<NoticePlan(const Incident&)>& plan,
+                                          const ChangeAudit& audit = {}) = 0;
   // NOT_FOUND; FAILED_PRECONDITION when not open; ABORTED on a version mismatch.
-  virtual absl::StatusOr<Incident> Update(const IncidentUpdate& req, absl::Time now, const NoticePlan& plan) = 0;
+  virtual absl::StatusOr<Incident> Update(const IncidentUpdate& req, absl::Time now, const NoticePlan& plan,
+                                          const ChangeAudit& audit = {}) = 0;
   virtual absl::StatusOr<Incident> Resolve(const std::string& id, int64_t expected_version, absl::Time now,
-                                           const NoticePlan& plan) = 0;
+                                           const NoticePlan& plan, const ChangeAudit& audit = {}) = 0;
   virtual absl::StatusOr<Incident> Cancel(const std::string& id, int64_t expected_version, absl::Time now,
-                                          const NoticePlan& plan) = 0;
+                                          const NoticePlan& plan, const ChangeAudit& audit = {}) = 0;
+  // Every version, oldest first, with who changed what. NOT_FOUND.
+  virtual absl::StatusOr<std::vector<IncidentChangeRecord>> History(const std::string& id) = 0;
+  // The completeness check of the current version, listing at most
+  // `max_listed` uninformed recipients. With `redrive`, and when recipients
+  // are missing from the ledger and no fan-out of the incident is in
+  // flight, queues a new outbox event for the current version and its
+  // latest notice (in the same transaction): the resolver fans it out again
+  // and the ledger skips everyone already told. NOT_FOUND.
+  virtual absl::StatusOr<Completeness> CheckCompleteness(const std::string& id, int max_listed, bool redrive,
+                                                         absl::Time now) = 0;
   virtual absl::StatusOr<Incident> Get(const std::string& id) = 0;
   // The incident exactly as it was at `version` (history is immutable).
   virtual absl::StatusOr<Incident> GetVersion(const std::string& id, int64_t version) = 0;

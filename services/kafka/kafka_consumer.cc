@@ -146,6 +146,7 @@ absl::StatusOr<std::vector<KafkaMessage>> KafkaConsumer::Poll(int max_messages,
     m.topic = rd_kafka_topic_name(msg->rkt);
     m.partition = msg->partition;
     m.offset = msg->offset;
+    m.timestamp_ms = rd_kafka_message_timestamp(msg.get(), nullptr);
     if (msg->key != nullptr) m.key.assign(static_cast<const char*>(msg->key), msg->key_len);
     if (msg->payload != nullptr) {
       m.value.assign(static_cast<const char*>(msg->payload), msg->len);

@@ -21,6 +21,7 @@ struct KafkaMessage {
   int64_t offset = 0;
   std::string key;    // empty when the message has no key
   std::string value;  // never log: holds personal data
+  int64_t timestamp_ms = -1;  // producer create time; -1 when unavailable
 };
 
 struct KafkaPartition {

@@ -40,10 +40,11 @@ constexpr char kSelectByIdempotencyKey[] =
 // Snapshots the current row as an immutable version.
 constexpr char kSnapshot[] =
     "INSERT INTO incident_versions (incident_id, version, change, state, services, regions, reason_ar, "
-    "  reason_en, starts_at, expected_restoration_at, resolved_at, changed_at, old_iban, new_iban) "
+    "  reason_en, starts_at, expected_restoration_at, resolved_at, changed_at, old_iban, new_iban, actor, "
+    "  change_summary) "
     "SELECT id, version, $2, state, services, regions, reason_ar, reason_en, starts_at, "
-    "  expected_restoration_at, resolved_at, updated_at, old_iban, new_iban FROM incidents WHERE id = $1::uuid "
-    "RETURNING version";
+    "  expected_restoration_at, resolved_at, updated_at, old_iban, new_iban, $3, $4 FROM incidents "
+    "WHERE id = $1::uuid RETURNING version";
 
 constexpr char kCancelPending[] =
     "UPDATE scheduled_notices SET state = 'cancelled', settled_at = " FW_AT("$2") " "
@@ -60,6 +61,7 @@ constexpr char kCurrentVersions[] = "SELECT id::text, version FROM incidents WHE
 constexpr char kNotifyOutbox[] = "NOTIFY forewarn_outbox";
 
 constexpr char kSelectForUpdate[] = "SELECT version, state FROM incidents WHERE id = $1::uuid FOR UPDATE";
+constexpr char kSelectCurrent[] = "SELECT version, state FROM incidents WHERE id = $1::uuid";
 
 constexpr char kUpdateIncident[] =
     "UPDATE incidents SET version = version + 1, "
@@ -90,6 +92,75 @@ constexpr char kSelectVersion[] =
     "  LEFT JOIN regions r ON r.code = u.c ORDER BY u.o), E'\\x1f') "
     "FROM incident_versions v JOIN incidents i ON i.id = v.incident_id "
     "WHERE v.incident_id = $1::uuid AND v.version = $2";
+
+// Every version with its audit fields; the first 16 columns as RowToIncident
+// reads them.
+constexpr char kSelectHistory[] =
+    "SELECT i.id::text, v.version, i.kind, v.state, array_to_string(v.services, ','), "
+    "array_to_string(v.regions, ','), v.reason_ar, v.reason_en, " FW_TS("v.starts_at") ", "
+    FW_TS("v.expected_restoration_at") ", coalesce(" FW_TS("v.resolved_at") ", -1), i.idempotency_key, "
+    FW_TS("i.created_at") ", " FW_TS("v.changed_at") ", coalesce(v.old_iban, ''), coalesce(v.new_iban, ''), "
+    "v.change, v.actor, v.change_summary "
+    "FROM incident_versions v JOIN incidents i ON i.id = v.incident_id "
+    "WHERE v.incident_id = $1::uuid ORDER BY v.version";
+
+// The latest immediate notice queued for a version (by the intake or the
+// scheduler): what its audience must have been told.
+constexpr char kLatestNotice[] =
+    "SELECT notice_kind, occasion FROM outbox WHERE incident_id = $1::uuid AND version = $2 "
+    "ORDER BY id DESC LIMIT 1";
+
+// The incident's current audience, one row per (customer, channel) with its
+// ledger state for the notice $3/$4 of version $2 (NULL: no row). It MUST
+// match PgAudienceSource (pg_audience.cc): the same customers and the same
+// channel choice, including email in place of SMS for a customer without a
+// mobile number; IBAN beneficiaries are told with their own notice kind.
+#define FW_RECIPIENT_STATES                                                                                    \
+  "WITH inc AS (SELECT kind, services, regions, old_iban FROM incidents WHERE id = $1::uuid), "                \
+  "aud AS ("                                                                                                   \
+  "  SELECT c.id, c.phone, c.email, c.notify_sms, c.notify_email, false AS beneficiary FROM customers c, inc " \
+  "  WHERE inc.kind <> 'iban_change' AND EXISTS (SELECT 1 FROM customer_services cs "                         \
+  "    WHERE cs.customer_id = c.id AND cs.service_code = ANY(inc.services) "                                   \
+  "    AND cs.region_code = ANY(inc.regions)) "                                                                \
+  "  UNION ALL "                                                                                               \
+  "  SELECT c.id, c.phone, c.email, c.notify_sms, c.notify_email, false FROM customers c "                     \
+  "    JOIN accounts a ON a.customer_id = c.id, inc WHERE inc.kind = 'iban_change' AND a.iban = inc.old_iban " \
+  "  UNION ALL "                                                                                               \
+  "  SELECT c.id, c.phone, c.email, c.notify_sms, c.notify_email, true FROM customers c, inc "                 \
+  "  WHERE inc.kind = 'iban_change' AND EXISTS (SELECT 1 FROM beneficiaries b "                                \
+  "    WHERE b.customer_id = c.id AND b.iban = inc.old_iban)), "                                               \
+  "rcpt AS ("                                                                                                  \
+  "  SELECT id AS customer_id, 'sms'::text AS channel, beneficiary FROM aud "                                  \
+  "  WHERE notify_sms AND coalesce(phone, '') <> '' "                                                          \
+  "  UNION ALL "                                                                                               \
+  "  SELECT id, 'email', beneficiary FROM aud "                                                                \
+  "  WHERE (notify_email OR (notify_sms AND coalesce(phone, '') = '')) AND coalesce(email, '') <> ''), "       \
+  "st AS ("                                                                                                    \
+  "  SELECT r.customer_id, r.channel, l.state FROM rcpt r LEFT JOIN notice_ledger l "                          \
+  "  ON l.incident_id = $1::uuid AND l.incident_version = $2 "                                                 \
+  "  AND l.notice_kind = CASE WHEN r.beneficiary THEN 'iban_change_beneficiary' ELSE $3 END "                  \
+  "  AND l.occasion = $4 AND l.customer_id = r.customer_id AND l.channel = r.channel) "
+
+constexpr char kCompletenessCounts[] =
+    FW_RECIPIENT_STATES
+    "SELECT count(*), count(*) FILTER (WHERE state IS DISTINCT FROM 'sent'), "
+    "count(DISTINCT customer_id) FILTER (WHERE state IS DISTINCT FROM 'sent'), "
+    "count(*) FILTER (WHERE state IS NULL), count(*) FILTER (WHERE state = 'failed'), "
+    "count(*) FILTER (WHERE state IN ('claimed', 'held')) FROM st";
+
+constexpr char kCompletenessListed[] =
+    FW_RECIPIENT_STATES
+    "SELECT customer_id, channel, coalesce(state, '') FROM st WHERE state IS DISTINCT FROM 'sent' "
+    "ORDER BY customer_id, channel LIMIT $5";
+
+// A fan-out still in flight: events not yet published, or notices claimed
+// within the last minute (a worker may be sending them right now).
+constexpr char kInFlight[] =
+    "SELECT (SELECT count(*) FROM outbox WHERE incident_id = $1::uuid AND published_at IS NULL), "
+    "(SELECT count(*) FROM notice_ledger WHERE incident_id = $1::uuid AND incident_version = $2 "
+    "  AND state = 'claimed' AND updated_at > " FW_AT("$3") " - interval '1 minute')";
+
+constexpr char kUnpublishedOutbox[] = "SELECT count(*) FROM outbox WHERE published_at IS NULL";
 
 constexpr char kReportCounts[] =
     "SELECT incident_version, notice_kind, occasion, channel, state, count(*) FROM notice_ledger "
@@ -154,8 +225,10 @@ std::string CanonicalRequest(const NewIncident& req) {
 
 // Records a new version: its snapshot, its immediate notices (outbox) and
 // its scheduled ones, all in the caller's transaction.
-void CommitVersion(pqxx::work& tx, const std::string& id, Change change, const NoticePlan& plan, absl::Time now) {
-  const auto version = tx.exec_params1(kSnapshot, id, std::string(ToString(change)))[0].as<int64_t>();
+void CommitVersion(pqxx::work& tx, const std::string& id, Change change, const NoticePlan& plan, absl::Time now,
+                   const ChangeAudit& audit) {
+  const auto version =
+      tx.exec_params1(kSnapshot, id, std::string(ToString(change)), audit.actor, audit.summary)[0].as<int64_t>();
   if (plan.cancel_pending) tx.exec_params(kCancelPending, id, ToMicros(now));
   bool queued = false;
   for (const auto& n : plan.notices) {
@@ -184,7 +257,8 @@ PgIncidentStore::PgIncidentStore(const PgConfig& config)
 PgIncidentStore::~PgIncidentStore() = default;
 
 absl::StatusOr<Incident> PgIncidentStore::Create(const NewIncident& req, absl::Time now,
-                                                 const std::function<NoticePlan(const Incident&)>& plan) {
+                                                 const std::function<NoticePlan(const Incident&)>& plan,
+                                                 const ChangeAudit& audit) {
   absl::StatusOr<Incident> result = absl::InternalError("not run");
   auto status = pool_->Run([&](pqxx::connection& c) -> absl::Status {
     pqxx::work tx(c);
@@ -210,7 +284,7 @@ absl::StatusOr<Incident> PgIncidentStore::Create(const NewIncident& req, absl::T
     const auto id = inserted[0][0].as<std::string>();
     result = SelectIncident(tx, id);
     if (!result.ok()) return result.status();
-    CommitVersion(tx, id, Change::kCreated, plan(*result), now);
+    CommitVersion(tx, id, Change::kCreated, plan(*result), now, audit);
     tx.commit();
     return absl::OkStatus();
   });
@@ -219,7 +293,7 @@ absl::StatusOr<Incident> PgIncidentStore::Create(const NewIncident& req, absl::T
 }
 
 absl::StatusOr<Incident> PgIncidentStore::Update(const IncidentUpdate& req, absl::Time now,
-                                                 const NoticePlan& plan) {
+                                                 const NoticePlan& plan, const ChangeAudit& audit) {
   absl::StatusOr<Incident> result = absl::InternalError("not run");
   auto status = pool_->Run([&](pqxx::connection& c) -> absl::Status {
     pqxx::work tx(c);
@@ -236,7 +310,7 @@ absl::StatusOr<Incident> PgIncidentStore::Update(const IncidentUpdate& req, absl
     tx.exec_params(kUpdateIncident, req.id, ar, en,
                    req.expected_restoration_at ? ToMicros(*req.expected_restoration_at) : int64_t{-1}, ToMicros(now),
                    req.starts_at ? ToMicros(*req.starts_at) : int64_t{-1});
-    CommitVersion(tx, req.id, Change::kUpdated, plan, now);
+    CommitVersion(tx, req.id, Change::kUpdated, plan, now, audit);
     result = SelectIncident(tx, req.id);
     tx.commit();
     return absl::OkStatus();
@@ -246,17 +320,17 @@ absl::StatusOr<Incident> PgIncidentStore::Update(const IncidentUpdate& req, absl
 }
 
 absl::StatusOr<Incident> PgIncidentStore::Resolve(const std::string& id, int64_t expected_version, absl::Time now,
-                                                  const NoticePlan& plan) {
-  return Close(id, expected_version, now, Change::kResolved, plan);
+                                                  const NoticePlan& plan, const ChangeAudit& audit) {
+  return Close(id, expected_version, now, Change::kResolved, plan, audit);
 }
 
 absl::StatusOr<Incident> PgIncidentStore::Cancel(const std::string& id, int64_t expected_version, absl::Time now,
-                                                 const NoticePlan& plan) {
-  return Close(id, expected_version, now, Change::kCancelled, plan);
+                                                 const NoticePlan& plan, const ChangeAudit& audit) {
+  return Close(id, expected_version, now, Change::kCancelled, plan, audit);
 }
 
 absl::StatusOr<Incident> PgIncidentStore::Close(const std::string& id, int64_t expected_version, absl::Time now,
-                                                Change change, const NoticePlan& plan) {
+                                                Change change, const NoticePlan& plan, const ChangeAudit& audit) {
   absl::StatusOr<Incident> result = absl::InternalError("not run");
   auto status = pool_->Run([&](pqxx::connection& c) -> absl::Status {
     pqxx::work tx(c);
@@ -267,7 +341,7 @@ absl::StatusOr<Incident> PgIncidentStore::Close(const std::string& id, int64_t e
     }
     if (auto s = CheckVersion(id, cur[0][0].as<int64_t>(), expected_version); !s.ok()) return s;
     tx.exec_params(kCloseIncident, id, ToMicros(now), change == Change::kResolved ? "resolved" : "cancelled");
-    CommitVersion(tx, id, change, plan, now);
+    CommitVersion(tx, id, change, plan, now, audit);
     result = SelectIncident(tx, id);
     tx.commit();
     return absl::OkStatus();
@@ -380,6 +454,113 @@ absl::StatusOr<DeliveryReport> PgIncidentStore::Report(const std::string& id, in
   });
   if (!status.ok()) return status;
   return result;
+}
+
+absl::StatusOr<std::vector<IncidentChangeRecord>> PgIncidentStore::History(const std::string& id) {
+  absl::StatusOr<std::vector<IncidentChangeRecord>> result = absl::InternalError("not run");
+  auto status = pool_->Run([&](pqxx::connection& c) -> absl::Status {
+    pqxx::read_transaction tx(c);
+    if (auto current = SelectIncident(tx, id); !current.ok()) {
+      result = current.status();
+      return absl::OkStatus();
+    }
+    std::vector<IncidentChangeRecord> out;
+    for (const auto& r : tx.exec_params(kSelectHistory, id)) {
+      IncidentChangeRecord rec;
+      rec.snapshot = RowToIncident(r);
+      rec.version = rec.snapshot.version;
+      rec.changed_at = rec.snapshot.updated_at;
+      rec.change = r[16].as<std::string>();
+      rec.actor = r[17].as<std::string>();
+      rec.summary = r[18].as<std::string>();
+      out.push_back(std::move(rec));
+    }
+    result = std::move(out);
+    return absl::OkStatus();
+  });
+  if (!status.ok()) return status;
+  return result;
+}
+
+absl::StatusOr<Completeness> PgIncidentStore::CheckCompleteness(const std::string& id, int max_listed, bool redrive,
+                                                                absl::Time now) {
+  absl::StatusOr<Completeness> result = absl::InternalError("not run");
+  auto status = pool_->Run([&](pqxx::connection& c) -> absl::Status {
+    pqxx::work tx(c);
+    // Locks the incident so that no new version appears while we look (and
+    // a re-driven event is for the version that is current at commit).
+    auto cur = tx.exec_params(redrive ? kSelectForUpdate : kSelectCurrent, id);
+    if (cur.empty()) {
+      result = absl::NotFoundError(absl::StrCat("incident ", id, " not found"));
+      return absl::OkStatus();
+    }
+    Completeness out;
+    out.incident_id = id;
+    out.version = cur[0][0].as<int64_t>();
+    auto latest = tx.exec_params(kLatestNotice, id, out.version);
+    if (latest.empty()) {
+      out.note = absl::StrCat("no notice has been queued for version ", out.version, " yet");
+      result = std::move(out);
+      return absl::OkStatus();
+    }
+    const auto kind_text = latest[0][0].as<std::string>();
+    auto kind = ParseNoticeKind(kind_text);
+    if (!kind.ok()) return kind.status();
+    out.kind = *kind;
+    out.occasion = latest[0][1].as<std::string>();
+    auto counts = tx.exec_params1(kCompletenessCounts, id, out.version, kind_text, out.occasion);
+    out.audience = counts[0].as<int64_t>();
+    out.uninformed = counts[1].as<int64_t>();
+    out.uninformed_customers = counts[2].as<int64_t>();
+    out.missing = counts[3].as<int64_t>();
+    out.failed = counts[4].as<int64_t>();
+    out.pending = counts[5].as<int64_t>();
+    if (max_listed > 0 && out.uninformed > 0) {
+      for (const auto& r :
+           tx.exec_params(kCompletenessListed, id, out.version, kind_text, out.occasion, max_listed)) {
+        UninformedRecipient u;
+        u.customer_id = r[0].as<int64_t>();
+        u.channel = ParseChannel(r[1].as<std::string>()).value_or(Channel::kSms);
+        if (auto state = ParseNoticeState(r[2].as<std::string>()); state.ok()) u.state = *state;
+        out.listed.push_back(u);
+      }
+    }
+    if (redrive) {
+      const int64_t redrivable = out.missing + out.pending;
+      if (redrivable == 0) {
+        out.note = out.failed > 0 ? "only permanently failed notices remain; re-driving would not resend them"
+                                  : "nothing to re-drive";
+      } else {
+        auto flight = tx.exec_params1(kInFlight, id, out.version, ToMicros(now));
+        const auto unpublished = flight[0].as<int64_t>(), sending = flight[1].as<int64_t>();
+        if (unpublished > 0 || sending > 0) {
+          out.note = absl::StrCat("fan-out in progress (", unpublished, " events not yet published, ", sending,
+                                  " notices being sent); try again shortly");
+        } else {
+          // Exactly what CommitVersion does for an immediate notice.
+          tx.exec_params(kQueueNow, id, out.version, kind_text, out.occasion, ToMicros(now));
+          tx.exec0(kNotifyOutbox);
+          out.redriven = true;
+        }
+      }
+    }
+    tx.commit();
+    result = std::move(out);
+    return absl::OkStatus();
+  });
+  if (!status.ok()) return status;
+  return result;
+}
+
+absl::StatusOr<int64_t> PgIncidentStore::UnpublishedOutboxCount() {
+  int64_t count = 0;
+  auto status = pool_->Run([&](pqxx::connection& c) -> absl::Status {
+    pqxx::read_transaction tx(c);
+    count = tx.exec1(kUnpublishedOutbox)[0].as<int64_t>();
+    return absl::OkStatus();
+  });
+  if (!status.ok()) return status;
+  return count;
 }
 
 }  // namespace forewarn

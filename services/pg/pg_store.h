@@ -29,12 +29,19 @@ class PgIncidentStore final : public IncidentStore, public IncidentReader {
   ~PgIncidentStore() override;
 
   absl::StatusOr<Incident> Create(const NewIncident& req, absl::Time now,
-                                  const std::function<NoticePlan(const Incident&)>& plan) override;
-  absl::StatusOr<Incident> Update(const IncidentUpdate& req, absl::Time now, const NoticePlan& plan) override;
+                                  const std::function<NoticePlan(const Incident&)>& plan,
+                                  const ChangeAudit& audit = {}) override;
+  absl::StatusOr<Incident> Update(const IncidentUpdate& req, absl::Time now, const NoticePlan& plan,
+                                  const ChangeAudit& audit = {}) override;
   absl::StatusOr<Incident> Resolve(const std::string& id, int64_t expected_version, absl::Time now,
-                                   const NoticePlan& plan) override;
+                                   const NoticePlan& plan, const ChangeAudit& audit = {}) override;
   absl::StatusOr<Incident> Cancel(const std::string& id, int64_t expected_version, absl::Time now,
-                                  const NoticePlan& plan) override;
+                                  const NoticePlan& plan, const ChangeAudit& audit = {}) override;
+  absl::StatusOr<std::vector<IncidentChangeRecord>> History(const std::string& id) override;
+  absl::StatusOr<Completeness> CheckCompleteness(const std::string& id, int max_listed, bool redrive,
+                                                 absl::Time now) override;
+  // Outbox rows not yet published to Kafka (the relay's backlog), for metrics.
+  absl::StatusOr<int64_t> UnpublishedOutboxCount();
   absl::StatusOr<std::map<std::string, int64_t>> CurrentVersions(const std::vector<std::string>& ids) override;
   absl::StatusOr<Incident> Get(const std::string& id) override;
   absl::StatusOr<Incident> GetVersion(const std::string& id, int64_t version) override;
@@ -43,7 +50,7 @@ class PgIncidentStore final : public IncidentStore, public IncidentReader {
 
  private:
   absl::StatusOr<Incident> Close(const std::string& id, int64_t expected_version, absl::Time now, Change change,
-                                 const NoticePlan& plan);
+                                 const NoticePlan& plan, const ChangeAudit& audit);
   std::unique_ptr<pg::PgPool> pool_;
 };
 

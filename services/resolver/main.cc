@@ -6,6 +6,8 @@
 #include "services/kafka/codec.h"
 #include "services/kafka/kafka_consumer.h"
 #include "services/kafka/kafka_producer.h"
+#include "services/http/metrics.h"
+#include "services/http/server.h"
 #include "services/pg/pg_store.h"
 #include "services/runtime/runtime.h"
 #include "spdlog/spdlog.h"
@@ -21,6 +23,8 @@ struct ResolverConfig {
   std::string notices_topic = "forewarn.notices";
   std::string group = "forewarn-resolver";
   int fetch_size = 5000;
+  std::string http_listen;
+  std::string http_port_file;
 };
 
 }  // namespace
@@ -39,6 +43,9 @@ int main(int argc, char** argv) {
   app.add_option("--notices-topic", cfg.notices_topic)->envname("FOREWARN_NOTICES_TOPIC");
   app.add_option("--group", cfg.group, "consumer group")->envname("FOREWARN_RESOLVER_GROUP");
   app.add_option("--fetch-size", cfg.fetch_size, "audience rows per cursor fetch")->check(CLI::Range(100, 100000));
+  app.add_option("--http-listen", cfg.http_listen, "metrics and health endpoint, e.g. 127.0.0.1:0")
+      ->envname("FOREWARN_HTTP_LISTEN");
+  app.add_option("--http-port-file", cfg.http_port_file, "write the metrics port here (tests)");
   CLI11_PARSE(app, argc, argv);
 
   forewarn::SetupLogging("resolver");
@@ -64,6 +71,17 @@ int main(int argc, char** argv) {
   forewarn::KafkaNoticeSink sink(**producer, cfg.notices_topic);
   forewarn::Resolver resolver(incidents, audience, sink);
 
+  forewarn::MetricsRegistry metrics;
+  auto& fanout_seconds = metrics.histogram("forewarn_fanout_seconds", "Time to fan one incident event out", {},
+                                           {0.01, 0.1, 0.5, 1, 2, 5, 10, 30, 60, 120, 300});
+  auto& fanout_lag = metrics.gauge("forewarn_fanout_lag_seconds",
+                                   "Age of the last event fanned out (now - its Kafka timestamp)");
+  auto& jobs_total = metrics.counter("forewarn_notice_jobs_total", "Notice jobs produced");
+  auto http = forewarn::StartObservabilityIfConfigured(cfg.http_listen, cfg.http_port_file, metrics);
+  if (!http.ok()) {
+    spdlog::error("event=startup_failed status=\"{}\"", http.status().ToString());
+    return 1;
+  }
   spdlog::info("event=started group={} topic={}", cfg.group, cfg.events_topic);
   while (!stop.load()) {
     auto batch = (*consumer)->Poll(16, absl::Milliseconds(500));
@@ -94,6 +112,14 @@ int main(int argc, char** argv) {
         spdlog::error("event=fan_out_failed incident={} version={} status=\"{}\"", event->incident_id,
                       event->version, jobs.status().ToString());
         jobs = 0;
+      }
+      fanout_seconds.Observe(absl::ToDoubleSeconds(absl::Now() - started));
+      jobs_total.Increment(static_cast<double>(*jobs));
+      metrics
+          .counter("forewarn_events_total", "Incident events fanned out", {{"kind", forewarn::ToString(event->notice_kind)}})
+          .Increment();
+      if (msg.timestamp_ms > 0) {
+        fanout_lag.Set(absl::ToDoubleSeconds(absl::Now() - absl::FromUnixMillis(msg.timestamp_ms)));
       }
       spdlog::info("event=fanned_out incident={} version={} kind={} jobs={} ms={}", event->incident_id,
                    event->version, forewarn::ToString(event->notice_kind), *jobs,

@@ -7,6 +7,8 @@
 
 #include "CLI/CLI.hpp"
 #include "services/kafka/kafka_producer.h"
+#include "services/http/metrics.h"
+#include "services/http/server.h"
 #include "services/pg/pg_store.h"
 #include "services/runtime/runtime.h"
 #include "spdlog/spdlog.h"
@@ -22,6 +24,8 @@ struct SchedulerConfig {
   int poll_ms = 500;
   int64_t time_offset_seconds = 0;  // tests and drills only
   std::string time_offset_file;     // tests and drills only
+  std::string http_listen;
+  std::string http_port_file;
 };
 
 }  // namespace
@@ -39,6 +43,9 @@ int main(int argc, char** argv) {
       ->envname("FOREWARN_TIME_OFFSET_SECONDS");
   app.add_option("--time-offset-file", cfg.time_offset_file, "read the clock shift in seconds from this file (tests)")
       ->envname("FOREWARN_TIME_OFFSET_FILE");
+  app.add_option("--http-listen", cfg.http_listen, "metrics and health endpoint, e.g. 127.0.0.1:0")
+      ->envname("FOREWARN_HTTP_LISTEN");
+  app.add_option("--http-port-file", cfg.http_port_file, "write the metrics port here (tests)");
   CLI11_PARSE(app, argc, argv);
 
   forewarn::SetupLogging("scheduler");
@@ -64,6 +71,14 @@ int main(int argc, char** argv) {
   forewarn::PgHeldNotices held(cfg.pg_uri);
   forewarn::KafkaNoticeSink sink(**producer, cfg.notices_topic);
 
+  forewarn::MetricsRegistry metrics;
+  auto& released_total = metrics.counter("forewarn_scheduled_released_total", "Scheduled notices released");
+  auto& held_total = metrics.counter("forewarn_held_released_total", "Quiet-hours notices released");
+  auto http = forewarn::StartObservabilityIfConfigured(cfg.http_listen, cfg.http_port_file, metrics);
+  if (!http.ok()) {
+    spdlog::error("event=startup_failed status=\"{}\"", http.status().ToString());
+    return 1;
+  }
   spdlog::info("event=started");
   while (!stop.load()) {
     bool busy = false;
@@ -73,6 +88,7 @@ int main(int argc, char** argv) {
       spdlog::warn("event=release_failed status=\"{}\"", released.status().ToString());
     } else if (*released > 0) {
       spdlog::info("event=scheduled_released count={}", *released);
+      released_total.Increment(*released);
       busy = *released == cfg.batch_size;
     }
     // Held notices go back to the notices topic; marked released only after
@@ -94,6 +110,7 @@ int main(int argc, char** argv) {
         spdlog::warn("event=held_release_failed status=\"{}\"", s.ToString());
       } else {
         spdlog::info("event=held_released count={}", ids.size());
+        held_total.Increment(static_cast<double>(ids.size()));
         busy = busy || static_cast<int>(ids.size()) == cfg.batch_size;
       }
     }

@@ -138,6 +138,9 @@ TEST_F(ChannelsE2eTest, SmsRetriesThenFallsBackToEmailAndEmailArrivesOverSmtp) {
             absl::StrCat("<", incident.id(), ".v1.outage_started.c1.email@forewarn>"));
   find("omar@example.com");
   for (const auto& [to, m] : mail) EXPECT_EQ(to.find("no@example.com"), std::string::npos);
+
+  stack_.Stop();  // flush every log; the failures above were logged masked
+  testing::ExpectNoPersonalDataInLogs(stack_.dir());
 }
 
 }  // namespace

@@ -180,6 +180,9 @@ TEST_F(FanoutE2eTest, EveryAffectedCustomerGetsExactlyOneNoticePerChannelThenOne
   preview_req.set_customer_id(kAffected + 1);  // not affected
   EXPECT_EQ(stack_.stub().PreviewNotices(stack_.Ctx().get(), preview_req, &preview).error_code(),
             grpc::StatusCode::NOT_FOUND);
+
+  stack_.Stop();  // flush every log
+  testing::ExpectNoPersonalDataInLogs(stack_.dir());
 }
 
 TEST_F(FanoutE2eTest, InvalidRequestsAreRejectedNamingTheFieldAndStoreNothing) {

@@ -4,6 +4,9 @@
 
 #include <filesystem>
 #include <fstream>
+#include <regex>
+
+#include <gtest/gtest.h>
 
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
@@ -130,6 +133,25 @@ std::unique_ptr<grpc::ClientContext> ServiceStack::Ctx() const {
   auto c = std::make_unique<grpc::ClientContext>();
   c->set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(10));
   return c;
+}
+
+// Every log line the services wrote must be free of raw personal data.
+void ExpectNoPersonalDataInLogs(const std::string& dir) {
+  const std::regex phone(R"(\+9665[0-9]{8})"), email(R"([A-Za-z0-9._-]+@example\.com)"),
+      iban(R"(\b[A-Z]{2}[0-9]{2}[A-Z0-9]{12,30}\b)");
+  int files = 0;
+  for (const auto& entry : std::filesystem::directory_iterator(dir)) {
+    if (entry.path().extension() != ".log") continue;
+    ++files;
+    std::ifstream in(entry.path());
+    std::string line;
+    while (std::getline(in, line)) {
+      EXPECT_FALSE(std::regex_search(line, phone)) << entry.path() << ": " << line;
+      EXPECT_FALSE(std::regex_search(line, email)) << entry.path() << ": " << line;
+      EXPECT_FALSE(std::regex_search(line, iban)) << entry.path() << ": " << line;
+    }
+  }
+  EXPECT_GE(files, 5);
 }
 
 }  // namespace forewarn::testing

@@ -59,4 +59,8 @@ class ServiceStack {
   std::unique_ptr<v1::IncidentService::Stub> stub_;
 };
 
+// Asserts (gtest) that no *.log file in `dir` holds a raw phone number,
+// email address or IBAN.
+void ExpectNoPersonalDataInLogs(const std::string& dir);
+
 }  // namespace forewarn::testing

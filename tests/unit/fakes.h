@@ -20,7 +20,8 @@ inline NoticePlan NoPlan(const Incident&) { return {}; }
 class FakeIncidentStore : public IncidentStore, public IncidentReader {
  public:
   absl::StatusOr<Incident> Create(const NewIncident& req, absl::Time now,
-                                  const std::function<NoticePlan(const Incident&)>& plan) override {
+                                  const std::function<NoticePlan(const Incident&)>& plan,
+                                  const ChangeAudit& audit = {}) override {
     if (auto it = by_key_.find(req.idempotency_key); it != by_key_.end()) return incidents_[it->second];
     Incident i;
     const std::string n = std::to_string(next_++);
@@ -39,10 +40,12 @@ class FakeIncidentStore : public IncidentStore, public IncidentReader {
     plans.push_back(plan(i));
     incidents_[i.id] = i;
     versions_[{i.id, 1}] = i;
+    Record(i, "created", audit, now);
     by_key_[req.idempotency_key] = i.id;
     return i;
   }
-  absl::StatusOr<Incident> Update(const IncidentUpdate& req, absl::Time now, const NoticePlan& plan) override {
+  absl::StatusOr<Incident> Update(const IncidentUpdate& req, absl::Time now, const NoticePlan& plan,
+                                  const ChangeAudit& audit = {}) override {
     plans.push_back(plan);
     auto it = incidents_.find(req.id);
     if (it == incidents_.end()) return absl::NotFoundError("no such incident");
@@ -53,13 +56,28 @@ class FakeIncidentStore : public IncidentStore, public IncidentReader {
     it->second.version++;
     it->second.updated_at = now;
     versions_[{req.id, it->second.version}] = it->second;
+    Record(it->second, "updated", audit, now);
     return it->second;
   }
-  absl::StatusOr<Incident> Resolve(const std::string& id, int64_t, absl::Time now, const NoticePlan& plan) override {
-    return Close(id, IncidentState::kResolved, now, plan);
+  absl::StatusOr<Incident> Resolve(const std::string& id, int64_t, absl::Time now, const NoticePlan& plan,
+                                   const ChangeAudit& audit = {}) override {
+    return Close(id, IncidentState::kResolved, now, plan, audit);
   }
-  absl::StatusOr<Incident> Cancel(const std::string& id, int64_t, absl::Time now, const NoticePlan& plan) override {
-    return Close(id, IncidentState::kCancelled, now, plan);
+  absl::StatusOr<Incident> Cancel(const std::string& id, int64_t, absl::Time now, const NoticePlan& plan,
+                                  const ChangeAudit& audit = {}) override {
+    return Close(id, IncidentState::kCancelled, now, plan, audit);
+  }
+  absl::StatusOr<std::vector<IncidentChangeRecord>> History(const std::string& id) override {
+    if (!incidents_.count(id)) return absl::NotFoundError("no such incident");
+    return history_[id];
+  }
+  absl::StatusOr<Completeness> CheckCompleteness(const std::string& id, int, bool redrive, absl::Time) override {
+    if (!incidents_.count(id)) return absl::NotFoundError("no such incident");
+    Completeness c = completeness;
+    c.incident_id = id;
+    c.version = incidents_[id].version;
+    c.redriven = redrive && c.missing > 0;
+    return c;
   }
   absl::StatusOr<std::map<std::string, int64_t>> CurrentVersions(const std::vector<std::string>& ids) override {
     std::map<std::string, int64_t> out;
@@ -91,10 +109,15 @@ class FakeIncidentStore : public IncidentStore, public IncidentReader {
   }
 
   int version_reads = 0;
+  Completeness completeness;  // what CheckCompleteness reports
   std::vector<NoticePlan> plans;  // one per mutation, in order
 
  private:
-  absl::StatusOr<Incident> Close(const std::string& id, IncidentState state, absl::Time now, const NoticePlan& plan) {
+  void Record(const Incident& i, const std::string& change, const ChangeAudit& audit, absl::Time now) {
+    history_[i.id].push_back({i.version, change, audit.actor, audit.summary, now, i});
+  }
+  absl::StatusOr<Incident> Close(const std::string& id, IncidentState state, absl::Time now, const NoticePlan& plan,
+                                 const ChangeAudit& audit) {
     auto it = incidents_.find(id);
     if (it == incidents_.end()) return absl::NotFoundError("no such incident");
     plans.push_back(plan);
@@ -102,10 +125,12 @@ class FakeIncidentStore : public IncidentStore, public IncidentReader {
     if (state == IncidentState::kResolved) it->second.resolved_at = now;
     it->second.version++;
     versions_[{id, it->second.version}] = it->second;
+    Record(it->second, state == IncidentState::kResolved ? "resolved" : "cancelled", audit, now);
     return it->second;
   }
 
   int next_ = 1;
+  std::map<std::string, std::vector<IncidentChangeRecord>> history_;
   std::map<std::string, Incident> incidents_;
   std::map<std::pair<std::string, int64_t>, Incident> versions_;
   std::map<std::string, std::string> by_key_;
