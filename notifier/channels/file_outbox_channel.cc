@@ -1,5 +1,7 @@
 #include "notifier/channels/file_outbox_channel.h"
 
+#include <fstream>
+
 #include <fcntl.h>
 #include <sys/file.h>
 #include <sys/stat.h>
@@ -98,17 +100,26 @@ absl::StatusOr<std::string> FileOutboxChannel::Send(const Recipient& to, const R
   line += '\n';
 
   std::lock_guard lock(mu_);
+  pending_ += line;
+  return notice.message_id;
+}
+
+absl::Status FileOutboxChannel::Flush() {
+  std::lock_guard lock(mu_);
+  if (pending_.empty()) return absl::OkStatus();
+  const std::string lines = std::move(pending_);
+  pending_.clear();
   if (absl::Status s = OpenLocked(); !s.ok()) return s;
   FileLock file_lock(fd_);
   if (file_lock.error() != 0) return ErrnoStatus(file_lock.error(), "cannot lock", path_);
 
-  // All writers hold the lock, so the current size is where this line starts;
-  // on failure the file is cut back there and no torn line remains.
+  // All writers hold the lock, so the current size is where these lines
+  // start; on failure the file is cut back there and no torn line remains.
   struct stat st {};
   if (::fstat(fd_, &st) != 0) return ErrnoStatus(errno, "cannot stat", path_);
   size_t done = 0;
-  while (done < line.size()) {
-    const ssize_t n = ::write(fd_, line.data() + done, line.size() - done);
+  while (done < lines.size()) {
+    const ssize_t n = ::write(fd_, lines.data() + done, lines.size() - done);
     if (n < 0 && errno == EINTR) continue;
     if (n <= 0) {
       const int err = n < 0 ? errno : EIO;
@@ -120,7 +131,26 @@ absl::StatusOr<std::string> FileOutboxChannel::Send(const Recipient& to, const R
     done += static_cast<size_t>(n);
   }
   if (options_.fsync && ::fsync(fd_) != 0) return ErrnoStatus(errno, "cannot fsync", path_);
-  return notice.message_id;
+  return absl::OkStatus();
+}
+
+absl::StatusOr<std::set<std::string>> FileOutboxChannel::Delivered(const std::vector<std::string>& message_ids) {
+  std::set<std::string> wanted(message_ids.begin(), message_ids.end()), found;
+  std::lock_guard lock(mu_);
+  if (absl::Status s = OpenLocked(); !s.ok()) return s;
+  FileLock file_lock(fd_);
+  if (file_lock.error() != 0) return ErrnoStatus(file_lock.error(), "cannot lock", path_);
+  std::ifstream in(path_);
+  // Every line starts {"message_id":"<id>", (written by Send).
+  constexpr std::string_view kPrefix = R"({"message_id":")";
+  for (std::string line; std::getline(in, line);) {
+    if (line.compare(0, kPrefix.size(), kPrefix) != 0) continue;
+    const auto end = line.find('"', kPrefix.size());
+    if (end == std::string::npos) continue;
+    std::string id = line.substr(kPrefix.size(), end - kPrefix.size());
+    if (wanted.contains(id)) found.insert(std::move(id));
+  }
+  return found;
 }
 
 }  // namespace forewarn

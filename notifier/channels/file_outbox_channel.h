@@ -39,7 +39,14 @@ class FileOutboxChannel final : public DeliveryChannel {
 
   // UNAVAILABLE when the file cannot be opened or written (retryable, e.g.
   // disk full); FAILED_PRECONDITION when access is denied.
+  // Buffers the line; Flush() appends everything buffered with one locked
+  // write, so concurrent notifiers never interleave and a batch costs one
+  // system call.
   absl::StatusOr<std::string> Send(const Recipient& to, const RenderedNotice& notice) override;
+  absl::Status Flush() override;
+  // Scans the file (under the lock) for lines with these message ids. Only
+  // asked about re-claimed notices, which are rare.
+  absl::StatusOr<std::set<std::string>> Delivered(const std::vector<std::string>& message_ids) override;
 
   // <dir>/<channel>.jsonl
   const std::string& path() const { return path_; }
@@ -52,7 +59,8 @@ class FileOutboxChannel final : public DeliveryChannel {
   const Clock& clock_;
   const FileOutboxOptions options_;
   std::mutex mu_;  // flock is per open file, so threads of this process also take mu_
-  int fd_ = -1;    // opened on first Send, closed by the destructor
+  int fd_ = -1;
+  std::string pending_;  // lines accepted since the last Flush    // opened on first Send, closed by the destructor
 };
 
 }  // namespace forewarn

@@ -29,6 +29,10 @@ class RateLimitedChannel final : public DeliveryChannel {
   RateLimitedChannel(DeliveryChannel& inner, TokenBucket& bucket, SleepFn sleep = {});
 
   absl::StatusOr<std::string> Send(const Recipient& to, const RenderedNotice& notice) override;
+  absl::Status Flush() override { return inner_.Flush(); }
+  absl::StatusOr<std::set<std::string>> Delivered(const std::vector<std::string>& ids) override {
+    return inner_.Delivered(ids);
+  }
 
  private:
   DeliveryChannel& inner_;

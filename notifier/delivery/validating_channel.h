@@ -13,6 +13,10 @@ class ValidatingChannel final : public DeliveryChannel {
  public:
   explicit ValidatingChannel(DeliveryChannel& inner) : inner_(inner) {}
   absl::StatusOr<std::string> Send(const Recipient& to, const RenderedNotice& notice) override;
+  absl::Status Flush() override { return inner_.Flush(); }
+  absl::StatusOr<std::set<std::string>> Delivered(const std::vector<std::string>& ids) override {
+    return inner_.Delivered(ids);
+  }
 
  private:
   DeliveryChannel& inner_;

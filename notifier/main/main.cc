@@ -8,6 +8,7 @@
 #include "notifier/channels/file_outbox_channel.h"
 #include "notifier/channels/http_sms_channel.h"
 #include "notifier/channels/smtp_channel.h"
+#include "notifier/delivery/circuit_breaker.h"
 #include "notifier/delivery/rate_limited_channel.h"
 #include "notifier/delivery/token_bucket.h"
 #include "notifier/delivery/validating_channel.h"
@@ -35,6 +36,10 @@ class TimedChannel final : public forewarn::DeliveryChannel {
     latency_.Observe(absl::ToDoubleSeconds(absl::Now() - start));
     return r;
   }
+  absl::Status Flush() override { return inner_.Flush(); }
+  absl::StatusOr<std::set<std::string>> Delivered(const std::vector<std::string>& ids) override {
+    return inner_.Delivered(ids);
+  }
 
  private:
   forewarn::DeliveryChannel& inner_;
@@ -60,7 +65,7 @@ struct NotifierConfig {
   // Provider rate limits, messages per second (0: unlimited).
   double sms_rate = 0;
   double email_rate = 0;
-  int batch_size = 500;
+  int batch_size = 1000;
   std::string http_listen;     // /metrics, /healthz, /readyz
   std::string http_port_file;  // tests
   int64_t time_offset_seconds = 0;  // tests and drills only
@@ -180,7 +185,8 @@ int main(int argc, char** argv) {
   const forewarn::Clock& clock = *clock_ptr;
   forewarn::PgIncidentStore incidents(forewarn::PgConfig{cfg.pg_uri, 1});
   forewarn::PgNoticeLedger ledger(cfg.pg_uri);
-  // Each channel: provider (or file outbox) <- rate limit <- address check.
+  // Each channel: provider (or file outbox) <- timing <- circuit breaker <-
+  // rate limit <- address check.
   std::unique_ptr<forewarn::DeliveryChannel> sms_provider, email_provider;
   if (cfg.sms.url.empty()) {
     sms_provider = std::make_unique<forewarn::FileOutboxChannel>(cfg.outbox_dir, forewarn::Channel::kSms, clock);
@@ -202,8 +208,10 @@ int main(int argc, char** argv) {
                                                               {{"channel", "email"}}, buckets));
   forewarn::TokenBucket sms_bucket(cfg.sms_rate, std::max(1.0, cfg.sms_rate), clock);
   forewarn::TokenBucket email_bucket(cfg.email_rate, std::max(1.0, cfg.email_rate), clock);
-  forewarn::RateLimitedChannel sms_limited(sms_timed, sms_bucket);
-  forewarn::RateLimitedChannel email_limited(email_timed, email_bucket);
+  forewarn::CircuitBreakerChannel sms_breaker("sms", sms_timed, clock, {});
+  forewarn::CircuitBreakerChannel email_breaker("email", email_timed, clock, {});
+  forewarn::RateLimitedChannel sms_limited(sms_breaker, sms_bucket);
+  forewarn::RateLimitedChannel email_limited(email_breaker, email_bucket);
   forewarn::ValidatingChannel sms(sms_limited);
   forewarn::ValidatingChannel email(email_limited);
   forewarn::NotifierWorker worker(incidents, ledger, **renderer,

@@ -62,8 +62,29 @@ absl::Status NotifierWorker::ProcessBatch(const std::vector<NoticeJob>& jobs) {
   }
 
   const absl::Time now = clock_.Now();
-  auto claimable = ledger_.Claim(keys, now);
+  std::vector<int> attempts;
+  auto claimable = ledger_.Claim(keys, now, &attempts);
   if (!claimable.ok()) return claimable.status();
+
+  // Re-claimed notices (an earlier attempt died between delivery and the
+  // ledger) are checked with the provider first, so they are not delivered
+  // twice.
+  std::set<std::string> already_delivered;
+  {
+    std::map<Channel, std::vector<std::string>> recheck;
+    for (size_t i = 0; i < keys.size(); ++i) {
+      if ((*claimable)[i] && attempts.size() == keys.size() && attempts[i] > 1) {
+        recheck[keys[i].channel].push_back(MessageIdFor(keys[i]));
+      }
+    }
+    for (const auto& [channel, ids] : recheck) {
+      auto ch = channels_.find(channel);
+      if (ch == channels_.end()) continue;
+      auto delivered = ch->second->Delivered(ids);
+      if (!delivered.ok()) return delivered.status();
+      already_delivered.insert(delivered->begin(), delivered->end());
+    }
+  }
 
   std::vector<std::string> ids;
   for (const auto* job : unique) {
@@ -96,6 +117,13 @@ absl::Status NotifierWorker::ProcessBatch(const std::vector<NoticeJob>& jobs) {
       holds.emplace_back(job, **hold);
       ++stats_.held;
       if (observer_) observer_(job, NoticeState::kHeld);
+      continue;
+    }
+    if (const std::string id = MessageIdFor(keys[i]); already_delivered.contains(id)) {
+      outcome.provider_id = id;
+      ++stats_.sent;
+      if (observer_) observer_(job, NoticeState::kSent);
+      outcomes.push_back(std::move(outcome));
       continue;
     }
     // An unknown time zone falls through: rendering reports it as a
@@ -141,6 +169,16 @@ absl::Status NotifierWorker::ProcessBatch(const std::vector<NoticeJob>& jobs) {
       if (observer_) observer_(job, NoticeState::kSent);
     }
     outcomes.push_back(std::move(outcome));
+  }
+  // Buffered deliveries become real before the ledger says "sent".
+  for (auto& [channel, sink] : channels_) {
+    if (auto s = sink->Flush(); !s.ok()) {
+      spdlog::warn("event=channel_flush_failed channel={} status=\"{}\"", ToString(channel), s.ToString());
+      std::erase_if(outcomes, [&](const NoticeLedger::Outcome& o) {
+        return o.state == NoticeState::kSent && o.key.channel == channel;
+      });
+      if (retry.ok()) retry = absl::UnavailableError(absl::StrCat("flush ", ToString(channel), ": ", s.message()));
+    }
   }
   if (!holds.empty()) {
     if (auto s = ledger_.Hold(holds, now); !s.ok()) return s;

@@ -347,8 +347,9 @@ grpc::Status GrpcIncidentService::Guard(const char* method, grpc::ServerContext*
     // Never log the token; the caller's name only once it is known.
     spdlog::warn("event=rpc_denied method={} peer={} code={} reason=\"{}\"", method, ctx->peer(),
                  caller.status().code() == absl::StatusCode::kUnauthenticated ? "UNAUTHENTICATED" : "PERMISSION_DENIED",
-                 caller.status().message());
-    status = grpc::Status(static_cast<grpc::StatusCode>(caller.status().code()), std::string(caller.status().message()));
+                 std::string(caller.status().message()));
+    status = grpc::Status(static_cast<grpc::StatusCode>(caller.status().code()),
+                          std::string(caller.status().message()));
   } else {
     status = body(*caller);
   }

@@ -41,11 +41,16 @@ class GrpcIncidentService final : public v1::IncidentService::Service {
   grpc::Status AnnounceIbanChange(grpc::ServerContext*, const v1::AnnounceIbanChangeRequest*, v1::Incident*) override;
   grpc::Status CancelIncident(grpc::ServerContext*, const v1::CancelIncidentRequest*, v1::Incident*) override;
   grpc::Status GetIncident(grpc::ServerContext*, const v1::GetIncidentRequest*, v1::Incident*) override;
-  grpc::Status ListIncidents(grpc::ServerContext*, const v1::ListIncidentsRequest*, v1::ListIncidentsResponse*) override;
-  grpc::Status GetDeliveryReport(grpc::ServerContext*, const v1::GetDeliveryReportRequest*, v1::DeliveryReport*) override;
-  grpc::Status PreviewNotices(grpc::ServerContext*, const v1::PreviewNoticesRequest*, v1::PreviewNoticesResponse*) override;
-  grpc::Status GetIncidentHistory(grpc::ServerContext*, const v1::GetIncidentHistoryRequest*, v1::IncidentHistory*) override;
-  grpc::Status ReconcileIncident(grpc::ServerContext*, const v1::ReconcileIncidentRequest*, v1::ReconcileIncidentResponse*) override;
+  grpc::Status ListIncidents(grpc::ServerContext*, const v1::ListIncidentsRequest*,
+                             v1::ListIncidentsResponse*) override;
+  grpc::Status GetDeliveryReport(grpc::ServerContext*, const v1::GetDeliveryReportRequest*,
+                                 v1::DeliveryReport*) override;
+  grpc::Status PreviewNotices(grpc::ServerContext*, const v1::PreviewNoticesRequest*,
+                              v1::PreviewNoticesResponse*) override;
+  grpc::Status GetIncidentHistory(grpc::ServerContext*, const v1::GetIncidentHistoryRequest*,
+                                  v1::IncidentHistory*) override;
+  grpc::Status ReconcileIncident(grpc::ServerContext*, const v1::ReconcileIncidentRequest*,
+                                 v1::ReconcileIncidentResponse*) override;
 
  private:
   template <typename Fn>
@@ -63,7 +68,8 @@ class GrpcIncidentService final : public v1::IncidentService::Service {
   grpc::Status DoGetDeliveryReport(const Caller& caller, const v1::GetDeliveryReportRequest*, v1::DeliveryReport*);
   grpc::Status DoPreviewNotices(const Caller& caller, const v1::PreviewNoticesRequest*, v1::PreviewNoticesResponse*);
   grpc::Status DoGetIncidentHistory(const Caller& caller, const v1::GetIncidentHistoryRequest*, v1::IncidentHistory*);
-  grpc::Status DoReconcileIncident(const Caller& caller, const v1::ReconcileIncidentRequest*, v1::ReconcileIncidentResponse*);
+  grpc::Status DoReconcileIncident(const Caller& caller, const v1::ReconcileIncidentRequest*,
+                                   v1::ReconcileIncidentResponse*);
 
   IncidentService& service_;
   NoticePreviewer& previewer_;

@@ -4,7 +4,9 @@
 //       --restore-in 3h
 #include <grpcpp/grpcpp.h>
 
+#include <fstream>
 #include <iostream>
+#include <sstream>
 
 #include "CLI/CLI.hpp"
 #include "absl/strings/str_cat.h"
@@ -26,7 +28,20 @@ struct Options {
   std::string target = "127.0.0.1:50051";
   bool json = false;
   int timeout_seconds = 10;
+  std::string token;     // bearer token (FOREWARN_TOKEN)
+  std::string tls_ca;    // CA bundle: TLS when given
+  std::string tls_cert;  // client certificate and key: mutual TLS
+  std::string tls_key;
 };
+
+bool ReadFile(const std::string& path, std::string* out) {
+  std::ifstream in(path);
+  if (!in) return false;
+  std::stringstream text;
+  text << in.rdbuf();
+  *out = text.str();
+  return true;
+}
 
 std::string FormatTime(const google::protobuf::Timestamp& ts) {
   if (ts.seconds() == 0 && ts.nanos() == 0) return "";
@@ -105,6 +120,12 @@ int main(int argc, char** argv) {
   app.add_option("--target", opt.target, "intake address host:port")->envname("FOREWARN_TARGET");
   app.add_flag("--json", opt.json, "machine-readable output");
   app.add_option("--timeout", opt.timeout_seconds, "RPC deadline in seconds")->check(CLI::Range(1, 600));
+  app.add_option("--token", opt.token, "bearer token for the intake")->envname("FOREWARN_TOKEN");
+  app.add_option("--tls-ca", opt.tls_ca, "CA bundle (PEM) to verify the intake: use TLS")->envname("FOREWARN_TLS_CA");
+  app.add_option("--tls-cert", opt.tls_cert, "client certificate (PEM) for mutual TLS")
+      ->envname("FOREWARN_TLS_CLIENT_CERT");
+  app.add_option("--tls-key", opt.tls_key, "client private key (PEM) for mutual TLS")
+      ->envname("FOREWARN_TLS_CLIENT_KEY");
 
   auto* incident = app.add_subcommand("incident", "create, update, resolve and inspect incidents");
   incident->require_subcommand(1);
@@ -156,6 +177,18 @@ int main(int argc, char** argv) {
   cancel->add_option("id", id, "incident id")->required();
   cancel->add_option("--expected-version", expected_version, "fail if the incident changed meanwhile");
 
+  auto* history = incident->add_subcommand("history", "audit trail: every version, who changed what and when");
+  history->add_option("id", id, "incident id")->required();
+
+  auto* reconcile = incident->add_subcommand(
+      "reconcile", "completeness check: find affected customers never told, and re-send to them (operator)");
+  reconcile->add_option("id", id, "incident id")->required();
+  bool dry_run = false;
+  int max_listed = 100;
+  reconcile->add_flag("--dry-run", dry_run, "report only; do not re-send");
+  reconcile->add_option("--max-listed", max_listed, "list at most this many uninformed recipients")
+      ->check(CLI::Range(1, 10000));
+
   // Notice previews.
   auto* notice = app.add_subcommand("notice", "preview what customers would receive");
   notice->require_subcommand(1);
@@ -198,11 +231,25 @@ int main(int argc, char** argv) {
 
   CLI11_PARSE(app, argc, argv);
 
-  auto channel = grpc::CreateChannel(opt.target, grpc::InsecureChannelCredentials());
+  std::shared_ptr<grpc::ChannelCredentials> credentials = grpc::InsecureChannelCredentials();
+  if (!opt.tls_ca.empty() || !opt.tls_cert.empty() || !opt.tls_key.empty()) {
+    grpc::SslCredentialsOptions ssl;
+    if (!opt.tls_ca.empty() && !ReadFile(opt.tls_ca, &ssl.pem_root_certs)) {
+      return UsageError("--tls-ca: cannot read " + opt.tls_ca);
+    }
+    if (opt.tls_cert.empty() != opt.tls_key.empty()) return UsageError("give both --tls-cert and --tls-key");
+    if (!opt.tls_cert.empty()) {
+      if (!ReadFile(opt.tls_cert, &ssl.pem_cert_chain)) return UsageError("--tls-cert: cannot read " + opt.tls_cert);
+      if (!ReadFile(opt.tls_key, &ssl.pem_private_key)) return UsageError("--tls-key: cannot read " + opt.tls_key);
+    }
+    credentials = grpc::SslCredentials(ssl);
+  }
+  auto channel = grpc::CreateChannel(opt.target, credentials);
   auto stub = v1::IncidentService::NewStub(channel);
   auto ctx = [&] {
     auto c = std::make_unique<grpc::ClientContext>();
     c->set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(opt.timeout_seconds));
+    if (!opt.token.empty()) c->AddMetadata("authorization", "Bearer " + opt.token);
     return c;
   };
   auto restoration = [&](google::protobuf::Timestamp* out) -> std::string {
@@ -400,6 +447,81 @@ int main(int argc, char** argv) {
                                      absl::StrJoin(i.regions(), ","));
       }
     }
+  } else if (history->parsed()) {
+    v1::GetIncidentHistoryRequest req;
+    req.set_id(id);
+    v1::IncidentHistory resp;
+    auto s = stub->GetIncidentHistory(ctx().get(), req, &resp);
+    if (!s.ok()) return Fail(s);
+    if (opt.json) {
+      json changes = json::array();
+      for (const auto& c : resp.changes()) {
+        changes.push_back({{"version", c.version()},
+                           {"change", c.change()},
+                           {"actor", c.actor()},
+                           {"changed_at", FormatTime(c.changed_at())},
+                           {"summary", c.summary()},
+                           {"incident", ToJson(c.snapshot())}});
+      }
+      json out{{"incident_id", resp.incident_id()}, {"changes", changes}};
+      std::cout << out.dump(2, ' ', false, json::error_handler_t::replace) << "\n";
+    } else {
+      std::cout << "History of incident " << resp.incident_id() << "\n";
+      std::cout << absl::StrFormat("  %3s  %-20s  %-9s  %-20s  %s\n", "VER", "WHEN", "CHANGE", "ACTOR", "WHAT");
+      for (const auto& c : resp.changes()) {
+        std::cout << absl::StrFormat("  %3d  %-20s  %-9s  %-20s  %s\n", c.version(), FormatTime(c.changed_at()),
+                                     c.change(), c.actor(), c.summary());
+      }
+    }
+  } else if (reconcile->parsed()) {
+    v1::ReconcileIncidentRequest req;
+    req.set_id(id);
+    req.set_dry_run(dry_run);
+    req.set_max_listed(max_listed);
+    v1::ReconcileIncidentResponse resp;
+    auto s = stub->ReconcileIncident(ctx().get(), req, &resp);
+    if (!s.ok()) return Fail(s);
+    if (opt.json) {
+      json recipients = json::array();
+      for (const auto& r : resp.recipients()) {
+        recipients.push_back({{"customer_id", r.customer_id()},
+                              {"channel", Lower(v1::Channel_Name(r.channel()))},
+                              {"state", r.state() == v1::NOTICE_STATE_UNSPECIFIED
+                                            ? std::string("missing")
+                                            : Lower(v1::NoticeState_Name(r.state()))}});
+      }
+      json out{{"incident_id", resp.incident_id()}, {"incident_version", resp.incident_version()},
+               {"notice_kind", resp.notice_kind()}, {"occasion", resp.occasion()},
+               {"audience", resp.audience()}, {"uninformed", resp.uninformed()},
+               {"uninformed_customers", resp.uninformed_customers()}, {"missing", resp.missing()},
+               {"failed", resp.failed()}, {"pending", resp.pending()},
+               {"recipients", recipients}, {"redriven", resp.redriven()}, {"note", resp.note()}};
+      std::cout << out.dump(2, ' ', false, json::error_handler_t::replace) << "\n";
+    } else {
+      std::cout << "Completeness of incident " << resp.incident_id() << " version " << resp.incident_version();
+      if (!resp.notice_kind().empty()) {
+        std::cout << " (" << resp.notice_kind() << (resp.occasion().empty() ? "" : ", " + resp.occasion()) << ")";
+      }
+      std::cout << "\n  audience:    " << resp.audience() << " notices (customer x channel)\n"
+                << "  uninformed:  " << resp.uninformed() << " notices to " << resp.uninformed_customers()
+                << " customers (" << resp.missing() << " missing, " << resp.failed() << " failed, "
+                << resp.pending() << " pending)\n";
+      for (const auto& r : resp.recipients()) {
+        std::cout << "    customer " << r.customer_id() << " " << Lower(v1::Channel_Name(r.channel())) << ": "
+                  << (r.state() == v1::NOTICE_STATE_UNSPECIFIED ? std::string("missing")
+                                                                : Lower(v1::NoticeState_Name(r.state())))
+                  << "\n";
+      }
+      if (resp.recipients_size() < resp.uninformed()) {
+        std::cout << "    ... and " << resp.uninformed() - resp.recipients_size() << " more\n";
+      }
+      if (resp.redriven()) {
+        std::cout << "Re-driven: the fan-out of version " << resp.incident_version()
+                  << " was queued again; only those not yet told will get a notice.\n";
+      } else if (!resp.note().empty()) {
+        std::cout << "Not re-driven: " << resp.note() << "\n";
+      }
+    }
   } else if (report->parsed()) {
     v1::GetDeliveryReportRequest req;
     req.set_incident_id(id);
@@ -426,7 +548,10 @@ int main(int argc, char** argv) {
       json out{{"incident_id", resp.incident_id()},
                {"incident_version", resp.incident_version()},
                {"counts", counts},
-               {"failures", failures}};
+               {"failures", failures},
+               {"uninformed", resp.uninformed()},
+               {"uninformed_customers", resp.uninformed_customers()},
+               {"uninformed_notice_kind", resp.uninformed_notice_kind()}};
       std::cout << out.dump(2, ' ', false, json::error_handler_t::replace) << "\n";
     } else {
       std::cout << "Delivery report for incident " << resp.incident_id() << " (now at version "
@@ -441,6 +566,12 @@ int main(int argc, char** argv) {
                                      c.count());
       }
       if (resp.counts().empty()) std::cout << "  (no notices recorded yet)\n";
+      if (!resp.uninformed_notice_kind().empty()) {
+        std::cout << "Not yet told of version " << resp.incident_version() << " (" << resp.uninformed_notice_kind()
+                  << "): " << resp.uninformed() << " notice" << (resp.uninformed() == 1 ? "" : "s") << " to "
+                  << resp.uninformed_customers() << " customer" << (resp.uninformed_customers() == 1 ? "" : "s")
+                  << (resp.uninformed() > 0 ? " (see: forewarn incident reconcile ID)" : "") << "\n";
+      }
       if (!resp.failures().empty()) {
         std::cout << "Failures:\n";
         for (const auto& f : resp.failures()) {

@@ -158,7 +158,9 @@ absl::StatusOr<std::vector<IncidentChangeRecord>> IncidentService::History(const
 
 absl::StatusOr<Completeness> IncidentService::Reconcile(const std::string& id, bool redrive, int max_listed) {
   if (auto s = ValidateIncidentId("id", id); !s.ok()) return s;
-  if (max_listed < 0 || max_listed > 10000) return absl::InvalidArgumentError("max_listed: must be between 0 and 10000");
+  if (max_listed < 0 || max_listed > 10000) {
+    return absl::InvalidArgumentError("max_listed: must be between 0 and 10000");
+  }
   return store_.CheckCompleteness(id, max_listed, redrive, clock_.Now());
 }
 

@@ -5,6 +5,7 @@
 
 #include <functional>
 #include <map>
+#include <set>
 #include <optional>
 #include <string>
 #include <utility>
@@ -178,10 +179,13 @@ class NoticeSink {
 class NoticeLedger {
  public:
   virtual ~NoticeLedger() = default;
-  // Claims the keys not yet SENT or FAILED. Returns, for each input, whether
-  // this caller should send it (true) or it is already done (false).
-  virtual absl::StatusOr<std::vector<bool>> Claim(const std::vector<NoticeKey>& keys,
-                                                  absl::Time now) = 0;
+  // Claims the keys not yet final (SENT, FAILED, SUPERSEDED). Returns, for
+  // each input, whether this caller should send it (true) or it is already
+  // done (false). When `attempts` is given it receives each key's claim
+  // count: above 1, an earlier claim did not finish (a crash or a retry)
+  // and the notice may already have reached the provider.
+  virtual absl::StatusOr<std::vector<bool>> Claim(const std::vector<NoticeKey>& keys, absl::Time now,
+                                                  std::vector<int>* attempts = nullptr) = 0;
   struct Outcome {
     NoticeKey key;
     NoticeState state = NoticeState::kSent;
@@ -208,6 +212,16 @@ class DeliveryChannel {
   // Returns the provider's message id. UNAVAILABLE/DEADLINE_EXCEEDED are
   // retryable; INVALID_ARGUMENT/FAILED_PRECONDITION are permanent.
   virtual absl::StatusOr<std::string> Send(const Recipient& to, const RenderedNotice& notice) = 0;
+  // A channel may buffer accepted notices (e.g. one file write per batch):
+  // they are delivered once Flush returns OK, and the notifier records them
+  // as sent only then. Not OK: none of the buffered ones were delivered.
+  virtual absl::Status Flush() { return absl::OkStatus(); }
+  // Of these message ids, the ones the provider already has (a resend after
+  // a crash must not deliver twice). Providers that deduplicate by message
+  // id themselves (SMTP Message-ID, gateway reference) may return none.
+  virtual absl::StatusOr<std::set<std::string>> Delivered(const std::vector<std::string>& message_ids) {
+    return std::set<std::string>();
+  }
 };
 
 }  // namespace forewarn

@@ -3,15 +3,18 @@
 #include <grpcpp/grpcpp.h>
 #include <grpcpp/health_check_service_interface.h>
 
-#include <thread>
-
+#include <fstream>
 #include <iostream>
+#include <sstream>
+#include <thread>
 
 #include "CLI/CLI.hpp"
 #include "absl/strings/str_cat.h"
 #include "notifier/render/template_renderer.h"
 #include "services/api/grpc_incident_service.h"
+#include "services/api/authorizer.h"
 #include "services/core/outbox_relay.h"
+#include "services/http/server.h"
 #include "services/kafka/kafka_producer.h"
 #include "services/pg/pg_store.h"
 #include "services/runtime/policy_flags.h"
@@ -35,6 +38,65 @@ struct IntakeConfig {
   std::string templates_dir = "templates";
   double sms_rate = 0;
   double email_rate = 0;
+  // Security: TLS (mutual when a client CA is given) and bearer tokens.
+  std::string tls_cert;
+  std::string tls_key;
+  std::string tls_client_ca;
+  std::string auth_tokens;
+  // Observability: /metrics, /healthz, /readyz.
+  std::string http_listen;
+  std::string http_port_file;
+  int backlog_refresh_seconds = 5;
+};
+
+absl::StatusOr<std::string> ReadFile(const std::string& path) {
+  std::ifstream in(path);
+  if (!in) return absl::FailedPreconditionError(absl::StrCat("cannot read ", path));
+  std::stringstream text;
+  text << in.rdbuf();
+  return text.str();
+}
+
+absl::StatusOr<std::shared_ptr<grpc::ServerCredentials>> ServerCredentials(const IntakeConfig& cfg) {
+  if (cfg.tls_cert.empty() && cfg.tls_key.empty()) {
+    if (!cfg.tls_client_ca.empty()) return absl::InvalidArgumentError("--tls-client-ca needs --tls-cert and --tls-key");
+    return grpc::InsecureServerCredentials();
+  }
+  if (cfg.tls_cert.empty() || cfg.tls_key.empty()) {
+    return absl::InvalidArgumentError("give both --tls-cert and --tls-key");
+  }
+  auto cert = ReadFile(cfg.tls_cert);
+  if (!cert.ok()) return cert.status();
+  auto key = ReadFile(cfg.tls_key);
+  if (!key.ok()) return key.status();
+  grpc::SslServerCredentialsOptions options(GRPC_SSL_DONT_REQUEST_CLIENT_CERTIFICATE);
+  options.pem_key_cert_pairs.push_back({*key, *cert});
+  if (!cfg.tls_client_ca.empty()) {
+    auto ca = ReadFile(cfg.tls_client_ca);
+    if (!ca.ok()) return ca.status();
+    options.pem_root_certs = *ca;
+    options.client_certificate_request = GRPC_SSL_REQUEST_AND_REQUIRE_CLIENT_CERTIFICATE_AND_VERIFY;
+  }
+  return grpc::SslServerCredentials(options);
+}
+
+// RPC counters by method and code, and a latency histogram per method.
+class RpcMetrics final : public forewarn::RpcObserver {
+ public:
+  explicit RpcMetrics(forewarn::MetricsRegistry& registry) : registry_(registry) {}
+  void Observe(const char* method, grpc::StatusCode code, absl::Duration latency) override {
+    registry_
+        .counter("forewarn_intake_rpcs_total", "gRPC calls handled by the intake, by method and status code",
+                 {{"method", method}, {"code", forewarn::GrpcCodeName(code)}})
+        .Increment();
+    registry_
+        .histogram("forewarn_intake_rpc_duration_seconds", "gRPC call latency at the intake", {{"method", method}},
+                   forewarn::DefaultLatencyBuckets())
+        .Observe(absl::ToDoubleSeconds(latency));
+  }
+
+ private:
+  forewarn::MetricsRegistry& registry_;
 };
 
 }  // namespace
@@ -61,6 +123,20 @@ int main(int argc, char** argv) {
       ->envname("FOREWARN_SMS_RATE");
   app.add_option("--email-rate", cfg.email_rate, "SMTP provider rate for completion estimates, messages/s")
       ->envname("FOREWARN_EMAIL_RATE");
+  app.add_option("--tls-cert", cfg.tls_cert, "server certificate chain (PEM); TLS when given")
+      ->envname("FOREWARN_TLS_CERT");
+  app.add_option("--tls-key", cfg.tls_key, "server private key (PEM)")->envname("FOREWARN_TLS_KEY");
+  app.add_option("--tls-client-ca", cfg.tls_client_ca, "CA bundle (PEM) for client certificates: mutual TLS")
+      ->envname("FOREWARN_TLS_CLIENT_CA");
+  app.add_option("--auth-tokens", cfg.auth_tokens,
+                 "bearer tokens file, lines \"TOKEN ROLE NAME\" (role: submitter|operator|viewer); "
+                 "without it authentication is OFF")
+      ->envname("FOREWARN_AUTH_TOKENS");
+  app.add_option("--http-listen", cfg.http_listen, "metrics and health endpoint, e.g. 127.0.0.1:0 (default: off)")
+      ->envname("FOREWARN_HTTP_LISTEN");
+  app.add_option("--http-port-file", cfg.http_port_file, "write the metrics port here (tests)");
+  app.add_option("--backlog-refresh-seconds", cfg.backlog_refresh_seconds, "outbox backlog gauge refresh period")
+      ->check(CLI::Range(1, 3600));
   CLI11_PARSE(app, argc, argv);
   forewarn::NoticePolicy policy;
   if (auto s = forewarn::ToNoticePolicy(cfg.policy, &policy); !s.ok()) {
@@ -75,6 +151,25 @@ int main(int argc, char** argv) {
     spdlog::error("event=startup_failed status=\"{}\"", (!renderer.ok() ? renderer.status() : budgets.status()).ToString());
     return 2;
   }
+  std::unique_ptr<forewarn::Authorizer> authorizer;
+  if (!cfg.auth_tokens.empty()) {
+    auto loaded = forewarn::Authorizer::Load(cfg.auth_tokens);
+    if (!loaded.ok()) {
+      spdlog::error("event=startup_failed status=\"{}\"", loaded.status().ToString());
+      return 2;
+    }
+    authorizer = std::make_unique<forewarn::Authorizer>(*std::move(loaded));
+    spdlog::info("event=auth_enabled callers={}", authorizer->size());
+  } else {
+    spdlog::warn("event=auth_disabled reason=\"no --auth-tokens / FOREWARN_AUTH_TOKENS\" "
+                 "note=\"every caller is the operator 'anonymous'; development only\"");
+  }
+  auto credentials = ServerCredentials(cfg);
+  if (!credentials.ok()) {
+    spdlog::error("event=startup_failed status=\"{}\"", credentials.status().ToString());
+    return 2;
+  }
+  if (cfg.tls_cert.empty()) spdlog::warn("event=tls_disabled note=\"gRPC is plaintext; development only\"");
   const auto& stop = forewarn::InstallStopSignals();
 
   if (auto s = forewarn::RetryUntilOk(stop, "apply migrations", [&] { return forewarn::ApplyMigrations(cfg.pg_uri); });
@@ -101,20 +196,31 @@ int main(int argc, char** argv) {
   forewarn::PgAudienceSource audience(cfg.pg_uri);
   forewarn::NoticePreviewer previewer(store, store, audience, **renderer, *std::move(budgets),
                                       {cfg.sms_rate, cfg.email_rate});
-  forewarn::GrpcIncidentService grpc_service(service, previewer);
+  forewarn::MetricsRegistry metrics;
+  RpcMetrics rpc_metrics(metrics);
+  auto& backlog = metrics.gauge("forewarn_outbox_backlog", "Outbox events not yet published to Kafka");
+  forewarn::GrpcIncidentService grpc_service(service, previewer, authorizer.get(), &rpc_metrics);
 
   grpc::EnableDefaultHealthCheckService(true);
   grpc::reflection::InitProtoReflectionServerBuilderPlugin();
   grpc::ServerBuilder builder;
   int port = 0;
-  builder.AddListeningPort(cfg.listen, grpc::InsecureServerCredentials(), &port);
+  builder.AddListeningPort(cfg.listen, *credentials, &port);
   builder.RegisterService(&grpc_service);
   std::unique_ptr<grpc::Server> server = builder.BuildAndStart();
   if (!server || port == 0) {
     spdlog::error("event=startup_failed reason=\"cannot listen on {}\"", cfg.listen);
     return 1;
   }
-  spdlog::info("event=listening address={} port={}", cfg.listen, port);
+  spdlog::info("event=listening address={} port={} tls={} mtls={}", cfg.listen, port, !cfg.tls_cert.empty(),
+               !cfg.tls_client_ca.empty());
+  std::atomic<bool> ready{true};
+  auto http = forewarn::StartObservabilityIfConfigured(cfg.http_listen, cfg.http_port_file, metrics,
+                                                       [&ready] { return ready.load(); });
+  if (!http.ok()) {
+    spdlog::error("event=startup_failed status=\"{}\"", http.status().ToString());
+    return 1;
+  }
 
   forewarn::PgOutboxSource outbox(cfg.pg_uri);
   forewarn::KafkaEventPublisher publisher(**producer, cfg.events_topic);
@@ -127,10 +233,19 @@ int main(int argc, char** argv) {
     }
   }
 
-  forewarn::SleepUnlessStopped(stop, absl::InfiniteDuration());
+  while (!stop.load()) {
+    if (auto n = store.UnpublishedOutboxCount(); n.ok()) {
+      backlog.Set(static_cast<double>(*n));
+    } else {
+      spdlog::warn("event=outbox_backlog_failed status=\"{}\"", n.status().ToString());
+    }
+    forewarn::SleepUnlessStopped(stop, absl::Seconds(cfg.backlog_refresh_seconds));
+  }
+  ready = false;
   spdlog::info("event=shutting_down");
   server->Shutdown(std::chrono::system_clock::now() + std::chrono::seconds(5));
   relay_thread.join();
+  if (*http) (*http)->Stop();
   spdlog::info("event=stopped");
   return 0;
 }

@@ -79,6 +79,9 @@ absl::StatusOr<std::unique_ptr<KafkaConsumer>> KafkaConsumer::Create(
       {"enable.partition.eof", "false"},
       {"session.timeout.ms", std::to_string(config.session_timeout.count())},
       {"heartbeat.interval.ms", std::to_string(config.heartbeat_interval.count())},
+      // Bounded read-ahead: a worker far behind its producer must not buffer
+      // the backlog in memory (the default is 64 MiB per client).
+      {"queued.max.messages.kbytes", "8192"},
   };
   auto conf = rdk::BuildConf(config, defaults);
   if (!conf.ok()) return conf.status();

@@ -21,7 +21,7 @@ constexpr char kClaim[] =
     "  SET state = 'claimed', attempts = l.attempts + 1, claimed_at = EXCLUDED.claimed_at, "
     "    updated_at = EXCLUDED.updated_at "
     "  WHERE l.state IN ('claimed', 'held') "
-    "RETURNING incident_id::text, incident_version, notice_kind, occasion, customer_id, channel";
+    "RETURNING incident_id::text, incident_version, notice_kind, occasion, customer_id, channel, attempts";
 
 constexpr char kRecord[] =
     "UPDATE notice_ledger AS l SET state = u.state, provider_id = nullif(u.pid, ''), error = nullif(u.err, ''), "
@@ -75,7 +75,8 @@ struct KeyArrays {
 PgNoticeLedger::PgNoticeLedger(std::string uri) : pool_(std::make_unique<pg::PgPool>(std::move(uri), 2)) {}
 PgNoticeLedger::~PgNoticeLedger() = default;
 
-absl::StatusOr<std::vector<bool>> PgNoticeLedger::Claim(const std::vector<NoticeKey>& keys, absl::Time now) {
+absl::StatusOr<std::vector<bool>> PgNoticeLedger::Claim(const std::vector<NoticeKey>& keys, absl::Time now,
+                                                        std::vector<int>* attempts) {
   KeyArrays a;
   std::map<KeyTuple, size_t> index;
   for (size_t i = 0; i < keys.size(); ++i) {
@@ -83,6 +84,7 @@ absl::StatusOr<std::vector<bool>> PgNoticeLedger::Claim(const std::vector<Notice
     index.emplace(TupleOf(keys[i]), i);
   }
   std::vector<bool> claimable(keys.size(), false);
+  if (attempts) attempts->assign(keys.size(), 0);
   auto status = pool_->Run([&](pqxx::connection& c) -> absl::Status {
     pqxx::work tx(c);
     auto rows = tx.exec_params(kClaim, pg::TextArray(a.ids), pg::IntArray(a.versions), pg::TextArray(a.kinds),
@@ -92,7 +94,10 @@ absl::StatusOr<std::vector<bool>> PgNoticeLedger::Claim(const std::vector<Notice
     for (const auto& r : rows) {
       KeyTuple t{r[0].as<std::string>(), r[1].as<int64_t>(), r[2].as<std::string>(), r[3].as<std::string>(),
                  r[4].as<int64_t>(), r[5].as<std::string>()};
-      if (auto it = index.find(t); it != index.end()) claimable[it->second] = true;
+      if (auto it = index.find(t); it != index.end()) {
+        claimable[it->second] = true;
+        if (attempts) (*attempts)[it->second] = r[6].as<int>();
+      }
     }
     return absl::OkStatus();
   });

@@ -87,7 +87,8 @@ class PgNoticeLedger final : public NoticeLedger {
  public:
   explicit PgNoticeLedger(std::string uri);
   ~PgNoticeLedger() override;
-  absl::StatusOr<std::vector<bool>> Claim(const std::vector<NoticeKey>& keys, absl::Time now) override;
+  absl::StatusOr<std::vector<bool>> Claim(const std::vector<NoticeKey>& keys, absl::Time now,
+                                          std::vector<int>* attempts = nullptr) override;
   absl::Status Record(const std::vector<Outcome>& outcomes, absl::Time now) override;
   absl::Status Hold(const std::vector<std::pair<NoticeJob, absl::Time>>& jobs, absl::Time now) override;
 

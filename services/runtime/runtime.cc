@@ -4,6 +4,7 @@
 #include <cstdio>
 #include <fstream>
 
+#include "absl/random/random.h"
 #include "absl/strings/str_cat.h"
 #include "spdlog/sinks/stdout_sinks.h"
 #include "spdlog/spdlog.h"
@@ -14,6 +15,11 @@ namespace {
 std::atomic<bool> g_stop{false};
 
 extern "C" void OnStopSignal(int) { g_stop.store(true); }
+
+absl::BitGen& BitGen() {
+  thread_local absl::BitGen gen;
+  return gen;
+}
 
 }  // namespace
 
@@ -79,9 +85,12 @@ absl::Status RetryUntilOk(const std::atomic<bool>& stop, const std::string& what
   while (true) {
     absl::Status s = fn();
     if (s.ok() || stop.load()) return s;
+    // Full jitter: replicas retrying the same outage do not move in step.
+    const absl::Duration wait = absl::Milliseconds(absl::Uniform<int64_t>(
+        BitGen(), absl::ToInt64Milliseconds(backoff) / 2, absl::ToInt64Milliseconds(backoff) + 1));
     spdlog::warn("event=retry what=\"{}\" status=\"{}\" retry_in_ms={}", what, s.ToString(),
-                 absl::ToInt64Milliseconds(backoff));
-    SleepUnlessStopped(stop, backoff);
+                 absl::ToInt64Milliseconds(wait));
+    SleepUnlessStopped(stop, wait);
     backoff = std::min(backoff * 2, absl::Seconds(5));
   }
 }

@@ -8,6 +8,7 @@
 
 #include <gtest/gtest.h>
 
+#include "absl/strings/ascii.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
@@ -58,11 +59,15 @@ absl::Status ServiceStack::Start(const std::string& seed_sql, const Options& opt
     head.insert(head.end(), tail.begin(), tail.end());
     return head;
   };
-  if (auto s = Launch("intake", with({Bin("services/intake/forewarn-intake")},
-                                     {"--listen", "127.0.0.1:0", "--port-file", dir_ + "/intake.port",
-                                      "--templates", FOREWARN_TEMPLATES_DIR,
-                                      "--time-offset-file", offset_file_}));
-      !s.ok()) {
+  std::vector<std::string> intake_args = {"--listen", "127.0.0.1:0", "--port-file", dir_ + "/intake.port",
+                                          "--templates", FOREWARN_TEMPLATES_DIR, "--time-offset-file", offset_file_};
+  for (std::string arg : options.intake_args) {
+    for (size_t at = arg.find("{dir}"); at != std::string::npos; at = arg.find("{dir}", at + dir_.size())) {
+      arg.replace(at, 5, dir_);
+    }
+    intake_args.push_back(std::move(arg));
+  }
+  if (auto s = Launch("intake", with({Bin("services/intake/forewarn-intake")}, intake_args)); !s.ok()) {
     return s;
   }
   std::string port;
@@ -87,9 +92,25 @@ absl::Status ServiceStack::Start(const std::string& seed_sql, const Options& opt
       return s;
     }
   }
-  auto channel = grpc::CreateChannel(absl::StrCat("127.0.0.1:", port), grpc::InsecureChannelCredentials());
+  intake_target_ = absl::StrCat("127.0.0.1:", absl::StripAsciiWhitespace(port));
+  grpc::ChannelArguments channel_args;
+  if (!options.tls_target_name.empty()) channel_args.SetSslTargetNameOverride(options.tls_target_name);
+  auto channel = grpc::CreateCustomChannel(
+      intake_target_,
+      options.intake_credentials ? options.intake_credentials : grpc::InsecureChannelCredentials(), channel_args);
   stub_ = v1::IncidentService::NewStub(channel);
   return absl::OkStatus();
+}
+
+ChildProcess* ServiceStack::Process(const std::string& name) {
+  const std::string suffix = absl::StrCat("/", name, ".log");
+  for (auto& p : procs_) {
+    const std::string& log = p->log_path();
+    if (log.size() >= suffix.size() && log.compare(log.size() - suffix.size(), suffix.size(), suffix) == 0) {
+      return p.get();
+    }
+  }
+  return nullptr;
 }
 
 void ServiceStack::Stop() {
@@ -120,11 +141,8 @@ std::vector<Delivered> ServiceStack::ReadOutbox() const {
 bool ServiceStack::WaitForCount(const std::string& sql, int64_t want, absl::Duration timeout) {
   const absl::Time deadline = absl::Now() + timeout;
   while (absl::Now() < deadline) {
-    if (std::stoll(db_->Exec(sql)) >= want) {
-      absl::SleepFor(absl::Milliseconds(500));  // let a duplicate show up, if any
-      return true;
-    }
-    absl::SleepFor(absl::Milliseconds(100));
+    if (std::stoll(db_->Exec(sql)) >= want) return true;
+    absl::SleepFor(absl::Milliseconds(50));
   }
   return false;
 }

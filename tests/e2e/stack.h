@@ -4,6 +4,8 @@
 // the dev broker, intake, resolver, scheduler and two notifiers, over a
 // scratch database on the test command's PostgreSQL.
 
+#include <grpcpp/grpcpp.h>
+
 #include <memory>
 #include <string>
 #include <vector>
@@ -32,6 +34,14 @@ class ServiceStack {
   struct Options {
     int notifiers = 2;
     std::vector<std::string> notifier_args;  // e.g. real channel providers
+    // Extra intake flags (auth tokens, TLS, metrics); "{dir}" in a value is
+    // replaced by the stack's scratch directory (dir()).
+    std::vector<std::string> intake_args;
+    // Credentials of stub()'s channel (TLS); plaintext when null.
+    std::shared_ptr<grpc::ChannelCredentials> intake_credentials;
+    // When set, stub()'s channel checks the server certificate against this
+    // name instead of the target's host (a test certificate's CN/SAN).
+    std::string tls_target_name;
   };
   // Starts everything; `seed_sql` runs once the intake created the schema.
   absl::Status Start(const std::string& seed_sql) { return Start(seed_sql, Options{}); }
@@ -44,17 +54,22 @@ class ServiceStack {
   // Every service's clock is the real time plus this shift.
   void SetTimeOffset(absl::Duration offset);
   std::vector<Delivered> ReadOutbox() const;
-  // Polls the ledger until `sql` (a count query) returns `want`; true when
-  // reached within `timeout`.
+  // Polls every 50 ms until `sql` (a count query) returns at least `want`;
+  // true when reached within `timeout`.
   bool WaitForCount(const std::string& sql, int64_t want, absl::Duration timeout = absl::Seconds(120));
   std::unique_ptr<grpc::ClientContext> Ctx() const;
   const std::string& dir() const { return dir_; }
+  // The process started as `name` ("intake", "resolver", "notifier-1", ...),
+  // or nullptr; tests kill -9 and restart it.
+  ChildProcess* Process(const std::string& name);
+  // "127.0.0.1:PORT" of the intake's gRPC port.
+  const std::string& intake_target() const { return intake_target_; }
 
  private:
   absl::Status Launch(const std::string& name, std::vector<std::string> argv);
 
   std::unique_ptr<ScratchDatabase> db_;
-  std::string dir_, outbox_, offset_file_;
+  std::string dir_, outbox_, offset_file_, intake_target_;
   std::vector<std::unique_ptr<ChildProcess>> procs_;
   std::unique_ptr<v1::IncidentService::Stub> stub_;
 };

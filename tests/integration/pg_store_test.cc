@@ -4,6 +4,9 @@
 
 #include <set>
 
+#include "absl/strings/str_cat.h"
+
+#include "services/pg/migrations.h"
 #include "services/pg/pg_store.h"
 #include "tests/support/test_db.h"
 
@@ -67,7 +70,8 @@ class PgStoreTest : public ::testing::Test {
 
 TEST_F(PgStoreTest, MigrationsAreIdempotent) {
   EXPECT_TRUE(ApplyMigrations(db_->uri()).ok());
-  EXPECT_EQ(db_->Exec("SELECT count(*) FROM schema_migrations"), "2");
+  EXPECT_EQ(db_->Exec("SELECT count(*) FROM schema_migrations"), std::to_string(pg::Migrations().size()));
+  EXPECT_EQ(db_->Exec("SELECT count(*) FROM schema_migrations WHERE version = 3"), "1");  // the audit trail
 }
 
 TEST_F(PgStoreTest, CreateStoresIncidentVersionAndOutboxRowTogether) {
@@ -239,6 +243,159 @@ TEST_F(PgStoreTest, UnfinishedClaimIsReclaimedAfterACrash) {
   // The worker died before Record: the redelivered job may claim it again.
   EXPECT_EQ(*ledger.Claim({a}, kNow), std::vector<bool>{true});
   EXPECT_EQ(db_->Exec("SELECT attempts FROM notice_ledger"), "2");
+}
+
+TEST_F(PgStoreTest, HistoryRecordsWhoChangedWhatInTheSameTransaction) {
+  auto i = store_->Create(
+      Request(), kNow, [&](const Incident& c) { return PlanNotices(Change::kCreated, c, kNow, {}); },
+      ChangeAudit{"alice", "created unplanned_outage"});
+  ASSERT_TRUE(i.ok()) << i.status();
+  IncidentUpdate u;
+  u.id = i->id;
+  u.expected_restoration_at = kNow + absl::Hours(5);
+  ASSERT_TRUE(store_->Update(u, kNow + absl::Minutes(5), {}, ChangeAudit{"bob", "expected_restoration_at: A -> B"})
+                  .ok());
+  ASSERT_TRUE(Resolve(i->id, kNow + absl::Hours(1)).ok());  // no audit given: "system"
+  // A failed change (stale version) records nothing.
+  u.expected_version = 1;
+  EXPECT_FALSE(store_->Update(u, kNow, {}, ChangeAudit{"mallory", "x"}).ok());
+
+  auto history = store_->History(i->id);
+  ASSERT_TRUE(history.ok()) << history.status();
+  ASSERT_EQ(history->size(), 3u);
+  EXPECT_EQ((*history)[0].version, 1);
+  EXPECT_EQ((*history)[0].change, "created");
+  EXPECT_EQ((*history)[0].actor, "alice");
+  EXPECT_EQ((*history)[0].summary, "created unplanned_outage");
+  EXPECT_EQ((*history)[0].changed_at, kNow);
+  EXPECT_EQ((*history)[0].snapshot.expected_restoration_at, kNow + absl::Hours(3));
+  EXPECT_EQ((*history)[1].change, "updated");
+  EXPECT_EQ((*history)[1].actor, "bob");
+  EXPECT_EQ((*history)[1].changed_at, kNow + absl::Minutes(5));
+  EXPECT_EQ((*history)[1].snapshot.expected_restoration_at, kNow + absl::Hours(5));
+  EXPECT_EQ((*history)[2].change, "resolved");
+  EXPECT_EQ((*history)[2].actor, "system");
+  EXPECT_EQ((*history)[2].snapshot.state, IncidentState::kResolved);
+  EXPECT_EQ(store_->History("00000000-0000-0000-0000-000000000000").status().code(), absl::StatusCode::kNotFound);
+  // Writers that do not know the audit columns (the scheduler) still work.
+  db_->Exec(absl::StrCat("INSERT INTO incident_versions (incident_id, version, change, state, services, regions, "
+                         "reason_ar, reason_en, starts_at, expected_restoration_at, changed_at) SELECT id, 9, "
+                         "'resolved', state, services, regions, reason_ar, reason_en, starts_at, "
+                         "expected_restoration_at, updated_at FROM incidents WHERE id = '", i->id, "'"));
+  EXPECT_EQ(store_->History(i->id)->back().actor, "system");
+}
+
+TEST_F(PgStoreTest, CompletenessComparesTheAudienceWithTheLedgerAndRedrivesTheMissing) {
+  auto i = Create(Request(), kNow);
+  ASSERT_TRUE(i.ok()) << i.status();
+  // Audience: 1 by SMS and email, 2 by email (SMS off), 3 by email (no phone).
+  auto c = store_->CheckCompleteness(i->id, 100, false, kNow);
+  ASSERT_TRUE(c.ok()) << c.status();
+  ASSERT_TRUE(c->kind.has_value());
+  EXPECT_EQ(*c->kind, NoticeKind::kOutageStarted);
+  EXPECT_EQ(c->version, 1);
+  EXPECT_EQ(c->audience, 4);
+  EXPECT_EQ(c->uninformed, 4);
+  EXPECT_EQ(c->uninformed_customers, 3);
+  EXPECT_EQ(c->missing, 4);
+
+  PgNoticeLedger ledger(db_->uri());
+  NoticeKey s1{i->id, 1, NoticeKind::kOutageStarted, "", 1, Channel::kSms};
+  NoticeKey e1{i->id, 1, NoticeKind::kOutageStarted, "", 1, Channel::kEmail};
+  NoticeKey e2{i->id, 1, NoticeKind::kOutageStarted, "", 2, Channel::kEmail};
+  NoticeKey e3{i->id, 1, NoticeKind::kOutageStarted, "", 3, Channel::kEmail};
+  ASSERT_TRUE(ledger.Claim({s1, e1, e2, e3}, kNow).ok());
+  ASSERT_TRUE(ledger
+                  .Record({{s1, NoticeState::kSent, "p1", ""},
+                           {e1, NoticeState::kSent, "p2", ""},
+                           {e2, NoticeState::kFailed, "", "mailbox full"},
+                           {e3, NoticeState::kSent, "p3", ""}},
+                          kNow)
+                  .ok());
+  // A lost delivery: customer 3's row vanished.
+  db_->Exec(absl::StrCat("DELETE FROM notice_ledger WHERE incident_id = '", i->id, "' AND customer_id = 3"));
+  c = store_->CheckCompleteness(i->id, 100, false, kNow);
+  ASSERT_TRUE(c.ok()) << c.status();
+  EXPECT_EQ(c->audience, 4);
+  EXPECT_EQ(c->uninformed, 2);
+  EXPECT_EQ(c->uninformed_customers, 2);
+  EXPECT_EQ(c->missing, 1);
+  EXPECT_EQ(c->failed, 1);
+  ASSERT_EQ(c->listed.size(), 2u);
+  EXPECT_EQ(c->listed[0].customer_id, 2);
+  EXPECT_EQ(c->listed[0].channel, Channel::kEmail);
+  EXPECT_EQ(c->listed[0].state, NoticeState::kFailed);
+  EXPECT_EQ(c->listed[1].customer_id, 3);
+  EXPECT_FALSE(c->listed[1].state.has_value());  // no ledger row
+  EXPECT_EQ(store_->CheckCompleteness(i->id, 1, false, kNow)->listed.size(), 1u);
+
+  // While the fan-out may still be running (an unpublished event), nothing
+  // is re-driven.
+  const int64_t before = OutboxRows();
+  c = store_->CheckCompleteness(i->id, 100, true, kNow);
+  ASSERT_TRUE(c.ok()) << c.status();
+  EXPECT_FALSE(c->redriven);
+  EXPECT_NE(c->note.find("in progress"), std::string::npos) << c->note;
+  EXPECT_EQ(OutboxRows(), before);
+
+  // Settled: one new event for the current version and its notice.
+  db_->Exec("UPDATE outbox SET published_at = now()");
+  c = store_->CheckCompleteness(i->id, 100, true, kNow);
+  ASSERT_TRUE(c.ok()) << c.status();
+  EXPECT_TRUE(c->redriven) << c->note;
+  EXPECT_EQ(OutboxRows(), before + 1);
+  EXPECT_EQ(db_->Exec("SELECT version || ' ' || notice_kind FROM outbox WHERE published_at IS NULL"),
+            "1 outage_started");
+
+  // Only a permanent failure left: reported, not re-driven.
+  db_->Exec("UPDATE outbox SET published_at = now()");
+  ASSERT_TRUE(ledger.Claim({e3}, kNow).ok());
+  ASSERT_TRUE(ledger.Record({{e3, NoticeState::kSent, "p4", ""}}, kNow).ok());
+  c = store_->CheckCompleteness(i->id, 100, true, kNow);
+  EXPECT_EQ(c->uninformed, 1);
+  EXPECT_FALSE(c->redriven);
+  EXPECT_EQ(OutboxRows(), before + 1);
+
+  // A new version is compared against its own notice.
+  IncidentUpdate u;
+  u.id = i->id;
+  u.expected_restoration_at = kNow + absl::Hours(4);
+  ASSERT_TRUE(Update(u, kNow).ok());
+  c = store_->CheckCompleteness(i->id, 100, false, kNow);
+  EXPECT_EQ(c->version, 2);
+  EXPECT_EQ(*c->kind, NoticeKind::kOutageUpdated);
+  EXPECT_EQ(c->uninformed, 4);
+  EXPECT_EQ(store_->UnpublishedOutboxCount().value_or(-1), 1);
+}
+
+TEST_F(PgStoreTest, CompletenessOfAnIbanChangeUsesTheBeneficiaryNoticeForBeneficiaries) {
+  db_->Exec("INSERT INTO accounts VALUES ('SA0380000000608010167519', 1);"
+            "INSERT INTO beneficiaries VALUES (2, 'SA0380000000608010167519', 'rent');");
+  NewIncident r = Request("iban-1");
+  r.kind = IncidentKind::kIbanChange;
+  r.services.clear();
+  r.regions.clear();
+  r.old_iban = "SA0380000000608010167519";
+  r.new_iban = "SA4420000001234567891234";
+  auto i = Create(r, kNow);
+  ASSERT_TRUE(i.ok()) << i.status();
+  // The IBAN notice waits for its lead time: queue it as the scheduler would.
+  db_->Exec(absl::StrCat("INSERT INTO outbox (incident_id, version, notice_kind, created_at) VALUES ('", i->id,
+                         "', 1, 'iban_change_holder', now())"));
+  PgNoticeLedger ledger(db_->uri());
+  NoticeKey holder{i->id, 1, NoticeKind::kIbanChangeHolder, "", 1, Channel::kSms};
+  NoticeKey beneficiary{i->id, 1, NoticeKind::kIbanChangeBeneficiary, "", 2, Channel::kEmail};
+  ASSERT_TRUE(ledger.Claim({holder, beneficiary}, kNow).ok());
+  ASSERT_TRUE(ledger.Record({{holder, NoticeState::kSent, "p", ""}, {beneficiary, NoticeState::kSent, "p", ""}}, kNow)
+                  .ok());
+  auto c = store_->CheckCompleteness(i->id, 100, false, kNow);
+  ASSERT_TRUE(c.ok()) << c.status();
+  EXPECT_EQ(*c->kind, NoticeKind::kIbanChangeHolder);
+  EXPECT_EQ(c->audience, 3);  // holder 1 by SMS and email, beneficiary 2 by email
+  EXPECT_EQ(c->uninformed, 1);
+  ASSERT_EQ(c->listed.size(), 1u);
+  EXPECT_EQ(c->listed[0].customer_id, 1);
+  EXPECT_EQ(c->listed[0].channel, Channel::kEmail);
 }
 
 }  // namespace

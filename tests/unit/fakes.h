@@ -138,17 +138,22 @@ class FakeIncidentStore : public IncidentStore, public IncidentReader {
 
 class FakeLedger : public NoticeLedger {
  public:
-  absl::StatusOr<std::vector<bool>> Claim(const std::vector<NoticeKey>& keys, absl::Time) override {
+  absl::StatusOr<std::vector<bool>> Claim(const std::vector<NoticeKey>& keys, absl::Time,
+                                          std::vector<int>* attempts = nullptr) override {
     if (!claim_error.ok()) return claim_error;
     std::vector<bool> out;
+    if (attempts) attempts->clear();
     for (const auto& k : keys) {
       auto [it, inserted] = rows.try_emplace(Tuple(k), NoticeState::kClaimed);
       const bool open = inserted || it->second == NoticeState::kClaimed || it->second == NoticeState::kHeld;
       if (open) it->second = NoticeState::kClaimed;
       out.push_back(open);
+      const int n = open ? ++claims[Tuple(k)] : 0;
+      if (attempts) attempts->push_back(n);
     }
     return out;
   }
+  std::map<std::tuple<std::string, int64_t, NoticeKind, std::string, int64_t, Channel>, int> claims;
   absl::Status Record(const std::vector<Outcome>& outcomes, absl::Time) override {
     for (const auto& o : outcomes) rows[Tuple(o.key)] = o.state;
     return absl::OkStatus();
@@ -185,6 +190,15 @@ class FakeChannel : public DeliveryChannel {
     }
     sent.push_back({to, notice});
     return notice.message_id;
+  }
+  absl::StatusOr<std::set<std::string>> Delivered(const std::vector<std::string>& ids) override {
+    std::set<std::string> out;
+    for (const auto& id : ids) {
+      for (const auto& [to, n] : sent) {
+        if (n.message_id == id) out.insert(id);
+      }
+    }
+    return out;
   }
   std::vector<std::pair<Recipient, RenderedNotice>> sent;
   std::vector<absl::Status> failures;  // consumed one per Send

@@ -71,6 +71,20 @@ TEST(FileOutboxChannel, ValidateFailsWhenThePathIsAFile) {
   EXPECT_EQ(FileOutboxChannel::Validate((dir / "plain").string()).code(), absl::StatusCode::kFailedPrecondition);
 }
 
+TEST(FileOutboxChannel, WritesNothingUntilFlushed) {
+  const fs::path dir = FreshDir("unflushed");
+  ASSERT_TRUE(FileOutboxChannel::Validate(dir.string()).ok());
+  FakeClock clock(absl::FromUnixSeconds(1'790'000'000));
+  FileOutboxChannel channel(dir.string(), Channel::kSms, clock);
+  ASSERT_TRUE(channel.Send(Phone(), SmsNotice("one", "<1@f>")).ok());
+  ASSERT_TRUE(channel.Send(Phone(), SmsNotice("two", "<2@f>")).ok());
+  EXPECT_TRUE(ReadLines(dir / "sms.jsonl").empty());
+  ASSERT_TRUE(channel.Flush().ok());
+  EXPECT_EQ(ReadLines(dir / "sms.jsonl").size(), 2u);
+  ASSERT_TRUE(channel.Flush().ok());  // nothing pending: nothing written
+  EXPECT_EQ(ReadLines(dir / "sms.jsonl").size(), 2u);
+}
+
 TEST(FileOutboxChannel, AppendsOneJsonLinePerSmsWithoutEmptyFields) {
   const fs::path dir = FreshDir("sms");
   ASSERT_TRUE(FileOutboxChannel::Validate(dir.string()).ok());
@@ -82,9 +96,11 @@ TEST(FileOutboxChannel, AppendsOneJsonLinePerSmsWithoutEmptyFields) {
   auto id = channel.Send(Phone(), notice);
   ASSERT_TRUE(id.ok()) << id.status();
   EXPECT_EQ(*id, "<m1@forewarn>");
+  ASSERT_TRUE(channel.Flush().ok());
   clock.Advance(absl::Seconds(1));
   notice.message_id = "<m2@forewarn>";
   ASSERT_TRUE(channel.Send(Phone(), notice).ok());
+  ASSERT_TRUE(channel.Flush().ok());
 
   const auto lines = ReadLines(dir / "sms.jsonl");
   ASSERT_EQ(lines.size(), 2u);
@@ -110,6 +126,7 @@ TEST(FileOutboxChannel, WritesEmailsWithSubjectAndHtmlToEmailJsonl) {
   const RenderedNotice notice{
       .subject = "Service outage", .text = "Dear customer,\nline two", .html = "<p>x</p>", .message_id = "<e@f>"};
   ASSERT_TRUE(channel.Send(to, notice).ok());
+  ASSERT_TRUE(channel.Flush().ok());
   const auto lines = ReadLines(dir / "email.jsonl");
   ASSERT_EQ(lines.size(), 1u);  // the newline in the body is escaped inside the JSON string
   const auto j = nlohmann::json::parse(lines[0]);
@@ -127,6 +144,7 @@ TEST(FileOutboxChannel, StoresArabicAsReadableUtf8) {
   FileOutboxChannel channel(dir.string(), Channel::kSms, clock);
   const std::string text = "انقطاع في خدمة ELEC. السبب: عطل في محطة التحويل.";
   ASSERT_TRUE(channel.Send(Phone(), SmsNotice(text, "<a@f>")).ok());
+  ASSERT_TRUE(channel.Flush().ok());
   const std::string raw = ReadAll(dir / "sms.jsonl");
   EXPECT_TRUE(absl::StrContains(raw, text)) << raw;
   EXPECT_FALSE(absl::StrContains(raw, "\\u0")) << raw;
@@ -139,6 +157,7 @@ TEST(FileOutboxChannel, ReplacesInvalidUtf8InsteadOfFailing) {
   FakeClock clock(kNow);
   FileOutboxChannel channel(dir.string(), Channel::kSms, clock);
   ASSERT_TRUE(channel.Send(Phone(), SmsNotice("bad \xff byte", "<b@f>")).ok());
+  ASSERT_TRUE(channel.Flush().ok());
   EXPECT_EQ(nlohmann::json::parse(ReadLines(dir / "sms.jsonl")[0])["text"], "bad \xEF\xBF\xBD byte");
 }
 
@@ -156,6 +175,7 @@ TEST(FileOutboxChannel, ConcurrentWritersNeverInterleaveLines) {
     for (int i = 0; i < kPerThread; ++i) {
       const RenderedNotice n = SmsNotice(absl::StrCat(tag, i, " ", big, " انقطاع"), absl::StrCat("<", tag, i, ">"));
       ASSERT_TRUE(channel->Send(Phone(), n).ok());
+      ASSERT_TRUE(channel->Flush().ok());
     }
   };
   std::thread t1(writer, &a, "a");

@@ -102,5 +102,63 @@ TEST_F(IncidentServiceTest, ListRejectsOutOfRangePageSize) {
   EXPECT_EQ(service_.List(f).status().code(), absl::StatusCode::kInvalidArgument);
 }
 
+TEST_F(IncidentServiceTest, EveryChangeRecordsItsActorAndWhatChanged) {
+  auto i = service_.Create(Request(), "grid-scada");
+  ASSERT_TRUE(i.ok()) << i.status();
+  IncidentUpdate u;
+  u.id = i->id;
+  u.expected_restoration_at = kStart + absl::Hours(5);
+  u.reason = LocalizedText{"عطل في المحول", "Transformer fault"};
+  ASSERT_TRUE(service_.Update(u, "alice").ok());
+  ASSERT_TRUE(service_.Resolve(i->id, 0, "bob").ok());
+
+  auto history = service_.History(i->id);
+  ASSERT_TRUE(history.ok()) << history.status();
+  ASSERT_EQ(history->size(), 3u);
+  EXPECT_EQ((*history)[0].actor, "grid-scada");
+  EXPECT_EQ((*history)[0].change, "created");
+  EXPECT_EQ((*history)[0].summary,
+            "created unplanned_outage; services: electricity; regions: riyadh; starts_at: 2026-09-21T14:13:20Z; "
+            "expected_restoration_at: 2026-09-21T16:13:20Z; reason.en: \"Fault\"");
+  EXPECT_EQ((*history)[1].actor, "alice");
+  EXPECT_EQ((*history)[1].summary,
+            "expected_restoration_at: 2026-09-21T16:13:20Z -> 2026-09-21T19:13:20Z; "
+            "reason.en: \"Fault\" -> \"Transformer fault\"; reason.ar: \"عطل\" -> \"عطل في المحول\"");
+  EXPECT_EQ((*history)[2].actor, "bob");
+  EXPECT_EQ((*history)[2].summary, "state: open -> resolved");
+  // Callers that name nobody (internal use) are recorded as "system".
+  auto other = Request();
+  other.idempotency_key = "k2";
+  auto j = service_.Create(other);
+  ASSERT_TRUE(j.ok());
+  EXPECT_EQ(service_.History(j->id)->at(0).actor, "system");
+  EXPECT_EQ(service_.History("00000000-0000-0000-0000-000000000099").status().code(), absl::StatusCode::kNotFound);
+}
+
+TEST(DescribeUpdate, ShortensLongTextsWithoutSplittingCharacters) {
+  Incident before, after;
+  before.reason.ar = "قديم";
+  after.reason.ar = "";
+  for (int k = 0; k < 100; ++k) after.reason.ar += "ع";  // 2 bytes each
+  const std::string d = DescribeUpdate(before, after);
+  EXPECT_EQ(d.rfind("reason.ar: \"قديم\" -> \"", 0), 0u) << d;
+  EXPECT_NE(d.find("...\""), std::string::npos) << d;
+  EXPECT_EQ(DescribeUpdate(before, before), "no field changed");
+}
+
+TEST_F(IncidentServiceTest, ReconcileValidatesAndAsksTheStoreToRedrive) {
+  auto i = service_.Create(Request());
+  ASSERT_TRUE(i.ok());
+  store_.completeness.missing = 3;
+  store_.completeness.uninformed = 3;
+  auto dry = service_.Reconcile(i->id, /*redrive=*/false);
+  ASSERT_TRUE(dry.ok()) << dry.status();
+  EXPECT_FALSE(dry->redriven);
+  EXPECT_EQ(dry->uninformed, 3);
+  EXPECT_TRUE(service_.Reconcile(i->id, /*redrive=*/true)->redriven);
+  EXPECT_EQ(service_.Reconcile("nope", true).status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(service_.Reconcile(i->id, true, -1).status().code(), absl::StatusCode::kInvalidArgument);
+}
+
 }  // namespace
 }  // namespace forewarn

@@ -48,6 +48,18 @@ TEST_F(NotifierWorkerTest, RedeliveredJobsAreNotSentTwice) {
   EXPECT_EQ(worker_.stats().skipped, 1);
 }
 
+TEST_F(NotifierWorkerTest, ReclaimedNoticeTheProviderAlreadyHasIsRecordedNotResent) {
+  // A worker delivered and died before the ledger recorded it: the key is
+  // still claimed. The redelivered job must not reach the customer twice.
+  ASSERT_TRUE(ledger_.Claim({KeyOf(Job(9, Channel::kSms))}, clock_.Now()).ok());
+  RenderedNotice earlier;
+  earlier.message_id = MessageIdFor(KeyOf(Job(9, Channel::kSms)));
+  ASSERT_TRUE(sms_.Send(Job(9, Channel::kSms).recipient, earlier).ok());
+  ASSERT_TRUE(worker_.ProcessBatch({Job(9, Channel::kSms)}).ok());
+  EXPECT_EQ(sms_.sent.size(), 1u);
+  EXPECT_EQ(ledger_.rows.begin()->second, NoticeState::kSent);
+}
+
 TEST_F(NotifierWorkerTest, DuplicatesInsideOneBatchAreSentOnce) {
   ASSERT_TRUE(worker_.ProcessBatch({Job(3, Channel::kEmail), Job(3, Channel::kEmail)}).ok());
   EXPECT_EQ(email_.sent.size(), 1u);
