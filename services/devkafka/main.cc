@@ -94,6 +94,11 @@ int main(int argc, char** argv) {
   app.add_option("--bootstrap-file", bootstrap_file,
                  "write the bootstrap address here (atomically) once ready");
   app.add_option("--pid-file", pid_file, "write the process id here");
+  std::string fault_file;
+  app.add_option("--fault-file", fault_file,
+                 "fault injection for tests: the file's content is applied when it changes: "
+                 "'down' (all brokers refuse connections), 'up', or 'errors N' (the next N produce "
+                 "requests fail with a retryable error)");
   CLI11_PARSE(app, argc, argv);
 
   // stdout carries only the bootstrap line; logs go to stderr.
@@ -160,7 +165,32 @@ int main(int argc, char** argv) {
   spdlog::info("mock Kafka cluster with {} broker(s) ready at {}", brokers, bootstrap);
 
   int sig = 0;
-  while (sigwait(&stop_signals, &sig) != 0) {
+  std::string applied_fault;
+  const timespec poll{0, 100 * 1000 * 1000};
+  while ((sig = sigtimedwait(&stop_signals, nullptr, &poll)) < 0) {
+    if (fault_file.empty()) continue;
+    std::ifstream in(fault_file);
+    std::string fault((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    while (!fault.empty() && (fault.back() == '\n' || fault.back() == ' ')) fault.pop_back();
+    if (fault.empty() || fault == applied_fault) continue;
+    applied_fault = fault;
+    if (fault == "down" || fault == "up") {
+      for (int b = 1; b <= brokers; ++b) {
+        if (fault == "down") {
+          rd_kafka_mock_broker_set_down(cluster.get(), b);
+        } else {
+          rd_kafka_mock_broker_set_up(cluster.get(), b);
+        }
+      }
+    } else if (fault.rfind("errors ", 0) == 0) {
+      const size_t n = std::stoul(fault.substr(7));
+      const std::vector<rd_kafka_resp_err_t> errors(n, RD_KAFKA_RESP_ERR_NOT_ENOUGH_REPLICAS);
+      rd_kafka_mock_push_request_errors_array(cluster.get(), 0 /* Produce */, n, errors.data());
+    } else {
+      spdlog::warn("unknown fault '{}'", fault);
+      continue;
+    }
+    spdlog::info("fault injected: {}", fault);
   }
   spdlog::info("signal {}: shutting down", sig);
 

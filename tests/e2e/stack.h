@@ -34,6 +34,7 @@ class ServiceStack {
   struct Options {
     int notifiers = 2;
     std::vector<std::string> notifier_args;  // e.g. real channel providers
+    std::vector<std::string> devkafka_args;  // e.g. --fault-file
     // Extra intake flags (auth tokens, TLS, metrics); "{dir}" in a value is
     // replaced by the stack's scratch directory (dir()).
     std::vector<std::string> intake_args;
