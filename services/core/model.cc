@@ -111,19 +111,6 @@ bool IsRetryable(const absl::Status& status) {
   }
 }
 
-bool IsUrgentByDefault(NoticeKind kind) {
-  switch (kind) {
-    case NoticeKind::kMaintenanceScheduled:
-    case NoticeKind::kMaintenanceReminder:
-    case NoticeKind::kMaintenanceRescheduled:
-    case NoticeKind::kIbanChangeHolder:
-    case NoticeKind::kIbanChangeBeneficiary:
-      return false;
-    default:
-      return true;
-  }
-}
-
 NoticeKey KeyOf(const NoticeJob& job) {
   return NoticeKey{job.incident_id, job.version, job.kind, job.occasion, job.recipient.customer_id,
                    job.recipient.channel};

@@ -38,9 +38,6 @@ enum class NoticeKind {
   kIbanChangeBeneficiary,   // to customers who saved the old IBAN: masked
 };
 
-// Urgent notices go at once; the others wait for the customer's local
-// daytime window (quiet hours). The default split; configurable.
-bool IsUrgentByDefault(NoticeKind kind);
 
 const std::string& ToString(IncidentKind k);
 const std::string& ToString(IncidentState s);
