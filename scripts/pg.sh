@@ -5,8 +5,8 @@
 #                             role and database "forewarn"; prints the URI and writes it to
 #                             DIR/pg/uri
 #   scripts/pg.sh stop DIR    stop that server (pg_ctl stop -m fast)
-#   scripts/pg.sh restart DIR stop it as a crash would (immediate), then start it again on the
-#                             same port with the same settings (failure tests)
+#   scripts/pg.sh restart DIR stop it (fast: connections are cut mid-transaction), then start it
+#                             again on the same port with the same settings (failure tests)
 #
 # The server binaries refuse to run as root, so they run as the "postgres" system user.
 set -euo pipefail
@@ -97,7 +97,9 @@ stop() {
 restart() {
   pgdir="$(readlink -f "$pgdir")"
   # pg_ctl restart reuses the previous command line (postmaster.opts): same port, same settings.
-  as_pg "$PGBIN/pg_ctl" restart -w -t 60 -D "$pgdir/data" -m immediate -l "$pgdir/log" >/dev/null
+  # Not -m immediate: this dev server runs with synchronous_commit=off and fsync=off, so a crash
+  # would lose commits it had already acknowledged, which no production setting allows.
+  as_pg "$PGBIN/pg_ctl" restart -w -t 60 -D "$pgdir/data" -m fast -l "$pgdir/log" >/dev/null
 }
 
 case "$cmd" in
