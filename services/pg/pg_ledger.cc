@@ -13,8 +13,7 @@ namespace {
 constexpr char kClaim[] =
     "INSERT INTO notice_ledger AS l (incident_id, incident_version, notice_kind, occasion, customer_id, channel, "
     "  state, claimed_at, updated_at) "
-    "SELECT k.iid, k.ver, k.kind, k.occ, k.cid, k.ch, 'claimed', ('epoch'::timestamptz + $7::bigint * interval "
-    "  '1 microsecond'), ('epoch'::timestamptz + $7::bigint * interval '1 microsecond') "
+    "SELECT k.iid, k.ver, k.kind, k.occ, k.cid, k.ch, 'claimed', " FW_AT("$7") ", " FW_AT("$7") " "
     "FROM unnest($1::uuid[], $2::bigint[], $3::text[], $4::text[], $5::bigint[], $6::text[]) "
     "  AS k(iid, ver, kind, occ, cid, ch) "
     "ON CONFLICT (incident_id, incident_version, notice_kind, occasion, customer_id, channel) DO UPDATE "
@@ -25,7 +24,7 @@ constexpr char kClaim[] =
 
 constexpr char kRecord[] =
     "UPDATE notice_ledger AS l SET state = u.state, provider_id = nullif(u.pid, ''), error = nullif(u.err, ''), "
-    "  updated_at = ('epoch'::timestamptz + $10::bigint * interval '1 microsecond') "
+    "  updated_at = " FW_AT("$10") " "
     "FROM unnest($1::uuid[], $2::bigint[], $3::text[], $4::text[], $5::bigint[], $6::text[], $7::text[], "
     "  $8::text[], $9::text[]) AS u(iid, ver, kind, occ, cid, ch, state, pid, err) "
     "WHERE l.incident_id = u.iid AND l.incident_version = u.ver AND l.notice_kind = u.kind "
@@ -46,7 +45,7 @@ constexpr char kHold[] =
     "    SET release_at = EXCLUDED.release_at, released_at = NULL "
     "  RETURNING incident_id, version, notice_kind, occasion, customer_id, channel) "
     "UPDATE notice_ledger AS l SET state = 'held', "
-    "  updated_at = ('epoch'::timestamptz + $13::bigint * interval '1 microsecond') "
+    "  updated_at = " FW_AT("$13") " "
     "FROM h WHERE l.incident_id = h.incident_id AND l.incident_version = h.version "
     "  AND l.notice_kind = h.notice_kind AND l.occasion = h.occasion AND l.customer_id = h.customer_id "
     "  AND l.channel = h.channel AND l.state = 'claimed'";

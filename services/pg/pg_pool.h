@@ -16,7 +16,30 @@
 #include "absl/strings/string_view.h"
 #include "absl/time/time.h"
 
+// Timestamps cross the wire as microseconds since the epoch.
+#define FW_TS(col) "(extract(epoch from " col ") * 1000000)::bigint"
+#define FW_AT(param) "('epoch'::timestamptz + " param "::bigint * interval '1 microsecond')"
+
 namespace forewarn::pg {
+
+// Statements shared by the incident store and the scheduler.
+// Snapshots the current incident row as an immutable version ($2 change,
+// $3 actor, $4 change summary); returns the version.
+inline constexpr char kSnapshotVersion[] =
+    "INSERT INTO incident_versions (incident_id, version, change, state, services, regions, reason_ar, "
+    "  reason_en, starts_at, expected_restoration_at, resolved_at, changed_at, old_iban, new_iban, actor, "
+    "  change_summary) "
+    "SELECT id, version, $2, state, services, regions, reason_ar, reason_en, starts_at, "
+    "  expected_restoration_at, resolved_at, updated_at, old_iban, new_iban, $3, $4 FROM incidents "
+    "WHERE id = $1::uuid RETURNING version";
+// Cancels the incident's not-yet-released scheduled notices ($2 now).
+inline constexpr char kCancelPendingNotices[] =
+    "UPDATE scheduled_notices SET state = 'cancelled', settled_at = " FW_AT("$2") " "
+    "WHERE incident_id = $1::uuid AND state = 'pending'";
+// Queues one notice event in the outbox ($2 version, $3 kind, $4 occasion, $5 now).
+inline constexpr char kQueueNotice[] =
+    "INSERT INTO outbox (incident_id, version, notice_kind, occasion, created_at) "
+    "VALUES ($1::uuid, $2, $3, $4, " FW_AT("$5") ")";
 
 // A small fixed-size pool of connections, created lazily and replaced when
 // broken, so services recover by themselves after a database restart.

@@ -6,33 +6,20 @@
 namespace forewarn {
 namespace {
 
-#define FW_AT(param) "('epoch'::timestamptz + " param "::bigint * interval '1 microsecond')"
-
 // Due rows, locked so that concurrent schedulers each take different ones.
 constexpr char kSelectDue[] =
     "SELECT s.id, s.incident_id::text, s.version, s.notice_kind, s.occasion, i.version, i.state, "
-    "  (extract(epoch from s.due_at) * 1000000)::bigint "
+    "  " FW_TS("s.due_at") " "
     "FROM scheduled_notices s JOIN incidents i ON i.id = s.incident_id "
     "WHERE s.state = 'pending' AND s.due_at <= " FW_AT("$1") " "
     "ORDER BY s.due_at, s.id LIMIT $2 FOR UPDATE OF s SKIP LOCKED";
 constexpr char kSettle[] =
     "UPDATE scheduled_notices SET state = $2, settled_at = " FW_AT("$3") " WHERE id = $1";
-constexpr char kQueue[] =
-    "INSERT INTO outbox (incident_id, version, notice_kind, occasion, created_at) "
-    "VALUES ($1::uuid, $2, $3, $4, " FW_AT("$5") ")";
 // A maintenance completing on schedule closes the incident: a new version.
 constexpr char kCompleteOnSchedule[] =
     "UPDATE incidents SET version = version + 1, state = 'resolved', resolved_at = " FW_AT("$3") ", "
     "  updated_at = " FW_AT("$3") " "
     "WHERE id = $1::uuid AND version = $2 AND state = 'open' RETURNING version";
-constexpr char kSnapshot[] =
-    "INSERT INTO incident_versions (incident_id, version, change, state, services, regions, reason_ar, "
-    "  reason_en, starts_at, expected_restoration_at, resolved_at, changed_at, old_iban, new_iban) "
-    "SELECT id, version, 'resolved', state, services, regions, reason_ar, reason_en, starts_at, "
-    "  expected_restoration_at, resolved_at, updated_at, old_iban, new_iban FROM incidents WHERE id = $1::uuid";
-constexpr char kCancelOthers[] =
-    "UPDATE scheduled_notices SET state = 'cancelled', settled_at = " FW_AT("$2") " "
-    "WHERE incident_id = $1::uuid AND state = 'pending'";
 
 constexpr char kFetchHeld[] =
     "SELECT id, incident_id::text, version, notice_kind, occasion, customer_id, channel, address, locale, "
@@ -74,10 +61,11 @@ absl::StatusOr<int> PgNoticeScheduler::ReleaseDue(absl::Time now, int limit) {
           continue;
         }
         notice_version = closed[0][0].as<int64_t>();
-        tx.exec_params(kSnapshot, incident);
-        tx.exec_params(kCancelOthers, incident, now_us);
+        // Same snapshot the store writes; actor and summary as the column defaults.
+        tx.exec_params(pg::kSnapshotVersion, incident, std::string(ToString(Change::kResolved)), "system", "");
+        tx.exec_params(pg::kCancelPendingNotices, incident, now_us);
       }
-      tx.exec_params(kQueue, incident, notice_version, kind, occasion, now_us);
+      tx.exec_params(pg::kQueueNotice, incident, notice_version, kind, occasion, now_us);
       tx.exec_params(kSettle, id, "released", now_us);
       ++released;
     }

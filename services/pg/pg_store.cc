@@ -12,8 +12,6 @@ namespace {
 using pg::FromMicros;
 using pg::ToMicros;
 
-#define FW_TS(col) "(extract(epoch from " col ") * 1000000)::bigint"
-#define FW_AT(param) "('epoch'::timestamptz + " param "::bigint * interval '1 microsecond')"
 
 // Columns of an incident row, in the order RowToIncident reads them.
 constexpr char kIncidentColumns[] =
@@ -37,21 +35,6 @@ constexpr char kInsertIncident[] =
 constexpr char kSelectByIdempotencyKey[] =
     "SELECT id::text, request_hash = md5($2) FROM incidents WHERE idempotency_key = $1";
 
-// Snapshots the current row as an immutable version.
-constexpr char kSnapshot[] =
-    "INSERT INTO incident_versions (incident_id, version, change, state, services, regions, reason_ar, "
-    "  reason_en, starts_at, expected_restoration_at, resolved_at, changed_at, old_iban, new_iban, actor, "
-    "  change_summary) "
-    "SELECT id, version, $2, state, services, regions, reason_ar, reason_en, starts_at, "
-    "  expected_restoration_at, resolved_at, updated_at, old_iban, new_iban, $3, $4 FROM incidents "
-    "WHERE id = $1::uuid RETURNING version";
-
-constexpr char kCancelPending[] =
-    "UPDATE scheduled_notices SET state = 'cancelled', settled_at = " FW_AT("$2") " "
-    "WHERE incident_id = $1::uuid AND state = 'pending'";
-constexpr char kQueueNow[] =
-    "INSERT INTO outbox (incident_id, version, notice_kind, occasion, created_at) "
-    "VALUES ($1::uuid, $2, $3, $4, " FW_AT("$5") ")";
 constexpr char kSchedule[] =
     "INSERT INTO scheduled_notices (incident_id, version, notice_kind, occasion, due_at) "
     "VALUES ($1::uuid, $2, $3, $4, " FW_AT("$5") ")";
@@ -228,14 +211,14 @@ std::string CanonicalRequest(const NewIncident& req) {
 void CommitVersion(pqxx::work& tx, const std::string& id, Change change, const NoticePlan& plan, absl::Time now,
                    const ChangeAudit& audit) {
   const auto version =
-      tx.exec_params1(kSnapshot, id, std::string(ToString(change)), audit.actor, audit.summary)[0].as<int64_t>();
-  if (plan.cancel_pending) tx.exec_params(kCancelPending, id, ToMicros(now));
+      tx.exec_params1(pg::kSnapshotVersion, id, std::string(ToString(change)), audit.actor, audit.summary)[0].as<int64_t>();
+  if (plan.cancel_pending) tx.exec_params(pg::kCancelPendingNotices, id, ToMicros(now));
   bool queued = false;
   for (const auto& n : plan.notices) {
     if (n.due_at) {
       tx.exec_params(kSchedule, id, version, ToString(n.kind), n.occasion, ToMicros(*n.due_at));
     } else {
-      tx.exec_params(kQueueNow, id, version, ToString(n.kind), n.occasion, ToMicros(now));
+      tx.exec_params(pg::kQueueNotice, id, version, ToString(n.kind), n.occasion, ToMicros(now));
       queued = true;
     }
   }
@@ -538,7 +521,7 @@ absl::StatusOr<Completeness> PgIncidentStore::CheckCompleteness(const std::strin
                                   " notices being sent); try again shortly");
         } else {
           // Exactly what CommitVersion does for an immediate notice.
-          tx.exec_params(kQueueNow, id, out.version, kind_text, out.occasion, ToMicros(now));
+          tx.exec_params(pg::kQueueNotice, id, out.version, kind_text, out.occasion, ToMicros(now));
           tx.exec0(kNotifyOutbox);
           out.redriven = true;
         }
