@@ -1,8 +1,5 @@
 #include "services/http/server.h"
 
-#include <cstdio>
-#include <fstream>
-
 #include <fcntl.h>
 #include <netdb.h>
 #include <netinet/in.h>
@@ -355,21 +352,6 @@ void ObservabilityServer::Stop() {
   impl_->listen_fd.Reset();
   impl_->wake_read.Reset();
   impl_->wake_write.Reset();
-}
-
-absl::StatusOr<std::unique_ptr<ObservabilityServer>> StartObservabilityIfConfigured(
-    const std::string& listen, const std::string& port_file, MetricsRegistry& registry,
-    std::function<bool()> ready) {
-  if (listen.empty()) return std::unique_ptr<ObservabilityServer>();
-  auto server = ObservabilityServer::Start(listen, registry, std::move(ready));
-  if (!server.ok() || port_file.empty()) return server;
-  const std::string tmp = port_file + ".tmp";
-  {
-    std::ofstream out(tmp, std::ios::trunc);
-    out << (*server)->port() << "\n";
-  }
-  std::rename(tmp.c_str(), port_file.c_str());
-  return server;
 }
 
 }  // namespace forewarn

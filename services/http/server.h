@@ -53,10 +53,4 @@ class ObservabilityServer {
   std::unique_ptr<Impl> impl_;
 };
 
-// For service mains: starts the server when `listen` is non-empty (nullptr
-// otherwise) and writes the bound port to `port_file` when given.
-absl::StatusOr<std::unique_ptr<ObservabilityServer>> StartObservabilityIfConfigured(
-    const std::string& listen, const std::string& port_file, MetricsRegistry& registry,
-    std::function<bool()> ready = {});
-
 }  // namespace forewarn

@@ -14,7 +14,6 @@
 #include "services/api/grpc_incident_service.h"
 #include "services/api/authorizer.h"
 #include "services/core/outbox_relay.h"
-#include "services/http/server.h"
 #include "services/kafka/kafka_producer.h"
 #include "services/pg/pg_store.h"
 #include "services/runtime/policy_flags.h"

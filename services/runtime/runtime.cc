@@ -79,6 +79,18 @@ std::unique_ptr<Clock> MakeServiceClock(const std::string& offset_file, int64_t 
   return std::make_unique<SystemClock>(absl::Seconds(offset_seconds));
 }
 
+absl::StatusOr<std::unique_ptr<ObservabilityServer>> StartObservabilityIfConfigured(
+    const std::string& listen, const std::string& port_file, MetricsRegistry& registry,
+    std::function<bool()> ready) {
+  if (listen.empty()) return std::unique_ptr<ObservabilityServer>();
+  auto server = ObservabilityServer::Start(listen, registry, std::move(ready));
+  if (!server.ok() || port_file.empty()) return server;
+  if (auto s = WriteFileAtomically(port_file, absl::StrCat((*server)->port(), "\n")); !s.ok()) {
+    spdlog::warn("event=port_file_failed status=\"{}\"", s.ToString());
+  }
+  return server;
+}
+
 absl::Status RetryUntilOk(const std::atomic<bool>& stop, const std::string& what,
                           const std::function<absl::Status()>& fn) {
   absl::Duration backoff = absl::Milliseconds(100);

@@ -9,6 +9,7 @@
 #include "absl/status/status.h"
 #include "absl/time/time.h"
 #include "services/core/clock.h"
+#include "services/http/server.h"
 
 namespace forewarn {
 
@@ -47,6 +48,12 @@ class OffsetFileClock final : public Clock {
 // The clock a service runs on: OffsetFileClock when `offset_file` is set,
 // else the system clock shifted by `offset_seconds`.
 std::unique_ptr<Clock> MakeServiceClock(const std::string& offset_file, int64_t offset_seconds);
+
+// Starts the metrics and health server when `listen` is non-empty (nullptr
+// otherwise) and writes the bound port to `port_file` when given.
+absl::StatusOr<std::unique_ptr<ObservabilityServer>> StartObservabilityIfConfigured(
+    const std::string& listen, const std::string& port_file, MetricsRegistry& registry,
+    std::function<bool()> ready = {});
 
 // Retries `fn` with exponential backoff until OK or stop; returns the last status.
 absl::Status RetryUntilOk(const std::atomic<bool>& stop, const std::string& what,

@@ -8,7 +8,6 @@
 #include "CLI/CLI.hpp"
 #include "services/kafka/kafka_producer.h"
 #include "services/http/metrics.h"
-#include "services/http/server.h"
 #include "services/pg/pg_store.h"
 #include "services/runtime/runtime.h"
 #include "spdlog/spdlog.h"
