@@ -123,6 +123,7 @@ fi
 PG_PID="$(head -n 1 "$PG_DATA/postmaster.pid")"
 start_bg devkafka "$SCRATCH/logs/devkafka.log" "$BIN/forewarn-devkafka" \
   --topic "forewarn.events:4" --topic "forewarn.notices:$PARTITIONS" --topic "bench.baseline:$PARTITIONS" \
+  --topic "forewarn.notices.retry:4" --topic "forewarn.notices.dlq:1" \
   --bootstrap-file "$SCRATCH/kafka.bootstrap"
 wait_for_file "$SCRATCH/kafka.bootstrap" 30 '^[^[:space:]]+:[0-9]+$'
 KAFKA="$(head -n 1 "$SCRATCH/kafka.bootstrap")"

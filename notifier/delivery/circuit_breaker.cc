@@ -17,12 +17,12 @@ absl::StatusOr<std::string> CircuitBreakerChannel::Send(const Recipient& to, con
     std::lock_guard lock(mu_);
     if (state_ == State::kOpen) {
       if (clock_.Now() < open_until_ || probe_in_flight_) {
-        return absl::UnavailableError(absl::StrCat(provider_, ": circuit open after repeated failures"));
+        return ProviderPausedError(absl::StrCat(provider_, ": circuit open after repeated failures"));
       }
       state_ = State::kHalfOpen;  // this call is the probe
       probe_in_flight_ = true;
     } else if (state_ == State::kHalfOpen && probe_in_flight_) {
-      return absl::UnavailableError(absl::StrCat(provider_, ": circuit half-open, probing"));
+      return ProviderPausedError(absl::StrCat(provider_, ": circuit half-open, probing"));
     } else if (state_ == State::kHalfOpen) {
       probe_in_flight_ = true;
     }

@@ -10,8 +10,9 @@ namespace forewarn {
 
 // Stops hammering a provider that keeps failing: after `failure_threshold`
 // consecutive transient failures the circuit opens and Send fails fast with
-// UNAVAILABLE (the notices stay queued: the notifier retries the batch
-// without consuming more). After the cooldown one call probes the provider
+// ProviderPausedError (UNAVAILABLE; the notices stay queued: the notifier
+// retries the batch without consuming more, and the notices keep their
+// delivery attempts). After the cooldown one call probes the provider
 // (half-open): success closes the circuit, failure reopens it with a doubled
 // cooldown (up to max_cooldown). Permanent failures (a bad address) say
 // nothing about the provider and do not count.

@@ -2,6 +2,8 @@
 // partitions of the notices topic. Offsets are stored only after the ledger
 // says every notice of the batch is done.
 #include <atomic>
+#include <map>
+#include <set>
 #include <iostream>
 
 #include "CLI/CLI.hpp"
@@ -51,6 +53,11 @@ struct NotifierConfig {
   std::vector<std::string> kafka_props;
   int session_timeout_ms = 10000;  // consumer group liveness
   std::string notices_topic = "forewarn.notices";
+  std::string retry_topic = "forewarn.notices.retry";
+  std::string dlq_topic = "forewarn.notices.dlq";
+  int max_attempts = 5;
+  int retry_backoff_ms = 2000;
+  int retry_backoff_max_ms = 300000;
   std::string group = "forewarn-notifier";
   std::string templates_dir = "templates";
   std::string outbox_dir;  // file outbox for channels without a provider
@@ -85,6 +92,18 @@ int main(int argc, char** argv) {
       ->envname("FOREWARN_KAFKA_SESSION_TIMEOUT_MS")
       ->check(CLI::Range(1000, 300000));
   app.add_option("--notices-topic", cfg.notices_topic)->envname("FOREWARN_NOTICES_TOPIC");
+  app.add_option("--retry-topic", cfg.retry_topic, "notices waiting to be tried again (also consumed)")
+      ->envname("FOREWARN_RETRY_TOPIC");
+  app.add_option("--dlq-topic", cfg.dlq_topic, "notices out of delivery attempts")->envname("FOREWARN_DLQ_TOPIC");
+  app.add_option("--max-attempts", cfg.max_attempts, "delivery attempts before a notice is dead-lettered")
+      ->envname("FOREWARN_MAX_ATTEMPTS")
+      ->check(CLI::Range(1, 100));
+  app.add_option("--retry-backoff-ms", cfg.retry_backoff_ms, "first retry after this (doubling, with jitter)")
+      ->envname("FOREWARN_RETRY_BACKOFF_MS")
+      ->check(CLI::Range(1, 3600000));
+  app.add_option("--retry-backoff-max-ms", cfg.retry_backoff_max_ms, "longest wait between attempts")
+      ->envname("FOREWARN_RETRY_BACKOFF_MAX_MS")
+      ->check(CLI::Range(1, 86400000));
   app.add_option("--group", cfg.group, "consumer group")->envname("FOREWARN_NOTIFIER_GROUP");
   app.add_option("--templates", cfg.templates_dir, "templates directory")->envname("FOREWARN_TEMPLATES");
   app.add_option("--outbox-dir", cfg.outbox_dir,
@@ -174,11 +193,17 @@ int main(int argc, char** argv) {
   }
   kafka_cfg->session_timeout = std::chrono::milliseconds(cfg.session_timeout_ms);
   kafka_cfg->heartbeat_interval = std::chrono::milliseconds(std::max(250, cfg.session_timeout_ms / 6));
-  auto consumer = forewarn::KafkaConsumer::Create(*kafka_cfg, cfg.group, {cfg.notices_topic});
+  auto consumer = forewarn::KafkaConsumer::Create(*kafka_cfg, cfg.group, {cfg.notices_topic, cfg.retry_topic});
   if (!consumer.ok()) {
     spdlog::error("event=startup_failed status=\"{}\"", consumer.status().ToString());
     return 1;
   }
+  auto producer = forewarn::KafkaProducer::Create(*kafka_cfg);
+  if (!producer.ok()) {
+    spdlog::error("event=startup_failed status=\"{}\"", producer.status().ToString());
+    return 1;
+  }
+  forewarn::KafkaNoticeRequeue requeue(**producer, cfg.retry_topic, cfg.dlq_topic);
 
   auto clock_ptr = forewarn::MakeServiceClock(cfg.time_offset_file, cfg.time_offset_seconds);
   const forewarn::Clock& clock = *clock_ptr;
@@ -216,6 +241,8 @@ int main(int argc, char** argv) {
   forewarn::NotifierWorker worker(incidents, ledger, **renderer,
                                   {{forewarn::Channel::kSms, &sms}, {forewarn::Channel::kEmail, &email}}, clock,
                                   policy);
+  worker.set_requeue(&requeue, {cfg.max_attempts, absl::Milliseconds(cfg.retry_backoff_ms),
+                                absl::Milliseconds(std::max(cfg.retry_backoff_ms, cfg.retry_backoff_max_ms))});
 
   worker.set_observer([&metrics](const forewarn::NoticeJob& job, forewarn::NoticeState state) {
     metrics
@@ -238,7 +265,22 @@ int main(int argc, char** argv) {
   consuming = true;
   spdlog::info("event=started group={} topic={}", cfg.group, cfg.notices_topic);
   std::vector<forewarn::NoticeJob> jobs;
+  std::vector<forewarn::KafkaMessage> done;
+  // Partitions rewound to a retry that is not due yet, and when it is.
+  std::map<std::pair<std::string, int32_t>, absl::Time> paused;
   while (!stop.load()) {
+    const absl::Time now = clock.Now();
+    for (auto it = paused.begin(); it != paused.end();) {
+      if (it->second > now) {
+        ++it;
+        continue;
+      }
+      if (auto s = (*consumer)->Resume({it->first.first, it->first.second}); !s.ok()) {
+        spdlog::warn("event=resume_failed topic={} partition={} status=\"{}\"", it->first.first, it->first.second,
+                     s.ToString());
+      }
+      it = paused.erase(it);
+    }
     auto batch = (*consumer)->Poll(cfg.batch_size, absl::Milliseconds(200));
     if (!batch.ok()) {
       spdlog::warn("event=poll_error status=\"{}\"", batch.status().ToString());
@@ -247,17 +289,36 @@ int main(int argc, char** argv) {
     }
     if (batch->empty()) continue;
     jobs.clear();
+    done.clear();
+    std::set<std::pair<std::string, int32_t>> deferred;
     for (const auto& msg : *batch) {
+      const auto tp = std::make_pair(msg.topic, msg.partition);
+      if (deferred.contains(tp)) continue;  // comes again after the partition resumes
       auto job = forewarn::DecodeJob(msg.value);
       if (!job.ok()) {
         spdlog::error("event=bad_job partition={} offset={} status=\"{}\"", msg.partition, msg.offset,
                       job.status().ToString());
+        done.push_back(msg);
+        continue;
+      }
+      if (job->not_before > now) {
+        // A retry before its time: rewind its partition to it and wait.
+        deferred.insert(tp);
+        if (auto s = (*consumer)->PauseAt({msg.topic, msg.partition}, msg.offset); !s.ok()) {
+          spdlog::warn("event=pause_failed topic={} partition={} status=\"{}\"", msg.topic, msg.partition,
+                       s.ToString());
+        }
+        paused[tp] = job->not_before;
         continue;
       }
       jobs.push_back(*std::move(job));
+      done.push_back(msg);
     }
-    // Retry the batch in place on transient failures; finished notices are
-    // skipped by the ledger on retry, so nothing is sent twice.
+    if (done.empty()) continue;
+    // Retry the batch in place on failures of the pipeline itself (the
+    // ledger, the broker, a provider's open circuit); finished notices are
+    // skipped by the ledger on retry, so nothing is sent twice. A provider's
+    // transient failure of one notice went to the retry topic instead.
     const absl::Time batch_start = absl::Now();
     bool first_try = true;
     auto status = forewarn::RetryUntilOk(stop, "deliver notice batch", [&] {
@@ -267,17 +328,18 @@ int main(int argc, char** argv) {
     });
     batches.Observe(absl::ToDoubleSeconds(absl::Now() - batch_start));
     if (!status.ok()) break;  // stopping with unfinished work: leave offsets, it is redelivered
-    if (auto s = (*consumer)->StoreOffsets(*batch); !s.ok()) {
+    if (auto s = (*consumer)->StoreOffsets(done); !s.ok()) {
       spdlog::warn("event=store_offset_failed status=\"{}\"", s.ToString());
     }
     const auto& st = worker.stats();
-    spdlog::debug("event=batch_done size={} sent_total={} failed_total={} skipped_total={}", batch->size(), st.sent,
+    spdlog::debug("event=batch_done size={} sent_total={} failed_total={} skipped_total={}", done.size(), st.sent,
                   st.failed, st.skipped);
   }
   if (auto s = (*consumer)->Commit(); !s.ok()) spdlog::warn("event=commit_failed status=\"{}\"", s.ToString());
   (*consumer)->Close();
   const auto& st = worker.stats();
-  spdlog::info("event=stopped sent={} failed={} skipped={} superseded={} held={} fallbacks={}", st.sent, st.failed,
-               st.skipped, st.superseded, st.held, st.fallbacks);
+  spdlog::info("event=stopped sent={} failed={} skipped={} superseded={} held={} fallbacks={} retried={} "
+               "dead_lettered={}",
+               st.sent, st.failed, st.skipped, st.superseded, st.held, st.fallbacks, st.retried, st.dead_lettered);
   return 0;
 }

@@ -19,6 +19,13 @@ auto Tie(const NoticeKey& k) {
 
 }  // namespace
 
+absl::Duration NotifierWorker::Backoff(const RetryPolicy& policy, int attempt, double unit_random) {
+  absl::Duration d = policy.initial_backoff;
+  for (int i = 1; i < attempt && d < policy.max_backoff; ++i) d *= 2;
+  d = std::min(d, policy.max_backoff);
+  return d / 2 + (d / 2) * std::clamp(unit_random, 0.0, 1.0);
+}
+
 absl::StatusOr<const Incident*> NotifierWorker::IncidentFor(const NoticeJob& job) {
   auto key = std::make_pair(job.incident_id, job.version);
   if (auto it = incident_cache_.find(key); it != incident_cache_.end()) return &it->second;
@@ -29,17 +36,23 @@ absl::StatusOr<const Incident*> NotifierWorker::IncidentFor(const NoticeJob& job
 }
 
 absl::Status NotifierWorker::ProcessBatch(const std::vector<NoticeJob>& jobs) {
-  // A redelivered batch may carry the same key twice: handle each key once.
+  // A redelivered batch may carry the same key twice, and a retry copy may
+  // meet its original: handle each key once, as its latest copy (the one
+  // the ledger lets through).
   std::vector<const NoticeJob*> unique;
   std::vector<NoticeKey> keys;
   {
     auto less = [](const NoticeKey& a, const NoticeKey& b) { return Tie(a) < Tie(b); };
-    std::set<NoticeKey, decltype(less)> seen(less);
+    std::map<NoticeKey, size_t, decltype(less)> seen(less);
     for (const auto& job : jobs) {
       NoticeKey key = KeyOf(job);
-      if (seen.insert(key).second) {
+      auto [it, inserted] = seen.try_emplace(key, unique.size());
+      if (inserted) {
         unique.push_back(&job);
         keys.push_back(std::move(key));
+      } else if (const NoticeJob* kept = unique[it->second];
+                 std::tie(job.revive, job.attempt) > std::tie(kept->revive, kept->attempt)) {
+        unique[it->second] = &job;
       }
     }
   }
@@ -63,7 +76,10 @@ absl::Status NotifierWorker::ProcessBatch(const std::vector<NoticeJob>& jobs) {
 
   const absl::Time now = clock_.Now();
   std::vector<int> attempts;
-  auto claimable = ledger_.Claim(keys, now, &attempts);
+  std::vector<NoticeLedger::ClaimRequest> requests;
+  requests.reserve(keys.size());
+  for (size_t i = 0; i < keys.size(); ++i) requests.push_back({keys[i], unique[i]->attempt, unique[i]->revive});
+  auto claimable = ledger_.Claim(requests, now, &attempts);
   if (!claimable.ok()) return claimable.status();
 
   // Re-claimed notices (an earlier attempt died between delivery and the
@@ -96,6 +112,7 @@ absl::Status NotifierWorker::ProcessBatch(const std::vector<NoticeJob>& jobs) {
   std::vector<NoticeLedger::Outcome> outcomes;
   std::vector<std::pair<NoticeJob, absl::Time>> holds;
   std::vector<NoticeJob> fallbacks;
+  std::vector<NoticeJob> retries, dead;
   outcomes.reserve(keys.size());
   absl::Status retry = absl::OkStatus();
   for (size_t i = 0; i < keys.size(); ++i) {
@@ -146,9 +163,28 @@ absl::Status NotifierWorker::ProcessBatch(const std::vector<NoticeJob>& jobs) {
       spdlog::warn("event=notice_failed incident={} version={} customer={} channel={} to={} retryable={} status=\"{}\"",
                    job.incident_id, job.version, job.recipient.customer_id, ToString(job.recipient.channel),
                    MaskAddress(job.recipient.address), IsRetryable(failure), failure.ToString());
-      if (IsRetryable(failure)) {
+      if (IsRetryable(failure) && (requeue_ == nullptr || IsProviderPaused(failure))) {
         if (retry.ok()) retry = failure;
         continue;  // stays claimed; retried with the batch
+      }
+      if (IsRetryable(failure)) {
+        NoticeJob next = job;
+        next.attempt = job.attempt + 1;
+        next.revive = false;
+        next.last_error = std::string(failure.message());
+        outcome.error = next.last_error;
+        outcome.attempts = next.attempt;
+        if (next.attempt >= retry_.max_attempts) {
+          next.dead_at = now;
+          outcome.state = NoticeState::kDead;
+          dead.push_back(std::move(next));
+        } else {
+          next.not_before = now + Backoff(retry_, next.attempt, std::uniform_real_distribution<>(0, 1)(random_));
+          outcome.state = NoticeState::kRetrying;
+          retries.push_back(std::move(next));
+        }
+        outcomes.push_back(std::move(outcome));
+        continue;
       }
       outcome.state = NoticeState::kFailed;
       outcome.error = std::string(failure.message());
@@ -180,6 +216,26 @@ absl::Status NotifierWorker::ProcessBatch(const std::vector<NoticeJob>& jobs) {
       if (retry.ok()) retry = absl::UnavailableError(absl::StrCat("flush ", ToString(channel), ": ", s.message()));
     }
   }
+  // Requeued notices are on the retry or dead-letter topic before the
+  // ledger says so; if the broker refuses them they stay claimed and the
+  // batch is retried in place.
+  auto requeue = [&](std::vector<NoticeJob>& jobs, NoticeState state, int64_t& counter,
+                     absl::Status (NoticeRequeue::*put)(const std::vector<NoticeJob>&)) {
+    if (jobs.empty()) return;
+    if (auto s = (requeue_->*put)(jobs); !s.ok()) {
+      spdlog::warn("event=requeue_failed state={} count={} status=\"{}\"", ToString(state), jobs.size(),
+                   s.ToString());
+      std::erase_if(outcomes, [&](const NoticeLedger::Outcome& o) { return o.state == state; });
+      if (retry.ok()) retry = absl::UnavailableError(absl::StrCat("requeue: ", s.message()));
+      return;
+    }
+    counter += static_cast<int64_t>(jobs.size());
+    if (observer_) {
+      for (const auto& job : jobs) observer_(job, state);
+    }
+  };
+  requeue(retries, NoticeState::kRetrying, stats_.retried, &NoticeRequeue::Retry);
+  requeue(dead, NoticeState::kDead, stats_.dead_lettered, &NoticeRequeue::DeadLetter);
   if (!holds.empty()) {
     if (auto s = ledger_.Hold(holds, now); !s.ok()) return s;
   }

@@ -3,6 +3,7 @@
 #include <functional>
 #include <map>
 #include <memory>
+#include <random>
 #include <string>
 #include <utility>
 #include <vector>
@@ -18,10 +19,22 @@ namespace forewarn {
 // final (SENT, FAILED, SUPERSEDED) is skipped. A job whose incident has a
 // newer version is SUPERSEDED (the newer notice carries the current facts).
 // A non-urgent job outside the customer's local window is HELD until it
-// opens. The caller commits its input offsets only after
-// ProcessBatch returned OK, i.e. after every job reached a final ledger state.
+// opens. With a requeue, a notice the provider failed transiently goes to
+// the retry topic (RETRYING, tried again after an exponential, jittered
+// backoff) and, after `max_attempts` attempts, to the dead-letter topic
+// (DEAD). The caller commits its input offsets only after ProcessBatch
+// returned OK, i.e. after every job reached a settled ledger state.
 class NotifierWorker {
  public:
+  struct RetryPolicy {
+    int max_attempts = 5;  // delivery attempts before dead-lettering
+    absl::Duration initial_backoff = absl::Seconds(2);
+    absl::Duration max_backoff = absl::Minutes(5);
+  };
+  // Attempt n (1-based) waits min(max, initial * 2^(n-1)), of which a
+  // random half (jitter spreads a burst of failures over time).
+  static absl::Duration Backoff(const RetryPolicy& policy, int attempt, double unit_random);
+
   struct Stats {
     int64_t sent = 0;
     int64_t failed = 0;
@@ -29,6 +42,8 @@ class NotifierWorker {
     int64_t superseded = 0;  // the incident changed before it was sent
     int64_t held = 0;        // parked for the customer's quiet hours
     int64_t fallbacks = 0;   // SMS failed permanently; email sent instead
+    int64_t retried = 0;     // put on the retry topic
+    int64_t dead_lettered = 0;
   };
 
   NotifierWorker(IncidentReader& incidents, NoticeLedger& ledger, Renderer& renderer,
@@ -42,6 +57,13 @@ class NotifierWorker {
   absl::Status ProcessBatch(const std::vector<NoticeJob>& jobs);
 
   const Stats& stats() const { return stats_; }
+
+  // Without a requeue, a transient failure keeps the whole batch for an
+  // in-place retry (the notice's attempts are not counted).
+  void set_requeue(NoticeRequeue* requeue, RetryPolicy retry) {
+    requeue_ = requeue;
+    retry_ = retry;
+  }
 
   // Told of every notice that reaches a state (metrics).
   using Observer = std::function<void(const NoticeJob&, NoticeState)>;
@@ -60,6 +82,9 @@ class NotifierWorker {
   std::map<std::pair<std::string, int64_t>, Incident> incident_cache_;
   Stats stats_;
   Observer observer_;
+  NoticeRequeue* requeue_ = nullptr;
+  RetryPolicy retry_;
+  std::mt19937_64 random_{std::random_device{}()};
 };
 
 }  // namespace forewarn

@@ -1,5 +1,7 @@
 #include "services/api/grpc_incident_service.h"
 
+#include "services/core/mask.h"
+
 #include "absl/strings/str_cat.h"
 #include "spdlog/spdlog.h"
 
@@ -56,6 +58,8 @@ v1::NoticeState ToProto(NoticeState s) {
     case NoticeState::kFailed: return v1::FAILED;
     case NoticeState::kHeld: return v1::HELD;
     case NoticeState::kSuperseded: return v1::SUPERSEDED;
+    case NoticeState::kRetrying: return v1::RETRYING;
+    case NoticeState::kDead: return v1::DEAD_LETTERED;
   }
   return v1::NOTICE_STATE_UNSPECIFIED;
 }
@@ -326,10 +330,44 @@ grpc::Status GrpcIncidentService::DoReconcileIncident(const Caller& caller, cons
   }
   out->set_redriven(result->redriven);
   out->set_note(result->note);
+  out->set_dead_lettered(result->dead);
   spdlog::info("event=reconcile incident={} version={} actor={} audience={} uninformed={} missing={} failed={} "
                "redriven={}",
                result->incident_id, result->version, caller.name, result->audience, result->uninformed,
                result->missing, result->failed, result->redriven);
+  return grpc::Status::OK;
+}
+
+grpc::Status GrpcIncidentService::DoListDeadLetters(const Caller&, const v1::ListDeadLettersRequest* req,
+                                                    v1::ListDeadLettersResponse* out) {
+  if (dead_letters_ == nullptr) return ToGrpcStatus(absl::UnavailableError("dead-letter queue not configured"));
+  auto listing = dead_letters_->List(req->incident_id(), req->limit() == 0 ? 100 : req->limit());
+  if (!listing.ok()) return ToGrpcStatus(listing.status());
+  out->set_pending(listing->pending);
+  for (const NoticeJob& job : listing->listed) {
+    auto* d = out->add_dead_letters();
+    d->set_incident_id(job.incident_id);
+    d->set_incident_version(job.version);
+    d->set_notice_kind(ToString(job.kind));
+    d->set_occasion(job.occasion);
+    d->set_customer_id(job.recipient.customer_id);
+    d->set_channel(ToProto(job.recipient.channel));
+    d->set_masked_address(MaskAddress(job.recipient.address));
+    d->set_attempts(job.attempt);
+    d->set_last_error(job.last_error);
+    if (job.dead_at != absl::InfinitePast()) ToProto(job.dead_at, d->mutable_dead_at());
+  }
+  return grpc::Status::OK;
+}
+
+grpc::Status GrpcIncidentService::DoReplayDeadLetters(const Caller& caller, const v1::ReplayDeadLettersRequest* req,
+                                                      v1::ReplayDeadLettersResponse* out) {
+  if (dead_letters_ == nullptr) return ToGrpcStatus(absl::UnavailableError("dead-letter queue not configured"));
+  auto replay = dead_letters_->ReplayAll(req->incident_id());
+  if (!replay.ok()) return ToGrpcStatus(replay.status());
+  out->set_replayed(replay->replayed);
+  spdlog::info("event=dlq_replay incident={} actor={} replayed={}",
+               req->incident_id().empty() ? "*" : req->incident_id(), caller.name, replay->replayed);
   return grpc::Status::OK;
 }
 
@@ -377,6 +415,8 @@ FW_GUARDED(AnnounceIbanChange, v1::AnnounceIbanChangeRequest, v1::Incident, Role
 FW_GUARDED(ResolveIncident, v1::ResolveIncidentRequest, v1::Incident, Role::kOperator)
 FW_GUARDED(CancelIncident, v1::CancelIncidentRequest, v1::Incident, Role::kOperator)
 FW_GUARDED(ReconcileIncident, v1::ReconcileIncidentRequest, v1::ReconcileIncidentResponse, Role::kOperator)
+FW_GUARDED(ReplayDeadLetters, v1::ReplayDeadLettersRequest, v1::ReplayDeadLettersResponse, Role::kOperator)
+FW_GUARDED(ListDeadLetters, v1::ListDeadLettersRequest, v1::ListDeadLettersResponse, Role::kViewer)
 FW_GUARDED(GetIncident, v1::GetIncidentRequest, v1::Incident, Role::kViewer)
 FW_GUARDED(ListIncidents, v1::ListIncidentsRequest, v1::ListIncidentsResponse, Role::kViewer)
 FW_GUARDED(GetDeliveryReport, v1::GetDeliveryReportRequest, v1::DeliveryReport, Role::kViewer)

@@ -5,6 +5,7 @@
 #include "forewarn/v1/incident.grpc.pb.h"
 #include "services/api/authorizer.h"
 #include "services/api/notice_preview.h"
+#include "services/core/dead_letters.h"
 #include "services/core/incident_service.h"
 
 namespace forewarn {
@@ -23,7 +24,8 @@ class RpcObserver {
 // Every RPC first authenticates the caller from the "authorization: Bearer
 // TOKEN" metadata (UNAUTHENTICATED when missing or unknown) and checks its
 // role (PERMISSION_DENIED): viewer reads; submitter also creates, updates,
-// schedules and announces; operator also resolves, cancels and reconciles.
+// schedules and announces; operator also resolves, cancels, reconciles and
+// replays dead letters.
 // The caller's name is the actor of the audit trail. Without an
 // `authorizer` authentication is off (development): every caller is the
 // operator "anonymous". The health and reflection services are separate and
@@ -51,6 +53,13 @@ class GrpcIncidentService final : public v1::IncidentService::Service {
                                   v1::IncidentHistory*) override;
   grpc::Status ReconcileIncident(grpc::ServerContext*, const v1::ReconcileIncidentRequest*,
                                  v1::ReconcileIncidentResponse*) override;
+  grpc::Status ListDeadLetters(grpc::ServerContext*, const v1::ListDeadLettersRequest*,
+                               v1::ListDeadLettersResponse*) override;
+  grpc::Status ReplayDeadLetters(grpc::ServerContext*, const v1::ReplayDeadLettersRequest*,
+                                 v1::ReplayDeadLettersResponse*) override;
+
+  // The dead-letter queue RPCs answer UNAVAILABLE without one.
+  void set_dead_letters(DeadLetterService* dead_letters) { dead_letters_ = dead_letters; }
 
  private:
   template <typename Fn>
@@ -70,11 +79,16 @@ class GrpcIncidentService final : public v1::IncidentService::Service {
   grpc::Status DoGetIncidentHistory(const Caller& caller, const v1::GetIncidentHistoryRequest*, v1::IncidentHistory*);
   grpc::Status DoReconcileIncident(const Caller& caller, const v1::ReconcileIncidentRequest*,
                                    v1::ReconcileIncidentResponse*);
+  grpc::Status DoListDeadLetters(const Caller& caller, const v1::ListDeadLettersRequest*,
+                                 v1::ListDeadLettersResponse*);
+  grpc::Status DoReplayDeadLetters(const Caller& caller, const v1::ReplayDeadLettersRequest*,
+                                   v1::ReplayDeadLettersResponse*);
 
   IncidentService& service_;
   NoticePreviewer& previewer_;
   const Authorizer* authorizer_;
   RpcObserver* observer_;
+  DeadLetterService* dead_letters_ = nullptr;
 };
 
 // "OK", "PERMISSION_DENIED", ...: metric labels.

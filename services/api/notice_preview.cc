@@ -75,7 +75,11 @@ absl::StatusOr<Preview> NoticePreviewer::Run(const std::string& incident_id, int
     (r.channel == Channel::kSms ? preview.sms_recipients : preview.email_recipients)++;
     const bool wanted = customer_id != 0 ? r.customer_id == customer_id : sampled.insert({r.locale, r.channel}).second;
     if (!wanted) return absl::OkStatus();
-    NoticeJob job{incident_id, incident->version, preview.kind, "", r};
+    NoticeJob job;
+    job.incident_id = incident_id;
+    job.version = incident->version;
+    job.kind = preview.kind;
+    job.recipient = r;
     if (r.role == AudienceRole::kBeneficiary) job.kind = NoticeKind::kIbanChangeBeneficiary;
     if (job.kind == NoticeKind::kMaintenanceReminder) job.occasion = "lead-48h";
     auto rendered = renderer_.Render(job, *incident);

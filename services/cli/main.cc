@@ -189,6 +189,18 @@ int main(int argc, char** argv) {
   reconcile->add_option("--max-listed", max_listed, "list at most this many uninformed recipients")
       ->check(CLI::Range(1, 10000));
 
+  // The dead-letter queue.
+  auto* dlq = app.add_subcommand("dlq", "notices that ran out of delivery attempts");
+  dlq->require_subcommand(1);
+  std::string dlq_incident;
+  int dlq_limit = 100;
+  auto* dlq_list = dlq->add_subcommand("list", "list dead-lettered notices waiting for a replay, oldest first");
+  dlq_list->add_option("--incident", dlq_incident, "only this incident's");
+  dlq_list->add_option("--limit", dlq_limit, "list at most this many")->check(CLI::Range(1, 10000));
+  auto* dlq_replay =
+      dlq->add_subcommand("replay", "send dead-lettered notices again with fresh attempts (operator)");
+  dlq_replay->add_option("--incident", dlq_incident, "only this incident's");
+
   // Notice previews.
   auto* notice = app.add_subcommand("notice", "preview what customers would receive");
   notice->require_subcommand(1);
@@ -473,6 +485,54 @@ int main(int argc, char** argv) {
                                      c.change(), c.actor(), c.summary());
       }
     }
+  } else if (dlq_list->parsed()) {
+    v1::ListDeadLettersRequest req;
+    req.set_incident_id(dlq_incident);
+    req.set_limit(dlq_limit);
+    v1::ListDeadLettersResponse resp;
+    auto s = stub->ListDeadLetters(ctx().get(), req, &resp);
+    if (!s.ok()) return Fail(s);
+    if (opt.json) {
+      json items = json::array();
+      for (const auto& d : resp.dead_letters()) {
+        items.push_back({{"incident_id", d.incident_id()}, {"incident_version", d.incident_version()},
+                         {"notice_kind", d.notice_kind()}, {"occasion", d.occasion()},
+                         {"customer_id", d.customer_id()}, {"channel", Lower(v1::Channel_Name(d.channel()))},
+                         {"to", d.masked_address()}, {"attempts", d.attempts()}, {"last_error", d.last_error()},
+                         {"dead_at", FormatTime(d.dead_at())}});
+      }
+      json out{{"pending", resp.pending()}, {"dead_letters", items}};
+      std::cout << out.dump(2, ' ', false, json::error_handler_t::replace) << "\n";
+    } else {
+      std::cout << resp.pending() << " dead-lettered notice" << (resp.pending() == 1 ? "" : "s")
+                << " waiting for a replay\n";
+      if (resp.dead_letters_size() > 0) {
+        std::cout << absl::StrFormat("  %-20s  %-36s  %3s  %-22s  %10s  %-5s  %-16s  %3s  %s\n", "DEAD AT", "INCIDENT",
+                                     "VER", "KIND", "CUSTOMER", "CHAN", "TO", "ATT", "LAST ERROR");
+      }
+      for (const auto& d : resp.dead_letters()) {
+        std::cout << absl::StrFormat("  %-20s  %-36s  %3d  %-22s  %10d  %-5s  %-16s  %3d  %s\n",
+                                     FormatTime(d.dead_at()), d.incident_id(), d.incident_version(),
+                                     d.notice_kind() + (d.occasion().empty() ? "" : "/" + d.occasion()),
+                                     d.customer_id(), Lower(v1::Channel_Name(d.channel())), d.masked_address(),
+                                     d.attempts(), d.last_error());
+      }
+      if (resp.dead_letters_size() < resp.pending()) {
+        std::cout << "  ... and " << resp.pending() - resp.dead_letters_size() << " more\n";
+      }
+    }
+  } else if (dlq_replay->parsed()) {
+    v1::ReplayDeadLettersRequest req;
+    req.set_incident_id(dlq_incident);
+    v1::ReplayDeadLettersResponse resp;
+    auto s = stub->ReplayDeadLetters(ctx().get(), req, &resp);
+    if (!s.ok()) return Fail(s);
+    if (opt.json) {
+      std::cout << json{{"replayed", resp.replayed()}}.dump(2) << "\n";
+    } else {
+      std::cout << "Replayed " << resp.replayed() << " dead-lettered notice" << (resp.replayed() == 1 ? "" : "s")
+                << " with fresh delivery attempts.\n";
+    }
   } else if (reconcile->parsed()) {
     v1::ReconcileIncidentRequest req;
     req.set_id(id);
@@ -494,7 +554,7 @@ int main(int argc, char** argv) {
                {"notice_kind", resp.notice_kind()}, {"occasion", resp.occasion()},
                {"audience", resp.audience()}, {"uninformed", resp.uninformed()},
                {"uninformed_customers", resp.uninformed_customers()}, {"missing", resp.missing()},
-               {"failed", resp.failed()}, {"pending", resp.pending()},
+               {"failed", resp.failed()}, {"pending", resp.pending()}, {"dead_lettered", resp.dead_lettered()},
                {"recipients", recipients}, {"redriven", resp.redriven()}, {"note", resp.note()}};
       std::cout << out.dump(2, ' ', false, json::error_handler_t::replace) << "\n";
     } else {
@@ -505,7 +565,7 @@ int main(int argc, char** argv) {
       std::cout << "\n  audience:    " << resp.audience() << " notices (customer x channel)\n"
                 << "  uninformed:  " << resp.uninformed() << " notices to " << resp.uninformed_customers()
                 << " customers (" << resp.missing() << " missing, " << resp.failed() << " failed, "
-                << resp.pending() << " pending)\n";
+                << resp.dead_lettered() << " dead-lettered, " << resp.pending() << " pending)\n";
       for (const auto& r : resp.recipients()) {
         std::cout << "    customer " << r.customer_id() << " " << Lower(v1::Channel_Name(r.channel())) << ": "
                   << (r.state() == v1::NOTICE_STATE_UNSPECIFIED ? std::string("missing")

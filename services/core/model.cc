@@ -4,6 +4,7 @@
 #include <array>
 #include <utility>
 
+#include "absl/strings/cord.h"
 #include "absl/strings/str_cat.h"
 
 namespace forewarn {
@@ -42,12 +43,14 @@ const std::array<std::pair<Channel, std::string>, 2> kChannels{{
     {Channel::kSms, "sms"},
     {Channel::kEmail, "email"},
 }};
-const std::array<std::pair<NoticeState, std::string>, 5> kNoticeStates{{
+const std::array<std::pair<NoticeState, std::string>, 7> kNoticeStates{{
     {NoticeState::kClaimed, "claimed"},
     {NoticeState::kSent, "sent"},
     {NoticeState::kFailed, "failed"},
     {NoticeState::kHeld, "held"},
     {NoticeState::kSuperseded, "superseded"},
+    {NoticeState::kRetrying, "retrying"},
+    {NoticeState::kDead, "dead"},
 }};
 const std::array<std::pair<NoticeKind, std::string>, 12> kNoticeKinds{{
     {NoticeKind::kOutageStarted, "outage_started"},
@@ -109,6 +112,20 @@ bool IsRetryable(const absl::Status& status) {
     default:
       return false;
   }
+}
+
+namespace {
+constexpr char kProviderPaused[] = "type.forewarn/provider-paused";
+}  // namespace
+
+absl::Status ProviderPausedError(std::string_view message) {
+  absl::Status status = absl::UnavailableError(std::string(message));
+  status.SetPayload(kProviderPaused, absl::Cord("1"));
+  return status;
+}
+
+bool IsProviderPaused(const absl::Status& status) {
+  return status.code() == absl::StatusCode::kUnavailable && status.GetPayload(kProviderPaused).has_value();
 }
 
 NoticeKey KeyOf(const NoticeJob& job) {

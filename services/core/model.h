@@ -19,7 +19,10 @@ enum class IncidentState { kOpen, kResolved, kCancelled };
 enum class Channel { kSms, kEmail };
 // held: waiting for the customer's quiet hours to end. superseded: the
 // incident changed before it was sent; the newer notice carries the facts.
-enum class NoticeState { kClaimed, kSent, kFailed, kHeld, kSuperseded };
+// retrying: a delivery attempt failed transiently; the notice waits on the
+// retry topic. dead: it ran out of attempts and waits on the dead-letter
+// topic for an operator's replay.
+enum class NoticeState { kClaimed, kSent, kFailed, kHeld, kSuperseded, kRetrying, kDead };
 
 // What a notice tells the customer. Stored as text ("outage_started", ...) in
 // the ledger, on Kafka and as the templates/ folder name.
@@ -148,6 +151,16 @@ struct NoticeJob {
   NoticeKind kind = NoticeKind::kOutageStarted;
   std::string occasion;
   Recipient recipient;
+  // Delivery attempts that failed transiently so far (0 on first try).
+  int attempt = 0;
+  // A retry is not tried before this time.
+  absl::Time not_before = absl::InfinitePast();
+  // Replayed from the dead-letter topic: may re-open a dead ledger row.
+  bool revive = false;
+  // Why the last attempt failed (retry and dead-letter topics).
+  std::string last_error;
+  // When it was dead-lettered (dead-letter topic).
+  absl::Time dead_at = absl::InfinitePast();
 };
 
 // The ledger's unique key: one notice per incident version, kind, customer, channel.

@@ -23,6 +23,11 @@ namespace forewarn {
 // UNKNOWN). Anything else is permanent for the given input.
 bool IsRetryable(const absl::Status& status);
 
+// UNAVAILABLE without calling the provider (its circuit is open): the notice
+// was not attempted, so it does not use up one of its delivery attempts.
+absl::Status ProviderPausedError(std::string_view message);
+bool IsProviderPaused(const absl::Status& status);
+
 // Who made a change and what it changed: recorded with the version snapshot
 // in the same transaction (the audit trail).
 struct ChangeAudit {
@@ -62,7 +67,8 @@ struct Completeness {
   int64_t uninformed_customers = 0;  // distinct customers among them
   int64_t missing = 0;               // no ledger row (lost somewhere)
   int64_t failed = 0;                // permanently failed
-  int64_t pending = 0;               // claimed or held (in flight / quiet hours)
+  int64_t pending = 0;               // claimed, held or retrying (in flight / quiet hours)
+  int64_t dead = 0;                  // out of attempts, on the dead-letter topic
   std::vector<UninformedRecipient> listed;  // up to the requested number
   bool redriven = false;             // a new outbox event was queued
   std::string note;                  // why nothing was re-driven, if so
@@ -179,23 +185,60 @@ class NoticeSink {
 class NoticeLedger {
  public:
   virtual ~NoticeLedger() = default;
-  // Claims the keys not yet final (SENT, FAILED, SUPERSEDED). Returns, for
-  // each input, whether this caller should send it (true) or it is already
-  // done (false). When `attempts` is given it receives each key's claim
-  // count: above 1, an earlier claim did not finish (a crash or a retry)
-  // and the notice may already have reached the provider.
-  virtual absl::StatusOr<std::vector<bool>> Claim(const std::vector<NoticeKey>& keys, absl::Time now,
-                                                  std::vector<int>* attempts = nullptr) = 0;
+  struct ClaimRequest {
+    ClaimRequest(NoticeKey k, int a = 0, bool r = false) : key(std::move(k)), attempt(a), revive(r) {}  // NOLINT
+    NoticeKey key;
+    int attempt = 0;      // the job's failed delivery attempts so far
+    bool revive = false;  // a dead-letter replay
+  };
+  // Claims the keys that are open: new, CLAIMED (an earlier claim never
+  // finished), HELD, RETRYING when `attempt` reached the ledger's count (an
+  // older copy of the job is skipped while its retry waits), DEAD only when
+  // `revive`. SENT, FAILED and SUPERSEDED are final. Returns, for each
+  // input, whether this caller should send it (true) or it is not its turn
+  // (false). When `claims` is given it receives each key's claim count:
+  // above 1, an earlier claim did not finish (a crash or a retry) and the
+  // notice may already have reached the provider.
+  virtual absl::StatusOr<std::vector<bool>> Claim(const std::vector<ClaimRequest>& requests, absl::Time now,
+                                                  std::vector<int>* claims = nullptr) = 0;
   struct Outcome {
     NoticeKey key;
     NoticeState state = NoticeState::kSent;
     std::string provider_id;  // when sent
-    std::string error;        // when failed
+    std::string error;        // when failed, retrying or dead
+    int attempts = 0;         // failed delivery attempts (retrying, dead)
   };
   virtual absl::Status Record(const std::vector<Outcome>& outcomes, absl::Time now) = 0;
   // Parks claimed jobs until `until` (quiet hours): state HELD, re-claimable
   // when the scheduler re-releases them. Idempotent.
   virtual absl::Status Hold(const std::vector<std::pair<NoticeJob, absl::Time>>& jobs, absl::Time now) = 0;
+};
+
+// Where a notice goes after a transient delivery failure: the retry topic
+// (tried again at job.not_before) or, out of attempts, the dead-letter
+// topic. Both return OK only once the broker has the jobs.
+class NoticeRequeue {
+ public:
+  virtual ~NoticeRequeue() = default;
+  virtual absl::Status Retry(const std::vector<NoticeJob>& jobs) = 0;
+  virtual absl::Status DeadLetter(const std::vector<NoticeJob>& jobs) = 0;
+};
+
+// Reads the dead-letter topic, oldest first (every copy; replayed ones too).
+class DeadLetterSource {
+ public:
+  virtual ~DeadLetterSource() = default;
+  virtual absl::StatusOr<std::vector<NoticeJob>> ReadAll() = 0;
+};
+
+// The ledger side of dead letters.
+class DeadLetterLedger {
+ public:
+  virtual ~DeadLetterLedger() = default;
+  // For each key, whether its ledger row is (still) DEAD.
+  virtual absl::StatusOr<std::vector<bool>> AreDead(const std::vector<NoticeKey>& keys) = 0;
+  // How many notices are DEAD (the dead-letter queue's size).
+  virtual absl::StatusOr<int64_t> CountDead() = 0;
 };
 
 // Turns a job plus the incident into text for one channel.

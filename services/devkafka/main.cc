@@ -90,7 +90,8 @@ int main(int argc, char** argv) {
   app.add_option("--brokers", brokers, "number of mock brokers")->check(CLI::Range(1, 16));
   app.add_option("--topic", topic_specs,
                  "NAME:PARTITIONS to create up front (repeatable; default "
-                 "forewarn.events:4 and forewarn.notices:12)");
+                 "forewarn.events:4, forewarn.notices:12, forewarn.notices.retry:12 and "
+                 "forewarn.notices.dlq:4)");
   app.add_option("--bootstrap-file", bootstrap_file,
                  "write the bootstrap address here (atomically) once ready");
   app.add_option("--pid-file", pid_file, "write the process id here");
@@ -105,7 +106,9 @@ int main(int argc, char** argv) {
   spdlog::set_default_logger(spdlog::stderr_color_mt("devkafka"));
 
   std::vector<TopicSpec> topics;
-  if (topic_specs.empty()) topic_specs = {"forewarn.events:4", "forewarn.notices:12"};
+  if (topic_specs.empty()) {
+    topic_specs = {"forewarn.events:4", "forewarn.notices:12", "forewarn.notices.retry:12", "forewarn.notices.dlq:4"};
+  }
   for (const std::string& spec : topic_specs) {
     TopicSpec t;
     if (!ParseTopic(spec, t)) {

@@ -14,6 +14,7 @@
 #include "services/api/grpc_incident_service.h"
 #include "services/api/authorizer.h"
 #include "services/core/outbox_relay.h"
+#include "services/kafka/kafka_dead_letters.h"
 #include "services/kafka/kafka_producer.h"
 #include "services/pg/pg_store.h"
 #include "services/runtime/policy_flags.h"
@@ -29,6 +30,8 @@ struct IntakeConfig {
   std::string listen = "127.0.0.1:0";
   std::string port_file;
   std::string events_topic = "forewarn.events";
+  std::string notices_topic = "forewarn.notices";  // dead-letter replays go here
+  std::string dlq_topic = "forewarn.notices.dlq";
   int pg_pool_size = 8;
   int64_t time_offset_seconds = 0;  // tests and drills only
   std::string time_offset_file;     // tests and drills only
@@ -110,6 +113,9 @@ int main(int argc, char** argv) {
       ->envname("FOREWARN_LISTEN");
   app.add_option("--port-file", cfg.port_file, "write the bound port here once serving");
   app.add_option("--events-topic", cfg.events_topic)->envname("FOREWARN_EVENTS_TOPIC");
+  app.add_option("--notices-topic", cfg.notices_topic)->envname("FOREWARN_NOTICES_TOPIC");
+  app.add_option("--dlq-topic", cfg.dlq_topic, "dead-letter topic (ListDeadLetters, ReplayDeadLetters)")
+      ->envname("FOREWARN_DLQ_TOPIC");
   app.add_option("--pg-pool-size", cfg.pg_pool_size)->check(CLI::Range(1, 64));
   app.add_option("--time-offset-seconds", cfg.time_offset_seconds, "shift the service clock (tests only)")
       ->envname("FOREWARN_TIME_OFFSET_SECONDS");
@@ -183,8 +189,11 @@ int main(int argc, char** argv) {
     return 2;
   }
   auto producer = forewarn::KafkaProducer::Create(*kafka_config);
-  if (!producer.ok()) {
-    spdlog::error("event=startup_failed status=\"{}\"", producer.status().ToString());
+  // Its own producer: the relay thread owns the first one.
+  auto replay_producer = forewarn::KafkaProducer::Create(*kafka_config);
+  if (!producer.ok() || !replay_producer.ok()) {
+    spdlog::error("event=startup_failed status=\"{}\"",
+                  (producer.ok() ? replay_producer.status() : producer.status()).ToString());
     return 1;
   }
 
@@ -198,7 +207,13 @@ int main(int argc, char** argv) {
   forewarn::MetricsRegistry metrics;
   RpcMetrics rpc_metrics(metrics);
   auto& backlog = metrics.gauge("forewarn_outbox_backlog", "Outbox events not yet published to Kafka");
+  auto& dlq_size = metrics.gauge("forewarn_dlq_size", "Notices out of delivery attempts, waiting for a replay");
   forewarn::GrpcIncidentService grpc_service(service, previewer, authorizer.get(), &rpc_metrics);
+  forewarn::PgNoticeLedger ledger(cfg.pg_uri);
+  forewarn::KafkaDeadLetterReader dlq_reader(*kafka_config, cfg.dlq_topic);
+  forewarn::KafkaNoticeSink replay_sink(**replay_producer, cfg.notices_topic);
+  forewarn::DeadLetterService dead_letters(dlq_reader, ledger, replay_sink);
+  grpc_service.set_dead_letters(&dead_letters);
 
   grpc::EnableDefaultHealthCheckService(true);
   grpc::reflection::InitProtoReflectionServerBuilderPlugin();
@@ -237,6 +252,11 @@ int main(int argc, char** argv) {
       backlog.Set(static_cast<double>(*n));
     } else {
       spdlog::warn("event=outbox_backlog_failed status=\"{}\"", n.status().ToString());
+    }
+    if (auto n = ledger.CountDead(); n.ok()) {
+      dlq_size.Set(static_cast<double>(*n));
+    } else {
+      spdlog::warn("event=dlq_size_failed status=\"{}\"", n.status().ToString());
     }
     forewarn::SleepUnlessStopped(stop, absl::Seconds(cfg.backlog_refresh_seconds));
   }

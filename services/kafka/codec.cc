@@ -1,5 +1,7 @@
 #include "services/kafka/codec.h"
 
+#include <algorithm>
+
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
 #include "forewarn/internal/v1/events.pb.h"
@@ -64,6 +66,11 @@ std::string EncodeJob(const NoticeJob& job) {
   msg.set_occasion(job.occasion);
   msg.set_role(ToString(job.recipient.role));
   msg.set_fallback_email(job.recipient.fallback_email);
+  msg.set_attempt(job.attempt);
+  if (job.not_before != absl::InfinitePast()) msg.set_not_before_us(absl::ToUnixMicros(job.not_before));
+  msg.set_revive(job.revive);
+  msg.set_last_error(job.last_error);
+  if (job.dead_at != absl::InfinitePast()) msg.set_dead_at_us(absl::ToUnixMicros(job.dead_at));
   return msg.SerializeAsString();
 }
 
@@ -94,6 +101,11 @@ absl::StatusOr<NoticeJob> DecodeJob(std::string_view payload) {
   job.occasion = msg.occasion();
   job.recipient.role = ParseAudienceRole(msg.role());
   job.recipient.fallback_email = msg.fallback_email();
+  job.attempt = std::max(0, msg.attempt());
+  if (msg.not_before_us() != 0) job.not_before = absl::FromUnixMicros(msg.not_before_us());
+  job.revive = msg.revive();
+  job.last_error = msg.last_error();
+  if (msg.dead_at_us() != 0) job.dead_at = absl::FromUnixMicros(msg.dead_at_us());
   return job;
 }
 

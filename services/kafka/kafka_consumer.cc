@@ -197,6 +197,35 @@ absl::Status KafkaConsumer::Commit() {
   return rdk::ToStatus(err, "kafka commit");
 }
 
+absl::Status KafkaConsumer::PauseAt(const KafkaPartition& partition, int64_t offset) {
+  if (impl_->closed) return absl::FailedPreconditionError("kafka consumer is closed");
+  rd_kafka_t* rk = impl_->rk.get();
+  rdk::PartitionListPtr list(rd_kafka_topic_partition_list_new(1));
+  rd_kafka_topic_partition_list_add(list.get(), partition.topic.c_str(), partition.partition);
+  if (auto e = rd_kafka_pause_partitions(rk, list.get()); e != RD_KAFKA_RESP_ERR_NO_ERROR) {
+    return rdk::ToStatus(e, "kafka pause");
+  }
+  list->elems[0].offset = offset;
+  rdk::ErrorPtr error(rd_kafka_seek_partitions(rk, list.get(), 5000));
+  if (error) {
+    return absl::UnavailableError(absl::StrCat("kafka seek: ", rd_kafka_error_string(error.get())));
+  }
+  if (const auto e = list->elems[0].err; e != RD_KAFKA_RESP_ERR_NO_ERROR) {
+    return rdk::ToStatus(e, absl::StrCat("kafka seek ", partition.topic, "[", partition.partition, "]"));
+  }
+  return absl::OkStatus();
+}
+
+absl::Status KafkaConsumer::Resume(const KafkaPartition& partition) {
+  if (impl_->closed) return absl::FailedPreconditionError("kafka consumer is closed");
+  rdk::PartitionListPtr list(rd_kafka_topic_partition_list_new(1));
+  rd_kafka_topic_partition_list_add(list.get(), partition.topic.c_str(), partition.partition);
+  if (auto e = rd_kafka_resume_partitions(impl_->rk.get(), list.get()); e != RD_KAFKA_RESP_ERR_NO_ERROR) {
+    return rdk::ToStatus(e, "kafka resume");
+  }
+  return absl::OkStatus();
+}
+
 absl::StatusOr<std::vector<KafkaPartition>> KafkaConsumer::Assignment() {
   if (impl_->closed) return absl::FailedPreconditionError("kafka consumer is closed");
   rd_kafka_topic_partition_list_t* raw = nullptr;

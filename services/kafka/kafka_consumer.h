@@ -65,6 +65,13 @@ class KafkaConsumer {
   // commit; UNAVAILABLE when the broker cannot be reached (retry later).
   absl::Status Commit();
 
+  // Stops fetching `partition` and rewinds it to `offset`: after Resume()
+  // the message at `offset` comes again (a retry that is not yet due).
+  // Nothing at or after `offset` may have been stored with StoreOffsets().
+  absl::Status PauseAt(const KafkaPartition& partition, int64_t offset);
+  // Fetches a paused partition again. OK when it is no longer assigned.
+  absl::Status Resume(const KafkaPartition& partition);
+
   // Partitions currently assigned to this member.
   absl::StatusOr<std::vector<KafkaPartition>> Assignment();
 

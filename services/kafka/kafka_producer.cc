@@ -177,4 +177,11 @@ absl::Status KafkaNoticeSink::Enqueue(const NoticeJob& job) {
 
 absl::Status KafkaNoticeSink::Flush() { return producer_.Flush(flush_timeout_); }
 
+absl::Status KafkaNoticeRequeue::Put(KafkaNoticeSink& sink, const std::vector<NoticeJob>& jobs) {
+  for (const NoticeJob& job : jobs) {
+    if (auto s = sink.Enqueue(job); !s.ok()) return s;
+  }
+  return sink.Flush();
+}
+
 }  // namespace forewarn

@@ -77,4 +77,19 @@ class KafkaNoticeSink final : public NoticeSink {
   absl::Duration flush_timeout_;
 };
 
+// NoticeRequeue: the retry and dead-letter topics, keyed like the notices
+// topic. Each call returns OK once the broker acknowledged every job.
+class KafkaNoticeRequeue final : public NoticeRequeue {
+ public:
+  // `producer` is not owned and must outlive this object.
+  KafkaNoticeRequeue(KafkaProducer& producer, std::string retry_topic, std::string dead_letter_topic)
+      : retry_(producer, std::move(retry_topic)), dead_(producer, std::move(dead_letter_topic)) {}
+  absl::Status Retry(const std::vector<NoticeJob>& jobs) override { return Put(retry_, jobs); }
+  absl::Status DeadLetter(const std::vector<NoticeJob>& jobs) override { return Put(dead_, jobs); }
+
+ private:
+  static absl::Status Put(KafkaNoticeSink& sink, const std::vector<NoticeJob>& jobs);
+  KafkaNoticeSink retry_, dead_;
+};
+
 }  // namespace forewarn

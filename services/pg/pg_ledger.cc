@@ -1,3 +1,4 @@
+#include <algorithm>
 #include <map>
 #include <tuple>
 
@@ -8,25 +9,47 @@
 namespace forewarn {
 namespace {
 
-// Claims keys that are new, or claimed earlier but never finished (a worker
-// died mid-send). SENT and FAILED rows are final and are not returned.
+// Claims keys that are new, or open: claimed earlier but never finished (a
+// worker died mid-send), held, or retrying when this copy of the job is the
+// latest ($8: its failed attempts; an older copy waits). SENT, FAILED,
+// SUPERSEDED and DEAD rows are not returned.
 constexpr char kClaim[] =
     "INSERT INTO notice_ledger AS l (incident_id, incident_version, notice_kind, occasion, customer_id, channel, "
-    "  state, claimed_at, updated_at) "
-    "SELECT k.iid, k.ver, k.kind, k.occ, k.cid, k.ch, 'claimed', " FW_AT("$7") ", " FW_AT("$7") " "
-    "FROM unnest($1::uuid[], $2::bigint[], $3::text[], $4::text[], $5::bigint[], $6::text[]) "
-    "  AS k(iid, ver, kind, occ, cid, ch) "
+    "  state, claimed_at, updated_at, delivery_attempts) "
+    "SELECT k.iid, k.ver, k.kind, k.occ, k.cid, k.ch, 'claimed', " FW_AT("$7") ", " FW_AT("$7") ", k.att "
+    "FROM unnest($1::uuid[], $2::bigint[], $3::text[], $4::text[], $5::bigint[], $6::text[], $8::int[]) "
+    "  AS k(iid, ver, kind, occ, cid, ch, att) "
     "ON CONFLICT (incident_id, incident_version, notice_kind, occasion, customer_id, channel) DO UPDATE "
     "  SET state = 'claimed', attempts = l.attempts + 1, claimed_at = EXCLUDED.claimed_at, "
     "    updated_at = EXCLUDED.updated_at "
     "  WHERE l.state IN ('claimed', 'held') "
+    "    OR (l.state = 'retrying' AND EXCLUDED.delivery_attempts >= l.delivery_attempts) "
     "RETURNING incident_id::text, incident_version, notice_kind, occasion, customer_id, channel, attempts";
+
+// A dead-letter replay re-opens its DEAD rows (in the claim's transaction).
+constexpr char kRevive[] =
+    "UPDATE notice_ledger AS l SET state = 'claimed', delivery_attempts = 0, updated_at = " FW_AT("$7") " "
+    "FROM unnest($1::uuid[], $2::bigint[], $3::text[], $4::text[], $5::bigint[], $6::text[]) "
+    "  AS k(iid, ver, kind, occ, cid, ch) "
+    "WHERE l.incident_id = k.iid AND l.incident_version = k.ver AND l.notice_kind = k.kind "
+    "  AND l.occasion = k.occ AND l.customer_id = k.cid AND l.channel = k.ch AND l.state = 'dead'";
+
+constexpr char kAreDead[] =
+    "SELECT l.incident_id::text, l.incident_version, l.notice_kind, l.occasion, l.customer_id, l.channel "
+    "FROM notice_ledger l JOIN unnest($1::uuid[], $2::bigint[], $3::text[], $4::text[], $5::bigint[], "
+    "  $6::text[]) AS k(iid, ver, kind, occ, cid, ch) "
+    "ON l.incident_id = k.iid AND l.incident_version = k.ver AND l.notice_kind = k.kind "
+    "  AND l.occasion = k.occ AND l.customer_id = k.cid AND l.channel = k.ch "
+    "WHERE l.state = 'dead'";
+
+constexpr char kCountDead[] = "SELECT count(*) FROM notice_ledger WHERE state = 'dead'";
 
 constexpr char kRecord[] =
     "UPDATE notice_ledger AS l SET state = u.state, provider_id = nullif(u.pid, ''), error = nullif(u.err, ''), "
-    "  updated_at = " FW_AT("$10") " "
+    "  updated_at = " FW_AT("$10") ", "
+    "  delivery_attempts = CASE WHEN u.state IN ('retrying', 'dead') THEN u.att ELSE l.delivery_attempts END "
     "FROM unnest($1::uuid[], $2::bigint[], $3::text[], $4::text[], $5::bigint[], $6::text[], $7::text[], "
-    "  $8::text[], $9::text[]) AS u(iid, ver, kind, occ, cid, ch, state, pid, err) "
+    "  $8::text[], $9::text[], $11::int[]) AS u(iid, ver, kind, occ, cid, ch, state, pid, err, att) "
     "WHERE l.incident_id = u.iid AND l.incident_version = u.ver AND l.notice_kind = u.kind "
     "  AND l.occasion = u.occ AND l.customer_id = u.cid AND l.channel = u.ch AND l.state = 'claimed'";
 
@@ -74,28 +97,37 @@ struct KeyArrays {
 PgNoticeLedger::PgNoticeLedger(std::string uri) : pool_(std::make_unique<pg::PgPool>(std::move(uri), 2)) {}
 PgNoticeLedger::~PgNoticeLedger() = default;
 
-absl::StatusOr<std::vector<bool>> PgNoticeLedger::Claim(const std::vector<NoticeKey>& keys, absl::Time now,
-                                                        std::vector<int>* attempts) {
-  KeyArrays a;
+absl::StatusOr<std::vector<bool>> PgNoticeLedger::Claim(const std::vector<ClaimRequest>& requests, absl::Time now,
+                                                        std::vector<int>* claims) {
+  KeyArrays a, revive;
+  std::vector<int> attempts;
   std::map<KeyTuple, size_t> index;
-  for (size_t i = 0; i < keys.size(); ++i) {
-    a.Add(keys[i]);
-    index.emplace(TupleOf(keys[i]), i);
+  for (size_t i = 0; i < requests.size(); ++i) {
+    a.Add(requests[i].key);
+    attempts.push_back(requests[i].attempt);
+    if (requests[i].revive) revive.Add(requests[i].key);
+    index.emplace(TupleOf(requests[i].key), i);
   }
-  std::vector<bool> claimable(keys.size(), false);
-  if (attempts) attempts->assign(keys.size(), 0);
+  std::vector<bool> claimable(requests.size(), false);
+  if (claims) claims->assign(requests.size(), 0);
   auto status = pool_->Run([&](pqxx::connection& c) -> absl::Status {
     pqxx::work tx(c);
+    if (!revive.ids.empty()) {
+      tx.exec_params(kRevive, pg::TextArray(revive.ids), pg::IntArray(revive.versions), pg::TextArray(revive.kinds),
+                     pg::TextArray(revive.occasions), pg::IntArray(revive.customers), pg::TextArray(revive.channels),
+                     pg::ToMicros(now));
+    }
     auto rows = tx.exec_params(kClaim, pg::TextArray(a.ids), pg::IntArray(a.versions), pg::TextArray(a.kinds),
                                pg::TextArray(a.occasions), pg::IntArray(a.customers), pg::TextArray(a.channels),
-                               pg::ToMicros(now));
+                               pg::ToMicros(now), pg::IntArray(attempts));
     tx.commit();
+    std::fill(claimable.begin(), claimable.end(), false);
     for (const auto& r : rows) {
       KeyTuple t{r[0].as<std::string>(), r[1].as<int64_t>(), r[2].as<std::string>(), r[3].as<std::string>(),
                  r[4].as<int64_t>(), r[5].as<std::string>()};
       if (auto it = index.find(t); it != index.end()) {
         claimable[it->second] = true;
-        if (attempts) (*attempts)[it->second] = r[6].as<int>();
+        if (claims) (*claims)[it->second] = r[6].as<int>();
       }
     }
     return absl::OkStatus();
@@ -107,21 +139,60 @@ absl::StatusOr<std::vector<bool>> PgNoticeLedger::Claim(const std::vector<Notice
 absl::Status PgNoticeLedger::Record(const std::vector<Outcome>& outcomes, absl::Time now) {
   KeyArrays a;
   std::vector<std::string> states, provider_ids, errors;
+  std::vector<int> attempts;
   for (const auto& o : outcomes) {
     a.Add(o.key);
     states.emplace_back(ToString(o.state));
     provider_ids.push_back(o.provider_id);
     errors.push_back(o.error);
+    attempts.push_back(o.attempts);
   }
   return pool_->Run([&](pqxx::connection& c) -> absl::Status {
     pqxx::work tx(c);
     tx.exec_params(kRecord, pg::TextArray(a.ids), pg::IntArray(a.versions), pg::TextArray(a.kinds),
                    pg::TextArray(a.occasions), pg::IntArray(a.customers), pg::TextArray(a.channels),
-                   pg::TextArray(states),
-                   pg::TextArray(provider_ids), pg::TextArray(errors), pg::ToMicros(now));
+                   pg::TextArray(states), pg::TextArray(provider_ids), pg::TextArray(errors), pg::ToMicros(now),
+                   pg::IntArray(attempts));
     tx.commit();
     return absl::OkStatus();
   });
+}
+
+absl::StatusOr<std::vector<bool>> PgNoticeLedger::AreDead(const std::vector<NoticeKey>& keys) {
+  KeyArrays a;
+  std::map<KeyTuple, std::vector<size_t>> index;
+  for (size_t i = 0; i < keys.size(); ++i) {
+    a.Add(keys[i]);
+    index[TupleOf(keys[i])].push_back(i);
+  }
+  std::vector<bool> dead(keys.size(), false);
+  auto status = pool_->Run([&](pqxx::connection& c) -> absl::Status {
+    pqxx::read_transaction tx(c);
+    auto rows = tx.exec_params(kAreDead, pg::TextArray(a.ids), pg::IntArray(a.versions), pg::TextArray(a.kinds),
+                               pg::TextArray(a.occasions), pg::IntArray(a.customers), pg::TextArray(a.channels));
+    std::fill(dead.begin(), dead.end(), false);
+    for (const auto& r : rows) {
+      KeyTuple t{r[0].as<std::string>(), r[1].as<int64_t>(), r[2].as<std::string>(), r[3].as<std::string>(),
+                 r[4].as<int64_t>(), r[5].as<std::string>()};
+      if (auto it = index.find(t); it != index.end()) {
+        for (size_t i : it->second) dead[i] = true;
+      }
+    }
+    return absl::OkStatus();
+  });
+  if (!status.ok()) return status;
+  return dead;
+}
+
+absl::StatusOr<int64_t> PgNoticeLedger::CountDead() {
+  int64_t count = 0;
+  auto status = pool_->Run([&](pqxx::connection& c) -> absl::Status {
+    pqxx::read_transaction tx(c);
+    count = tx.exec1(kCountDead)[0].as<int64_t>();
+    return absl::OkStatus();
+  });
+  if (!status.ok()) return status;
+  return count;
 }
 
 absl::Status PgNoticeLedger::Hold(const std::vector<std::pair<NoticeJob, absl::Time>>& jobs, absl::Time now) {

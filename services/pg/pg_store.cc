@@ -129,7 +129,8 @@ constexpr char kCompletenessCounts[] =
     "SELECT count(*), count(*) FILTER (WHERE state IS DISTINCT FROM 'sent'), "
     "count(DISTINCT customer_id) FILTER (WHERE state IS DISTINCT FROM 'sent'), "
     "count(*) FILTER (WHERE state IS NULL), count(*) FILTER (WHERE state = 'failed'), "
-    "count(*) FILTER (WHERE state IN ('claimed', 'held')) FROM st";
+    "count(*) FILTER (WHERE state IN ('claimed', 'held', 'retrying')), count(*) FILTER (WHERE state = 'dead') "
+    "FROM st";
 
 constexpr char kCompletenessListed[] =
     FW_RECIPIENT_STATES
@@ -151,7 +152,7 @@ constexpr char kReportCounts[] =
 
 constexpr char kReportFailures[] =
     "SELECT customer_id, channel, incident_version, notice_kind, coalesce(error, '') FROM notice_ledger "
-    "WHERE incident_id = $1::uuid AND state = 'failed' ORDER BY customer_id, channel, incident_version LIMIT $2";
+    "WHERE incident_id = $1::uuid AND state IN ('failed', 'dead') ORDER BY customer_id, channel, incident_version LIMIT $2";
 
 Incident RowToIncident(const pqxx::row& r) {
   Incident inc;
@@ -498,6 +499,7 @@ absl::StatusOr<Completeness> PgIncidentStore::CheckCompleteness(const std::strin
     out.missing = counts[3].as<int64_t>();
     out.failed = counts[4].as<int64_t>();
     out.pending = counts[5].as<int64_t>();
+    out.dead = counts[6].as<int64_t>();
     if (max_listed > 0 && out.uninformed > 0) {
       for (const auto& r :
            tx.exec_params(kCompletenessListed, id, out.version, kind_text, out.occasion, max_listed)) {
@@ -511,8 +513,9 @@ absl::StatusOr<Completeness> PgIncidentStore::CheckCompleteness(const std::strin
     if (redrive) {
       const int64_t redrivable = out.missing + out.pending;
       if (redrivable == 0) {
-        out.note = out.failed > 0 ? "only permanently failed notices remain; re-driving would not resend them"
-                                  : "nothing to re-drive";
+        out.note = out.dead > 0     ? "only dead-lettered and failed notices remain: see forewarn dlq list"
+                   : out.failed > 0 ? "only permanently failed notices remain; re-driving would not resend them"
+                                    : "nothing to re-drive";
       } else {
         auto flight = tx.exec_params1(kInFlight, id, out.version, ToMicros(now));
         const auto unpublished = flight[0].as<int64_t>(), sending = flight[1].as<int64_t>();

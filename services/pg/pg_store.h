@@ -83,14 +83,16 @@ class PgAudienceSource final : public AudienceSource {
   int fetch_size_;
 };
 
-class PgNoticeLedger final : public NoticeLedger {
+class PgNoticeLedger final : public NoticeLedger, public DeadLetterLedger {
  public:
   explicit PgNoticeLedger(std::string uri);
   ~PgNoticeLedger() override;
-  absl::StatusOr<std::vector<bool>> Claim(const std::vector<NoticeKey>& keys, absl::Time now,
-                                          std::vector<int>* attempts = nullptr) override;
+  absl::StatusOr<std::vector<bool>> Claim(const std::vector<ClaimRequest>& requests, absl::Time now,
+                                          std::vector<int>* claims = nullptr) override;
   absl::Status Record(const std::vector<Outcome>& outcomes, absl::Time now) override;
   absl::Status Hold(const std::vector<std::pair<NoticeJob, absl::Time>>& jobs, absl::Time now) override;
+  absl::StatusOr<std::vector<bool>> AreDead(const std::vector<NoticeKey>& keys) override;
+  absl::StatusOr<int64_t> CountDead() override;
 
  private:
   std::unique_ptr<pg::PgPool> pool_;

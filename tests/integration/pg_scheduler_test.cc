@@ -127,8 +127,12 @@ TEST_F(PgSchedulerTest, ADueNoticeOfAnOutdatedVersionIsCancelledNotReleased) {
 TEST_F(PgSchedulerTest, HeldNoticesComeBackWhenDueAndCanBeClaimedAgain) {
   auto m = ScheduleMaintenance(absl::Hours(72));
   PgNoticeLedger ledger(db_->uri());
-  NoticeJob job{m->id, 1, NoticeKind::kMaintenanceReminder, "lead-48h",
-                Recipient{2, Channel::kSms, "+966500000002", "en", "Asia/Riyadh", "Saver", AudienceRole::kAffected, ""}};
+  NoticeJob job;
+  job.incident_id = m->id;
+  job.version = 1;
+  job.kind = NoticeKind::kMaintenanceReminder;
+  job.occasion = "lead-48h";
+  job.recipient = Recipient{2, Channel::kSms, "+966500000002", "en", "Asia/Riyadh", "Saver", AudienceRole::kAffected, ""};
   ASSERT_TRUE(ledger.Claim({KeyOf(job)}, kNow).ok());
   ASSERT_TRUE(ledger.Hold({{job, kNow + absl::Hours(6)}}, kNow).ok());
   ASSERT_TRUE(ledger.Hold({{job, kNow + absl::Hours(6)}}, kNow).ok());  // idempotent

@@ -138,24 +138,31 @@ class FakeIncidentStore : public IncidentStore, public IncidentReader {
 
 class FakeLedger : public NoticeLedger {
  public:
-  absl::StatusOr<std::vector<bool>> Claim(const std::vector<NoticeKey>& keys, absl::Time,
+  absl::StatusOr<std::vector<bool>> Claim(const std::vector<ClaimRequest>& requests, absl::Time,
                                           std::vector<int>* attempts = nullptr) override {
     if (!claim_error.ok()) return claim_error;
     std::vector<bool> out;
     if (attempts) attempts->clear();
-    for (const auto& k : keys) {
-      auto [it, inserted] = rows.try_emplace(Tuple(k), NoticeState::kClaimed);
-      const bool open = inserted || it->second == NoticeState::kClaimed || it->second == NoticeState::kHeld;
+    for (const auto& r : requests) {
+      const auto t = Tuple(r.key);
+      auto [it, inserted] = rows.try_emplace(t, NoticeState::kClaimed);
+      const NoticeState st = it->second;
+      const bool open = inserted || st == NoticeState::kClaimed || st == NoticeState::kHeld ||
+                        (st == NoticeState::kRetrying && r.attempt >= delivery_attempts[t]) ||
+                        (st == NoticeState::kDead && r.revive);
       if (open) it->second = NoticeState::kClaimed;
       out.push_back(open);
-      const int n = open ? ++claims[Tuple(k)] : 0;
+      const int n = open ? ++claims[t] : 0;
       if (attempts) attempts->push_back(n);
     }
     return out;
   }
   std::map<std::tuple<std::string, int64_t, NoticeKind, std::string, int64_t, Channel>, int> claims;
   absl::Status Record(const std::vector<Outcome>& outcomes, absl::Time) override {
-    for (const auto& o : outcomes) rows[Tuple(o.key)] = o.state;
+    for (const auto& o : outcomes) {
+      rows[Tuple(o.key)] = o.state;
+      if (o.state == NoticeState::kRetrying || o.state == NoticeState::kDead) delivery_attempts[Tuple(o.key)] = o.attempts;
+    }
     return absl::OkStatus();
   }
   absl::Status Hold(const std::vector<std::pair<NoticeJob, absl::Time>>& jobs, absl::Time) override {
@@ -166,6 +173,7 @@ class FakeLedger : public NoticeLedger {
     return absl::OkStatus();
   }
   std::map<std::tuple<std::string, int64_t, NoticeKind, std::string, int64_t, Channel>, NoticeState> rows;
+  std::map<std::tuple<std::string, int64_t, NoticeKind, std::string, int64_t, Channel>, int> delivery_attempts;
   std::vector<std::pair<NoticeJob, absl::Time>> held;
   absl::Status claim_error = absl::OkStatus();
 };

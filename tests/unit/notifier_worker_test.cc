@@ -19,9 +19,12 @@ class NotifierWorkerTest : public ::testing::Test {
     incident_ = *store_.Create(r, clock_.Now(), testing::NoPlan);
   }
   NoticeJob Job(int64_t customer, Channel ch, std::string locale = "en") {
-    return NoticeJob{incident_.id, 1, NoticeKind::kOutageStarted, "",
-                     Recipient{customer, ch, ch == Channel::kSms ? "+966500000001" : "x@example.com", locale,
-                               "Asia/Riyadh", "N", AudienceRole::kAffected, ""}};
+    NoticeJob job;
+    job.incident_id = incident_.id;
+    job.version = 1;
+    job.recipient = Recipient{customer, ch, ch == Channel::kSms ? "+966500000001" : "x@example.com", locale,
+                              "Asia/Riyadh", "N", AudienceRole::kAffected, ""};
+    return job;
   }
   FakeClock clock_{absl::FromUnixSeconds(1'800'000'000)};
   testing::FakeIncidentStore store_;
