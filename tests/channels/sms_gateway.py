@@ -8,7 +8,10 @@ answering it.
 
 Answers are scripted: first the comma-separated --script items, then items
 taken one by one from the front of --script-file (a test may append to it while
-the gateway runs), then the default. Items:
+the gateway runs), then the default. The default is "200", or with --fail-rate
+R a "503" for a random share R of the requests (seeded by --seed). A test may
+change it while the gateway runs by writing --mode-file: "down" (every request
+503), "ok" (every request 200) or a failure rate such as "0.3". Items:
   200 (default)  200 {"message_id": "gw-<n>"}     200-noid   200 {"status": "queued"}
   200-num        200 {"message_id": <n>}          <code>     that status, {"error": "..."}
   timeout        sleep --timeout-sleep seconds (longer than the client's timeout), then 500
@@ -19,12 +22,14 @@ import argparse
 import http.server
 import json
 import os
+import random
 import sys
 import threading
 import time
 
 LOCK = threading.Lock()
 STATE = {"n": 0, "script": []}
+RANDOM = random.Random()
 ARGS = None
 
 
@@ -40,7 +45,12 @@ def next_item():
                 f.write(",".join(items[1:]))
             os.rename(path + ".tmp", path)
             return items[0]
-    return "200"
+    rate = ARGS.fail_rate
+    if ARGS.mode_file and os.path.exists(ARGS.mode_file):
+        with open(ARGS.mode_file, encoding="utf-8") as f:
+            mode = f.read().strip()
+        rate = 1.0 if mode == "down" else 0.0 if mode == "ok" else float(mode or 0)
+    return "503" if RANDOM.random() < rate else "200"
 
 
 class Handler(http.server.BaseHTTPRequestHandler):
@@ -105,7 +115,11 @@ def main():
     p.add_argument("--script", default="")
     p.add_argument("--script-file")
     p.add_argument("--timeout-sleep", type=float, default=3.0)
+    p.add_argument("--fail-rate", type=float, default=0.0)
+    p.add_argument("--seed", type=int, default=1)
+    p.add_argument("--mode-file")
     ARGS = p.parse_args()
+    RANDOM.seed(ARGS.seed)
     STATE["script"] = [s.strip() for s in ARGS.script.split(",") if s.strip()]
     open(ARGS.log, "a").close()
 

@@ -79,4 +79,11 @@ class ServiceStack {
 // email address or IBAN.
 void ExpectNoPersonalDataInLogs(const std::string& dir);
 
+// GET http://127.0.0.1:port/path; the whole response, headers included
+// ("" when the connection fails).
+std::string HttpGet(int port, const std::string& path);
+
+// Runs a shell command; its standard output.
+std::string RunCommand(const std::string& cmd);
+
 }  // namespace forewarn::testing

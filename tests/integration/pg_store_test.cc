@@ -245,6 +245,38 @@ TEST_F(PgStoreTest, UnfinishedClaimIsReclaimedAfterACrash) {
   EXPECT_EQ(db_->Exec("SELECT attempts FROM notice_ledger"), "2");
 }
 
+TEST_F(PgStoreTest, LedgerRetryingAndDeadLetteredNotices) {
+  auto i = Create(Request(), kNow);
+  PgNoticeLedger ledger(db_->uri());
+  NoticeKey a{i->id, 1, NoticeKind::kOutageStarted, "", 1, Channel::kSms};
+  NoticeKey b{i->id, 1, NoticeKind::kOutageStarted, "", 2, Channel::kSms};
+  ASSERT_TRUE(ledger.Claim({a, b}, kNow).ok());
+  NoticeLedger::Outcome retrying{a, NoticeState::kRetrying, "", "gateway 503", 1};
+  ASSERT_TRUE(ledger.Record({retrying}, kNow).ok());
+  EXPECT_EQ(db_->Exec("SELECT state || '/' || delivery_attempts || '/' || error FROM notice_ledger "
+                      "WHERE customer_id = 1"),
+            "retrying/1/gateway 503");
+  // The original copy waits; the retry copy (attempt 1) claims it.
+  EXPECT_EQ(*ledger.Claim({{a, 0}}, kNow), std::vector<bool>{false});
+  EXPECT_EQ(*ledger.Claim({{a, 1}}, kNow), std::vector<bool>{true});
+  ASSERT_TRUE(ledger.Record({{a, NoticeState::kDead, "", "gateway 502", 2}}, kNow).ok());
+  ASSERT_TRUE(ledger.Record({{b, NoticeState::kSent, "gw-2", ""}}, kNow).ok());
+  EXPECT_EQ(*ledger.CountDead(), 1);
+  EXPECT_EQ(*ledger.AreDead({b, a}), (std::vector<bool>{false, true}));
+  // Dead is final for every copy but a replay, which starts the attempts again.
+  EXPECT_EQ(*ledger.Claim({{a, 5}}, kNow), std::vector<bool>{false});
+  EXPECT_EQ(*ledger.Claim({{a, 0, true}, {b, 0, true}}, kNow), (std::vector<bool>{true, false}));
+  EXPECT_EQ(db_->Exec("SELECT state || '/' || delivery_attempts FROM notice_ledger WHERE customer_id = 1"),
+            "claimed/0");
+  EXPECT_EQ(*ledger.CountDead(), 0);
+  // The delivery report lists dead letters with the failures.
+  ASSERT_TRUE(ledger.Record({{a, NoticeState::kDead, "", "gateway 502", 5}}, kNow).ok());
+  auto report = store_->Report(i->id, 10);
+  ASSERT_TRUE(report.ok()) << report.status();
+  ASSERT_EQ(report->failures.size(), 1u);
+  EXPECT_EQ(report->failures[0].error, "gateway 502");
+}
+
 TEST_F(PgStoreTest, HistoryRecordsWhoChangedWhatInTheSameTransaction) {
   auto i = store_->Create(
       Request(), kNow, [&](const Incident& c) { return PlanNotices(Change::kCreated, c, kNow, {}); },

@@ -239,6 +239,46 @@ class FakeSink : public NoticeSink {
   absl::Status flush_error = absl::OkStatus();
 };
 
+class FakeRequeue : public NoticeRequeue {
+ public:
+  absl::Status Retry(const std::vector<NoticeJob>& jobs) override {
+    if (!error.ok()) return error;
+    retried.insert(retried.end(), jobs.begin(), jobs.end());
+    return absl::OkStatus();
+  }
+  absl::Status DeadLetter(const std::vector<NoticeJob>& jobs) override {
+    if (!error.ok()) return error;
+    dead.insert(dead.end(), jobs.begin(), jobs.end());
+    return absl::OkStatus();
+  }
+  std::vector<NoticeJob> retried, dead;
+  absl::Status error = absl::OkStatus();
+};
+
+// The dead-letter topic and the ledger's view of it, backed by a FakeLedger.
+class FakeDeadLetters : public DeadLetterSource, public DeadLetterLedger {
+ public:
+  explicit FakeDeadLetters(FakeLedger& ledger) : ledger_(ledger) {}
+  absl::StatusOr<std::vector<NoticeJob>> ReadAll() override { return topic; }
+  absl::StatusOr<std::vector<bool>> AreDead(const std::vector<NoticeKey>& keys) override {
+    std::vector<bool> out;
+    for (const auto& k : keys) {
+      auto it = ledger_.rows.find(Tuple(k));
+      out.push_back(it != ledger_.rows.end() && it->second == NoticeState::kDead);
+    }
+    return out;
+  }
+  absl::StatusOr<int64_t> CountDead() override {
+    int64_t n = 0;
+    for (const auto& [k, st] : ledger_.rows) n += st == NoticeState::kDead;
+    return n;
+  }
+  std::vector<NoticeJob> topic;
+
+ private:
+  FakeLedger& ledger_;
+};
+
 class FakeOutbox : public OutboxSource {
  public:
   absl::StatusOr<std::vector<IncidentEvent>> FetchUnpublished(int limit) override {

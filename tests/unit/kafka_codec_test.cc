@@ -51,6 +51,23 @@ TEST(KafkaCodec, JobRoundTripsAllFields) {
   EXPECT_EQ(KeyOf(*out), KeyOf(in));
 }
 
+TEST(KafkaCodec, RetryAndDeadLetterFieldsRoundTrip) {
+  NoticeJob in = SampleJob();
+  EXPECT_EQ(DecodeJob(EncodeJob(in))->not_before, absl::InfinitePast());  // unset stays unset
+  in.attempt = 4;
+  in.not_before = absl::FromUnixMicros(1'800'000'000'123'456);
+  in.revive = true;
+  in.last_error = "gateway 503";
+  in.dead_at = absl::FromUnixSeconds(1'800'000'100);
+  auto out = DecodeJob(EncodeJob(in));
+  ASSERT_TRUE(out.ok()) << out.status();
+  EXPECT_EQ(out->attempt, 4);
+  EXPECT_EQ(out->not_before, in.not_before);
+  EXPECT_TRUE(out->revive);
+  EXPECT_EQ(out->last_error, "gateway 503");
+  EXPECT_EQ(out->dead_at, in.dead_at);
+}
+
 TEST(KafkaCodec, GarbageIsInvalidArgumentNotACrash) {
   const std::string inputs[] = {
       std::string("\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff", 10),

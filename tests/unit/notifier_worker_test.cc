@@ -167,5 +167,107 @@ TEST_F(NotifierWorkerTest, IncidentVersionsAreReadOncePerBatchStream) {
   EXPECT_EQ(store_.version_reads, 1);
 }
 
+// --- retry and dead-letter topics ---
+
+class NotifierRetryTest : public NotifierWorkerTest {
+ protected:
+  void SetUp() override {
+    NotifierWorkerTest::SetUp();
+    worker_.set_requeue(&requeue_, {3, absl::Seconds(2), absl::Seconds(5)});
+  }
+  NoticeState StateOf(const NoticeJob& job) { return ledger_.rows.at(testing::Tuple(KeyOf(job))); }
+  testing::FakeRequeue requeue_;
+};
+
+TEST(NotifierBackoffTest, DoublesUpToTheCapWithAJitteredHalf) {
+  const NotifierWorker::RetryPolicy p{5, absl::Seconds(2), absl::Seconds(10)};
+  EXPECT_EQ(NotifierWorker::Backoff(p, 1, 0.0), absl::Seconds(1));
+  EXPECT_EQ(NotifierWorker::Backoff(p, 1, 1.0), absl::Seconds(2));
+  EXPECT_EQ(NotifierWorker::Backoff(p, 2, 1.0), absl::Seconds(4));
+  EXPECT_EQ(NotifierWorker::Backoff(p, 3, 0.5), absl::Seconds(6));
+  EXPECT_EQ(NotifierWorker::Backoff(p, 4, 1.0), absl::Seconds(10));
+  EXPECT_EQ(NotifierWorker::Backoff(p, 60, 1.0), absl::Seconds(10));
+}
+
+TEST_F(NotifierRetryTest, TransientFailureGoesToTheRetryTopicAndTheBatchCompletes) {
+  sms_.failures = {absl::UnavailableError("gateway 503")};
+  ASSERT_TRUE(worker_.ProcessBatch({Job(1, Channel::kSms), Job(2, Channel::kSms)}).ok());
+  EXPECT_EQ(sms_.sent.size(), 1u);
+  ASSERT_EQ(requeue_.retried.size(), 1u);
+  const NoticeJob& retry = requeue_.retried[0];
+  EXPECT_EQ(retry.recipient.customer_id, 1);
+  EXPECT_EQ(retry.attempt, 1);
+  EXPECT_EQ(retry.last_error, "gateway 503");
+  EXPECT_GE(retry.not_before, clock_.Now() + absl::Seconds(1));
+  EXPECT_LE(retry.not_before, clock_.Now() + absl::Seconds(2));
+  EXPECT_EQ(StateOf(Job(1, Channel::kSms)), NoticeState::kRetrying);
+  EXPECT_EQ(worker_.stats().retried, 1);
+  // The retry copy delivers it once.
+  ASSERT_TRUE(worker_.ProcessBatch({retry}).ok());
+  EXPECT_EQ(sms_.sent.size(), 2u);
+  EXPECT_EQ(StateOf(Job(1, Channel::kSms)), NoticeState::kSent);
+}
+
+TEST_F(NotifierRetryTest, AnOlderCopyDoesNotOvertakeTheWaitingRetry) {
+  sms_.failures = {absl::UnavailableError("gateway 503")};
+  ASSERT_TRUE(worker_.ProcessBatch({Job(1, Channel::kSms)}).ok());
+  // The original is redelivered (e.g. after a rebalance): not its turn.
+  ASSERT_TRUE(worker_.ProcessBatch({Job(1, Channel::kSms)}).ok());
+  EXPECT_TRUE(sms_.sent.empty());
+  EXPECT_EQ(StateOf(Job(1, Channel::kSms)), NoticeState::kRetrying);
+  // Original and retry in one batch: the retry wins, once.
+  ASSERT_TRUE(worker_.ProcessBatch({Job(1, Channel::kSms), requeue_.retried[0]}).ok());
+  EXPECT_EQ(sms_.sent.size(), 1u);
+}
+
+TEST_F(NotifierRetryTest, OutOfAttemptsTheNoticeIsDeadLetteredWithoutFallback) {
+  NoticeJob job = Job(1, Channel::kSms);
+  job.recipient.fallback_email = "one@example.com";
+  sms_.failures = {absl::UnavailableError("503"), absl::DeadlineExceededError("timeout"),
+                   absl::UnavailableError("502")};
+  ASSERT_TRUE(worker_.ProcessBatch({job}).ok());
+  ASSERT_TRUE(worker_.ProcessBatch({requeue_.retried.at(0)}).ok());
+  ASSERT_TRUE(worker_.ProcessBatch({requeue_.retried.at(1)}).ok());
+  EXPECT_EQ(requeue_.retried.size(), 2u);
+  ASSERT_EQ(requeue_.dead.size(), 1u);
+  EXPECT_EQ(requeue_.dead[0].attempt, 3);
+  EXPECT_EQ(requeue_.dead[0].last_error, "502");
+  EXPECT_EQ(requeue_.dead[0].dead_at, clock_.Now());
+  EXPECT_EQ(StateOf(job), NoticeState::kDead);
+  EXPECT_TRUE(email_.sent.empty());
+  EXPECT_EQ(worker_.stats().dead_lettered, 1);
+  // Dead is final for ordinary copies...
+  ASSERT_TRUE(worker_.ProcessBatch({job, requeue_.retried.at(1)}).ok());
+  EXPECT_TRUE(sms_.sent.empty());
+  // ...and a replay revives it.
+  NoticeJob replay = requeue_.dead[0];
+  replay.attempt = 0;
+  replay.revive = true;
+  ASSERT_TRUE(worker_.ProcessBatch({replay}).ok());
+  EXPECT_EQ(sms_.sent.size(), 1u);
+  EXPECT_EQ(StateOf(job), NoticeState::kSent);
+}
+
+TEST_F(NotifierRetryTest, AnOpenCircuitKeepsTheBatchWithoutUsingAttempts) {
+  sms_.failures = {ProviderPausedError("sms: circuit open")};
+  EXPECT_EQ(worker_.ProcessBatch({Job(1, Channel::kSms)}).code(), absl::StatusCode::kUnavailable);
+  EXPECT_TRUE(requeue_.retried.empty());
+  EXPECT_EQ(StateOf(Job(1, Channel::kSms)), NoticeState::kClaimed);
+  ASSERT_TRUE(worker_.ProcessBatch({Job(1, Channel::kSms)}).ok());
+  EXPECT_EQ(sms_.sent.size(), 1u);
+}
+
+TEST_F(NotifierRetryTest, WhenTheRetryTopicRefusesTheNoticeStaysClaimedForAnInPlaceRetry) {
+  sms_.failures = {absl::UnavailableError("503")};
+  requeue_.error = absl::UnavailableError("broker down");
+  EXPECT_EQ(worker_.ProcessBatch({Job(1, Channel::kSms), Job(2, Channel::kSms)}).code(),
+            absl::StatusCode::kUnavailable);
+  EXPECT_EQ(StateOf(Job(1, Channel::kSms)), NoticeState::kClaimed);
+  EXPECT_EQ(StateOf(Job(2, Channel::kSms)), NoticeState::kSent);
+  requeue_.error = absl::OkStatus();
+  ASSERT_TRUE(worker_.ProcessBatch({Job(1, Channel::kSms), Job(2, Channel::kSms)}).ok());
+  EXPECT_EQ(sms_.sent.size(), 2u);
+}
+
 }  // namespace
 }  // namespace forewarn

@@ -1,0 +1,181 @@
+// Retries and dead letters end to end: the SMS gateway fails 30 % of the
+// requests, then is down for a while, then works. Every notice ends sent or
+// dead-lettered (never lost, never twice at the gateway); the dead ones are
+// listed by `forewarn dlq list`, counted by the intake's forewarn_dlq_size
+// gauge, and `forewarn dlq replay` delivers each of them exactly once.
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <string>
+
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
+#include "nlohmann/json.hpp"
+#include "tests/e2e/stack.h"
+
+namespace forewarn {
+namespace {
+
+namespace v1 = forewarn::v1;
+using nlohmann::json;
+
+constexpr int kCustomers = 300;
+constexpr int kMaxAttempts = 3;
+
+std::string Phone(int customer) { return absl::StrCat("+9665123", 10000 + customer); }
+
+class DlqE2eTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    if (testing::TestPgUri().empty()) GTEST_SKIP() << "FOREWARN_TEST_PG_URI not set";
+    dir_ = testing::MakeTempDir("forewarn-dlq-");
+    mode_file_ = dir_ + "/gateway.mode";
+    gateway_ = std::make_unique<testing::ChildProcess>(
+        std::vector<std::string>{"/usr/bin/python3", absl::StrCat(FOREWARN_CHANNEL_PEERS_DIR, "/sms_gateway.py"),
+                                 "--port-file", dir_ + "/sms.port", "--log", dir_ + "/sms-requests.jsonl",
+                                 "--fail-rate", "0.3", "--seed", "5", "--mode-file", mode_file_},
+        dir_ + "/gateway.log");
+    ASSERT_TRUE(gateway_->Start().ok());
+    std::string sms_port;
+    ASSERT_TRUE(testing::WaitForFile(dir_ + "/sms.port", absl::Seconds(20), &sms_port).ok());
+
+    testing::ServiceStack::Options options;
+    options.notifier_args = {"--sms-url", absl::StrCat("http://127.0.0.1:", sms_port, "/sms"),
+                             "--sms-timeout-ms", "2000", "--max-attempts", absl::StrCat(kMaxAttempts),
+                             "--retry-backoff-ms", "300", "--retry-backoff-max-ms", "1500"};
+    options.intake_args = {"--http-listen", "127.0.0.1:0", "--http-port-file", "{dir}/intake.http",
+                           "--backlog-refresh-seconds", "1"};
+    auto s = stack_.Start(absl::StrCat(
+                              "INSERT INTO services VALUES ('electricity','Electricity','الكهرباء');"
+                              "INSERT INTO regions VALUES ('riyadh','Riyadh','الرياض');"
+                              "INSERT INTO customers (id, name, locale, time_zone, phone, email, notify_sms, "
+                              "  notify_email) "
+                              "SELECT g, 'Customer ' || g, CASE WHEN g % 2 = 0 THEN 'ar' ELSE 'en' END, "
+                              "  'Asia/Riyadh', '+9665123' || (10000 + g), NULL, true, false "
+                              "FROM generate_series(1, ", kCustomers, ") g;"
+                              "INSERT INTO customer_services SELECT 'electricity', 'riyadh', g "
+                              "FROM generate_series(1, ", kCustomers, ") g;"),
+                          options);
+    ASSERT_TRUE(s.ok()) << s << " (logs in " << stack_.dir() << ")";
+    cli_ = absl::StrCat(FOREWARN_BIN_DIR, "/services/cli/forewarn --target ", stack_.intake_target());
+  }
+  void TearDown() override {
+    stack_.Stop();
+    if (gateway_) gateway_->Stop();
+  }
+
+  void SetGatewayMode(const std::string& mode) {
+    std::ofstream(mode_file_ + ".tmp") << mode;
+    std::filesystem::rename(mode_file_ + ".tmp", mode_file_);
+  }
+
+  // Successful (200) gateway answers per phone number, and all requests.
+  std::map<std::string, int> Delivered(int* requests = nullptr) {
+    std::map<std::string, int> ok;
+    std::ifstream log(dir_ + "/sms-requests.jsonl");
+    int n = 0;
+    for (std::string line; std::getline(log, line);) {
+      const json r = json::parse(line);
+      ++n;
+      if (r.value("answer", "") == "200") ++ok[json::parse(r.value("body", "{}")).value("to", "")];
+    }
+    if (requests) *requests = n;
+    return ok;
+  }
+
+  int64_t Count(const std::string& where) {
+    int64_t n = -1;
+    EXPECT_TRUE(absl::SimpleAtoi(
+        stack_.db().Exec(absl::StrCat("SELECT count(*) FROM notice_ledger WHERE ", where)), &n));
+    return n;
+  }
+
+  std::string dir_, mode_file_, cli_;
+  std::unique_ptr<testing::ChildProcess> gateway_;
+  testing::ServiceStack stack_;
+};
+
+TEST_F(DlqE2eTest, FlakyThenDownProviderEverythingDeliveredOrDeadLetteredAndReplayedOnce) {
+  v1::CreateIncidentRequest req;
+  req.set_idempotency_key("dlq-1");
+  req.set_kind(v1::UNPLANNED_OUTAGE);
+  req.add_services("electricity");
+  req.add_regions("riyadh");
+  req.mutable_reason()->set_en("Feeder fault in the northern grid");
+  req.mutable_reason()->set_ar("عطل في مغذي الشبكة الشمالية");
+  req.mutable_expected_restoration_at()->set_seconds(absl::ToUnixSeconds(absl::Now() + absl::Hours(3)));
+  v1::Incident incident;
+  auto status = stack_.stub().CreateIncident(stack_.Ctx().get(), req, &incident);
+  ASSERT_TRUE(status.ok()) << status.error_message();
+
+  // 30 % failures until a third is through, then the provider is down.
+  ASSERT_TRUE(stack_.WaitForCount("SELECT count(*) FROM notice_ledger WHERE state = 'sent'", kCustomers / 3))
+      << "logs in " << stack_.dir();
+  SetGatewayMode("down");
+  absl::SleepFor(absl::Seconds(4));
+  int during_outage = 0;
+  Delivered(&during_outage);
+  SetGatewayMode("ok");
+
+  // Everything settles: sent, or dead after kMaxAttempts; nothing in flight.
+  ASSERT_TRUE(stack_.WaitForCount("SELECT count(*) FROM notice_ledger WHERE state IN ('sent', 'dead')", kCustomers))
+      << "logs in " << stack_.dir();
+  EXPECT_EQ(Count("true"), kCustomers);
+  const int64_t dead = Count("state = 'dead'");
+  EXPECT_GT(dead, 0) << "with 30 % failures and " << kMaxAttempts << " attempts some run out";
+  EXPECT_EQ(Count(absl::StrCat("state = 'dead' AND delivery_attempts = ", kMaxAttempts, " AND error LIKE '%503%'")),
+            dead);
+  EXPECT_GT(Count("state = 'sent' AND delivery_attempts > 0"), 0) << "some were retried, then delivered";
+
+  // The gateway accepted each sent notice exactly once and no dead one.
+  int requests = 0;
+  auto ok = Delivered(&requests);
+  EXPECT_GT(requests, kCustomers);
+  for (int c = 1; c <= kCustomers; ++c) {
+    const std::string state = stack_.db().Exec(
+        absl::StrCat("SELECT state FROM notice_ledger WHERE customer_id = ", c));
+    EXPECT_EQ(ok[Phone(c)], state == "sent" ? 1 : 0) << "customer " << c << " is " << state;
+  }
+
+  // The operator sees the dead letters: CLI and the intake's gauge.
+  const json listing = json::parse(testing::RunCommand(absl::StrCat(cli_, " --json dlq list --limit 1000")));
+  EXPECT_EQ(listing.value("pending", -1), dead) << listing.dump();
+  ASSERT_EQ(static_cast<int64_t>(listing["dead_letters"].size()), dead);
+  for (const auto& d : listing["dead_letters"]) {
+    EXPECT_EQ(d.value("incident_id", ""), incident.id());
+    EXPECT_EQ(d.value("attempts", 0), kMaxAttempts);
+    EXPECT_NE(d.value("last_error", "").find("503"), std::string::npos) << d.dump();
+    EXPECT_EQ(d.value("to", "").find(Phone(static_cast<int>(d.value("customer_id", 0)))), std::string::npos)
+        << "masked: " << d.dump();
+  }
+  std::string http_port;
+  ASSERT_TRUE(testing::WaitForFile(stack_.dir() + "/intake.http", absl::Seconds(5), &http_port).ok());
+  const std::string gauge = absl::StrCat("forewarn_dlq_size ", dead, "\n");
+  bool seen = false;
+  for (int i = 0; i < 50 && !seen; ++i, absl::SleepFor(absl::Milliseconds(100))) {
+    seen = testing::HttpGet(std::stoi(http_port), "/metrics").find(gauge) != std::string::npos;
+  }
+  EXPECT_TRUE(seen) << testing::HttpGet(std::stoi(http_port), "/metrics");
+
+  // Replay: each dead notice is delivered once; the queue is empty after.
+  const std::string replayed = testing::RunCommand(absl::StrCat(cli_, " dlq replay --incident ", incident.id()));
+  EXPECT_NE(replayed.find(absl::StrCat("Replayed ", dead, " dead-lettered")), std::string::npos) << replayed;
+  ASSERT_TRUE(stack_.WaitForCount("SELECT count(*) FROM notice_ledger WHERE state = 'sent'", kCustomers))
+      << "logs in " << stack_.dir();
+  const std::string again = testing::RunCommand(absl::StrCat(cli_, " dlq replay"));
+  EXPECT_NE(again.find("Replayed 0 dead-lettered"), std::string::npos) << again;
+  absl::SleepFor(absl::Seconds(1));  // let a duplicate show up, if any
+  ok = Delivered();
+  for (int c = 1; c <= kCustomers; ++c) EXPECT_EQ(ok[Phone(c)], 1) << "customer " << c;
+  EXPECT_EQ(json::parse(testing::RunCommand(absl::StrCat(cli_, " --json dlq list"))).value("pending", -1), 0);
+  EXPECT_EQ(Count("state = 'dead'"), 0);
+
+  stack_.Stop();
+  testing::ExpectNoPersonalDataInLogs(stack_.dir());
+}
+
+}  // namespace
+}  // namespace forewarn
