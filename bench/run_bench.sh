@@ -247,7 +247,7 @@ if ((perf_rec)); then
   perf_pids="$(<"$SCRATCH/pids/resolver.pid")"
   for ((k = 1; k <= notifiers; k++)); do perf_pids+=",$(<"$SCRATCH/pids/notifier-$k.pid")"; done
   perf_pids+=",$(pgrep -d, -P "$PG_PID")"
-  perf record -e cpu-clock -F 999 -p "$perf_pids" -o "$SCRATCH/perf.data" >"$SCRATCH/logs/perf.log" 2>&1 &
+  perf record -e cpu-clock -F 999 ${FOREWARN_PERF_CALLGRAPH:+--call-graph dwarf,16384} -p "$perf_pids" -o "$SCRATCH/perf.data" >"$SCRATCH/logs/perf.log" 2>&1 &
   PERF_PID=$!
   echo "$PERF_PID" >"$SCRATCH/pids/perf.pid"
   echo perf >>"$SCRATCH/pids/order"

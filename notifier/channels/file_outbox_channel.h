@@ -2,6 +2,7 @@
 
 #include <mutex>
 #include <string>
+#include <string_view>
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
@@ -59,8 +60,12 @@ class FileOutboxChannel final : public DeliveryChannel {
   const Clock& clock_;
   const FileOutboxOptions options_;
   std::mutex mu_;  // flock is per open file, so threads of this process also take mu_
-  int fd_ = -1;
-  std::string pending_;  // lines accepted since the last Flush    // opened on first Send, closed by the destructor
+  int fd_ = -1;           // opened on first Send, closed by the destructor
+  std::string pending_;  // lines accepted since the last Flush
 };
+
+// Appends `s` as a JSON string literal: quotes, backslashes and control
+// characters escaped, UTF-8 kept as is, each invalid byte replaced by U+FFFD.
+void AppendJsonString(std::string& out, std::string_view s);
 
 }  // namespace forewarn

@@ -3,6 +3,9 @@
 #include <phonenumbers/phonenumber.pb.h>
 #include <phonenumbers/phonenumberutil.h>
 
+#include <optional>
+#include <string>
+
 #include "absl/strings/str_cat.h"
 
 namespace forewarn {
@@ -27,12 +30,39 @@ const char* ParseErrorText(PhoneNumberUtil::ErrorType e) {
   }
 }
 
+// Fast path for what the notifier sees almost always: a number already in
+// E.164 ("+" then 8 to 15 digits, no leading zero). The country code is the
+// 1-3 digit prefix libphonenumber knows (country codes are prefix-free), so
+// the generic Parse (several regular expressions per number, a third of the
+// notifier's CPU in the fan-out benchmark) is skipped; IsValidNumber still
+// checks the number against its country's metadata. Unset: not in that form.
+std::optional<PhoneNumber> FromE164(const PhoneNumberUtil& util, std::string_view phone) {
+  if (phone.size() < 9 || phone.size() > 16 || phone[0] != '+' || phone[1] == '0') return std::nullopt;
+  for (char c : phone.substr(1)) {
+    if (c < '0' || c > '9') return std::nullopt;
+  }
+  for (size_t len = 1; len <= 3; ++len) {
+    const int cc = std::stoi(std::string(phone.substr(1, len)));
+    std::string region;
+    util.GetRegionCodeForCountryCode(cc, &region);
+    if (region == "ZZ") continue;
+    const std::string_view national = phone.substr(1 + len);
+    if (national.empty() || national[0] == '0') return std::nullopt;  // leading zeros: the general path
+    PhoneNumber number;
+    number.set_country_code(cc);
+    number.set_national_number(std::stoull(std::string(national)));
+    return number;
+  }
+  return std::nullopt;
+}
+
 }  // namespace
 
 absl::StatusOr<std::string> NormalizeE164(std::string_view phone, std::string_view default_region) {
   if (phone.empty()) return absl::InvalidArgumentError("phone number is empty");
   if (phone.size() > 64) return absl::InvalidArgumentError("phone number is too long");
   const PhoneNumberUtil& util = *PhoneNumberUtil::GetInstance();
+  if (auto number = FromE164(util, phone); number && util.IsValidNumber(*number)) return std::string(phone);
   PhoneNumber number;
   const auto rc = util.Parse(std::string(phone), std::string(default_region), &number);
   if (rc != PhoneNumberUtil::NO_PARSING_ERROR) {

@@ -136,8 +136,8 @@ absl::Status NotifierWorker::ProcessBatch(const std::vector<NoticeJob>& jobs) {
       if (observer_) observer_(job, NoticeState::kHeld);
       continue;
     }
-    if (const std::string id = MessageIdFor(keys[i]); already_delivered.contains(id)) {
-      outcome.provider_id = id;
+    const std::string message_id = MessageIdFor(keys[i]);
+    if (already_delivered.contains(message_id)) {
       ++stats_.sent;
       if (observer_) observer_(job, NoticeState::kSent);
       outcomes.push_back(std::move(outcome));
@@ -156,7 +156,7 @@ absl::Status NotifierWorker::ProcessBatch(const std::vector<NoticeJob>& jobs) {
           absl::StrCat("no delivery channel configured for ", ToString(job.recipient.channel)));
     } else if (auto sent = ch->second->Send(job.recipient, *rendered); !sent.ok()) {
       failure = sent.status();
-    } else {
+    } else if (*sent != message_id) {
       outcome.provider_id = *std::move(sent);
     }
     if (!failure.ok()) {

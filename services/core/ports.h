@@ -204,7 +204,10 @@ class NoticeLedger {
   struct Outcome {
     NoticeKey key;
     NoticeState state = NoticeState::kSent;
-    std::string provider_id;  // when sent
+    // When sent, the provider's own message id; empty when the provider
+    // took ours (MessageIdFor: file outbox, SMTP), so the row does not grow
+    // and the update stays on its page.
+    std::string provider_id;
     std::string error;        // when failed, retrying or dead
     int attempts = 0;         // failed delivery attempts (retrying, dead)
   };

@@ -28,11 +28,24 @@ constexpr char kClaim[] =
 
 // A dead-letter replay re-opens its DEAD rows (in the claim's transaction).
 constexpr char kRevive[] =
-    "UPDATE notice_ledger AS l SET state = 'claimed', delivery_attempts = 0, updated_at = " FW_AT("$7") " "
+    "WITH r AS ("
+    "  UPDATE notice_ledger AS l SET state = 'claimed', delivery_attempts = 0, updated_at = " FW_AT("$7") " "
+    "  FROM unnest($1::uuid[], $2::bigint[], $3::text[], $4::text[], $5::bigint[], $6::text[]) "
+    "    AS k(iid, ver, kind, occ, cid, ch) "
+    "  WHERE l.incident_id = k.iid AND l.incident_version = k.ver AND l.notice_kind = k.kind "
+    "    AND l.occasion = k.occ AND l.customer_id = k.cid AND l.channel = k.ch AND l.state = 'dead' "
+    "  RETURNING l.incident_id, l.incident_version, l.notice_kind, l.occasion, l.customer_id, l.channel) "
+    "DELETE FROM dead_notices d USING r WHERE d.incident_id = r.incident_id "
+    "  AND d.incident_version = r.incident_version AND d.notice_kind = r.notice_kind "
+    "  AND d.occasion = r.occasion AND d.customer_id = r.customer_id AND d.channel = r.channel";
+
+// Notices just marked DEAD join the dead-letter queue's count.
+constexpr char kAddDead[] =
+    "INSERT INTO dead_notices (incident_id, incident_version, notice_kind, occasion, customer_id, channel, dead_at) "
+    "SELECT k.iid, k.ver, k.kind, k.occ, k.cid, k.ch, " FW_AT("$7") " "
     "FROM unnest($1::uuid[], $2::bigint[], $3::text[], $4::text[], $5::bigint[], $6::text[]) "
     "  AS k(iid, ver, kind, occ, cid, ch) "
-    "WHERE l.incident_id = k.iid AND l.incident_version = k.ver AND l.notice_kind = k.kind "
-    "  AND l.occasion = k.occ AND l.customer_id = k.cid AND l.channel = k.ch AND l.state = 'dead'";
+    "ON CONFLICT DO NOTHING";
 
 constexpr char kAreDead[] =
     "SELECT l.incident_id::text, l.incident_version, l.notice_kind, l.occasion, l.customer_id, l.channel "
@@ -42,7 +55,7 @@ constexpr char kAreDead[] =
     "  AND l.occasion = k.occ AND l.customer_id = k.cid AND l.channel = k.ch "
     "WHERE l.state = 'dead'";
 
-constexpr char kCountDead[] = "SELECT count(*) FROM notice_ledger WHERE state = 'dead'";
+constexpr char kCountDead[] = "SELECT count(*) FROM dead_notices";
 
 constexpr char kRecord[] =
     "UPDATE notice_ledger AS l SET state = u.state, provider_id = nullif(u.pid, ''), error = nullif(u.err, ''), "
@@ -137,7 +150,7 @@ absl::StatusOr<std::vector<bool>> PgNoticeLedger::Claim(const std::vector<ClaimR
 }
 
 absl::Status PgNoticeLedger::Record(const std::vector<Outcome>& outcomes, absl::Time now) {
-  KeyArrays a;
+  KeyArrays a, dead;
   std::vector<std::string> states, provider_ids, errors;
   std::vector<int> attempts;
   for (const auto& o : outcomes) {
@@ -146,6 +159,7 @@ absl::Status PgNoticeLedger::Record(const std::vector<Outcome>& outcomes, absl::
     provider_ids.push_back(o.provider_id);
     errors.push_back(o.error);
     attempts.push_back(o.attempts);
+    if (o.state == NoticeState::kDead) dead.Add(o.key);
   }
   return pool_->Run([&](pqxx::connection& c) -> absl::Status {
     pqxx::work tx(c);
@@ -153,6 +167,11 @@ absl::Status PgNoticeLedger::Record(const std::vector<Outcome>& outcomes, absl::
                    pg::TextArray(a.occasions), pg::IntArray(a.customers), pg::TextArray(a.channels),
                    pg::TextArray(states), pg::TextArray(provider_ids), pg::TextArray(errors), pg::ToMicros(now),
                    pg::IntArray(attempts));
+    if (!dead.ids.empty()) {
+      tx.exec_params(kAddDead, pg::TextArray(dead.ids), pg::IntArray(dead.versions), pg::TextArray(dead.kinds),
+                     pg::TextArray(dead.occasions), pg::IntArray(dead.customers), pg::TextArray(dead.channels),
+                     pg::ToMicros(now));
+    }
     tx.commit();
     return absl::OkStatus();
   });

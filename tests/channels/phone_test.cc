@@ -41,6 +41,24 @@ TEST(NormalizeE164, RejectsGarbageWithInvalidArgument) {
   EXPECT_FALSE(absl::StrContains(bad.status().message(), "5012345")) << "the number must not be echoed";
 }
 
+TEST(NormalizeE164, CanonicalInputTakesTheFastPathWithTheSameVerdict) {
+  // Each number canonical ("+..." digits only) and spaced (the general
+  // parser): both forms must agree, valid or not.
+  for (const char* in : {"+966501234567", "+447400123456", "+12025550123", "+14165550123", "+971501234567",
+                         "+33612345678", "+393123456789", "+390612345678", "+8613812345678", "+96650123456",
+                         "+9665012345678", "+999501234567", "+4412", "+2125550123", "+1202555012"}) {
+    std::string spaced = std::string(in).insert(3, " ");
+    auto fast = NormalizeE164(in);
+    auto general = NormalizeE164(spaced);
+    EXPECT_EQ(fast.ok(), general.ok()) << in << ": " << fast.status() << " / " << general.status();
+    if (fast.ok() && general.ok()) {
+      EXPECT_EQ(*fast, *general) << in;
+    } else if (!fast.ok() && !general.ok()) {
+      EXPECT_EQ(fast.status(), general.status()) << in;
+    }
+  }
+}
+
 TEST(IsPlausibleEmail, AcceptsOrdinaryAddresses) {
   for (const char* ok : {"a@example.com", "first.last+tag@mail.example.co.uk", "x_y-z@sub-domain.example.sa",
                          "user@xn--mgbaam7a8h.xn--mgberp4a5d4ar", "عميل@مثال.السعودية"}) {

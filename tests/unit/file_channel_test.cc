@@ -161,6 +161,23 @@ TEST(FileOutboxChannel, ReplacesInvalidUtf8InsteadOfFailing) {
   EXPECT_EQ(nlohmann::json::parse(ReadLines(dir / "sms.jsonl")[0])["text"], "bad \xEF\xBF\xBD byte");
 }
 
+TEST(FileOutboxChannel, JsonStringsRoundTripThroughAJsonParser) {
+  const std::string samples[] = {
+      "", "plain", "quote \" backslash \\ slash /", "tab\tnew\nline\rcr\b\f", std::string("nul\0x", 5),
+      "\x01\x1f\x7f", "عطل في المحطة", "emoji \xF0\x9F\x94\x8C", "\xE2\x80\x8F rtl mark"};
+  for (const std::string& in : samples) {
+    std::string out;
+    AppendJsonString(out, in);
+    EXPECT_EQ(nlohmann::json::parse(out).get<std::string>(), in) << out;
+  }
+  // Invalid UTF-8 (a lone continuation byte, an overlong form, a surrogate,
+  // a truncated sequence) becomes U+FFFD per byte, and the result is valid.
+  std::string out;
+  AppendJsonString(out, "a\x80" "b\xC0\xAF" "c\xED\xA0\x80" "d\xE2\x82");
+  EXPECT_EQ(nlohmann::json::parse(out).get<std::string>(),
+            "a\uFFFDb\uFFFD\uFFFDc\uFFFD\uFFFD\uFFFDd\uFFFD\uFFFD");
+}
+
 TEST(FileOutboxChannel, ConcurrentWritersNeverInterleaveLines) {
   const fs::path dir = FreshDir("concurrent");
   ASSERT_TRUE(FileOutboxChannel::Validate(dir.string()).ok());
