@@ -107,7 +107,9 @@ struct KeyArrays {
 
 }  // namespace
 
-PgNoticeLedger::PgNoticeLedger(std::string uri) : pool_(std::make_unique<pg::PgPool>(std::move(uri), 2)) {}
+PgNoticeLedger::PgNoticeLedger(std::string uri)
+    : pool_(std::make_unique<pg::PgPool>(std::move(uri), 2,
+                                         pg::PgPool::Prepared{{"ledger_claim", kClaim}, {"ledger_record", kRecord}})) {}
 PgNoticeLedger::~PgNoticeLedger() = default;
 
 absl::StatusOr<std::vector<bool>> PgNoticeLedger::Claim(const std::vector<ClaimRequest>& requests, absl::Time now,
@@ -130,7 +132,7 @@ absl::StatusOr<std::vector<bool>> PgNoticeLedger::Claim(const std::vector<ClaimR
                      pg::TextArray(revive.occasions), pg::IntArray(revive.customers), pg::TextArray(revive.channels),
                      pg::ToMicros(now));
     }
-    auto rows = tx.exec_params(kClaim, pg::TextArray(a.ids), pg::IntArray(a.versions), pg::TextArray(a.kinds),
+    auto rows = tx.exec_prepared("ledger_claim", pg::TextArray(a.ids), pg::IntArray(a.versions), pg::TextArray(a.kinds),
                                pg::TextArray(a.occasions), pg::IntArray(a.customers), pg::TextArray(a.channels),
                                pg::ToMicros(now), pg::IntArray(attempts));
     tx.commit();
@@ -163,7 +165,7 @@ absl::Status PgNoticeLedger::Record(const std::vector<Outcome>& outcomes, absl::
   }
   return pool_->Run([&](pqxx::connection& c) -> absl::Status {
     pqxx::work tx(c);
-    tx.exec_params(kRecord, pg::TextArray(a.ids), pg::IntArray(a.versions), pg::TextArray(a.kinds),
+    tx.exec_prepared("ledger_record", pg::TextArray(a.ids), pg::IntArray(a.versions), pg::TextArray(a.kinds),
                    pg::TextArray(a.occasions), pg::IntArray(a.customers), pg::TextArray(a.channels),
                    pg::TextArray(states), pg::TextArray(provider_ids), pg::TextArray(errors), pg::ToMicros(now),
                    pg::IntArray(attempts));

@@ -23,7 +23,12 @@ absl::Status PgPool::Run(const std::function<absl::Status(pqxx::connection&)>& f
   absl::Status status;
   bool healthy = true;
   try {
-    if (!conn) conn = std::make_unique<pqxx::connection>(uri_);
+    if (!conn) {
+      conn = std::make_unique<pqxx::connection>(uri_);
+      healthy = false;  // until its statements are prepared (the schema may not be migrated yet)
+      for (const auto& [name, sql] : prepared_) conn->prepare(name, sql);
+      healthy = true;
+    }
     status = fn(*conn);
   } catch (const pqxx::broken_connection&) {
     healthy = false;

@@ -7,6 +7,7 @@
 #include <memory>
 #include <mutex>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include <pqxx/pqxx>
@@ -45,7 +46,12 @@ inline constexpr char kQueueNotice[] =
 // broken, so services recover by themselves after a database restart.
 class PgPool {
  public:
-  PgPool(std::string uri, int size) : uri_(std::move(uri)), size_(size) {}
+  // Statements to prepare on every connection (name, SQL), run with
+  // tx.exec_prepared(name, ...): the hot batch statements are parsed and
+  // planned once per connection instead of on every call.
+  using Prepared = std::vector<std::pair<std::string, std::string>>;
+  PgPool(std::string uri, int size, Prepared prepared = {})
+      : uri_(std::move(uri)), size_(size), prepared_(std::move(prepared)) {}
 
   // Runs `fn` with a connection; maps libpqxx exceptions to absl::Status.
   absl::Status Run(const std::function<absl::Status(pqxx::connection&)>& fn);
@@ -55,6 +61,7 @@ class PgPool {
  private:
   std::string uri_;
   int size_;
+  Prepared prepared_;
   std::mutex mu_;
   std::condition_variable cv_;
   int created_ = 0;
