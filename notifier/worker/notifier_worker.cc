@@ -198,6 +198,9 @@ absl::Status NotifierWorker::ProcessBatch(const std::vector<NoticeJob>& jobs) {
         email.recipient.channel = Channel::kEmail;
         email.recipient.address = job.recipient.fallback_email;
         email.recipient.fallback_email.clear();
+        email.attempt = 0;  // the email's own attempts
+        email.revive = false;
+        email.last_error.clear();
         fallbacks.push_back(std::move(email));
       }
     } else {
@@ -219,19 +222,19 @@ absl::Status NotifierWorker::ProcessBatch(const std::vector<NoticeJob>& jobs) {
   // Requeued notices are on the retry or dead-letter topic before the
   // ledger says so; if the broker refuses them they stay claimed and the
   // batch is retried in place.
-  auto requeue = [&](std::vector<NoticeJob>& jobs, NoticeState state, int64_t& counter,
+  auto requeue = [&](const std::vector<NoticeJob>& moved, NoticeState state, int64_t& counter,
                      absl::Status (NoticeRequeue::*put)(const std::vector<NoticeJob>&)) {
-    if (jobs.empty()) return;
-    if (auto s = (requeue_->*put)(jobs); !s.ok()) {
-      spdlog::warn("event=requeue_failed state={} count={} status=\"{}\"", ToString(state), jobs.size(),
+    if (moved.empty()) return;
+    if (auto s = (requeue_->*put)(moved); !s.ok()) {
+      spdlog::warn("event=requeue_failed state={} count={} status=\"{}\"", ToString(state), moved.size(),
                    s.ToString());
       std::erase_if(outcomes, [&](const NoticeLedger::Outcome& o) { return o.state == state; });
       if (retry.ok()) retry = absl::UnavailableError(absl::StrCat("requeue: ", s.message()));
       return;
     }
-    counter += static_cast<int64_t>(jobs.size());
+    counter += static_cast<int64_t>(moved.size());
     if (observer_) {
-      for (const auto& job : jobs) observer_(job, state);
+      for (const auto& job : moved) observer_(job, state);
     }
   };
   requeue(retries, NoticeState::kRetrying, stats_.retried, &NoticeRequeue::Retry);
