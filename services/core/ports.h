@@ -8,6 +8,7 @@
 #include <set>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <utility>
 #include <vector>
 
