@@ -302,14 +302,16 @@ int main(int argc, char** argv) {
         continue;
       }
       if (job->not_before > now) {
-        // A retry before its time: rewind its partition to it and wait.
-        deferred.insert(tp);
-        if (auto s = (*consumer)->PauseAt({msg.topic, msg.partition}, msg.offset); !s.ok()) {
+        // A retry before its time: rewind its partition to it and wait. If
+        // that fails the retry goes now rather than be skipped over.
+        if (auto s = (*consumer)->PauseAt({msg.topic, msg.partition}, msg.offset); s.ok()) {
+          deferred.insert(tp);
+          paused[tp] = job->not_before;
+          continue;
+        } else {
           spdlog::warn("event=pause_failed topic={} partition={} status=\"{}\"", msg.topic, msg.partition,
                        s.ToString());
         }
-        paused[tp] = job->not_before;
-        continue;
       }
       jobs.push_back(*std::move(job));
       done.push_back(msg);

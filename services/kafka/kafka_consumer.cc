@@ -207,13 +207,14 @@ absl::Status KafkaConsumer::PauseAt(const KafkaPartition& partition, int64_t off
   }
   list->elems[0].offset = offset;
   rdk::ErrorPtr error(rd_kafka_seek_partitions(rk, list.get(), 5000));
+  absl::Status status = absl::OkStatus();
   if (error) {
-    return absl::UnavailableError(absl::StrCat("kafka seek: ", rd_kafka_error_string(error.get())));
+    status = absl::UnavailableError(absl::StrCat("kafka seek: ", rd_kafka_error_string(error.get())));
+  } else if (const auto e = list->elems[0].err; e != RD_KAFKA_RESP_ERR_NO_ERROR) {
+    status = rdk::ToStatus(e, absl::StrCat("kafka seek ", partition.topic, "[", partition.partition, "]"));
   }
-  if (const auto e = list->elems[0].err; e != RD_KAFKA_RESP_ERR_NO_ERROR) {
-    return rdk::ToStatus(e, absl::StrCat("kafka seek ", partition.topic, "[", partition.partition, "]"));
-  }
-  return absl::OkStatus();
+  if (!status.ok()) rd_kafka_resume_partitions(rk, list.get());  // not rewound: do not leave it paused
+  return status;
 }
 
 absl::Status KafkaConsumer::Resume(const KafkaPartition& partition) {

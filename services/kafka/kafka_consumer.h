@@ -68,6 +68,7 @@ class KafkaConsumer {
   // Stops fetching `partition` and rewinds it to `offset`: after Resume()
   // the message at `offset` comes again (a retry that is not yet due).
   // Nothing at or after `offset` may have been stored with StoreOffsets().
+  // Not OK: the partition was neither rewound nor left paused.
   absl::Status PauseAt(const KafkaPartition& partition, int64_t offset);
   // Fetches a paused partition again. OK when it is no longer assigned.
   absl::Status Resume(const KafkaPartition& partition);
