@@ -13,10 +13,6 @@ namespace {
 
 constexpr size_t kMaxCachedIncidents = 1024;
 
-auto Tie(const NoticeKey& k) {
-  return std::tie(k.incident_id, k.version, k.kind, k.occasion, k.customer_id, k.channel);
-}
-
 }  // namespace
 
 absl::Duration NotifierWorker::Backoff(const RetryPolicy& policy, int attempt, double unit_random) {
@@ -42,8 +38,7 @@ absl::Status NotifierWorker::ProcessBatch(const std::vector<NoticeJob>& jobs) {
   std::vector<const NoticeJob*> unique;
   std::vector<NoticeKey> keys;
   {
-    auto less = [](const NoticeKey& a, const NoticeKey& b) { return Tie(a) < Tie(b); };
-    std::map<NoticeKey, size_t, decltype(less)> seen(less);
+    std::map<NoticeKey, size_t> seen;
     for (const auto& job : jobs) {
       NoticeKey key = KeyOf(job);
       auto [it, inserted] = seen.try_emplace(key, unique.size());

@@ -2,19 +2,11 @@
 
 #include <algorithm>
 #include <map>
-#include <tuple>
 
 #include "services/core/validation.h"
 #include "spdlog/spdlog.h"
 
 namespace forewarn {
-namespace {
-
-auto Tie(const NoticeKey& k) {
-  return std::tie(k.incident_id, k.version, k.kind, k.occasion, k.customer_id, k.channel);
-}
-
-}  // namespace
 
 absl::StatusOr<std::vector<NoticeJob>> DeadLetterService::Pending(const std::string& incident_id) {
   if (!incident_id.empty()) {
@@ -24,8 +16,7 @@ absl::StatusOr<std::vector<NoticeJob>> DeadLetterService::Pending(const std::str
   if (!all.ok()) return all.status();
   // The latest copy of each notice (it may have died, been replayed and
   // died again).
-  auto less = [](const NoticeKey& a, const NoticeKey& b) { return Tie(a) < Tie(b); };
-  std::map<NoticeKey, NoticeJob, decltype(less)> latest(less);
+  std::map<NoticeKey, NoticeJob> latest;
   for (auto& job : *all) {
     if (!incident_id.empty() && job.incident_id != incident_id) continue;
     auto [it, inserted] = latest.try_emplace(KeyOf(job), job);

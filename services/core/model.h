@@ -1,5 +1,6 @@
 #pragma once
 
+#include <compare>
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -171,7 +172,7 @@ struct NoticeKey {
   std::string occasion;
   int64_t customer_id = 0;
   Channel channel = Channel::kSms;
-  bool operator==(const NoticeKey&) const = default;
+  auto operator<=>(const NoticeKey&) const = default;  // orders keys, e.g. as map keys
 };
 NoticeKey KeyOf(const NoticeJob& job);
 
