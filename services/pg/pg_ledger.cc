@@ -1,6 +1,4 @@
 #include <algorithm>
-#include <map>
-#include <tuple>
 
 #include "absl/strings/str_cat.h"
 #include "services/pg/pg_pool.h"
@@ -13,7 +11,7 @@ namespace {
 // common path is one read-only probe per key and one plain insert; an
 // INSERT ... ON CONFLICT (a speculative insertion per row) cost as much as
 // both together in the fan-out benchmark.
-// 1. The rows that exist, by position in the batch.
+// 1. The rows that exist, by position in the batch (also AreDead's query).
 constexpr char kClaimLookup[] =
     "SELECT k.ord, l.state, l.delivery_attempts FROM unnest($1::uuid[], $2::bigint[], $3::text[], $4::text[], "
     "  $5::bigint[], $6::text[]) WITH ORDINALITY AS k(iid, ver, kind, occ, cid, ch, ord) "
@@ -63,14 +61,6 @@ constexpr char kAddDead[] =
     "  AS k(iid, ver, kind, occ, cid, ch) "
     "ON CONFLICT DO NOTHING";
 
-constexpr char kAreDead[] =
-    "SELECT l.incident_id::text, l.incident_version, l.notice_kind, l.occasion, l.customer_id, l.channel "
-    "FROM notice_ledger l JOIN unnest($1::uuid[], $2::bigint[], $3::text[], $4::text[], $5::bigint[], "
-    "  $6::text[]) AS k(iid, ver, kind, occ, cid, ch) "
-    "ON l.incident_id = k.iid AND l.incident_version = k.ver AND l.notice_kind = k.kind "
-    "  AND l.occasion = k.occ AND l.customer_id = k.cid AND l.channel = k.ch "
-    "WHERE l.state = 'dead'";
-
 constexpr char kCountDead[] = "SELECT count(*) FROM dead_notices";
 
 constexpr char kRecord[] =
@@ -101,12 +91,6 @@ constexpr char kHold[] =
     "FROM h WHERE l.incident_id = h.incident_id AND l.incident_version = h.version "
     "  AND l.notice_kind = h.notice_kind AND l.occasion = h.occasion AND l.customer_id = h.customer_id "
     "  AND l.channel = h.channel AND l.state = 'claimed'";
-
-using KeyTuple = std::tuple<std::string, int64_t, std::string, std::string, int64_t, std::string>;
-
-KeyTuple TupleOf(const NoticeKey& k) {
-  return {k.incident_id, k.version, ToString(k.kind), k.occasion, k.customer_id, ToString(k.channel)};
-}
 
 struct KeyArrays {
   std::vector<std::string> ids, kinds, occasions, channels;
@@ -230,23 +214,15 @@ absl::Status PgNoticeLedger::Record(const std::vector<Outcome>& outcomes, absl::
 
 absl::StatusOr<std::vector<bool>> PgNoticeLedger::AreDead(const std::vector<NoticeKey>& keys) {
   KeyArrays a;
-  std::map<KeyTuple, std::vector<size_t>> index;
-  for (size_t i = 0; i < keys.size(); ++i) {
-    a.Add(keys[i]);
-    index[TupleOf(keys[i])].push_back(i);
-  }
+  for (const auto& k : keys) a.Add(k);
   std::vector<bool> dead(keys.size(), false);
   auto status = pool_->Run([&](pqxx::connection& c) -> absl::Status {
     pqxx::read_transaction tx(c);
-    auto rows = tx.exec_params(kAreDead, pg::TextArray(a.ids), pg::IntArray(a.versions), pg::TextArray(a.kinds),
-                               pg::TextArray(a.occasions), pg::IntArray(a.customers), pg::TextArray(a.channels));
     std::fill(dead.begin(), dead.end(), false);
-    for (const auto& r : rows) {
-      KeyTuple t{r[0].as<std::string>(), r[1].as<int64_t>(), r[2].as<std::string>(), r[3].as<std::string>(),
-                 r[4].as<int64_t>(), r[5].as<std::string>()};
-      if (auto it = index.find(t); it != index.end()) {
-        for (size_t i : it->second) dead[i] = true;
-      }
+    for (const auto& r : tx.exec_prepared("ledger_claim_lookup", pg::TextArray(a.ids), pg::IntArray(a.versions),
+                                          pg::TextArray(a.kinds), pg::TextArray(a.occasions),
+                                          pg::IntArray(a.customers), pg::TextArray(a.channels))) {
+      if (r[1].as<std::string>() == ToString(NoticeState::kDead)) dead[r[0].as<size_t>() - 1] = true;
     }
     return absl::OkStatus();
   });
@@ -254,16 +230,7 @@ absl::StatusOr<std::vector<bool>> PgNoticeLedger::AreDead(const std::vector<Noti
   return dead;
 }
 
-absl::StatusOr<int64_t> PgNoticeLedger::CountDead() {
-  int64_t count = 0;
-  auto status = pool_->Run([&](pqxx::connection& c) -> absl::Status {
-    pqxx::read_transaction tx(c);
-    count = tx.exec1(kCountDead)[0].as<int64_t>();
-    return absl::OkStatus();
-  });
-  if (!status.ok()) return status;
-  return count;
-}
+absl::StatusOr<int64_t> PgNoticeLedger::CountDead() { return pool_->Count(kCountDead); }
 
 absl::Status PgNoticeLedger::Hold(const std::vector<std::pair<NoticeJob, absl::Time>>& jobs, absl::Time now) {
   KeyArrays a;

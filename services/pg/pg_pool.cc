@@ -49,6 +49,17 @@ absl::Status PgPool::Run(const std::function<absl::Status(pqxx::connection&)>& f
   return status;
 }
 
+absl::StatusOr<int64_t> PgPool::Count(const char* sql) {
+  int64_t count = 0;
+  auto status = Run([&](pqxx::connection& c) -> absl::Status {
+    pqxx::read_transaction tx(c);
+    count = tx.exec1(sql)[0].as<int64_t>();
+    return absl::OkStatus();
+  });
+  if (!status.ok()) return status;
+  return count;
+}
+
 absl::Status StatusFromException(const std::string& op) {
   try {
     throw;

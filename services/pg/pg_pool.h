@@ -3,6 +3,7 @@
 // Internal to the Postgres adapter: only .cc files in services/pg include this.
 
 #include <condition_variable>
+#include <cstdint>
 #include <functional>
 #include <memory>
 #include <mutex>
@@ -55,6 +56,8 @@ class PgPool {
 
   // Runs `fn` with a connection; maps libpqxx exceptions to absl::Status.
   absl::Status Run(const std::function<absl::Status(pqxx::connection&)>& fn);
+  // The single number a "SELECT count(*) ..." without parameters returns.
+  absl::StatusOr<int64_t> Count(const char* sql);
 
   const std::string& uri() const { return uri_; }
 

@@ -59,11 +59,16 @@ constexpr char kCloseIncident[] =
     "resolved_at = CASE WHEN $3 = 'resolved' THEN " FW_AT("$2") " END, "
     "updated_at = " FW_AT("$2") " WHERE id = $1::uuid";
 
+// A version's first 16 columns, as RowToIncident reads them (v: the
+// incident_versions row, i: its incidents row).
+#define FW_VERSION_COLUMNS                                                                                      \
+  "SELECT i.id::text, v.version, i.kind, v.state, array_to_string(v.services, ','), "                         \
+  "array_to_string(v.regions, ','), v.reason_ar, v.reason_en, " FW_TS("v.starts_at") ", "                    \
+  FW_TS("v.expected_restoration_at") ", coalesce(" FW_TS("v.resolved_at") ", -1), i.idempotency_key, "     \
+  FW_TS("i.created_at") ", " FW_TS("v.changed_at") ", coalesce(v.old_iban, ''), coalesce(v.new_iban, ''), "
+
 constexpr char kSelectVersion[] =
-    "SELECT i.id::text, v.version, i.kind, v.state, array_to_string(v.services, ','), "
-    "array_to_string(v.regions, ','), v.reason_ar, v.reason_en, " FW_TS("v.starts_at") ", "
-    FW_TS("v.expected_restoration_at") ", coalesce(" FW_TS("v.resolved_at") ", -1), i.idempotency_key, "
-    FW_TS("i.created_at") ", " FW_TS("v.changed_at") ", coalesce(v.old_iban, ''), coalesce(v.new_iban, ''), "
+    FW_VERSION_COLUMNS
     // Display names, in code order, joined with the unit separator.
     "array_to_string(ARRAY(SELECT coalesce(s.name_en, u.c) FROM unnest(v.services) WITH ORDINALITY u(c, o) "
     "  LEFT JOIN services s ON s.code = u.c ORDER BY u.o), E'\\x1f'), "
@@ -76,13 +81,9 @@ constexpr char kSelectVersion[] =
     "FROM incident_versions v JOIN incidents i ON i.id = v.incident_id "
     "WHERE v.incident_id = $1::uuid AND v.version = $2";
 
-// Every version with its audit fields; the first 16 columns as RowToIncident
-// reads them.
+// Every version with its audit fields.
 constexpr char kSelectHistory[] =
-    "SELECT i.id::text, v.version, i.kind, v.state, array_to_string(v.services, ','), "
-    "array_to_string(v.regions, ','), v.reason_ar, v.reason_en, " FW_TS("v.starts_at") ", "
-    FW_TS("v.expected_restoration_at") ", coalesce(" FW_TS("v.resolved_at") ", -1), i.idempotency_key, "
-    FW_TS("i.created_at") ", " FW_TS("v.changed_at") ", coalesce(v.old_iban, ''), coalesce(v.new_iban, ''), "
+    FW_VERSION_COLUMNS
     "v.change, v.actor, v.change_summary "
     "FROM incident_versions v JOIN incidents i ON i.id = v.incident_id "
     "WHERE v.incident_id = $1::uuid ORDER BY v.version";
@@ -538,15 +539,6 @@ absl::StatusOr<Completeness> PgIncidentStore::CheckCompleteness(const std::strin
   return result;
 }
 
-absl::StatusOr<int64_t> PgIncidentStore::UnpublishedOutboxCount() {
-  int64_t count = 0;
-  auto status = pool_->Run([&](pqxx::connection& c) -> absl::Status {
-    pqxx::read_transaction tx(c);
-    count = tx.exec1(kUnpublishedOutbox)[0].as<int64_t>();
-    return absl::OkStatus();
-  });
-  if (!status.ok()) return status;
-  return count;
-}
+absl::StatusOr<int64_t> PgIncidentStore::UnpublishedOutboxCount() { return pool_->Count(kUnpublishedOutbox); }
 
 }  // namespace forewarn
