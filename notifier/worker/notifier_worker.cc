@@ -116,7 +116,7 @@ absl::Status NotifierWorker::ProcessBatch(const std::vector<NoticeJob>& jobs) {
       continue;
     }
     const NoticeJob& job = *unique[i];
-    NoticeLedger::Outcome outcome{keys[i], NoticeState::kSent, "", ""};
+    NoticeLedger::Outcome outcome{keys[i], NoticeState::kSent, "", "", job.attempt};
     if (auto it = current->find(job.incident_id); it != current->end() && it->second > job.version) {
       outcome.state = NoticeState::kSuperseded;
       ++stats_.superseded;

@@ -199,7 +199,9 @@ class NoticeLedger {
   // input, whether this caller should send it (true) or it is not its turn
   // (false). When `claims` is given it receives each key's claim count:
   // above 1, an earlier claim did not finish (a crash or a retry) and the
-  // notice may already have reached the provider.
+  // notice may already have reached the provider. A claim is durable
+  // before Claim returns (a worker that dies after it leaves its claims
+  // behind) and stays until Record or Hold settles the key.
   virtual absl::StatusOr<std::vector<bool>> Claim(const std::vector<ClaimRequest>& requests, absl::Time now,
                                                   std::vector<int>* claims = nullptr) = 0;
   struct Outcome {
@@ -210,7 +212,7 @@ class NoticeLedger {
     // and the update stays on its page.
     std::string provider_id;
     std::string error;        // when failed, retrying or dead
-    int attempts = 0;         // failed delivery attempts (retrying, dead)
+    int attempts = 0;         // the job's failed delivery attempts (retrying, dead: including this one)
   };
   virtual absl::Status Record(const std::vector<Outcome>& outcomes, absl::Time now) = 0;
   // Parks claimed jobs until `until` (quiet hours): state HELD, re-claimable

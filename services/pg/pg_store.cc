@@ -139,11 +139,14 @@ constexpr char kCompletenessListed[] =
     "ORDER BY customer_id, channel LIMIT $5";
 
 // A fan-out still in flight: events not yet published, or notices claimed
-// within the last minute (a worker may be sending them right now).
+// within the last minute (a worker may be sending them right now): new ones
+// in in-flight batches, re-claimed ones in the ledger.
 constexpr char kInFlight[] =
     "SELECT (SELECT count(*) FROM outbox WHERE incident_id = $1::uuid AND published_at IS NULL), "
     "(SELECT count(*) FROM notice_ledger WHERE incident_id = $1::uuid AND incident_version = $2 "
-    "  AND state = 'claimed' AND updated_at > " FW_AT("$3") " - interval '1 minute')";
+    "  AND state = 'claimed' AND updated_at > " FW_AT("$3") " - interval '1 minute') + "
+    "(SELECT coalesce(sum(cardinality(key_hashes)), 0) FROM notice_inflight WHERE $1::uuid = ANY(incident_ids) "
+    "  AND started_at > " FW_AT("$3") " - interval '1 minute')";
 
 constexpr char kUnpublishedOutbox[] = "SELECT count(*) FROM outbox WHERE published_at IS NULL";
 

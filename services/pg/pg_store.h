@@ -1,7 +1,11 @@
 #pragma once
 
+#include <cstdint>
 #include <memory>
+#include <mutex>
 #include <string>
+#include <unordered_map>
+#include <vector>
 
 #include "absl/status/status.h"
 #include "services/core/ports.h"
@@ -94,8 +98,27 @@ class PgNoticeLedger final : public NoticeLedger, public DeadLetterLedger {
   absl::StatusOr<std::vector<bool>> AreDead(const std::vector<NoticeKey>& keys) override;
   absl::StatusOr<int64_t> CountDead() override;
 
+  // How an in-flight batch names a notice (FNV-1a 64; stored, so stable).
+  static int64_t KeyHash(const NoticeKey& key);
+
  private:
+  struct KeyHasher {
+    size_t operator()(const NoticeKey& key) const { return static_cast<size_t>(KeyHash(key)); }
+  };
+  // A key claimed new, until Record or Hold settles it.
+  struct Pending {
+    int64_t batch = 0;       // its notice_inflight row
+    int claims = 1;          // 2 when an earlier claim had left it in flight
+    int64_t claimed_at = 0;  // microseconds since the epoch
+    int64_t hash = 0;
+  };
+  struct HeldRows;  // Hold's held_notices rows, written with the outcomes
+  absl::Status Settle(const std::vector<Outcome>& outcomes, absl::Time now, const HeldRows* held);
+
   std::unique_ptr<pg::PgPool> pool_;
+  std::mutex mu_;
+  std::unordered_map<NoticeKey, Pending, KeyHasher> pending_;
+  std::unordered_map<int64_t, size_t> open_;  // in-flight batch -> its keys not settled yet
 };
 
 // forewarn-scheduler's view: releases due scheduled notices into the outbox.

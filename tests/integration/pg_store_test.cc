@@ -237,12 +237,97 @@ TEST_F(PgStoreTest, LedgerClaimsOnceAndReportsCounts) {
 
 TEST_F(PgStoreTest, UnfinishedClaimIsReclaimedAfterACrash) {
   auto i = Create(Request(), kNow);
+  NoticeKey a{i->id, 1, NoticeKind::kOutageStarted, "", 1, Channel::kSms};
+  {
+    PgNoticeLedger ledger(db_->uri());
+    ASSERT_TRUE(ledger.Claim({a}, kNow).ok());
+  }  // the worker died before Record
+  PgNoticeLedger ledger(db_->uri());
+  std::vector<int> claims;
+  EXPECT_EQ(*ledger.Claim({a}, kNow, &claims), std::vector<bool>{true});
+  EXPECT_EQ(claims, std::vector<int>{2});  // it may have reached the provider
+  ASSERT_TRUE(ledger.Record({{a, NoticeState::kSent, "", ""}}, kNow).ok());
+  EXPECT_EQ(db_->Exec("SELECT state || '/' || attempts FROM notice_ledger"), "sent/2");
+  EXPECT_EQ(db_->Exec("SELECT count(*) FROM notice_inflight"), "0");
+}
+
+TEST_F(PgStoreTest, NewNoticesAreInFlightAsOneRowUntilSettled) {
+  auto i = Create(Request(), kNow);
   PgNoticeLedger ledger(db_->uri());
   NoticeKey a{i->id, 1, NoticeKind::kOutageStarted, "", 1, Channel::kSms};
-  ASSERT_TRUE(ledger.Claim({a}, kNow).ok());
-  // The worker died before Record: the redelivered job may claim it again.
-  EXPECT_EQ(*ledger.Claim({a}, kNow), std::vector<bool>{true});
-  EXPECT_EQ(db_->Exec("SELECT attempts FROM notice_ledger"), "2");
+  NoticeKey b{i->id, 1, NoticeKind::kOutageStarted, "", 2, Channel::kEmail};
+  std::vector<int> claims;
+  EXPECT_EQ(*ledger.Claim({a, b}, kNow, &claims), (std::vector<bool>{true, true}));
+  EXPECT_EQ(claims, (std::vector<int>{1, 1}));
+  EXPECT_EQ(db_->Exec("SELECT count(*) FROM notice_ledger"), "0");
+  EXPECT_EQ(db_->Exec("SELECT count(*) || '/' || sum(cardinality(key_hashes)) FROM notice_inflight"), "1/2");
+  // Settled in part (the other waits for an in-place retry): only its
+  // hash leaves the batch.
+  ASSERT_TRUE(ledger.Record({{a, NoticeState::kSent, "gw-1", ""}}, kNow).ok());
+  EXPECT_EQ(db_->Exec("SELECT state || '/' || attempts || '/' || provider_id FROM notice_ledger"), "sent/1/gw-1");
+  EXPECT_EQ(db_->Exec("SELECT key_hashes[1] FROM notice_inflight"), std::to_string(PgNoticeLedger::KeyHash(b)));
+  // A settled notice is not claimed again; the one in flight is, and the
+  // provider is asked first.
+  EXPECT_EQ(*ledger.Claim({a, b}, kNow, &claims), (std::vector<bool>{false, true}));
+  EXPECT_EQ(claims, (std::vector<int>{0, 2}));
+  ASSERT_TRUE(ledger.Record({{b, NoticeState::kFailed, "", "bad address"}}, kNow).ok());
+  EXPECT_EQ(db_->Exec("SELECT count(*) FROM notice_inflight"), "0");
+  EXPECT_EQ(db_->Exec("SELECT state || '/' || attempts || '/' || error FROM notice_ledger WHERE customer_id = 2"),
+            "failed/2/bad address");
+}
+
+TEST_F(PgStoreTest, BatchLeftByADeadWorkerDrainsAsItsNoticesComeAgain) {
+  auto i = Create(Request(), kNow);
+  NoticeKey a{i->id, 1, NoticeKind::kOutageStarted, "", 1, Channel::kSms};
+  NoticeKey b{i->id, 1, NoticeKind::kOutageStarted, "", 2, Channel::kSms};
+  NoticeKey c{i->id, 1, NoticeKind::kOutageStarted, "", 3, Channel::kSms};
+  NoticeKey other{i->id, 1, NoticeKind::kOutageStarted, "", 4, Channel::kSms};
+  {
+    PgNoticeLedger dead(db_->uri());
+    ASSERT_TRUE(dead.Claim({a, b, c}, kNow).ok());
+  }
+  PgNoticeLedger ledger(db_->uri());
+  std::vector<int> claims;
+  // Redelivered in other batches: each notice of the dead worker's batch is
+  // flagged for the provider check once, and the batch leaves when empty.
+  ASSERT_TRUE(ledger.Claim({a, other}, kNow, &claims).ok());
+  EXPECT_EQ(claims, (std::vector<int>{2, 1}));
+  ASSERT_TRUE(ledger.Record({{a, NoticeState::kSent, "", ""}, {other, NoticeState::kSent, "", ""}}, kNow).ok());
+  EXPECT_EQ(db_->Exec("SELECT count(*) || '/' || sum(cardinality(key_hashes)) FROM notice_inflight"), "1/2");
+  ASSERT_TRUE(ledger.Claim({b, c}, kNow, &claims).ok());
+  EXPECT_EQ(claims, (std::vector<int>{2, 2}));
+  EXPECT_EQ(db_->Exec("SELECT count(*) || '/' || sum(cardinality(key_hashes)) FROM notice_inflight"), "1/2");
+  ASSERT_TRUE(ledger.Record({{b, NoticeState::kSent, "", ""}, {c, NoticeState::kSuperseded, "", ""}}, kNow).ok());
+  EXPECT_EQ(db_->Exec("SELECT count(*) FROM notice_inflight"), "0");
+  EXPECT_EQ(db_->Exec("SELECT string_agg(state || '/' || attempts, ' ' ORDER BY customer_id) FROM notice_ledger"),
+            "sent/2 sent/2 superseded/2 sent/1");
+}
+
+TEST_F(PgStoreTest, TwoWorkersSettlingTheSameNoticeKeepTheFirstOutcome) {
+  // A worker that lost its partition in a rebalance still finishes its
+  // batch while the new owner sends the same notices.
+  auto i = Create(Request(), kNow);
+  NoticeKey a{i->id, 1, NoticeKind::kOutageStarted, "", 1, Channel::kSms};
+  NoticeKey b{i->id, 1, NoticeKind::kOutageStarted, "", 2, Channel::kSms};
+  PgNoticeLedger old_owner(db_->uri()), new_owner(db_->uri());
+  ASSERT_TRUE(old_owner.Claim({a, b}, kNow).ok());
+  std::vector<int> claims;
+  ASSERT_TRUE(new_owner.Claim({a}, kNow, &claims).ok());
+  EXPECT_EQ(claims, std::vector<int>{2});
+  ASSERT_TRUE(new_owner.Record({{a, NoticeState::kSent, "new", ""}}, kNow).ok());
+  ASSERT_TRUE(old_owner.Record({{a, NoticeState::kFailed, "", "late"}, {b, NoticeState::kSent, "old", ""}}, kNow)
+                  .ok());
+  EXPECT_EQ(db_->Exec("SELECT string_agg(state || '/' || coalesce(provider_id, ''), ' ' ORDER BY customer_id) "
+                      "FROM notice_ledger"),
+            "sent/new sent/old");
+  EXPECT_EQ(db_->Exec("SELECT count(*) FROM notice_inflight"), "0");
+}
+
+TEST_F(PgStoreTest, KeyHashIsStable) {
+  // Stored in notice_inflight: a new build must name a notice as the old one did.
+  EXPECT_EQ(PgNoticeLedger::KeyHash({"6f1c2d9e-8a4b-4c7d-9e2f-1a3b5c7d9e0f", 3, NoticeKind::kMaintenanceReminder, "lead-24h", 42,
+                                     Channel::kEmail}),
+            501180082514948812);
 }
 
 TEST_F(PgStoreTest, LedgerRetryingAndDeadLetteredNotices) {
