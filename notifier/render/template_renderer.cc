@@ -18,6 +18,7 @@
 #include <kainjow/mustache.hpp>
 #include <mutex>
 #include <optional>
+#include <tuple>
 #include <iterator>
 #include <unordered_map>
 #include <utility>
@@ -223,6 +224,47 @@ absl::Status CheckTags(std::string_view text, bool html) {
 }
 
 // Single-line, trimmed: SMS text and subjects come from files ending in "\n".
+// A rendered template with the places where the customer's name goes: the
+// text between them, rendered once for every customer of a fan-out.
+struct NamedText {
+  std::vector<std::string> pieces;  // name between consecutive pieces
+  std::string Fill(std::string_view name) const {
+    size_t size = 0;
+    for (const auto& p : pieces) size += p.size() + name.size();
+    std::string out;
+    out.reserve(size);
+    for (size_t i = 0; i < pieces.size(); ++i) {
+      if (i) out.append(name);
+      out += pieces[i];
+    }
+    return out;
+  }
+};
+
+// Stands for the name while rendering: control characters no template or
+// other value contains.
+constexpr std::string_view kNameMark = "\x01\x02name\x02\x01";
+
+constexpr size_t kMaxRenderedCache = 1024;
+
+// Whether two incidents read the same in a notice (all RenderParts uses).
+bool SameNoticeContent(const Incident& a, const Incident& b) {
+  return std::tie(a.services, a.regions, a.reason, a.starts_at, a.expected_restoration_at, a.resolved_at, a.old_iban,
+                  a.new_iban, a.service_names, a.region_names) ==
+         std::tie(b.services, b.regions, b.reason, b.starts_at, b.expected_restoration_at, b.resolved_at, b.old_iban,
+                  b.new_iban, b.service_names, b.region_names);
+}
+
+NamedText SplitAtName(const std::string& rendered) {
+  NamedText out;
+  size_t from = 0;
+  for (size_t at; (at = rendered.find(kNameMark, from)) != std::string::npos; from = at + kNameMark.size()) {
+    out.pieces.push_back(rendered.substr(from, at - from));
+  }
+  out.pieces.push_back(rendered.substr(from));
+  return out;
+}
+
 std::string TrimmedLine(std::string s, bool single_line) {
   if (single_line) {
     for (char& c : s) {
@@ -281,6 +323,13 @@ struct TemplateRenderer::Impl {
   // number of valid zones (invalid ones are never cached).
   std::array<std::array<std::unordered_map<std::string, std::unique_ptr<ZoneFormatter>>, 2>, kLocales.size()>
       formatters;
+  // Rendered parts by everything they depend on but the customer's name
+  // (see Render): a fan-out renders each template a handful of times.
+  struct Rendered {
+    Incident incident;  // what it was rendered from (an id and version should not change, but may)
+    std::array<NamedText, kParts> parts;
+  };
+  std::unordered_map<std::string, Rendered> rendered;
 
   // Requires mu. The formatter for (locale, style, tz); INVALID_ARGUMENT for
   // an unknown time zone.
@@ -321,6 +370,60 @@ struct TemplateRenderer::Impl {
     if (U_FAILURE(status)) return absl::InternalError(absl::StrCat("ICU duration format: ", u_errorName(status)));
     std::string out;
     text.toUTF8String(out);
+    return out;
+  }
+
+  // Requires mu. The templates of (kind, locale, channel) rendered for the
+  // job with kNameMark for the customer's name.
+  absl::StatusOr<std::array<NamedText, kParts>> RenderParts(const NoticeJob& job, const Incident& incident, int kind,
+                                                            int locale, bool sms) {
+    const LocaleSpec& spec = kLocales[locale];
+    // The reason in the customer's language; the other one rather than nothing.
+    const std::string& own = spec.code == "ar" ? incident.reason.ar : incident.reason.en;
+    const std::string& other = spec.code == "ar" ? incident.reason.en : incident.reason.ar;
+
+    // Empty values are false, so templates can write {{#name}}...{{/name}}.
+    MustacheData data{MustacheData::type::object};
+    auto set = [&data](const std::string& key, const std::string& value) {
+      data.set(key, value.empty() ? MustacheData(false) : MustacheData(value));
+    };
+    set("name", job.recipient.name.empty() ? "" : std::string(kNameMark));
+    set("reason", own.empty() ? other : own);
+    set("services", JoinNames(incident.services, incident.service_names, spec));
+    set("regions", JoinNames(incident.regions, incident.region_names, spec));
+    set("incident_id", incident.id);
+    set("version", absl::StrCat(incident.version));
+    set("time_zone", job.recipient.time_zone);
+    // IBANs: the account holder sees the new IBAN in full; everyone else
+    // (beneficiaries, and any other notice) only masked forms. The old IBAN is
+    // always masked.
+    const bool full_new_iban = job.kind == NoticeKind::kIbanChangeHolder;
+    set("old_iban", incident.old_iban.empty() ? "" : MaskIban(incident.old_iban));
+    set("new_iban", incident.new_iban.empty() ? ""
+                    : full_new_iban          ? GroupedIban(incident.new_iban)
+                                             : MaskIban(incident.new_iban));
+    absl::StatusOr<std::optional<absl::Duration>> lead = LeadOf(job.occasion);
+    if (!lead.ok()) return lead.status();
+    absl::StatusOr<ZoneFormatter*> fmt = Formatter(locale, sms ? kShort : kLong, job.recipient.time_zone);
+    if (!fmt.ok()) return fmt.status();
+    set("starts_at", (*fmt)->Format(incident.starts_at));
+    set("expected_restoration_at", (*fmt)->Format(incident.expected_restoration_at));
+    set("resolved_at", incident.resolved_at ? (*fmt)->Format(*incident.resolved_at) : "");
+    if (lead->has_value()) {
+      absl::StatusOr<std::string> words = Duration(locale, **lead);
+      if (!words.ok()) return words.status();
+      set("lead", *words);
+    } else {
+      set("lead", "");
+    }
+
+    std::array<NamedText, kParts> out;
+    for (int part = 0; part < kParts; ++part) {
+      if ((part == kSms) != sms) continue;  // SMS: one part; email: subject, text and html
+      std::string text;
+      templates[kind][locale][part]->render(data, [&text](const std::string& piece) { text += piece; });
+      out[part] = SplitAtName(text);
+    }
     return out;
   }
 };
@@ -408,65 +511,32 @@ absl::StatusOr<RenderedNotice> TemplateRenderer::Render(const NoticeJob& job, co
     return absl::FailedPreconditionError(
         absl::StrCat("restored notice for incident ", incident.id, " v", incident.version, " without resolved_at"));
   }
-  const LocaleSpec& spec = kLocales[locale];
   const bool sms = job.recipient.channel == Channel::kSms;
 
-  // The reason in the customer's language; the other one rather than nothing.
-  const std::string& own = spec.code == "ar" ? incident.reason.ar : incident.reason.en;
-  const std::string& other = spec.code == "ar" ? incident.reason.en : incident.reason.ar;
-
-  // Empty values are false, so templates can write {{#name}}...{{/name}}.
-  MustacheData data{MustacheData::type::object};
-  auto set = [&data](const std::string& key, const std::string& value) {
-    data.set(key, value.empty() ? MustacheData(false) : MustacheData(value));
-  };
-  set("name", job.recipient.name);
-  set("reason", own.empty() ? other : own);
-  set("services", JoinNames(incident.services, incident.service_names, spec));
-  set("regions", JoinNames(incident.regions, incident.region_names, spec));
-  set("incident_id", incident.id);
-  set("version", absl::StrCat(incident.version));
-  set("time_zone", job.recipient.time_zone);
-  // IBANs: the account holder sees the new IBAN in full; everyone else
-  // (beneficiaries, and any other notice) only masked forms. The old IBAN is
-  // always masked.
-  const bool full_new_iban = job.kind == NoticeKind::kIbanChangeHolder;
-  set("old_iban", incident.old_iban.empty() ? "" : MaskIban(incident.old_iban));
-  set("new_iban", incident.new_iban.empty() ? ""
-                  : full_new_iban          ? GroupedIban(incident.new_iban)
-                                           : MaskIban(incident.new_iban));
-  absl::StatusOr<std::optional<absl::Duration>> lead = LeadOf(job.occasion);
-  if (!lead.ok()) return lead.status();
-
+  // Every value but the name is the same for all customers of one
+  // incident version, notice, language, channel and time zone: render the
+  // templates once for them with a mark where the name goes. Whether there
+  // is a name at all is part of the key ({{#name}} sections).
+  const std::string& name = job.recipient.name;
+  std::string key = absl::StrCat(incident.id, "/", incident.version, "/", kind, "/", job.occasion, "/", locale, "/",
+                                 sms, "/", name.empty(), "/", job.recipient.time_zone);
   RenderedNotice out;
   out.message_id = MessageIdFor(KeyOf(job));
-  auto& tmpls = impl_->templates[kind][locale];
-  auto render = [&data](Mustache& tmpl) {
-    std::string s;
-    tmpl.render(data, [&s](const std::string& piece) { s += piece; });
-    return s;
-  };
-
   std::lock_guard lock(impl_->mu);
-  absl::StatusOr<ZoneFormatter*> fmt = impl_->Formatter(locale, sms ? kShort : kLong, job.recipient.time_zone);
-  if (!fmt.ok()) return fmt.status();
-  set("starts_at", (*fmt)->Format(incident.starts_at));
-  set("expected_restoration_at", (*fmt)->Format(incident.expected_restoration_at));
-  set("resolved_at", incident.resolved_at ? (*fmt)->Format(*incident.resolved_at) : "");
-  if (lead->has_value()) {
-    absl::StatusOr<std::string> words = impl_->Duration(locale, **lead);
-    if (!words.ok()) return words.status();
-    set("lead", *words);
-  } else {
-    set("lead", "");
+  auto cached = impl_->rendered.find(key);
+  if (cached == impl_->rendered.end() || !SameNoticeContent(cached->second.incident, incident)) {
+    auto parts = impl_->RenderParts(job, incident, kind, locale, sms);
+    if (!parts.ok()) return parts.status();
+    if (impl_->rendered.size() >= kMaxRenderedCache) impl_->rendered.clear();
+    cached = impl_->rendered.insert_or_assign(std::move(key), Impl::Rendered{incident, *std::move(parts)}).first;
   }
-
+  const auto& parts = cached->second.parts;
   if (sms) {
-    out.text = TrimmedLine(render(*tmpls[kSms]), /*single_line=*/false);
+    out.text = TrimmedLine(parts[kSms].Fill(name), /*single_line=*/false);
   } else {
-    out.subject = TrimmedLine(render(*tmpls[kSubject]), /*single_line=*/true);
-    out.text = render(*tmpls[kText]);
-    out.html = render(*tmpls[kHtml]);
+    out.subject = TrimmedLine(parts[kSubject].Fill(name), /*single_line=*/true);
+    out.text = parts[kText].Fill(name);
+    out.html = parts[kHtml].Fill(kainjow::mustache::html_escape(name));
   }
   return out;
 }

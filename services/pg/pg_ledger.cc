@@ -176,23 +176,27 @@ std::vector<int64_t> ParseBigintArray(const char* text) {
 }  // namespace
 
 int64_t PgNoticeLedger::KeyHash(const NoticeKey& key) {
-  // FNV-1a 64 over the key's fields, each terminated: stable across
-  // processes and builds (it is stored), unlike std::hash.
+  // FNV-1a 64 over the key's fields (text terminated, numbers as 8 bytes
+  // little-endian): stable across processes and builds, unlike std::hash,
+  // because it is stored.
   uint64_t h = 14695981039346656037ull;
-  auto mix = [&h](std::string_view bytes) {
-    for (unsigned char c : bytes) {
-      h ^= c;
-      h *= 1099511628211ull;
-    }
-    h ^= 0xff;
+  auto byte = [&h](unsigned char c) {
+    h ^= c;
     h *= 1099511628211ull;
   };
-  mix(key.incident_id);
-  mix(std::to_string(key.version));
-  mix(ToString(key.kind));
-  mix(key.occasion);
-  mix(std::to_string(key.customer_id));
-  mix(ToString(key.channel));
+  auto text = [&](std::string_view s) {
+    for (unsigned char c : s) byte(c);
+    byte(0xff);
+  };
+  auto number = [&](int64_t v) {
+    for (int i = 0; i < 8; ++i) byte(static_cast<unsigned char>(static_cast<uint64_t>(v) >> (8 * i)));
+  };
+  text(key.incident_id);
+  number(key.version);
+  text(ToString(key.kind));
+  text(key.occasion);
+  number(key.customer_id);
+  text(ToString(key.channel));
   return static_cast<int64_t>(h);
 }
 

@@ -569,6 +569,39 @@ TEST(TemplateRenderer, IbanBeneficiarySeesBothIbansMasked) {
   }
 }
 
+TEST(TemplateRenderer, EachCustomerOfAFanOutGetsTheirOwnNameEscapedForHtml) {
+  // The templates are rendered once per incident, language, channel and
+  // zone; the name is filled in per customer.
+  auto renderer = LoadRepoTemplates();
+  ASSERT_NE(renderer, nullptr);
+  const Incident incident = MakeIncident();
+  NoticeJob job = MakeJobFor(NoticeKind::kOutageStarted, Channel::kEmail, "en");
+  std::vector<std::string> html;
+  for (const char* name : {"Sara <Ops> & Co", "Omar", ""}) {
+    job.recipient.name = name;
+    job.recipient.customer_id++;
+    auto n = renderer->Render(job, incident);
+    ASSERT_TRUE(n.ok()) << n.status();
+    EXPECT_EQ(n->message_id, MessageIdFor(KeyOf(job)));
+    html.push_back(n->html);
+    if (*name) {
+      EXPECT_TRUE(absl::StrContains(n->text, name)) << n->text;
+    }
+  }
+  EXPECT_TRUE(absl::StrContains(html[0], "Dear Sara &lt;Ops&gt; &amp; Co,")) << html[0];
+  EXPECT_TRUE(absl::StrContains(html[1], "Dear Omar,"));
+  EXPECT_TRUE(absl::StrContains(html[2], "Dear customer,"));
+  EXPECT_FALSE(absl::StrContains(html[2], "Dear ,"));
+  // A different incident text under the same id and version is not served
+  // from what was rendered before.
+  Incident changed = incident;
+  changed.reason.en = "A different reason";
+  job.recipient.name = "Omar";
+  auto n = renderer->Render(job, changed);
+  ASSERT_TRUE(n.ok()) << n.status();
+  EXPECT_TRUE(absl::StrContains(n->text, "A different reason"));
+}
+
 TEST(TemplateRenderer, MaintenanceCompletedRendersWithOrWithoutAResolvedTime) {
   auto renderer = LoadRepoTemplates();
   ASSERT_NE(renderer, nullptr);
