@@ -1,6 +1,7 @@
 // forewarn-notifier: a consumer-group worker. Run several; they split the
 // partitions of the notices topic. Offsets are stored only after the ledger
 // says every notice of the batch is done.
+#include <algorithm>
 #include <atomic>
 #include <map>
 #include <set>
@@ -71,7 +72,12 @@ struct NotifierConfig {
   // Provider rate limits, messages per second (0: unlimited).
   double sms_rate = 0;
   double email_rate = 0;
-  int batch_size = 1000;
+  // Notices per batch (one claim, one outbox write, one ledger write).
+  // Default: 5000 when every channel is the local file outbox, 1000 with a
+  // network provider (a send is a round trip); a rate-limited channel caps
+  // it at a minute of its rate. A batch must finish well within librdkafka's
+  // max.poll.interval.ms (5 minutes) or the group rebalances.
+  int batch_size = 0;
   std::string http_listen;     // /metrics, /healthz, /readyz
   std::string http_port_file;  // tests
   int64_t time_offset_seconds = 0;  // tests and drills only
@@ -135,7 +141,8 @@ int main(int argc, char** argv) {
       ->envname("FOREWARN_SMS_RATE");
   app.add_option("--email-rate", cfg.email_rate, "SMTP provider limit, messages per second (0: none)")
       ->envname("FOREWARN_EMAIL_RATE");
-  app.add_option("--batch-size", cfg.batch_size)->check(CLI::Range(1, 10000));
+  app.add_option("--batch-size", cfg.batch_size, "notices per batch (default: 5000 with the file outbox only, else 1000)")
+      ->check(CLI::Range(1, 10000));
   app.add_option("--http-listen", cfg.http_listen, "metrics and health endpoint, e.g. 127.0.0.1:0")
       ->envname("FOREWARN_HTTP_LISTEN");
   app.add_option("--http-port-file", cfg.http_port_file, "write the metrics port here (tests)");
@@ -145,6 +152,12 @@ int main(int argc, char** argv) {
       ->envname("FOREWARN_TIME_OFFSET_FILE");
   forewarn::AddPolicyFlags(app, cfg.policy);
   CLI11_PARSE(app, argc, argv);
+  if (cfg.batch_size == 0) {
+    cfg.batch_size = cfg.sms.url.empty() && cfg.smtp.url.empty() ? 5000 : 1000;
+    for (double rate : {cfg.sms_rate, cfg.email_rate}) {
+      if (rate > 0) cfg.batch_size = std::clamp(static_cast<int>(rate * 60), 1, cfg.batch_size);
+    }
+  }
   forewarn::NoticePolicy policy;
   if (auto s = forewarn::ToNoticePolicy(cfg.policy, &policy); !s.ok()) {
     std::cerr << "error: " << s.message() << "\n";
