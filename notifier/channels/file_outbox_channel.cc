@@ -75,6 +75,16 @@ size_t Utf8SequenceLength(std::string_view s, size_t i) {
   return n;
 }
 
+// Whether none of the eight bytes needs escaping or UTF-8 checking: no
+// control character, quote, backslash or non-ASCII byte (bit tricks from
+// "Bit Twiddling Hacks": a byte is zero where the high bit survives).
+bool PlainAscii(uint64_t w) {
+  constexpr uint64_t kOnes = 0x0101010101010101ull, kHigh = 0x8080808080808080ull;
+  const uint64_t quote = w ^ (kOnes * '"'), backslash = w ^ (kOnes * '\\');
+  const uint64_t special = (w - kOnes * 0x20) | (quote - kOnes) | (backslash - kOnes);
+  return (((special & ~w) | w) & kHigh) == 0;
+}
+
 }  // namespace
 
 void AppendJsonString(std::string& out, std::string_view s) {
@@ -85,7 +95,16 @@ void AppendJsonString(std::string& out, std::string_view s) {
   for (size_t i = 0; i < s.size();) {
     const auto c = static_cast<unsigned char>(s[i]);
     if (c >= 0x20 && c != '"' && c != '\\' && c < 0x80) {
+      // Plain ASCII: skip what follows eight bytes at a time while it lasts.
       ++i;
+      uint64_t word;
+      while (i + sizeof word <= s.size() && (std::memcpy(&word, s.data() + i, sizeof word), PlainAscii(word))) {
+        i += sizeof word;
+      }
+      continue;
+    }
+    if (c >= 0xC2 && c <= 0xDF && i + 1 < s.size() && (static_cast<unsigned char>(s[i + 1]) & 0xC0) == 0x80) {
+      i += 2;  // a two-byte sequence (Arabic), valid
       continue;
     }
     if (c >= 0x80) {

@@ -297,8 +297,8 @@ absl::StatusOr<std::vector<bool>> PgNoticeLedger::Claim(const std::vector<ClaimR
     size_t& open = open_[inflight_id];
     for (size_t i = 0; i < requests.size(); ++i) {
       if (!fresh[i]) continue;
-      Pending p{inflight_id, counts[i], now_us, hashes[i]};
-      auto [it, inserted] = pending_.try_emplace(requests[i].key, p);
+      Pending p{inflight_id, counts[i], now_us};
+      auto [it, inserted] = pending_.try_emplace(hashes[i], p);
       if (!inserted) {
         if (it->second.batch == inflight_id) continue;  // the same key twice in one claim
         // Claimed again before it was settled (a batch retried in place):
@@ -326,15 +326,14 @@ absl::Status PgNoticeLedger::Settle(const std::vector<Outcome>& outcomes, absl::
   OutcomeArrays fresh, other;
   KeyArrays dead;
   std::map<int64_t, std::vector<int64_t>> settled;  // in-flight batch -> hashes settled now
-  std::vector<const NoticeKey*> forget;
   std::vector<int64_t> done, partial, partial_hashes;
   {
     std::lock_guard lock(mu_);
     for (const auto& o : outcomes) {
-      if (auto it = pending_.find(o.key); it != pending_.end()) {
+      const int64_t hash = KeyHash(o.key);
+      if (auto it = pending_.find(hash); it != pending_.end()) {
         fresh.Add(o, it->second.claims, it->second.claimed_at);
-        settled[it->second.batch].push_back(it->second.hash);
-        forget.push_back(&o.key);
+        settled[it->second.batch].push_back(hash);
       } else {
         other.Add(o, 1, pg::ToMicros(now));
       }
@@ -391,11 +390,11 @@ absl::Status PgNoticeLedger::Settle(const std::vector<Outcome>& outcomes, absl::
   if (absl::IsAlreadyExists(status)) status = run(false);
   if (!status.ok()) return status;
   std::lock_guard lock(mu_);
-  for (const NoticeKey* key : forget) pending_.erase(*key);
-  for (int64_t batch : done) open_.erase(batch);
   for (const auto& [batch, hashes] : settled) {
+    for (int64_t hash : hashes) pending_.erase(hash);
     if (auto it = open_.find(batch); it != open_.end()) it->second -= hashes.size();
   }
+  for (int64_t batch : done) open_.erase(batch);
   return absl::OkStatus();
 }
 

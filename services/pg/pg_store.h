@@ -102,22 +102,20 @@ class PgNoticeLedger final : public NoticeLedger, public DeadLetterLedger {
   static int64_t KeyHash(const NoticeKey& key);
 
  private:
-  struct KeyHasher {
-    size_t operator()(const NoticeKey& key) const { return static_cast<size_t>(KeyHash(key)); }
-  };
   // A key claimed new, until Record or Hold settles it.
   struct Pending {
     int64_t batch = 0;       // its notice_inflight row
     int claims = 1;          // 2 when an earlier claim had left it in flight
     int64_t claimed_at = 0;  // microseconds since the epoch
-    int64_t hash = 0;
   };
   struct HeldRows;  // Hold's held_notices rows, written with the outcomes
   absl::Status Settle(const std::vector<Outcome>& outcomes, absl::Time now, const HeldRows* held);
 
   std::unique_ptr<pg::PgPool> pool_;
   std::mutex mu_;
-  std::unordered_map<NoticeKey, Pending, KeyHasher> pending_;
+  // By KeyHash: a collision can only send a settlement down the slower,
+  // careful path (see Settle).
+  std::unordered_map<int64_t, Pending> pending_;
   std::unordered_map<int64_t, size_t> open_;  // in-flight batch -> its keys not settled yet
 };
 

@@ -170,6 +170,18 @@ TEST(FileOutboxChannel, JsonStringsRoundTripThroughAJsonParser) {
     AppendJsonString(out, in);
     EXPECT_EQ(nlohmann::json::parse(out).get<std::string>(), in) << out;
   }
+  // Long plain runs (skipped eight bytes at a time) with one character that
+  // needs care at every position.
+  for (const std::string& special : std::vector<std::string>{"\"", "\\", "\n", std::string("\0", 1), "\x1f", "\x7f", "\xC3\xA9", "\xff"}) {
+    for (size_t at = 0; at <= 24; ++at) {
+      std::string in(24, 'x');
+      in.insert(at, special);
+      std::string out;
+      AppendJsonString(out, in);
+      const std::string expected = special == "\xff" ? std::string(in).replace(at, 1, "\xEF\xBF\xBD") : in;
+      EXPECT_EQ(nlohmann::json::parse(out).get<std::string>(), expected) << out;
+    }
+  }
   // Invalid UTF-8 (a lone continuation byte, an overlong form, a surrogate,
   // a truncated sequence) becomes U+FFFD per byte, and the result is valid.
   std::string out;
