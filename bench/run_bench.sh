@@ -3,6 +3,7 @@
 # plain-tools baseline of the same data movement on the same infrastructure.
 #
 #   bench/run_bench.sh [--customers N] [--notifiers K] [--notifier-batch B] [--timeout S] [--keep]
+#                       [--pg-stats] [--perf]
 #
 #   --customers N       synthetic customers, all on electricity in riyadh (default 100000)
 #   --notifiers K       notifier worker processes (default 2)
@@ -12,10 +13,6 @@
 #   --timeout S         give up waiting for the notices after S seconds (default 120 + N/2000)
 #   --keep              keep the scratch directory (logs, outbox, PostgreSQL data)
 #   --pg-stats          load pg_stat_statements and print the top statements of the fan-out
-#   --what-if NAME      try a proposed schema change on the same binaries (not the product as is):
-#                       no-state-index  drop notice_ledger_incident_state (Record then uses the PK)
-#                       hot-ledger      same, plus an index on (incident_id) only and fillfactor 80,
-#                                       so the claimed->sent UPDATE can be HOT (no index writes)
 #   --perf              perf-record (cpu-clock) the resolver, notifiers and PostgreSQL during the
 #                       fan-out; prints the hottest symbols per process (perf.data in scratch)
 #
@@ -42,10 +39,9 @@ timeout_s=""
 keep=0
 pg_stats=0
 perf_rec=0
-what_if=""
 notifier_props=()
 usage() {
-  sed -n '4,19p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//' >&2
+  sed -n '4,17p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//' >&2
   exit 2
 }
 while (($#)); do
@@ -57,7 +53,6 @@ while (($#)); do
     --keep) keep=1; shift ;;
     --pg-stats) pg_stats=1; shift ;;
     --perf) perf_rec=1; shift ;;
-    --what-if) what_if="${2:?}"; shift 2 ;;
     --notifier-prop) notifier_props+=(--kafka-prop "${2:?}"); shift 2 ;;
     -h | --help) usage ;;
     *) echo "unknown option $1" >&2; usage ;;
@@ -66,7 +61,6 @@ done
 [[ "$customers" =~ ^[1-9][0-9]*$ ]] || die "--customers wants a positive integer"
 [[ "$notifiers" =~ ^[1-9][0-9]?$ ]] || die "--notifiers wants 1..99"
 [[ -z "$notifier_batch" || "$notifier_batch" =~ ^[1-9][0-9]*$ ]] || die "--notifier-batch wants a positive integer"
-case "$what_if" in "" | no-state-index | hot-ledger) ;; *) die "unknown --what-if $what_if" ;; esac
 : "${timeout_s:=$((120 + customers / 2000))}"
 
 PARTITIONS=64
@@ -162,14 +156,6 @@ SELECT 'water', 'riyadh', i FROM generate_series(1, least(:n, 20)) AS i;
 RESET session_replication_role;
 ANALYZE;
 EOF
-case "$what_if" in
-  no-state-index) sql -c "DROP INDEX notice_ledger_incident_state" ;;
-  hot-ledger)
-    sql -c "DROP INDEX notice_ledger_incident_state" \
-      -c "CREATE INDEX notice_ledger_incident ON notice_ledger (incident_id)" \
-      -c "ALTER TABLE notice_ledger SET (fillfactor = 80)"
-    ;;
-esac
 t_load1="$EPOCHREALTIME"
 expected_sql="SELECT count(*) FILTER (WHERE c.notify_sms AND c.phone IS NOT NULL)
                    + count(*) FILTER (WHERE c.notify_email AND c.email IS NOT NULL)
@@ -396,7 +382,7 @@ fi
 export customers notifiers expected ledger_rows ledger_sent first_rec last_rec first_out outbox_lines \
   fan_jobs fan_ms t_call t_ret pg_cpu0 pg_cpu1 kafka_cpu0 kafka_cpu1 load_avg0 load_avg1 \
   base_prod_s base_prod_cpu base_cons_s base_cons_cpu b_pg0 b_pg1 b_k0 b_k1 base_rows kafka_hwm \
-  PARTITIONS notifier_batch progress what_if
+  PARTITIONS notifier_batch progress
 notifier_props_text="${notifier_props[*]}"
 export notifier_props_text
 svc_lines=""
@@ -428,7 +414,6 @@ print()
 print(f"== Forewarn fan-out benchmark: {n:,} customers, {expected:,} notices, "
       f"{e['notifiers']} notifiers{' (batch ' + e['notifier_batch'] + ')' if e['notifier_batch'] else ''}, "
       f"{e['PARTITIONS']} partitions, {os.cpu_count()} CPUs"
-      f"{'  [what-if: ' + e['what_if'] + ']' if e.get('what_if') else ''}"
       f"{'  [notifier ' + e['notifier_props_text'] + ']' if e.get('notifier_props_text') else ''}")
 print(f"  load average             {e['load_avg0']} (start)  {e['load_avg1']} (end)")
 print(f"  CreateIncident (CLI)     {t_ret - t_call:8.3f} s")
