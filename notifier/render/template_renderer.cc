@@ -223,7 +223,6 @@ absl::Status CheckTags(std::string_view text, bool html) {
   return absl::OkStatus();
 }
 
-// Single-line, trimmed: SMS text and subjects come from files ending in "\n".
 // A rendered template with the places where the customer's name goes: the
 // text between them, rendered once for every customer of a fan-out.
 struct NamedText {
@@ -265,6 +264,7 @@ NamedText SplitAtName(const std::string& rendered) {
   return out;
 }
 
+// Single-line, trimmed: SMS text and subjects come from files ending in "\n".
 std::string TrimmedLine(std::string s, bool single_line) {
   if (single_line) {
     for (char& c : s) {

@@ -27,8 +27,11 @@ namespace forewarn {
 // HTML templates may not use the unescaped forms {{{x}}} / {{&x}}.
 //
 // Thread-safe. Render() serialises on an internal mutex because the cached ICU
-// date and duration formatters must not be used concurrently; for parallel rendering give
-// each worker thread its own instance (Load() is cheap: 96 small files).
+// date and duration formatters must not be used concurrently (nor the cache of
+// rendered templates: each is rendered once per incident version, notice,
+// language, channel and time zone, with the name filled in per customer); for
+// parallel rendering give each worker thread its own instance (Load() is
+// cheap: 96 small files).
 class TemplateRenderer final : public Renderer {
  public:
   // Loads and checks every template. FAILED_PRECONDITION naming the file when

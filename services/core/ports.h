@@ -208,8 +208,7 @@ class NoticeLedger {
     NoticeKey key;
     NoticeState state = NoticeState::kSent;
     // When sent, the provider's own message id; empty when the provider
-    // took ours (MessageIdFor: file outbox, SMTP), so the row does not grow
-    // and the update stays on its page.
+    // took ours (MessageIdFor: file outbox, SMTP), which is not stored twice.
     std::string provider_id;
     std::string error;        // when failed, retrying or dead
     int attempts = 0;         // the job's failed delivery attempts (retrying, dead: including this one)
