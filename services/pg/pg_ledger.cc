@@ -82,7 +82,7 @@ constexpr char kCountDead[] = "SELECT count(*) FROM dead_notices";
 #define FW_OUTCOME_ARRAYS                                                                               \
   "unnest($1::uuid[], $2::bigint[], $3::text[], $4::text[], $5::bigint[], $6::text[], $7::text[], " \
   "  $8::text[], $9::text[], $11::int[], $12::int[], $13::bigint[]) "                                 \
-  "  WITH ORDINALITY AS u(iid, ver, kind, occ, cid, ch, state, pid, err, att, claims, cat, ord) "
+  "  AS u(iid, ver, kind, occ, cid, ch, state, pid, err, att, claims, cat) "
 #define FW_INSERT_OUTCOMES                                                                                    \
   "INSERT INTO notice_ledger (incident_id, incident_version, notice_kind, occasion, customer_id, channel, "  \
   "  state, provider_id, error, claimed_at, updated_at, attempts, delivery_attempts) "                       \
@@ -97,8 +97,7 @@ constexpr char kRecordUpdate[] =
     "  delivery_attempts = CASE WHEN u.state IN ('retrying', 'dead') THEN u.att ELSE l.delivery_attempts END "
     "FROM " FW_OUTCOME_ARRAYS
     "WHERE l.incident_id = u.iid AND l.incident_version = u.ver AND l.notice_kind = u.kind "
-    "  AND l.occasion = u.occ AND l.customer_id = u.cid AND l.channel = u.ch AND l.state = 'claimed' "
-    "RETURNING u.ord";
+    "  AND l.occasion = u.occ AND l.customer_id = u.cid AND l.channel = u.ch AND l.state = 'claimed'";
 #undef FW_INSERT_OUTCOMES
 #undef FW_OUTCOME_ARRAYS
 
@@ -143,14 +142,13 @@ struct OutcomeArrays {
     claims.push_back(claim_count);
     claimed_at.push_back(claimed_at_us);
   }
-  pqxx::result Exec(pqxx::work& tx, const char* prepared_or_sql, bool prepared, int64_t now_us) const {
+  void Exec(pqxx::work& tx, const char* prepared_or_sql, bool prepared, int64_t now_us) const {
     auto run = [&](auto&&... args) {
       return prepared ? tx.exec_prepared(prepared_or_sql, args...) : tx.exec_params(prepared_or_sql, args...);
     };
-    return run(pg::TextArray(keys.ids), pg::IntArray(keys.versions), pg::TextArray(keys.kinds),
-               pg::TextArray(keys.occasions), pg::IntArray(keys.customers), pg::TextArray(keys.channels),
-               pg::TextArray(states), pg::TextArray(provider_ids), pg::TextArray(errors), now_us,
-               pg::IntArray(attempts), pg::IntArray(claims), pg::IntArray(claimed_at));
+    run(pg::TextArray(keys.ids), pg::IntArray(keys.versions), pg::TextArray(keys.kinds), pg::TextArray(keys.occasions),
+        pg::IntArray(keys.customers), pg::TextArray(keys.channels), pg::TextArray(states), pg::TextArray(provider_ids),
+        pg::TextArray(errors), now_us, pg::IntArray(attempts), pg::IntArray(claims), pg::IntArray(claimed_at));
   }
 };
 
