@@ -103,10 +103,6 @@ void AppendJsonString(std::string& out, std::string_view s) {
       }
       continue;
     }
-    if (c >= 0xC2 && c <= 0xDF && i + 1 < s.size() && (static_cast<unsigned char>(s[i + 1]) & 0xC0) == 0x80) {
-      i += 2;  // a two-byte sequence (Arabic), valid
-      continue;
-    }
     if (c >= 0x80) {
       if (const size_t n = Utf8SequenceLength(s, i); n > 0) {
         i += n;
