@@ -78,6 +78,13 @@ struct NotifierConfig {
   // it at a minute of its rate. A batch must finish well within librdkafka's
   // max.poll.interval.ms (5 minutes) or the group rebalances.
   int batch_size = 0;
+  // Sends recorded in groups of at most this many (0: 20 with a network
+  // provider, the whole batch with the file outbox only, which a restarted
+  // worker can ask what it already has): a crash re-sends at most this many
+  // per worker.
+  int record_every = 0;
+  int record_interval_ms = 200;  // and at least this often
+  int lease_ms = 60000;          // how long in-flight notices stay this worker's without renewal
   std::string http_listen;     // /metrics, /healthz, /readyz
   std::string http_port_file;  // tests
   int64_t time_offset_seconds = 0;  // tests and drills only
@@ -143,6 +150,21 @@ int main(int argc, char** argv) {
       ->envname("FOREWARN_EMAIL_RATE");
   app.add_option("--batch-size", cfg.batch_size, "notices per batch (default: 5000 with the file outbox only, else 1000)")
       ->check(CLI::Range(1, 10000));
+  app.add_option("--record-every", cfg.record_every,
+                 "notices claimed, sent and recorded together: at most this many may be sent twice after a crash "
+                 "(default: 20 with a network provider, the batch with the file outbox only)")
+      ->envname("FOREWARN_RECORD_EVERY")
+      ->check(CLI::Range(1, 10000));
+  app.add_option("--record-interval-ms", cfg.record_interval_ms, "record sends at least this often")
+      ->envname("FOREWARN_RECORD_INTERVAL_MS")
+      ->capture_default_str()
+      ->check(CLI::Range(10, 60000));
+  app.add_option("--lease-ms", cfg.lease_ms,
+                 "in-flight notices stay this worker's this long without renewal; a paused worker resumes without "
+                 "duplicates if paused for less, a crashed worker's in-flight notices wait this long")
+      ->envname("FOREWARN_LEASE_MS")
+      ->capture_default_str()
+      ->check(CLI::Range(1000, 3600000));
   app.add_option("--http-listen", cfg.http_listen, "metrics and health endpoint, e.g. 127.0.0.1:0")
       ->envname("FOREWARN_HTTP_LISTEN");
   app.add_option("--http-port-file", cfg.http_port_file, "write the metrics port here (tests)");
@@ -157,6 +179,9 @@ int main(int argc, char** argv) {
     for (double rate : {cfg.sms_rate, cfg.email_rate}) {
       if (rate > 0) cfg.batch_size = std::clamp(static_cast<int>(rate * 60), 1, cfg.batch_size);
     }
+  }
+  if (cfg.record_every == 0) {
+    cfg.record_every = cfg.sms.url.empty() && cfg.smtp.url.empty() ? cfg.batch_size : 20;
   }
   forewarn::NoticePolicy policy;
   if (auto s = forewarn::ToNoticePolicy(cfg.policy, &policy); !s.ok()) {
@@ -221,7 +246,7 @@ int main(int argc, char** argv) {
   auto clock_ptr = forewarn::MakeServiceClock(cfg.time_offset_file, cfg.time_offset_seconds);
   const forewarn::Clock& clock = *clock_ptr;
   forewarn::PgIncidentStore incidents(forewarn::PgConfig{cfg.pg_uri, 1});
-  forewarn::PgNoticeLedger ledger(cfg.pg_uri);
+  forewarn::PgNoticeLedger ledger(cfg.pg_uri, {forewarn::NewLeaseOwner(), absl::Milliseconds(cfg.lease_ms)});
   // Each channel: provider (or file outbox) <- timing <- circuit breaker <-
   // rate limit <- address check.
   std::unique_ptr<forewarn::DeliveryChannel> sms_provider, email_provider;
@@ -256,6 +281,12 @@ int main(int argc, char** argv) {
                                   policy);
   worker.set_requeue(&requeue, {cfg.max_attempts, absl::Milliseconds(cfg.retry_backoff_ms),
                                 absl::Milliseconds(std::max(cfg.retry_backoff_ms, cfg.retry_backoff_max_ms))});
+
+  worker.set_record_policy({cfg.record_every, absl::Milliseconds(cfg.record_interval_ms),
+                            [&stop](absl::Duration d) {
+                              forewarn::SleepUnlessStopped(stop, d);
+                              return !stop.load();
+                            }});
 
   worker.set_observer([&metrics](const forewarn::NoticeJob& job, forewarn::NoticeState state) {
     metrics

@@ -2,8 +2,10 @@
 
 #include <functional>
 #include <map>
+#include <set>
 #include <memory>
 #include <random>
+#include <span>
 #include <string>
 #include <utility>
 #include <vector>
@@ -24,8 +26,31 @@ namespace forewarn {
 // backoff) and, after `max_attempts` attempts, to the dead-letter topic
 // (DEAD). The caller commits its input offsets only after ProcessBatch
 // returned OK, i.e. after every job reached a settled ledger state.
+//
+// Nothing twice at a provider: a batch is claimed and sent in groups of at
+// most `record_every` notices, each group in flight under this worker's
+// lease; outcomes are recorded as they happen (at the end of each group, and
+// whenever `record_interval` passed since the oldest unrecorded send), so a
+// crash can only leave the notices sent since the last record unrecorded —
+// those, and only those, may reach the provider twice. A failed ledger write
+// is retried, never the send. Before each send the lease is confirmed
+// (NoticeLedger::Fence): a worker that was paused past its lease and whose
+// notices another worker took over sends none of them.
 class NotifierWorker {
  public:
+  struct RecordPolicy {
+    // Notices claimed, sent and recorded together. With only the file
+    // outbox (which answers "delivered?" after a crash), the whole batch.
+    int record_every = 20;
+    // Record sends at least this often inside a slow group.
+    absl::Duration record_interval = absl::Milliseconds(200);
+    // Waits before retrying a failed ledger write; false when the process
+    // is stopping (the write is then abandoned: its notices stay in flight
+    // and are checked again by whoever claims them next). Unset: a failed
+    // write fails the batch at once.
+    std::function<bool(absl::Duration)> wait;
+  };
+
   struct RetryPolicy {
     int max_attempts = 5;  // delivery attempts before dead-lettering
     absl::Duration initial_backoff = absl::Seconds(2);
@@ -44,6 +69,9 @@ class NotifierWorker {
     int64_t fallbacks = 0;   // SMS failed permanently; email sent instead
     int64_t retried = 0;     // put on the retry topic
     int64_t dead_lettered = 0;
+    int64_t busy = 0;            // held by another worker's lease: come back later
+    int64_t fenced = 0;          // lease lost before sending: left to the new holder
+    int64_t record_retries = 0;  // ledger writes retried (the sends were not)
   };
 
   NotifierWorker(IncidentReader& incidents, NoticeLedger& ledger, Renderer& renderer,
@@ -65,11 +93,28 @@ class NotifierWorker {
     retry_ = retry;
   }
 
+  void set_record_policy(RecordPolicy policy) { record_ = std::move(policy); }
+
   // Told of every notice that reaches a state (metrics).
   using Observer = std::function<void(const NoticeJob&, NoticeState)>;
   void set_observer(Observer observer) { observer_ = std::move(observer); }
 
  private:
+  struct Group;
+  using Jobs = std::span<const NoticeJob* const>;
+  absl::Status ProcessGroup(Jobs jobs);
+  absl::StatusOr<std::set<std::string>> AlreadyDelivered(const std::vector<NoticeKey>& keys,
+                                                         const std::vector<NoticeLedger::Claimed>& claimed);
+  void Decide(const NoticeJob& job, const NoticeKey& key, const std::map<std::string, int64_t>& current,
+              const std::set<std::string>& delivered, absl::Time now, Group& group);
+  void Deliver(const NoticeJob& job, const NoticeKey& key, Group& group);
+  absl::StatusOr<std::string> Send(const NoticeJob& job);
+  void Apply(const NoticeJob& job, NoticeLedger::Outcome outcome, const absl::Status& result, Group& group);
+  absl::Status Settle(Group& group);
+  void FlushChannels(Group& group);
+  void Requeue(Group& group);
+  absl::Status RecordDurably(const std::vector<NoticeLedger::Outcome>& outcomes);
+  void Observe(const NoticeJob& job, NoticeState state);
   absl::StatusOr<const Incident*> IncidentFor(const NoticeJob& job);
 
   IncidentReader& incidents_;
@@ -84,6 +129,7 @@ class NotifierWorker {
   Observer observer_;
   NoticeRequeue* requeue_ = nullptr;
   RetryPolicy retry_;
+  RecordPolicy record_;
   std::mt19937_64 random_{std::random_device{}()};
 };
 

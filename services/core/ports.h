@@ -192,18 +192,37 @@ class NoticeLedger {
     int attempt = 0;      // the job's failed delivery attempts so far
     bool revive = false;  // a dead-letter replay
   };
+  // What a claim decided for one key.
+  struct Claimed {
+    bool send = false;  // this caller holds it now: send it (or settle it)
+    // Another live worker holds the key under its lease: not final and not
+    // this caller's turn. The caller must come back later (and must not
+    // commit its input past the job) until the key is settled or the
+    // holder's lease expires.
+    bool busy = false;
+    // When `send`: above 1, an earlier claim did not finish (a worker that
+    // died, or whose lease expired, while sending) and the notice may
+    // already have reached the provider.
+    int claims = 0;
+  };
   // Claims the keys that are open: new, CLAIMED (an earlier claim never
   // finished), HELD, RETRYING when `attempt` reached the ledger's count (an
   // older copy of the job is skipped while its retry waits), DEAD only when
-  // `revive`. SENT, FAILED and SUPERSEDED are final. Returns, for each
-  // input, whether this caller should send it (true) or it is not its turn
-  // (false). When `claims` is given it receives each key's claim count:
-  // above 1, an earlier claim did not finish (a crash or a retry) and the
-  // notice may already have reached the provider. A claim is durable
-  // before Claim returns (a worker that dies after it leaves its claims
-  // behind) and stays until Record or Hold settles the key.
-  virtual absl::StatusOr<std::vector<bool>> Claim(const std::vector<ClaimRequest>& requests, absl::Time now,
-                                                  std::vector<int>* claims = nullptr) = 0;
+  // `revive`. SENT, FAILED and SUPERSEDED are final. A key held under
+  // another worker's live lease is `busy`; one under an expired lease is
+  // taken over (claims 2 or more). The claimed keys are in flight under this
+  // ledger's lease (durable before Claim returns) until Record or Hold
+  // settles them; the lease lasts as long as the ledger renews it (Fence).
+  // Claims of the same incident are serialised, so two workers never hold
+  // the same key at once.
+  virtual absl::StatusOr<std::vector<Claimed>> Claim(const std::vector<ClaimRequest>& requests, absl::Time now) = 0;
+  // Called right before sending a claimed key. true: the key is still held
+  // under this worker's lease (renewed here when it is getting old), so it
+  // may be sent now. false: the lease was lost (expired while this process
+  // was paused, and another worker took the key over): do not send it and
+  // do not record it. UNAVAILABLE: the lease could not be confirmed (the
+  // database is unreachable): do not send now.
+  virtual absl::StatusOr<bool> Fence(const NoticeKey& key) = 0;
   struct Outcome {
     NoticeKey key;
     NoticeState state = NoticeState::kSent;
@@ -213,6 +232,9 @@ class NoticeLedger {
     std::string error;        // when failed, retrying or dead
     int attempts = 0;         // the job's failed delivery attempts (retrying, dead: including this one)
   };
+  // Writes the outcomes and takes their keys out of flight, in one
+  // transaction. A failure writes nothing: retry the same call (an outcome
+  // whose key someone else settled meanwhile keeps the first row).
   virtual absl::Status Record(const std::vector<Outcome>& outcomes, absl::Time now) = 0;
   // Parks claimed jobs until `until` (quiet hours): state HELD, re-claimable
   // when the scheduler re-releases them. Idempotent.

@@ -1,6 +1,10 @@
+#include <unistd.h>
+
 #include <algorithm>
 #include <cstdlib>
 #include <map>
+#include <optional>
+#include <random>
 #include <string_view>
 #include <unordered_set>
 
@@ -22,10 +26,20 @@ constexpr char kClaimLookup[] =
     "  $5::bigint[], $6::text[]) WITH ORDINALITY AS k(iid, ver, kind, occ, cid, ch, ord) "
     "JOIN notice_ledger l ON l.incident_id = k.iid AND l.incident_version = k.ver AND l.notice_kind = k.kind "
     "  AND l.occasion = k.occ AND l.customer_id = k.cid AND l.channel = k.ch";
-// 2. Batches in flight for the same incidents: normally only other workers'
-// current batches (other keys); a batch a dead worker left behind names
-// notices that may have reached the provider.
-constexpr char kInflightLookup[] = "SELECT id, key_hashes FROM notice_inflight WHERE incident_ids && $1::uuid[]";
+// 2. Batches in flight for the same incidents: normally other workers'
+// current batches (other keys). One that names keys of this claim is either
+// live (its owner renews it: those keys are busy) or expired, or this
+// process's own (a batch retried in place): those keys are taken over.
+// Locked, so an owner's concurrent renewal is seen, not overtaken.
+constexpr char kInflightLookup[] =
+    "SELECT id, key_hashes, owner = $2 AS mine, lease_until > clock_timestamp() AS live "
+    "FROM notice_inflight WHERE incident_ids && $1::uuid[] FOR UPDATE";
+// Claims of one incident are serialised (transaction-scoped, so it holds
+// behind a transaction-pooling pgbouncer too): two workers never both find
+// the same key free.
+constexpr char kLockIncidents[] =
+    "SELECT pg_advisory_xact_lock(k) FROM (SELECT DISTINCT hashtextextended(i::text, 7) AS k "
+    "  FROM unnest($1::uuid[]) AS i ORDER BY 1) AS s";
 // Takes hashes ($2) out of in-flight batches ($1): those of this batch are
 // this claim's now, or settled. Then a batch left with none is deleted (a
 // second statement: one statement cannot change a row twice).
@@ -35,12 +49,19 @@ constexpr char kInflightSubtract[] =
     "WHERE f.id = ANY($1::bigint[])";
 constexpr char kInflightDropEmpty[] =
     "DELETE FROM notice_inflight WHERE id = ANY($1::bigint[]) AND cardinality(key_hashes) = 0";
-// 3. This claim's new keys, in flight until Record or Hold settles them.
+// 3. This claim's keys, in flight under this owner's lease until Record or
+// Hold settles them.
 constexpr char kInflightInsert[] =
-    "INSERT INTO notice_inflight (incident_ids, key_hashes, started_at) "
-    "VALUES ($1::uuid[], $2::bigint[], " FW_AT("$3") ") RETURNING id";
+    "INSERT INTO notice_inflight (incident_ids, key_hashes, started_at, owner, lease_until) "
+    "VALUES ($1::uuid[], $2::bigint[], " FW_AT("$3") ", $4, clock_timestamp() + $5::bigint * interval '1 microsecond') "
+    "RETURNING id";
+// The owner renews its lease; the keys still in it come back (another
+// worker may have taken some over after it expired). No row: all lost.
+constexpr char kInflightRenew[] =
+    "UPDATE notice_inflight SET lease_until = clock_timestamp() + $3::bigint * interval '1 microsecond' "
+    "WHERE id = $1 AND owner = $2 RETURNING key_hashes";
 constexpr char kInflightDone[] = "DELETE FROM notice_inflight WHERE id = ANY($1::bigint[])";
-// 4. Existing open rows are claimed again: claimed earlier but never
+// 4. Existing open rows (not busy) are claimed again: claimed earlier but never
 // finished (a worker died mid-send), held, or retrying when this copy of the
 // job is the latest ($8; an older copy waits). SENT, FAILED, SUPERSEDED and
 // DEAD rows stay as they are.
@@ -198,39 +219,60 @@ int64_t PgNoticeLedger::KeyHash(const NoticeKey& key) {
   return static_cast<int64_t>(h);
 }
 
-PgNoticeLedger::PgNoticeLedger(std::string uri)
+std::string NewLeaseOwner() {
+  char host[256] = {};
+  if (gethostname(host, sizeof(host) - 1) != 0) host[0] = '\0';
+  std::random_device random;
+  return absl::StrCat(host, "/", getpid(), "/", absl::Hex(uint64_t{random()} << 32 | random(), absl::kZeroPad16));
+}
+
+PgNoticeLedger::PgNoticeLedger(std::string uri, LedgerLease lease)
     : pool_(std::make_unique<pg::PgPool>(std::move(uri), 2,
                                          pg::PgPool::Prepared{{"ledger_claim_lookup", kClaimLookup},
                                                               {"ledger_inflight_lookup", kInflightLookup},
                                                               {"ledger_inflight_insert", kInflightInsert},
                                                               {"ledger_record_insert", kRecordInsert},
-                                                              {"ledger_inflight_done", kInflightDone}})) {}
+                                                              {"ledger_inflight_done", kInflightDone}})),
+      lease_(std::move(lease)) {
+  if (lease_.owner.empty()) lease_.owner = NewLeaseOwner();
+}
 PgNoticeLedger::~PgNoticeLedger() = default;
 
-absl::StatusOr<std::vector<bool>> PgNoticeLedger::Claim(const std::vector<ClaimRequest>& requests, absl::Time now,
-                                                        std::vector<int>* claims) {
-  KeyArrays all, revive;
+// What one claim transaction decided, by position in the request.
+struct PgNoticeLedger::ClaimTx {
+  std::vector<Claimed> claimed;
+  std::vector<bool> fresh;  // claimed with no ledger row yet
   std::vector<int64_t> hashes;
+  int64_t inflight_id = 0;  // this claim's notice_inflight row (0: nothing claimed)
+};
+
+absl::StatusOr<std::vector<NoticeLedger::Claimed>> PgNoticeLedger::Claim(const std::vector<ClaimRequest>& requests,
+                                                                         absl::Time now) {
+  ClaimTx out;
+  const Steady::time_point started = Steady::now();  // the lease is granted after this
+  if (auto s = RunClaim(requests, now, out); !s.ok()) return s;
+  if (out.inflight_id != 0) Remember(requests, out, now, started);
+  return std::move(out.claimed);
+}
+
+absl::Status PgNoticeLedger::RunClaim(const std::vector<ClaimRequest>& requests, absl::Time now, ClaimTx& out) {
+  KeyArrays all, revive;
   std::vector<std::string> incidents;
-  hashes.reserve(requests.size());
   for (const auto& r : requests) {
     all.Add(r.key);
-    hashes.push_back(KeyHash(r.key));
+    out.hashes.push_back(KeyHash(r.key));
     if (r.revive) revive.Add(r.key);
     if (std::find(incidents.begin(), incidents.end(), r.key.incident_id) == incidents.end()) {
       incidents.push_back(r.key.incident_id);
     }
   }
-  const std::unordered_set<int64_t> batch(hashes.begin(), hashes.end());
-  std::vector<bool> claimable, fresh;
-  std::vector<int> counts;
-  int64_t inflight_id = 0;
-  auto status = pool_->Run([&](pqxx::connection& c) -> absl::Status {
-    claimable.assign(requests.size(), false);
-    fresh.assign(requests.size(), false);
-    counts.assign(requests.size(), 0);
-    inflight_id = 0;
+  const std::unordered_set<int64_t> batch(out.hashes.begin(), out.hashes.end());
+  return pool_->Run([&](pqxx::connection& c) -> absl::Status {
+    out.claimed.assign(requests.size(), Claimed{});
+    out.fresh.assign(requests.size(), false);
+    out.inflight_id = 0;
     pqxx::work tx(c);
+    tx.exec_params(kLockIncidents, pg::TextArray(incidents));
     if (!revive.ids.empty()) {
       tx.exec_params(kRevive, pg::TextArray(revive.ids), pg::IntArray(revive.versions), pg::TextArray(revive.kinds),
                      pg::TextArray(revive.occasions), pg::IntArray(revive.customers), pg::TextArray(revive.channels),
@@ -242,37 +284,36 @@ absl::StatusOr<std::vector<bool>> PgNoticeLedger::Claim(const std::vector<ClaimR
                                           pg::IntArray(all.customers), pg::TextArray(all.channels))) {
       exists[r[0].as<size_t>() - 1] = true;
     }
-    std::unordered_set<int64_t> left_in_flight;
+    // Keys in other batches: busy under a live lease; else taken over.
+    std::unordered_set<int64_t> busy, taken_over;
     std::vector<int64_t> adopted;
-    for (const auto& r : tx.exec_prepared("ledger_inflight_lookup", pg::TextArray(incidents))) {
+    for (const auto& r : tx.exec_prepared("ledger_inflight_lookup", pg::TextArray(incidents), lease_.owner)) {
+      const bool mine = r[2].as<bool>(), live = r[3].as<bool>();
       bool overlaps = false;
       for (int64_t h : ParseBigintArray(r[1].c_str())) {
-        if (batch.contains(h)) {
-          left_in_flight.insert(h);
-          overlaps = true;
-        }
+        if (!batch.contains(h)) continue;
+        overlaps = true;
+        if (!mine && live) busy.insert(h);
+        if (!mine && !live) taken_over.insert(h);
       }
-      if (overlaps) adopted.push_back(r[0].as<int64_t>());
+      if (overlaps && (mine || !live)) adopted.push_back(r[0].as<int64_t>());
     }
-    if (!adopted.empty()) Subtract(tx, adopted, hashes);
+    if (!adopted.empty()) Subtract(tx, adopted, out.hashes);
     KeyArrays again;
     std::vector<int> again_attempts;
-    std::vector<int64_t> again_index, fresh_hashes;
+    std::vector<int64_t> again_index, claimed_hashes;
     for (size_t i = 0; i < requests.size(); ++i) {
-      if (!exists[i]) {
-        claimable[i] = fresh[i] = true;
-        counts[i] = left_in_flight.contains(hashes[i]) ? 2 : 1;
-        fresh_hashes.push_back(hashes[i]);
+      if (busy.contains(out.hashes[i])) {
+        out.claimed[i].busy = true;
+      } else if (!exists[i]) {
+        out.claimed[i] = {true, false, taken_over.contains(out.hashes[i]) ? 2 : 1};
+        out.fresh[i] = true;
+        claimed_hashes.push_back(out.hashes[i]);
       } else {
         again.Add(requests[i].key);
         again_attempts.push_back(requests[i].attempt);
         again_index.push_back(static_cast<int64_t>(i));
       }
-    }
-    if (!fresh_hashes.empty()) {
-      inflight_id = tx.exec_prepared1("ledger_inflight_insert", pg::TextArray(incidents),
-                                      pg::IntArray(fresh_hashes), pg::ToMicros(now))[0]
-                        .as<int64_t>();
     }
     if (!again.ids.empty()) {
       for (const auto& r : tx.exec_params(kReclaim, pg::TextArray(again.ids), pg::IntArray(again.versions),
@@ -281,34 +322,110 @@ absl::StatusOr<std::vector<bool>> PgNoticeLedger::Claim(const std::vector<ClaimR
                                           pg::ToMicros(now), pg::IntArray(again_attempts),
                                           pg::IntArray(again_index))) {
         const auto i = r[0].as<size_t>();
-        claimable[i] = true;
-        counts[i] = r[1].as<int>();
+        out.claimed[i] = {true, false, r[1].as<int>()};
+        claimed_hashes.push_back(out.hashes[i]);
       }
+    }
+    if (!claimed_hashes.empty()) {
+      out.inflight_id = tx.exec_prepared1("ledger_inflight_insert", pg::TextArray(incidents),
+                                          pg::IntArray(claimed_hashes), pg::ToMicros(now), lease_.owner,
+                                          absl::ToInt64Microseconds(lease_.duration))[0]
+                            .as<int64_t>();
     }
     tx.commit();
     return absl::OkStatus();
   });
-  if (!status.ok()) return status;
-  if (inflight_id != 0) {
+}
+
+// Keeps what this process now holds, to settle and renew it.
+void PgNoticeLedger::Remember(const std::vector<ClaimRequest>& requests, const ClaimTx& tx, absl::Time now,
+                              Steady::time_point started) {
+  std::lock_guard lock(mu_);
+  const int64_t now_us = pg::ToMicros(now);
+  Batch& b = batches_[tx.inflight_id];
+  b.renewed = started;
+  for (size_t i = 0; i < requests.size(); ++i) {
+    if (!tx.claimed[i].send) continue;
+    Pending p{tx.inflight_id, tx.claimed[i].claims, now_us, tx.fresh[i]};
+    auto [it, inserted] = pending_.try_emplace(tx.hashes[i], p);
+    if (!inserted) {
+      if (it->second.batch == tx.inflight_id) continue;  // the same key twice in one claim
+      // Claimed again before it was settled (a batch retried in place):
+      // the claim took it out of its earlier batch.
+      if (auto e = batches_.find(it->second.batch); e != batches_.end() && --e->second.open == 0) batches_.erase(e);
+      p.claims = std::max(p.claims, it->second.claims);
+      it->second = p;
+    }
+    ++b.open;
+  }
+}
+
+absl::StatusOr<bool> PgNoticeLedger::Fence(const NoticeKey& key) {
+  const int64_t hash = KeyHash(key);
+  const Steady::time_point now = Steady::now();
+  int64_t batch = 0;
+  {
     std::lock_guard lock(mu_);
-    const int64_t now_us = pg::ToMicros(now);
-    size_t& open = open_[inflight_id];
-    for (size_t i = 0; i < requests.size(); ++i) {
-      if (!fresh[i]) continue;
-      Pending p{inflight_id, counts[i], now_us};
-      auto [it, inserted] = pending_.try_emplace(hashes[i], p);
-      if (!inserted) {
-        if (it->second.batch == inflight_id) continue;  // the same key twice in one claim
-        // Claimed again before it was settled (a batch retried in place):
-        // the claim above took it out of its earlier batch.
-        if (auto b = open_.find(it->second.batch); b != open_.end() && --b->second == 0) open_.erase(b);
-        it->second = p;
-      }
-      ++open;
+    auto p = pending_.find(hash);
+    if (p == pending_.end()) return absl::FailedPreconditionError("fence: the notice was not claimed by this worker");
+    batch = p->second.batch;
+    auto b = batches_.find(batch);
+    if (b == batches_.end()) return false;
+    if (now - b->second.renewed < absl::ToChronoMicroseconds(lease_.duration / 3)) return true;
+  }
+  return Renew(batch, hash, now);
+}
+
+// Renews the lease of `batch`; whether `hash` is still in it. When the
+// database cannot be reached the lease still holds for two thirds of its
+// length from the last renewal, as measured here.
+absl::StatusOr<bool> PgNoticeLedger::Renew(int64_t batch, int64_t hash, Steady::time_point started) {
+  std::optional<std::vector<int64_t>> kept;
+  auto status = pool_->Run([&](pqxx::connection& c) -> absl::Status {
+    pqxx::work tx(c);
+    auto rows = tx.exec_params(kInflightRenew, batch, lease_.owner, absl::ToInt64Microseconds(lease_.duration));
+    kept.reset();
+    if (!rows.empty()) kept = ParseBigintArray(rows[0][0].c_str());
+    tx.commit();
+    return absl::OkStatus();
+  });
+  if (!status.ok()) {
+    std::lock_guard lock(mu_);
+    auto b = batches_.find(batch);
+    if (b != batches_.end() && started - b->second.renewed < absl::ToChronoMicroseconds(lease_.duration * 2 / 3)) {
+      return true;
+    }
+    return absl::UnavailableError(absl::StrCat("lease of in-flight notices not confirmed: ", status.message()));
+  }
+  if (!kept) {
+    Forget(batch, {});
+    return false;
+  }
+  {
+    std::lock_guard lock(mu_);
+    if (auto b = batches_.find(batch); b != batches_.end()) b->second.renewed = started;
+  }
+  Forget(batch, *kept);
+  return std::find(kept->begin(), kept->end(), hash) != kept->end();
+}
+
+// Drops what another worker took over from `batch` (all but `kept`).
+void PgNoticeLedger::Forget(int64_t batch, const std::vector<int64_t>& kept) {
+  const std::unordered_set<int64_t> keep(kept.begin(), kept.end());
+  std::lock_guard lock(mu_);
+  size_t lost = 0;
+  for (auto it = pending_.begin(); it != pending_.end();) {
+    if (it->second.batch == batch && !keep.contains(it->first)) {
+      it = pending_.erase(it);
+      ++lost;
+    } else {
+      ++it;
     }
   }
-  if (claims) *claims = std::move(counts);
-  return claimable;
+  auto b = batches_.find(batch);
+  if (b == batches_.end()) return;
+  b->second.open -= std::min(lost, b->second.open);
+  if (keep.empty()) batches_.erase(b);
 }
 
 struct PgNoticeLedger::HeldRows {
@@ -330,7 +447,7 @@ absl::Status PgNoticeLedger::Settle(const std::vector<Outcome>& outcomes, absl::
     for (const auto& o : outcomes) {
       const int64_t hash = KeyHash(o.key);
       if (auto it = pending_.find(hash); it != pending_.end()) {
-        fresh.Add(o, it->second.claims, it->second.claimed_at);
+        (it->second.fresh ? fresh : other).Add(o, it->second.claims, it->second.claimed_at);
         settled[it->second.batch].push_back(hash);
       } else {
         other.Add(o, 1, pg::ToMicros(now));
@@ -338,8 +455,8 @@ absl::Status PgNoticeLedger::Settle(const std::vector<Outcome>& outcomes, absl::
       if (o.state == NoticeState::kDead) dead.Add(o.key);
     }
     for (const auto& [batch, hashes] : settled) {
-      auto it = open_.find(batch);
-      if (it == open_.end() || it->second <= hashes.size()) {
+      auto it = batches_.find(batch);
+      if (it == batches_.end() || it->second.open <= hashes.size()) {
         done.push_back(batch);
       } else {
         partial.push_back(batch);
@@ -390,9 +507,9 @@ absl::Status PgNoticeLedger::Settle(const std::vector<Outcome>& outcomes, absl::
   std::lock_guard lock(mu_);
   for (const auto& [batch, hashes] : settled) {
     for (int64_t hash : hashes) pending_.erase(hash);
-    if (auto it = open_.find(batch); it != open_.end()) it->second -= hashes.size();
+    if (auto it = batches_.find(batch); it != batches_.end()) it->second.open -= hashes.size();
   }
-  for (int64_t batch : done) open_.erase(batch);
+  for (int64_t batch : done) batches_.erase(batch);
   return absl::OkStatus();
 }
 

@@ -1,5 +1,6 @@
 #pragma once
 
+#include <chrono>
 #include <cstdint>
 #include <memory>
 #include <mutex>
@@ -87,12 +88,26 @@ class PgAudienceSource final : public AudienceSource {
   int fetch_size_;
 };
 
+// How a notifier holds what it has in flight (see NoticeLedger::Claim).
+struct LedgerLease {
+  // This process, unique among all workers ever (host, pid, random).
+  std::string owner;
+  // A lease not renewed for this long may be taken over. Longer than any
+  // pause a worker should survive without duplicates (a VM stall, a
+  // SIGSTOP); after a crash, the dead worker's in-flight notices wait this
+  // long. Renewed when a third of it has passed; a send is started only
+  // while two thirds of it remain, as measured locally.
+  absl::Duration duration = absl::Seconds(60);
+};
+// A fresh owner name for this process.
+std::string NewLeaseOwner();
+
 class PgNoticeLedger final : public NoticeLedger, public DeadLetterLedger {
  public:
-  explicit PgNoticeLedger(std::string uri);
+  explicit PgNoticeLedger(std::string uri, LedgerLease lease = {});
   ~PgNoticeLedger() override;
-  absl::StatusOr<std::vector<bool>> Claim(const std::vector<ClaimRequest>& requests, absl::Time now,
-                                          std::vector<int>* claims = nullptr) override;
+  absl::StatusOr<std::vector<Claimed>> Claim(const std::vector<ClaimRequest>& requests, absl::Time now) override;
+  absl::StatusOr<bool> Fence(const NoticeKey& key) override;
   absl::Status Record(const std::vector<Outcome>& outcomes, absl::Time now) override;
   absl::Status Hold(const std::vector<std::pair<NoticeJob, absl::Time>>& jobs, absl::Time now) override;
   absl::StatusOr<std::vector<bool>> AreDead(const std::vector<NoticeKey>& keys) override;
@@ -102,21 +117,34 @@ class PgNoticeLedger final : public NoticeLedger, public DeadLetterLedger {
   static int64_t KeyHash(const NoticeKey& key);
 
  private:
-  // A key claimed new, until Record or Hold settles it.
+  using Steady = std::chrono::steady_clock;
+  // A key claimed, until Record or Hold settles it.
   struct Pending {
     int64_t batch = 0;       // its notice_inflight row
     int claims = 1;          // 2 when an earlier claim had left it in flight
     int64_t claimed_at = 0;  // microseconds since the epoch
+    bool fresh = true;       // no ledger row yet (else a re-claimed row)
   };
+  // One notice_inflight row of this process.
+  struct Batch {
+    size_t open = 0;         // its keys not settled yet
+    Steady::time_point renewed;  // taken before the request that granted or renewed it
+  };
+  struct ClaimTx;   // what one claim transaction decided
   struct HeldRows;  // Hold's held_notices rows, written with the outcomes
+  absl::Status RunClaim(const std::vector<ClaimRequest>& requests, absl::Time now, ClaimTx& out);
+  void Remember(const std::vector<ClaimRequest>& requests, const ClaimTx& tx, absl::Time now, Steady::time_point t);
+  absl::StatusOr<bool> Renew(int64_t batch, int64_t hash, Steady::time_point started);
+  void Forget(int64_t batch, const std::vector<int64_t>& kept);
   absl::Status Settle(const std::vector<Outcome>& outcomes, absl::Time now, const HeldRows* held);
 
   std::unique_ptr<pg::PgPool> pool_;
+  LedgerLease lease_;
   std::mutex mu_;
   // By KeyHash: a collision can only send a settlement down the slower,
   // careful path (see Settle).
   std::unordered_map<int64_t, Pending> pending_;
-  std::unordered_map<int64_t, size_t> open_;  // in-flight batch -> its keys not settled yet
+  std::unordered_map<int64_t, Batch> batches_;
 };
 
 // forewarn-scheduler's view: releases due scheduled notices into the outbox.

@@ -6,6 +6,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstdio>
 
 #include <filesystem>
@@ -95,6 +96,11 @@ absl::Status ServiceStack::Start(const std::string& seed_sql, const Options& opt
   for (int k = 1; k <= options.notifiers; ++k) {
     std::vector<std::string> args = {"--templates", FOREWARN_TEMPLATES_DIR, "--outbox-dir", outbox_,
                                      "--session-timeout-ms", "3000", "--time-offset-file", offset_file_};
+    // A killed notifier's in-flight notices wait for its lease: short here.
+    if (std::find(options.notifier_args.begin(), options.notifier_args.end(), "--lease-ms") ==
+        options.notifier_args.end()) {
+      args.insert(args.end(), {"--lease-ms", "5000"});
+    }
     args.insert(args.end(), options.notifier_args.begin(), options.notifier_args.end());
     if (auto s = Launch(absl::StrCat("notifier-", k), with({Bin("notifier/main/forewarn-notifier")}, args)); !s.ok()) {
       return s;

@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <set>
+#include <thread>
 
 #include "absl/strings/str_cat.h"
 
@@ -14,6 +15,26 @@ namespace forewarn {
 namespace {
 
 const absl::Time kNow = absl::FromUnixSeconds(1'790'000'000);
+
+// Whether each claimed key is to be sent by the caller.
+std::vector<bool> Sends(const absl::StatusOr<std::vector<NoticeLedger::Claimed>>& claimed) {
+  std::vector<bool> out;
+  if (claimed.ok()) {
+    for (const auto& c : *claimed) out.push_back(c.send);
+  }
+  return out;
+}
+std::vector<int> Counts(const absl::StatusOr<std::vector<NoticeLedger::Claimed>>& claimed) {
+  std::vector<int> out;
+  if (claimed.ok()) {
+    for (const auto& c : *claimed) out.push_back(c.claims);
+  }
+  return out;
+}
+// A worker whose lease has run out by the time anyone looks (it died, or
+// was paused for longer than its lease).
+LedgerLease ShortLease() { return {"", absl::Milliseconds(1)}; }
+void LetLeaseExpire() { absl::SleepFor(absl::Milliseconds(5)); }
 
 class PgStoreTest : public ::testing::Test {
  protected:
@@ -221,11 +242,11 @@ TEST_F(PgStoreTest, LedgerClaimsOnceAndReportsCounts) {
   NoticeKey b{i->id, 1, NoticeKind::kOutageStarted, "", 1, Channel::kEmail};
   auto first = ledger.Claim({a, b}, kNow);
   ASSERT_TRUE(first.ok()) << first.status();
-  EXPECT_EQ(*first, (std::vector<bool>{true, true}));
+  EXPECT_EQ(Sends(first), (std::vector<bool>{true, true}));
   ASSERT_TRUE(ledger.Record({{a, NoticeState::kSent, "<id>", ""}, {b, NoticeState::kFailed, "", "bad address"}}, kNow)
                   .ok());
   auto again = ledger.Claim({a, b}, kNow);
-  EXPECT_EQ(*again, (std::vector<bool>{false, false}));
+  EXPECT_EQ(Sends(again), (std::vector<bool>{false, false}));
 
   auto report = store_->Report(i->id, 10);
   ASSERT_TRUE(report.ok()) << report.status();
@@ -239,13 +260,14 @@ TEST_F(PgStoreTest, UnfinishedClaimIsReclaimedAfterACrash) {
   auto i = Create(Request(), kNow);
   NoticeKey a{i->id, 1, NoticeKind::kOutageStarted, "", 1, Channel::kSms};
   {
-    PgNoticeLedger ledger(db_->uri());
+    PgNoticeLedger ledger(db_->uri(), ShortLease());
     ASSERT_TRUE(ledger.Claim({a}, kNow).ok());
   }  // the worker died before Record
+  LetLeaseExpire();
   PgNoticeLedger ledger(db_->uri());
-  std::vector<int> claims;
-  EXPECT_EQ(*ledger.Claim({a}, kNow, &claims), std::vector<bool>{true});
-  EXPECT_EQ(claims, std::vector<int>{2});  // it may have reached the provider
+  auto claimed = ledger.Claim({a}, kNow);
+  EXPECT_EQ(Sends(claimed), std::vector<bool>{true});
+  EXPECT_EQ(Counts(claimed), std::vector<int>{2});  // it may have reached the provider
   ASSERT_TRUE(ledger.Record({{a, NoticeState::kSent, "", ""}}, kNow).ok());
   EXPECT_EQ(db_->Exec("SELECT state || '/' || attempts FROM notice_ledger"), "sent/2");
   EXPECT_EQ(db_->Exec("SELECT count(*) FROM notice_inflight"), "0");
@@ -256,9 +278,9 @@ TEST_F(PgStoreTest, NewNoticesAreInFlightAsOneRowUntilSettled) {
   PgNoticeLedger ledger(db_->uri());
   NoticeKey a{i->id, 1, NoticeKind::kOutageStarted, "", 1, Channel::kSms};
   NoticeKey b{i->id, 1, NoticeKind::kOutageStarted, "", 2, Channel::kEmail};
-  std::vector<int> claims;
-  EXPECT_EQ(*ledger.Claim({a, b}, kNow, &claims), (std::vector<bool>{true, true}));
-  EXPECT_EQ(claims, (std::vector<int>{1, 1}));
+  auto claimed = ledger.Claim({a, b}, kNow);
+  EXPECT_EQ(Sends(claimed), (std::vector<bool>{true, true}));
+  EXPECT_EQ(Counts(claimed), (std::vector<int>{1, 1}));
   EXPECT_EQ(db_->Exec("SELECT count(*) FROM notice_ledger"), "0");
   EXPECT_EQ(db_->Exec("SELECT count(*) || '/' || sum(cardinality(key_hashes)) FROM notice_inflight"), "1/2");
   // Settled in part (the other waits for an in-place retry): only its
@@ -266,14 +288,15 @@ TEST_F(PgStoreTest, NewNoticesAreInFlightAsOneRowUntilSettled) {
   ASSERT_TRUE(ledger.Record({{a, NoticeState::kSent, "gw-1", ""}}, kNow).ok());
   EXPECT_EQ(db_->Exec("SELECT state || '/' || attempts || '/' || provider_id FROM notice_ledger"), "sent/1/gw-1");
   EXPECT_EQ(db_->Exec("SELECT key_hashes[1] FROM notice_inflight"), std::to_string(PgNoticeLedger::KeyHash(b)));
-  // A settled notice is not claimed again; the one in flight is, and the
-  // provider is asked first.
-  EXPECT_EQ(*ledger.Claim({a, b}, kNow, &claims), (std::vector<bool>{false, true}));
-  EXPECT_EQ(claims, (std::vector<int>{0, 2}));
+  // A settled notice is not claimed again; the one still in this worker's
+  // own batch is (an in-place retry: this process knows it did not send it).
+  claimed = ledger.Claim({a, b}, kNow);
+  EXPECT_EQ(Sends(claimed), (std::vector<bool>{false, true}));
+  EXPECT_EQ(Counts(claimed), (std::vector<int>{0, 1}));
   ASSERT_TRUE(ledger.Record({{b, NoticeState::kFailed, "", "bad address"}}, kNow).ok());
   EXPECT_EQ(db_->Exec("SELECT count(*) FROM notice_inflight"), "0");
   EXPECT_EQ(db_->Exec("SELECT state || '/' || attempts || '/' || error FROM notice_ledger WHERE customer_id = 2"),
-            "failed/2/bad address");
+            "failed/1/bad address");
 }
 
 TEST_F(PgStoreTest, BatchLeftByADeadWorkerDrainsAsItsNoticesComeAgain) {
@@ -283,19 +306,17 @@ TEST_F(PgStoreTest, BatchLeftByADeadWorkerDrainsAsItsNoticesComeAgain) {
   NoticeKey c{i->id, 1, NoticeKind::kOutageStarted, "", 3, Channel::kSms};
   NoticeKey other{i->id, 1, NoticeKind::kOutageStarted, "", 4, Channel::kSms};
   {
-    PgNoticeLedger dead(db_->uri());
+    PgNoticeLedger dead(db_->uri(), ShortLease());
     ASSERT_TRUE(dead.Claim({a, b, c}, kNow).ok());
   }
+  LetLeaseExpire();
   PgNoticeLedger ledger(db_->uri());
-  std::vector<int> claims;
   // Redelivered in other batches: each notice of the dead worker's batch is
   // flagged for the provider check once, and the batch leaves when empty.
-  ASSERT_TRUE(ledger.Claim({a, other}, kNow, &claims).ok());
-  EXPECT_EQ(claims, (std::vector<int>{2, 1}));
+  EXPECT_EQ(Counts(ledger.Claim({a, other}, kNow)), (std::vector<int>{2, 1}));
   ASSERT_TRUE(ledger.Record({{a, NoticeState::kSent, "", ""}, {other, NoticeState::kSent, "", ""}}, kNow).ok());
   EXPECT_EQ(db_->Exec("SELECT count(*) || '/' || sum(cardinality(key_hashes)) FROM notice_inflight"), "1/2");
-  ASSERT_TRUE(ledger.Claim({b, c}, kNow, &claims).ok());
-  EXPECT_EQ(claims, (std::vector<int>{2, 2}));
+  EXPECT_EQ(Counts(ledger.Claim({b, c}, kNow)), (std::vector<int>{2, 2}));
   EXPECT_EQ(db_->Exec("SELECT count(*) || '/' || sum(cardinality(key_hashes)) FROM notice_inflight"), "1/2");
   ASSERT_TRUE(ledger.Record({{b, NoticeState::kSent, "", ""}, {c, NoticeState::kSuperseded, "", ""}}, kNow).ok());
   EXPECT_EQ(db_->Exec("SELECT count(*) FROM notice_inflight"), "0");
@@ -303,24 +324,77 @@ TEST_F(PgStoreTest, BatchLeftByADeadWorkerDrainsAsItsNoticesComeAgain) {
             "sent/2 sent/2 superseded/2 sent/1");
 }
 
-TEST_F(PgStoreTest, TwoWorkersSettlingTheSameNoticeKeepTheFirstOutcome) {
-  // A worker that lost its partition in a rebalance still finishes its
-  // batch while the new owner sends the same notices.
+TEST_F(PgStoreTest, NoticesUnderALiveLeaseAreBusyForAnotherWorker) {
   auto i = Create(Request(), kNow);
   NoticeKey a{i->id, 1, NoticeKind::kOutageStarted, "", 1, Channel::kSms};
   NoticeKey b{i->id, 1, NoticeKind::kOutageStarted, "", 2, Channel::kSms};
-  PgNoticeLedger old_owner(db_->uri()), new_owner(db_->uri());
-  ASSERT_TRUE(old_owner.Claim({a, b}, kNow).ok());
-  std::vector<int> claims;
-  ASSERT_TRUE(new_owner.Claim({a}, kNow, &claims).ok());
-  EXPECT_EQ(claims, std::vector<int>{2});
+  PgNoticeLedger owner(db_->uri()), other(db_->uri());
+  ASSERT_TRUE(owner.Claim({a}, kNow).ok());
+  auto claimed = other.Claim({a, b}, kNow);
+  ASSERT_TRUE(claimed.ok()) << claimed.status();
+  EXPECT_FALSE((*claimed)[0].send);
+  EXPECT_TRUE((*claimed)[0].busy);
+  EXPECT_TRUE((*claimed)[1].send);
+  EXPECT_EQ(*owner.Fence(a), true);
+  ASSERT_TRUE(owner.Record({{a, NoticeState::kSent, "", ""}}, kNow).ok());
+  // Settled: no longer busy, final.
+  claimed = other.Claim({a}, kNow);
+  EXPECT_FALSE((*claimed)[0].send);
+  EXPECT_FALSE((*claimed)[0].busy);
+}
+
+TEST_F(PgStoreTest, PausedWorkerWhoseLeaseWasTakenOverIsFencedAndKeepsNoOutcome) {
+  // A worker paused past its lease (SIGSTOP, a VM stall) while another took
+  // over its notices: on resuming it must send none of them.
+  auto i = Create(Request(), kNow);
+  NoticeKey a{i->id, 1, NoticeKind::kOutageStarted, "", 1, Channel::kSms};
+  NoticeKey b{i->id, 1, NoticeKind::kOutageStarted, "", 2, Channel::kSms};
+  PgNoticeLedger paused(db_->uri(), {"paused", absl::Milliseconds(30)}), new_owner(db_->uri());
+  ASSERT_TRUE(paused.Claim({a, b}, kNow).ok());
+  absl::SleepFor(absl::Milliseconds(40));
+  auto claimed = new_owner.Claim({a}, kNow);
+  EXPECT_EQ(Sends(claimed), std::vector<bool>{true});
+  EXPECT_EQ(Counts(claimed), std::vector<int>{2});
   ASSERT_TRUE(new_owner.Record({{a, NoticeState::kSent, "new", ""}}, kNow).ok());
-  ASSERT_TRUE(old_owner.Record({{a, NoticeState::kFailed, "", "late"}, {b, NoticeState::kSent, "old", ""}}, kNow)
-                  .ok());
+  // The paused worker resumes: a is no longer its own, b still is (nobody
+  // wanted it), and its lease is renewed.
+  EXPECT_EQ(*paused.Fence(a), false);
+  EXPECT_EQ(*paused.Fence(b), true);
+  EXPECT_EQ(db_->Exec("SELECT count(*) FROM notice_inflight WHERE owner = 'paused' AND lease_until > now()"), "1");
+  ASSERT_TRUE(paused.Record({{b, NoticeState::kSent, "old", ""}}, kNow).ok());
   EXPECT_EQ(db_->Exec("SELECT string_agg(state || '/' || coalesce(provider_id, ''), ' ' ORDER BY customer_id) "
                       "FROM notice_ledger"),
             "sent/new sent/old");
   EXPECT_EQ(db_->Exec("SELECT count(*) FROM notice_inflight"), "0");
+}
+
+TEST_F(PgStoreTest, LateOutcomeOfATakenOverNoticeKeepsTheFirst) {
+  auto i = Create(Request(), kNow);
+  NoticeKey a{i->id, 1, NoticeKind::kOutageStarted, "", 1, Channel::kSms};
+  PgNoticeLedger old_owner(db_->uri(), ShortLease()), new_owner(db_->uri());
+  ASSERT_TRUE(old_owner.Claim({a}, kNow).ok());
+  LetLeaseExpire();
+  ASSERT_TRUE(new_owner.Claim({a}, kNow).ok());
+  ASSERT_TRUE(new_owner.Record({{a, NoticeState::kSent, "new", ""}}, kNow).ok());
+  ASSERT_TRUE(old_owner.Record({{a, NoticeState::kFailed, "", "late"}}, kNow).ok());
+  EXPECT_EQ(db_->Exec("SELECT state || '/' || coalesce(provider_id, '') FROM notice_ledger"), "sent/new");
+  EXPECT_EQ(db_->Exec("SELECT count(*) FROM notice_inflight"), "0");
+}
+
+TEST_F(PgStoreTest, ConcurrentClaimsOfTheSameNoticesHandEachToOneWorker) {
+  auto i = Create(Request(), kNow);
+  std::vector<NoticeLedger::ClaimRequest> keys;
+  for (int c = 1; c <= 200; ++c) keys.push_back(NoticeKey{i->id, 1, NoticeKind::kOutageStarted, "", c, Channel::kSms});
+  PgNoticeLedger one(db_->uri()), two(db_->uri());
+  absl::StatusOr<std::vector<NoticeLedger::Claimed>> first, second;
+  std::thread t([&] { first = one.Claim(keys, kNow); });
+  second = two.Claim(keys, kNow);
+  t.join();
+  ASSERT_TRUE(first.ok() && second.ok());
+  for (size_t k = 0; k < keys.size(); ++k) {
+    EXPECT_NE((*first)[k].send, (*second)[k].send) << k;  // exactly one holds it
+    EXPECT_EQ((*first)[k].busy, !(*first)[k].send) << k;
+  }
 }
 
 TEST_F(PgStoreTest, KeyHashIsStable) {
@@ -342,15 +416,15 @@ TEST_F(PgStoreTest, LedgerRetryingAndDeadLetteredNotices) {
                       "WHERE customer_id = 1"),
             "retrying/1/gateway 503");
   // The original copy waits; the retry copy (attempt 1) claims it.
-  EXPECT_EQ(*ledger.Claim({{a, 0}}, kNow), std::vector<bool>{false});
-  EXPECT_EQ(*ledger.Claim({{a, 1}}, kNow), std::vector<bool>{true});
+  EXPECT_EQ(Sends(ledger.Claim({{a, 0}}, kNow)), std::vector<bool>{false});
+  EXPECT_EQ(Sends(ledger.Claim({{a, 1}}, kNow)), std::vector<bool>{true});
   ASSERT_TRUE(ledger.Record({{a, NoticeState::kDead, "", "gateway 502", 2}}, kNow).ok());
   ASSERT_TRUE(ledger.Record({{b, NoticeState::kSent, "gw-2", ""}}, kNow).ok());
   EXPECT_EQ(*ledger.CountDead(), 1);
   EXPECT_EQ(*ledger.AreDead({b, a}), (std::vector<bool>{false, true}));
   // Dead is final for every copy but a replay, which starts the attempts again.
-  EXPECT_EQ(*ledger.Claim({{a, 5}}, kNow), std::vector<bool>{false});
-  EXPECT_EQ(*ledger.Claim({{a, 0, true}, {b, 0, true}}, kNow), (std::vector<bool>{true, false}));
+  EXPECT_EQ(Sends(ledger.Claim({{a, 5}}, kNow)), std::vector<bool>{false});
+  EXPECT_EQ(Sends(ledger.Claim({{a, 0, true}, {b, 0, true}}, kNow)), (std::vector<bool>{true, false}));
   EXPECT_EQ(db_->Exec("SELECT state || '/' || delivery_attempts FROM notice_ledger WHERE customer_id = 1"),
             "claimed/0");
   EXPECT_EQ(*ledger.CountDead(), 0);

@@ -2,6 +2,7 @@
 
 // In-memory fakes of the core ports, for unit tests.
 
+#include <functional>
 #include <map>
 #include <set>
 #include <tuple>
@@ -138,31 +139,44 @@ class FakeIncidentStore : public IncidentStore, public IncidentReader {
 
 class FakeLedger : public NoticeLedger {
  public:
-  absl::StatusOr<std::vector<bool>> Claim(const std::vector<ClaimRequest>& requests, absl::Time,
-                                          std::vector<int>* attempts = nullptr) override {
+  using Tuple6 = std::tuple<std::string, int64_t, NoticeKind, std::string, int64_t, Channel>;
+  absl::StatusOr<std::vector<Claimed>> Claim(const std::vector<ClaimRequest>& requests, absl::Time) override {
     if (!claim_error.ok()) return claim_error;
-    std::vector<bool> out;
-    if (attempts) attempts->clear();
+    ++claim_calls;
+    std::vector<Claimed> out;
     for (const auto& r : requests) {
       const auto t = Tuple(r.key);
+      if (busy.contains(t)) {
+        out.push_back({false, true, 0});
+        continue;
+      }
       auto [it, inserted] = rows.try_emplace(t, NoticeState::kClaimed);
       const NoticeState st = it->second;
       const bool open = inserted || st == NoticeState::kClaimed || st == NoticeState::kHeld ||
                         (st == NoticeState::kRetrying && r.attempt >= delivery_attempts[t]) ||
                         (st == NoticeState::kDead && r.revive);
       if (open) it->second = NoticeState::kClaimed;
-      out.push_back(open);
-      const int n = open ? ++claims[t] : 0;
-      if (attempts) attempts->push_back(n);
+      out.push_back({open, false, open ? ++claims[t] : 0});
     }
     return out;
   }
-  std::map<std::tuple<std::string, int64_t, NoticeKind, std::string, int64_t, Channel>, int> claims;
+  absl::StatusOr<bool> Fence(const NoticeKey& key) override {
+    ++fence_calls;
+    if (!fence_error.ok()) return fence_error;
+    return !lost.contains(Tuple(key));
+  }
   absl::Status Record(const std::vector<Outcome>& outcomes, absl::Time) override {
+    ++record_calls;
+    if (!record_failures.empty()) {
+      auto s = record_failures.front();
+      record_failures.erase(record_failures.begin());
+      if (!s.ok()) return s;
+    }
     for (const auto& o : outcomes) {
       rows[Tuple(o.key)] = o.state;
       if (o.state == NoticeState::kRetrying || o.state == NoticeState::kDead) delivery_attempts[Tuple(o.key)] = o.attempts;
     }
+    recorded_groups.push_back(outcomes.size());
     return absl::OkStatus();
   }
   absl::Status Hold(const std::vector<std::pair<NoticeJob, absl::Time>>& jobs, absl::Time) override {
@@ -172,10 +186,17 @@ class FakeLedger : public NoticeLedger {
     }
     return absl::OkStatus();
   }
-  std::map<std::tuple<std::string, int64_t, NoticeKind, std::string, int64_t, Channel>, NoticeState> rows;
-  std::map<std::tuple<std::string, int64_t, NoticeKind, std::string, int64_t, Channel>, int> delivery_attempts;
+  std::map<Tuple6, int> claims;
+  std::map<Tuple6, NoticeState> rows;
+  std::map<Tuple6, int> delivery_attempts;
   std::vector<std::pair<NoticeJob, absl::Time>> held;
+  std::set<Tuple6> busy;  // under another worker's live lease
+  std::set<Tuple6> lost;  // taken over after this worker's lease expired
   absl::Status claim_error = absl::OkStatus();
+  absl::Status fence_error = absl::OkStatus();
+  std::vector<absl::Status> record_failures;  // consumed one per Record
+  std::vector<size_t> recorded_groups;        // outcomes per successful Record
+  int claim_calls = 0, fence_calls = 0, record_calls = 0;
 };
 
 class FakeRenderer : public Renderer {
@@ -191,6 +212,7 @@ class FakeRenderer : public Renderer {
 class FakeChannel : public DeliveryChannel {
  public:
   absl::StatusOr<std::string> Send(const Recipient& to, const RenderedNotice& notice) override {
+    if (on_send) on_send();
     if (!failures.empty()) {
       auto s = failures.front();
       failures.erase(failures.begin());
@@ -210,6 +232,7 @@ class FakeChannel : public DeliveryChannel {
   }
   std::vector<std::pair<Recipient, RenderedNotice>> sent;
   std::vector<absl::Status> failures;  // consumed one per Send
+  std::function<void()> on_send;       // e.g. moves a FakeClock (a slow provider)
 };
 
 class FakeAudience : public AudienceSource {

@@ -269,5 +269,97 @@ TEST_F(NotifierRetryTest, WhenTheRetryTopicRefusesTheNoticeStaysClaimedForAnInPl
   EXPECT_EQ(sms_.sent.size(), 2u);
 }
 
+// Nothing twice at a provider: groups, durable records, fencing.
+class NotifierRecordingTest : public NotifierWorkerTest {
+ protected:
+  std::vector<NoticeJob> Jobs(int n) {
+    std::vector<NoticeJob> jobs;
+    for (int c = 1; c <= n; ++c) jobs.push_back(Job(c, Channel::kSms));
+    return jobs;
+  }
+  void Recording(int every, absl::Duration interval = absl::Hours(1)) {
+    worker_.set_record_policy({every, interval, [this](absl::Duration d) {
+                                 waited_ += d;
+                                 clock_.Advance(d);
+                                 return !stopping_;
+                               }});
+  }
+  absl::Duration waited_;
+  bool stopping_ = false;
+};
+
+TEST_F(NotifierRecordingTest, SendsAreRecordedInGroupsOfRecordEvery) {
+  Recording(20);
+  ASSERT_TRUE(worker_.ProcessBatch(Jobs(45)).ok());
+  EXPECT_EQ(sms_.sent.size(), 45u);
+  EXPECT_EQ(ledger_.claim_calls, 3);
+  EXPECT_EQ(ledger_.recorded_groups, (std::vector<size_t>{20, 20, 5}));
+}
+
+TEST_F(NotifierRecordingTest, ASlowProviderHasItsSendsRecordedEveryInterval) {
+  Recording(20, absl::Milliseconds(200));
+  sms_.on_send = [this] { clock_.Advance(absl::Milliseconds(250)); };
+  ASSERT_TRUE(worker_.ProcessBatch(Jobs(5)).ok());
+  // 250 ms per send: when a send completes 250 ms after the oldest
+  // unrecorded one, the two are recorded.
+  EXPECT_EQ(ledger_.recorded_groups, (std::vector<size_t>{2, 2, 1}));
+}
+
+TEST_F(NotifierRecordingTest, AFailedRecordIsRetriedWithoutSendingAgain) {
+  Recording(20);
+  ledger_.record_failures = {absl::UnavailableError("connection lost"), absl::AbortedError("42P05")};
+  ASSERT_TRUE(worker_.ProcessBatch(Jobs(3)).ok());
+  EXPECT_EQ(sms_.sent.size(), 3u);
+  EXPECT_EQ(ledger_.record_calls, 3);
+  EXPECT_EQ(worker_.stats().record_retries, 2);
+  EXPECT_EQ(waited_, absl::Milliseconds(100 + 200));  // backoff doubles
+  for (const auto& [key, state] : ledger_.rows) EXPECT_EQ(state, NoticeState::kSent);
+}
+
+TEST_F(NotifierRecordingTest, StoppingWhileTheRecordFailsAbandonsTheRecordNotResends) {
+  Recording(20);
+  stopping_ = true;
+  ledger_.record_failures = {absl::UnavailableError("connection lost")};
+  EXPECT_EQ(worker_.ProcessBatch(Jobs(2)).code(), absl::StatusCode::kUnavailable);
+  EXPECT_EQ(sms_.sent.size(), 2u);
+  EXPECT_EQ(ledger_.record_calls, 1);
+}
+
+TEST_F(NotifierRecordingTest, ANoticeWhoseLeaseWasTakenOverIsNeitherSentNorRecorded) {
+  Recording(20);
+  ledger_.lost.insert(testing::Tuple(KeyOf(Job(2, Channel::kSms))));
+  ASSERT_TRUE(worker_.ProcessBatch(Jobs(3)).ok());
+  ASSERT_EQ(sms_.sent.size(), 2u);
+  EXPECT_EQ(sms_.sent[0].first.customer_id, 1);
+  EXPECT_EQ(sms_.sent[1].first.customer_id, 3);
+  EXPECT_EQ(ledger_.rows[testing::Tuple(KeyOf(Job(2, Channel::kSms)))], NoticeState::kClaimed);
+  EXPECT_EQ(worker_.stats().fenced, 1);
+  EXPECT_EQ(ledger_.fence_calls, 3);
+}
+
+TEST_F(NotifierRecordingTest, AnUnconfirmedLeaseStopsSendingAndKeepsTheBatch) {
+  Recording(20);
+  ledger_.fence_error = absl::UnavailableError("lease not confirmed");
+  EXPECT_EQ(worker_.ProcessBatch(Jobs(3)).code(), absl::StatusCode::kUnavailable);
+  EXPECT_TRUE(sms_.sent.empty());
+  ledger_.fence_error = absl::OkStatus();
+  ASSERT_TRUE(worker_.ProcessBatch(Jobs(3)).ok());
+  EXPECT_EQ(sms_.sent.size(), 3u);
+}
+
+TEST_F(NotifierRecordingTest, NoticesBusyUnderAnotherLeaseAreLeftAndTheBatchComesBack) {
+  Recording(20);
+  ledger_.busy.insert(testing::Tuple(KeyOf(Job(1, Channel::kSms))));
+  EXPECT_EQ(worker_.ProcessBatch(Jobs(2)).code(), absl::StatusCode::kUnavailable);
+  ASSERT_EQ(sms_.sent.size(), 1u);
+  EXPECT_EQ(sms_.sent[0].first.customer_id, 2);
+  EXPECT_EQ(worker_.stats().busy, 1);
+  // The other worker settled it: the batch now completes, nothing twice.
+  ledger_.busy.clear();
+  ledger_.rows[testing::Tuple(KeyOf(Job(1, Channel::kSms)))] = NoticeState::kSent;
+  ASSERT_TRUE(worker_.ProcessBatch(Jobs(2)).ok());
+  EXPECT_EQ(sms_.sent.size(), 1u);
+}
+
 }  // namespace
 }  // namespace forewarn
