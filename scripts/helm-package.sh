@@ -10,8 +10,8 @@
 #
 #   scripts/helm-package.sh [--out DIR] [--copy-only] [--chart-dir DIR]
 #
-# --chart-dir DIR  work on a copy of the chart made at DIR (replacing DIR) and leave helm/forewarn
-#                  untouched; tests/helm prepares its chart this way.
+# --chart-dir DIR  work on a copy of the chart made at DIR (replacing DIR; relative paths are
+#                  from the repository root), leaving helm/forewarn untouched (tests/helm).
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
@@ -23,7 +23,7 @@ while (($#)); do
     --out) out_dir="$2"; shift 2 ;;
     --copy-only) copy_only=true; shift ;;
     --chart-dir) chart="$2"; shift 2 ;;
-    -h|--help) sed -n '2,15p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,14p' "$0"; exit 0 ;;
     *) echo "helm-package: unknown argument $1" >&2; exit 2 ;;
   esac
 done
