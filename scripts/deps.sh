@@ -10,7 +10,7 @@ packages=(
   libgtest-dev libgmock-dev libbenchmark-dev
   libabsl-dev libspdlog-dev libfmt-dev libcli11-dev nlohmann-json3-dev libkainjow-mustache-dev
   libicu-dev libcurl4-openssl-dev libphonenumber-dev
-  python3-aiosmtpd python3-grpcio kcat tzdata yamllint openssl clang libclang-rt-14-dev
+  python3-aiosmtpd python3-grpcio python3-yaml kcat tzdata yamllint openssl clang libclang-rt-14-dev
   ccache pgbouncer
 )
 

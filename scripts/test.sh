@@ -8,6 +8,7 @@
 #                         create their own databases from it)
 #   FOREWARN_TEST_KAFKA   bootstrap "127.0.0.1:PORT" of forewarn-devkafka
 #   FOREWARN_BUILD_DIR    absolute path of the build directory
+#   FOREWARN_HELM         a pinned helm v3 binary (scripts/helm.sh; the tests in tests/helm)
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 # shellcheck source=scripts/lib.sh
@@ -17,6 +18,9 @@ BUILD_DIR="${BUILD_DIR:-build}"
 export BUILD_DIR
 
 bash scripts/deps.sh
+# Cached under ~/.cache/forewarn after the first run, which builds it (minutes).
+FOREWARN_HELM="$(bash scripts/helm.sh)"
+export FOREWARN_HELM
 bash scripts/build.sh
 
 SCRATCH="$(mktemp -d /tmp/forewarn-test.XXXXXX)"

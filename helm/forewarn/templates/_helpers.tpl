@@ -59,9 +59,14 @@ app.kubernetes.io/component: {{ .component }}
 {{- end -}}
 {{- end -}}
 
-{{/* Image reference; the tag defaults to the chart's appVersion. */}}
+{{/* Image reference: repository:tag (the tag defaults to the chart's appVersion), plus
+@digest when image.digest is set (the runtime then pulls by digest; the tag is informative). */}}
 {{- define "forewarn.image" -}}
-{{- printf "%s:%s" .Values.image.repository (default .Chart.AppVersion .Values.image.tag) -}}
+{{- $ref := printf "%s:%s" .Values.image.repository (default .Chart.AppVersion .Values.image.tag) -}}
+{{- if .Values.image.digest -}}
+{{- $ref = printf "%s@%s" $ref .Values.image.digest -}}
+{{- end -}}
+{{- $ref -}}
 {{- end -}}
 
 {{/* Names of the Secrets: an existing one when configured, else the chart's own. */}}
@@ -83,6 +88,18 @@ app.kubernetes.io/component: {{ .component }}
 
 {{- define "forewarn.smsSecretName" -}}
 {{- default (printf "%s-sms" (include "forewarn.fullname" .)) .Values.sms.existingSecret -}}
+{{- end -}}
+
+{{/* "true" when an SMTP Secret exists (the operator's or the chart's), else empty. The chart
+creates one only when it has something to store (secrets.yaml); the notifier reads the
+credentials only from a Secret that exists, never from an optional dangling reference. */}}
+{{- define "forewarn.smtpSecret" -}}
+{{- if or .Values.smtp.existingSecret .Values.smtp.username .Values.smtp.password -}}true{{- end -}}
+{{- end -}}
+
+{{/* "true" when an SMS gateway Secret exists (the operator's or the chart's), else empty. */}}
+{{- define "forewarn.smsSecret" -}}
+{{- if or .Values.sms.existingSecret .Values.sms.authHeader -}}true{{- end -}}
 {{- end -}}
 
 {{/* "true" when Kafka uses SASL, else empty. */}}
@@ -117,12 +134,34 @@ app.kubernetes.io/component: {{ .component }}
 {{- fail "kafka.securityProtocol uses SASL: set kafka.sasl.username and kafka.sasl.password, or kafka.sasl.existingSecret" -}}
 {{- end -}}
 {{- end -}}
+{{- if and .Values.intake.mutualTls (not .Values.intake.tlsSecret) -}}
+{{- fail "intake.mutualTls needs intake.tlsSecret (its ca.crt verifies the client certificates); without it the intake would serve plaintext" -}}
+{{- end -}}
+{{- include "forewarn.validatePdb" (dict "name" "intake" "component" .Values.intake "replicas" .Values.intake.replicaCount) -}}
+{{- include "forewarn.validatePdb" (dict "name" "resolver" "component" .Values.resolver "replicas" .Values.resolver.replicaCount) -}}
+{{- $notifierReplicas := ternary .Values.notifier.autoscaling.minReplicas .Values.notifier.replicaCount .Values.notifier.autoscaling.enabled -}}
+{{- include "forewarn.validatePdb" (dict "name" "notifier" "component" .Values.notifier "replicas" $notifierReplicas "replicasKey" (ternary "autoscaling.minReplicas" "replicaCount" .Values.notifier.autoscaling.enabled)) -}}
 {{- if and .Values.notifier.enabled .Values.notifier.autoscaling.enabled -}}
 {{- if gt (int .Values.notifier.autoscaling.maxReplicas) (int .Values.kafka.topics.notices.partitions) -}}
 {{- fail "notifier.autoscaling.maxReplicas exceeds kafka.topics.notices.partitions: the extra notifiers would get no partition" -}}
 {{- end -}}
 {{- if gt (int .Values.notifier.autoscaling.minReplicas) (int .Values.notifier.autoscaling.maxReplicas) -}}
 {{- fail "notifier.autoscaling.minReplicas exceeds maxReplicas" -}}
+{{- end -}}
+{{- end -}}
+{{- end -}}
+
+{{/*
+A PodDisruptionBudget with minAvailable at or above the replica count allows no eviction at
+all: node drains and cluster upgrades hang on it. dict: name (e.g. "intake"), component (its
+values), replicas (lowest replica count), replicasKey (value named in the message; default
+replicaCount).
+*/}}
+{{- define "forewarn.validatePdb" -}}
+{{- $c := .component -}}
+{{- if and $c.enabled $c.pdb.enabled (hasKey $c.pdb "minAvailable") -}}
+{{- if ge (int $c.pdb.minAvailable) (int .replicas) -}}
+{{- fail (printf "%s.pdb.minAvailable (%d) must be below %s.%s (%d): otherwise no %s pod can ever be evicted and node drains block" .name (int $c.pdb.minAvailable) .name (default "replicaCount" .replicasKey) (int .replicas) .name) -}}
 {{- end -}}
 {{- end -}}
 {{- end -}}
