@@ -297,6 +297,21 @@ int main(int argc, char** argv) {
         .Increment();
   });
   auto& retries = metrics.counter("forewarn_delivery_retries_total", "Batches retried after a transient failure");
+  // The worker's own counts of what keeps sends single, as counters.
+  auto& fenced = metrics.counter("forewarn_notices_fenced_total",
+                                 "Notices not sent: this worker's lease on them had been taken over");
+  auto& busy = metrics.counter("forewarn_notices_busy_total",
+                               "Claims that met a notice in flight under another worker's lease");
+  auto& record_retries = metrics.counter("forewarn_ledger_record_retries_total",
+                                         "Ledger writes of outcomes retried (the sends are not repeated)");
+  forewarn::NotifierWorker::Stats exported;
+  auto export_stats = [&] {
+    const auto& st = worker.stats();
+    fenced.Increment(static_cast<double>(st.fenced - exported.fenced));
+    busy.Increment(static_cast<double>(st.busy - exported.busy));
+    record_retries.Increment(static_cast<double>(st.record_retries - exported.record_retries));
+    exported = st;
+  };
   auto& batches = metrics.histogram("forewarn_notifier_batch_seconds", "Time to finish a batch of notices", {},
                                     forewarn::DefaultLatencyBuckets());
   std::atomic<bool> consuming{false};
@@ -370,7 +385,9 @@ int main(int argc, char** argv) {
     auto status = forewarn::RetryUntilOk(stop, "deliver notice batch", [&] {
       if (!first_try) retries.Increment();
       first_try = false;
-      return worker.ProcessBatch(jobs);
+      absl::Status s = worker.ProcessBatch(jobs);
+      export_stats();
+      return s;
     });
     batches.Observe(absl::ToDoubleSeconds(absl::Now() - batch_start));
     if (!status.ok()) break;  // stopping with unfinished work: leave offsets, it is redelivered
