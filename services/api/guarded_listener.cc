@@ -11,6 +11,7 @@
 #include <cerrno>
 #include <climits>
 #include <cstring>
+#include <vector>
 
 #include "absl/strings/str_cat.h"
 #include "spdlog/spdlog.h"
@@ -22,7 +23,41 @@ int Millis(absl::Duration d) {
   return static_cast<int>(std::min<int64_t>(absl::ToInt64Milliseconds(d), INT_MAX));
 }
 
-// A listening socket on the first address of `host`:`port` that binds.
+// A listening socket on the first address of `host`:`port` that binds
+// (errno in *error otherwise).
+int ListenOnHost(const std::string& host, const std::string& port, int* error) {
+  addrinfo hints{};
+  hints.ai_family = AF_UNSPEC;
+  hints.ai_socktype = SOCK_STREAM;
+  hints.ai_flags = AI_PASSIVE | AI_NUMERICSERV;
+  addrinfo* found = nullptr;
+  if (const int rc = ::getaddrinfo(host.c_str(), port.c_str(), &hints, &found); rc != 0) {
+    *error = EADDRNOTAVAIL;
+    return -1;
+  }
+  int fd = -1;
+  for (const addrinfo* ai = found; ai != nullptr && fd < 0; ai = ai->ai_next) {
+    fd = ::socket(ai->ai_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+    if (fd < 0) {
+      *error = errno;
+      continue;
+    }
+    const int on = 1, off = 0;
+    ::setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &on, sizeof on);
+    if (ai->ai_family == AF_INET6) ::setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &off, sizeof off);
+    if (::bind(fd, ai->ai_addr, ai->ai_addrlen) != 0 || ::listen(fd, SOMAXCONN) != 0) {
+      *error = errno;
+      ::close(fd);
+      fd = -1;
+    }
+  }
+  ::freeaddrinfo(found);
+  return fd;
+}
+
+// Listens on "HOST:PORT". As with gRPC's own listener, a wildcard host
+// ("0.0.0.0", "::", "[::]" or none) means every address family: a dual-stack
+// IPv6 socket where the system has IPv6, IPv4 otherwise.
 absl::StatusOr<int> ListenOn(const std::string& address, int* bound_port) {
   const size_t colon = address.rfind(':');
   if (colon == std::string::npos) {
@@ -31,32 +66,11 @@ absl::StatusOr<int> ListenOn(const std::string& address, int* bound_port) {
   std::string host = address.substr(0, colon);
   const std::string port = address.substr(colon + 1);
   if (host.size() >= 2 && host.front() == '[' && host.back() == ']') host = host.substr(1, host.size() - 2);
-  addrinfo hints{};
-  hints.ai_family = AF_UNSPEC;
-  hints.ai_socktype = SOCK_STREAM;
-  hints.ai_flags = AI_PASSIVE | AI_NUMERICSERV;
-  addrinfo* found = nullptr;
-  if (const int rc = ::getaddrinfo(host.empty() ? nullptr : host.c_str(), port.c_str(), &hints, &found); rc != 0) {
-    return absl::InvalidArgumentError(absl::StrCat("--listen: cannot use '", address, "': ", ::gai_strerror(rc)));
-  }
-  int fd = -1;
+  std::vector<std::string> hosts = {host};
+  if (host.empty() || host == "0.0.0.0" || host == "::") hosts = {"::", "0.0.0.0"};
   int error = 0;
-  for (const addrinfo* ai = found; ai != nullptr && fd < 0; ai = ai->ai_next) {
-    fd = ::socket(ai->ai_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-    if (fd < 0) {
-      error = errno;
-      continue;
-    }
-    const int on = 1, off = 0;
-    ::setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &on, sizeof on);
-    if (ai->ai_family == AF_INET6) ::setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &off, sizeof off);
-    if (::bind(fd, ai->ai_addr, ai->ai_addrlen) != 0 || ::listen(fd, SOMAXCONN) != 0) {
-      error = errno;
-      ::close(fd);
-      fd = -1;
-    }
-  }
-  ::freeaddrinfo(found);
+  int fd = -1;
+  for (size_t i = 0; i < hosts.size() && fd < 0; ++i) fd = ListenOnHost(hosts[i], port, &error);
   if (fd < 0) return absl::UnavailableError(absl::StrCat("cannot listen on ", address, ": ", std::strerror(error)));
   sockaddr_storage addr{};
   socklen_t len = sizeof addr;

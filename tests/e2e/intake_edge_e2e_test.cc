@@ -80,11 +80,12 @@ grpc::Status RawUnary(const std::shared_ptr<grpc::Channel>& channel, const std::
 // The intake alone, on a scratch database and the test command's broker.
 class Intake {
  public:
-  absl::Status Start(const std::vector<std::string>& extra, uint64_t open_file_limit = 0) {
+  absl::Status Start(const std::vector<std::string>& extra, uint64_t open_file_limit = 0,
+                     const std::string& listen = "127.0.0.1:0") {
     dir_ = testing::MakeTempDir("forewarn-intake-");
     std::vector<std::string> argv = {absl::StrCat(FOREWARN_BIN_DIR, "/services/intake/forewarn-intake"),
                                      "--pg", db_.uri(), "--kafka", testing::TestKafkaBootstrap(),
-                                     "--listen", "127.0.0.1:0", "--port-file", dir_ + "/port",
+                                     "--listen", listen, "--port-file", dir_ + "/port",
                                      "--http-listen", "127.0.0.1:0", "--http-port-file", dir_ + "/http.port",
                                      "--templates", FOREWARN_TEMPLATES_DIR};
     argv.insert(argv.end(), extra.begin(), extra.end());
@@ -99,15 +100,15 @@ class Intake {
     }
     return absl::OkStatus();
   }
-  std::shared_ptr<grpc::Channel> NewChannel() const {
+  std::shared_ptr<grpc::Channel> NewChannel(const std::string& host = "127.0.0.1") const {
     // A channel of its own each time: no connection shared with earlier calls.
     grpc::ChannelArguments args;
     args.SetInt(GRPC_ARG_USE_LOCAL_SUBCHANNEL_POOL, 1);
-    return grpc::CreateCustomChannel(absl::StrCat("127.0.0.1:", port_), grpc::InsecureChannelCredentials(), args);
+    return grpc::CreateCustomChannel(absl::StrCat(host, ":", port_), grpc::InsecureChannelCredentials(), args);
   }
   // One ListIncidents call on a new channel.
-  grpc::Status List(absl::Duration deadline) const {
-    auto stub = v1::IncidentService::NewStub(NewChannel());
+  grpc::Status List(absl::Duration deadline, const std::string& host = "127.0.0.1") const {
+    auto stub = v1::IncidentService::NewStub(NewChannel(host));
     grpc::ClientContext ctx;
     ctx.set_deadline(absl::ToChronoTime(absl::Now() + deadline));
     v1::ListIncidentsRequest req;
@@ -203,6 +204,27 @@ TEST_F(IntakeEdgeE2eTest, BytesThatAreNotTheRequestAreInvalidArgumentWithAMessag
   EXPECT_NE(testing::HttpGet(intake.http_port(), "/metrics")
                 .find("forewarn_intake_rpcs_total{code=\"INVALID_ARGUMENT\",method=\"ListIncidents\"} 1"),
             std::string::npos);
+}
+
+bool HasIpv6Loopback() {
+  const int fd = ::socket(AF_INET6, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  if (fd < 0) return false;
+  sockaddr_in6 addr{};
+  addr.sin6_family = AF_INET6;
+  addr.sin6_addr = in6addr_loopback;
+  const bool ok = ::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0;
+  ::close(fd);
+  return ok;
+}
+
+TEST_F(IntakeEdgeE2eTest, AWildcardListenAddressServesEveryAddressFamily) {
+  Intake intake;
+  ASSERT_TRUE(intake.Start({}, 0, "0.0.0.0:0").ok());  // what the Helm chart sets
+  EXPECT_TRUE(intake.List(absl::Seconds(5), "127.0.0.1").ok());
+  if (HasIpv6Loopback()) {
+    auto s = intake.List(absl::Seconds(5), "[::1]");
+    EXPECT_TRUE(s.ok()) << s.error_message();
+  }
 }
 
 int ConnectRaw(int port) {
