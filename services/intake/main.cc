@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "CLI/CLI.hpp"
+#include "absl/cleanup/cleanup.h"
 #include "absl/strings/str_cat.h"
 #include "notifier/render/template_renderer.h"
 #include "services/api/grpc_incident_service.h"
@@ -303,6 +304,8 @@ int main(int argc, char** argv) {
     return 1;
   }
   (*listener)->Start(std::move(acceptor));
+  // Whatever the way out, nothing is handed to the server once it is gone.
+  const auto stop_listener_first = absl::MakeCleanup([&listener] { (*listener)->Stop(); });
   const int port = (*listener)->port();
   grpc::HealthCheckServiceInterface* health = server->GetHealthCheckService();
   for (const auto& name : ServedServiceNames()) health->SetServingStatus(name, true);
