@@ -190,6 +190,7 @@ int main(int argc, char** argv) {
   }
 
   forewarn::SetupLogging("notifier");
+  forewarn::RaiseOpenFileLimit();
   const auto& stop = forewarn::InstallStopSignals();
 
   // A missing template or variable is a start-up error, not a blank notice.

@@ -18,6 +18,23 @@ absl::StatusOr<absl::Time> CheckedTime(const char* field, const google::protobuf
 
 LocalizedText FromProto(const v1::LocalizedText& t) { return LocalizedText{t.ar(), t.en()}; }
 
+// The one request of a unary call served streamed: bytes that do not parse
+// as `Request` (or no message at all) are INVALID_ARGUMENT with a message,
+// where gRPC's own unary handler would answer INTERNAL with an empty one.
+template <typename Request, typename Response, typename Body>
+grpc::Status ServeUnary(grpc::ServerUnaryStreamer<Request, Response>* stream, Body&& body) {
+  Request req;
+  if (!stream->Read(&req)) {
+    return grpc::Status(grpc::StatusCode::INVALID_ARGUMENT,
+                        absl::StrCat("request: not a valid ", Request::descriptor()->full_name(),
+                                     " (the bytes do not parse as one, e.g. a string that is not UTF-8)"));
+  }
+  Response out;
+  grpc::Status status = body(&req, &out);
+  if (status.ok()) stream->Write(out);  // false only when the caller is gone
+  return status;
+}
+
 grpc::Status Finish(const absl::StatusOr<Incident>& result, v1::Incident* out) {
   if (!result.ok()) return ToGrpcStatus(result.status());
   ToProto(*result, out);
@@ -125,12 +142,13 @@ grpc::Status GrpcIncidentService::DoCreateIncident(const Caller& caller, const v
     if (!t.ok()) return ToGrpcStatus(t.status());
     n.starts_at = *t;
   }
-  if (!req->has_expected_restoration_at()) {
-    return grpc::Status(grpc::StatusCode::INVALID_ARGUMENT, "expected_restoration_at: is required");
+  // A missing time stays unset: the domain's validation names it with any
+  // other field at fault.
+  if (req->has_expected_restoration_at()) {
+    auto restore = CheckedTime("expected_restoration_at", req->expected_restoration_at());
+    if (!restore.ok()) return ToGrpcStatus(restore.status());
+    n.expected_restoration_at = *restore;
   }
-  auto restore = CheckedTime("expected_restoration_at", req->expected_restoration_at());
-  if (!restore.ok()) return ToGrpcStatus(restore.status());
-  n.expected_restoration_at = *restore;
   return Finish(service_.Create(n, caller.name), out);
 }
 
@@ -166,14 +184,16 @@ grpc::Status GrpcIncidentService::DoScheduleMaintenance(const Caller& caller,
   n.services.assign(req->services().begin(), req->services().end());
   n.regions.assign(req->regions().begin(), req->regions().end());
   n.reason = FromProto(req->reason());
-  if (!req->has_starts_at()) return grpc::Status(grpc::StatusCode::INVALID_ARGUMENT, "starts_at: is required");
-  if (!req->has_ends_at()) return grpc::Status(grpc::StatusCode::INVALID_ARGUMENT, "ends_at: is required");
-  auto start = CheckedTime("starts_at", req->starts_at());
-  if (!start.ok()) return ToGrpcStatus(start.status());
-  auto end = CheckedTime("ends_at", req->ends_at());
-  if (!end.ok()) return ToGrpcStatus(end.status());
-  n.starts_at = *start;
-  n.expected_restoration_at = *end;
+  if (req->has_starts_at()) {
+    auto start = CheckedTime("starts_at", req->starts_at());
+    if (!start.ok()) return ToGrpcStatus(start.status());
+    n.starts_at = *start;
+  }
+  if (req->has_ends_at()) {
+    auto end = CheckedTime("ends_at", req->ends_at());
+    if (!end.ok()) return ToGrpcStatus(end.status());
+    n.expected_restoration_at = *end;
+  }
   return Finish(service_.Create(n, caller.name), out);
 }
 
@@ -403,9 +423,14 @@ absl::StatusOr<Caller> GrpcIncidentService::Identify(grpc::ServerContext* ctx) c
   return authorizer_->Authenticate(std::string_view(it->second.data(), it->second.size()));
 }
 
-#define FW_GUARDED(Method, Request, Response, required)                                                   \
-  grpc::Status GrpcIncidentService::Method(grpc::ServerContext* ctx, const Request* req, Response* out) { \
-    return Guard(#Method, ctx, required, [&](const Caller& caller) { return Do##Method(caller, req, out); }); \
+// Streamed unary: authenticate, read the one request (INVALID_ARGUMENT when
+// it does not parse), run Do<Method>, write its response.
+#define FW_GUARDED(Method, Request, Response, required)                                                  \
+  grpc::Status GrpcIncidentService::Streamed##Method(grpc::ServerContext* ctx,                             \
+                                                     grpc::ServerUnaryStreamer<Request, Response>* stream) { \
+    return Guard(#Method, ctx, required, [&](const Caller& caller) {                                       \
+      return ServeUnary(stream, [&](const Request* req, Response* out) { return Do##Method(caller, req, out); }); \
+    });                                                                                                     \
   }
 
 FW_GUARDED(CreateIncident, v1::CreateIncidentRequest, v1::Incident, Role::kSubmitter)

@@ -30,33 +30,35 @@ class RpcObserver {
 // `authorizer` authentication is off (development): every caller is the
 // operator "anonymous". The health and reflection services are separate and
 // never authenticated.
-class GrpcIncidentService final : public v1::IncidentService::Service {
+//
+// Each unary method is served "streamed" (the generated StreamedUnaryService:
+// the handler reads the one request itself) so that, after authentication,
+// bytes that do not parse as the request are answered INVALID_ARGUMENT
+// "request: not a valid forewarn.v1.X ...". With the plain generated service
+// gRPC 1.51 parses the request before any application code runs and answers
+// a parse failure INTERNAL with an empty message (its protobuf
+// SerializationTraits::Deserialize), which no handler can change. Callers see
+// an ordinary unary method either way.
+class GrpcIncidentService final : public v1::IncidentService::StreamedUnaryService {
  public:
   GrpcIncidentService(IncidentService& service, NoticePreviewer& previewer, const Authorizer* authorizer = nullptr,
                       RpcObserver* observer = nullptr)
       : service_(service), previewer_(previewer), authorizer_(authorizer), observer_(observer) {}
 
-  grpc::Status CreateIncident(grpc::ServerContext*, const v1::CreateIncidentRequest*, v1::Incident*) override;
-  grpc::Status UpdateIncident(grpc::ServerContext*, const v1::UpdateIncidentRequest*, v1::Incident*) override;
-  grpc::Status ResolveIncident(grpc::ServerContext*, const v1::ResolveIncidentRequest*, v1::Incident*) override;
-  grpc::Status ScheduleMaintenance(grpc::ServerContext*, const v1::ScheduleMaintenanceRequest*, v1::Incident*) override;
-  grpc::Status AnnounceIbanChange(grpc::ServerContext*, const v1::AnnounceIbanChangeRequest*, v1::Incident*) override;
-  grpc::Status CancelIncident(grpc::ServerContext*, const v1::CancelIncidentRequest*, v1::Incident*) override;
-  grpc::Status GetIncident(grpc::ServerContext*, const v1::GetIncidentRequest*, v1::Incident*) override;
-  grpc::Status ListIncidents(grpc::ServerContext*, const v1::ListIncidentsRequest*,
-                             v1::ListIncidentsResponse*) override;
-  grpc::Status GetDeliveryReport(grpc::ServerContext*, const v1::GetDeliveryReportRequest*,
-                                 v1::DeliveryReport*) override;
-  grpc::Status PreviewNotices(grpc::ServerContext*, const v1::PreviewNoticesRequest*,
-                              v1::PreviewNoticesResponse*) override;
-  grpc::Status GetIncidentHistory(grpc::ServerContext*, const v1::GetIncidentHistoryRequest*,
-                                  v1::IncidentHistory*) override;
-  grpc::Status ReconcileIncident(grpc::ServerContext*, const v1::ReconcileIncidentRequest*,
-                                 v1::ReconcileIncidentResponse*) override;
-  grpc::Status ListDeadLetters(grpc::ServerContext*, const v1::ListDeadLettersRequest*,
-                               v1::ListDeadLettersResponse*) override;
-  grpc::Status ReplayDeadLetters(grpc::ServerContext*, const v1::ReplayDeadLettersRequest*,
-                                 v1::ReplayDeadLettersResponse*) override;
+  grpc::Status StreamedCreateIncident(grpc::ServerContext*, grpc::ServerUnaryStreamer<v1::CreateIncidentRequest, v1::Incident>*) override;
+  grpc::Status StreamedUpdateIncident(grpc::ServerContext*, grpc::ServerUnaryStreamer<v1::UpdateIncidentRequest, v1::Incident>*) override;
+  grpc::Status StreamedResolveIncident(grpc::ServerContext*, grpc::ServerUnaryStreamer<v1::ResolveIncidentRequest, v1::Incident>*) override;
+  grpc::Status StreamedScheduleMaintenance(grpc::ServerContext*, grpc::ServerUnaryStreamer<v1::ScheduleMaintenanceRequest, v1::Incident>*) override;
+  grpc::Status StreamedAnnounceIbanChange(grpc::ServerContext*, grpc::ServerUnaryStreamer<v1::AnnounceIbanChangeRequest, v1::Incident>*) override;
+  grpc::Status StreamedCancelIncident(grpc::ServerContext*, grpc::ServerUnaryStreamer<v1::CancelIncidentRequest, v1::Incident>*) override;
+  grpc::Status StreamedGetIncident(grpc::ServerContext*, grpc::ServerUnaryStreamer<v1::GetIncidentRequest, v1::Incident>*) override;
+  grpc::Status StreamedListIncidents(grpc::ServerContext*, grpc::ServerUnaryStreamer<v1::ListIncidentsRequest, v1::ListIncidentsResponse>*) override;
+  grpc::Status StreamedGetDeliveryReport(grpc::ServerContext*, grpc::ServerUnaryStreamer<v1::GetDeliveryReportRequest, v1::DeliveryReport>*) override;
+  grpc::Status StreamedPreviewNotices(grpc::ServerContext*, grpc::ServerUnaryStreamer<v1::PreviewNoticesRequest, v1::PreviewNoticesResponse>*) override;
+  grpc::Status StreamedGetIncidentHistory(grpc::ServerContext*, grpc::ServerUnaryStreamer<v1::GetIncidentHistoryRequest, v1::IncidentHistory>*) override;
+  grpc::Status StreamedReconcileIncident(grpc::ServerContext*, grpc::ServerUnaryStreamer<v1::ReconcileIncidentRequest, v1::ReconcileIncidentResponse>*) override;
+  grpc::Status StreamedListDeadLetters(grpc::ServerContext*, grpc::ServerUnaryStreamer<v1::ListDeadLettersRequest, v1::ListDeadLettersResponse>*) override;
+  grpc::Status StreamedReplayDeadLetters(grpc::ServerContext*, grpc::ServerUnaryStreamer<v1::ReplayDeadLettersRequest, v1::ReplayDeadLettersResponse>*) override;
 
   // The dead-letter queue RPCs answer UNAVAILABLE without one.
   void set_dead_letters(DeadLetterService* dead_letters) { dead_letters_ = dead_letters; }

@@ -5,6 +5,7 @@
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
 #include "services/core/iban.h"
 
 namespace forewarn {
@@ -18,28 +19,109 @@ bool IsCode(absl::string_view s) {
   return true;
 }
 
-absl::Status ValidateCodes(absl::string_view field, const std::vector<std::string>& codes,
-                           const ValidationLimits& limits) {
-  if (codes.empty()) return absl::InvalidArgumentError(absl::StrCat(field, ": at least one is required"));
-  if (codes.size() > limits.max_codes) {
-    return absl::InvalidArgumentError(absl::StrCat(field, ": at most ", limits.max_codes, " allowed"));
+// Every violation of one request, in the order the rules run; Result() is
+// one INVALID_ARGUMENT listing them all ("a: x; b: y"), so the first field
+// still leads the message.
+class Violations {
+ public:
+  // `s`: OK, or an INVALID_ARGUMENT whose message is "field: problem".
+  void Add(const absl::Status& s) {
+    if (!s.ok()) found_.emplace_back(s.message());
   }
+  void Add(absl::string_view field, absl::string_view problem) { found_.push_back(absl::StrCat(field, ": ", problem)); }
+  absl::Status Result() const {
+    if (found_.empty()) return absl::OkStatus();
+    return absl::InvalidArgumentError(absl::StrJoin(found_, "; "));
+  }
+
+ private:
+  std::vector<std::string> found_;
+};
+
+void CheckCodes(absl::string_view field, const std::vector<std::string>& codes, const ValidationLimits& limits,
+                Violations& v) {
+  if (codes.empty()) return v.Add(field, "at least one is required");
+  if (codes.size() > limits.max_codes) return v.Add(field, absl::StrCat("at most ", limits.max_codes, " allowed"));
   std::set<absl::string_view> seen;
   for (size_t i = 0; i < codes.size(); ++i) {
+    const std::string item = absl::StrCat(field, "[", i, "]");
     if (!IsCode(codes[i])) {
-      return absl::InvalidArgumentError(
-          absl::StrCat(field, "[", i, "]: must be 1-64 characters of a-z, 0-9, '_' or '-'"));
-    }
-    if (!seen.insert(codes[i]).second) {
-      return absl::InvalidArgumentError(absl::StrCat(field, "[", i, "]: duplicate '", codes[i], "'"));
+      v.Add(item, "must be 1-64 characters of a-z, 0-9, '_' or '-'");
+    } else if (!seen.insert(codes[i]).second) {
+      v.Add(item, absl::StrCat("duplicate '", codes[i], "'"));
     }
   }
-  return absl::OkStatus();
 }
 
-absl::Status ValidateReason(const LocalizedText& reason, const ValidationLimits& limits) {
-  if (auto s = ValidateText("reason.ar", reason.ar, limits); !s.ok()) return s;
-  return ValidateText("reason.en", reason.en, limits);
+// Both languages are checked: a request missing both names both.
+void CheckReason(const LocalizedText& reason, const ValidationLimits& limits, Violations& v) {
+  v.Add(ValidateText("reason.ar", reason.ar, limits));
+  v.Add(ValidateText("reason.en", reason.en, limits));
+}
+
+void CheckIdempotencyKey(const std::string& key, const ValidationLimits& limits, Violations& v) {
+  if (key.empty()) return v.Add("idempotency_key", "is required");
+  if (key.size() > limits.max_idempotency_key) {
+    return v.Add("idempotency_key", absl::StrCat("at most ", limits.max_idempotency_key, " bytes allowed"));
+  }
+  for (char c : key) {
+    if (c < 0x21 || c > 0x7E) return v.Add("idempotency_key", "must be printable ASCII without spaces");
+  }
+}
+
+// The end of an incident (`field`: expected_restoration_at or ends_at).
+// `end_is_new`: the request sets it, so it must lie ahead of `now` (an
+// estimate that has already passed is no estimate; to say service is back,
+// resolve). Either way it must follow `start` within max_duration.
+void CheckEnd(const char* field, absl::Time start, absl::Time end, bool end_is_new, absl::Time now,
+              const ValidationLimits& limits, Violations& v) {
+  if (end == absl::InfinitePast() || end == absl::UnixEpoch()) return v.Add(field, "is required");
+  if (end_is_new && end <= now) return v.Add(field, "must be in the future");
+  if (end <= start) return v.Add(field, "must be after starts_at");
+  if (end - start > limits.max_duration) v.Add(field, "more than a year after starts_at");
+}
+
+// A start that must lie ahead (`field`: starts_at of maintenance,
+// effective_at of an IBAN change), at most max_duration ahead.
+void CheckFutureStart(const char* field, absl::Time start, absl::Time now, const ValidationLimits& limits,
+                      Violations& v) {
+  if (start <= now) return v.Add(field, "must be in the future");
+  if (start - now > limits.max_duration) v.Add(field, "more than a year ahead");
+}
+
+// The time rules per kind, at creation:
+// - Unplanned outage: it may have begun before it was reported, but by no
+//   more than limits.max_backdate (an outage "since 1960" is a typo, and
+//   would be announced as started and overdue at once); its start defaults
+//   to now. Its expected restoration must lie ahead.
+// - Planned maintenance: announced ahead of the work, so its start must be
+//   in the future (no back-dating window: a past start would skip the
+//   announcement and the reminders); its end follows the start, so it is
+//   ahead too.
+// - IBAN change: the effective date must be in the future (the customers
+//   are told before it; a past date cannot be announced).
+void CheckCreateTimes(const NewIncident& req, absl::Time now, const ValidationLimits& limits, Violations& v) {
+  switch (req.kind) {
+    case IncidentKind::kIbanChange:
+      if (!req.starts_at) return v.Add("effective_at", "is required");
+      return CheckFutureStart("effective_at", *req.starts_at, now, limits, v);
+    case IncidentKind::kPlannedMaintenance:
+      if (!req.starts_at) {
+        v.Add("starts_at", "is required");
+      } else {
+        CheckFutureStart("starts_at", *req.starts_at, now, limits, v);
+      }
+      return CheckEnd("ends_at", req.starts_at.value_or(now), req.expected_restoration_at, true, now, limits, v);
+    case IncidentKind::kUnplannedOutage:
+      if (req.starts_at && now - *req.starts_at > limits.max_backdate) {
+        v.Add("starts_at", absl::StrCat("more than ", absl::FormatDuration(limits.max_backdate),
+                                        " in the past (the back-dating window)"));
+      } else if (req.starts_at && *req.starts_at - now > limits.max_duration) {
+        v.Add("starts_at", "more than a year ahead");
+      }
+      return CheckEnd("expected_restoration_at", req.starts_at.value_or(now), req.expected_restoration_at, true,
+                      now, limits, v);
+  }
 }
 
 }  // namespace
@@ -128,65 +210,37 @@ absl::Status ValidateIncidentId(absl::string_view field, absl::string_view id) {
 
 absl::StatusOr<NewIncident> ValidateNewIncident(const NewIncident& req, absl::Time now,
                                                 const ValidationLimits& limits) {
-  if (req.idempotency_key.empty()) return absl::InvalidArgumentError("idempotency_key: is required");
-  if (req.idempotency_key.size() > limits.max_idempotency_key) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("idempotency_key: at most ", limits.max_idempotency_key, " bytes allowed"));
-  }
-  for (char c : req.idempotency_key) {
-    if (c < 0x21 || c > 0x7E) {
-      return absl::InvalidArgumentError("idempotency_key: must be printable ASCII without spaces");
-    }
-  }
+  Violations v;
+  CheckIdempotencyKey(req.idempotency_key, limits, v);
   NewIncident out = req;
   if (req.kind == IncidentKind::kIbanChange) {
-    if (!req.services.empty() || !req.regions.empty()) {
-      return absl::InvalidArgumentError("services, regions: not used for an IBAN change");
-    }
+    if (!req.services.empty() || !req.regions.empty()) v.Add("services, regions", "not used for an IBAN change");
     auto old_iban = NormalizeIban("old_iban", req.old_iban);
-    if (!old_iban.ok()) return old_iban.status();
     auto new_iban = NormalizeIban("new_iban", req.new_iban);
-    if (!new_iban.ok()) return new_iban.status();
-    if (*old_iban == *new_iban) return absl::InvalidArgumentError("new_iban: must differ from old_iban");
-    out.old_iban = *old_iban;
-    out.new_iban = *new_iban;
-    if (auto s = ValidateReason(req.reason, limits); !s.ok()) return s;
-    if (!req.starts_at) return absl::InvalidArgumentError("effective_at: is required");
-    if (*req.starts_at <= now) return absl::InvalidArgumentError("effective_at: must be in the future");
-    if (*req.starts_at - now > limits.max_duration) {
-      return absl::InvalidArgumentError("effective_at: more than a year ahead");
+    v.Add(old_iban.status());
+    v.Add(new_iban.status());
+    if (old_iban.ok() && new_iban.ok()) {
+      if (*old_iban == *new_iban) v.Add("new_iban", "must differ from old_iban");
+      out.old_iban = *old_iban;
+      out.new_iban = *new_iban;
     }
-    out.expected_restoration_at = *req.starts_at;
-    return out;
+    out.expected_restoration_at = req.starts_at.value_or(absl::InfinitePast());
+  } else {
+    if (!req.old_iban.empty() || !req.new_iban.empty()) v.Add("old_iban, new_iban", "only for IBAN changes");
+    CheckCodes("services", req.services, limits, v);
+    CheckCodes("regions", req.regions, limits, v);
   }
-  if (!req.old_iban.empty() || !req.new_iban.empty()) {
-    return absl::InvalidArgumentError("old_iban, new_iban: only for IBAN changes");
-  }
-  if (auto s = ValidateCodes("services", req.services, limits); !s.ok()) return s;
-  if (auto s = ValidateCodes("regions", req.regions, limits); !s.ok()) return s;
-  if (auto s = ValidateReason(req.reason, limits); !s.ok()) return s;
-  const bool maintenance = req.kind == IncidentKind::kPlannedMaintenance;
-  const char* end_field = maintenance ? "ends_at" : "expected_restoration_at";
-  if (maintenance) {
-    if (!req.starts_at) return absl::InvalidArgumentError("starts_at: is required");
-    if (*req.starts_at <= now) return absl::InvalidArgumentError("starts_at: must be in the future");
-  }
-  const absl::Time start = req.starts_at.value_or(now);
-  if (req.expected_restoration_at == absl::InfinitePast() || req.expected_restoration_at == absl::UnixEpoch()) {
-    return absl::InvalidArgumentError(absl::StrCat(end_field, ": is required"));
-  }
-  if (req.expected_restoration_at <= start) {
-    return absl::InvalidArgumentError(absl::StrCat(end_field, ": must be after starts_at"));
-  }
-  if (req.expected_restoration_at - start > limits.max_duration) {
-    return absl::InvalidArgumentError(absl::StrCat(end_field, ": more than a year after starts_at"));
-  }
-  if (req.starts_at && *req.starts_at - now > limits.max_duration) {
-    return absl::InvalidArgumentError("starts_at: more than a year ahead");
-  }
+  CheckReason(req.reason, limits, v);
+  CheckCreateTimes(req, now, limits, v);
+  if (auto s = v.Result(); !s.ok()) return s;
   return out;
 }
 
+// The time rules of an update: only what the request sets is checked
+// against `now` (a reason-only update of an overdue outage stays possible).
+// A new expected restoration / end must lie ahead and follow the start; a
+// maintenance reschedule must start in the future and is refused
+// (FAILED_PRECONDITION) once the work has begun, when only its end can move.
 absl::Status ValidateUpdate(const IncidentUpdate& req, const Incident& current, absl::Time now,
                             const ValidationLimits& limits) {
   if (current.kind == IncidentKind::kIbanChange) {
@@ -195,24 +249,26 @@ absl::Status ValidateUpdate(const IncidentUpdate& req, const Incident& current, 
   if (!req.reason && !req.expected_restoration_at && !req.starts_at) {
     return absl::InvalidArgumentError("reason, starts_at, expected_restoration_at: at least one must be set");
   }
-  if (req.expected_version < 0) return absl::InvalidArgumentError("expected_version: must not be negative");
-  if (req.reason) {
-    if (auto s = ValidateReason(*req.reason, limits); !s.ok()) return s;
-  }
+  Violations v;
+  if (req.expected_version < 0) v.Add("expected_version", "must not be negative");
+  if (req.reason) CheckReason(*req.reason, limits, v);
   const bool maintenance = current.kind == IncidentKind::kPlannedMaintenance;
+  const bool started = current.starts_at <= now;
+  absl::Time start = current.starts_at;
   if (req.starts_at) {
-    if (!maintenance) return absl::InvalidArgumentError("starts_at: only planned maintenance can be rescheduled");
-    if (current.starts_at <= now) {
-      return absl::FailedPreconditionError("the maintenance has started; only its end can move");
+    if (!maintenance) {
+      v.Add("starts_at", "only planned maintenance can be rescheduled");
+    } else if (!started) {
+      CheckFutureStart("starts_at", *req.starts_at, now, limits, v);
+      start = *req.starts_at;
     }
-    if (*req.starts_at <= now) return absl::InvalidArgumentError("starts_at: must be in the future");
   }
-  const absl::Time start = req.starts_at.value_or(current.starts_at);
-  const absl::Time end = req.expected_restoration_at.value_or(current.expected_restoration_at);
   const char* end_field = maintenance ? "ends_at" : "expected_restoration_at";
-  if (end <= start) return absl::InvalidArgumentError(absl::StrCat(end_field, ": must be after starts_at"));
-  if (end - start > limits.max_duration) {
-    return absl::InvalidArgumentError(absl::StrCat(end_field, ": more than a year after starts_at"));
+  CheckEnd(end_field, start, req.expected_restoration_at.value_or(current.expected_restoration_at),
+           req.expected_restoration_at.has_value(), now, limits, v);
+  if (auto s = v.Result(); !s.ok()) return s;
+  if (req.starts_at && started) {
+    return absl::FailedPreconditionError("the maintenance has started; only its end can move");
   }
   return absl::OkStatus();
 }

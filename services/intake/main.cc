@@ -7,12 +7,16 @@
 #include <iostream>
 #include <sstream>
 #include <thread>
+#include <tuple>
+#include <vector>
 
 #include "CLI/CLI.hpp"
+#include "absl/cleanup/cleanup.h"
 #include "absl/strings/str_cat.h"
 #include "notifier/render/template_renderer.h"
 #include "services/api/grpc_incident_service.h"
 #include "services/api/authorizer.h"
+#include "services/api/guarded_listener.h"
 #include "services/core/outbox_relay.h"
 #include "services/kafka/kafka_dead_letters.h"
 #include "services/kafka/kafka_producer.h"
@@ -49,7 +53,43 @@ struct IntakeConfig {
   std::string http_listen;
   std::string http_port_file;
   int backlog_refresh_seconds = 5;
+  // Request validation: how far back an outage's start may be dated.
+  std::string max_backdate = "168h";
+  // Connection lifetimes and descriptor headroom (see ConnectionLimits).
+  std::string max_connection_idle = "5m";
+  std::string max_connection_age = "30m";
+  std::string max_connection_age_grace = "5m";
+  std::string handshake_timeout = "10s";
+  std::string keepalive_time = "2m";
+  std::string keepalive_timeout = "20s";
+  int fd_headroom = 64;
 };
+
+// The flags' durations as the domain's and the server's plain values;
+// INVALID_ARGUMENT naming the flag.
+absl::Status ParseLimits(const IntakeConfig& cfg, forewarn::ValidationLimits* validation,
+                         forewarn::ConnectionLimits* connections) {
+  const std::tuple<const char*, const std::string&, absl::Duration*> durations[] = {
+      {"--max-backdate", cfg.max_backdate, &validation->max_backdate},
+      {"--max-connection-idle", cfg.max_connection_idle, &connections->max_idle},
+      {"--max-connection-age", cfg.max_connection_age, &connections->max_age},
+      {"--max-connection-age-grace", cfg.max_connection_age_grace, &connections->max_age_grace},
+      {"--handshake-timeout", cfg.handshake_timeout, &connections->handshake_timeout},
+      {"--keepalive-time", cfg.keepalive_time, &connections->keepalive_time},
+      {"--keepalive-timeout", cfg.keepalive_timeout, &connections->keepalive_timeout}};
+  for (const auto& [flag, text, out] : durations) {
+    if (auto s = forewarn::ParseDurationFlag(flag, text, out); !s.ok()) return s;
+  }
+  connections->fd_headroom = cfg.fd_headroom;
+  return forewarn::CheckConnectionLimits(*connections);
+}
+
+// Every service this server answers for: the health service reports each
+// by name (SERVING while the intake is up, NOT_SERVING once it stops).
+std::vector<std::string> ServedServiceNames() {
+  return {forewarn::v1::IncidentService::service_full_name(), "grpc.health.v1.Health",
+          "grpc.reflection.v1alpha.ServerReflection"};
+}
 
 absl::StatusOr<std::string> ReadFile(const std::string& path) {
   std::ifstream in(path);
@@ -142,14 +182,41 @@ int main(int argc, char** argv) {
   app.add_option("--http-port-file", cfg.http_port_file, "write the metrics port here (tests)");
   app.add_option("--backlog-refresh-seconds", cfg.backlog_refresh_seconds, "outbox backlog gauge refresh period")
       ->check(CLI::Range(1, 3600));
+  app.add_option("--max-backdate", cfg.max_backdate,
+                 "refuse unplanned outages that started longer ago than this (e.g. 168h)")
+      ->envname("FOREWARN_MAX_BACKDATE");
+  app.add_option("--max-connection-idle", cfg.max_connection_idle, "close gRPC connections without a call this long")
+      ->envname("FOREWARN_MAX_CONNECTION_IDLE");
+  app.add_option("--max-connection-age", cfg.max_connection_age, "ask any gRPC connection to go away after this long")
+      ->envname("FOREWARN_MAX_CONNECTION_AGE");
+  app.add_option("--max-connection-age-grace", cfg.max_connection_age_grace,
+                 "time left to calls in flight on a connection asked to go away")
+      ->envname("FOREWARN_MAX_CONNECTION_AGE_GRACE");
+  app.add_option("--handshake-timeout", cfg.handshake_timeout,
+                 "close connections that have not completed TLS and HTTP/2 set-up within this")
+      ->envname("FOREWARN_HANDSHAKE_TIMEOUT");
+  app.add_option("--keepalive-time", cfg.keepalive_time, "ping a silent peer with calls in flight after this")
+      ->envname("FOREWARN_KEEPALIVE_TIME");
+  app.add_option("--keepalive-timeout", cfg.keepalive_timeout, "drop a peer that does not answer a ping within this")
+      ->envname("FOREWARN_KEEPALIVE_TIMEOUT");
+  app.add_option("--fd-headroom", cfg.fd_headroom,
+                 "open files kept free for the database, Kafka and files: connections beyond are closed at once")
+      ->envname("FOREWARN_FD_HEADROOM");
   CLI11_PARSE(app, argc, argv);
   forewarn::NoticePolicy policy;
   if (auto s = forewarn::ToNoticePolicy(cfg.policy, &policy); !s.ok()) {
     std::cerr << "error: " << s.message() << "\n";
     return 2;
   }
+  forewarn::ValidationLimits validation_limits;
+  forewarn::ConnectionLimits connection_limits;
+  if (auto s = ParseLimits(cfg, &validation_limits, &connection_limits); !s.ok()) {
+    std::cerr << "error: " << s.message() << "\n";
+    return 2;
+  }
 
   forewarn::SetupLogging("intake");
+  const uint64_t open_file_limit = forewarn::RaiseOpenFileLimit();
   auto renderer = forewarn::TemplateRenderer::Load(cfg.templates_dir);
   auto budgets = forewarn::SmsBudgets::Load(cfg.templates_dir + "/sms_budgets.json");
   if (!renderer.ok() || !budgets.ok()) {
@@ -200,7 +267,7 @@ int main(int argc, char** argv) {
   auto clock_ptr = forewarn::MakeServiceClock(cfg.time_offset_file, cfg.time_offset_seconds);
   const forewarn::Clock& clock = *clock_ptr;
   forewarn::PgIncidentStore store(forewarn::PgConfig{cfg.pg_uri, cfg.pg_pool_size});
-  forewarn::IncidentService service(store, clock, policy);
+  forewarn::IncidentService service(store, clock, policy, validation_limits);
   forewarn::PgAudienceSource audience(cfg.pg_uri);
   forewarn::NoticePreviewer previewer(store, store, audience, **renderer, *std::move(budgets),
                                       {cfg.sms_rate, cfg.email_rate});
@@ -215,19 +282,38 @@ int main(int argc, char** argv) {
   forewarn::DeadLetterService dead_letters(dlq_reader, ledger, replay_sink);
   grpc_service.set_dead_letters(&dead_letters);
 
+  auto listener = forewarn::GuardedListener::Bind(cfg.listen, connection_limits.fd_headroom, open_file_limit);
+  if (!listener.ok()) {
+    spdlog::error("event=startup_failed status=\"{}\"", listener.status().ToString());
+    return listener.status().code() == absl::StatusCode::kInvalidArgument ? 2 : 1;
+  }
+  auto& refused = metrics.counter("forewarn_intake_connections_refused_total",
+                                  "gRPC connections closed unserved because open files ran near the limit");
+  (*listener)->set_on_refused([&refused] { refused.Increment(); });
   grpc::EnableDefaultHealthCheckService(true);
   grpc::reflection::InitProtoReflectionServerBuilderPlugin();
   grpc::ServerBuilder builder;
-  int port = 0;
-  builder.AddListeningPort(cfg.listen, *credentials, &port);
+  forewarn::ApplyConnectionLimits(connection_limits, builder);
+  // The listener accepts; gRPC does TLS and HTTP/2 on what it hands over.
+  auto acceptor = builder.experimental().AddExternalConnectionAcceptor(
+      grpc::ServerBuilder::experimental_type::ExternalConnectionType::FROM_FD, *credentials);
   builder.RegisterService(&grpc_service);
   std::unique_ptr<grpc::Server> server = builder.BuildAndStart();
-  if (!server || port == 0) {
-    spdlog::error("event=startup_failed reason=\"cannot listen on {}\"", cfg.listen);
+  if (!server) {
+    spdlog::error("event=startup_failed reason=\"cannot start the gRPC server\"");
     return 1;
   }
-  spdlog::info("event=listening address={} port={} tls={} mtls={}", cfg.listen, port, !cfg.tls_cert.empty(),
-               !cfg.tls_client_ca.empty());
+  (*listener)->Start(std::move(acceptor));
+  // Whatever the way out, nothing is handed to the server once it is gone.
+  const auto stop_listener_first = absl::MakeCleanup([&listener] { (*listener)->Stop(); });
+  const int port = (*listener)->port();
+  grpc::HealthCheckServiceInterface* health = server->GetHealthCheckService();
+  for (const auto& name : ServedServiceNames()) health->SetServingStatus(name, true);
+  spdlog::info("event=listening address={} port={} tls={} mtls={} max_connection_idle={} handshake_timeout={} "
+               "fd_headroom={}",
+               cfg.listen, port, !cfg.tls_cert.empty(), !cfg.tls_client_ca.empty(),
+               absl::FormatDuration(connection_limits.max_idle), absl::FormatDuration(connection_limits.handshake_timeout),
+               connection_limits.fd_headroom);
   std::atomic<bool> ready{true};
   auto http = forewarn::StartObservabilityIfConfigured(cfg.http_listen, cfg.http_port_file, metrics,
                                                        [&ready] { return ready.load(); });
@@ -261,7 +347,9 @@ int main(int argc, char** argv) {
     forewarn::SleepUnlessStopped(stop, absl::Seconds(cfg.backlog_refresh_seconds));
   }
   ready = false;
+  health->SetServingStatus(false);  // every service name, and the server as a whole
   spdlog::info("event=shutting_down");
+  (*listener)->Stop();
   server->Shutdown(std::chrono::system_clock::now() + std::chrono::seconds(5));
   relay_thread.join();
   if (*http) (*http)->Stop();

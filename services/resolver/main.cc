@@ -48,6 +48,7 @@ int main(int argc, char** argv) {
   CLI11_PARSE(app, argc, argv);
 
   forewarn::SetupLogging("resolver");
+  forewarn::RaiseOpenFileLimit();
   const auto& stop = forewarn::InstallStopSignals();
 
   auto kafka_cfg = forewarn::KafkaConfigFrom(cfg.kafka_bootstrap, "forewarn-resolver", cfg.kafka_props);

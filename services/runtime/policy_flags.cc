@@ -9,13 +9,6 @@
 namespace forewarn {
 namespace {
 
-absl::Status ParseDurationFlag(const char* flag, const std::string& text, absl::Duration* out) {
-  if (!absl::ParseDuration(text, out) || *out < absl::ZeroDuration()) {
-    return absl::InvalidArgumentError(absl::StrCat(flag, ": '", text, "' is not a duration like 48h or 15m"));
-  }
-  return absl::OkStatus();
-}
-
 // "09:00" -> 9h
 bool ParseClock(absl::string_view text, absl::Duration* out) {
   std::vector<absl::string_view> parts = absl::StrSplit(text, ':');
@@ -29,6 +22,13 @@ bool ParseClock(absl::string_view text, absl::Duration* out) {
 }
 
 }  // namespace
+
+absl::Status ParseDurationFlag(const char* flag, const std::string& text, absl::Duration* out) {
+  if (!absl::ParseDuration(text, out) || *out < absl::ZeroDuration()) {
+    return absl::InvalidArgumentError(absl::StrCat(flag, ": '", text, "' is not a duration like 48h or 15m"));
+  }
+  return absl::OkStatus();
+}
 
 void AddPolicyFlags(CLI::App& app, PolicyFlags& flags) {
   app.add_option("--maintenance-leads", flags.maintenance_leads, "maintenance reminder lead times, e.g. 48h,2h")

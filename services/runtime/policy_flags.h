@@ -3,6 +3,7 @@
 #include <string>
 
 #include "absl/status/status.h"
+#include "absl/time/time.h"
 #include "services/core/notice_policy.h"
 
 namespace CLI {
@@ -25,6 +26,9 @@ struct PolicyFlags {
 };
 
 void AddPolicyFlags(CLI::App& app, PolicyFlags& flags);
+// A non-negative duration flag like "48h" or "15m" (absl::ParseDuration);
+// INVALID_ARGUMENT naming `flag` otherwise.
+absl::Status ParseDurationFlag(const char* flag, const std::string& text, absl::Duration* out);
 // INVALID_ARGUMENT naming the flag.
 absl::Status ToNoticePolicy(const PolicyFlags& flags, NoticePolicy* policy);
 

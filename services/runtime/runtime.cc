@@ -1,5 +1,8 @@
 #include "services/runtime/runtime.h"
 
+#include <sys/resource.h>
+
+#include <cerrno>
 #include <csignal>
 #include <cstdio>
 #include <fstream>
@@ -30,6 +33,24 @@ void SetupLogging(const std::string& service) {
   spdlog::set_default_logger(logger);
   spdlog::flush_every(std::chrono::seconds(1));
   spdlog::flush_on(spdlog::level::warn);
+}
+
+uint64_t RaiseOpenFileLimit() {
+  rlimit lim{};
+  if (::getrlimit(RLIMIT_NOFILE, &lim) != 0) {
+    spdlog::warn("event=open_file_limit_unknown errno={}", errno);
+    return 1024;
+  }
+  const rlim_t before = lim.rlim_cur;
+  if (lim.rlim_cur < lim.rlim_max) {
+    lim.rlim_cur = lim.rlim_max;
+    if (::setrlimit(RLIMIT_NOFILE, &lim) != 0) {
+      spdlog::warn("event=open_file_limit_not_raised soft={} hard={} errno={}", before, lim.rlim_max, errno);
+      return before;
+    }
+  }
+  spdlog::info("event=open_file_limit soft={} hard={} raised_from={}", lim.rlim_cur, lim.rlim_max, before);
+  return lim.rlim_cur;
 }
 
 const std::atomic<bool>& InstallStopSignals() {

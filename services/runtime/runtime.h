@@ -19,6 +19,12 @@ namespace forewarn {
 // Structured key=value logs to stderr: "ts=... level=info service=NAME msg".
 void SetupLogging(const std::string& service);
 
+// Raises the open-file soft limit (RLIMIT_NOFILE) to the hard limit, logs
+// both ("event=open_file_limit") and returns the soft limit in force. Every
+// service main calls it at start: each socket, database and broker
+// connection is a descriptor, and distributions start processes at 1024.
+uint64_t RaiseOpenFileLimit();
+
 // SIGTERM/SIGINT set the returned flag; the service finishes in-flight work
 // and exits.
 const std::atomic<bool>& InstallStopSignals();

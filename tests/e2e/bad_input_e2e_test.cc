@@ -91,7 +91,37 @@ TEST_F(BadInputE2eTest, EachMalformedRequestGetsTheRightCodeAndMessageAndStoresN
     req.mutable_reason()->set_en("bad \xff\xfe bytes");
     v1::Incident out;
     auto s = stack_.stub().CreateIncident(stack_.Ctx().get(), req, &out);
-    EXPECT_FALSE(s.ok()) << "invalid UTF-8 accepted";
+    EXPECT_EQ(s.error_code(), grpc::INVALID_ARGUMENT) << s.error_message();
+    EXPECT_EQ(s.error_message().rfind("request: not a valid forewarn.v1.CreateIncidentRequest", 0), 0u)
+        << s.error_message();
+  }
+
+  // Every field at fault is named, in one message.
+  {
+    v1::CreateIncidentRequest req = Valid();
+    req.set_idempotency_key("two-reasons");
+    req.clear_reason();
+    req.clear_services();
+    v1::Incident out;
+    auto s = stack_.stub().CreateIncident(stack_.Ctx().get(), req, &out);
+    EXPECT_EQ(s.error_code(), grpc::INVALID_ARGUMENT);
+    EXPECT_EQ(s.error_message(),
+              "services: at least one is required; reason.ar: must not be empty; reason.en: must not be empty");
+  }
+
+  // An outage "since 1960", estimated back in 1960: both times refused.
+  {
+    v1::CreateIncidentRequest req = Valid();
+    req.set_idempotency_key("nineteen-sixty");
+    const absl::Time start = absl::FromCivil(absl::CivilSecond(1960, 1, 1, 3, 0, 0), absl::UTCTimeZone());
+    req.mutable_starts_at()->set_seconds(absl::ToUnixSeconds(start));
+    req.mutable_expected_restoration_at()->set_seconds(absl::ToUnixSeconds(start + absl::Hours(6)));
+    v1::Incident out;
+    auto s = stack_.stub().CreateIncident(stack_.Ctx().get(), req, &out);
+    EXPECT_EQ(s.error_code(), grpc::INVALID_ARGUMENT);
+    EXPECT_EQ(s.error_message(),
+              "starts_at: more than 168h in the past (the back-dating window); "
+              "expected_restoration_at: must be in the future");
   }
 
   // Planned changes and other RPCs.
@@ -142,6 +172,18 @@ TEST_F(BadInputE2eTest, EachMalformedRequestGetsTheRightCodeAndMessageAndStoresN
   EXPECT_EQ(s.error_message().substr(0, 15), "idempotency_key");
   EXPECT_EQ(stack_.db().Exec("SELECT count(*) FROM incidents"), "1");
   EXPECT_EQ(stack_.db().Exec("SELECT count(*) FROM outbox"), "1");
+
+  // An update whose estimate has already passed is refused; the incident
+  // keeps its version.
+  v1::Incident created;
+  ASSERT_TRUE(stack_.stub().CreateIncident(stack_.Ctx().get(), first, &created).ok());
+  v1::UpdateIncidentRequest late;
+  late.set_id(created.id());
+  late.mutable_expected_restoration_at()->set_seconds(absl::ToUnixSeconds(absl::Now() - absl::Minutes(10)));
+  s = stack_.stub().UpdateIncident(stack_.Ctx().get(), late, &out);
+  EXPECT_EQ(s.error_code(), grpc::INVALID_ARGUMENT);
+  EXPECT_EQ(s.error_message(), "expected_restoration_at: must be in the future");
+  EXPECT_EQ(stack_.db().Exec("SELECT version FROM incidents"), "1");
 }
 
 }  // namespace

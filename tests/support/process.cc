@@ -1,6 +1,7 @@
 #include "tests/support/process.h"
 
 #include <fcntl.h>
+#include <sys/resource.h>
 #include <signal.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -33,6 +34,10 @@ absl::Status ChildProcess::Start() {
   if (pid == 0) {
     ::dup2(log_fd, STDOUT_FILENO);
     ::dup2(log_fd, STDERR_FILENO);
+    if (open_file_limit_ > 0) {
+      const rlimit lim{open_file_limit_, open_file_limit_};
+      if (::setrlimit(RLIMIT_NOFILE, &lim) != 0) _exit(126);
+    }
     ::execv(args[0], args.data());
     _exit(127);
   }

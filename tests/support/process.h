@@ -2,6 +2,7 @@
 
 #include <sys/types.h>
 
+#include <cstdint>
 #include <string>
 #include <vector>
 
@@ -19,6 +20,8 @@ class ChildProcess {
   ChildProcess(const ChildProcess&) = delete;
   ChildProcess& operator=(const ChildProcess&) = delete;
 
+  // Runs the child with RLIMIT_NOFILE (soft and hard) at `n`; set before Start.
+  void set_open_file_limit(uint64_t n) { open_file_limit_ = n; }
   absl::Status Start();
   // SIGTERM, wait up to `grace`, then SIGKILL. Returns the exit status.
   int Stop(absl::Duration grace = absl::Seconds(10));
@@ -32,6 +35,7 @@ class ChildProcess {
   std::string log_path_;
   pid_t pid_ = -1;
   int exit_status_ = -1;
+  uint64_t open_file_limit_ = 0;  // 0: inherited
 };
 
 // Waits for a file to exist and be non-empty; returns its content trimmed.

@@ -53,6 +53,36 @@ TEST_F(IncidentServiceTest, UpdateValidatesAgainstTheCurrentIncident) {
   EXPECT_EQ(updated->expected_restoration_at, kStart + absl::Hours(5));
 }
 
+TEST_F(IncidentServiceTest, BackDatingWindowComesFromTheConfiguredLimitsAndTheInjectedClock) {
+  ValidationLimits limits;
+  limits.max_backdate = absl::Hours(2);
+  IncidentService service(store_, clock_, {}, limits);
+  auto r = Request();
+  r.starts_at = kStart - absl::Hours(1);
+  clock_.Advance(absl::Minutes(59));  // started 1h59m before the clock's now: inside the window
+  ASSERT_TRUE(service.Create(r).ok());
+  r.idempotency_key = "k2";
+  clock_.Advance(absl::Minutes(2));  // now 2h01m: outside
+  auto refused = service.Create(r);
+  EXPECT_EQ(refused.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(refused.status().message(), "starts_at: more than 2h in the past (the back-dating window)");
+  EXPECT_EQ(store_.List({})->incidents.size(), 1u);
+}
+
+TEST_F(IncidentServiceTest, UpdateRefusesAnEstimateThatTheClockHasAlreadyPassed) {
+  auto i = service_.Create(Request());
+  ASSERT_TRUE(i.ok());
+  clock_.Advance(absl::Hours(3));  // the estimate (start + 2h) has passed
+  IncidentUpdate u;
+  u.id = i->id;
+  u.expected_restoration_at = kStart + absl::Hours(2) + absl::Minutes(30);  // still in the past
+  auto refused = service_.Update(u);
+  EXPECT_EQ(refused.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(refused.status().message(), "expected_restoration_at: must be in the future");
+  u.expected_restoration_at = kStart + absl::Hours(4);
+  EXPECT_TRUE(service_.Update(u).ok());
+}
+
 TEST_F(IncidentServiceTest, UpdateOfAResolvedIncidentIsAFailedPrecondition) {
   auto i = service_.Create(Request());
   ASSERT_TRUE(service_.Resolve(i->id, 0).ok());

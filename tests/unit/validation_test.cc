@@ -156,6 +156,145 @@ TEST(ValidateUpdate, AnIbanChangeCannotBeEditedAndStartedMaintenanceCannotMoveIt
   EXPECT_TRUE(ValidateUpdate(extend, m, kNow, {}).ok());
 }
 
+TEST(ValidateNewIncident, NamesEveryInvalidFieldInOneMessage) {
+  auto r = ValidRequest();
+  r.reason = {};
+  auto s = ValidateNewIncident(r, kNow, {}).status();
+  EXPECT_EQ(s.code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(s.message(), "reason.ar: must not be empty; reason.en: must not be empty");
+
+  r = ValidRequest();
+  r.idempotency_key.clear();
+  r.services = {"Gas", "water", "water"};
+  r.regions.clear();
+  r.reason.en = "bell\a";
+  r.expected_restoration_at = absl::UnixEpoch();
+  s = ValidateNewIncident(r, kNow, {}).status();
+  EXPECT_EQ(s.message(),
+            "idempotency_key: is required; services[0]: must be 1-64 characters of a-z, 0-9, '_' or '-'; "
+            "services[2]: duplicate 'water'; regions: at least one is required; "
+            "reason.en: contains control characters; expected_restoration_at: is required");
+}
+
+TEST(ValidateNewIncident, IbanChangeNamesBothBadIbansAndAMissingDate) {
+  NewIncident r;
+  r.kind = IncidentKind::kIbanChange;
+  r.idempotency_key = "iban-2";
+  r.reason = {"دمج الفروع", "Branch merger"};
+  r.old_iban = "SA03 8000 0000 6080 1016 7518";
+  r.new_iban = "XX00";
+  auto s = ValidateNewIncident(r, kNow, {}).status();
+  EXPECT_EQ(s.code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(s.message().substr(0, 9), "old_iban:") << s;
+  EXPECT_NE(s.message().find("; new_iban: "), absl::string_view::npos) << s;
+  EXPECT_NE(s.message().find("; effective_at: is required"), absl::string_view::npos) << s;
+}
+
+TEST(ValidateNewIncident, OutageStartMayBeBackDatedOnlyWithinTheWindow) {
+  ValidationLimits limits;
+  limits.max_backdate = absl::Hours(24 * 7);
+  auto r = ValidRequest();
+  r.starts_at = kNow - absl::Hours(24 * 7);  // exactly at the edge: accepted
+  EXPECT_TRUE(ValidateNewIncident(r, kNow, limits).ok());
+  r.starts_at = kNow - absl::Hours(24 * 7) - absl::Seconds(1);
+  auto s = ValidateNewIncident(r, kNow, limits).status();
+  EXPECT_EQ(s.code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(s.message(), "starts_at: more than 168h in the past (the back-dating window)");
+  limits.max_backdate = absl::Hours(1);  // configurable
+  r.starts_at = kNow - absl::Minutes(61);
+  EXPECT_EQ(ValidateNewIncident(r, kNow, limits).status().message(),
+            "starts_at: more than 1h in the past (the back-dating window)");
+}
+
+TEST(ValidateNewIncident, OutageFrom1960WithAPastEstimateNamesBothTimes) {
+  auto r = ValidRequest();
+  r.starts_at = absl::FromCivil(absl::CivilSecond(1960, 1, 1, 3, 0, 0), absl::UTCTimeZone());
+  r.expected_restoration_at = absl::FromCivil(absl::CivilSecond(1960, 1, 1, 9, 0, 0), absl::UTCTimeZone());
+  auto s = ValidateNewIncident(r, kNow, {}).status();
+  EXPECT_EQ(s.code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(s.message(),
+            "starts_at: more than 168h in the past (the back-dating window); "
+            "expected_restoration_at: must be in the future");
+}
+
+TEST(ValidateNewIncident, OutageEstimateAlreadyPassedIsRefusedEvenWithARecentStart) {
+  auto r = ValidRequest();
+  r.starts_at = kNow - absl::Hours(3);
+  r.expected_restoration_at = kNow - absl::Hours(1);
+  EXPECT_EQ(ValidateNewIncident(r, kNow, {}).status().message(), "expected_restoration_at: must be in the future");
+  r.expected_restoration_at = kNow + absl::Minutes(1);
+  EXPECT_TRUE(ValidateNewIncident(r, kNow, {}).ok());
+}
+
+TEST(ValidateNewIncident, MaintenanceAndIbanChangesCannotBeBackDated) {
+  ValidationLimits generous;
+  generous.max_backdate = absl::Hours(24 * 30);  // the window is for outages only
+  auto m = ValidRequest();
+  m.kind = IncidentKind::kPlannedMaintenance;
+  m.starts_at = kNow - absl::Hours(2);
+  m.expected_restoration_at = kNow - absl::Hours(1);
+  EXPECT_EQ(ValidateNewIncident(m, kNow, generous).status().message(),
+            "starts_at: must be in the future; ends_at: must be in the future");
+  NewIncident iban;
+  iban.kind = IncidentKind::kIbanChange;
+  iban.idempotency_key = "iban-3";
+  iban.reason = {"دمج الفروع", "Branch merger"};
+  iban.old_iban = "SA03 8000 0000 6080 1016 7519";
+  iban.new_iban = "SA4420000001234567891234";
+  iban.starts_at = kNow - absl::Minutes(1);
+  EXPECT_EQ(ValidateNewIncident(iban, kNow, generous).status().message(), "effective_at: must be in the future");
+}
+
+TEST(ValidateUpdate, AnEstimateMovedIntoThePastIsRefusedButAReasonOnlyUpdateOfAnOverdueOutageIsNot) {
+  Incident overdue;
+  overdue.starts_at = kNow - absl::Hours(5);
+  overdue.expected_restoration_at = kNow - absl::Hours(1);
+  IncidentUpdate u;
+  u.expected_restoration_at = kNow - absl::Minutes(30);  // after the start, but passed
+  auto s = ValidateUpdate(u, overdue, kNow, {});
+  EXPECT_EQ(s.code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(s.message(), "expected_restoration_at: must be in the future");
+  IncidentUpdate reason_only;
+  reason_only.reason = LocalizedText{"سبب جديد", "New cause"};
+  EXPECT_TRUE(ValidateUpdate(reason_only, overdue, kNow, {}).ok());
+  u.expected_restoration_at = kNow + absl::Hours(1);
+  EXPECT_TRUE(ValidateUpdate(u, overdue, kNow, {}).ok());
+}
+
+TEST(ValidateUpdate, MaintenanceEndMustStayAheadAndARescheduleMustStartInTheFuture) {
+  Incident m;
+  m.kind = IncidentKind::kPlannedMaintenance;
+  m.starts_at = kNow - absl::Hours(1);  // under way
+  m.expected_restoration_at = kNow + absl::Hours(1);
+  IncidentUpdate end_passed;
+  end_passed.expected_restoration_at = kNow - absl::Minutes(1);
+  EXPECT_EQ(ValidateUpdate(end_passed, m, kNow, {}).message(), "ends_at: must be in the future");
+  Incident ahead = m;
+  ahead.starts_at = kNow + absl::Hours(10);
+  ahead.expected_restoration_at = kNow + absl::Hours(12);
+  IncidentUpdate to_past;
+  to_past.starts_at = kNow - absl::Hours(1);
+  EXPECT_EQ(ValidateUpdate(to_past, ahead, kNow, {}).message(), "starts_at: must be in the future");
+}
+
+TEST(ValidateUpdate, NamesEveryInvalidFieldBeforeAnyPrecondition) {
+  Incident m;
+  m.kind = IncidentKind::kPlannedMaintenance;
+  m.starts_at = kNow - absl::Hours(1);
+  m.expected_restoration_at = kNow + absl::Hours(1);
+  IncidentUpdate u;
+  u.expected_version = -1;
+  u.reason = LocalizedText{"", ""};
+  u.starts_at = kNow + absl::Hours(2);  // moving a started maintenance: a precondition, reported last
+  auto s = ValidateUpdate(u, m, kNow, {});
+  EXPECT_EQ(s.code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(s.message(),
+            "expected_version: must not be negative; reason.ar: must not be empty; reason.en: must not be empty");
+  u.expected_version = 0;
+  u.reason.reset();
+  EXPECT_EQ(ValidateUpdate(u, m, kNow, {}).code(), absl::StatusCode::kFailedPrecondition);
+}
+
 TEST(IsUuid, AcceptsOnlyCanonicalForm) {
   EXPECT_TRUE(IsUuid("3f2504e0-4f89-11d3-9a0c-0305e82c3301"));
   EXPECT_FALSE(IsUuid("3f2504e0-4f89-11d3-9a0c-0305e82c330"));
