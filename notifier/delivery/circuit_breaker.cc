@@ -20,15 +20,17 @@ std::string CircuitBreakerChannel::fault_reason() const {
 absl::StatusOr<std::string> CircuitBreakerChannel::Send(const Recipient& to, const RenderedNotice& notice) {
   {
     std::lock_guard lock(mu_);
-    const std::string why = fault_.empty() ? "repeated failures" : absl::StrCat("a provider fault (", fault_, ")");
+    const auto why = [this] {
+      return fault_.empty() ? std::string("repeated failures") : absl::StrCat("a provider fault (", fault_, ")");
+    };
     if (state_ == State::kOpen) {
       if (clock_.Now() < open_until_ || probe_in_flight_) {
-        return ProviderPausedError(absl::StrCat(provider_, ": circuit open after ", why));
+        return ProviderPausedError(absl::StrCat(provider_, ": circuit open after ", why()));
       }
       state_ = State::kHalfOpen;  // this call is the probe
       probe_in_flight_ = true;
     } else if (state_ == State::kHalfOpen && probe_in_flight_) {
-      return ProviderPausedError(absl::StrCat(provider_, ": circuit half-open after ", why, ", probing"));
+      return ProviderPausedError(absl::StrCat(provider_, ": circuit half-open after ", why(), ", probing"));
     } else if (state_ == State::kHalfOpen) {
       probe_in_flight_ = true;
     }

@@ -275,7 +275,9 @@ class DeliveryChannel {
  public:
   virtual ~DeliveryChannel() = default;
   // Returns the provider's message id. UNAVAILABLE/DEADLINE_EXCEEDED are
-  // retryable; INVALID_ARGUMENT/FAILED_PRECONDITION are permanent.
+  // retryable; INVALID_ARGUMENT/FAILED_PRECONDITION are permanent. A
+  // provider fault (ProviderFaultError) or an unknown outcome
+  // (AmbiguousSendError) is retryable and says so.
   virtual absl::StatusOr<std::string> Send(const Recipient& to, const RenderedNotice& notice) = 0;
   // A channel may buffer accepted notices (e.g. one file write per batch):
   // they are delivered once Flush returns OK, and the notifier records them
