@@ -11,6 +11,7 @@
 #include <utility>
 
 #include "absl/strings/str_cat.h"
+#include "notifier/channels/channel_errors.h"
 #include "services/core/mask.h"
 
 namespace forewarn {
@@ -93,6 +94,32 @@ std::string ErrorSnippet(std::string_view body) {
   return out;
 }
 
+// An HTTP field name (RFC 9110 token), or empty (no header).
+bool IsHeaderName(std::string_view name) {
+  return std::all_of(name.begin(), name.end(), [](char c) {
+    return std::isalnum(static_cast<unsigned char>(c)) || std::string_view("!#$%&'*+-.^_`|~").find(c) != std::string_view::npos;
+  });
+}
+
+// Printable ASCII only: a value that can go in a header line as is.
+bool IsHeaderValue(std::string_view value) {
+  return !value.empty() && std::all_of(value.begin(), value.end(), [](char c) { return c >= 0x20 && c < 0x7F; });
+}
+
+// The provider's id from a 2xx response body (a string or a number in
+// `provider_id_field`), else the notice's message id.
+std::string ProviderId(const std::string& response, const HttpSmsConfig& config, const RenderedNotice& notice) {
+  const auto j = nlohmann::json::parse(response, nullptr, /*allow_exceptions=*/false);
+  if (j.is_object()) {
+    const auto it = j.find(config.provider_id_field);
+    if (it != j.end()) {
+      if (it->is_string() && !it->get<std::string>().empty()) return it->get<std::string>();
+      if (it->is_number()) return it->dump();
+    }
+  }
+  return notice.message_id;
+}
+
 }  // namespace
 
 struct HttpSmsChannel::Impl {
@@ -110,6 +137,20 @@ struct HttpSmsChannel::Impl {
     return n;  // drop the excess, do not fail the transfer
   }
 
+  // Where and how to connect, whatever the request.
+  void ApplyConnectionOptions(CURL* h, char* error_buffer) const {
+    const long timeout_ms = static_cast<long>(std::max<int64_t>(1, config.timeout.count()));
+    curl_easy_setopt(h, CURLOPT_URL, config.url.c_str());
+    curl_easy_setopt(h, CURLOPT_PROTOCOLS_STR, "http,https");
+    curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, timeout_ms);
+    curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT_MS, timeout_ms);
+    curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
+    curl_easy_setopt(h, CURLOPT_SSL_VERIFYPEER, config.verify_peer ? 1L : 0L);
+    curl_easy_setopt(h, CURLOPT_SSL_VERIFYHOST, config.verify_peer ? 2L : 0L);
+    if (!config.ca_file.empty()) curl_easy_setopt(h, CURLOPT_CAINFO, config.ca_file.c_str());
+    curl_easy_setopt(h, CURLOPT_ERRORBUFFER, error_buffer);
+  }
+
   absl::Status Setup() {
     if (absl::Status s = HttpSmsChannel::Validate(config); !s.ok()) return s;
     GlobalInitOnce();
@@ -122,20 +163,11 @@ struct HttpSmsChannel::Impl {
     headers = curl_slist_append(headers, "Expect:");  // no 100-continue round trip
     if (!config.auth_header.empty()) headers = curl_slist_append(headers, config.auth_header.c_str());
     if (headers == nullptr) return absl::UnavailableError("sms: out of memory");
-    const long timeout_ms = static_cast<long>(std::max<int64_t>(1, config.timeout.count()));
-    curl_easy_setopt(curl, CURLOPT_URL, config.url.c_str());
-    curl_easy_setopt(curl, CURLOPT_PROTOCOLS_STR, "http,https");
+    ApplyConnectionOptions(curl, errbuf);
     curl_easy_setopt(curl, CURLOPT_POST, 1L);
     curl_easy_setopt(curl, CURLOPT_HTTPHEADER, headers);
-    curl_easy_setopt(curl, CURLOPT_TIMEOUT_MS, timeout_ms);
-    curl_easy_setopt(curl, CURLOPT_CONNECTTIMEOUT_MS, timeout_ms);
-    curl_easy_setopt(curl, CURLOPT_NOSIGNAL, 1L);
-    curl_easy_setopt(curl, CURLOPT_SSL_VERIFYPEER, config.verify_peer ? 1L : 0L);
-    curl_easy_setopt(curl, CURLOPT_SSL_VERIFYHOST, config.verify_peer ? 2L : 0L);
-    if (!config.ca_file.empty()) curl_easy_setopt(curl, CURLOPT_CAINFO, config.ca_file.c_str());
     curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, &Impl::Write);
     curl_easy_setopt(curl, CURLOPT_WRITEDATA, this);
-    curl_easy_setopt(curl, CURLOPT_ERRORBUFFER, errbuf);
     return absl::OkStatus();
   }
 
@@ -193,6 +225,10 @@ absl::Status HttpSmsChannel::Validate(const HttpSmsConfig& config) {
       return absl::FailedPreconditionError("sms gateway: auth_header must be one \"Name: value\" header line");
     }
   }
+  if (!IsHeaderName(config.idempotency_header)) {
+    return absl::FailedPreconditionError(absl::StrCat("sms gateway: idempotency header name '",
+                                                      config.idempotency_header, "' is not a header name"));
+  }
   for (const auto& [name, tmpl] : EffectiveFields(config)) {
     if (name.empty()) return absl::FailedPreconditionError("sms gateway: empty body field name");
     std::string unknown;
@@ -218,47 +254,64 @@ absl::StatusOr<std::string> HttpSmsChannel::Send(const Recipient& to, const Rend
   if (!IsE164(to.address)) {
     return absl::InvalidArgumentError(absl::StrCat("sms: not an E.164 phone number: ", masked));
   }
+  if (!s.config.idempotency_header.empty() && !IsHeaderValue(notice.message_id)) {
+    return absl::InvalidArgumentError("sms: the message id cannot go in a header (empty or not printable ASCII)");
+  }
   s.request = s.BuildBody(to, notice);
   s.response.clear();
   s.errbuf[0] = '\0';
+  // This request's headers: the fixed ones and its idempotency key.
+  std::unique_ptr<curl_slist, decltype(&curl_slist_free_all)> headers(nullptr, &curl_slist_free_all);
+  for (const curl_slist* h = s.headers; h != nullptr; h = h->next) {
+    headers.reset(curl_slist_append(headers.release(), h->data));
+  }
+  if (!s.config.idempotency_header.empty()) {
+    const std::string line = absl::StrCat(s.config.idempotency_header, ": ", notice.message_id);
+    headers.reset(curl_slist_append(headers.release(), line.c_str()));
+  }
+  if (headers == nullptr) return absl::UnavailableError("sms: out of memory");
+  curl_easy_setopt(s.curl, CURLOPT_HTTPHEADER, headers.get());
   curl_easy_setopt(s.curl, CURLOPT_POSTFIELDS, s.request.c_str());
   curl_easy_setopt(s.curl, CURLOPT_POSTFIELDSIZE_LARGE, static_cast<curl_off_t>(s.request.size()));
   const CURLcode rc = curl_easy_perform(s.curl);
-  const std::string prefix = absl::StrCat("sms: send to ", masked, " failed: ");
+  curl_easy_setopt(s.curl, CURLOPT_HTTPHEADER, s.headers);
 
-  if (rc != CURLE_OK) {
-    const std::string detail = s.errbuf[0] != '\0' ? std::string(s.errbuf) : std::string(curl_easy_strerror(rc));
-    switch (rc) {
-      case CURLE_OPERATION_TIMEDOUT:
-        return absl::DeadlineExceededError(absl::StrCat(prefix, detail));
-      case CURLE_URL_MALFORMAT:
-      case CURLE_UNSUPPORTED_PROTOCOL:
-      case CURLE_NOT_BUILT_IN:
-        return absl::FailedPreconditionError(absl::StrCat(prefix, detail));
-      default:
-        return absl::UnavailableError(absl::StrCat(prefix, detail));
-    }
-  }
+  ProviderCallResult result{ProviderCallResult::Protocol::kHttp, rc, 0, false, ""};
+  curl_easy_getinfo(s.curl, CURLINFO_RESPONSE_CODE, &result.reply);
+  if (rc == CURLE_OK && result.reply >= 200 && result.reply <= 299) return ProviderId(s.response, s.config, notice);
+  long request_size = 0;  // bytes of the request that went out
+  curl_easy_getinfo(s.curl, CURLINFO_REQUEST_SIZE, &request_size);
+  result.request_sent = request_size > 0;
+  result.detail = rc != CURLE_OK ? (s.errbuf[0] != '\0' ? std::string(s.errbuf) : std::string(curl_easy_strerror(rc)))
+                                 : ErrorSnippet(s.response);
+  return ClassifyProviderFailure(result, absl::StrCat("sms: send to ", masked, " failed: "));
+}
 
-  long http = 0;
-  curl_easy_getinfo(s.curl, CURLINFO_RESPONSE_CODE, &http);
-  if (http >= 200 && http <= 299) {
-    const auto j = nlohmann::json::parse(s.response, nullptr, /*allow_exceptions=*/false);
-    if (j.is_object()) {
-      const auto it = j.find(s.config.provider_id_field);
-      if (it != j.end()) {
-        if (it->is_string() && !it->get<std::string>().empty()) return it->get<std::string>();
-        if (it->is_number()) return it->dump();
-      }
-    }
-    return notice.message_id;
+absl::Status HttpSmsChannel::Probe() {
+  Impl& s = *impl_;
+  if (!s.setup_status.ok()) return s.setup_status;
+  std::unique_ptr<CURL, decltype(&curl_easy_cleanup)> h(curl_easy_init(), &curl_easy_cleanup);
+  if (h == nullptr) return absl::UnavailableError("sms: curl_easy_init failed");
+  char errbuf[CURL_ERROR_SIZE] = {};
+  s.ApplyConnectionOptions(h.get(), errbuf);
+  curl_easy_setopt(h.get(), CURLOPT_CONNECT_ONLY, 1L);  // TCP (and TLS): no request
+  const CURLcode rc = curl_easy_perform(h.get());
+  if (rc == CURLE_OK) return absl::OkStatus();
+  const ProviderCallResult result{ProviderCallResult::Protocol::kHttp, rc, 0, false,
+                                  errbuf[0] != '\0' ? std::string(errbuf) : std::string(curl_easy_strerror(rc))};
+  const absl::Status classified = ClassifyProviderFailure(result, "");
+  const std::string where = absl::StrCat(UrlForMessages(s.config.url), ": ");
+  const std::string reason = ProviderFaultReason(classified);
+  if (reason == "tls" && rc != CURLE_SSL_CONNECT_ERROR) {
+    return absl::FailedPreconditionError(absl::StrCat(where, "TLS certificate not accepted: ", classified.message(),
+                                                      "; set --sms-ca-file to the CA that issued it"));
   }
-  const std::string message = absl::StrCat(prefix, "HTTP ", http, ": ", ErrorSnippet(s.response));
-  if (http == 408 || http == 429) return absl::UnavailableError(message);
-  if (http == 401 || http == 403) return absl::FailedPreconditionError(message);
-  if (http >= 400 && http <= 499) return absl::InvalidArgumentError(message);
-  if (http >= 300 && http <= 399) return absl::FailedPreconditionError(message);
-  return absl::UnavailableError(message);  // 5xx and anything unexpected
+  if (reason == "tls") {
+    return absl::FailedPreconditionError(
+        absl::StrCat(where, "TLS handshake failed: ", classified.message(), " (is it an https port?)"));
+  }
+  if (!reason.empty()) return absl::FailedPreconditionError(absl::StrCat(where, classified.message()));
+  return absl::UnavailableError(absl::StrCat(where, "cannot reach the gateway: ", classified.message()));
 }
 
 }  // namespace forewarn

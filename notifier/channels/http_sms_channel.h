@@ -15,6 +15,10 @@ namespace forewarn {
 struct HttpSmsConfig {
   std::string url;          // http(s)://gateway/path; the request is a POST
   std::string auth_header;  // a whole header line, e.g. "Authorization: Bearer X"; none when empty
+  // Header carrying the notice's message id on every request (a gateway that
+  // supports idempotency keys sends a retried request once); none when
+  // empty. The body can carry it too ({message_id}, the default "reference").
+  std::string idempotency_header = "Idempotency-Key";
   enum class Body { kJson, kForm };
   Body body = Body::kJson;  // application/json object or application/x-www-form-urlencoded
   // Body field name -> value template. Placeholders {to} (E.164), {text},
@@ -33,17 +37,21 @@ struct HttpSmsConfig {
 };
 
 // SMS through an HTTP gateway with libcurl: one POST per message, body built
-// from HttpSmsConfig::fields. Returns the provider's message id.
+// from HttpSmsConfig::fields, the message id (MessageIdFor the notice key, the
+// same on every retry and after a crash) in the idempotency header. Returns
+// the provider's message id.
 //
-// Status mapping: 2xx sent; 408 and 429 (throttled) UNAVAILABLE (retryable);
-// 401/403 FAILED_PRECONDITION and other 4xx INVALID_ARGUMENT (permanent: the
-// request itself is wrong); 3xx FAILED_PRECONDITION (misconfigured URL);
-// 5xx and connection failures UNAVAILABLE; timeouts DEADLINE_EXCEEDED (both
-// retryable: the notice's message id goes as "reference", so a gateway that
-// dedupes by it will not send twice). A recipient that is not an E.164
-// number is INVALID_ARGUMENT without a request. Error messages carry the HTTP
-// status and the start of the response body with long digit runs masked;
-// never the text or the full number.
+// Errors follow ClassifyProviderFailure (channel_errors.h): TLS and
+// certificate failures, 401/403/407 and 3xx (a wrong URL) are provider
+// faults (UNAVAILABLE with a reason: every message would fail alike); 408,
+// 429 (throttled), 5xx and connection failures UNAVAILABLE; other 4xx
+// INVALID_ARGUMENT (permanent: the request itself is wrong); a timeout or a
+// dropped connection after the request went an ambiguous send
+// (DEADLINE_EXCEEDED: the gateway may have the message; the retry carries the
+// same reference and idempotency key). A recipient that is not an E.164
+// number is INVALID_ARGUMENT without a request. Error messages carry the
+// HTTP status and the start of the response body with long digit runs
+// masked; never the text or the full number.
 //
 // One libcurl easy handle per instance keeps the connection alive between
 // sends. NOT thread-safe: use one HttpSmsChannel per sending thread.
@@ -55,10 +63,21 @@ class HttpSmsChannel final : public DeliveryChannel {
   HttpSmsChannel& operator=(const HttpSmsChannel&) = delete;
 
   // Checks a configuration at start-up: http(s) URL, header line shape,
-  // known placeholders. FAILED_PRECONDITION naming the problem.
+  // idempotency header name, known placeholders. FAILED_PRECONDITION naming
+  // the problem.
   static absl::Status Validate(const HttpSmsConfig& config);
 
   absl::StatusOr<std::string> Send(const Recipient& to, const RenderedNotice& notice) override;
+
+  // A start-up check that sends no SMS and no request: connects to the
+  // gateway's host and port and, for https, completes the TLS handshake
+  // (verifying the certificate), on a connection of its own.
+  // FAILED_PRECONDITION for a TLS or certificate failure (retrying cannot
+  // help), UNAVAILABLE when the gateway cannot be reached (it may still be
+  // starting). The message starts with the URL and names the notifier flag
+  // to change. Credentials are only checked by a real send (401/403 there
+  // open the circuit).
+  absl::Status Probe();
 
  private:
   struct Impl;

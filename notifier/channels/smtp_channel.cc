@@ -13,6 +13,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_replace.h"
 #include "absl/time/time.h"
+#include "notifier/channels/channel_errors.h"
 #include "notifier/sms/phone.h"
 #include "services/core/mask.h"
 
@@ -252,6 +253,29 @@ struct SmtpChannel::Impl {
     return n;
   }
 
+  static size_t Discard(char*, size_t size, size_t nmemb, void*) { return size * nmemb; }
+
+  // What a session needs whatever it does: server, TLS, AUTH, timeouts.
+  void ApplySessionOptions(CURL* h, char* error_buffer) const {
+    const long timeout_ms = static_cast<long>(std::max<int64_t>(1, config.timeout.count()));
+    curl_easy_setopt(h, CURLOPT_URL, url.c_str());
+    curl_easy_setopt(h, CURLOPT_PROTOCOLS_STR, "smtp,smtps");
+    curl_easy_setopt(
+        h, CURLOPT_USE_SSL,
+        config.tls == SmtpConfig::Tls::kNone ? static_cast<long>(CURLUSESSL_NONE) : static_cast<long>(CURLUSESSL_ALL));
+    if (!config.username.empty()) {
+      curl_easy_setopt(h, CURLOPT_USERNAME, config.username.c_str());
+      curl_easy_setopt(h, CURLOPT_PASSWORD, config.password.c_str());
+    }
+    curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, timeout_ms);
+    curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT_MS, timeout_ms);
+    curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
+    curl_easy_setopt(h, CURLOPT_SSL_VERIFYPEER, config.verify_peer ? 1L : 0L);
+    curl_easy_setopt(h, CURLOPT_SSL_VERIFYHOST, config.verify_peer ? 2L : 0L);
+    if (!config.ca_file.empty()) curl_easy_setopt(h, CURLOPT_CAINFO, config.ca_file.c_str());
+    curl_easy_setopt(h, CURLOPT_ERRORBUFFER, error_buffer);
+  }
+
   absl::Status Setup() {
     if (absl::Status s = SmtpChannel::Validate(config); !s.ok()) return s;
     GlobalInitOnce();
@@ -259,28 +283,19 @@ struct SmtpChannel::Impl {
     if (curl == nullptr) return absl::UnavailableError("smtp: curl_easy_init failed");
     url = EffectiveUrl(config);
     mail_from = absl::StrCat("<", config.from_address, ">");
-    const long timeout_ms = static_cast<long>(std::max<int64_t>(1, config.timeout.count()));
-    curl_easy_setopt(curl, CURLOPT_URL, url.c_str());
-    curl_easy_setopt(curl, CURLOPT_PROTOCOLS_STR, "smtp,smtps");
-    curl_easy_setopt(
-        curl, CURLOPT_USE_SSL,
-        config.tls == SmtpConfig::Tls::kNone ? static_cast<long>(CURLUSESSL_NONE) : static_cast<long>(CURLUSESSL_ALL));
-    if (!config.username.empty()) {
-      curl_easy_setopt(curl, CURLOPT_USERNAME, config.username.c_str());
-      curl_easy_setopt(curl, CURLOPT_PASSWORD, config.password.c_str());
-    }
+    ApplySessionOptions(curl, errbuf);
     curl_easy_setopt(curl, CURLOPT_MAIL_FROM, mail_from.c_str());
-    curl_easy_setopt(curl, CURLOPT_TIMEOUT_MS, timeout_ms);
-    curl_easy_setopt(curl, CURLOPT_CONNECTTIMEOUT_MS, timeout_ms);
-    curl_easy_setopt(curl, CURLOPT_NOSIGNAL, 1L);
-    curl_easy_setopt(curl, CURLOPT_SSL_VERIFYPEER, config.verify_peer ? 1L : 0L);
-    curl_easy_setopt(curl, CURLOPT_SSL_VERIFYHOST, config.verify_peer ? 2L : 0L);
-    if (!config.ca_file.empty()) curl_easy_setopt(curl, CURLOPT_CAINFO, config.ca_file.c_str());
     curl_easy_setopt(curl, CURLOPT_UPLOAD, 1L);
     curl_easy_setopt(curl, CURLOPT_READFUNCTION, &Impl::Read);
     curl_easy_setopt(curl, CURLOPT_READDATA, this);
-    curl_easy_setopt(curl, CURLOPT_ERRORBUFFER, errbuf);
     return absl::OkStatus();
+  }
+
+  // A new handle, so that the next send opens a new connection.
+  absl::Status Reconnect() {
+    curl_easy_cleanup(curl);
+    curl = nullptr;
+    return Setup();
   }
 
   SmtpConfig config;
@@ -330,6 +345,11 @@ absl::StatusOr<std::string> SmtpChannel::Send(const Recipient& to, const Rendere
   if (!IsPlausibleEmail(to.address)) {
     return absl::InvalidArgumentError(absl::StrCat("smtp: not an email address: ", masked));
   }
+  // Without the notice's own Message-ID a relay would add a random one, and a
+  // resend after a crash could not be recognised as the same message.
+  if (SanitizeHeaderText(notice.message_id).find_first_not_of(" <>") == std::string::npos) {
+    return absl::InvalidArgumentError("smtp: notice has no message id");
+  }
 
   s.payload = BuildMimeMessage(s.config, to, notice, s.clock.Now());
   s.offset = 0;
@@ -342,29 +362,68 @@ absl::StatusOr<std::string> SmtpChannel::Send(const Recipient& to, const Rendere
   const CURLcode rc = curl_easy_perform(s.curl);
   curl_easy_setopt(s.curl, CURLOPT_MAIL_RCPT, nullptr);
   curl_slist_free_all(rcpts);
+  // The whole message went to the server after DATA: a failure from here on
+  // (no final reply) leaves the outcome unknown.
+  const bool message_sent = s.offset == s.payload.size();
   s.payload.clear();
-
   if (rc == CURLE_OK) return notice.message_id;
 
-  long reply = 0;
-  curl_easy_getinfo(s.curl, CURLINFO_RESPONSE_CODE, &reply);
+  ProviderCallResult result{ProviderCallResult::Protocol::kSmtp, rc, 0, message_sent, ""};
+  curl_easy_getinfo(s.curl, CURLINFO_RESPONSE_CODE, &result.reply);
   // The server's text may repeat the recipient: mask it.
-  std::string detail = s.errbuf[0] != '\0' ? std::string(s.errbuf) : std::string(curl_easy_strerror(rc));
-  detail = absl::StrReplaceAll(detail, {{to.address, masked}});
-  std::string message = absl::StrCat("smtp: send to ", masked, " failed: ", detail);
-  if (reply != 0) absl::StrAppend(&message, " (reply ", reply, ")");
-  if (reply >= 500 && reply <= 599) return absl::FailedPreconditionError(message);
-  if (reply >= 400 && reply <= 499) return absl::UnavailableError(message);
-  switch (rc) {
-    case CURLE_URL_MALFORMAT:
-    case CURLE_UNSUPPORTED_PROTOCOL:
-    case CURLE_NOT_BUILT_IN:
-    case CURLE_USE_SSL_FAILED:  // STARTTLS required but not offered
-      return absl::FailedPreconditionError(message);
-    default:
-      // Connection refused/reset, DNS, TLS handshake, timeouts: try again.
-      return absl::UnavailableError(message);
+  result.detail = s.errbuf[0] != '\0' ? std::string(s.errbuf) : std::string(curl_easy_strerror(rc));
+  result.detail = absl::StrReplaceAll(result.detail, {{to.address, masked}});
+  // A session that failed mid-dialogue (a timeout, a lost reply) is not
+  // reused: a late reply would be read as the answer to the next command.
+  if (result.reply < 400) s.setup_status = s.Reconnect();
+  return ClassifyProviderFailure(result, absl::StrCat("smtp: send to ", masked, " failed: "));
+}
+
+absl::Status SmtpChannel::Probe() {
+  Impl& s = *impl_;
+  if (!s.setup_status.ok()) return s.setup_status;
+  std::unique_ptr<CURL, decltype(&curl_easy_cleanup)> h(curl_easy_init(), &curl_easy_cleanup);
+  if (h == nullptr) return absl::UnavailableError("smtp: curl_easy_init failed");
+  char errbuf[CURL_ERROR_SIZE] = {};
+  s.ApplySessionOptions(h.get(), errbuf);
+  // No upload and no recipient: libcurl greets (EHLO), upgrades (STARTTLS)
+  // or starts in TLS, authenticates, then sends this one command.
+  curl_easy_setopt(h.get(), CURLOPT_CUSTOMREQUEST, "NOOP");
+  curl_easy_setopt(h.get(), CURLOPT_WRITEFUNCTION, &Impl::Discard);
+  const CURLcode rc = curl_easy_perform(h.get());
+  if (rc == CURLE_OK) return absl::OkStatus();
+  ProviderCallResult result{ProviderCallResult::Protocol::kSmtp, rc, 0, false, ""};
+  curl_easy_getinfo(h.get(), CURLINFO_RESPONSE_CODE, &result.reply);
+  result.detail = errbuf[0] != '\0' ? std::string(errbuf) : std::string(curl_easy_strerror(rc));
+  const absl::Status classified = ClassifyProviderFailure(result, "");
+  const std::string where = absl::StrCat(UrlForMessages(s.config.url), ": ");
+  const std::string reason = ProviderFaultReason(classified);
+  const bool implicit = s.config.tls == SmtpConfig::Tls::kImplicit;
+  if (rc == CURLE_USE_SSL_FAILED) {
+    return absl::FailedPreconditionError(absl::StrCat(
+        where, "server does not offer STARTTLS (--smtp-tls starttls); use --smtp-tls none for a plaintext "
+               "server or --smtp-tls implicit for an smtps port"));
   }
+  if (reason == "tls" && rc != CURLE_SSL_CONNECT_ERROR) {
+    return absl::FailedPreconditionError(absl::StrCat(where, "TLS certificate not accepted: ", classified.message(),
+                                                      "; set --smtp-ca-file to the CA that issued it"));
+  }
+  if (reason == "tls") {
+    return absl::FailedPreconditionError(absl::StrCat(
+        where, "TLS handshake failed: ", classified.message(),
+        implicit ? " (--smtp-tls implicit needs a port that speaks TLS at once, usually 465; use --smtp-tls "
+                   "starttls for 587 or none for a plaintext server)"
+                 : " (after STARTTLS)"));
+  }
+  if (reason == "auth") {
+    return absl::FailedPreconditionError(absl::StrCat(
+        where, s.config.username.empty() ? "server requires authentication: " : "authentication refused: ",
+        classified.message(), "; check --smtp-username and --smtp-password"));
+  }
+  if (!reason.empty() || classified.code() == absl::StatusCode::kFailedPrecondition) {
+    return absl::FailedPreconditionError(absl::StrCat(where, classified.message()));
+  }
+  return absl::UnavailableError(absl::StrCat(where, "cannot reach the server: ", classified.message()));
 }
 
 }  // namespace forewarn

@@ -35,18 +35,23 @@ struct SmtpConfig {
 // RCPT TO, DATA) carrying a MIME message built here:
 //   From / To with RFC 2047 (UTF-8, "B") display names, Subject as RFC 2047
 //   encoded-words (each ≤ 75 chars, split on character boundaries), Date
-//   (from the injected clock), Message-ID = notice.message_id (deterministic,
-//   so a resend is recognisable), MIME-Version, Auto-Submitted; a
+//   (from the injected clock), Message-ID = notice.message_id (MessageIdFor
+//   the notice key: nothing else goes into it, so a resend after a crash or a
+//   retry carries the same one), MIME-Version, Auto-Submitted; a
 //   multipart/alternative body with text/plain and text/html parts (only
 //   text/plain when html is empty), UTF-8, base64 with 76-char lines; CRLF.
 // Returns notice.message_id as the provider id.
 //
-// Errors: a 4xx reply, connection failures and timeouts are UNAVAILABLE
-// (retryable); a 5xx reply is FAILED_PRECONDITION (permanent); a recipient
-// address that cannot be an email address is INVALID_ARGUMENT; an unusable
-// configuration (bad URL, unsupported scheme) is FAILED_PRECONDITION. The
-// message carries the server's reply code and curl's error text; addresses
-// are masked.
+// Errors follow ClassifyProviderFailure (channel_errors.h): TLS and
+// certificate failures, STARTTLS not offered, AUTH refused (530/534/535/538)
+// are provider faults (UNAVAILABLE with a reason); other 4xx replies and
+// connection failures UNAVAILABLE; other 5xx replies FAILED_PRECONDITION
+// (permanent); the connection lost or timed out after the message went
+// (before the server's final reply) an ambiguous send. A recipient address
+// that cannot be an email address, or a notice without a message id, is
+// INVALID_ARGUMENT without a connection; an unusable configuration (bad URL,
+// unsupported scheme) is FAILED_PRECONDITION. The message carries the
+// server's reply code and curl's error text; addresses are masked.
 //
 // One libcurl easy handle per instance keeps the connection open between
 // sends. NOT thread-safe: use one SmtpChannel per sending thread.
@@ -61,6 +66,16 @@ class SmtpChannel final : public DeliveryChannel {
   static absl::Status Validate(const SmtpConfig& config);
 
   absl::StatusOr<std::string> Send(const Recipient& to, const RenderedNotice& notice) override;
+
+  // A start-up check that sends nothing: connects, greets (EHLO), upgrades
+  // with STARTTLS or starts in TLS as configured (verifying the certificate),
+  // authenticates when credentials are set, and sends NOOP, on a connection
+  // of its own. FAILED_PRECONDITION when the set-up is wrong (no STARTTLS,
+  // TLS handshake or certificate, authentication refused, a 5xx reply):
+  // retrying cannot help; UNAVAILABLE when the server cannot be reached (it
+  // may still be starting). The message starts with the URL (credentials
+  // removed) and names the notifier flag to change.
+  absl::Status Probe();
 
  private:
   struct Impl;

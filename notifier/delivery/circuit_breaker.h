@@ -16,6 +16,13 @@ namespace forewarn {
 // (half-open): success closes the circuit, failure reopens it with a doubled
 // cooldown (up to max_cooldown). Permanent failures (a bad address) say
 // nothing about the provider and do not count.
+//
+// A provider fault (ProviderFaultReason: TLS, certificate, authentication, a
+// misconfigured endpoint) opens the circuit at once, whatever the count: it
+// would fail every notice alike. That call, too, returns ProviderPausedError
+// (naming the reason and the provider's message), so the notice keeps its
+// attempts and waits with its batch; fault_reason() says why until a call
+// succeeds again (readiness reads it).
 class CircuitBreakerChannel final : public DeliveryChannel {
  public:
   struct Options {
@@ -36,9 +43,13 @@ class CircuitBreakerChannel final : public DeliveryChannel {
   }
 
   State state() const;
+  // The reason of the provider fault that holds the circuit open ("tls",
+  // "auth", "config"); empty when the circuit is closed or open for
+  // ordinary failures. Thread-safe.
+  std::string fault_reason() const;
 
  private:
-  void OnResult(const absl::Status& status);
+  void OnResult(const absl::Status& status, const std::string& fault);
 
   const std::string provider_;
   DeliveryChannel& inner_;
@@ -50,6 +61,7 @@ class CircuitBreakerChannel final : public DeliveryChannel {
   absl::Duration cooldown_;
   absl::Time open_until_ = absl::InfinitePast();
   bool probe_in_flight_ = false;
+  std::string fault_;  // the provider fault that opened the circuit, if any
 };
 
 }  // namespace forewarn

@@ -3,6 +3,7 @@
 // says every notice of the batch is done.
 #include <algorithm>
 #include <atomic>
+#include <functional>
 #include <map>
 #include <set>
 #include <iostream>
@@ -12,6 +13,8 @@
 #include "notifier/channels/http_sms_channel.h"
 #include "notifier/channels/smtp_channel.h"
 #include "notifier/delivery/circuit_breaker.h"
+#include "notifier/delivery/instrumented_channel.h"
+#include "notifier/delivery/provider_probe.h"
 #include "notifier/delivery/rate_limited_channel.h"
 #include "notifier/delivery/token_bucket.h"
 #include "notifier/delivery/validating_channel.h"
@@ -27,26 +30,6 @@
 #include "spdlog/spdlog.h"
 
 namespace {
-
-// Measures each provider call (the provider latency histogram).
-class TimedChannel final : public forewarn::DeliveryChannel {
- public:
-  TimedChannel(forewarn::DeliveryChannel& inner, forewarn::Histogram& latency) : inner_(inner), latency_(latency) {}
-  absl::StatusOr<std::string> Send(const forewarn::Recipient& to, const forewarn::RenderedNotice& n) override {
-    const absl::Time start = absl::Now();
-    auto r = inner_.Send(to, n);
-    latency_.Observe(absl::ToDoubleSeconds(absl::Now() - start));
-    return r;
-  }
-  absl::Status Flush() override { return inner_.Flush(); }
-  absl::StatusOr<std::set<std::string>> Delivered(const std::vector<std::string>& ids) override {
-    return inner_.Delivered(ids);
-  }
-
- private:
-  forewarn::DeliveryChannel& inner_;
-  forewarn::Histogram& latency_;
-};
 
 struct NotifierConfig {
   std::string pg_uri;
@@ -85,12 +68,42 @@ struct NotifierConfig {
   int record_every = 0;
   int record_interval_ms = 200;  // and at least this often
   int lease_ms = 60000;          // how long in-flight notices stay this worker's without renewal
+  // How long a provider that cannot be reached at start-up is waited for
+  // (a configuration fault stops the start at once).
+  int provider_probe_wait_ms = 30000;
   std::string http_listen;     // /metrics, /healthz, /readyz
   std::string http_port_file;  // tests
   int64_t time_offset_seconds = 0;  // tests and drills only
   std::string time_offset_file;     // tests and drills only
   forewarn::PolicyFlags policy;
 };
+
+// Probes each configured provider (SMTP: TLS and AUTH as configured; SMS
+// gateway: TCP and TLS), waiting up to --provider-probe-wait-ms for one that
+// cannot be reached. 0 when all answer, else the exit code: 2 for a
+// configuration fault, 1 for a provider still unreachable.
+int ProbeProviders(const NotifierConfig& cfg, const forewarn::Clock& clock, const std::atomic<bool>& stop) {
+  std::vector<std::pair<std::string, std::function<absl::Status()>>> probes;
+  if (!cfg.smtp.url.empty()) {
+    probes.emplace_back("--smtp-url", [&] { return forewarn::SmtpChannel(cfg.smtp, clock).Probe(); });
+  }
+  if (!cfg.sms.url.empty()) {
+    probes.emplace_back("--sms-url", [&] { return forewarn::HttpSmsChannel(cfg.sms).Probe(); });
+  }
+  const auto sleep = [&stop](absl::Duration d) {
+    forewarn::SleepUnlessStopped(stop, d);
+    return !stop.load();
+  };
+  const forewarn::SystemClock wall;
+  for (const auto& [flag, probe] : probes) {
+    const absl::Status s =
+        forewarn::ProbeProvider(flag, probe, absl::Milliseconds(cfg.provider_probe_wait_ms), wall, sleep);
+    if (s.ok()) continue;
+    spdlog::error("event=startup_failed status=\"{} {}\"", flag, std::string(s.message()));
+    return s.code() == absl::StatusCode::kUnavailable ? 1 : 2;
+  }
+  return 0;
+}
 
 }  // namespace
 
@@ -142,6 +155,13 @@ int main(int argc, char** argv) {
   app.add_option("--sms-sender", cfg.sms.sender)->envname("FOREWARN_SMS_SENDER");
   app.add_option("--sms-id-field", cfg.sms.provider_id_field, "response field holding the provider message id");
   app.add_option("--sms-ca-file", cfg.sms.ca_file)->envname("FOREWARN_SMS_CA_FILE");
+  app.add_option("--sms-idempotency-header", cfg.sms.idempotency_header,
+                 "header carrying the message id on every gateway request (empty: none)")
+      ->envname("FOREWARN_SMS_IDEMPOTENCY_HEADER");
+  app.add_option("--provider-probe-wait-ms", cfg.provider_probe_wait_ms,
+                 "at start-up, wait this long for an unreachable SMTP server or SMS gateway (0: try once)")
+      ->envname("FOREWARN_PROVIDER_PROBE_WAIT_MS")
+      ->check(CLI::Range(0, 600000));
   int sms_timeout_ms = 5000;
   app.add_option("--sms-timeout-ms", sms_timeout_ms, "per request, connect included")->check(CLI::Range(100, 120000));
   app.add_option("--sms-rate", cfg.sms_rate, "SMS provider limit, messages per second (0: none)")
@@ -193,8 +213,10 @@ int main(int argc, char** argv) {
   forewarn::RaiseOpenFileLimit();
   const auto& stop = forewarn::InstallStopSignals();
 
+  auto clock_ptr = forewarn::MakeServiceClock(cfg.time_offset_file, cfg.time_offset_seconds);
+  const forewarn::Clock& clock = *clock_ptr;
   // A missing template or variable is a start-up error, not a blank notice.
-  auto renderer = forewarn::TemplateRenderer::Load(cfg.templates_dir);
+  auto renderer = forewarn::TemplateRenderer::Load(cfg.templates_dir, clock);
   if (!renderer.ok()) {
     spdlog::error("event=startup_failed status=\"{}\"", renderer.status().ToString());
     return 2;
@@ -225,6 +247,7 @@ int main(int argc, char** argv) {
     std::cerr << "error: " << config_status.message() << "\n";
     return 2;
   }
+  if (int rc = ProbeProviders(cfg, clock, stop); rc != 0) return rc;
   auto kafka_cfg = forewarn::KafkaConfigFrom(cfg.kafka_bootstrap, "forewarn-notifier", cfg.kafka_props);
   if (!kafka_cfg.ok()) {
     spdlog::error("event=startup_failed status=\"{}\"", kafka_cfg.status().ToString());
@@ -244,11 +267,9 @@ int main(int argc, char** argv) {
   }
   forewarn::KafkaNoticeRequeue requeue(**producer, cfg.retry_topic, cfg.dlq_topic);
 
-  auto clock_ptr = forewarn::MakeServiceClock(cfg.time_offset_file, cfg.time_offset_seconds);
-  const forewarn::Clock& clock = *clock_ptr;
   forewarn::PgIncidentStore incidents(forewarn::PgConfig{cfg.pg_uri, 1});
   forewarn::PgNoticeLedger ledger(cfg.pg_uri, {forewarn::NewLeaseOwner(), absl::Milliseconds(cfg.lease_ms)});
-  // Each channel: provider (or file outbox) <- timing <- circuit breaker <-
+  // Each channel: provider (or file outbox) <- metrics <- circuit breaker <-
   // rate limit <- address check.
   std::unique_ptr<forewarn::DeliveryChannel> sms_provider, email_provider;
   if (cfg.sms.url.empty()) {
@@ -262,17 +283,12 @@ int main(int argc, char** argv) {
     email_provider = std::make_unique<forewarn::SmtpChannel>(cfg.smtp, clock);
   }
   forewarn::MetricsRegistry metrics;
-  const auto buckets = forewarn::DefaultLatencyBuckets();
-  TimedChannel sms_timed(*sms_provider, metrics.histogram("forewarn_provider_latency_seconds",
-                                                          "Delivery provider call latency", {{"channel", "sms"}},
-                                                          buckets));
-  TimedChannel email_timed(*email_provider, metrics.histogram("forewarn_provider_latency_seconds",
-                                                              "Delivery provider call latency",
-                                                              {{"channel", "email"}}, buckets));
+  forewarn::InstrumentedChannel sms_measured("sms", *sms_provider, metrics);
+  forewarn::InstrumentedChannel email_measured("email", *email_provider, metrics);
   forewarn::TokenBucket sms_bucket(cfg.sms_rate, std::max(1.0, cfg.sms_rate), clock);
   forewarn::TokenBucket email_bucket(cfg.email_rate, std::max(1.0, cfg.email_rate), clock);
-  forewarn::CircuitBreakerChannel sms_breaker("sms", sms_timed, clock, {});
-  forewarn::CircuitBreakerChannel email_breaker("email", email_timed, clock, {});
+  forewarn::CircuitBreakerChannel sms_breaker("sms", sms_measured, clock, {});
+  forewarn::CircuitBreakerChannel email_breaker("email", email_measured, clock, {});
   forewarn::RateLimitedChannel sms_limited(sms_breaker, sms_bucket);
   forewarn::RateLimitedChannel email_limited(email_breaker, email_bucket);
   forewarn::ValidatingChannel sms(sms_limited);
@@ -316,8 +332,10 @@ int main(int argc, char** argv) {
   auto& batches = metrics.histogram("forewarn_notifier_batch_seconds", "Time to finish a batch of notices", {},
                                     forewarn::DefaultLatencyBuckets());
   std::atomic<bool> consuming{false};
-  auto http = forewarn::StartObservabilityIfConfigured(cfg.http_listen, cfg.http_port_file, metrics,
-                                                       [&consuming] { return consuming.load(); });
+  // Not ready while a provider fault (TLS, authentication) holds a circuit open.
+  auto http = forewarn::StartObservabilityIfConfigured(cfg.http_listen, cfg.http_port_file, metrics, [&] {
+    return consuming.load() && sms_breaker.fault_reason().empty() && email_breaker.fault_reason().empty();
+  });
   if (!http.ok()) {
     spdlog::error("event=startup_failed status=\"{}\"", http.status().ToString());
     return 1;

@@ -1,5 +1,6 @@
 #include "notifier/render/template_renderer.h"
 
+#include <unicode/calendar.h>
 #include <unicode/dtptngen.h>
 #include <unicode/fieldpos.h>
 #include <unicode/fmtable.h>
@@ -84,11 +85,14 @@ constexpr std::array<LocaleSpec, 2> kLocales = {{
 }};
 
 // Date styles, as skeletons so each locale gets its natural field order.
-// 24-hour clock everywhere: unambiguous in both languages.
-enum Style { kLong = 0, kShort = 1 };
-constexpr std::array<const char*, 2> kSkeletons = {
+// 24-hour clock everywhere: unambiguous in both languages. SMS leave out the
+// year when the date is in the current year in the customer's zone.
+enum Style { kLong = 0, kShort = 1, kShortWithYear = 2 };
+constexpr int kStyles = 3;
+constexpr std::array<const char*, kStyles> kSkeletons = {
     "EEEEdMMMMyHHmmzzzz",  // email: "Saturday, January 10, 2026 at 18:30 Arabian Standard Time"
     "dMMMHHmmz",           // SMS:   "Jan 10, 18:30 GMT+3"
+    "dMMMyHHmmz",          // SMS, another year: "Jan 10, 2027, 18:30 GMT+3"
 };
 
 // The four templates of one notice kind and locale.
@@ -278,7 +282,32 @@ std::string TrimmedLine(std::string s, bool single_line) {
 // few results: a fan-out renders the same few instants for many customers.
 class ZoneFormatter {
  public:
-  explicit ZoneFormatter(std::unique_ptr<icu::SimpleDateFormat> fmt) : fmt_(std::move(fmt)) {}
+  explicit ZoneFormatter(std::unique_ptr<icu::SimpleDateFormat> fmt)
+      : fmt_(std::move(fmt)), calendar_(fmt_->getCalendar()->clone()) {}
+
+  // The Gregorian year of `t` in this formatter's zone. The bounds of the
+  // last year computed are kept: "now" stays in them all year.
+  int Year(absl::Time t) {
+    const auto ms = static_cast<UDate>(absl::ToUnixMillis(t));
+    if (year_known_ && ms >= year_start_ && ms < year_end_) return year_;
+    UErrorCode status = U_ZERO_ERROR;
+    calendar_->setTime(ms, status);
+    const int year = calendar_->get(UCAL_EXTENDED_YEAR, status);
+    calendar_->set(UCAL_MONTH, UCAL_JANUARY);
+    calendar_->set(UCAL_DATE, 1);
+    calendar_->set(UCAL_HOUR_OF_DAY, 0);
+    calendar_->set(UCAL_MINUTE, 0);
+    calendar_->set(UCAL_SECOND, 0);
+    calendar_->set(UCAL_MILLISECOND, 0);
+    const UDate start = calendar_->getTime(status);
+    calendar_->add(UCAL_YEAR, 1, status);
+    const UDate end = calendar_->getTime(status);
+    year_known_ = U_SUCCESS(status) && start <= ms && ms < end;
+    year_ = year;
+    year_start_ = start;
+    year_end_ = end;
+    return year;
+  }
 
   const std::string& Format(absl::Time t) {
     const int64_t ms = absl::ToUnixMillis(t);
@@ -303,6 +332,11 @@ class ZoneFormatter {
     std::string text;
   };
   std::unique_ptr<icu::SimpleDateFormat> fmt_;
+  std::unique_ptr<icu::Calendar> calendar_;  // fmt_'s calendar and zone, for Year()
+  bool year_known_ = false;
+  int year_ = 0;
+  UDate year_start_ = 0;
+  UDate year_end_ = 0;
   std::array<Entry, 4> recent_;
   size_t next_ = 0;
 };
@@ -310,18 +344,21 @@ class ZoneFormatter {
 }  // namespace
 
 struct TemplateRenderer::Impl {
+  explicit Impl(const Clock& c) : clock(c) {}
+
+  const Clock& clock;  // "now", for the current year in the customer's zone
   // templates[kind index in AllKinds()][locale][part]
   std::vector<std::array<std::array<std::unique_ptr<Mustache>, kParts>, kLocales.size()>> templates;
   std::array<icu::Locale, kLocales.size()> locales;
   // Prototype formatters per [locale][style]; cloned for each time zone.
-  std::array<std::array<std::unique_ptr<icu::SimpleDateFormat>, 2>, kLocales.size()> prototypes;
+  std::array<std::array<std::unique_ptr<icu::SimpleDateFormat>, kStyles>, kLocales.size()> prototypes;
   // Durations ("2 days", "يومان") per locale.
   std::array<std::unique_ptr<icu::MeasureFormat>, kLocales.size()> durations;
 
   std::mutex mu;
   // Formatters per [locale][style] by IANA time zone id. Bounded by the
   // number of valid zones (invalid ones are never cached).
-  std::array<std::array<std::unordered_map<std::string, std::unique_ptr<ZoneFormatter>>, 2>, kLocales.size()>
+  std::array<std::array<std::unordered_map<std::string, std::unique_ptr<ZoneFormatter>>, kStyles>, kLocales.size()>
       formatters;
   // Rendered parts by everything they depend on but the customer's name
   // (see Render): a fan-out renders each template a handful of times.
@@ -373,10 +410,21 @@ struct TemplateRenderer::Impl {
     return out;
   }
 
+  // Requires mu. `t` for the customer: email in full; SMS without the year
+  // when it is `now_year` in the customer's zone.
+  absl::StatusOr<std::string> Date(int locale, bool sms, const std::string& tz, absl::Time t, int now_year) {
+    absl::StatusOr<ZoneFormatter*> fmt = Formatter(locale, sms ? kShort : kLong, tz);
+    if (!fmt.ok()) return fmt.status();
+    if (sms && (*fmt)->Year(t) != now_year) fmt = Formatter(locale, kShortWithYear, tz);
+    if (!fmt.ok()) return fmt.status();
+    return (*fmt)->Format(t);
+  }
+
   // Requires mu. The templates of (kind, locale, channel) rendered for the
-  // job with kNameMark for the customer's name.
+  // job with kNameMark for the customer's name; `now_year` is the current
+  // year in the customer's zone.
   absl::StatusOr<std::array<NamedText, kParts>> RenderParts(const NoticeJob& job, const Incident& incident, int kind,
-                                                            int locale, bool sms) {
+                                                            int locale, bool sms, int now_year) {
     const LocaleSpec& spec = kLocales[locale];
     // The reason in the customer's language; the other one rather than nothing.
     const std::string& own = spec.code == "ar" ? incident.reason.ar : incident.reason.en;
@@ -404,11 +452,18 @@ struct TemplateRenderer::Impl {
                                              : MaskIban(incident.new_iban));
     absl::StatusOr<std::optional<absl::Duration>> lead = LeadOf(job.occasion);
     if (!lead.ok()) return lead.status();
-    absl::StatusOr<ZoneFormatter*> fmt = Formatter(locale, sms ? kShort : kLong, job.recipient.time_zone);
-    if (!fmt.ok()) return fmt.status();
-    set("starts_at", (*fmt)->Format(incident.starts_at));
-    set("expected_restoration_at", (*fmt)->Format(incident.expected_restoration_at));
-    set("resolved_at", incident.resolved_at ? (*fmt)->Format(*incident.resolved_at) : "");
+    const std::string& tz = job.recipient.time_zone;
+    for (const auto& [key, at] : {std::pair<const char*, std::optional<absl::Time>>{"starts_at", incident.starts_at},
+                                  {"expected_restoration_at", incident.expected_restoration_at},
+                                  {"resolved_at", incident.resolved_at}}) {
+      if (!at.has_value()) {
+        set(key, "");
+        continue;
+      }
+      absl::StatusOr<std::string> date = Date(locale, sms, tz, *at, now_year);
+      if (!date.ok()) return date.status();
+      set(key, *date);
+    }
     if (lead->has_value()) {
       absl::StatusOr<std::string> words = Duration(locale, **lead);
       if (!words.ok()) return words.status();
@@ -434,9 +489,10 @@ TemplateRenderer::~TemplateRenderer() = default;
 std::span<const std::string_view> TemplateRenderer::KnownVariables() { return kVariables; }
 std::span<const NoticeKind> TemplateRenderer::NoticeKinds() { return AllKinds(); }
 
-absl::StatusOr<std::unique_ptr<TemplateRenderer>> TemplateRenderer::Load(const std::string& templates_dir) {
+absl::StatusOr<std::unique_ptr<TemplateRenderer>> TemplateRenderer::Load(const std::string& templates_dir,
+                                                                         const Clock& clock) {
   namespace fs = std::filesystem;
-  auto impl = std::make_unique<Impl>();
+  auto impl = std::make_unique<Impl>(clock);
   const std::vector<NoticeKind>& kinds = AllKinds();
   impl->templates.resize(kinds.size());
   for (size_t k = 0; k < kinds.size(); ++k) {
@@ -480,7 +536,7 @@ absl::StatusOr<std::unique_ptr<TemplateRenderer>> TemplateRenderer::Load(const s
       return absl::InternalError(absl::StrCat("ICU pattern generator for ", kLocales[l].icu_locale, ": ",
                                               u_errorName(status)));
     }
-    for (int s = 0; s < 2; ++s) {
+    for (int s = 0; s < kStyles; ++s) {
       const icu::UnicodeString pattern = generator->getBestPattern(icu::UnicodeString(kSkeletons[s]), status);
       auto fmt = std::make_unique<icu::SimpleDateFormat>(pattern, impl->locales[l], status);
       if (U_FAILURE(status)) {
@@ -517,15 +573,19 @@ absl::StatusOr<RenderedNotice> TemplateRenderer::Render(const NoticeJob& job, co
   // incident version, notice, language, channel and time zone: render the
   // templates once for them with a mark where the name goes. Whether there
   // is a name at all is part of the key ({{#name}} sections).
+  // SMS dates depend on the current year in the customer's zone too.
   const std::string& name = job.recipient.name;
-  std::string key = absl::StrCat(incident.id, "/", incident.version, "/", kind, "/", job.occasion, "/", locale, "/",
-                                 sms, "/", name.empty(), "/", job.recipient.time_zone);
   RenderedNotice out;
   out.message_id = MessageIdFor(KeyOf(job));
   std::lock_guard lock(impl_->mu);
+  absl::StatusOr<ZoneFormatter*> zone = impl_->Formatter(locale, kShort, job.recipient.time_zone);
+  if (!zone.ok()) return zone.status();
+  const int now_year = sms ? (*zone)->Year(impl_->clock.Now()) : 0;
+  std::string key = absl::StrCat(incident.id, "/", incident.version, "/", kind, "/", job.occasion, "/", locale, "/",
+                                 sms, "/", name.empty(), "/", job.recipient.time_zone, "/", now_year);
   auto cached = impl_->rendered.find(key);
   if (cached == impl_->rendered.end() || !SameNoticeContent(cached->second.incident, incident)) {
-    auto parts = impl_->RenderParts(job, incident, kind, locale, sms);
+    auto parts = impl_->RenderParts(job, incident, kind, locale, sms, now_year);
     if (!parts.ok()) return parts.status();
     if (impl_->rendered.size() >= kMaxRenderedCache) impl_->rendered.clear();
     cached = impl_->rendered.insert_or_assign(std::move(key), Impl::Rendered{incident, *std::move(parts)}).first;

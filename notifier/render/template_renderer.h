@@ -6,6 +6,7 @@
 #include <string_view>
 
 #include "absl/status/statusor.h"
+#include "services/core/clock.h"
 #include "services/core/model.h"
 #include "services/core/ports.h"
 
@@ -36,8 +37,11 @@ class TemplateRenderer final : public Renderer {
  public:
   // Loads and checks every template. FAILED_PRECONDITION naming the file when
   // one is missing, does not parse, uses a partial or delimiter change, or
-  // refers to a variable outside KnownVariables().
-  static absl::StatusOr<std::unique_ptr<TemplateRenderer>> Load(const std::string& templates_dir);
+  // refers to a variable outside KnownVariables(). `clock` says what "now"
+  // is (SMS dates show the year only when it is not the current one in the
+  // customer's zone); it must outlive the renderer.
+  static absl::StatusOr<std::unique_ptr<TemplateRenderer>> Load(const std::string& templates_dir,
+                                                                const Clock& clock);
 
   ~TemplateRenderer() override;
   TemplateRenderer(const TemplateRenderer&) = delete;

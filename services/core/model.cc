@@ -2,6 +2,7 @@
 #include "services/core/ports.h"
 
 #include <array>
+#include <string>
 #include <utility>
 
 #include "absl/strings/cord.h"
@@ -126,6 +127,33 @@ absl::Status ProviderPausedError(std::string_view message) {
 
 bool IsProviderPaused(const absl::Status& status) {
   return status.code() == absl::StatusCode::kUnavailable && status.GetPayload(kProviderPaused).has_value();
+}
+
+namespace {
+constexpr char kProviderFault[] = "type.forewarn/provider-fault";
+constexpr char kAmbiguousSend[] = "type.forewarn/ambiguous-send";
+}  // namespace
+
+absl::Status ProviderFaultError(std::string_view reason, std::string_view message) {
+  absl::Status status = absl::UnavailableError(std::string(message));
+  status.SetPayload(kProviderFault, absl::Cord(reason.empty() ? std::string("config") : std::string(reason)));
+  return status;
+}
+
+std::string ProviderFaultReason(const absl::Status& status) {
+  if (status.code() != absl::StatusCode::kUnavailable) return "";
+  const auto reason = status.GetPayload(kProviderFault);
+  return reason.has_value() ? std::string(*reason) : "";
+}
+
+absl::Status AmbiguousSendError(std::string_view message) {
+  absl::Status status = absl::DeadlineExceededError(std::string(message));
+  status.SetPayload(kAmbiguousSend, absl::Cord("1"));
+  return status;
+}
+
+bool IsAmbiguousSend(const absl::Status& status) {
+  return status.code() == absl::StatusCode::kDeadlineExceeded && status.GetPayload(kAmbiguousSend).has_value();
 }
 
 NoticeKey KeyOf(const NoticeJob& job) {

@@ -29,6 +29,23 @@ bool IsRetryable(const absl::Status& status);
 absl::Status ProviderPausedError(std::string_view message);
 bool IsProviderPaused(const absl::Status& status);
 
+// A provider or configuration fault (TLS, certificate, authentication, a
+// misconfigured endpoint): it says nothing about the notice and will fail
+// every notice alike until someone fixes the set-up. UNAVAILABLE (retryable:
+// the notice is not at fault) carrying `reason` ("tls", "auth", "config"); a
+// circuit breaker opens at once on it. ProviderFaultReason is empty for any
+// other status.
+absl::Status ProviderFaultError(std::string_view reason, std::string_view message);
+std::string ProviderFaultReason(const absl::Status& status);
+
+// A send whose outcome is unknown: the request reached the provider but no
+// answer came back (a timeout after the request was sent, an SMTP connection
+// dropped after the message). The provider may have the message; the retry
+// carries the same message id (derived from the notice key only), which is
+// the provider's idempotency reference. DEADLINE_EXCEEDED (retryable).
+absl::Status AmbiguousSendError(std::string_view message);
+bool IsAmbiguousSend(const absl::Status& status);
+
 // Who made a change and what it changed: recorded with the version snapshot
 // in the same transaction (the audit trail).
 struct ChangeAudit {
@@ -280,7 +297,9 @@ class DeliveryChannel {
  public:
   virtual ~DeliveryChannel() = default;
   // Returns the provider's message id. UNAVAILABLE/DEADLINE_EXCEEDED are
-  // retryable; INVALID_ARGUMENT/FAILED_PRECONDITION are permanent.
+  // retryable; INVALID_ARGUMENT/FAILED_PRECONDITION are permanent. A
+  // provider fault (ProviderFaultError) or an unknown outcome
+  // (AmbiguousSendError) is retryable and says so.
   virtual absl::StatusOr<std::string> Send(const Recipient& to, const RenderedNotice& notice) = 0;
   // A channel may buffer accepted notices (e.g. one file write per batch):
   // they are delivered once Flush returns OK, and the notifier records them

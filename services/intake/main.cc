@@ -217,7 +217,9 @@ int main(int argc, char** argv) {
 
   forewarn::SetupLogging("intake");
   const uint64_t open_file_limit = forewarn::RaiseOpenFileLimit();
-  auto renderer = forewarn::TemplateRenderer::Load(cfg.templates_dir);
+  auto clock_ptr = forewarn::MakeServiceClock(cfg.time_offset_file, cfg.time_offset_seconds);
+  const forewarn::Clock& clock = *clock_ptr;
+  auto renderer = forewarn::TemplateRenderer::Load(cfg.templates_dir, clock);
   auto budgets = forewarn::SmsBudgets::Load(cfg.templates_dir + "/sms_budgets.json");
   if (!renderer.ok() || !budgets.ok()) {
     spdlog::error("event=startup_failed status=\"{}\"", (!renderer.ok() ? renderer.status() : budgets.status()).ToString());
@@ -264,8 +266,6 @@ int main(int argc, char** argv) {
     return 1;
   }
 
-  auto clock_ptr = forewarn::MakeServiceClock(cfg.time_offset_file, cfg.time_offset_seconds);
-  const forewarn::Clock& clock = *clock_ptr;
   forewarn::PgIncidentStore store(forewarn::PgConfig{cfg.pg_uri, cfg.pg_pool_size});
   forewarn::IncidentService service(store, clock, policy, validation_limits);
   forewarn::PgAudienceSource audience(cfg.pg_uri);

@@ -27,13 +27,17 @@ constexpr char kMessageId[] = "<inc.v1.outage_started.c5.sms@forewarn>";
 // The scripted gateway and the requests it recorded.
 class Gateway {
  public:
-  explicit Gateway(const std::string& script) : dir_(testing::MakeTempDir("sms-gateway")) {
-    peer_ = std::make_unique<PythonPeer>(
-        "sms_gateway.py",
-        std::vector<std::string>{"--log", dir_ + "/requests.jsonl", "--script", script, "--timeout-sleep", "3"}, dir_);
+  explicit Gateway(const std::string& script, std::vector<std::string> extra = {})
+      : dir_(testing::MakeTempDir("sms-gateway")), https_(!extra.empty()) {
+    std::vector<std::string> args = {"--log", dir_ + "/requests.jsonl", "--script", script, "--timeout-sleep", "3"};
+    args.insert(args.end(), extra.begin(), extra.end());
+    peer_ = std::make_unique<PythonPeer>("sms_gateway.py", args, dir_);
   }
   absl::Status Start() { return peer_->Start(); }
-  std::string url() const { return absl::StrCat("http://127.0.0.1:", peer_->port(), "/v1/messages"); }
+  std::string url() const {
+    return absl::StrCat(https_ ? "https://localhost:" : "http://127.0.0.1:", peer_->port(), "/v1/messages");
+  }
+  int port() const { return peer_->port(); }
   std::vector<json> Requests() const {
     std::vector<json> out;
     for (const auto& line : ReadLines(dir_ + "/requests.jsonl")) out.push_back(json::parse(line));
@@ -42,6 +46,7 @@ class Gateway {
 
  private:
   std::string dir_;
+  bool https_ = false;
   std::unique_ptr<PythonPeer> peer_;
 };
 
@@ -92,9 +97,7 @@ TEST(HttpSmsChannel, FailuresAreRetryRetryThenPermanent) {
   const absl::Time start = absl::Now();
   auto second = channel.Send(Phone(), notice);  // no answer within the timeout
   ASSERT_FALSE(second.ok());
-  EXPECT_TRUE(second.status().code() == absl::StatusCode::kDeadlineExceeded ||
-              second.status().code() == absl::StatusCode::kUnavailable)
-      << second.status();
+  EXPECT_TRUE(IsAmbiguousSend(second.status())) << second.status();  // the gateway has the request
   EXPECT_TRUE(IsRetryable(second.status()));
   EXPECT_LT(absl::Now() - start, absl::Milliseconds(2500));  // gave up at the client timeout
 
@@ -106,7 +109,53 @@ TEST(HttpSmsChannel, FailuresAreRetryRetryThenPermanent) {
   auto fourth = channel.Send(Phone(), notice);  // script exhausted: 200
   ASSERT_TRUE(fourth.ok()) << fourth.status();
   EXPECT_EQ(*fourth, "gw-4");
-  EXPECT_EQ(gw.Requests().size(), 4u);
+  const auto requests = gw.Requests();
+  ASSERT_EQ(requests.size(), 4u);
+  // Every attempt, the ambiguous one and its retries, carries the same key.
+  for (const json& r : requests) {
+    EXPECT_EQ(r["headers"]["idempotency-key"], kMessageId) << r.dump();
+    EXPECT_EQ(json::parse(r["body"].get<std::string>())["reference"], kMessageId);
+  }
+}
+
+TEST(HttpSmsChannel, IdempotencyHeaderNameIsConfigurableOrOff) {
+  Gateway gw("");
+  ASSERT_TRUE(gw.Start().ok());
+  HttpSmsConfig config = JsonConfig(gw.url());
+  config.idempotency_header = "X-Client-Reference";
+  ASSERT_TRUE(HttpSmsChannel(config).Send(Phone(), Sms("a")).ok());
+  config.idempotency_header.clear();
+  ASSERT_TRUE(HttpSmsChannel(config).Send(Phone(), Sms("b")).ok());
+  const auto requests = gw.Requests();
+  ASSERT_EQ(requests.size(), 2u);
+  EXPECT_EQ(requests[0]["headers"]["x-client-reference"], kMessageId);
+  EXPECT_FALSE(requests[0]["headers"].contains("idempotency-key"));
+  EXPECT_FALSE(requests[1]["headers"].contains("idempotency-key"));
+  EXPECT_FALSE(requests[1]["headers"].contains("x-client-reference"));
+  EXPECT_EQ(requests[1]["headers"]["authorization"], "Bearer test-token-123");  // the fixed headers stay
+
+  config.idempotency_header = "Bad Header:";
+  EXPECT_EQ(HttpSmsChannel::Validate(config).code(), absl::StatusCode::kFailedPrecondition);
+  // A message id that cannot be a header value is refused, not sent bare.
+  config.idempotency_header = "Idempotency-Key";
+  RenderedNotice bad = Sms("x");
+  bad.message_id = "<a\r\nX-Injected: 1>";
+  EXPECT_EQ(HttpSmsChannel(config).Send(Phone(), bad).status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(gw.Requests().size(), 2u);
+}
+
+TEST(HttpSmsChannel, RefusedCredentialsAreAProviderFaultNotAFailedNotice) {
+  Gateway gw("401,403");
+  ASSERT_TRUE(gw.Start().ok());
+  HttpSmsChannel channel(JsonConfig(gw.url()));
+  for (int code : {401, 403}) {
+    auto r = channel.Send(Phone(), Sms("x"));
+    ASSERT_FALSE(r.ok());
+    EXPECT_EQ(ProviderFaultReason(r.status()), "auth") << r.status();
+    EXPECT_TRUE(IsRetryable(r.status()));
+    EXPECT_TRUE(absl::StrContains(r.status().message(), absl::StrCat("HTTP ", code))) << r.status();
+    EXPECT_FALSE(absl::StrContains(r.status().message(), "501234567")) << r.status();
+  }
 }
 
 TEST(HttpSmsChannel, PostsEscapedJsonWithTheAuthHeaderAndReturnsTheProviderId) {
@@ -204,17 +253,20 @@ TEST(HttpSmsChannel, MapsStatusCodes) {
   ASSERT_TRUE(gw.Start().ok());
   HttpSmsChannel channel(JsonConfig(gw.url()));
   const std::vector<absl::StatusCode> want = {
-      absl::StatusCode::kUnavailable,         // 429 throttled: retry later
-      absl::StatusCode::kFailedPrecondition,  // 401 credentials
-      absl::StatusCode::kInvalidArgument,     // 404
-      absl::StatusCode::kUnavailable,         // 503
-      absl::StatusCode::kUnavailable,         // connection closed without an answer
-      absl::StatusCode::kFailedPrecondition,  // 302: misconfigured URL
+      absl::StatusCode::kUnavailable,       // 429 throttled: retry later
+      absl::StatusCode::kUnavailable,       // 401 credentials: a provider fault
+      absl::StatusCode::kInvalidArgument,   // 404
+      absl::StatusCode::kUnavailable,       // 503
+      absl::StatusCode::kDeadlineExceeded,  // connection closed after the request: ambiguous
+      absl::StatusCode::kUnavailable,       // 302: misconfigured URL, a provider fault
   };
+  const std::vector<std::string> fault = {"", "auth", "", "", "", "config"};
   for (size_t i = 0; i < want.size(); ++i) {
     auto r = channel.Send(Phone(), Sms("x"));
     ASSERT_FALSE(r.ok()) << i;
     EXPECT_EQ(r.status().code(), want[i]) << i << ": " << r.status();
+    EXPECT_EQ(ProviderFaultReason(r.status()), fault[i]) << i << ": " << r.status();
+    EXPECT_EQ(IsAmbiguousSend(r.status()), i == 4) << i << ": " << r.status();
   }
   EXPECT_EQ(gw.Requests().size(), 7u);
 }
@@ -224,6 +276,58 @@ TEST(HttpSmsChannel, ConnectionRefusedIsRetryable) {
   auto r = channel.Send(Phone(), Sms("x"));
   ASSERT_FALSE(r.ok());
   EXPECT_EQ(r.status().code(), absl::StatusCode::kUnavailable) << r.status();
+  EXPECT_FALSE(IsAmbiguousSend(r.status())) << "nothing reached the gateway";
+  EXPECT_EQ(ProviderFaultReason(r.status()), "");
+}
+
+// --- Start-up probe: TCP (and TLS) to the gateway, no request. ---
+
+TEST(HttpSmsChannel, ProbeConnectsWithoutSendingARequest) {
+  Gateway gw("");
+  ASSERT_TRUE(gw.Start().ok());
+  const absl::Status s = HttpSmsChannel(JsonConfig(gw.url())).Probe();
+  EXPECT_TRUE(s.ok()) << s;
+  EXPECT_TRUE(gw.Requests().empty());
+}
+
+TEST(HttpSmsChannel, ProbeOfAGatewayThatIsNotThereIsUnavailable) {
+  const std::string url = absl::StrCat("http://127.0.0.1:", channel_testing::RefusedPort(), "/sms");
+  const absl::Status s = HttpSmsChannel(JsonConfig(url)).Probe();
+  EXPECT_EQ(s.code(), absl::StatusCode::kUnavailable) << s;
+  EXPECT_TRUE(absl::StartsWith(s.message(), url + ": cannot reach the gateway")) << s;
+}
+
+TEST(HttpSmsChannel, OverHttpsTheCertificateIsCheckedByTheProbeAndEverySend) {
+  auto cert = channel_testing::MakeSelfSignedCert();
+  if (!cert) GTEST_SKIP() << "openssl not available";
+  Gateway gw("", {"--tls-cert", cert->cert, "--tls-key", cert->key});
+  ASSERT_TRUE(gw.Start().ok());
+  HttpSmsConfig config = JsonConfig(gw.url());
+  config.ca_file = cert->cert;
+  HttpSmsChannel trusting(config);
+  EXPECT_TRUE(trusting.Probe().ok());
+  auto sent = trusting.Send(Phone(), Sms("over https"));
+  ASSERT_TRUE(sent.ok()) << sent.status();
+
+  config.ca_file = "/dev/null";
+  HttpSmsChannel untrusting(config);
+  const absl::Status probe = untrusting.Probe();
+  EXPECT_EQ(probe.code(), absl::StatusCode::kFailedPrecondition) << probe;
+  EXPECT_TRUE(absl::StrContains(probe.message(), "TLS certificate not accepted")) << probe;
+  EXPECT_TRUE(absl::StrContains(probe.message(), "--sms-ca-file")) << probe;
+  auto refused = untrusting.Send(Phone(), Sms("x"));
+  ASSERT_FALSE(refused.ok());
+  EXPECT_EQ(ProviderFaultReason(refused.status()), "tls") << refused.status();
+  EXPECT_EQ(gw.Requests().size(), 1u);  // only the trusted send
+
+  // https:// against a plaintext gateway: the handshake fails.
+  Gateway plain("");
+  ASSERT_TRUE(plain.Start().ok());
+  config.ca_file = cert->cert;
+  config.url = absl::StrCat("https://127.0.0.1:", plain.port(), "/v1/messages");
+  const absl::Status handshake = HttpSmsChannel(config).Probe();
+  EXPECT_EQ(handshake.code(), absl::StatusCode::kFailedPrecondition) << handshake;
+  EXPECT_TRUE(absl::StrContains(handshake.message(), "TLS handshake failed")) << handshake;
 }
 
 TEST(HttpSmsChannel, RejectsANonE164RecipientWithoutARequest) {

@@ -1,7 +1,7 @@
 #!/usr/bin/python3
 """A scripted HTTP SMS gateway for channel tests (standard library only).
 
-Listens on 127.0.0.1, port 0, writes the port to --port-file once it accepts
+Listens on 127.0.0.1, port 0 (or --bind-port), writes the port to --port-file once it accepts
 connections, and appends every request to --log as one JSON line
 {"n", "method", "path", "headers" (names lower-cased), "body"} BEFORE
 answering it.
@@ -16,6 +16,8 @@ change it while the gateway runs by writing --mode-file: "down" (every request
   200-num        200 {"message_id": <n>}          <code>     that status, {"error": "..."}
   timeout        sleep --timeout-sleep seconds (longer than the client's timeout), then 500
   close          close the connection without an answer
+Every request's headers are recorded (an idempotency key among them). With
+--tls-cert/--tls-key it speaks https.
 """
 
 import argparse
@@ -23,6 +25,7 @@ import http.server
 import json
 import os
 import random
+import ssl
 import sys
 import threading
 import time
@@ -118,13 +121,20 @@ def main():
     p.add_argument("--fail-rate", type=float, default=0.0)
     p.add_argument("--seed", type=int, default=1)
     p.add_argument("--mode-file")
+    p.add_argument("--bind-port", type=int, default=0)
+    p.add_argument("--tls-cert")
+    p.add_argument("--tls-key")
     ARGS = p.parse_args()
     RANDOM.seed(ARGS.seed)
     STATE["script"] = [s.strip() for s in ARGS.script.split(",") if s.strip()]
     open(ARGS.log, "a").close()
 
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", ARGS.bind_port), Handler)
     server.daemon_threads = True
+    if ARGS.tls_cert:
+        ctx = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+        ctx.load_cert_chain(ARGS.tls_cert, ARGS.tls_key)
+        server.socket = ctx.wrap_socket(server.socket, server_side=True)
     port = server.server_address[1]
     with open(ARGS.port_file + ".tmp", "w") as f:
         f.write(str(port))

@@ -1,6 +1,7 @@
 #include "notifier/channels/smtp_channel.h"
 
 #include <cstdlib>
+#include <filesystem>
 #include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
@@ -109,7 +110,8 @@ SmtpConfig PlainConfig(int port) {
 }
 
 std::unique_ptr<TemplateRenderer> Renderer() {
-  auto r = TemplateRenderer::Load(FOREWARN_TEMPLATES_DIR);
+  static const FakeClock clock(At("2026-01-10T12:05:00Z"));
+  auto r = TemplateRenderer::Load(FOREWARN_TEMPLATES_DIR, clock);
   EXPECT_TRUE(r.ok()) << r.status();
   return r.ok() ? std::move(*r) : nullptr;
 }
@@ -258,7 +260,7 @@ TEST(SmtpChannel, SendsPlainTextOnlyWhenThereIsNoHtml) {
   EXPECT_EQ(m["to"], "plain@example.com");
 }
 
-TEST(SmtpChannel, WrongPasswordIsPermanent) {
+TEST(SmtpChannel, WrongPasswordIsAProviderFaultNotAFailedNotice) {
   SmtpSink sink({"--user", kUser, "--password", kPassword});
   ASSERT_TRUE(sink.Start().ok());
   FakeClock clock(absl::UnixEpoch());
@@ -269,9 +271,158 @@ TEST(SmtpChannel, WrongPasswordIsPermanent) {
   to.address = "someone@example.com";
   auto sent = channel.Send(to, RenderedNotice{"s", "t", "", "<m@forewarn>"});
   ASSERT_FALSE(sent.ok());
-  EXPECT_EQ(sent.status().code(), absl::StatusCode::kFailedPrecondition) << sent.status();
-  EXPECT_FALSE(IsRetryable(sent.status()));
+  EXPECT_EQ(ProviderFaultReason(sent.status()), "auth") << sent.status();
+  EXPECT_TRUE(IsRetryable(sent.status()));  // the notice is not at fault
   EXPECT_TRUE(absl::StrContains(sent.status().message(), "535")) << sent.status();
+}
+
+TEST(SmtpChannel, MissingStartTlsAtSendTimeIsAProviderFault) {
+  SmtpSink sink;  // plaintext, no STARTTLS
+  ASSERT_TRUE(sink.Start().ok());
+  FakeClock clock(absl::UnixEpoch());
+  SmtpConfig config = PlainConfig(sink.port());
+  config.username.clear();
+  config.password.clear();
+  config.tls = SmtpConfig::Tls::kStartTls;
+  SmtpChannel channel(config, clock);
+  Recipient to;
+  to.address = "someone@example.com";
+  auto sent = channel.Send(to, RenderedNotice{"s", "t", "", "<m@forewarn>"});
+  ASSERT_FALSE(sent.ok());
+  EXPECT_EQ(ProviderFaultReason(sent.status()), "tls") << sent.status();
+}
+
+TEST(SmtpChannel, RefusesANoticeWithoutAMessageIdWithoutConnecting) {
+  FakeClock clock(absl::UnixEpoch());
+  SmtpChannel channel(PlainConfig(channel_testing::RefusedPort()), clock);
+  Recipient to;
+  to.address = "someone@example.com";
+  for (const char* id : {"", "<>", " "}) {
+    auto sent = channel.Send(to, RenderedNotice{"s", "t", "", id});
+    EXPECT_EQ(sent.status().code(), absl::StatusCode::kInvalidArgument) << sent.status();
+  }
+}
+
+// A resend (another attempt, later, from another worker) of one notice
+// carries the same Message-ID: MessageIdFor its key and nothing else.
+TEST(SmtpChannel, EveryResendOfANoticeCarriesTheSameMessageId) {
+  SmtpSink sink;
+  ASSERT_TRUE(sink.Start().ok());
+  auto renderer = Renderer();
+  ASSERT_NE(renderer, nullptr);
+  SmtpConfig config = PlainConfig(sink.port());
+  config.username.clear();
+  config.password.clear();
+  NoticeJob job = MakeJob(7, "resend@example.com", "en", "Asia/Riyadh", "Sam");
+  FakeClock first_clock(At("2026-01-10T12:05:00Z"));
+  auto first = renderer->Render(job, MakeIncident());
+  ASSERT_TRUE(first.ok()) << first.status();
+  ASSERT_TRUE(SmtpChannel(config, first_clock).Send(job.recipient, *first).ok());
+
+  job.attempt = 3;  // a retry, an hour later, through another channel instance
+  job.last_error = "timeout";
+  FakeClock later(At("2026-01-10T13:05:00Z"));
+  auto again = renderer->Render(job, MakeIncident());
+  ASSERT_TRUE(again.ok()) << again.status();
+  ASSERT_TRUE(SmtpChannel(config, later).Send(job.recipient, *again).ok());
+
+  const std::string want = "<0b9f3c2e-5d1a-4c7e-9f00-123456789abc.v2.outage_started.c7.email@forewarn>";
+  EXPECT_EQ(sink.Message(1)["message_id"], want);
+  EXPECT_EQ(sink.Message(2)["message_id"], want);
+  EXPECT_NE(sink.Message(1)["date"], sink.Message(2)["date"]);
+}
+
+// The server has the message but the client never hears so: the outcome is
+// unknown, and the retry goes with the same Message-ID (mailbox stores that
+// collapse duplicates by Message-ID show it once).
+TEST(SmtpChannel, NoReplyAfterTheMessageIsAnAmbiguousSend) {
+  for (const std::string mode : {"--stall-once", "--drop-once"}) {
+    SCOPED_TRACE(mode);
+    SmtpSink sink({mode, "slow", "--stall-seconds", "3"});
+    ASSERT_TRUE(sink.Start().ok());
+    FakeClock clock(absl::UnixEpoch());
+    SmtpConfig config = PlainConfig(sink.port());
+    config.username.clear();
+    config.password.clear();
+    config.timeout = std::chrono::milliseconds(1000);
+    SmtpChannel channel(config, clock);
+    Recipient to;
+    to.address = "slow@example.com";
+    const RenderedNotice notice{"s", "t", "", "<amb.v1.outage_started.c3.email@forewarn>"};
+    auto sent = channel.Send(to, notice);
+    ASSERT_FALSE(sent.ok());
+    EXPECT_TRUE(IsAmbiguousSend(sent.status())) << sent.status();
+    EXPECT_TRUE(IsRetryable(sent.status()));
+    EXPECT_EQ(sink.Message(1)["message_id"], notice.message_id) << "the server had it";
+    auto retried = channel.Send(to, notice);
+    ASSERT_TRUE(retried.ok()) << retried.status();
+    EXPECT_EQ(sink.Message(2)["message_id"], notice.message_id);
+  }
+}
+
+// --- Start-up probes: EHLO, TLS and AUTH as configured; nothing is sent. ---
+
+TEST(SmtpChannel, ProbePassesAPlaintextServerAndSendsNoMessage) {
+  SmtpSink sink({"--user", kUser, "--password", kPassword});
+  ASSERT_TRUE(sink.Start().ok());
+  FakeClock clock(absl::UnixEpoch());
+  SmtpChannel channel(PlainConfig(sink.port()), clock);
+  const absl::Status s = channel.Probe();
+  EXPECT_TRUE(s.ok()) << s;
+  EXPECT_FALSE(std::filesystem::exists(sink.dir() + "/out/1.json"));
+}
+
+TEST(SmtpChannel, ProbeRefusesStartTlsAgainstAServerWithoutIt) {
+  SmtpSink sink;
+  ASSERT_TRUE(sink.Start().ok());
+  FakeClock clock(absl::UnixEpoch());
+  SmtpConfig config = PlainConfig(sink.port());
+  config.username.clear();
+  config.password.clear();
+  config.tls = SmtpConfig::Tls::kStartTls;  // the notifier's default
+  const absl::Status s = SmtpChannel(config, clock).Probe();
+  EXPECT_EQ(s.code(), absl::StatusCode::kFailedPrecondition) << s;
+  EXPECT_TRUE(absl::StartsWith(s.message(), absl::StrCat("smtp://127.0.0.1:", sink.port(), ": "))) << s;
+  EXPECT_TRUE(absl::StrContains(s.message(), "server does not offer STARTTLS (--smtp-tls starttls)")) << s;
+  EXPECT_TRUE(absl::StrContains(s.message(), "use --smtp-tls none for a plaintext server")) << s;
+}
+
+TEST(SmtpChannel, ProbeRefusesAWrongPasswordAndAMissingLogin) {
+  SmtpSink sink({"--user", kUser, "--password", kPassword});
+  ASSERT_TRUE(sink.Start().ok());
+  FakeClock clock(absl::UnixEpoch());
+  SmtpConfig config = PlainConfig(sink.port());
+  config.password = "wrong";
+  absl::Status s = SmtpChannel(config, clock).Probe();
+  EXPECT_EQ(s.code(), absl::StatusCode::kFailedPrecondition) << s;
+  EXPECT_TRUE(absl::StrContains(s.message(), "authentication refused")) << s;
+  EXPECT_TRUE(absl::StrContains(s.message(), "535")) << s;
+  EXPECT_TRUE(absl::StrContains(s.message(), "--smtp-password")) << s;
+  EXPECT_FALSE(absl::StrContains(s.message(), "wrong")) << "no password in messages: " << s;
+
+  // No credentials for a server that wants them: the probe's NOOP passes
+  // (AUTH is only demanded for mail), a send is a provider fault.
+  config.username.clear();
+  config.password.clear();
+  SmtpChannel anonymous(config, clock);
+  Recipient to;
+  to.address = "someone@example.com";
+  auto sent = anonymous.Send(to, RenderedNotice{"s", "t", "", "<m@forewarn>"});
+  ASSERT_FALSE(sent.ok());
+  EXPECT_EQ(ProviderFaultReason(sent.status()), "auth") << sent.status();
+  EXPECT_TRUE(absl::StrContains(sent.status().message(), "530")) << sent.status();
+}
+
+TEST(SmtpChannel, ProbeOfAServerThatIsNotThereIsUnavailable) {
+  FakeClock clock(absl::UnixEpoch());
+  const absl::Status s = SmtpChannel(PlainConfig(channel_testing::RefusedPort()), clock).Probe();
+  EXPECT_EQ(s.code(), absl::StatusCode::kUnavailable) << s;  // may still be starting: worth waiting for
+  EXPECT_TRUE(absl::StrContains(s.message(), "cannot reach the server")) << s;
+
+  LoopbackSocket silent(/*listen_now=*/true);  // accepts, never greets
+  SmtpConfig config = PlainConfig(silent.port());
+  config.timeout = std::chrono::milliseconds(500);
+  EXPECT_EQ(SmtpChannel(config, clock).Probe().code(), absl::StatusCode::kUnavailable);
 }
 
 TEST(SmtpChannel, Maps5xxRepliesToPermanentAnd4xxToRetryable) {
@@ -367,23 +518,9 @@ TEST(SmtpChannel, ValidatesItsConfiguration) {
   EXPECT_EQ(channel.Send(to, RenderedNotice{}).status().code(), absl::StatusCode::kFailedPrecondition);
 }
 
-// --- TLS: a throw-away self-signed certificate for 127.0.0.1 / localhost. ---
+// --- TLS (a throw-away self-signed certificate, test_util.h). ---
 
-struct Cert {
-  std::string cert;
-  std::string key;
-};
-
-std::optional<Cert> MakeSelfSignedCert() {
-  const std::string dir = testing::MakeTempDir("smtp-cert");
-  Cert c{dir + "/cert.pem", dir + "/key.pem"};
-  const std::string cmd = absl::StrCat(
-      "openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj /CN=localhost "
-      "-addext subjectAltName=DNS:localhost,IP:127.0.0.1 -keyout ",
-      c.key, " -out ", c.cert, " > ", dir, "/openssl.log 2>&1");
-  if (std::system(cmd.c_str()) != 0) return std::nullopt;
-  return c;
-}
+using channel_testing::MakeSelfSignedCert;
 
 TEST(SmtpChannel, AuthenticatesAfterStartTlsVerifyingTheServer) {
   auto cert = MakeSelfSignedCert();
@@ -405,12 +542,22 @@ TEST(SmtpChannel, AuthenticatesAfterStartTlsVerifyingTheServer) {
   EXPECT_EQ(m["auth_login"], kUser);
   EXPECT_EQ(m["subject"], "عبر TLS");
 
-  // Without the CA the self-signed certificate is refused: nothing is sent.
+  EXPECT_TRUE(channel.Probe().ok());
+
+  // Without the CA the self-signed certificate is refused: nothing is sent,
+  // and the probe names the flag to set.
   config.ca_file = "/dev/null";
   SmtpChannel untrusting(config, clock);
   auto refused = untrusting.Send(to, RenderedNotice{"s", "t", "", "<m@forewarn>"});
   ASSERT_FALSE(refused.ok());
   EXPECT_TRUE(IsRetryable(refused.status())) << refused.status();
+  EXPECT_EQ(ProviderFaultReason(refused.status()), "tls") << refused.status();
+  const absl::Status probe = untrusting.Probe();
+  EXPECT_EQ(probe.code(), absl::StatusCode::kFailedPrecondition) << probe;
+  EXPECT_TRUE(absl::StrContains(probe.message(), "TLS certificate not accepted")) << probe;
+  EXPECT_TRUE(absl::StrContains(probe.message(), "--smtp-ca-file")) << probe;
+  EXPECT_EQ(sink.Message(1)["subject"], "عبر TLS");  // still the only message
+  EXPECT_FALSE(std::filesystem::exists(sink.dir() + "/out/2.json"));
 }
 
 TEST(SmtpChannel, SpeaksImplicitTls) {
@@ -432,6 +579,21 @@ TEST(SmtpChannel, SpeaksImplicitTls) {
   json m = sink.Message(1);
   EXPECT_TRUE(m["tls"].get<bool>());
   EXPECT_EQ(m["auth_login"], kUser);
+  EXPECT_TRUE(channel.Probe().ok());
+}
+
+TEST(SmtpChannel, ProbeRefusesImplicitTlsAgainstAPlaintextPort) {
+  SmtpSink sink;
+  ASSERT_TRUE(sink.Start().ok());
+  FakeClock clock(absl::UnixEpoch());
+  SmtpConfig config = PlainConfig(sink.port());
+  config.username.clear();
+  config.password.clear();
+  config.tls = SmtpConfig::Tls::kImplicit;
+  const absl::Status s = SmtpChannel(config, clock).Probe();
+  EXPECT_EQ(s.code(), absl::StatusCode::kFailedPrecondition) << s;
+  EXPECT_TRUE(absl::StrContains(s.message(), "TLS handshake failed")) << s;
+  EXPECT_TRUE(absl::StrContains(s.message(), "--smtp-tls implicit")) << s;
 }
 
 // --- The MIME builder and RFC 2047 encoder on their own. ---

@@ -15,10 +15,15 @@ The .json file appears atomically (written to a temp name, then renamed).
 Options: --user/--password require AUTH (PLAIN or LOGIN); --tls-cert/--tls-key
 enable STARTTLS (required, and AUTH only after it) or, with --implicit-tls,
 TLS from the first byte (smtps). --reject-rcpt S answers 550 and
---tempfail-rcpt S answers 451 to recipients containing S. Stops on SIGTERM.
+--tempfail-rcpt S answers 451 to recipients containing S. For the first
+message to a recipient containing S, after storing it: --stall-once S waits
+--stall-seconds before its 250 (the client times out: an ambiguous send whose
+message the server has), --drop-once S closes the connection without a reply.
+Stops on SIGTERM.
 """
 
 import argparse
+import asyncio
 import email
 import email.policy
 import itertools
@@ -58,10 +63,13 @@ def part_content(msg, subtype):
 
 
 class Handler:
-    def __init__(self, out_dir, reject_rcpt, tempfail_rcpt):
+    def __init__(self, out_dir, reject_rcpt, tempfail_rcpt, stall_once=None, stall_seconds=0.0, drop_once=None):
         self.out_dir = out_dir
         self.reject_rcpt = reject_rcpt
         self.tempfail_rcpt = tempfail_rcpt
+        self.stall_once = stall_once
+        self.stall_seconds = stall_seconds
+        self.drop_once = drop_once
         self.counter = itertools.count(1)
         self.lock = threading.Lock()
 
@@ -107,6 +115,13 @@ class Handler:
             "crlf_only": raw.count(b"\n") == raw.count(b"\r\n") and raw.count(b"\r") == raw.count(b"\r\n"),
         }
         atomic_write(base + ".json", json.dumps(record, ensure_ascii=False, indent=1).encode("utf-8"))
+        rcpts = " ".join(envelope.rcpt_tos)
+        if self.stall_once and self.stall_once in rcpts:
+            self.stall_once = None
+            await asyncio.sleep(self.stall_seconds)
+        if self.drop_once and self.drop_once in rcpts:
+            self.drop_once = None
+            server.transport.abort()  # no reply to the message
         return "250 Message accepted for delivery"
 
 
@@ -121,6 +136,9 @@ def main():
     p.add_argument("--implicit-tls", action="store_true")
     p.add_argument("--reject-rcpt")
     p.add_argument("--tempfail-rcpt")
+    p.add_argument("--stall-once")
+    p.add_argument("--stall-seconds", type=float, default=3.0)
+    p.add_argument("--drop-once")
     args = p.parse_args()
     os.makedirs(args.out_dir, exist_ok=True)
 
@@ -147,7 +165,8 @@ def main():
     else:
         kwargs.update(auth_require_tls=False)
 
-    handler = Handler(args.out_dir, args.reject_rcpt, args.tempfail_rcpt)
+    handler = Handler(args.out_dir, args.reject_rcpt, args.tempfail_rcpt, args.stall_once, args.stall_seconds,
+                      args.drop_once)
     controller = PortZeroController(handler, hostname="127.0.0.1", port=0, **kwargs)
     controller.start()
 

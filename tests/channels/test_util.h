@@ -7,8 +7,10 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <cstdlib>
 #include <fstream>
 #include <memory>
+#include <optional>
 #include <sstream>
 #include <string>
 #include <vector>
@@ -109,5 +111,23 @@ class PythonPeer {
   std::unique_ptr<forewarn::testing::ChildProcess> process_;
   int port_ = 0;
 };
+
+// A throw-away self-signed certificate for localhost and 127.0.0.1 (PEM
+// files); nullopt when openssl is not available.
+struct Cert {
+  std::string cert;
+  std::string key;
+};
+
+inline std::optional<Cert> MakeSelfSignedCert() {
+  const std::string dir = forewarn::testing::MakeTempDir("channel-cert");
+  Cert c{dir + "/cert.pem", dir + "/key.pem"};
+  const std::string cmd = absl::StrCat(
+      "openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj /CN=localhost "
+      "-addext subjectAltName=DNS:localhost,IP:127.0.0.1 -keyout ",
+      c.key, " -out ", c.cert, " > ", dir, "/openssl.log 2>&1");
+  if (std::system(cmd.c_str()) != 0) return std::nullopt;
+  return c;
+}
 
 }  // namespace forewarn::channel_testing

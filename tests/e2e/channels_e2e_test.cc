@@ -2,7 +2,8 @@
 // real SMTP server (aiosmtpd) and SMS to a local HTTP gateway that fails
 // first (500, then a timeout, then 400): retry topic, retry topic, permanent
 // failure and the email fallback. An invalid mobile number is reported and falls back
-// to email too.
+// to email too. A gateway refusing the credentials pauses SMS (circuit open,
+// not ready) without using up attempts or falling back, until it accepts them.
 #include <gtest/gtest.h>
 
 #include <arpa/inet.h>
@@ -26,6 +27,11 @@ using nlohmann::json;
 
 std::string Peer(const char* script) { return absl::StrCat(FOREWARN_CHANNEL_PEERS_DIR, "/", script); }
 
+std::string ReadAll(const std::string& path) {
+  std::ifstream in(path);
+  return std::string(std::istreambuf_iterator<char>(in), {});
+}
+
 std::vector<json> JsonFilesIn(const std::string& dir) {
   std::vector<json> out;
   if (!std::filesystem::exists(dir)) return out;
@@ -48,7 +54,7 @@ class ChannelsE2eTest : public ::testing::Test {
         dir_ + "/smtp.log");
     gateway_ = std::make_unique<testing::ChildProcess>(
         std::vector<std::string>{"/usr/bin/python3", Peer("sms_gateway.py"), "--port-file", dir_ + "/sms.port",
-                                 "--log", dir_ + "/sms-requests.jsonl", "--script", "500,timeout,400",
+                                 "--log", dir_ + "/sms-requests.jsonl", "--script-file", dir_ + "/sms-script",
                                  "--timeout-sleep", "3"},
         dir_ + "/gateway.log");
     ASSERT_TRUE(smtp_->Start().ok());
@@ -83,23 +89,46 @@ class ChannelsE2eTest : public ::testing::Test {
     if (smtp_) smtp_->Stop();
   }
 
+  // The gateway's next answers (then 200 for every request).
+  void ScriptGateway(const std::string& items) {
+    std::ofstream(dir_ + "/sms-script.tmp") << items;
+    std::filesystem::rename(dir_ + "/sms-script.tmp", dir_ + "/sms-script");
+  }
+  std::vector<json> GatewayRequests() const {
+    std::ifstream log(dir_ + "/sms-requests.jsonl");
+    std::vector<json> requests;
+    for (std::string line; std::getline(log, line);) requests.push_back(json::parse(line));
+    return requests;
+  }
+  int MetricsPort() {
+    std::string port;
+    EXPECT_TRUE(testing::WaitForFile(dir_ + "/notifier-metrics.port", absl::Seconds(5), &port).ok());
+    return port.empty() ? 0 : std::stoi(port);
+  }
+  v1::Incident CreateOutage(const std::string& key) {
+    v1::CreateIncidentRequest req;
+    req.set_idempotency_key(key);
+    req.set_kind(v1::UNPLANNED_OUTAGE);
+    req.add_services("water");
+    req.add_regions("jeddah");
+    req.mutable_reason()->set_en("A main pipe burst on King Road");
+    req.mutable_reason()->set_ar("انفجار خط رئيسي في طريق الملك");
+    req.mutable_expected_restoration_at()->set_seconds(absl::ToUnixSeconds(absl::Now() + absl::Hours(5)));
+    v1::Incident incident;
+    auto status = stack_.stub().CreateIncident(stack_.Ctx().get(), req, &incident);
+    EXPECT_TRUE(status.ok()) << status.error_message();
+    return incident;
+  }
+
   std::string dir_;
   std::unique_ptr<testing::ChildProcess> smtp_, gateway_;
   testing::ServiceStack stack_;
 };
 
 TEST_F(ChannelsE2eTest, SmsRetriesThenFallsBackToEmailAndEmailArrivesOverSmtp) {
-  v1::CreateIncidentRequest req;
-  req.set_idempotency_key("channels-1");
-  req.set_kind(v1::UNPLANNED_OUTAGE);
-  req.add_services("water");
-  req.add_regions("jeddah");
-  req.mutable_reason()->set_en("A main pipe burst on King Road");
-  req.mutable_reason()->set_ar("انفجار خط رئيسي في طريق الملك");
-  req.mutable_expected_restoration_at()->set_seconds(absl::ToUnixSeconds(absl::Now() + absl::Hours(5)));
-  v1::Incident incident;
-  auto status = stack_.stub().CreateIncident(stack_.Ctx().get(), req, &incident);
-  ASSERT_TRUE(status.ok()) << status.error_message();
+  ScriptGateway("500,timeout,400");
+  const v1::Incident incident = CreateOutage("channels-1");
+  ASSERT_FALSE(incident.id().empty());
 
   // Three emails: Layla's own, and the fallbacks for Sam and Omar.
   const std::string emails_sent = absl::StrCat("SELECT count(*) FROM notice_ledger WHERE incident_id = '",
@@ -115,12 +144,15 @@ TEST_F(ChannelsE2eTest, SmsRetriesThenFallsBackToEmailAndEmailArrivesOverSmtp) {
   EXPECT_NE(rows.find("3|failed|invalid mobile number"), std::string::npos) << rows;
 
   // The gateway saw exactly three attempts for Sam (500, timeout, 400),
-  // authenticated, with the text and a deterministic reference.
-  std::ifstream log(dir_ + "/sms-requests.jsonl");
-  std::vector<json> requests;
-  for (std::string line; std::getline(log, line);) requests.push_back(json::parse(line));
+  // authenticated, with the text and a deterministic reference, the same
+  // idempotency key on each.
+  const std::vector<json> requests = GatewayRequests();
   ASSERT_EQ(requests.size(), 3u);
-  for (const auto& r : requests) EXPECT_NE(r.dump().find("Bearer test-token"), std::string::npos) << r.dump();
+  const std::string sam_sms_id = absl::StrCat("<", incident.id(), ".v1.outage_started.c1.sms@forewarn>");
+  for (const auto& r : requests) {
+    EXPECT_NE(r.dump().find("Bearer test-token"), std::string::npos) << r.dump();
+    EXPECT_EQ(r["headers"].value("idempotency-key", ""), sam_sms_id) << r.dump();
+  }
   EXPECT_NE(requests[0].dump().find("King Road"), std::string::npos);
 
   // The SMTP server parsed three MIME messages.
@@ -147,9 +179,8 @@ TEST_F(ChannelsE2eTest, SmsRetriesThenFallsBackToEmailAndEmailArrivesOverSmtp) {
   for (const auto& [to, m] : mail) EXPECT_EQ(to.find("no@example.com"), std::string::npos);
 
   // The notifier's Prometheus endpoint counts what happened.
-  std::string metrics_port;
-  ASSERT_TRUE(testing::WaitForFile(dir_ + "/notifier-metrics.port", absl::Seconds(5), &metrics_port).ok());
-  const std::string metrics = testing::HttpGet(std::stoi(metrics_port), "/metrics");
+  const int metrics_port = MetricsPort();
+  const std::string metrics = testing::HttpGet(metrics_port, "/metrics");
   EXPECT_NE(metrics.find(R"(forewarn_notices_total{channel="email",kind="outage_started",state="sent"} 3)"),
             std::string::npos)
       << metrics;
@@ -160,9 +191,70 @@ TEST_F(ChannelsE2eTest, SmsRetriesThenFallsBackToEmailAndEmailArrivesOverSmtp) {
   EXPECT_NE(metrics.find(R"(forewarn_notices_total{channel="sms",kind="outage_started",state="retrying"} 2)"),
             std::string::npos)
       << metrics;
-  EXPECT_NE(testing::HttpGet(std::stoi(metrics_port), "/readyz").find("\r\n\r\nready"), std::string::npos);
+  // The timeout was an ambiguous send (the gateway had the request).
+  EXPECT_NE(metrics.find(R"(forewarn_ambiguous_sends_total{channel="sms"} 1)"), std::string::npos) << metrics;
+  EXPECT_NE(metrics.find(R"(forewarn_provider_faults_total{channel="sms",reason="auth"} 0)"), std::string::npos)
+      << metrics;
+  EXPECT_NE(testing::HttpGet(metrics_port, "/readyz").find("\r\n\r\nready"), std::string::npos);
 
   stack_.Stop();  // flush every log; the failures above were logged masked
+  testing::ExpectNoPersonalDataInLogs(stack_.dir());
+}
+
+TEST_F(ChannelsE2eTest, RefusedCredentialsPauseSmsAndReadinessWithoutUsingAttempts) {
+  const int metrics_port = MetricsPort();
+  ASSERT_NE(testing::HttpGet(metrics_port, "/readyz").find("\r\n\r\nready"), std::string::npos);
+  ScriptGateway("401,403");  // then the credentials are accepted again
+  const v1::Incident incident = CreateOutage("channels-auth");
+  ASSERT_FALSE(incident.id().empty());
+
+  // The circuit opens on the first refusal: the notifier says it is not
+  // ready, and why, while the SMS waits.
+  bool not_ready_seen = false;
+  const absl::Time deadline = absl::Now() + absl::Seconds(30);
+  while (!not_ready_seen && absl::Now() < deadline) {
+    not_ready_seen = testing::HttpGet(metrics_port, "/readyz").find("not ready") != std::string::npos;
+    if (!not_ready_seen) absl::SleepFor(absl::Milliseconds(20));
+  }
+  EXPECT_TRUE(not_ready_seen) << "logs in " << stack_.dir();
+
+  const std::string sms_sent = absl::StrCat("SELECT count(*) FROM notice_ledger WHERE incident_id = '",
+                                            incident.id(), "' AND channel = 'sms' AND state = 'sent'");
+  ASSERT_TRUE(stack_.WaitForCount(sms_sent, 1)) << "logs in " << stack_.dir();
+  // Sent on its first attempt: the refusals were not the notice's failures.
+  EXPECT_EQ(stack_.db().Exec(absl::StrCat("SELECT delivery_attempts || '|' || coalesce(error, '') FROM notice_ledger "
+                                          "WHERE incident_id = '", incident.id(), "' AND customer_id = 1")),
+            "0|");
+  // No email fallback for Sam: the emails are Layla's and Omar's.
+  const std::string emails_sent = absl::StrCat("SELECT count(*) FROM notice_ledger WHERE incident_id = '",
+                                               incident.id(), "' AND channel = 'email' AND state = 'sent'");
+  ASSERT_TRUE(stack_.WaitForCount(emails_sent, 2));
+  EXPECT_EQ(stack_.db().Exec(absl::StrCat("SELECT count(*) FROM notice_ledger WHERE incident_id = '", incident.id(),
+                                          "' AND customer_id = 1 AND channel = 'email'")),
+            "0");
+
+  // The gateway saw the refused requests and the accepted one, one key.
+  const std::vector<json> requests = GatewayRequests();
+  ASSERT_EQ(requests.size(), 3u);
+  for (const auto& r : requests) {
+    EXPECT_EQ(r["headers"].value("idempotency-key", ""),
+              absl::StrCat("<", incident.id(), ".v1.outage_started.c1.sms@forewarn>"));
+  }
+  EXPECT_EQ(requests[0]["answer"], "401");
+  EXPECT_EQ(requests[1]["answer"], "403");
+  EXPECT_EQ(requests[2]["answer"], "200");
+
+  const std::string metrics = testing::HttpGet(metrics_port, "/metrics");
+  EXPECT_NE(metrics.find(R"(forewarn_provider_faults_total{channel="sms",reason="auth"} 2)"), std::string::npos)
+      << metrics;
+  EXPECT_EQ(metrics.find(R"(channel="sms",kind="outage_started",state="retrying")"), std::string::npos) << metrics;
+  EXPECT_NE(metrics.find(R"(channel="sms",kind="outage_started",state="failed"} 1)"), std::string::npos)
+      << metrics;  // only Omar's invalid number failed
+  EXPECT_NE(testing::HttpGet(metrics_port, "/readyz").find("\r\n\r\nready"), std::string::npos);
+
+  stack_.Stop();
+  const std::string log = ReadAll(stack_.dir() + "/notifier-1.log");
+  EXPECT_NE(log.find("event=provider_fault channel=sms reason=auth"), std::string::npos) << stack_.dir();
   testing::ExpectNoPersonalDataInLogs(stack_.dir());
 }
 

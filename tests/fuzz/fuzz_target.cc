@@ -16,7 +16,8 @@ const char* const kZones[] = {"Asia/Riyadh", "America/New_York", "Europe/London"
 
 forewarn::TemplateRenderer* Renderer() {
   static auto* renderer = [] {
-    auto r = forewarn::TemplateRenderer::Load(FOREWARN_TEMPLATES_DIR);
+    static const forewarn::FakeClock clock(absl::FromUnixSeconds(1'790'000'000));
+    auto r = forewarn::TemplateRenderer::Load(FOREWARN_TEMPLATES_DIR, clock);
     if (!r.ok()) __builtin_trap();
     return r->release();
   }();

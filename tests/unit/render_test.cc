@@ -31,6 +31,12 @@ absl::Time At(const char* rfc3339) {
   return t;
 }
 
+// "Now" for the renderer: the incidents below happen this day.
+const Clock& TestClock() {
+  static const FakeClock clock(At("2026-01-10T12:05:00Z"));
+  return clock;
+}
+
 // 12:00Z start, 15:30Z expected, resolved 15:10Z.
 // Asia/Riyadh (UTC+3, no DST): 15:00, 18:30, 18:10.
 // America/New_York (EST, UTC-5 in January): 07:00, 10:30, 10:10.
@@ -62,7 +68,7 @@ NoticeJob MakeJob(NoticeKind kind, Channel channel, std::string locale, std::str
 }
 
 std::unique_ptr<TemplateRenderer> LoadRepoTemplates() {
-  auto r = TemplateRenderer::Load(FOREWARN_TEMPLATES_DIR);
+  auto r = TemplateRenderer::Load(FOREWARN_TEMPLATES_DIR, TestClock());
   EXPECT_TRUE(r.ok()) << r.status();
   return r.ok() ? std::move(*r) : nullptr;
 }
@@ -323,7 +329,7 @@ TEST(TemplateRenderer, FailsRestoredNoticeWithoutResolvedTime) {
 TEST(TemplateRenderer, LoadFailsNamingAMissingTemplate) {
   const fs::path dir = CopyTemplates("missing");
   fs::remove(dir / "outage_updated" / "email.ar.html.mustache");
-  auto r = TemplateRenderer::Load(dir.string());
+  auto r = TemplateRenderer::Load(dir.string(), TestClock());
   ASSERT_FALSE(r.ok());
   EXPECT_EQ(r.status().code(), absl::StatusCode::kFailedPrecondition);
   EXPECT_TRUE(Contains(std::string(r.status().message()), "outage_updated/email.ar.html.mustache"));
@@ -332,7 +338,7 @@ TEST(TemplateRenderer, LoadFailsNamingAMissingTemplate) {
 TEST(TemplateRenderer, LoadFailsOnAnUnknownVariable) {
   const fs::path dir = CopyTemplates("unknown_var");
   WriteFile(dir / "outage_started" / "sms.en.mustache", "Outage: {{reason}}. Call {{support_phone}}.\n");
-  auto r = TemplateRenderer::Load(dir.string());
+  auto r = TemplateRenderer::Load(dir.string(), TestClock());
   ASSERT_FALSE(r.ok());
   EXPECT_EQ(r.status().code(), absl::StatusCode::kFailedPrecondition);
   EXPECT_TRUE(Contains(std::string(r.status().message()), "support_phone"));
@@ -356,7 +362,7 @@ TEST(TemplateRenderer, LoadFailsOnUnknownSectionsUnescapedHtmlPartialsAndParseEr
     SCOPED_TRACE(text);
     const fs::path dir = CopyTemplates("bad");
     WriteFile(dir / "outage_restored" / file, text);
-    auto r = TemplateRenderer::Load(dir.string());
+    auto r = TemplateRenderer::Load(dir.string(), TestClock());
     ASSERT_FALSE(r.ok());
     EXPECT_EQ(r.status().code(), absl::StatusCode::kFailedPrecondition);
     EXPECT_TRUE(Contains(std::string(r.status().message()), std::string("outage_restored/") + file));
@@ -364,7 +370,7 @@ TEST(TemplateRenderer, LoadFailsOnUnknownSectionsUnescapedHtmlPartialsAndParseEr
   // Comments and sections over known names are fine.
   const fs::path dir = CopyTemplates("good");
   WriteFile(dir / "outage_restored" / "sms.en.mustache", "{{! note }}{{#name}}{{name}}: {{/name}}{{{reason}}}");
-  EXPECT_TRUE(TemplateRenderer::Load(dir.string()).ok());
+  EXPECT_TRUE(TemplateRenderer::Load(dir.string(), TestClock()).ok());
 }
 
 TEST(TemplateRenderer, RequiresTemplatesForEveryNoticeKind) {
@@ -378,7 +384,7 @@ TEST(TemplateRenderer, RequiresTemplatesForEveryNoticeKind) {
   // A kind without its folder stops Load, naming it.
   const fs::path dir = CopyTemplates("missing_kind");
   fs::remove_all(dir / "maintenance_reminder");
-  auto r = TemplateRenderer::Load(dir.string());
+  auto r = TemplateRenderer::Load(dir.string(), TestClock());
   ASSERT_FALSE(r.ok());
   EXPECT_EQ(r.status().code(), absl::StatusCode::kFailedPrecondition);
   EXPECT_TRUE(Contains(std::string(r.status().message()), "maintenance_reminder/"));
@@ -688,6 +694,89 @@ TEST(TemplateRenderer, ShowsServiceAndRegionNamesInTheCustomersLanguage) {
   EXPECT_NE(ar->text.find("الرياض"), std::string::npos) << ar->text;
   EXPECT_NE(en->text.find("Electricity"), std::string::npos) << en->text;
   EXPECT_EQ(en->text.find("الكهرباء"), std::string::npos) << en->text;
+}
+
+// New Year comes three hours earlier in Riyadh (UTC+3) than in UTC. At
+// 21:30Z on 31 December it is already 2027 in Riyadh and still 2026 in UTC:
+// an SMS date shows its year exactly when that differs from the current
+// year in the customer's own zone.
+TEST(TemplateRenderer, SmsDatesShowTheYearOnlyWhenItIsNotTheCurrentOneInTheCustomersZone) {
+  FakeClock clock(At("2026-12-31T21:30:00Z"));
+  auto loaded = TemplateRenderer::Load(FOREWARN_TEMPLATES_DIR, clock);
+  ASSERT_TRUE(loaded.ok()) << loaded.status();
+  TemplateRenderer& renderer = **loaded;
+  Incident incident = MakeIncident();
+  incident.starts_at = At("2026-12-31T22:00:00Z");                // Riyadh: 1 Jan 2027 01:00
+  incident.expected_restoration_at = At("2027-01-01T03:00:00Z");  // Riyadh: 1 Jan 2027 06:00
+  auto sms = [&](const char* locale, const char* tz) {
+    auto n = renderer.Render(MakeJob(NoticeKind::kOutageStarted, Channel::kSms, locale, tz), incident);
+    EXPECT_TRUE(n.ok()) << n.status();
+    return n.ok() ? n->text : "";
+  };
+  for (const char* locale : {"en", "ar"}) {
+    SCOPED_TRACE(locale);
+    // Riyadh: both dates are in 2027, the current year there.
+    const std::string riyadh = sms(locale, "Asia/Riyadh");
+    EXPECT_FALSE(absl::StrContains(riyadh, "2027")) << riyadh;
+    EXPECT_FALSE(absl::StrContains(riyadh, "2026")) << riyadh;
+    EXPECT_TRUE(Contains(riyadh, "01:00"));
+    EXPECT_TRUE(Contains(riyadh, "06:00"));
+    // UTC: the start is in 2026 (current), the estimate in 2027 (next year).
+    const std::string utc = sms(locale, "UTC");
+    EXPECT_FALSE(absl::StrContains(utc, "2026")) << utc;
+    EXPECT_TRUE(Contains(utc, "2027"));
+    EXPECT_TRUE(Contains(utc, "22:00"));
+    EXPECT_TRUE(Contains(utc, "03:00"));
+  }
+  EXPECT_TRUE(Contains(sms("en", "UTC"), "Jan 1, 2027, 03:00")) << "the year sits in the date";
+  EXPECT_TRUE(Contains(sms("en", "UTC"), "Dec 31, 22:00"));
+
+  // A year on, in the same renderer (its cache knows the year changed), the
+  // Riyadh customer reads both years too.
+  clock.Set(At("2028-03-01T12:00:00Z"));
+  for (const char* locale : {"en", "ar"}) {
+    const std::string riyadh = sms(locale, "Asia/Riyadh");
+    EXPECT_TRUE(Contains(riyadh, "2027"));
+    EXPECT_EQ(absl::StrContains(riyadh, "2028"), false) << riyadh;
+  }
+  // Email dates always carry the year.
+  clock.Set(At("2026-12-31T21:30:00Z"));
+  auto email = renderer.Render(MakeJob(NoticeKind::kOutageStarted, Channel::kEmail, "en", "Asia/Riyadh"), incident);
+  ASSERT_TRUE(email.ok()) << email.status();
+  EXPECT_TRUE(Contains(email->text, "January 1, 2027"));
+}
+
+TEST(TemplateRenderer, AnOutageThatStartedLastYearSaysWhichYear) {
+  FakeClock clock(At("2026-01-01T09:00:00Z"));
+  auto loaded = TemplateRenderer::Load(FOREWARN_TEMPLATES_DIR, clock);
+  ASSERT_TRUE(loaded.ok()) << loaded.status();
+  Incident incident = MakeIncident();
+  incident.starts_at = At("2025-01-01T00:00:00Z");
+  incident.expected_restoration_at = At("2026-01-01T12:00:00Z");
+  for (const char* locale : {"en", "ar"}) {
+    auto n = (*loaded)->Render(MakeJob(NoticeKind::kOutageUpdated, Channel::kSms, locale, "Asia/Riyadh"), incident);
+    ASSERT_TRUE(n.ok()) << n.status();
+    EXPECT_TRUE(Contains(n->text, "2025"));           // "since 1 Jan 2025, 03:00", not "since 1 Jan, 03:00"
+    EXPECT_FALSE(absl::StrContains(n->text, "2026")) << n->text;  // the estimate is this year
+  }
+}
+
+// The message id (the SMTP Message-ID and the gateway's idempotency key)
+// comes from the notice key alone: every attempt of a notice carries it.
+TEST(TemplateRenderer, EveryAttemptOfANoticeHasTheSameMessageId) {
+  auto renderer = LoadRepoTemplates();
+  ASSERT_NE(renderer, nullptr);
+  const NoticeJob first = MakeJob(NoticeKind::kOutageStarted, Channel::kSms, "en", "Asia/Riyadh");
+  NoticeJob retry = first;
+  retry.attempt = 4;
+  retry.last_error = "sms: send to +9665*****001 failed: timed out";
+  retry.not_before = At("2026-01-10T13:00:00Z");
+  retry.revive = true;
+  auto a = renderer->Render(first, MakeIncident());
+  auto b = renderer->Render(retry, MakeIncident());
+  ASSERT_TRUE(a.ok() && b.ok());
+  EXPECT_EQ(a->message_id, b->message_id);
+  EXPECT_EQ(a->message_id, "<0b9f3c2e-5d1a-4c7e-9f00-123456789abc.v3.outage_started.c42.sms@forewarn>");
 }
 
 }  // namespace

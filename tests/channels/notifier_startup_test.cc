@@ -1,0 +1,110 @@
+// forewarn-notifier refuses to start when a configured provider is set up
+// wrongly or cannot be reached: the real binary against the real peers. The
+// probe runs before the notifier needs PostgreSQL or Kafka, so none is given.
+#include <sys/wait.h>
+
+#include <string>
+#include <vector>
+
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
+#include "gtest/gtest.h"
+#include "tests/channels/test_util.h"
+#include "tests/support/process.h"
+
+#ifndef FOREWARN_NOTIFIER_BIN
+#error "FOREWARN_NOTIFIER_BIN must name the forewarn-notifier binary"
+#endif
+
+namespace forewarn {
+namespace {
+
+using channel_testing::PythonPeer;
+using channel_testing::ReadFile;
+
+struct Exit {
+  int code = -1;  // exit status; -1 when still running at the deadline
+  absl::Duration took;
+  std::string log;
+};
+
+// Runs the notifier with `args` after the common ones; waits up to `limit`.
+Exit RunNotifier(const std::vector<std::string>& args, absl::Duration limit) {
+  const std::string dir = testing::MakeTempDir("notifier-startup");
+  std::vector<std::string> argv = {FOREWARN_NOTIFIER_BIN, "--pg", "postgresql://127.0.0.1:1/none", "--kafka",
+                                   "127.0.0.1:1", "--templates", FOREWARN_TEMPLATES_DIR, "--outbox-dir", dir};
+  argv.insert(argv.end(), args.begin(), args.end());
+  testing::ChildProcess notifier(argv, dir + "/notifier.log");
+  Exit out;
+  const absl::Time start = absl::Now();
+  EXPECT_TRUE(notifier.Start().ok());
+  while (notifier.Running() && absl::Now() - start < limit) absl::SleepFor(absl::Milliseconds(20));
+  out.took = absl::Now() - start;
+  if (!notifier.Running()) {
+    const int status = notifier.Stop();
+    out.code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+  } else {
+    notifier.Stop();
+  }
+  out.log = ReadFile(dir + "/notifier.log");
+  return out;
+}
+
+TEST(NotifierStartup, RefusesStartTlsAgainstAPlaintextSmtpServerNamingTheFlags) {
+  const std::string dir = testing::MakeTempDir("smtp-sink");
+  PythonPeer sink("smtp_sink.py", {"--out-dir", dir + "/out"}, dir);
+  ASSERT_TRUE(sink.Start().ok());
+  const std::string url = absl::StrCat("smtp://127.0.0.1:", sink.port());
+  // --smtp-tls left at its default, starttls.
+  const Exit e = RunNotifier({"--smtp-url", url, "--smtp-from", "notices@forewarn.example"}, absl::Seconds(20));
+  EXPECT_EQ(e.code, 2) << e.log;
+  EXPECT_TRUE(absl::StrContains(
+      e.log, absl::StrCat("--smtp-url ", url,
+                          ": server does not offer STARTTLS (--smtp-tls starttls); use --smtp-tls none for a "
+                          "plaintext server")))
+      << e.log;
+  EXPECT_LT(e.took, absl::Seconds(10)) << "a configuration fault is not waited for";
+}
+
+TEST(NotifierStartup, WaitsBoundedlyForAnUnreachableGatewayThenRefuses) {
+  const std::string url = absl::StrCat("http://127.0.0.1:", channel_testing::RefusedPort(), "/sms");
+  const Exit e = RunNotifier({"--sms-url", url, "--provider-probe-wait-ms", "1500"}, absl::Seconds(20));
+  EXPECT_EQ(e.code, 1) << e.log;
+  EXPECT_GE(e.took, absl::Milliseconds(1500)) << e.log;
+  EXPECT_TRUE(absl::StrContains(e.log, "event=provider_probe_retry")) << e.log;
+  EXPECT_TRUE(absl::StrContains(e.log, absl::StrCat("--sms-url ", url, ": cannot reach the gateway"))) << e.log;
+}
+
+TEST(NotifierStartup, StartsOnceTheGatewayComesUpWithinTheWait) {
+  const int port = channel_testing::RefusedPort();  // nothing listens there yet
+  const std::string ndir = testing::MakeTempDir("notifier-startup");
+  testing::ChildProcess notifier(
+      {FOREWARN_NOTIFIER_BIN, "--pg", "postgresql://127.0.0.1:1/none", "--kafka", "127.0.0.1:1", "--templates",
+       FOREWARN_TEMPLATES_DIR, "--outbox-dir", ndir, "--sms-url", absl::StrCat("http://127.0.0.1:", port, "/sms"),
+       "--provider-probe-wait-ms", "30000"},
+      ndir + "/notifier.log");
+  ASSERT_TRUE(notifier.Start().ok());
+  absl::SleepFor(absl::Milliseconds(1500));
+  ASSERT_TRUE(notifier.Running()) << ReadFile(ndir + "/notifier.log");
+  // The gateway comes up on that port while the notifier waits.
+  const std::string dir = testing::MakeTempDir("sms-gateway");
+  PythonPeer gateway("sms_gateway.py", {"--log", dir + "/requests.jsonl", "--bind-port", std::to_string(port)}, dir);
+  ASSERT_TRUE(gateway.Start().ok());
+  const absl::Time deadline = absl::Now() + absl::Seconds(15);
+  std::string log;
+  while (absl::Now() < deadline && notifier.Running()) {
+    log = ReadFile(ndir + "/notifier.log");
+    if (absl::StrContains(log, "event=started")) break;
+    absl::SleepFor(absl::Milliseconds(100));
+  }
+  notifier.Stop();
+  log = ReadFile(ndir + "/notifier.log");
+  EXPECT_TRUE(absl::StrContains(log, "event=provider_probe_retry")) << log;
+  EXPECT_TRUE(absl::StrContains(log, "event=started")) << log;
+  EXPECT_FALSE(absl::StrContains(log, "--sms-url http")) << "the probe failed: " << log;
+  EXPECT_TRUE(ReadFile(dir + "/requests.jsonl").empty()) << "the probe sends no request";
+}
+
+}  // namespace
+}  // namespace forewarn
