@@ -49,7 +49,7 @@ wait_for_file "$SCRATCH/kafka.bootstrap" 30 '^[^[:space:]]+:[0-9]+$'
 FOREWARN_TEST_KAFKA="$(head -n 1 "$SCRATCH/kafka.bootstrap")"
 
 FOREWARN_BUILD_DIR="$(cd "$BUILD_DIR" && pwd)"
-FOREWARN_TEST_PG_DIR="$SCRATCH"  # for failure tests: scripts/pg.sh restart "$FOREWARN_TEST_PG_DIR"
+FOREWARN_TEST_PG_DIR="$SCRATCH"  # failure tests: scripts/pg.sh restart|crash "$FOREWARN_TEST_PG_DIR"
 export FOREWARN_TEST_PG_URI FOREWARN_TEST_PGBOUNCER_URI FOREWARN_TEST_KAFKA FOREWARN_BUILD_DIR FOREWARN_TEST_PG_DIR
 log "PostgreSQL: $FOREWARN_TEST_PG_URI  pgbouncer: $FOREWARN_TEST_PGBOUNCER_URI  Kafka: $FOREWARN_TEST_KAFKA"
 
