@@ -84,7 +84,6 @@ class PgPool {
   // Whether the Prepared statements are prepared (session mode).
   bool prepares() const { return db_.pooling == PgPooling::kSession; }
   const std::string& uri() const { return db_.uri; }
-  const PgEndpoint& endpoint() const { return db_; }
 
  private:
   const std::string& Sql(const std::string& name) const;
