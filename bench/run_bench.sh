@@ -3,8 +3,11 @@
 # plain-tools baseline of the same data movement on the same infrastructure.
 #
 #   bench/run_bench.sh [--customers N] [--notifiers K] [--notifier-batch B] [--timeout S] [--keep]
-#                       [--pg-stats] [--perf]
+#                       [--durable|--fast] [--pg-stats] [--perf]
 #
+#   --durable|--fast    PostgreSQL as in production (fsync, full_page_writes, synchronous_commit
+#                       on; the default) or with all three off (scripts/pg.sh start --fast: not
+#                       crash-safe); the report says which
 #   --customers N       synthetic customers, all on electricity in riyadh (default 100000)
 #   --notifiers K       notifier worker processes (default 2)
 #   --notifier-batch B  pass --batch-size B to the notifiers (default: the notifier's own)
@@ -39,9 +42,10 @@ timeout_s=""
 keep=0
 pg_stats=0
 perf_rec=0
+pg_mode=durable
 notifier_props=()
 usage() {
-  sed -n '4,17p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//' >&2
+  sed -n '4,20p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//' >&2
   exit 2
 }
 while (($#)); do
@@ -51,6 +55,8 @@ while (($#)); do
     --notifier-batch) notifier_batch="${2:?}"; shift 2 ;;
     --timeout) timeout_s="${2:?}"; shift 2 ;;
     --keep) keep=1; shift ;;
+    --durable) pg_mode=durable; shift ;;
+    --fast) pg_mode=fast; shift ;;
     --pg-stats) pg_stats=1; shift ;;
     --perf) perf_rec=1; shift ;;
     --notifier-prop) notifier_props+=(--kafka-prop "${2:?}"); shift 2 ;;
@@ -104,12 +110,16 @@ trap 'exit 130' INT
 trap 'exit 143' TERM
 
 # --- Infrastructure --------------------------------------------------------------------------
-PG_URI="$(bash scripts/pg.sh start "$SCRATCH")"
+pg_start=(start "$SCRATCH")
+[[ "$pg_mode" == fast ]] && pg_start+=(--fast)
+PG_URI="$(FOREWARN_PG_FAST=0 bash scripts/pg.sh "${pg_start[@]}")"
+pg_durability="$(cat "$(readlink -f "$SCRATCH/pg")/durability")"
+log "postgres: $pg_durability"
 PG_DATA="$(readlink -f "$SCRATCH/pg")/data"
 sql() { psql "$PG_URI" -X -q -At -v ON_ERROR_STOP=1 "$@"; }
 if ((pg_stats)); then
   sql -c "ALTER SYSTEM SET shared_preload_libraries = 'pg_stat_statements'"
-  # pg_ctl restart reuses the command line (port, fsync off, ...) from postmaster.opts.
+  # pg_ctl restart reuses the command line (port, durability settings) from postmaster.opts.
   (cd / && runuser -u postgres -- /usr/lib/postgresql/15/bin/pg_ctl restart -w -D "$PG_DATA" -m fast \
     -l "$PG_DATA/../log") >/dev/null
   sql -c "CREATE EXTENSION pg_stat_statements"
@@ -382,7 +392,7 @@ fi
 export customers notifiers expected ledger_rows ledger_sent first_rec last_rec first_out outbox_lines \
   fan_jobs fan_ms t_call t_ret pg_cpu0 pg_cpu1 kafka_cpu0 kafka_cpu1 load_avg0 load_avg1 \
   base_prod_s base_prod_cpu base_cons_s base_cons_cpu b_pg0 b_pg1 b_k0 b_k1 base_rows kafka_hwm \
-  PARTITIONS notifier_batch progress
+  PARTITIONS notifier_batch progress pg_durability
 notifier_props_text="${notifier_props[*]}"
 export notifier_props_text
 svc_lines=""
@@ -415,6 +425,9 @@ print(f"== Forewarn fan-out benchmark: {n:,} customers, {expected:,} notices, "
       f"{e['notifiers']} notifiers{' (batch ' + e['notifier_batch'] + ')' if e['notifier_batch'] else ''}, "
       f"{e['PARTITIONS']} partitions, {os.cpu_count()} CPUs"
       f"{'  [notifier ' + e['notifier_props_text'] + ']' if e.get('notifier_props_text') else ''}")
+print("  postgres                 " + ("durable (fsync, full_page_writes, synchronous_commit on)"
+                                   if e["pg_durability"] == "durable" else
+                                   "fast (fsync, full_page_writes, synchronous_commit off: not durable)"))
 print(f"  load average             {e['load_avg0']} (start)  {e['load_avg1']} (end)")
 print(f"  CreateIncident (CLI)     {t_ret - t_call:8.3f} s")
 print(f"  first notice written     {first_out - t_ret:8.3f} s after CreateIncident returned (outbox sent_at)")

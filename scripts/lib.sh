@@ -3,7 +3,8 @@
 # caller (the scratch directory holding pids/, logs/ and pg/).
 #
 #   start_bg NAME LOGFILE CMD...   start CMD in the background, pid in $SCRATCH/pids/NAME.pid
-#   stop_all                       stop those processes (newest first), then PostgreSQL
+#   stop_all                       stop those processes (newest first), then pgbouncer and
+#                                  PostgreSQL
 #   wait_for_file PATH TIMEOUT [REGEX]
 #                                  wait until PATH exists and its content matches REGEX
 #                                  (default: non-empty); fails early if a process started
@@ -71,6 +72,9 @@ stop_all() {
     done < <(tac "$SCRATCH/pids/order")
     rm -f "$SCRATCH/pids/order"
   fi
+  if [[ -s "$SCRATCH/pgbouncer/pgbouncer.pid" ]]; then
+    bash "$FOREWARN_REPO/scripts/pgbouncer.sh" stop "$SCRATCH" || true
+  fi
   if [[ -f "$SCRATCH/pg/data/postmaster.pid" ]]; then
     bash "$FOREWARN_REPO/scripts/pg.sh" stop "$SCRATCH" || true
   fi
@@ -92,16 +96,19 @@ wait_for_file() {
 remove_scratch() {
   [[ -n "${SCRATCH:-}" && -d "$SCRATCH" ]] || return 0
   # pg.sh puts the data elsewhere (symlinked) when the postgres user cannot reach $SCRATCH.
-  if [[ -L "$SCRATCH/pg" ]]; then
-    rm -rf "$(readlink -f "$SCRATCH/pg")"
-  fi
+  local link
+  for link in "$SCRATCH/pg" "$SCRATCH/pgbouncer"; do
+    if [[ -L "$link" ]]; then
+      rm -rf "$(readlink -f "$link")"
+    fi
+  done
   rm -rf "$SCRATCH"
 }
 
 # Print the last lines of every log in $SCRATCH/logs (for failures in CI).
 tail_logs() {
   local f
-  for f in "$SCRATCH"/logs/*.log "$SCRATCH"/pg/log; do
+  for f in "$SCRATCH"/logs/*.log "$SCRATCH"/pg/log "$SCRATCH"/pgbouncer/pgbouncer.log; do
     [[ -f "$f" ]] || continue
     echo "----- last lines of $f -----" >&2
     tail -n "${1:-30}" "$f" >&2

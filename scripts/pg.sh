@@ -1,23 +1,38 @@
 #!/usr/bin/env bash
 # A throwaway PostgreSQL 15 server for tests and local runs.
 #
-#   scripts/pg.sh start DIR   create DIR/pg, start a server on 127.0.0.1:<free port>, create
+#   scripts/pg.sh start DIR [--fast]
+#                             create DIR/pg, start a server on 127.0.0.1:<free port>, create
 #                             role and database "forewarn"; prints the URI and writes it to
-#                             DIR/pg/uri
+#                             DIR/pg/uri. Durable by default, as in production: fsync,
+#                             full_page_writes and synchronous_commit on. --fast (or
+#                             FOREWARN_PG_FAST=1) turns all three off: quicker, but a crash can
+#                             lose acknowledged commits or corrupt the data (demos and
+#                             benchmarks that ask for it only). DIR/pg/durability says which.
 #   scripts/pg.sh stop DIR    stop that server (pg_ctl stop -m fast)
 #   scripts/pg.sh restart DIR stop it (fast: connections are cut mid-transaction), then start it
 #                             again on the same port with the same settings (failure tests)
+#   scripts/pg.sh crash DIR   SIGKILL the postmaster (pid from postmaster.pid), wait for its
+#                             backends to go, start it again on the same port with the same
+#                             settings: crash recovery replays the WAL (failure tests)
 #
 # The server binaries refuse to run as root, so they run as the "postgres" system user.
 set -euo pipefail
 
 PGBIN="${PGBIN:-/usr/lib/postgresql/15/bin}"
 
-usage() { echo "usage: $0 start|stop DIR" >&2; exit 2; }
-[[ $# -eq 2 ]] || usage
+usage() { echo "usage: $0 start DIR [--fast] | stop DIR | restart DIR | crash DIR" >&2; exit 2; }
+[[ $# -ge 2 ]] || usage
 cmd="$1"
 dir="$(mkdir -p "$2" && cd "$2" && pwd)"
 pgdir="$dir/pg"
+fast="${FOREWARN_PG_FAST:-0}"
+[[ "$fast" == 0 || "$fast" == 1 ]] || { echo "FOREWARN_PG_FAST must be 0 or 1" >&2; exit 2; }
+if [[ $# -eq 3 && "$cmd" == start && "$3" == --fast ]]; then
+  fast=1
+elif [[ $# -ne 2 ]]; then
+  usage
+fi
 
 # Run as the postgres user when we are root; from / so it never lacks a working directory.
 as_pg() {
@@ -34,12 +49,14 @@ free_port() {
 
 # Start the server on a fresh port; returns 1 if it did not come up (e.g. port taken meanwhile).
 start_server() {
-  local port="$1"
-  # fsync/synchronous_commit/full_page_writes off: for tests and development ONLY (a crash
-  # can lose or corrupt data). Never use these settings for anything that matters.
+  local port="$1" durability=on
+  # --fast: fsync/synchronous_commit/full_page_writes off, for demos and benchmarks ONLY (a
+  # crash can lose acknowledged commits or corrupt data). Never for anything that matters.
+  ((fast)) && durability=off
   as_pg "$PGBIN/pg_ctl" start -w -t 60 -D "$pgdir/data" -l "$pgdir/log" -o "\
  -p $port -c listen_addresses=127.0.0.1 -c unix_socket_directories=$pgdir/sock\
- -c max_connections=200 -c fsync=off -c synchronous_commit=off -c full_page_writes=off" \
+ -c max_connections=200 -c fsync=$durability -c synchronous_commit=$durability\
+ -c full_page_writes=$durability" \
     >/dev/null || return 1
   local i
   for ((i = 0; i < 100; i++)); do
@@ -64,8 +81,11 @@ start() {
   fi
   pgdir="$(readlink -f "$pgdir")"  # the postgres user may only reach the link's target
   as_pg mkdir -p "$pgdir/sock"
+  local nosync=()
+  ((fast)) && nosync=(--no-sync)
   as_pg "$PGBIN/initdb" -D "$pgdir/data" -A trust -U postgres -E UTF8 --locale=C.UTF-8 \
-    --no-sync >"$pgdir/initdb.log" 2>&1 || { cat "$pgdir/initdb.log" >&2; exit 1; }
+    "${nosync[@]}" >"$pgdir/initdb.log" 2>&1 || { cat "$pgdir/initdb.log" >&2; exit 1; }
+  if ((fast)); then echo fast; else echo durable; fi | as_pg tee "$pgdir/durability" >/dev/null
 
   local port
   port="$(free_port)"
@@ -97,14 +117,74 @@ stop() {
 restart() {
   pgdir="$(readlink -f "$pgdir")"
   # pg_ctl restart reuses the previous command line (postmaster.opts): same port, same settings.
-  # Not -m immediate: this dev server runs with synchronous_commit=off and fsync=off, so a crash
-  # would lose commits it had already acknowledged, which no production setting allows.
   as_pg "$PGBIN/pg_ctl" restart -w -t 60 -D "$pgdir/data" -m fast -l "$pgdir/log" >/dev/null
+}
+
+# Field N (from 3, the state) of /proc/PID/stat; the command name (field 2) may contain spaces.
+proc_field() {
+  local stat fields
+  stat="$(cat "/proc/$1/stat" 2>/dev/null)" || return 1
+  read -ra fields <<<"${stat##*) }"
+  echo "${fields[$(($2 - 3))]}"
+}
+
+# True while pid $1 runs (a zombie waiting for its reaper does not count).
+running() {
+  local state
+  state="$(proc_field "$1" 3)" || return 1
+  [[ "$state" != Z && "$state" != X ]]
+}
+
+# The pids whose parent is $1 (a postmaster's backends and auxiliary processes).
+children_of() {
+  local dir pid
+  for dir in /proc/[0-9]*; do
+    pid="${dir#/proc/}"
+    [[ "$(proc_field "$pid" 4 2>/dev/null)" == "$1" ]] && echo "$pid"
+  done
+  return 0
+}
+
+crash() {
+  pgdir="$(readlink -f "$pgdir")"
+  [[ -s "$pgdir/data/postmaster.pid" ]] || { echo "no postmaster.pid in $pgdir/data" >&2; exit 1; }
+  if [[ "$(cat "$pgdir/durability" 2>/dev/null)" == fast ]]; then
+    echo "warning: this server runs with --fast (fsync off): a crash may lose acknowledged commits" >&2
+  fi
+  local pid children i c
+  pid="$(head -n 1 "$pgdir/data/postmaster.pid")"
+  running "$pid" || { echo "postmaster $pid is not running" >&2; exit 1; }
+  children="$(children_of "$pid")"
+  kill -KILL "$pid"
+  # Orphaned backends notice the postmaster's death and exit; the new postmaster refuses to
+  # start while any of them still holds the shared memory. Those stuck in a long query are
+  # killed too, by the pids recorded before the crash.
+  for ((i = 0; i < 100; i++)); do
+    local alive=0 c
+    running "$pid" && alive=1
+    for c in $children; do running "$c" && alive=1; done
+    ((alive)) || break
+    sleep 0.1
+  done
+  for c in $children; do kill -KILL "$c" 2>/dev/null || true; done
+  # pg_ctl takes a postmaster it can still signal (not reaped yet) for a live one: wait for the
+  # reaper; a zombie nobody reaps leaves a stale postmaster.pid, removed here.
+  for ((i = 0; i < 100; i++)); do
+    kill -0 "$pid" 2>/dev/null || break
+    sleep 0.1
+  done
+  if kill -0 "$pid" 2>/dev/null; then
+    as_pg rm -f "$pgdir/data/postmaster.pid"
+  fi
+  # pg_ctl restart on a dead postmaster: "old server process seems to be gone; starting server
+  # anyway", with the command line of postmaster.opts (same port, same settings).
+  as_pg "$PGBIN/pg_ctl" restart -w -t 120 -D "$pgdir/data" -l "$pgdir/log" >/dev/null
 }
 
 case "$cmd" in
   start) start ;;
   stop) stop ;;
   restart) restart ;;
+  crash) crash ;;
   *) usage ;;
 esac

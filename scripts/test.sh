@@ -6,6 +6,9 @@
 # Exported to the tests:
 #   FOREWARN_TEST_PG_URI  postgresql://forewarn@127.0.0.1:PORT/forewarn (superuser; tests
 #                         create their own databases from it)
+#   FOREWARN_TEST_PGBOUNCER_URI
+#                         the same server through pgbouncer in transaction pooling mode
+#                         (scripts/pgbouncer.sh); the same user, any database
 #   FOREWARN_TEST_KAFKA   bootstrap "127.0.0.1:PORT" of forewarn-devkafka
 #   FOREWARN_BUILD_DIR    absolute path of the build directory
 #   FOREWARN_HELM         a pinned helm v3 binary (scripts/helm.sh; the tests in tests/helm)
@@ -41,6 +44,7 @@ trap 'exit 130' INT
 trap 'exit 143' TERM
 
 FOREWARN_TEST_PG_URI="$(bash scripts/pg.sh start "$SCRATCH")"
+FOREWARN_TEST_PGBOUNCER_URI="$(bash scripts/pgbouncer.sh start "$SCRATCH" "$FOREWARN_TEST_PG_URI")"
 
 start_bg devkafka "$SCRATCH/logs/devkafka.log" \
   "$BUILD_DIR/services/devkafka/forewarn-devkafka" \
@@ -49,9 +53,9 @@ wait_for_file "$SCRATCH/kafka.bootstrap" 30 '^[^[:space:]]+:[0-9]+$'
 FOREWARN_TEST_KAFKA="$(head -n 1 "$SCRATCH/kafka.bootstrap")"
 
 FOREWARN_BUILD_DIR="$(cd "$BUILD_DIR" && pwd)"
-FOREWARN_TEST_PG_DIR="$SCRATCH"  # for failure tests: scripts/pg.sh restart "$FOREWARN_TEST_PG_DIR"
-export FOREWARN_TEST_PG_URI FOREWARN_TEST_KAFKA FOREWARN_BUILD_DIR FOREWARN_TEST_PG_DIR
-log "PostgreSQL: $FOREWARN_TEST_PG_URI  Kafka: $FOREWARN_TEST_KAFKA"
+FOREWARN_TEST_PG_DIR="$SCRATCH"  # failure tests: scripts/pg.sh restart|crash "$FOREWARN_TEST_PG_DIR"
+export FOREWARN_TEST_PG_URI FOREWARN_TEST_PGBOUNCER_URI FOREWARN_TEST_KAFKA FOREWARN_BUILD_DIR FOREWARN_TEST_PG_DIR
+log "PostgreSQL: $FOREWARN_TEST_PG_URI  pgbouncer: $FOREWARN_TEST_PGBOUNCER_URI  Kafka: $FOREWARN_TEST_KAFKA"
 
 rc=0
 ctest --test-dir "$BUILD_DIR" --output-on-failure -j2 --timeout 600 "$@" || rc=$?

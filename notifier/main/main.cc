@@ -26,13 +26,14 @@
 #include "services/http/metrics.h"
 #include "services/pg/pg_store.h"
 #include "services/runtime/policy_flags.h"
+#include "services/runtime/pg_flags.h"
 #include "services/runtime/runtime.h"
 #include "spdlog/spdlog.h"
 
 namespace {
 
 struct NotifierConfig {
-  std::string pg_uri;
+  forewarn::PgFlags pg;
   std::string kafka_bootstrap;
   std::vector<std::string> kafka_props;
   int session_timeout_ms = 10000;  // consumer group liveness
@@ -110,7 +111,7 @@ int ProbeProviders(const NotifierConfig& cfg, const forewarn::Clock& clock, cons
 int main(int argc, char** argv) {
   NotifierConfig cfg;
   CLI::App app{"forewarn-notifier: renders and delivers notices"};
-  app.add_option("--pg", cfg.pg_uri, "PostgreSQL URI")->envname("FOREWARN_PG")->required();
+  forewarn::AddPgFlags(app, cfg.pg);
   app.add_option("--kafka", cfg.kafka_bootstrap, "Kafka bootstrap servers")->envname("FOREWARN_KAFKA")->required();
   app.add_option("--kafka-prop", cfg.kafka_props, "extra librdkafka property key=value (repeatable)");
   app.add_option("--session-timeout-ms", cfg.session_timeout_ms,
@@ -267,8 +268,13 @@ int main(int argc, char** argv) {
   }
   forewarn::KafkaNoticeRequeue requeue(**producer, cfg.retry_topic, cfg.dlq_topic);
 
-  forewarn::PgIncidentStore incidents(forewarn::PgConfig{cfg.pg_uri, 1});
-  forewarn::PgNoticeLedger ledger(cfg.pg_uri, {forewarn::NewLeaseOwner(), absl::Milliseconds(cfg.lease_ms)});
+  auto db = forewarn::ResolvePgEndpoint(cfg.pg, stop);
+  if (!db.ok()) {
+    spdlog::error("event=startup_failed status=\"{}\"", db.status().ToString());
+    return 1;
+  }
+  forewarn::PgIncidentStore incidents(forewarn::PgConfig{*db, 1});
+  forewarn::PgNoticeLedger ledger(*db, {forewarn::NewLeaseOwner(), absl::Milliseconds(cfg.lease_ms)});
   // Each channel: provider (or file outbox) <- metrics <- circuit breaker <-
   // rate limit <- address check.
   std::unique_ptr<forewarn::DeliveryChannel> sms_provider, email_provider;

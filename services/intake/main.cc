@@ -21,6 +21,7 @@
 #include "services/kafka/kafka_dead_letters.h"
 #include "services/kafka/kafka_producer.h"
 #include "services/pg/pg_store.h"
+#include "services/runtime/pg_flags.h"
 #include "services/runtime/policy_flags.h"
 #include "services/runtime/runtime.h"
 #include "spdlog/spdlog.h"
@@ -28,7 +29,7 @@
 namespace {
 
 struct IntakeConfig {
-  std::string pg_uri;
+  forewarn::PgFlags pg;
   std::string kafka_bootstrap;
   std::vector<std::string> kafka_props;  // key=value, passed to librdkafka
   std::string listen = "127.0.0.1:0";
@@ -37,6 +38,8 @@ struct IntakeConfig {
   std::string notices_topic = "forewarn.notices";  // dead-letter replays go here
   std::string dlq_topic = "forewarn.notices.dlq";
   int pg_pool_size = 8;
+  int relay_lease_ms = 10000;
+  int outbox_poll_ms = 250;
   int64_t time_offset_seconds = 0;  // tests and drills only
   std::string time_offset_file;     // tests and drills only
   forewarn::PolicyFlags policy;
@@ -146,7 +149,7 @@ class RpcMetrics final : public forewarn::RpcObserver {
 int main(int argc, char** argv) {
   IntakeConfig cfg;
   CLI::App app{"forewarn-intake: incident gRPC API and outbox relay"};
-  app.add_option("--pg", cfg.pg_uri, "PostgreSQL URI")->envname("FOREWARN_PG")->required();
+  forewarn::AddPgFlags(app, cfg.pg);
   app.add_option("--kafka", cfg.kafka_bootstrap, "Kafka bootstrap servers")->envname("FOREWARN_KAFKA")->required();
   app.add_option("--kafka-prop", cfg.kafka_props, "extra librdkafka property key=value (repeatable)");
   app.add_option("--listen", cfg.listen, "gRPC listen address (port 0: chosen at run time)")
@@ -157,6 +160,14 @@ int main(int argc, char** argv) {
   app.add_option("--dlq-topic", cfg.dlq_topic, "dead-letter topic (ListDeadLetters, ReplayDeadLetters)")
       ->envname("FOREWARN_DLQ_TOPIC");
   app.add_option("--pg-pool-size", cfg.pg_pool_size)->check(CLI::Range(1, 64));
+  app.add_option("--relay-lease-ms", cfg.relay_lease_ms,
+                 "outbox relay leadership lease; a crashed leader's successor takes over within it")
+      ->envname("FOREWARN_RELAY_LEASE_MS")
+      ->check(CLI::Range(500, 600000));
+  app.add_option("--outbox-poll-ms", cfg.outbox_poll_ms,
+                 "how often the relay looks for new outbox rows under transaction pooling (no LISTEN there)")
+      ->envname("FOREWARN_OUTBOX_POLL_MS")
+      ->check(CLI::Range(10, 60000));
   app.add_option("--time-offset-seconds", cfg.time_offset_seconds, "shift the service clock (tests only)")
       ->envname("FOREWARN_TIME_OFFSET_SECONDS");
   app.add_option("--time-offset-file", cfg.time_offset_file, "read the clock shift in seconds from this file (tests)")
@@ -245,8 +256,13 @@ int main(int argc, char** argv) {
   }
   if (cfg.tls_cert.empty()) spdlog::warn("event=tls_disabled note=\"gRPC is plaintext; development only\"");
   const auto& stop = forewarn::InstallStopSignals();
+  auto db = forewarn::ResolvePgEndpoint(cfg.pg, stop);
+  if (!db.ok()) {
+    spdlog::error("event=startup_failed status=\"{}\"", db.status().ToString());
+    return 1;
+  }
 
-  if (auto s = forewarn::RetryUntilOk(stop, "apply migrations", [&] { return forewarn::ApplyMigrations(cfg.pg_uri); });
+  if (auto s = forewarn::RetryUntilOk(stop, "apply migrations", [&] { return forewarn::ApplyMigrations(db->uri); });
       !s.ok()) {
     spdlog::error("event=startup_failed status=\"{}\"", s.ToString());
     return 1;
@@ -266,9 +282,9 @@ int main(int argc, char** argv) {
     return 1;
   }
 
-  forewarn::PgIncidentStore store(forewarn::PgConfig{cfg.pg_uri, cfg.pg_pool_size});
+  forewarn::PgIncidentStore store(forewarn::PgConfig{*db, cfg.pg_pool_size});
   forewarn::IncidentService service(store, clock, policy, validation_limits);
-  forewarn::PgAudienceSource audience(cfg.pg_uri);
+  forewarn::PgAudienceSource audience(*db);
   forewarn::NoticePreviewer previewer(store, store, audience, **renderer, *std::move(budgets),
                                       {cfg.sms_rate, cfg.email_rate});
   forewarn::MetricsRegistry metrics;
@@ -276,7 +292,7 @@ int main(int argc, char** argv) {
   auto& backlog = metrics.gauge("forewarn_outbox_backlog", "Outbox events not yet published to Kafka");
   auto& dlq_size = metrics.gauge("forewarn_dlq_size", "Notices out of delivery attempts, waiting for a replay");
   forewarn::GrpcIncidentService grpc_service(service, previewer, authorizer.get(), &rpc_metrics);
-  forewarn::PgNoticeLedger ledger(cfg.pg_uri);
+  forewarn::PgNoticeLedger ledger(*db);
   forewarn::KafkaDeadLetterReader dlq_reader(*kafka_config, cfg.dlq_topic);
   forewarn::KafkaNoticeSink replay_sink(**replay_producer, cfg.notices_topic);
   forewarn::DeadLetterService dead_letters(dlq_reader, ledger, replay_sink);
@@ -322,7 +338,10 @@ int main(int argc, char** argv) {
     return 1;
   }
 
-  forewarn::PgOutboxSource outbox(cfg.pg_uri);
+  forewarn::PgOutboxOptions outbox_options;
+  outbox_options.lease = absl::Milliseconds(cfg.relay_lease_ms);
+  outbox_options.poll_interval = absl::Milliseconds(cfg.outbox_poll_ms);
+  forewarn::PgOutboxSource outbox(*db, outbox_options);
   forewarn::KafkaEventPublisher publisher(**producer, cfg.events_topic);
   forewarn::OutboxRelay relay(outbox, publisher, forewarn::OutboxRelay::Options{});
   std::thread relay_thread([&] { relay.Run(stop); });

@@ -27,8 +27,8 @@ constexpr char kDeclareIbanAudience[] =
 
 }  // namespace
 
-PgAudienceSource::PgAudienceSource(std::string uri, int fetch_size)
-    : pool_(std::make_unique<pg::PgPool>(std::move(uri), 2)), fetch_size_(fetch_size) {}
+PgAudienceSource::PgAudienceSource(PgEndpoint db, int fetch_size)
+    : pool_(std::make_unique<pg::PgPool>(std::move(db), 2)), fetch_size_(fetch_size) {}
 PgAudienceSource::~PgAudienceSource() = default;
 
 absl::Status PgAudienceSource::ForEachRecipient(const Incident& incident,

@@ -163,9 +163,10 @@ struct OutcomeArrays {
     claims.push_back(claim_count);
     claimed_at.push_back(claimed_at_us);
   }
-  void Exec(pqxx::work& tx, const char* prepared_or_sql, bool prepared, int64_t now_us) const {
+  // `pool`: run the pool's statement named `name_or_sql`; nullptr: run the SQL itself.
+  void Exec(pqxx::work& tx, const char* name_or_sql, const pg::PgPool* pool, int64_t now_us) const {
     auto run = [&](auto&&... args) {
-      return prepared ? tx.exec_prepared(prepared_or_sql, args...) : tx.exec_params(prepared_or_sql, args...);
+      return pool ? pool->Exec(tx, name_or_sql, args...) : tx.exec_params(name_or_sql, args...);
     };
     run(pg::TextArray(keys.ids), pg::IntArray(keys.versions), pg::TextArray(keys.kinds), pg::TextArray(keys.occasions),
         pg::IntArray(keys.customers), pg::TextArray(keys.channels), pg::TextArray(states), pg::TextArray(provider_ids),
@@ -226,8 +227,8 @@ std::string NewLeaseOwner() {
   return absl::StrCat(host, "/", getpid(), "/", absl::Hex(uint64_t{random()} << 32 | random(), absl::kZeroPad16));
 }
 
-PgNoticeLedger::PgNoticeLedger(std::string uri, LedgerLease lease)
-    : pool_(std::make_unique<pg::PgPool>(std::move(uri), 2,
+PgNoticeLedger::PgNoticeLedger(PgEndpoint db, LedgerLease lease)
+    : pool_(std::make_unique<pg::PgPool>(std::move(db), 2,
                                          pg::PgPool::Prepared{{"ledger_claim_lookup", kClaimLookup},
                                                               {"ledger_inflight_lookup", kInflightLookup},
                                                               {"ledger_inflight_insert", kInflightInsert},
@@ -279,7 +280,7 @@ absl::Status PgNoticeLedger::RunClaim(const std::vector<ClaimRequest>& requests,
                      pg::ToMicros(now));
     }
     std::vector<bool> exists(requests.size(), false);
-    for (const auto& r : tx.exec_prepared("ledger_claim_lookup", pg::TextArray(all.ids), pg::IntArray(all.versions),
+    for (const auto& r : pool_->Exec(tx, "ledger_claim_lookup", pg::TextArray(all.ids), pg::IntArray(all.versions),
                                           pg::TextArray(all.kinds), pg::TextArray(all.occasions),
                                           pg::IntArray(all.customers), pg::TextArray(all.channels))) {
       exists[r[0].as<size_t>() - 1] = true;
@@ -287,7 +288,7 @@ absl::Status PgNoticeLedger::RunClaim(const std::vector<ClaimRequest>& requests,
     // Keys in other batches: busy under a live lease; else taken over.
     std::unordered_set<int64_t> busy, taken_over;
     std::vector<int64_t> adopted;
-    for (const auto& r : tx.exec_prepared("ledger_inflight_lookup", pg::TextArray(incidents), lease_.owner)) {
+    for (const auto& r : pool_->Exec(tx, "ledger_inflight_lookup", pg::TextArray(incidents), lease_.owner)) {
       const bool mine = r[2].as<bool>(), live = r[3].as<bool>();
       bool overlaps = false;
       for (int64_t h : ParseBigintArray(r[1].c_str())) {
@@ -327,7 +328,7 @@ absl::Status PgNoticeLedger::RunClaim(const std::vector<ClaimRequest>& requests,
       }
     }
     if (!claimed_hashes.empty()) {
-      out.inflight_id = tx.exec_prepared1("ledger_inflight_insert", pg::TextArray(incidents),
+      out.inflight_id = pool_->Exec1(tx, "ledger_inflight_insert", pg::TextArray(incidents),
                                           pg::IntArray(claimed_hashes), pg::ToMicros(now), lease_.owner,
                                           absl::ToInt64Microseconds(lease_.duration))[0]
                             .as<int64_t>();
@@ -481,13 +482,13 @@ absl::Status PgNoticeLedger::Settle(const std::vector<Outcome>& outcomes, absl::
       // path, a plain insert, fails on such a row and falls back to it.
       auto careful = [&](const OutcomeArrays& a) {
         if (a.keys.ids.empty()) return;
-        a.Exec(tx, kRecordUpdate, false, now_us);
-        a.Exec(tx, kRecordInsertIfAbsent, false, now_us);
+        a.Exec(tx, kRecordUpdate, nullptr, now_us);
+        a.Exec(tx, kRecordInsertIfAbsent, nullptr, now_us);
       };
       if (!fast) {
         careful(fresh);
       } else if (!fresh.keys.ids.empty()) {
-        fresh.Exec(tx, "ledger_record_insert", true, now_us);
+        fresh.Exec(tx, "ledger_record_insert", pool_.get(), now_us);
       }
       careful(other);
       if (!dead.ids.empty()) {
@@ -495,7 +496,7 @@ absl::Status PgNoticeLedger::Settle(const std::vector<Outcome>& outcomes, absl::
                        pg::TextArray(dead.occasions), pg::IntArray(dead.customers), pg::TextArray(dead.channels),
                        now_us);
       }
-      if (!done.empty()) tx.exec_prepared("ledger_inflight_done", pg::IntArray(done));
+      if (!done.empty()) pool_->Exec(tx, "ledger_inflight_done", pg::IntArray(done));
       if (!partial.empty()) Subtract(tx, partial, partial_hashes);
       tx.commit();
       return absl::OkStatus();
@@ -524,7 +525,7 @@ absl::StatusOr<std::vector<bool>> PgNoticeLedger::AreDead(const std::vector<Noti
   auto status = pool_->Run([&](pqxx::connection& c) -> absl::Status {
     pqxx::read_transaction tx(c);
     std::fill(dead.begin(), dead.end(), false);
-    for (const auto& r : tx.exec_prepared("ledger_claim_lookup", pg::TextArray(a.ids), pg::IntArray(a.versions),
+    for (const auto& r : pool_->Exec(tx, "ledger_claim_lookup", pg::TextArray(a.ids), pg::IntArray(a.versions),
                                           pg::TextArray(a.kinds), pg::TextArray(a.occasions),
                                           pg::IntArray(a.customers), pg::TextArray(a.channels))) {
       if (r[1].as<std::string>() == ToString(NoticeState::kDead)) dead[r[0].as<size_t>() - 1] = true;

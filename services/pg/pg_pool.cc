@@ -24,10 +24,12 @@ absl::Status PgPool::Run(const std::function<absl::Status(pqxx::connection&)>& f
   bool healthy = true;
   try {
     if (!conn) {
-      conn = std::make_unique<pqxx::connection>(uri_);
-      healthy = false;  // until its statements are prepared (the schema may not be migrated yet)
-      for (const auto& [name, sql] : prepared_) conn->prepare(name, sql);
-      healthy = true;
+      conn = std::make_unique<pqxx::connection>(db_.uri);
+      if (prepares()) {
+        healthy = false;  // until its statements are prepared (the schema may not be migrated yet)
+        for (const auto& [name, sql] : prepared_) conn->prepare(name, sql);
+        healthy = true;
+      }
     }
     status = fn(*conn);
   } catch (const pqxx::broken_connection&) {
@@ -47,6 +49,13 @@ absl::Status PgPool::Run(const std::function<absl::Status(pqxx::connection&)>& f
   }
   cv_.notify_one();
   return status;
+}
+
+const std::string& PgPool::Sql(const std::string& name) const {
+  for (const auto& [n, sql] : prepared_) {
+    if (n == name) return sql;
+  }
+  throw pqxx::argument_error("Unknown prepared statement '" + name + "'");
 }
 
 absl::StatusOr<int64_t> PgPool::Count(const char* sql) {

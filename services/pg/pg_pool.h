@@ -17,6 +17,7 @@
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 #include "absl/time/time.h"
+#include "services/pg/pg_pooling.h"
 
 // Timestamps cross the wire as microseconds since the epoch.
 #define FW_TS(col) "(extract(epoch from " col ") * 1000000)::bigint"
@@ -47,22 +48,47 @@ inline constexpr char kQueueNotice[] =
 // broken, so services recover by themselves after a database restart.
 class PgPool {
  public:
-  // Statements to prepare on every connection (name, SQL), run with
-  // tx.exec_prepared(name, ...): the hot batch statements are parsed and
-  // planned once per connection instead of on every call.
+  // Named statements (name, SQL) for the hot paths, run with Exec/Exec1.
+  // In session mode they are prepared on every connection (parsed and
+  // planned once per connection instead of on every call); in transaction
+  // mode (a pooler shares server connections between clients, see
+  // PgPooling) nothing is prepared and Exec sends the same SQL text as an
+  // unnamed statement.
   using Prepared = std::vector<std::pair<std::string, std::string>>;
-  PgPool(std::string uri, int size, Prepared prepared = {})
-      : uri_(std::move(uri)), size_(size), prepared_(std::move(prepared)) {}
+  PgPool(PgEndpoint db, int size, Prepared prepared = {})
+      : db_(std::move(db)), size_(size), prepared_(std::move(prepared)) {}
 
   // Runs `fn` with a connection; maps libpqxx exceptions to absl::Status.
   absl::Status Run(const std::function<absl::Status(pqxx::connection&)>& fn);
   // The single number a "SELECT count(*) ..." without parameters returns.
   absl::StatusOr<int64_t> Count(const char* sql);
 
-  const std::string& uri() const { return uri_; }
+  // Runs the statement `name` of the Prepared list in `tx`, with `args` as
+  // its parameters: tx.exec_prepared in session mode, tx.exec_params with
+  // its SQL in transaction mode. An unknown name throws
+  // pqxx::argument_error (a programming error, like an unknown prepared
+  // statement).
+  template <typename... Args>
+  pqxx::result Exec(pqxx::transaction_base& tx, const std::string& name, const Args&... args) const {
+    if (prepares()) return tx.exec_prepared(name, args...);
+    return tx.exec_params(Sql(name), args...);
+  }
+  // Exec for a statement that returns exactly one row (pqxx::unexpected_rows
+  // otherwise).
+  template <typename... Args>
+  pqxx::row Exec1(pqxx::transaction_base& tx, const std::string& name, const Args&... args) const {
+    if (prepares()) return tx.exec_prepared1(name, args...);
+    return tx.exec_params1(Sql(name), args...);
+  }
+
+  // Whether the Prepared statements are prepared (session mode).
+  bool prepares() const { return db_.pooling == PgPooling::kSession; }
+  const std::string& uri() const { return db_.uri; }
 
  private:
-  std::string uri_;
+  const std::string& Sql(const std::string& name) const;
+
+  PgEndpoint db_;
   int size_;
   Prepared prepared_;
   std::mutex mu_;

@@ -30,7 +30,7 @@ constexpr char kMarkHeldReleased[] =
 
 }  // namespace
 
-PgNoticeScheduler::PgNoticeScheduler(std::string uri) : pool_(std::make_unique<pg::PgPool>(std::move(uri), 1)) {}
+PgNoticeScheduler::PgNoticeScheduler(PgEndpoint db) : pool_(std::make_unique<pg::PgPool>(std::move(db), 1)) {}
 PgNoticeScheduler::~PgNoticeScheduler() = default;
 
 absl::StatusOr<int> PgNoticeScheduler::ReleaseDue(absl::Time now, int limit) {
@@ -77,7 +77,7 @@ absl::StatusOr<int> PgNoticeScheduler::ReleaseDue(absl::Time now, int limit) {
   return released;
 }
 
-PgHeldNotices::PgHeldNotices(std::string uri) : pool_(std::make_unique<pg::PgPool>(std::move(uri), 1)) {}
+PgHeldNotices::PgHeldNotices(PgEndpoint db) : pool_(std::make_unique<pg::PgPool>(std::move(db), 1)) {}
 PgHeldNotices::~PgHeldNotices() = default;
 
 absl::StatusOr<std::vector<HeldNotices::Held>> PgHeldNotices::FetchDue(absl::Time now, int limit) {

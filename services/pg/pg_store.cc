@@ -241,7 +241,7 @@ absl::Status CheckVersion(const std::string& id, int64_t current, int64_t expect
 }  // namespace
 
 PgIncidentStore::PgIncidentStore(const PgConfig& config)
-    : pool_(std::make_unique<pg::PgPool>(config.uri, config.pool_size)) {}
+    : pool_(std::make_unique<pg::PgPool>(config.db, config.pool_size)) {}
 PgIncidentStore::~PgIncidentStore() = default;
 
 absl::StatusOr<Incident> PgIncidentStore::Create(const NewIncident& req, absl::Time now,

@@ -2,6 +2,7 @@
 
 #include <chrono>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -9,7 +10,9 @@
 #include <vector>
 
 #include "absl/status/status.h"
+#include "absl/time/time.h"
 #include "services/core/ports.h"
+#include "services/pg/pg_pooling.h"
 
 namespace forewarn::pg {
 class PgPool;
@@ -18,13 +21,14 @@ class PgPool;
 namespace forewarn {
 
 struct PgConfig {
-  std::string uri;   // postgresql://user@host:port/db
+  PgEndpoint db;  // URI and pooling mode
   int pool_size = 4;
 };
 
 // Applies the versioned migrations in services/pg/migrations that are not yet
-// applied, each in its own transaction, under an advisory lock so concurrent
-// service starts do not race.
+// applied, each in its own transaction, under a transaction-scoped advisory
+// lock so concurrent service starts do not race (fine behind a transaction
+// pooler too).
 absl::Status ApplyMigrations(const std::string& uri);
 
 // Incidents, their immutable version history and the transactional outbox.
@@ -59,13 +63,30 @@ class PgIncidentStore final : public IncidentStore, public IncidentReader {
   std::unique_ptr<pg::PgPool> pool_;
 };
 
-// The outbox relay's view: one leader at a time (session advisory lock), so
-// events leave in commit order even with several intake replicas.
+struct PgOutboxOptions {
+  // Relay leadership lease: the leader renews it every third of this and
+  // stops relaying as soon as a renewal fails or this has passed since its
+  // last successful renewal was sent; a crashed leader's successor waits at
+  // most this long.
+  absl::Duration lease = absl::Seconds(10);
+  // Transaction pooling only (no LISTEN/NOTIFY there): how often to look
+  // for new outbox rows when idle.
+  absl::Duration poll_interval = absl::Milliseconds(250);
+  std::string holder;  // this relay's name in `leases`; default host:pid:random
+  std::function<std::chrono::steady_clock::time_point()> monotonic;  // tests; default steady_clock
+};
+
+// The outbox relay's view: one leader at a time (a lease row, so it holds
+// behind any connection pooler), so events leave in commit order even with
+// several intake replicas. Woken by LISTEN/NOTIFY in session mode, polls in
+// transaction mode.
 class PgOutboxSource final : public OutboxSource {
  public:
-  explicit PgOutboxSource(std::string uri);
+  explicit PgOutboxSource(PgEndpoint db, PgOutboxOptions options = {});
+  // Releases the lease (a clean stop hands leadership over at once).
   ~PgOutboxSource() override;
 
+  // Empty unless this relay holds the lease (acquired or renewed here).
   absl::StatusOr<std::vector<IncidentEvent>> FetchUnpublished(int limit) override;
   absl::Status MarkPublished(const std::vector<int64_t>& outbox_ids) override;
   absl::Status WaitForNew(absl::Duration max) override;
@@ -78,7 +99,7 @@ class PgOutboxSource final : public OutboxSource {
 // Streams affected customers through a server-side cursor.
 class PgAudienceSource final : public AudienceSource {
  public:
-  explicit PgAudienceSource(std::string uri, int fetch_size = 5000);
+  explicit PgAudienceSource(PgEndpoint db, int fetch_size = 5000);
   ~PgAudienceSource() override;
   absl::Status ForEachRecipient(const Incident& incident,
                                 const std::function<absl::Status(const Recipient&)>& fn) override;
@@ -104,7 +125,7 @@ std::string NewLeaseOwner();
 
 class PgNoticeLedger final : public NoticeLedger, public DeadLetterLedger {
  public:
-  explicit PgNoticeLedger(std::string uri, LedgerLease lease = {});
+  explicit PgNoticeLedger(PgEndpoint db, LedgerLease lease = {});
   ~PgNoticeLedger() override;
   absl::StatusOr<std::vector<Claimed>> Claim(const std::vector<ClaimRequest>& requests, absl::Time now) override;
   absl::StatusOr<bool> Fence(const NoticeKey& key) override;
@@ -150,7 +171,7 @@ class PgNoticeLedger final : public NoticeLedger, public DeadLetterLedger {
 // forewarn-scheduler's view: releases due scheduled notices into the outbox.
 class PgNoticeScheduler final : public NoticeScheduler {
  public:
-  explicit PgNoticeScheduler(std::string uri);
+  explicit PgNoticeScheduler(PgEndpoint db);
   ~PgNoticeScheduler() override;
   absl::StatusOr<int> ReleaseDue(absl::Time now, int limit) override;
 
@@ -160,7 +181,7 @@ class PgNoticeScheduler final : public NoticeScheduler {
 
 class PgHeldNotices final : public HeldNotices {
  public:
-  explicit PgHeldNotices(std::string uri);
+  explicit PgHeldNotices(PgEndpoint db);
   ~PgHeldNotices() override;
   absl::StatusOr<std::vector<Held>> FetchDue(absl::Time now, int limit) override;
   absl::Status MarkReleased(const std::vector<int64_t>& ids, absl::Time now) override;

@@ -8,13 +8,14 @@
 #include "services/kafka/kafka_producer.h"
 #include "services/http/metrics.h"
 #include "services/pg/pg_store.h"
+#include "services/runtime/pg_flags.h"
 #include "services/runtime/runtime.h"
 #include "spdlog/spdlog.h"
 
 namespace {
 
 struct ResolverConfig {
-  std::string pg_uri;
+  forewarn::PgFlags pg;
   std::string kafka_bootstrap;
   std::vector<std::string> kafka_props;
   int session_timeout_ms = 10000;  // consumer group liveness
@@ -31,7 +32,7 @@ struct ResolverConfig {
 int main(int argc, char** argv) {
   ResolverConfig cfg;
   CLI::App app{"forewarn-resolver: fans incident events out to notice jobs"};
-  app.add_option("--pg", cfg.pg_uri, "PostgreSQL URI")->envname("FOREWARN_PG")->required();
+  forewarn::AddPgFlags(app, cfg.pg);
   app.add_option("--kafka", cfg.kafka_bootstrap, "Kafka bootstrap servers")->envname("FOREWARN_KAFKA")->required();
   app.add_option("--kafka-prop", cfg.kafka_props, "extra librdkafka property key=value (repeatable)");
   app.add_option("--session-timeout-ms", cfg.session_timeout_ms,
@@ -50,6 +51,11 @@ int main(int argc, char** argv) {
   forewarn::SetupLogging("resolver");
   forewarn::RaiseOpenFileLimit();
   const auto& stop = forewarn::InstallStopSignals();
+  auto db = forewarn::ResolvePgEndpoint(cfg.pg, stop);
+  if (!db.ok()) {
+    spdlog::error("event=startup_failed status=\"{}\"", db.status().ToString());
+    return 1;
+  }
 
   auto kafka_cfg = forewarn::KafkaConfigFrom(cfg.kafka_bootstrap, "forewarn-resolver", cfg.kafka_props);
   if (!kafka_cfg.ok()) {
@@ -66,8 +72,8 @@ int main(int argc, char** argv) {
     return 1;
   }
 
-  forewarn::PgIncidentStore incidents(forewarn::PgConfig{cfg.pg_uri, 2});
-  forewarn::PgAudienceSource audience(cfg.pg_uri, cfg.fetch_size);
+  forewarn::PgIncidentStore incidents(forewarn::PgConfig{*db, 2});
+  forewarn::PgAudienceSource audience(*db, cfg.fetch_size);
   forewarn::KafkaNoticeSink sink(**producer, cfg.notices_topic);
   forewarn::Resolver resolver(incidents, audience, sink);
 

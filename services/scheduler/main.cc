@@ -9,13 +9,14 @@
 #include "services/kafka/kafka_producer.h"
 #include "services/http/metrics.h"
 #include "services/pg/pg_store.h"
+#include "services/runtime/pg_flags.h"
 #include "services/runtime/runtime.h"
 #include "spdlog/spdlog.h"
 
 namespace {
 
 struct SchedulerConfig {
-  std::string pg_uri;
+  forewarn::PgFlags pg;
   std::string kafka_bootstrap;
   std::vector<std::string> kafka_props;
   std::string notices_topic = "forewarn.notices";
@@ -32,7 +33,7 @@ struct SchedulerConfig {
 int main(int argc, char** argv) {
   SchedulerConfig cfg;
   CLI::App app{"forewarn-scheduler: releases due and held notices"};
-  app.add_option("--pg", cfg.pg_uri, "PostgreSQL URI")->envname("FOREWARN_PG")->required();
+  forewarn::AddPgFlags(app, cfg.pg);
   app.add_option("--kafka", cfg.kafka_bootstrap, "Kafka bootstrap servers")->envname("FOREWARN_KAFKA")->required();
   app.add_option("--kafka-prop", cfg.kafka_props, "extra librdkafka property key=value (repeatable)");
   app.add_option("--notices-topic", cfg.notices_topic)->envname("FOREWARN_NOTICES_TOPIC");
@@ -61,14 +62,19 @@ int main(int argc, char** argv) {
     spdlog::error("event=startup_failed status=\"{}\"", producer.status().ToString());
     return 1;
   }
-  if (auto s = forewarn::RetryUntilOk(stop, "apply migrations", [&] { return forewarn::ApplyMigrations(cfg.pg_uri); });
+  auto db = forewarn::ResolvePgEndpoint(cfg.pg, stop);
+  if (!db.ok()) {
+    spdlog::error("event=startup_failed status=\"{}\"", db.status().ToString());
+    return 1;
+  }
+  if (auto s = forewarn::RetryUntilOk(stop, "apply migrations", [&] { return forewarn::ApplyMigrations(db->uri); });
       !s.ok()) {
     spdlog::error("event=startup_failed status=\"{}\"", s.ToString());
     return 1;
   }
   auto clock = forewarn::MakeServiceClock(cfg.time_offset_file, cfg.time_offset_seconds);
-  forewarn::PgNoticeScheduler scheduled(cfg.pg_uri);
-  forewarn::PgHeldNotices held(cfg.pg_uri);
+  forewarn::PgNoticeScheduler scheduled(*db);
+  forewarn::PgHeldNotices held(*db);
   forewarn::KafkaNoticeSink sink(**producer, cfg.notices_topic);
 
   forewarn::MetricsRegistry metrics;

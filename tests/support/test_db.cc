@@ -24,6 +24,7 @@ std::string WithDatabase(const std::string& uri, const std::string& db) {
 }  // namespace
 
 std::string TestPgUri() { return Env("FOREWARN_TEST_PG_URI"); }
+std::string TestPgbouncerUri() { return Env("FOREWARN_TEST_PGBOUNCER_URI"); }
 std::string TestKafkaBootstrap() { return Env("FOREWARN_TEST_KAFKA"); }
 
 ScratchDatabase::ScratchDatabase() : admin_uri_(TestPgUri()) {
@@ -43,6 +44,11 @@ ScratchDatabase::~ScratchDatabase() {
   } catch (const std::exception&) {
     // Best effort: the scratch server is discarded after the run anyway.
   }
+}
+
+std::string ScratchDatabase::pooled_uri() const {
+  const std::string pooled = TestPgbouncerUri();
+  return pooled.empty() ? "" : WithDatabase(pooled, name_);
 }
 
 std::string ScratchDatabase::Exec(const std::string& sql) const {

@@ -6,6 +6,9 @@ namespace forewarn::testing {
 
 // The PostgreSQL server started by the test command, or "" when absent.
 std::string TestPgUri();
+// The same server through pgbouncer in transaction pooling mode
+// (FOREWARN_TEST_PGBOUNCER_URI), or "" when absent.
+std::string TestPgbouncerUri();
 // The dev broker started by the test command, or "" when absent.
 std::string TestKafkaBootstrap();
 
@@ -18,6 +21,9 @@ class ScratchDatabase {
   ScratchDatabase& operator=(const ScratchDatabase&) = delete;
 
   const std::string& uri() const { return uri_; }
+  // This database through pgbouncer (transaction pooling), or "" when the
+  // test command started none.
+  std::string pooled_uri() const;
   const std::string& name() const { return name_; }
   // Runs SQL (several statements allowed) and returns the first column of
   // the first row of the last statement, or "" when it returned nothing.
