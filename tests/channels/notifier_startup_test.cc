@@ -32,7 +32,7 @@ struct Exit {
 // Runs the notifier with `args` after the common ones; waits up to `limit`.
 Exit RunNotifier(const std::vector<std::string>& args, absl::Duration limit) {
   const std::string dir = testing::MakeTempDir("notifier-startup");
-  std::vector<std::string> argv = {FOREWARN_NOTIFIER_BIN, "--pg", "postgresql://127.0.0.1:1/none", "--kafka",
+  std::vector<std::string> argv = {FOREWARN_NOTIFIER_BIN, "--pg", "postgresql://127.0.0.1:1/none", "--pg-pooling", "session", "--kafka",
                                    "127.0.0.1:1", "--templates", FOREWARN_TEMPLATES_DIR, "--outbox-dir", dir};
   argv.insert(argv.end(), args.begin(), args.end());
   testing::ChildProcess notifier(argv, dir + "/notifier.log");
@@ -80,7 +80,7 @@ TEST(NotifierStartup, StartsOnceTheGatewayComesUpWithinTheWait) {
   const int port = channel_testing::RefusedPort();  // nothing listens there yet
   const std::string ndir = testing::MakeTempDir("notifier-startup");
   testing::ChildProcess notifier(
-      {FOREWARN_NOTIFIER_BIN, "--pg", "postgresql://127.0.0.1:1/none", "--kafka", "127.0.0.1:1", "--templates",
+      {FOREWARN_NOTIFIER_BIN, "--pg", "postgresql://127.0.0.1:1/none", "--pg-pooling", "session", "--kafka", "127.0.0.1:1", "--templates",
        FOREWARN_TEMPLATES_DIR, "--outbox-dir", ndir, "--sms-url", absl::StrCat("http://127.0.0.1:", port, "/sms"),
        "--provider-probe-wait-ms", "30000"},
       ndir + "/notifier.log");
