@@ -36,6 +36,15 @@ bool ParseMessageId(const std::string& id, Delivered* d) {
   return absl::SimpleAtoi(parts[1].substr(1), &d->version) && absl::SimpleAtoi(parts[3].substr(1), &d->customer_id);
 }
 
+// Replaces every "{name}" in `arg` with `value`.
+std::string Substitute(std::string arg, const std::string& name, const std::string& value) {
+  const std::string mark = absl::StrCat("{", name, "}");
+  for (size_t at = arg.find(mark); at != std::string::npos; at = arg.find(mark, at + value.size())) {
+    arg.replace(at, mark.size(), value);
+  }
+  return arg;
+}
+
 }  // namespace
 
 absl::Status ServiceStack::Launch(const std::string& name, std::vector<std::string> argv) {
@@ -62,7 +71,13 @@ absl::Status ServiceStack::Start(const std::string& seed_sql, const Options& opt
   }
   std::string kafka;
   if (auto s = WaitForFile(dir_ + "/kafka", absl::Seconds(30), &kafka); !s.ok()) return s;
-  const std::vector<std::string> common = {"--pg", db_->uri(), "--kafka", kafka};
+  std::string pg_uri = db_->uri();
+  if (options.services_pg_uri) {
+    auto uri = options.services_pg_uri(pg_uri);
+    if (!uri.ok()) return uri.status();
+    pg_uri = *std::move(uri);
+  }
+  const std::vector<std::string> common = {"--pg", pg_uri, "--kafka", kafka};
   auto with = [&](std::vector<std::string> head, std::vector<std::string> tail) {
     head.insert(head.end(), common.begin(), common.end());
     head.insert(head.end(), tail.begin(), tail.end());
@@ -94,6 +109,7 @@ absl::Status ServiceStack::Start(const std::string& seed_sql, const Options& opt
     return s;
   }
   for (int k = 1; k <= options.notifiers; ++k) {
+    const std::string name = absl::StrCat("notifier-", k);
     std::vector<std::string> args = {"--templates", FOREWARN_TEMPLATES_DIR, "--outbox-dir", outbox_,
                                      "--session-timeout-ms", "3000", "--time-offset-file", offset_file_};
     // A killed notifier's in-flight notices wait for its lease: short here.
@@ -101,10 +117,10 @@ absl::Status ServiceStack::Start(const std::string& seed_sql, const Options& opt
         options.notifier_args.end()) {
       args.insert(args.end(), {"--lease-ms", "5000"});
     }
-    args.insert(args.end(), options.notifier_args.begin(), options.notifier_args.end());
-    if (auto s = Launch(absl::StrCat("notifier-", k), with({Bin("notifier/main/forewarn-notifier")}, args)); !s.ok()) {
-      return s;
+    for (const std::string& arg : options.notifier_args) {
+      args.push_back(Substitute(Substitute(arg, "dir", dir_), "name", name));
     }
+    if (auto s = Launch(name, with({Bin("notifier/main/forewarn-notifier")}, args)); !s.ok()) return s;
   }
   intake_target_ = absl::StrCat("127.0.0.1:", absl::StripAsciiWhitespace(port));
   grpc::ChannelArguments channel_args;
