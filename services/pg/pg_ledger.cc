@@ -201,6 +201,30 @@ std::vector<int64_t> ParseBigintArray(const char* text) {
   return out;
 }
 
+// This claim's keys in other in-flight batches: busy under another owner's
+// live lease; else taken over (an expired lease) or this process's own (a
+// batch retried in place), their batches adopted.
+struct Overlap {
+  std::unordered_set<int64_t> busy, taken_over;
+  std::vector<int64_t> adopted;
+};
+Overlap FindOverlap(pqxx::work& tx, const pg::PgPool& pool, const std::vector<std::string>& incidents,
+                    const std::string& owner, const std::unordered_set<int64_t>& batch) {
+  Overlap out;
+  for (const auto& r : pool.Exec(tx, "ledger_inflight_lookup", pg::TextArray(incidents), owner)) {
+    const bool mine = r[2].as<bool>(), live = r[3].as<bool>();
+    bool overlaps = false;
+    for (int64_t h : ParseBigintArray(r[1].c_str())) {
+      if (!batch.contains(h)) continue;
+      overlaps = true;
+      if (!mine && live) out.busy.insert(h);
+      if (!mine && !live) out.taken_over.insert(h);
+    }
+    if (overlaps && (mine || !live)) out.adopted.push_back(r[0].as<int64_t>());
+  }
+  return out;
+}
+
 }  // namespace
 
 int64_t PgNoticeLedger::KeyHash(const NoticeKey& key) {
@@ -294,21 +318,10 @@ absl::Status PgNoticeLedger::RunClaim(const std::vector<ClaimRequest>& requests,
                                           pg::IntArray(all.customers), pg::TextArray(all.channels))) {
       exists[r[0].as<size_t>() - 1] = true;
     }
-    // Keys in other batches: busy under a live lease; else taken over.
-    std::unordered_set<int64_t> busy, taken_over;
-    std::vector<int64_t> adopted;
-    for (const auto& r : pool_->Exec(tx, "ledger_inflight_lookup", pg::TextArray(incidents), lease_.owner)) {
-      const bool mine = r[2].as<bool>(), live = r[3].as<bool>();
-      bool overlaps = false;
-      for (int64_t h : ParseBigintArray(r[1].c_str())) {
-        if (!batch.contains(h)) continue;
-        overlaps = true;
-        if (!mine && live) busy.insert(h);
-        if (!mine && !live) taken_over.insert(h);
-      }
-      if (overlaps && (mine || !live)) adopted.push_back(r[0].as<int64_t>());
-    }
-    if (!adopted.empty()) Subtract(tx, adopted, out.hashes);
+    const Overlap overlap = FindOverlap(tx, *pool_, incidents, lease_.owner, batch);
+    if (!overlap.adopted.empty()) Subtract(tx, overlap.adopted, out.hashes);
+    const auto& busy = overlap.busy;
+    const auto& taken_over = overlap.taken_over;
     KeyArrays again;
     std::vector<int> again_attempts;
     std::vector<int64_t> again_index, claimed_hashes;
