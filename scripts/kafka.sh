@@ -22,8 +22,9 @@
 #
 # Environment: FOREWARN_KAFKA_HEAP (default 384m: the JVM heap of each node).
 # Settings are for one machine: replication of the internal topics min(3, nodes),
-# min.insync.replicas 2 with three nodes or more (else 1), no initial rebalance delay, topics
-# never created on demand (auto.create.topics.enable=false: they are provisioned).
+# min.insync.replicas 2 with three nodes or more (else 1), no initial rebalance delay, session
+# timeouts from 1 s, topics never created on demand (auto.create.topics.enable=false: they are
+# provisioned).
 set -euo pipefail
 
 KAFKA_VERSION=3.9.1 # = kafka.version in scripts/kafka/pom.xml
@@ -201,6 +202,8 @@ transaction.state.log.replication.factor=$rf
 transaction.state.log.min.isr=$isr
 transaction.state.log.num.partitions=10
 group.initial.rebalance.delay.ms=0
+# Tests and local runs use session timeouts of 3 s (the broker's default minimum is 6 s).
+group.min.session.timeout.ms=1000
 # A small machine: few threads, a small dedupe buffer (the default 128 MiB would take a third
 # of the heap).
 num.network.threads=2
