@@ -6,9 +6,13 @@
 #   - kill-node leaves a cluster that still takes acks=all writes (min.insync.replicas 2);
 #     start-node brings the node back on the same port, listed again;
 #   - stop stops every node by pid and removes the bootstrap file; bad arguments are refused.
-# Usage: kafka_scripts_test.sh REPO
+# Usage: kafka_scripts_test.sh REPO     (exits 77, skipped, under scripts/test.sh --kafka mock)
 set -euo pipefail
 REPO="$1"
+if [[ "${FOREWARN_TEST_KAFKA_KIND:-real}" == mock ]]; then
+  echo "skipped: the suite runs without Apache Kafka (--kafka mock)"
+  exit 77
+fi
 KAFKA="$REPO/scripts/kafka.sh"
 
 fail() { echo "FAIL: $*" >&2; exit 1; }
