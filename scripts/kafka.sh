@@ -95,12 +95,13 @@ EOF
 # A KRaft cluster id: 16 random bytes, URL-safe base64 without padding.
 cluster_id() { python3 -c 'import base64, uuid; print(base64.urlsafe_b64encode(uuid.uuid4().bytes).decode().rstrip("="))'; }
 
-jvm() { # HEAP LOG4J_CONFIG ARGS...: java with the broker's classpath
-  local heap="$1" log4j="$2"
-  shift 2
-  java "-Xmx$heap" -XX:+UseG1GC -XX:MaxGCPauseMillis=20 -XX:+ExitOnOutOfMemoryError \
-    -Djava.awt.headless=true "-Dlog4j.configuration=file:$log4j" -cp "$LIBS/*" "$@"
+# java's flags for a node or a tool (after the heap): the cached jars, this cluster's logging.
+java_flags() {
+  JAVA_FLAGS=(-XX:+UseG1GC -XX:MaxGCPauseMillis=20 -XX:+ExitOnOutOfMemoryError -Djava.awt.headless=true
+    "-Dlog4j.configuration=file:$KDIR/log4j.properties" -cp "$LIBS/*")
 }
+# A short-lived Kafka tool (StorageTool, TopicCommand): small heap, quick start.
+tool() { java -Xmx256m -XX:TieredStopAtLevel=1 "${JAVA_FLAGS[@]}" "$@"; }
 
 node_dir() { echo "$KDIR/node-$1"; }
 node_pid() { [[ -s "$(node_dir "$1")/pid" ]] && cat "$(node_dir "$1")/pid"; }
@@ -144,9 +145,8 @@ launch_node() {
   # setsid: the node outlives the calling script and its terminal (run_local.sh --keep-running).
   # All descriptors redirected: a caller reading our stdout does not wait for the broker.
   setsid bash -c 'echo $$ >"$1/pid"; shift; exec "$@"' _ "$dir" \
-    java "-Xmx$HEAP" -Xms64m -XX:+UseG1GC -XX:MaxGCPauseMillis=20 -XX:+ExitOnOutOfMemoryError \
-    -Djava.awt.headless=true "-Dlog4j.configuration=file:$KDIR/log4j.properties" \
-    -cp "$LIBS/*" kafka.Kafka "$dir/server.properties" >>"$dir/server.log" 2>&1 </dev/null &
+    java "-Xmx$HEAP" -Xms64m "${JAVA_FLAGS[@]}" kafka.Kafka "$dir/server.properties" \
+    >>"$dir/server.log" 2>&1 </dev/null &
   local i
   for ((i = 0; i < 50; i++)); do
     [[ -s "$dir/pid" ]] && break
@@ -176,7 +176,7 @@ log4j.logger.org.apache.kafka.metadata.migration=WARN
 EOF
 }
 
-# server.properties of node K: PORTS is "broker1 controller1 broker2 controller2 ...".
+# server.properties of node K (of N): VOTERS is controller.quorum.voters, then its two ports.
 write_config() {
   local k="$1" n="$2" voters="$3" bport="$4" cport="$5" rf isr
   rf=$((n < 3 ? n : 3))
@@ -242,8 +242,8 @@ start() {
     mkdir -p "$(node_dir "$k")"
     write_config "$k" "$n" "$voters" "${ports[2 * k - 2]}" "${ports[2 * k - 1]}"
     echo "${ports[2 * k - 2]}" >"$(node_dir "$k")/port"
-    jvm 256m "$KDIR/log4j.properties" -XX:TieredStopAtLevel=1 kafka.tools.StorageTool format \
-      -t "$id" -c "$(node_dir "$k")/server.properties" >"$(node_dir "$k")/format.log" 2>&1 </dev/null &
+    tool kafka.tools.StorageTool format -t "$id" -c "$(node_dir "$k")/server.properties" \
+      >"$(node_dir "$k")/format.log" 2>&1 </dev/null &
     fmt_pids+=($!)
   done
   for i in "${!fmt_pids[@]}"; do
@@ -317,9 +317,9 @@ topics() {
     name="${BASH_REMATCH[1]}"
     parts="${BASH_REMATCH[2]}"
     # One JVM per topic (TopicCommand creates one), run side by side.
-    jvm 256m "$KDIR/log4j.properties" -XX:TieredStopAtLevel=1 org.apache.kafka.tools.TopicCommand \
-      --bootstrap-server "$(bootstrap)" --create --if-not-exists --topic "$name" \
-      --partitions "$parts" --replication-factor "$rf" >"$KDIR/topic-$name.log" 2>&1 </dev/null &
+    tool org.apache.kafka.tools.TopicCommand --bootstrap-server "$(bootstrap)" --create --if-not-exists \
+      --topic "$name" --partitions "$parts" --replication-factor "$rf" \
+      >"$KDIR/topic-$name.log" 2>&1 </dev/null &
     pids+=($!)
     specs+=("$spec")
   done
@@ -348,6 +348,7 @@ fi
 (($# >= 1)) || usage
 DIR="$(mkdir -p "$1" && cd "$1" && pwd)"
 KDIR="$DIR/kafka"
+java_flags
 shift
 case "$cmd" in
   start)
