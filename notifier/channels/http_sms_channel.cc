@@ -12,6 +12,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "notifier/channels/channel_errors.h"
+#include "notifier/channels/send_timeout.h"
 #include "services/core/mask.h"
 
 namespace forewarn {
@@ -142,7 +143,7 @@ struct HttpSmsChannel::Impl {
     const long timeout_ms = static_cast<long>(std::max<int64_t>(1, config.timeout.count()));
     curl_easy_setopt(h, CURLOPT_URL, config.url.c_str());
     curl_easy_setopt(h, CURLOPT_PROTOCOLS_STR, "http,https");
-    curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, timeout_ms);
+    // The send's own limit is a SendTimeout (see send_timeout.h).
     curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT_MS, timeout_ms);
     curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
     curl_easy_setopt(h, CURLOPT_SSL_VERIFYPEER, config.verify_peer ? 1L : 0L);
@@ -168,6 +169,7 @@ struct HttpSmsChannel::Impl {
     curl_easy_setopt(curl, CURLOPT_HTTPHEADER, headers);
     curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, &Impl::Write);
     curl_easy_setopt(curl, CURLOPT_WRITEDATA, this);
+    timeout.Install(curl);
     return absl::OkStatus();
   }
 
@@ -201,6 +203,7 @@ struct HttpSmsChannel::Impl {
   std::map<std::string, std::string> fields;
   absl::Status setup_status;
   CURL* curl = nullptr;
+  SendTimeout timeout;
   curl_slist* headers = nullptr;
   std::string request;
   std::string response;
@@ -273,7 +276,8 @@ absl::StatusOr<std::string> HttpSmsChannel::Send(const Recipient& to, const Rend
   curl_easy_setopt(s.curl, CURLOPT_HTTPHEADER, headers.get());
   curl_easy_setopt(s.curl, CURLOPT_POSTFIELDS, s.request.c_str());
   curl_easy_setopt(s.curl, CURLOPT_POSTFIELDSIZE_LARGE, static_cast<curl_off_t>(s.request.size()));
-  const CURLcode rc = curl_easy_perform(s.curl);
+  s.timeout.Start(s.config.timeout);
+  const CURLcode rc = s.timeout.Result(curl_easy_perform(s.curl));
   curl_easy_setopt(s.curl, CURLOPT_HTTPHEADER, s.headers);
 
   ProviderCallResult result{ProviderCallResult::Protocol::kHttp, rc, 0, false, ""};
@@ -282,8 +286,10 @@ absl::StatusOr<std::string> HttpSmsChannel::Send(const Recipient& to, const Rend
   long request_size = 0;  // bytes of the request that went out
   curl_easy_getinfo(s.curl, CURLINFO_REQUEST_SIZE, &request_size);
   result.request_sent = request_size > 0;
-  result.detail = rc != CURLE_OK ? (s.errbuf[0] != '\0' ? std::string(s.errbuf) : std::string(curl_easy_strerror(rc)))
-                                 : ErrorSnippet(s.response);
+  result.detail = s.timeout.expired()
+                      ? absl::StrCat("no answer within ", s.config.timeout.count(), " ms")
+                  : rc != CURLE_OK ? (s.errbuf[0] != '\0' ? std::string(s.errbuf) : std::string(curl_easy_strerror(rc)))
+                                   : ErrorSnippet(s.response);
   return ClassifyProviderFailure(result, absl::StrCat("sms: send to ", masked, " failed: "));
 }
 
@@ -294,6 +300,7 @@ absl::Status HttpSmsChannel::Probe() {
   if (h == nullptr) return absl::UnavailableError("sms: curl_easy_init failed");
   char errbuf[CURL_ERROR_SIZE] = {};
   s.ApplyConnectionOptions(h.get(), errbuf);
+  curl_easy_setopt(h.get(), CURLOPT_TIMEOUT_MS, static_cast<long>(std::max<int64_t>(1, s.config.timeout.count())));
   curl_easy_setopt(h.get(), CURLOPT_CONNECT_ONLY, 1L);  // TCP (and TLS): no request
   const CURLcode rc = curl_easy_perform(h.get());
   if (rc == CURLE_OK) return absl::OkStatus();

@@ -14,6 +14,7 @@
 #include "absl/strings/str_replace.h"
 #include "absl/time/time.h"
 #include "notifier/channels/channel_errors.h"
+#include "notifier/channels/send_timeout.h"
 #include "notifier/sms/phone.h"
 #include "services/core/mask.h"
 
@@ -267,7 +268,7 @@ struct SmtpChannel::Impl {
       curl_easy_setopt(h, CURLOPT_USERNAME, config.username.c_str());
       curl_easy_setopt(h, CURLOPT_PASSWORD, config.password.c_str());
     }
-    curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, timeout_ms);
+    // A send's own limit is a SendTimeout (see send_timeout.h).
     curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT_MS, timeout_ms);
     curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
     curl_easy_setopt(h, CURLOPT_SSL_VERIFYPEER, config.verify_peer ? 1L : 0L);
@@ -288,6 +289,7 @@ struct SmtpChannel::Impl {
     curl_easy_setopt(curl, CURLOPT_UPLOAD, 1L);
     curl_easy_setopt(curl, CURLOPT_READFUNCTION, &Impl::Read);
     curl_easy_setopt(curl, CURLOPT_READDATA, this);
+    timeout.Install(curl);
     return absl::OkStatus();
   }
 
@@ -302,6 +304,7 @@ struct SmtpChannel::Impl {
   const Clock& clock;
   absl::Status setup_status;
   CURL* curl = nullptr;
+  SendTimeout timeout;
   std::string url;
   std::string mail_from;
   std::string payload;
@@ -359,7 +362,8 @@ absl::StatusOr<std::string> SmtpChannel::Send(const Recipient& to, const Rendere
   if (rcpts == nullptr) return absl::UnavailableError("smtp: out of memory");
   curl_easy_setopt(s.curl, CURLOPT_MAIL_RCPT, rcpts);
   curl_easy_setopt(s.curl, CURLOPT_INFILESIZE_LARGE, static_cast<curl_off_t>(s.payload.size()));
-  const CURLcode rc = curl_easy_perform(s.curl);
+  s.timeout.Start(s.config.timeout);
+  const CURLcode rc = s.timeout.Result(curl_easy_perform(s.curl));
   curl_easy_setopt(s.curl, CURLOPT_MAIL_RCPT, nullptr);
   curl_slist_free_all(rcpts);
   // The whole message went to the server after DATA: a failure from here on
@@ -371,7 +375,9 @@ absl::StatusOr<std::string> SmtpChannel::Send(const Recipient& to, const Rendere
   ProviderCallResult result{ProviderCallResult::Protocol::kSmtp, rc, 0, message_sent, ""};
   curl_easy_getinfo(s.curl, CURLINFO_RESPONSE_CODE, &result.reply);
   // The server's text may repeat the recipient: mask it.
-  result.detail = s.errbuf[0] != '\0' ? std::string(s.errbuf) : std::string(curl_easy_strerror(rc));
+  result.detail = s.timeout.expired()         ? absl::StrCat("no answer within ", s.config.timeout.count(), " ms")
+                  : s.errbuf[0] != '\0' ? std::string(s.errbuf)
+                                        : std::string(curl_easy_strerror(rc));
   result.detail = absl::StrReplaceAll(result.detail, {{to.address, masked}});
   // A session that failed mid-dialogue (a timeout, a lost reply) is not
   // reused: a late reply would be read as the answer to the next command.
@@ -386,6 +392,7 @@ absl::Status SmtpChannel::Probe() {
   if (h == nullptr) return absl::UnavailableError("smtp: curl_easy_init failed");
   char errbuf[CURL_ERROR_SIZE] = {};
   s.ApplySessionOptions(h.get(), errbuf);
+  curl_easy_setopt(h.get(), CURLOPT_TIMEOUT_MS, static_cast<long>(std::max<int64_t>(1, s.config.timeout.count())));
   // No upload and no recipient: libcurl greets (EHLO), upgrades (STARTTLS)
   // or starts in TLS, authenticates, then sends this one command.
   curl_easy_setopt(h.get(), CURLOPT_CUSTOMREQUEST, "NOOP");

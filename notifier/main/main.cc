@@ -32,6 +32,10 @@
 
 namespace {
 
+// How long a partition waits before a notice in flight under another
+// worker's lease is tried again (the holder settles it, or its lease expires).
+constexpr absl::Duration kBusyWait = absl::Seconds(2);
+
 struct NotifierConfig {
   forewarn::PgFlags pg;
   std::string kafka_bootstrap;
@@ -104,6 +108,48 @@ int ProbeProviders(const NotifierConfig& cfg, const forewarn::Clock& clock, cons
     return s.code() == absl::StatusCode::kUnavailable ? 1 : 2;
   }
   return 0;
+}
+
+using TopicPartition = std::pair<std::string, int32_t>;
+
+// Jobs whose notice is in flight under another worker's lease (a worker that
+// was paused or died mid-send) come again later: each one's partition is
+// rewound to the first of them and paused for `wait`, and from there on
+// nothing is stored (removed from `done`). `job_message[i]` is the index in
+// `done` of jobs[i]'s message. Returns the jobs whose partition could not be
+// rewound: the caller retries them in place.
+std::vector<forewarn::NoticeJob> DeferBusy(forewarn::KafkaConsumer& consumer, const std::vector<size_t>& busy,
+                                           const std::vector<forewarn::NoticeJob>& jobs,
+                                           const std::vector<size_t>& job_message,
+                                           std::vector<forewarn::KafkaMessage>& done,
+                                           std::map<TopicPartition, absl::Time>& paused, absl::Time until) {
+  std::map<TopicPartition, int64_t> rewind;
+  for (size_t i : busy) {
+    const auto& m = done[job_message[i]];
+    auto [it, inserted] = rewind.try_emplace({m.topic, m.partition}, m.offset);
+    if (!inserted) it->second = std::min(it->second, m.offset);
+  }
+  std::vector<forewarn::NoticeJob> stuck;
+  for (auto it = rewind.begin(); it != rewind.end();) {
+    if (auto s = consumer.PauseAt({it->first.first, it->first.second}, it->second); s.ok()) {
+      paused[it->first] = until;
+      ++it;
+      continue;
+    } else {
+      spdlog::warn("event=pause_failed topic={} partition={} status=\"{}\"", it->first.first, it->first.second,
+                   s.ToString());
+    }
+    for (size_t i : busy) {
+      const auto& m = done[job_message[i]];
+      if (TopicPartition{m.topic, m.partition} == it->first) stuck.push_back(jobs[i]);
+    }
+    it = rewind.erase(it);
+  }
+  std::erase_if(done, [&](const forewarn::KafkaMessage& m) {
+    auto it = rewind.find({m.topic, m.partition});
+    return it != rewind.end() && m.offset >= it->second;
+  });
+  return stuck;
 }
 
 }  // namespace
@@ -350,8 +396,10 @@ int main(int argc, char** argv) {
   spdlog::info("event=started group={} topic={}", cfg.group, cfg.notices_topic);
   std::vector<forewarn::NoticeJob> jobs;
   std::vector<forewarn::KafkaMessage> done;
-  // Partitions rewound to a retry that is not due yet, and when it is.
-  std::map<std::pair<std::string, int32_t>, absl::Time> paused;
+  std::vector<size_t> job_message, busy_jobs;
+  // Partitions rewound to a retry that is not due yet (or to a notice in
+  // flight elsewhere), and when to resume them.
+  std::map<TopicPartition, absl::Time> paused;
   while (!stop.load()) {
     const absl::Time now = clock.Now();
     for (auto it = paused.begin(); it != paused.end();) {
@@ -374,7 +422,8 @@ int main(int argc, char** argv) {
     if (batch->empty()) continue;
     jobs.clear();
     done.clear();
-    std::set<std::pair<std::string, int32_t>> deferred;
+    job_message.clear();
+    std::set<TopicPartition> deferred;
     for (const auto& msg : *batch) {
       const auto tp = std::make_pair(msg.topic, msg.partition);
       if (deferred.contains(tp)) continue;  // comes again after the partition resumes
@@ -398,6 +447,7 @@ int main(int argc, char** argv) {
         }
       }
       jobs.push_back(*std::move(job));
+      job_message.push_back(done.size());
       done.push_back(msg);
     }
     if (done.empty()) continue;
@@ -410,10 +460,18 @@ int main(int argc, char** argv) {
     auto status = forewarn::RetryUntilOk(stop, "deliver notice batch", [&] {
       if (!first_try) retries.Increment();
       first_try = false;
-      absl::Status s = worker.ProcessBatch(jobs);
+      busy_jobs.clear();
+      absl::Status s = worker.ProcessBatch(jobs, &busy_jobs);
       export_stats();
       return s;
     });
+    if (status.ok() && !busy_jobs.empty()) {
+      auto stuck = DeferBusy(**consumer, busy_jobs, jobs, job_message, done, paused, clock.Now() + kBusyWait);
+      if (!stuck.empty()) {
+        status = forewarn::RetryUntilOk(stop, "deliver notices in flight elsewhere",
+                                        [&] { return worker.ProcessBatch(stuck); });
+      }
+    }
     batches.Observe(absl::ToDoubleSeconds(absl::Now() - batch_start));
     if (!status.ok()) break;  // stopping with unfinished work: leave offsets, it is redelivered
     if (auto s = (*consumer)->StoreOffsets(done); !s.ok()) {

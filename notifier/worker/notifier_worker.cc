@@ -60,7 +60,6 @@ struct NotifierWorker::Group {
   std::vector<NoticeJob> retries, dead, fallbacks;
   int unrecorded_sends = 0;
   absl::Time oldest_unrecorded;
-  int64_t busy = 0;
   // The first failure that leaves work for a retry of the batch.
   absl::Status status = absl::OkStatus();
   bool stop_sending = false;
@@ -89,18 +88,28 @@ void NotifierWorker::Observe(const NoticeJob& job, NoticeState state) {
   if (observer_) observer_(job, state);
 }
 
-absl::Status NotifierWorker::ProcessBatch(const std::vector<NoticeJob>& jobs) {
+absl::Status NotifierWorker::ProcessBatch(const std::vector<NoticeJob>& jobs, std::vector<size_t>* busy) {
   const std::vector<const NoticeJob*> unique = LatestCopiesUrgentFirst(jobs, policy_);
   const size_t size = static_cast<size_t>(std::max(1, record_.record_every));
   absl::Status result = absl::OkStatus();
+  std::vector<const NoticeJob*> held_elsewhere;
   for (size_t start = 0; start < unique.size(); start += size) {
-    absl::Status s = ProcessGroup(Jobs(unique).subspan(start, std::min(size, unique.size() - start)));
+    absl::Status s =
+        ProcessGroup(Jobs(unique).subspan(start, std::min(size, unique.size() - start)), held_elsewhere);
     if (!s.ok() && result.ok()) result = s;
   }
-  return result;
+  if (held_elsewhere.empty()) return result;
+  stats_.busy += static_cast<int64_t>(held_elsewhere.size());
+  if (busy != nullptr) {
+    for (const NoticeJob* job : held_elsewhere) busy->push_back(static_cast<size_t>(job - jobs.data()));
+    return result;
+  }
+  if (!result.ok()) return result;
+  return absl::UnavailableError(absl::StrCat(held_elsewhere.size(),
+                                             " notices are in flight under another worker's lease; trying again later"));
 }
 
-absl::Status NotifierWorker::ProcessGroup(Jobs jobs) {
+absl::Status NotifierWorker::ProcessGroup(Jobs jobs, std::vector<const NoticeJob*>& busy) {
   std::vector<NoticeKey> keys;
   std::vector<NoticeLedger::ClaimRequest> requests;
   std::vector<std::string> incident_ids;
@@ -121,7 +130,11 @@ absl::Status NotifierWorker::ProcessGroup(Jobs jobs) {
   for (size_t i = 0; i < jobs.size() && !group.stop_sending; ++i) {
     const NoticeLedger::Claimed& c = (*claimed)[i];
     if (!c.send) {
-      ++(c.busy ? group.busy : stats_.skipped);
+      if (c.busy) {
+        busy.push_back(jobs[i]);
+      } else {
+        ++stats_.skipped;
+      }
       continue;
     }
     Decide(*jobs[i], keys[i], *current, *delivered, now, group);
@@ -130,11 +143,6 @@ absl::Status NotifierWorker::ProcessGroup(Jobs jobs) {
     }
   }
   if (auto s = Settle(group); !s.ok()) return s;
-  if (group.busy > 0) {
-    stats_.busy += group.busy;
-    group.Keep(absl::UnavailableError(
-        absl::StrCat(group.busy, " notices are in flight under another worker's lease; trying again later")));
-  }
   if (!group.fallbacks.empty()) {
     stats_.fallbacks += static_cast<int64_t>(group.fallbacks.size());
     if (auto s = ProcessBatch(group.fallbacks); !s.ok()) group.Keep(s);

@@ -81,8 +81,12 @@ class NotifierWorker {
 
   // OK: every job is final in the ledger. UNAVAILABLE (or another retryable
   // code): some jobs hit a transient failure; retry the whole batch later —
-  // the finished ones are skipped on retry.
-  absl::Status ProcessBatch(const std::vector<NoticeJob>& jobs);
+  // the finished ones are skipped on retry. With `busy`, a job whose notice
+  // is in flight under another worker's lease is not a failure: its index in
+  // `jobs` is listed there, and the caller brings it back later (the
+  // notifier rewinds its partition to it); without, it makes the batch
+  // UNAVAILABLE.
+  absl::Status ProcessBatch(const std::vector<NoticeJob>& jobs, std::vector<size_t>* busy = nullptr);
 
   const Stats& stats() const { return stats_; }
 
@@ -102,7 +106,7 @@ class NotifierWorker {
  private:
   struct Group;
   using Jobs = std::span<const NoticeJob* const>;
-  absl::Status ProcessGroup(Jobs jobs);
+  absl::Status ProcessGroup(Jobs jobs, std::vector<const NoticeJob*>& busy);
   absl::StatusOr<std::set<std::string>> AlreadyDelivered(const std::vector<NoticeKey>& keys,
                                                          const std::vector<NoticeLedger::Claimed>& claimed);
   void Decide(const NoticeJob& job, const NoticeKey& key, const std::map<std::string, int64_t>& current,

@@ -98,6 +98,14 @@ constexpr char kAddDead[] =
 
 constexpr char kCountDead[] = "SELECT count(*) FROM dead_notices";
 
+// Every ledger transaction is a few statements sent back to back. One left
+// idle (its worker stopped or stalled mid-transaction) would hold the
+// incident's claim lock and its rows for as long as the pause lasts and stall
+// every other worker's claims: the server ends it after this instead, and the
+// stalled worker's statement fails and is retried. Transaction-local, so it
+// holds behind a transaction pooler too.
+constexpr char kBoundIdleTransaction[] = "SET LOCAL idle_in_transaction_session_timeout = '5s'";
+
 // Settling: a key that was new when claimed gets its one ledger row here;
 // an existing (re-claimed) row is updated while it is still claimed.
 #define FW_OUTCOME_ARRAYS                                                                               \
@@ -273,6 +281,7 @@ absl::Status PgNoticeLedger::RunClaim(const std::vector<ClaimRequest>& requests,
     out.fresh.assign(requests.size(), false);
     out.inflight_id = 0;
     pqxx::work tx(c);
+    tx.exec0(kBoundIdleTransaction);
     tx.exec_params(kLockIncidents, pg::TextArray(incidents));
     if (!revive.ids.empty()) {
       tx.exec_params(kRevive, pg::TextArray(revive.ids), pg::IntArray(revive.versions), pg::TextArray(revive.kinds),
@@ -384,6 +393,7 @@ absl::StatusOr<bool> PgNoticeLedger::Renew(int64_t batch, int64_t hash, Steady::
   std::optional<std::vector<int64_t>> kept;
   auto status = pool_->Run([&](pqxx::connection& c) -> absl::Status {
     pqxx::work tx(c);
+    tx.exec0(kBoundIdleTransaction);
     auto rows = tx.exec_params(kInflightRenew, batch, lease_.owner, absl::ToInt64Microseconds(lease_.duration));
     kept.reset();
     if (!rows.empty()) kept = ParseBigintArray(rows[0][0].c_str());
@@ -469,6 +479,7 @@ absl::Status PgNoticeLedger::Settle(const std::vector<Outcome>& outcomes, absl::
   auto run = [&](bool fast) {
     return pool_->Run([&](pqxx::connection& c) -> absl::Status {
       pqxx::work tx(c);
+      tx.exec0(kBoundIdleTransaction);
       if (held) {
         const KeyArrays& k = held->keys;
         tx.exec_params(kHold, pg::TextArray(k.ids), pg::IntArray(k.versions), pg::TextArray(k.kinds),

@@ -18,6 +18,16 @@ change it while the gateway runs by writing --mode-file: "down" (every request
   close          close the connection without an answer
 Every request's headers are recorded (an idempotency key among them). With
 --tls-cert/--tls-key it speaks https.
+
+Counting (failure tests): every request is counted, raw (the gateway never
+dedupes), by the message id in the body field --id-field (default
+"reference"; JSON or form body) and by the --idempotency-header value
+(default Idempotency-Key). --delay-ms MIN[-MAX] waits a uniformly random time
+before each answer (after counting it). The counts are served at GET /stats
+and, with --stats-file, written there atomically every --stats-interval-ms
+(when changed) and once more on SIGTERM:
+  {"requests": N, "by_message_id": {id: n}, "without_message_id": n,
+   "by_idempotency_key": {key: n}, "without_idempotency_key": n}
 """
 
 import argparse
@@ -29,11 +39,67 @@ import ssl
 import sys
 import threading
 import time
+import urllib.parse
 
 LOCK = threading.Lock()
 STATE = {"n": 0, "script": []}
 RANDOM = random.Random()
+DELAY_RANDOM = random.Random()  # its own stream: --seed keeps scripting the same answers
 ARGS = None
+STATS = {"requests": 0, "by_message_id": {}, "without_message_id": 0, "by_idempotency_key": {},
+         "without_idempotency_key": 0}
+
+
+def parse_delay(text):
+    """ "MIN" or "MIN-MAX" milliseconds -> (min, max) seconds."""
+    lo, _, hi = text.partition("-")
+    lo = float(lo)
+    hi = float(hi) if hi else lo
+    if lo < 0 or hi < lo:
+        raise argparse.ArgumentTypeError("--delay-ms: expected MIN or MIN-MAX milliseconds, got %r" % text)
+    return lo / 1000.0, hi / 1000.0
+
+
+def body_message_id(headers, body):
+    """The --id-field value of a JSON or form body, or None."""
+    try:
+        if "json" in (headers.get("Content-Type") or ""):
+            value = json.loads(body.decode("utf-8")).get(ARGS.id_field)
+        else:
+            value = (urllib.parse.parse_qs(body.decode("utf-8")).get(ARGS.id_field) or [None])[0]
+    except (ValueError, AttributeError):
+        return None
+    return None if value is None else str(value)
+
+
+def count(headers, body):
+    """Counts one request (call with LOCK held)."""
+    STATS["requests"] += 1
+    for key, value in (("message_id", body_message_id(headers, body)),
+                       ("idempotency_key", headers.get(ARGS.idempotency_header))):
+        if value is None:
+            STATS["without_" + key] += 1
+        else:
+            STATS["by_" + key][value] = STATS["by_" + key].get(value, 0) + 1
+
+
+def stats_json():
+    with LOCK:
+        return json.dumps(STATS, ensure_ascii=False)
+
+
+def write_stats():
+    with open(ARGS.stats_file + ".tmp", "w", encoding="utf-8") as f:
+        f.write(stats_json())
+    os.rename(ARGS.stats_file + ".tmp", ARGS.stats_file)
+
+
+def stats_writer(stop):
+    written = -1
+    while not stop.wait(ARGS.stats_interval_ms / 1000.0):
+        if STATS["requests"] != written:
+            written = STATS["requests"]
+            write_stats()
 
 
 def next_item():
@@ -58,15 +124,30 @@ def next_item():
 
 class Handler(http.server.BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
+    # The headers and the body go out in two writes: without TCP_NODELAY the
+    # body waits for the client's delayed ACK (40 ms per kept-alive request).
+    disable_nagle_algorithm = True
 
     def log_message(self, fmt, *args):
         sys.stdout.write("sms_gateway: " + (fmt % args) + "\n")
         sys.stdout.flush()
 
+    def do_GET(self):
+        if self.path != "/stats":
+            self.answer(404, {"error": "not found"})
+            return
+        data = stats_json().encode("utf-8")
+        self.send_response(200)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(data)))
+        self.end_headers()
+        self.wfile.write(data)
+
     def do_POST(self):
         length = int(self.headers.get("Content-Length") or 0)
         body = self.rfile.read(length) if length else b""
         with LOCK:
+            count(self.headers, body)
             STATE["n"] += 1
             n = STATE["n"]
             item = next_item()
@@ -81,6 +162,9 @@ class Handler(http.server.BaseHTTPRequestHandler):
             with open(ARGS.log, "a", encoding="utf-8") as f:
                 f.write(json.dumps(record, ensure_ascii=False) + "\n")
                 f.flush()
+        lo, hi = ARGS.delay_ms
+        if hi > 0:
+            time.sleep(DELAY_RANDOM.uniform(lo, hi))
         if item == "close":
             self.close_connection = True
             return
@@ -124,6 +208,11 @@ def main():
     p.add_argument("--bind-port", type=int, default=0)
     p.add_argument("--tls-cert")
     p.add_argument("--tls-key")
+    p.add_argument("--delay-ms", type=parse_delay, default=(0.0, 0.0), help="MIN or MIN-MAX before each answer")
+    p.add_argument("--id-field", default="reference", help="body field holding the message id")
+    p.add_argument("--idempotency-header", default="Idempotency-Key")
+    p.add_argument("--stats-file")
+    p.add_argument("--stats-interval-ms", type=float, default=500)
     ARGS = p.parse_args()
     RANDOM.seed(ARGS.seed)
     STATE["script"] = [s.strip() for s in ARGS.script.split(",") if s.strip()]
@@ -143,7 +232,14 @@ def main():
     import signal
 
     signal.signal(signal.SIGTERM, lambda *_: threading.Thread(target=server.shutdown, daemon=True).start())
+    stop = threading.Event()
+    if ARGS.stats_file:
+        write_stats()
+        threading.Thread(target=stats_writer, args=(stop,), daemon=True).start()
     server.serve_forever()
+    stop.set()
+    if ARGS.stats_file:
+        write_stats()  # the final counts
     return 0
 
 

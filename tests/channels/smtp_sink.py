@@ -20,15 +20,25 @@ message to a recipient containing S, after storing it: --stall-once S waits
 --stall-seconds before its 250 (the client times out: an ambiguous send whose
 message the server has), --drop-once S closes the connection without a reply.
 Stops on SIGTERM.
+
+Counting (failure tests): every message is counted, raw (never deduped), by
+its Message-ID header. --delay-ms MIN[-MAX] waits a uniformly random time
+before answering each message's DATA (after counting it), without holding up
+other sessions. With --stats-file the counts are written there atomically
+every --stats-interval-ms (when changed) and once more on SIGTERM:
+  {"messages": N, "by_message_id": {id: n}, "without_message_id": n}
+--out-dir may then be left out: no per-message files (no fsync per message).
 """
 
 import argparse
 import asyncio
 import email
+import email.parser
 import email.policy
 import itertools
 import json
 import os
+import random
 import signal
 import ssl
 import sys
@@ -62,8 +72,56 @@ def part_content(msg, subtype):
     return part.get_content()
 
 
+def parse_delay(text):
+    """ "MIN" or "MIN-MAX" milliseconds -> (min, max) seconds."""
+    lo, _, hi = text.partition("-")
+    lo = float(lo)
+    hi = float(hi) if hi else lo
+    if lo < 0 or hi < lo:
+        raise argparse.ArgumentTypeError("--delay-ms: expected MIN or MIN-MAX milliseconds, got %r" % text)
+    return lo / 1000.0, hi / 1000.0
+
+
+class Stats:
+    """Raw counts by Message-ID, written to a file periodically and at the end."""
+
+    def __init__(self, path, interval):
+        self.path = path
+        self.interval = interval
+        self.lock = threading.Lock()
+        self.counts = {"messages": 0, "by_message_id": {}, "without_message_id": 0}
+
+    def count(self, raw):
+        headers = email.parser.BytesHeaderParser(policy=email.policy.compat32).parsebytes(raw)
+        message_id = headers["Message-ID"]
+        with self.lock:
+            self.counts["messages"] += 1
+            if message_id is None:
+                self.counts["without_message_id"] += 1
+            else:
+                ids = self.counts["by_message_id"]
+                ids[message_id.strip()] = ids.get(message_id.strip(), 0) + 1
+
+    def write(self):
+        if not self.path:
+            return
+        with self.lock:
+            data = json.dumps(self.counts, ensure_ascii=False).encode("utf-8")
+        with open(self.path + ".tmp", "wb") as f:
+            f.write(data)
+        os.rename(self.path + ".tmp", self.path)
+
+    def run_writer(self, stop):
+        written = -1
+        while not stop.wait(self.interval):
+            if self.counts["messages"] != written:
+                written = self.counts["messages"]
+                self.write()
+
+
 class Handler:
-    def __init__(self, out_dir, reject_rcpt, tempfail_rcpt, stall_once=None, stall_seconds=0.0, drop_once=None):
+    def __init__(self, out_dir, reject_rcpt, tempfail_rcpt, stall_once=None, stall_seconds=0.0, drop_once=None,
+                 stats=None, delay=(0.0, 0.0)):
         self.out_dir = out_dir
         self.reject_rcpt = reject_rcpt
         self.tempfail_rcpt = tempfail_rcpt
@@ -72,6 +130,9 @@ class Handler:
         self.drop_once = drop_once
         self.counter = itertools.count(1)
         self.lock = threading.Lock()
+        self.stats = stats
+        self.delay = delay
+        self.random = random.Random()
 
     async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
         if self.reject_rcpt and self.reject_rcpt in address:
@@ -83,6 +144,23 @@ class Handler:
 
     async def handle_DATA(self, server, session, envelope):
         raw = envelope.original_content
+        if self.stats is not None:
+            self.stats.count(raw)
+        if self.delay[1] > 0:
+            await asyncio.sleep(self.random.uniform(*self.delay))
+        if self.out_dir is not None:
+            self.store(server, session, envelope, raw)
+        rcpts = " ".join(envelope.rcpt_tos)
+        if self.stall_once and self.stall_once in rcpts:
+            self.stall_once = None
+            await asyncio.sleep(self.stall_seconds)
+        if self.drop_once and self.drop_once in rcpts:
+            self.drop_once = None
+            server.transport.abort()  # no reply to the message
+        return "250 Message accepted for delivery"
+
+    def store(self, server, session, envelope, raw):
+        """Writes <n>.eml and <n>.json."""
         with self.lock:
             n = next(self.counter)
         base = os.path.join(self.out_dir, str(n))
@@ -115,20 +193,12 @@ class Handler:
             "crlf_only": raw.count(b"\n") == raw.count(b"\r\n") and raw.count(b"\r") == raw.count(b"\r\n"),
         }
         atomic_write(base + ".json", json.dumps(record, ensure_ascii=False, indent=1).encode("utf-8"))
-        rcpts = " ".join(envelope.rcpt_tos)
-        if self.stall_once and self.stall_once in rcpts:
-            self.stall_once = None
-            await asyncio.sleep(self.stall_seconds)
-        if self.drop_once and self.drop_once in rcpts:
-            self.drop_once = None
-            server.transport.abort()  # no reply to the message
-        return "250 Message accepted for delivery"
 
 
 def main():
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--port-file", required=True)
-    p.add_argument("--out-dir", required=True)
+    p.add_argument("--out-dir", help="per-message .eml and .json files (optional with --stats-file)")
     p.add_argument("--user")
     p.add_argument("--password")
     p.add_argument("--tls-cert")
@@ -139,8 +209,14 @@ def main():
     p.add_argument("--stall-once")
     p.add_argument("--stall-seconds", type=float, default=3.0)
     p.add_argument("--drop-once")
+    p.add_argument("--delay-ms", type=parse_delay, default=(0.0, 0.0), help="MIN or MIN-MAX before each answer")
+    p.add_argument("--stats-file")
+    p.add_argument("--stats-interval-ms", type=float, default=500)
     args = p.parse_args()
-    os.makedirs(args.out_dir, exist_ok=True)
+    if not args.out_dir and not args.stats_file:
+        p.error("--out-dir is required unless --stats-file is given")
+    if args.out_dir:
+        os.makedirs(args.out_dir, exist_ok=True)
 
     kwargs = {}
     if args.user:
@@ -165,19 +241,25 @@ def main():
     else:
         kwargs.update(auth_require_tls=False)
 
+    stats = Stats(args.stats_file, args.stats_interval_ms / 1000.0)
     handler = Handler(args.out_dir, args.reject_rcpt, args.tempfail_rcpt, args.stall_once, args.stall_seconds,
-                      args.drop_once)
+                      args.drop_once, stats, args.delay_ms)
     controller = PortZeroController(handler, hostname="127.0.0.1", port=0, **kwargs)
     controller.start()
 
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
     signal.signal(signal.SIGINT, lambda *_: stop.set())
+    stats.write()
+    writer_stop = threading.Event()
+    threading.Thread(target=stats.run_writer, args=(writer_stop,), daemon=True).start()
     atomic_write(args.port_file, str(controller.port).encode())
     print("smtp_sink listening on 127.0.0.1:%d" % controller.port, flush=True)
     while not stop.wait(1.0):
         pass
     controller.stop()
+    writer_stop.set()
+    stats.write()  # the final counts
     return 0
 
 

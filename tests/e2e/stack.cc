@@ -56,6 +56,15 @@ std::string StackKafkaPrefix() {
   return UniqueKafkaName(test != nullptr ? absl::StrCat("e2e.", test->name()) : "e2e");
 }
 
+// Replaces every "{name}" in `arg` with `value`.
+std::string Substitute(std::string arg, const std::string& name, const std::string& value) {
+  const std::string mark = absl::StrCat("{", name, "}");
+  for (size_t at = arg.find(mark); at != std::string::npos; at = arg.find(mark, at + value.size())) {
+    arg.replace(at, mark.size(), value);
+  }
+  return arg;
+}
+
 }  // namespace
 
 bool ServiceStack::KafkaNodeAvailable() { return !TestKafkaIsMock() && !TestKafkaBootstrap().empty(); }
@@ -114,7 +123,13 @@ absl::Status ServiceStack::Start(const std::string& seed_sql, const Options& opt
   SetTimeOffset(absl::ZeroDuration());
 
   if (auto s = StartKafka(options); !s.ok()) return s;
-  const std::vector<std::string> common = {"--pg", db_->uri(), "--kafka", kafka_};
+  std::string pg_uri = db_->uri();
+  if (options.services_pg_uri) {
+    auto uri = options.services_pg_uri(pg_uri);
+    if (!uri.ok()) return uri.status();
+    pg_uri = *std::move(uri);
+  }
+  const std::vector<std::string> common = {"--pg", pg_uri, "--kafka", kafka_};
   auto with = [&](std::vector<std::string> head, std::vector<std::string> tail) {
     head.insert(head.end(), common.begin(), common.end());
     head.insert(head.end(), tail.begin(), tail.end());
@@ -151,6 +166,7 @@ absl::Status ServiceStack::Start(const std::string& seed_sql, const Options& opt
     return s;
   }
   for (int k = 1; k <= options.notifiers; ++k) {
+    const std::string name = absl::StrCat("notifier-", k);
     std::vector<std::string> args = {"--templates", FOREWARN_TEMPLATES_DIR, "--outbox-dir", outbox_,
                                      "--session-timeout-ms", "3000", "--time-offset-file", offset_file_,
                                      "--notices-topic", notices_topic_, "--retry-topic", retry_topic_,
@@ -160,10 +176,10 @@ absl::Status ServiceStack::Start(const std::string& seed_sql, const Options& opt
         options.notifier_args.end()) {
       args.insert(args.end(), {"--lease-ms", "5000"});
     }
-    args.insert(args.end(), options.notifier_args.begin(), options.notifier_args.end());
-    if (auto s = Launch(absl::StrCat("notifier-", k), with({Bin("notifier/main/forewarn-notifier")}, args)); !s.ok()) {
-      return s;
+    for (const std::string& arg : options.notifier_args) {
+      args.push_back(Substitute(Substitute(arg, "dir", dir_), "name", name));
     }
+    if (auto s = Launch(name, with({Bin("notifier/main/forewarn-notifier")}, args)); !s.ok()) return s;
   }
   intake_target_ = absl::StrCat("127.0.0.1:", absl::StripAsciiWhitespace(port));
   grpc::ChannelArguments channel_args;

@@ -10,11 +10,13 @@
 
 #include <grpcpp/grpcpp.h>
 
+#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
 
 #include "absl/status/status.h"
+#include "absl/status/statusor.h"
 #include "absl/time/time.h"
 #include "forewarn/v1/incident.grpc.pb.h"
 #include "nlohmann/json.hpp"
@@ -53,7 +55,9 @@ class ServiceStack {
  public:
   struct Options {
     int notifiers = 2;
-    std::vector<std::string> notifier_args;  // e.g. real channel providers
+    // e.g. real channel providers; "{dir}" in a value is replaced by dir()
+    // and "{name}" by the notifier's name ("notifier-1", ...).
+    std::vector<std::string> notifier_args;
     StackKafka kafka = StackKafka::kShared;
     std::vector<std::string> devkafka_args;  // kMock only, e.g. --fault-file
     // Extra intake flags (auth tokens, TLS, metrics); "{dir}" in a value is
@@ -64,6 +68,11 @@ class ServiceStack {
     // When set, stub()'s channel checks the server certificate against this
     // name instead of the target's host (a test certificate's CN/SAN).
     std::string tls_target_name;
+    // When set, the services connect to the URI this returns for the scratch
+    // database's URI (e.g. a connection pooler in front of it; the database
+    // name must be kept); it runs once the scratch database exists. db()
+    // still connects directly.
+    std::function<absl::StatusOr<std::string>(const std::string& scratch_uri)> services_pg_uri;
   };
   // Starts everything; `seed_sql` runs once the intake created the schema.
   absl::Status Start(const std::string& seed_sql) { return Start(seed_sql, Options{}); }

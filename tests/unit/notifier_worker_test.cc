@@ -361,5 +361,17 @@ TEST_F(NotifierRecordingTest, NoticesBusyUnderAnotherLeaseAreLeftAndTheBatchCome
   EXPECT_EQ(sms_.sent.size(), 1u);
 }
 
+TEST_F(NotifierRecordingTest, BusyJobsAreListedForTheCallerToBringBackAndTheRestIsDone) {
+  Recording(2);
+  const std::vector<NoticeJob> jobs = Jobs(5);
+  ledger_.busy.insert(testing::Tuple(KeyOf(jobs[1])));
+  ledger_.busy.insert(testing::Tuple(KeyOf(jobs[4])));
+  std::vector<size_t> busy;
+  ASSERT_TRUE(worker_.ProcessBatch(jobs, &busy).ok());
+  EXPECT_EQ(busy, (std::vector<size_t>{1, 4}));
+  EXPECT_EQ(sms_.sent.size(), 3u);
+  EXPECT_EQ(worker_.stats().busy, 2);
+}
+
 }  // namespace
 }  // namespace forewarn
