@@ -3,8 +3,11 @@
 # plain-tools baseline of the same data movement on the same infrastructure.
 #
 #   bench/run_bench.sh [--customers N] [--notifiers K] [--notifier-batch B] [--timeout S] [--keep]
-#                       [--durable|--fast] [--pg-stats] [--perf]
+#                       [--durable|--fast] [--kafka real|mock] [--pg-stats] [--perf]
 #
+#   --kafka real|mock   Apache Kafka, one KRaft node (scripts/kafka.sh; the default, heap
+#                       FOREWARN_KAFKA_HEAP, 1g here) or librdkafka's mock cluster
+#                       (forewarn-devkafka: in memory, no replication; FOREWARN_KAFKA=mock too)
 #   --durable|--fast    PostgreSQL as in production (fsync, full_page_writes, synchronous_commit
 #                       on; the default) or with all three off (scripts/pg.sh start --fast: not
 #                       crash-safe); the report says which
@@ -45,7 +48,7 @@ perf_rec=0
 pg_mode=durable
 notifier_props=()
 usage() {
-  sed -n '4,20p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//' >&2
+  sed -n '4,23p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//' >&2
   exit 2
 }
 while (($#)); do
@@ -57,6 +60,7 @@ while (($#)); do
     --keep) keep=1; shift ;;
     --durable) pg_mode=durable; shift ;;
     --fast) pg_mode=fast; shift ;;
+    --kafka) FOREWARN_KAFKA="${2:?}"; shift 2 ;;
     --pg-stats) pg_stats=1; shift ;;
     --perf) perf_rec=1; shift ;;
     --notifier-prop) notifier_props+=(--kafka-prop "${2:?}"); shift 2 ;;
@@ -67,6 +71,9 @@ done
 [[ "$customers" =~ ^[1-9][0-9]*$ ]] || die "--customers wants a positive integer"
 [[ "$notifiers" =~ ^[1-9][0-9]?$ ]] || die "--notifiers wants 1..99"
 [[ -z "$notifier_batch" || "$notifier_batch" =~ ^[1-9][0-9]*$ ]] || die "--notifier-batch wants a positive integer"
+export FOREWARN_KAFKA="${FOREWARN_KAFKA:-real}"
+[[ "$FOREWARN_KAFKA" =~ ^(real|mock)$ ]] || die "--kafka wants real or mock"
+export FOREWARN_KAFKA_HEAP="${FOREWARN_KAFKA_HEAP:-1g}"
 : "${timeout_s:=$((120 + customers / 2000))}"
 
 PARTITIONS=64
@@ -125,12 +132,11 @@ if ((pg_stats)); then
   sql -c "CREATE EXTENSION pg_stat_statements"
 fi
 PG_PID="$(head -n 1 "$PG_DATA/postmaster.pid")"
-start_bg devkafka "$SCRATCH/logs/devkafka.log" "$BIN/forewarn-devkafka" \
-  --topic "forewarn.events:4" --topic "forewarn.notices:$PARTITIONS" --topic "bench.baseline:$PARTITIONS" \
-  --topic "forewarn.notices.retry:4" --topic "forewarn.notices.dlq:1" \
-  --bootstrap-file "$SCRATCH/kafka.bootstrap"
-wait_for_file "$SCRATCH/kafka.bootstrap" 30 '^[^[:space:]]+:[0-9]+$'
-KAFKA="$(head -n 1 "$SCRATCH/kafka.bootstrap")"
+DEVKAFKA_BIN="$BIN/forewarn-devkafka" start_kafka "forewarn.events:4" "forewarn.notices:$PARTITIONS" \
+  "bench.baseline:$PARTITIONS" "forewarn.notices.retry:4" "forewarn.notices.dlq:1"
+kafka_label=kafka
+[[ "$FOREWARN_KAFKA" == mock ]] && kafka_label=devkafka
+kafka_pid="$(<"$KAFKA_PID_FILE")"
 
 # --- Services (same flags as scripts/run_local.sh and tests/e2e/stack.cc) --------------------
 start_bg intake "$SCRATCH/logs/intake.log" "$BIN/forewarn-intake" --pg "$PG_URI" --kafka "$KAFKA" \
@@ -235,7 +241,7 @@ for ch in sms email; do
   outbox_offset[$ch]="$([[ -f "$f" ]] && stat -c %s "$f" || echo 0)"
 done
 pg_cpu0="$(util pgcpu "$PG_PID")"
-kafka_cpu0="$(util proc "$(<"$SCRATCH/pids/devkafka.pid")" | cut -d' ' -f1)"
+kafka_cpu0="$(util proc "$kafka_pid" | cut -d' ' -f1)"
 load_avg0="$(cut -d' ' -f1-3 /proc/loadavg)"
 
 ((pg_stats)) && sql -c "SELECT pg_stat_statements_reset()" >/dev/null
@@ -312,13 +318,14 @@ for ch in sms email; do
 done
 read -r fan_jobs fan_ms <<<"$(util fanned-out "$SCRATCH/logs/resolver.log" "$incident_id")"
 pg_cpu1="$(util pgcpu "$PG_PID")"
-kafka_cpu1="$(util proc "$(<"$SCRATCH/pids/devkafka.pid")" | cut -d' ' -f1)"
+kafka_cpu1="$(util proc "$kafka_pid" | cut -d' ' -f1)"
 
 # Per-service CPU and peak RSS, read just before stopping them.
 services=(intake resolver)
 for ((k = 1; k <= notifiers; k++)); do services+=("notifier-$k"); done
 declare -A svc_stat
-for s in "${services[@]}" devkafka; do svc_stat[$s]="$(util proc "$(<"$SCRATCH/pids/$s.pid")")"; done
+for s in "${services[@]}"; do svc_stat[$s]="$(util proc "$(<"$SCRATCH/pids/$s.pid")")"; done
+svc_stat[$kafka_label]="$(util proc "$kafka_pid")"
 for s in "${services[@]}"; do
   stop_pid "$s" "$(<"$SCRATCH/pids/$s.pid")"
   rm -f "$SCRATCH/pids/$s.pid"
@@ -346,7 +353,7 @@ sql -c "CREATE TABLE bench_ledger (
 printf '%s' "$produce_sql" >"$SCRATCH/produce.sql"
 log "baseline: psql COPY | kcat -P"
 b_pg0="$(util pgcpu "$PG_PID")"
-b_k0="$(util proc "$(<"$SCRATCH/pids/devkafka.pid")" | cut -d' ' -f1)"
+b_k0="$(util proc "$kafka_pid" | cut -d' ' -f1)"
 read -r base_prod_s base_prod_cpu <<<"$(timeout "$timeout_s" python3 "$BIN/bench_util.py" run \
   "psql '$PG_URI' -X -q -v ON_ERROR_STOP=1 -f '$SCRATCH/produce.sql' \
    | kcat -P -b '$KAFKA' -t bench.baseline -K \$'\\t' -z lz4 -X linger.ms=5 2>>'$SCRATCH/logs/kcat.log'")"
@@ -357,9 +364,9 @@ read -r base_cons_s base_cons_cpu <<<"$(timeout "$timeout_s" python3 "$BIN/bench
    | psql '$PG_URI' -X -q -v ON_ERROR_STOP=1 \
        -c 'COPY bench_ledger (incident_id, incident_version, notice_kind, occasion, customer_id, channel) FROM STDIN'")"
 b_pg1="$(util pgcpu "$PG_PID")"
-b_k1="$(util proc "$(<"$SCRATCH/pids/devkafka.pid")" | cut -d' ' -f1)"
+b_k1="$(util proc "$kafka_pid" | cut -d' ' -f1)"
 base_rows="$(sql -c "SELECT count(*) FROM bench_ledger")"
-kafka_hwm="$(util proc "$(<"$SCRATCH/pids/devkafka.pid")" | cut -d' ' -f2)"
+kafka_hwm="$(util proc "$kafka_pid" | cut -d' ' -f2)"
 
 # --- Profiles (optional) ----------------------------------------------------------------------
 if ((pg_stats)); then
@@ -392,11 +399,11 @@ fi
 export customers notifiers expected ledger_rows ledger_sent first_rec last_rec first_out outbox_lines \
   fan_jobs fan_ms t_call t_ret pg_cpu0 pg_cpu1 kafka_cpu0 kafka_cpu1 load_avg0 load_avg1 \
   base_prod_s base_prod_cpu base_cons_s base_cons_cpu b_pg0 b_pg1 b_k0 b_k1 base_rows kafka_hwm \
-  PARTITIONS notifier_batch progress pg_durability
+  PARTITIONS notifier_batch progress pg_durability kafka_label
 notifier_props_text="${notifier_props[*]}"
 export notifier_props_text
 svc_lines=""
-for s in "${services[@]}" devkafka; do svc_lines+="$s ${svc_stat[$s]}"$'\n'; done
+for s in "${services[@]}" "$kafka_label"; do svc_lines+="$s ${svc_stat[$s]}"$'\n'; done
 export svc_lines
 python3 - <<'EOF'
 import os
@@ -428,6 +435,9 @@ print(f"== Forewarn fan-out benchmark: {n:,} customers, {expected:,} notices, "
 print("  postgres                 " + ("durable (fsync, full_page_writes, synchronous_commit on)"
                                    if e["pg_durability"] == "durable" else
                                    "fast (fsync, full_page_writes, synchronous_commit off: not durable)"))
+print("  kafka                    " + ("Apache Kafka (scripts/kafka.sh), one KRaft node"
+                                   if e["FOREWARN_KAFKA"] == "real" else
+                                   "forewarn-devkafka (librdkafka's mock cluster: in memory, no replication)"))
 print(f"  load average             {e['load_avg0']} (start)  {e['load_avg1']} (end)")
 print(f"  CreateIncident (CLI)     {t_ret - t_call:8.3f} s")
 print(f"  first notice written     {first_out - t_ret:8.3f} s after CreateIncident returned (outbox sent_at)")
@@ -444,13 +454,13 @@ for line in e["svc_lines"].strip().splitlines():
     name, cpu, hwm, _rss = line.split()
     print(f"    {name:22s} {float(cpu):7.2f} {int(hwm) / 1024:9.1f}")
 print(f"    {'postgres (during run)':22s} {f('pg_cpu1') - f('pg_cpu0'):7.2f}")
-print(f"    {'devkafka (during run)':22s} {f('kafka_cpu1') - f('kafka_cpu0'):7.2f}")
+print(f"    {e['kafka_label'] + ' (during run)':22s} {f('kafka_cpu1') - f('kafka_cpu0'):7.2f}")
 print(f"== baseline (psql COPY | kcat -P; kcat -C | psql COPY), {int(e['base_rows']):,} rows"
       f"{'' if int(e['base_rows']) == expected else ' MISMATCH'}")
 print(f"  produce                  {f('base_prod_s'):8.2f} s  (psql+kcat CPU {f('base_prod_cpu'):.2f} s)")
 print(f"  consume                  {f('base_cons_s'):8.2f} s  (kcat+cut+psql CPU {f('base_cons_cpu'):.2f} s)")
-print(f"  postgres / devkafka CPU  {f('b_pg1') - f('b_pg0'):.2f} s / {f('b_k1') - f('b_k0'):.2f} s")
+print(f"  postgres / {e['kafka_label']:8s} CPU  {f('b_pg1') - f('b_pg0'):.2f} s / {f('b_k1') - f('b_k0'):.2f} s")
 print(f"  notices per second       {base_rate:10,.0f}")
-print(f"  devkafka peak RSS        {int(e['kafka_hwm']) / 1024:.1f} MiB (whole run)")
+print(f"  {e['kafka_label'] + ' peak RSS':24s} {int(e['kafka_hwm']) / 1024:.1f} MiB (whole run)")
 print(f"ratio: {fw_rate / base_rate:.2f} (forewarn {fw_rate:,.0f} notices/s vs baseline {base_rate:,.0f}/s)")
 EOF

@@ -12,6 +12,7 @@ packages=(
   libicu-dev libcurl4-openssl-dev libphonenumber-dev
   python3-aiosmtpd python3-grpcio python3-yaml kcat tzdata yamllint openssl clang libclang-rt-14-dev
   ccache pgbouncer
+  openjdk-17-jre-headless maven  # Apache Kafka for tests and local runs (scripts/kafka.sh)
 )
 
 missing=()

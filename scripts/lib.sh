@@ -3,8 +3,12 @@
 # caller (the scratch directory holding pids/, logs/ and pg/).
 #
 #   start_bg NAME LOGFILE CMD...   start CMD in the background, pid in $SCRATCH/pids/NAME.pid
-#   stop_all                       stop those processes (newest first), then pgbouncer and
-#                                  PostgreSQL
+#   stop_all                       stop those processes (newest first), then Kafka,
+#                                  pgbouncer and PostgreSQL
+#   start_kafka NAME:PARTITIONS... Kafka in $SCRATCH with these topics: Apache Kafka
+#                                  (scripts/kafka.sh) unless FOREWARN_KAFKA=mock, which starts
+#                                  forewarn-devkafka (librdkafka's mock cluster, no Java
+#                                  needed); sets KAFKA (bootstrap) and KAFKA_PID_FILE
 #   wait_for_file PATH TIMEOUT [REGEX]
 #                                  wait until PATH exists and its content matches REGEX
 #                                  (default: non-empty); fails early if a process started
@@ -61,6 +65,35 @@ stop_pid() {
   wait "$pid" 2>/dev/null || true # reap it quietly if it is our child
 }
 
+# Kafka for a script run (see the header). Prints nothing; sets KAFKA and KAFKA_PID_FILE.
+# DEVKAFKA_BIN overrides the mock broker's binary (default $BUILD_DIR/services/devkafka/...).
+start_kafka() {
+  case "${FOREWARN_KAFKA:-real}" in
+    real)
+      KAFKA="$(bash "$FOREWARN_REPO/scripts/kafka.sh" start "$SCRATCH")"
+      KAFKA_PID_FILE="$SCRATCH/kafka/node-1/pid"
+      create_topics "$@"
+      ;;
+    mock)
+      local topic args=()
+      for topic in "$@"; do args+=(--topic "$topic"); done
+      start_bg devkafka "$SCRATCH/logs/devkafka.log" \
+        "${DEVKAFKA_BIN:-${BUILD_DIR:-build}/services/devkafka/forewarn-devkafka}" "${args[@]}" \
+        --bootstrap-file "$SCRATCH/kafka.bootstrap"
+      wait_for_file "$SCRATCH/kafka.bootstrap" 30 '^[^[:space:]]+:[0-9]+$'
+      KAFKA="$(head -n 1 "$SCRATCH/kafka.bootstrap")"
+      KAFKA_PID_FILE="$SCRATCH/pids/devkafka.pid"
+      ;;
+    *) die "FOREWARN_KAFKA (or --kafka) must be real or mock, not '${FOREWARN_KAFKA}'" ;;
+  esac
+  log "Kafka (${FOREWARN_KAFKA:-real}): $KAFKA"
+}
+
+# The topic step, kept to this one function: NAME:PARTITIONS... on the running real broker.
+create_topics() {
+  bash "$FOREWARN_REPO/scripts/kafka.sh" topics "$SCRATCH" "$@"
+}
+
 stop_all() {
   local name
   if [[ -f "$SCRATCH/pids/order" ]]; then
@@ -71,6 +104,9 @@ stop_all() {
       rm -f "$SCRATCH/pids/$name.pid"
     done < <(tac "$SCRATCH/pids/order")
     rm -f "$SCRATCH/pids/order"
+  fi
+  if [[ -f "$SCRATCH/kafka/nodes" ]]; then
+    bash "$FOREWARN_REPO/scripts/kafka.sh" stop "$SCRATCH" || true
   fi
   if [[ -s "$SCRATCH/pgbouncer/pgbouncer.pid" ]]; then
     bash "$FOREWARN_REPO/scripts/pgbouncer.sh" stop "$SCRATCH" || true
@@ -108,7 +144,8 @@ remove_scratch() {
 # Print the last lines of every log in $SCRATCH/logs (for failures in CI).
 tail_logs() {
   local f
-  for f in "$SCRATCH"/logs/*.log "$SCRATCH"/pg/log "$SCRATCH"/pgbouncer/pgbouncer.log; do
+  for f in "$SCRATCH"/logs/*.log "$SCRATCH"/kafka/node-*/server.log "$SCRATCH"/pg/log \
+    "$SCRATCH"/pgbouncer/pgbouncer.log; do
     [[ -f "$f" ]] || continue
     echo "----- last lines of $f -----" >&2
     tail -n "${1:-30}" "$f" >&2

@@ -1,15 +1,19 @@
 #!/usr/bin/env bash
-# THE "run the main job" command: builds Forewarn, starts PostgreSQL, the dev Kafka broker,
-# intake, resolver and two notifiers on loopback (ports chosen at run time), loads sample
-# customers, reports an electricity outage in Riyadh with the CLI, waits until every affected
-# customer was notified on every channel they chose, and shows what they received.
+# THE "run the main job" command: builds Forewarn, starts PostgreSQL, Apache Kafka (one KRaft
+# node, scripts/kafka.sh; fetched with Maven on the first run), intake, resolver and two
+# notifiers on loopback (ports chosen at run time), loads sample customers, reports an
+# electricity outage in Riyadh with the CLI, waits until every affected customer was notified
+# on every channel they chose, and shows what they received.
 #
 #   scripts/run_local.sh                  run the demo, then stop everything
 #   scripts/run_local.sh --keep-running   run the demo and leave the services running
 #   scripts/run_local.sh --stop           stop services left running by --keep-running
+#   --kafka mock (before the others; or FOREWARN_KAFKA=mock)
+#                                         librdkafka's mock cluster (forewarn-devkafka)
+#                                         instead of Apache Kafka: no Java needed
 #
 # Everything lives in ${FOREWARN_RUN_DIR:-<repo>/.run}, recreated on each run and kept
-# afterwards: logs/NAME.log, outbox/{sms,email}.jsonl, pids/, pg/.
+# afterwards: logs/NAME.log, outbox/{sms,email}.jsonl, pids/, pg/, kafka/node-1/server.log.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 # shellcheck source=scripts/lib.sh
@@ -21,9 +25,14 @@ SCRATCH="${FOREWARN_RUN_DIR:-$PWD/.run}"
 REPORT_TIMEOUT=120
 
 usage() {
-  echo "usage: scripts/run_local.sh [--keep-running | --stop]" >&2
+  echo "usage: scripts/run_local.sh [--kafka real|mock] [--keep-running | --stop]" >&2
   exit 2
 }
+if [[ "${1:-}" == --kafka ]]; then
+  [[ "${2:-}" =~ ^(real|mock)$ ]] || usage
+  export FOREWARN_KAFKA="$2"
+  shift 2
+fi
 keep=0
 case "${1:-}" in
   "") ;;
@@ -65,18 +74,15 @@ trap 'exit 143' TERM
 
 # --- Infrastructure -------------------------------------------------------------------------
 PG_URI="$(bash scripts/pg.sh start "$SCRATCH")"
-start_bg devkafka "$SCRATCH/logs/devkafka.log" \
-  "$BUILD_DIR/services/devkafka/forewarn-devkafka" \
-  --bootstrap-file "$SCRATCH/kafka.bootstrap" --pid-file "$SCRATCH/kafka.pid"
-wait_for_file "$SCRATCH/kafka.bootstrap" 30 '^[^[:space:]]+:[0-9]+$'
-KAFKA="$(head -n 1 "$SCRATCH/kafka.bootstrap")"
+start_kafka forewarn.events:4 forewarn.notices:12 forewarn.notices.retry:12 forewarn.notices.dlq:4
 
 # --- Service command lines: every invocation of our binaries is here -----------------------
 intake_cmd=("$BUILD_DIR/services/intake/forewarn-intake" --pg "$PG_URI" --kafka "$KAFKA"
   --listen 127.0.0.1:0 --port-file "$SCRATCH/intake.port" --templates "$PWD/templates")
 scheduler_cmd=("$BUILD_DIR/services/scheduler/forewarn-scheduler" --pg "$PG_URI" --kafka "$KAFKA")
-# The dev broker's group coordinator waits (session timeout - 1 s) before each
-# rebalance; a short session timeout keeps local start-up quick.
+# The mock broker's group coordinator waits (session timeout - 1 s) before each rebalance; a
+# short session timeout keeps local start-up quick (and a stopped worker's partitions move on
+# quickly on either broker).
 resolver_cmd=("$BUILD_DIR/services/resolver/forewarn-resolver" --pg "$PG_URI" --kafka "$KAFKA"
   --session-timeout-ms 3000)
 notifier_cmd=("$BUILD_DIR/notifier/main/forewarn-notifier" --pg "$PG_URI" --kafka "$KAFKA"

@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
-# THE test command: install deps, build, start PostgreSQL and the dev Kafka broker on
-# loopback ports chosen at run time, run ctest, stop everything. Extra arguments are passed to
-# ctest, e.g.  scripts/test.sh -R Intake  or  scripts/test.sh -L unit
+# THE test command: install deps, build, start PostgreSQL and Apache Kafka on loopback ports
+# chosen at run time, run ctest, stop everything. Extra arguments are passed to ctest, e.g.
+#   scripts/test.sh -R Intake  or  scripts/test.sh -L unit
+#   scripts/test.sh --kafka mock [CTEST ARGS]   (or FOREWARN_KAFKA=mock) librdkafka's mock
+#       cluster (forewarn-devkafka) instead of Apache Kafka, for machines without Java
 #
 # Exported to the tests:
 #   FOREWARN_TEST_PG_URI  postgresql://forewarn@127.0.0.1:PORT/forewarn (superuser; tests
@@ -9,7 +11,12 @@
 #   FOREWARN_TEST_PGBOUNCER_URI
 #                         the same server through pgbouncer in transaction pooling mode
 #                         (scripts/pgbouncer.sh); the same user, any database
-#   FOREWARN_TEST_KAFKA   bootstrap "127.0.0.1:PORT" of forewarn-devkafka
+#   FOREWARN_TEST_KAFKA   bootstrap "127.0.0.1:PORT" of the broker (one KRaft node,
+#                         scripts/kafka.sh; topics are never created on demand: tests create
+#                         their own, tests/support/kafka_topics.h), with the four
+#                         forewarn.* topics already there
+#   FOREWARN_TEST_KAFKA_KIND
+#                         real (Apache Kafka) or mock (forewarn-devkafka)
 #   FOREWARN_BUILD_DIR    absolute path of the build directory
 #   FOREWARN_HELM         a pinned helm v3 binary (scripts/helm.sh; the tests in tests/helm)
 set -euo pipefail
@@ -19,6 +26,13 @@ source scripts/lib.sh
 
 BUILD_DIR="${BUILD_DIR:-build}"
 export BUILD_DIR
+if [[ "${1:-}" == --kafka ]]; then
+  FOREWARN_KAFKA="${2:?--kafka wants real or mock}"
+  shift 2
+fi
+FOREWARN_TEST_KAFKA_KIND="${FOREWARN_KAFKA:-real}"
+[[ "$FOREWARN_TEST_KAFKA_KIND" =~ ^(real|mock)$ ]] || die "--kafka (FOREWARN_KAFKA) must be real or mock"
+export FOREWARN_KAFKA="$FOREWARN_TEST_KAFKA_KIND" FOREWARN_TEST_KAFKA_KIND
 
 bash scripts/deps.sh
 # Cached under ~/.cache/forewarn after the first run, which builds it (minutes).
@@ -46,11 +60,9 @@ trap 'exit 143' TERM
 FOREWARN_TEST_PG_URI="$(bash scripts/pg.sh start "$SCRATCH")"
 FOREWARN_TEST_PGBOUNCER_URI="$(bash scripts/pgbouncer.sh start "$SCRATCH" "$FOREWARN_TEST_PG_URI")"
 
-start_bg devkafka "$SCRATCH/logs/devkafka.log" \
-  "$BUILD_DIR/services/devkafka/forewarn-devkafka" \
-  --bootstrap-file "$SCRATCH/kafka.bootstrap" --pid-file "$SCRATCH/kafka.pid"
-wait_for_file "$SCRATCH/kafka.bootstrap" 30 '^[^[:space:]]+:[0-9]+$'
-FOREWARN_TEST_KAFKA="$(head -n 1 "$SCRATCH/kafka.bootstrap")"
+# The services' default topics, for tests that run them with their defaults.
+start_kafka forewarn.events:4 forewarn.notices:12 forewarn.notices.retry:12 forewarn.notices.dlq:4
+FOREWARN_TEST_KAFKA="$KAFKA"
 
 FOREWARN_BUILD_DIR="$(cd "$BUILD_DIR" && pwd)"
 FOREWARN_TEST_PG_DIR="$SCRATCH"  # failure tests: scripts/pg.sh restart|crash "$FOREWARN_TEST_PG_DIR"

@@ -1,8 +1,12 @@
 #pragma once
 
 // The whole Forewarn stack as separate processes, for end-to-end tests:
-// the dev broker, intake, resolver, scheduler and two notifiers, over a
-// scratch database on the test command's PostgreSQL.
+// intake, resolver, scheduler and two notifiers, over a scratch database on
+// the test command's PostgreSQL and, by default, the test command's Kafka
+// broker (FOREWARN_TEST_KAFKA) with topics and consumer groups of the
+// stack's own (created at start, deleted at stop). One broker for the whole
+// suite rather than one per test: an Apache Kafka node takes seconds of JVM
+// start-up, a set of topics a fraction of a second.
 
 #include <grpcpp/grpcpp.h>
 
@@ -31,6 +35,22 @@ struct Delivered {
   nlohmann::json line;
 };
 
+// Where a stack's Kafka comes from.
+enum class StackKafka {
+  // The test command's broker, with this stack's own topics and groups. When
+  // the test command runs the mock broker (--kafka mock), or none, the stack
+  // starts a forewarn-devkafka of its own instead (kMock).
+  kShared,
+  // A forewarn-devkafka of the stack's own (librdkafka's mock cluster): for
+  // what a real broker cannot do on demand, injected request errors
+  // (devkafka_args, e.g. --fault-file).
+  kMock,
+  // An Apache Kafka node of the stack's own (scripts/kafka.sh), which the test
+  // may stop, kill and start again (KafkaNode). Not available with --kafka
+  // mock (no Java): Start() fails, check KafkaNodeAvailable() first.
+  kOwnNode,
+};
+
 class ServiceStack {
  public:
   struct Options {
@@ -38,7 +58,8 @@ class ServiceStack {
     // e.g. real channel providers; "{dir}" in a value is replaced by dir()
     // and "{name}" by the notifier's name ("notifier-1", ...).
     std::vector<std::string> notifier_args;
-    std::vector<std::string> devkafka_args;  // e.g. --fault-file
+    StackKafka kafka = StackKafka::kShared;
+    std::vector<std::string> devkafka_args;  // kMock only, e.g. --fault-file
     // Extra intake flags (auth tokens, TLS, metrics); "{dir}" in a value is
     // replaced by the stack's scratch directory (dir()).
     std::vector<std::string> intake_args;
@@ -74,12 +95,24 @@ class ServiceStack {
   ChildProcess* Process(const std::string& name);
   // "127.0.0.1:PORT" of the intake's gRPC port.
   const std::string& intake_target() const { return intake_target_; }
+  // The services' Kafka bootstrap and topics.
+  const std::string& kafka_bootstrap() const { return kafka_; }
+  const std::string& notices_topic() const { return notices_topic_; }
+
+  // kOwnNode only: scripts/kafka.sh ACTION on the stack's node ("stop-node",
+  // "kill-node", "start-node"; start-node returns once the broker serves).
+  absl::Status KafkaNode(const std::string& action);
+  // True when kOwnNode can run here (Apache Kafka, not the mock, under test).
+  static bool KafkaNodeAvailable();
 
  private:
   absl::Status Launch(const std::string& name, std::vector<std::string> argv);
+  absl::Status StartKafka(const Options& options);
 
   std::unique_ptr<ScratchDatabase> db_;
   std::string dir_, outbox_, offset_file_, intake_target_;
+  StackKafka kafka_kind_ = StackKafka::kShared;
+  std::string kafka_, events_topic_, notices_topic_, retry_topic_, dlq_topic_, resolver_group_, notifier_group_;
   std::vector<std::unique_ptr<ChildProcess>> procs_;
   std::unique_ptr<v1::IncidentService::Stub> stub_;
 };

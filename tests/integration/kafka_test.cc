@@ -1,14 +1,12 @@
-// Kafka adapters against a real Kafka-protocol broker: forewarn-devkafka,
-// whose bootstrap address the test command exports as FOREWARN_TEST_KAFKA.
+// Kafka adapters against the broker the test command started (Apache Kafka,
+// or forewarn-devkafka with --kafka mock), exported as FOREWARN_TEST_KAFKA.
+// Each test creates its topics (the broker creates none on demand) under
+// names of its own, and deletes them at the end.
 
-#include <unistd.h>
-
-#include <atomic>
 #include <cstdlib>
 #include <iostream>
 #include <map>
 #include <memory>
-#include <random>
 #include <set>
 #include <string>
 #include <vector>
@@ -19,6 +17,7 @@
 #include "services/kafka/kafka_consumer.h"
 #include "services/kafka/kafka_dead_letters.h"
 #include "services/kafka/kafka_producer.h"
+#include "tests/support/kafka_topics.h"
 
 namespace forewarn {
 namespace {
@@ -31,7 +30,7 @@ class KafkaTest : public ::testing::Test {
   void SetUp() override {
     const char* bootstrap = std::getenv("FOREWARN_TEST_KAFKA");
     if (bootstrap == nullptr || *bootstrap == '\0') {
-      GTEST_SKIP() << "FOREWARN_TEST_KAFKA not set (start forewarn-devkafka)";
+      GTEST_SKIP() << "FOREWARN_TEST_KAFKA not set (run scripts/test.sh)";
     }
     config_.bootstrap_servers = bootstrap;
     config_.client_id = "forewarn-kafka-test";
@@ -41,12 +40,25 @@ class KafkaTest : public ::testing::Test {
     config_.heartbeat_interval = std::chrono::milliseconds(500);
   }
 
+  void TearDown() override {
+    auto st = testing::DeleteTestTopics(config_.bootstrap_servers, topics_);
+    EXPECT_TRUE(st.ok()) << st;
+  }
+
   // Topic and group names unique to this test and run: the broker is shared.
-  std::string Unique(std::string_view what) {
-    static std::atomic<int> counter{0};
-    static const uint32_t run = std::random_device{}();
-    return absl::StrCat("test.", ::testing::UnitTest::GetInstance()->current_test_info()->name(),
-                        ".", absl::string_view(what.data(), what.size()), ".", ::getpid(), ".", run, ".", counter++);
+  static std::string Unique(std::string_view what) {
+    return testing::UniqueKafkaName(absl::StrCat(
+        "test.", ::testing::UnitTest::GetInstance()->current_test_info()->name(), ".",
+        absl::string_view(what.data(), what.size())));
+  }
+
+  // A new topic of `partitions` partitions under a unique name; deleted in TearDown.
+  std::string NewTopic(std::string_view what, int partitions = 4) {
+    std::string name = Unique(what);
+    auto st = testing::CreateTestTopics(config_.bootstrap_servers, {{name, partitions}});
+    EXPECT_TRUE(st.ok()) << st;
+    topics_.push_back(name);
+    return name;
   }
 
   std::unique_ptr<KafkaProducer> NewProducer() {
@@ -111,6 +123,7 @@ class KafkaTest : public ::testing::Test {
   }
 
   KafkaConfig config_;
+  std::vector<std::string> topics_;
 };
 
 NoticeJob JobFor(int64_t customer_id, const std::string& incident) {
@@ -129,7 +142,7 @@ NoticeJob JobFor(int64_t customer_id, const std::string& incident) {
 }
 
 TEST_F(KafkaTest, NoticeJobsRoundTripThroughSinkAndConsumer) {
-  const std::string topic = Unique("notices");
+  const std::string topic = NewTopic("notices");
   auto producer = NewProducer();
   ASSERT_NE(producer, nullptr);
   KafkaNoticeSink sink(*producer, topic);
@@ -161,14 +174,13 @@ TEST_F(KafkaTest, NoticeJobsRoundTripThroughSinkAndConsumer) {
   std::set<int32_t> partitions;
   for (const auto& [key, p] : partition_of_key) partitions.insert(p);
   EXPECT_GT(partitions.size(), 1u) << "keys should spread over partitions";
-  std::cout << "[ INFO     ] auto-created topic spread over " << partitions.size()
-            << " partitions\n";
+  std::cout << "[ INFO     ] keys spread over " << partitions.size() << " partitions\n";
   EXPECT_TRUE(consumer->Commit().ok());
   consumer->Close();
 }
 
 TEST_F(KafkaTest, EventPublisherKeysByIncidentId) {
-  const std::string topic = Unique("events");
+  const std::string topic = NewTopic("events");
   auto producer = NewProducer();
   ASSERT_NE(producer, nullptr);
   KafkaEventPublisher publisher(*producer, topic);
@@ -199,11 +211,11 @@ TEST_F(KafkaTest, EventPublisherKeysByIncidentId) {
 }
 
 TEST_F(KafkaTest, TwoConsumersInOneGroupSplitPartitionsAndSeeEachMessageOnce) {
-  const std::string topic = Unique("split");
+  const std::string topic = NewTopic("split");
   const std::string group = Unique("group");
   auto producer = NewProducer();
   ASSERT_NE(producer, nullptr);
-  // Creates the topic (broker auto-create) so both members can be assigned.
+  // A message from before the group forms: consumed while it settles.
   ASSERT_TRUE(producer->Produce(topic, "warmup", "warmup").ok());
   ASSERT_TRUE(producer->Flush(absl::Seconds(30)).ok());
 
@@ -267,7 +279,7 @@ TEST_F(KafkaTest, TwoConsumersInOneGroupSplitPartitionsAndSeeEachMessageOnce) {
 }
 
 TEST_F(KafkaTest, UnstoredMessagesAreRedeliveredToTheNextMember) {
-  const std::string topic = Unique("redeliver");
+  const std::string topic = NewTopic("redeliver");
   const std::string group = Unique("group");
   auto producer = NewProducer();
   ASSERT_NE(producer, nullptr);
@@ -288,7 +300,7 @@ TEST_F(KafkaTest, UnstoredMessagesAreRedeliveredToTheNextMember) {
 }
 
 TEST_F(KafkaTest, PauseAtRewindsAPartitionUntilResumed) {
-  const std::string topic = Unique("pause");
+  const std::string topic = NewTopic("pause");
   auto producer = NewProducer();
   ASSERT_NE(producer, nullptr);
   for (int i = 0; i < 10; ++i) ASSERT_TRUE(producer->Produce(topic, "one-key", absl::StrCat("v", i)).ok());
@@ -311,7 +323,7 @@ TEST_F(KafkaTest, PauseAtRewindsAPartitionUntilResumed) {
 }
 
 TEST_F(KafkaTest, DeadLetterReaderReadsTheWholeTopicAndMovesNothing) {
-  const std::string retry = Unique("retry"), dlq = Unique("dlq");
+  const std::string retry = NewTopic("retry"), dlq = NewTopic("dlq");
   auto producer = NewProducer();
   ASSERT_NE(producer, nullptr);
   KafkaNoticeRequeue requeue(*producer, retry, dlq);
@@ -346,7 +358,7 @@ TEST_F(KafkaTest, DeadLetterReaderReadsTheWholeTopicAndMovesNothing) {
 }
 
 TEST_F(KafkaTest, StoredOffsetsAreRespectedAfterRestart) {
-  const std::string topic = Unique("restart");
+  const std::string topic = NewTopic("restart");
   const std::string group = Unique("group");
   auto producer = NewProducer();
   ASSERT_NE(producer, nullptr);
