@@ -220,6 +220,7 @@ struct KafkaTopicAdmin::Impl {
   std::string bootstrap;
   rdk::HandlePtr rk;
   bool controller_known = false;
+  bool configs_unknown_logged = false;
 
   // Admin requests (CreateTopics, DescribeConfigs) go to the controller the
   // brokers name in their metadata. librdkafka's mock cluster names none of
@@ -307,7 +308,9 @@ absl::StatusOr<TopicState> KafkaTopicAdmin::Describe(const std::string& topic, a
   absl::StatusOr<rdk::EventPtr> event =
       controller.ok() ? DescribeTopicConfigs(impl_->rk.get(), topic, timeout) : controller;
   if (absl::IsUnimplemented(event.status())) {
-    spdlog::warn("event=topic_configs_unknown topic={} reason=\"{}\"", topic, std::string(event.status().message()));
+    if (impl_->configs_unknown_logged) return state;
+    impl_->configs_unknown_logged = true;
+    spdlog::warn("event=topic_configs_unknown first_topic={} reason=\"{}\"", topic, std::string(event.status().message()));
     return state;
   }
   if (!event.ok()) return event.status();
