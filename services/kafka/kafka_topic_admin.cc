@@ -18,6 +18,11 @@ namespace {
 constexpr absl::Duration kResultGrace = absl::Seconds(2);
 // Slice of WaitUntilReachable: how often `stop` is looked at.
 constexpr absl::Duration kWaitSlice = absl::Seconds(1);
+// How long a topic the metadata does not list is asked for again before it
+// counts as missing (a new topic reaches every broker's metadata in well
+// under a second), and the pause between two questions.
+constexpr absl::Duration kMetadataSettle = absl::Seconds(3);
+constexpr absl::Duration kAskAgainPause = absl::Milliseconds(250);
 
 std::string SettingsSummary(int partitions, int replication_factor, std::optional<int> min_isr,
                             std::optional<int64_t> retention_ms) {
@@ -364,6 +369,16 @@ absl::Status KafkaTopicAdmin::CreateTopic(const TopicSettings& settings, absl::D
   return absl::OkStatus();
 }
 
+absl::StatusOr<TopicState> KafkaTopicAdmin::DescribeSettled(const std::string& topic, bool configs,
+                                                            absl::Duration settle, absl::Duration timeout) {
+  const absl::Time deadline = absl::Now() + settle;
+  while (true) {
+    auto state = configs ? Describe(topic, timeout) : DescribePartitions(topic, timeout);
+    if (!absl::IsNotFound(state.status()) || absl::Now() >= deadline) return state;
+    absl::SleepFor(kAskAgainPause);
+  }
+}
+
 absl::StatusOr<std::vector<TopicReport>> KafkaTopicAdmin::Provision(const std::vector<TopicSettings>& topics,
                                                                     bool check_only, absl::Duration timeout) {
   for (const TopicSettings& settings : topics) {
@@ -383,11 +398,9 @@ absl::StatusOr<std::vector<TopicReport>> KafkaTopicAdmin::Provision(const std::v
                                      : std::string(created.message());
         continue;
       }
-      // Created a moment ago: the brokers' metadata may not list it yet.
-      const absl::Time deadline = absl::Now() + timeout;
-      while (absl::IsNotFound((state = Describe(wanted.name, timeout)).status()) && absl::Now() < deadline) {
-        absl::SleepFor(absl::Milliseconds(250));
-      }
+      state = DescribeSettled(wanted.name, true, timeout, timeout);  // created meanwhile by someone else
+    } else if (absl::IsNotFound(state.status())) {
+      state = DescribeSettled(wanted.name, true, kMetadataSettle, timeout);
     }
     if (absl::IsNotFound(state.status())) {
       report.outcome = TopicReport::Outcome::kMissing;
@@ -413,9 +426,9 @@ absl::Status CheckTopicsExist(const KafkaConfig& config, const std::vector<Requi
     absl::StatusOr<TopicState> state = absl::UnavailableError("not asked yet");
     const absl::Time deadline = absl::Now() + wait;
     while (true) {
-      state = (*admin)->DescribePartitions(topic.name, absl::Seconds(10));
+      state = (*admin)->DescribeSettled(topic.name, false, kMetadataSettle, absl::Seconds(10));
       if (!BrokerNotAnswering(state.status()) || stop.load() || absl::Now() >= deadline) break;
-      absl::SleepFor(absl::Milliseconds(250));
+      absl::SleepFor(kAskAgainPause);
     }
     if (absl::IsNotFound(state.status())) {
       missing.push_back(absl::StrCat(topic.name, " (", topic.flag, ")"));

@@ -99,6 +99,12 @@ class KafkaTopicAdmin {
   // broker does not implement DescribeConfigs. Errors as DescribePartitions.
   absl::StatusOr<TopicState> Describe(const std::string& topic, absl::Duration timeout);
 
+  // Describe (with `configs`) or DescribePartitions, asked again while the
+  // topic is not listed, for up to `settle`: a topic created a moment ago
+  // may not be in every broker's metadata yet.
+  absl::StatusOr<TopicState> DescribeSettled(const std::string& topic, bool configs, absl::Duration settle,
+                                             absl::Duration timeout);
+
   // Creates the topic as configured; the broker answers once it exists.
   // ALREADY_EXISTS; INVALID_ARGUMENT with the broker's reason (e.g. a
   // replication factor above the number of brokers); PERMISSION_DENIED;

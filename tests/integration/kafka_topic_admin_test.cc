@@ -76,7 +76,8 @@ TEST_F(KafkaTopicAdminTest, DescribeReportsPartitionsAndReplicationOfAnExistingT
   const std::string topic = Unique("existing");
   auto created = testing::CreateTestTopic(config_, topic, 3);
   ASSERT_TRUE(created.ok()) << created.status();
-  auto state = admin_->Describe(topic, kTimeout);
+  // Every broker's metadata lists a new topic only a moment after it exists.
+  auto state = admin_->DescribeSettled(topic, /*configs=*/true, kTimeout, kTimeout);
   ASSERT_TRUE(state.ok()) << state.status();
   EXPECT_EQ(state->name, topic);
   EXPECT_EQ(state->partitions, created->partitions);
@@ -156,7 +157,7 @@ TEST_F(KafkaTopicAdminTest, ProvisionReportsTooFewPartitionsOrAnotherReplication
   EXPECT_THAT((*reports)[0].detail, HasSubstr(absl::StrCat(have, " partitions, fewer than the ", have + 4, " configured")));
   EXPECT_EQ((*reports)[1].outcome, TopicReport::Outcome::kMismatch);
   EXPECT_EQ((*reports)[1].detail, "replication factor 1, not the 2 configured");
-  auto state = admin_->DescribePartitions(topic, kTimeout);
+  auto state = admin_->DescribeSettled(topic, /*configs=*/false, kTimeout, kTimeout);
   ASSERT_TRUE(state.ok()) << state.status();
   EXPECT_EQ(state->partitions, have) << "an existing topic is never changed";
 }
@@ -173,7 +174,7 @@ TEST_F(KafkaTopicAdminTest, ProvisionCreatesMissingTopicsAsConfiguredThenFindsTh
   }
   for (const TopicReport& r : *first) EXPECT_EQ(r.outcome, TopicReport::Outcome::kCreated) << r.topic << ": " << r.detail;
   EXPECT_EQ((*first)[0].detail, "3 partitions, replication factor 1, min.insync.replicas 1, retention.ms 3600000");
-  auto state = admin_->Describe(dlq, kTimeout);
+  auto state = admin_->DescribeSettled(dlq, /*configs=*/true, kTimeout, kTimeout);
   ASSERT_TRUE(state.ok()) << state.status();
   EXPECT_EQ(state->partitions, 2);
   EXPECT_EQ(state->replication_factor, 1);
