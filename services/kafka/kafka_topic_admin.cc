@@ -7,6 +7,7 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "absl/time/clock.h"
 #include "services/kafka/rdkafka_util.h"
 #include "spdlog/spdlog.h"
 
@@ -181,7 +182,8 @@ std::vector<std::string> TopicMismatches(const TopicSettings& wanted, const Topi
   std::vector<std::string> out;
   if (actual.partitions < wanted.partitions) {
     out.push_back(absl::StrCat(actual.partitions, " partitions, fewer than the ", wanted.partitions,
-                               " configured (add partitions with kafka-topics.sh --alter, or configure ",
+                               " configured (kafka-topics.sh --alter --topic ", wanted.name, " --partitions ",
+                               wanted.partitions, " adds them, and moves keys to other partitions; or configure ",
                                actual.partitions, ")"));
   }
   if (actual.replication_factor != wanted.replication_factor) {
@@ -190,8 +192,9 @@ std::vector<std::string> TopicMismatches(const TopicSettings& wanted, const Topi
   }
   if (actual.min_insync_replicas && *actual.min_insync_replicas != wanted.min_insync_replicas) {
     out.push_back(absl::StrCat("min.insync.replicas ", *actual.min_insync_replicas, ", not the ",
-                               wanted.min_insync_replicas, " configured (kafka-configs.sh --alter --add-config "
-                               "min.insync.replicas=", wanted.min_insync_replicas, ")"));
+                               wanted.min_insync_replicas, " configured (kafka-configs.sh --alter --entity-type topics "
+                               "--entity-name ", wanted.name, " --add-config min.insync.replicas=",
+                               wanted.min_insync_replicas, ")"));
   }
   return out;
 }
@@ -238,9 +241,8 @@ struct KafkaTopicAdmin::Impl {
     rdk::MetadataPtr md(raw);
     if (err != RD_KAFKA_RESP_ERR_NO_ERROR) return rdk::ToStatus(err, "kafka metadata");
     const int32_t controller = rd_kafka_controllerid(rk.get(), 0);
-    for (int i = 0; i < md->broker_cnt; ++i) {
-      if (md->brokers[i].id == controller) return controller_known = true, absl::OkStatus();
-    }
+    for (int i = 0; i < md->broker_cnt; ++i) controller_known = controller_known || md->brokers[i].id == controller;
+    if (controller_known) return absl::OkStatus();
     return absl::UnimplementedError(absl::StrCat(
         "the cluster names no controller among its brokers (controller id ", controller,
         "), so it takes no admin requests; librdkafka's mock cluster (forewarn-devkafka) is such a cluster: "

@@ -37,7 +37,8 @@ TEST(TopicMismatches, MorePartitionsThanConfiguredAreFine) {
 
 TEST(TopicMismatches, FewerPartitionsAreNamedWithBothCounts) {
   EXPECT_THAT(TopicMismatches(Notices(), Actual(4, 3, 2)),
-              ElementsAre(HasSubstr("4 partitions, fewer than the 12 configured")));
+              ElementsAre(HasSubstr("4 partitions, fewer than the 12 configured (kafka-topics.sh --alter "
+                                    "--topic forewarn.notices --partitions 12 adds them")));
 }
 
 TEST(TopicMismatches, AnotherReplicationFactorEitherWayIsAMismatch) {
@@ -50,7 +51,8 @@ TEST(TopicMismatches, AnotherReplicationFactorEitherWayIsAMismatch) {
 TEST(TopicMismatches, AnotherMinInsyncReplicasIsAMismatchWithTheCommandToFixIt) {
   EXPECT_THAT(TopicMismatches(Notices(), Actual(12, 3, 1)),
               ElementsAre(HasSubstr("min.insync.replicas 1, not the 2 configured (kafka-configs.sh --alter "
-                                    "--add-config min.insync.replicas=2)")));
+                                    "--entity-type topics --entity-name forewarn.notices --add-config "
+                                    "min.insync.replicas=2)")));
 }
 
 TEST(TopicMismatches, AnUnknownMinInsyncReplicasIsNotAMismatch) {
