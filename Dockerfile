@@ -17,7 +17,7 @@ COPY scripts/deps.sh scripts/deps.sh
 RUN bash scripts/deps.sh && rm -rf /var/lib/apt/lists/*
 COPY . .
 ARG BUILD_TYPE=Release
-ARG BINARIES="forewarn-intake forewarn-resolver forewarn-notifier forewarn-scheduler forewarn"
+ARG BINARIES="forewarn-intake forewarn-resolver forewarn-notifier forewarn-scheduler forewarn-admin forewarn"
 RUN cmake -S . -B /build -G Ninja -DCMAKE_BUILD_TYPE="${BUILD_TYPE}" \
  && cmake --build /build --parallel "$(nproc)" --target ${BINARIES} \
  && mkdir -p /out/bin \

@@ -23,6 +23,7 @@
 #include "services/kafka/codec.h"
 #include "services/kafka/kafka_consumer.h"
 #include "services/kafka/kafka_producer.h"
+#include "services/kafka/kafka_topic_admin.h"
 #include "services/http/metrics.h"
 #include "services/pg/pg_store.h"
 #include "services/runtime/policy_flags.h"
@@ -48,6 +49,7 @@ struct NotifierConfig {
   int retry_backoff_ms = 2000;
   int retry_backoff_max_ms = 300000;
   std::string group = "forewarn-notifier";
+  std::string instance_id;  // static group membership; empty: dynamic
   std::string templates_dir = "templates";
   std::string outbox_dir;  // file outbox for channels without a provider
   // Email over SMTP when smtp.url is set.
@@ -178,6 +180,9 @@ int main(int argc, char** argv) {
       ->envname("FOREWARN_RETRY_BACKOFF_MAX_MS")
       ->check(CLI::Range(1, 86400000));
   app.add_option("--group", cfg.group, "consumer group")->envname("FOREWARN_NOTIFIER_GROUP");
+  app.add_option("--instance-id", cfg.instance_id,
+                 "static consumer group membership (group.instance.id), e.g. the pod name; empty: dynamic")
+      ->envname("FOREWARN_INSTANCE_ID");
   app.add_option("--templates", cfg.templates_dir, "templates directory")->envname("FOREWARN_TEMPLATES");
   app.add_option("--outbox-dir", cfg.outbox_dir,
                  "file outbox (sms.jsonl, email.jsonl) for channels without a provider")
@@ -302,6 +307,14 @@ int main(int argc, char** argv) {
   }
   kafka_cfg->session_timeout = std::chrono::milliseconds(cfg.session_timeout_ms);
   kafka_cfg->heartbeat_interval = std::chrono::milliseconds(std::max(250, cfg.session_timeout_ms / 6));
+  kafka_cfg->group_instance_id = cfg.instance_id;
+  if (int rc = forewarn::RequireTopics(*kafka_cfg,
+                                       {{"--notices-topic", cfg.notices_topic},
+                                        {"--retry-topic", cfg.retry_topic},
+                                        {"--dlq-topic", cfg.dlq_topic}},
+                                       stop)) {
+    return rc;  // logged: a missing topic (with the command that creates it) or no broker
+  }
   auto consumer = forewarn::KafkaConsumer::Create(*kafka_cfg, cfg.group, {cfg.notices_topic, cfg.retry_topic});
   if (!consumer.ok()) {
     spdlog::error("event=startup_failed status=\"{}\"", consumer.status().ToString());

@@ -20,6 +20,7 @@
 #include "services/core/outbox_relay.h"
 #include "services/kafka/kafka_dead_letters.h"
 #include "services/kafka/kafka_producer.h"
+#include "services/kafka/kafka_topic_admin.h"
 #include "services/pg/pg_store.h"
 #include "services/runtime/pg_flags.h"
 #include "services/runtime/policy_flags.h"
@@ -272,6 +273,13 @@ int main(int argc, char** argv) {
   if (!kafka_config.ok()) {
     spdlog::error("event=startup_failed status=\"{}\"", kafka_config.status().ToString());
     return 2;
+  }
+  if (int rc = forewarn::RequireTopics(*kafka_config,
+                                       {{"--events-topic", cfg.events_topic},
+                                        {"--notices-topic", cfg.notices_topic},
+                                        {"--dlq-topic", cfg.dlq_topic}},
+                                       stop)) {
+    return rc;  // logged: a missing topic (with the command that creates it) or no broker
   }
   auto producer = forewarn::KafkaProducer::Create(*kafka_config);
   // Its own producer: the relay thread owns the first one.

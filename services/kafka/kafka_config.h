@@ -22,6 +22,13 @@ struct KafkaConfig {
   // Consumer group liveness ("session.timeout.ms", "heartbeat.interval.ms").
   std::chrono::milliseconds session_timeout{10000};
   std::chrono::milliseconds heartbeat_interval{1000};
+  // Consumer: static group membership ("group.instance.id", e.g. the pod
+  // name). A member that comes back under the same id within the session
+  // timeout gets its partitions back without a rebalance; a static member
+  // that stops does not leave the group, so its partitions wait out the
+  // session timeout. Empty: dynamic membership. Must be unique within the
+  // group (a second member with the same id fences the first for good).
+  std::string group_instance_id;
   // Any librdkafka property (security.protocol, sasl.*, ssl.*, ...). Applied
   // last, so it overrides the defaults chosen by the producer and consumer.
   std::map<std::string, std::string> extra;

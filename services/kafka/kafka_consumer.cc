@@ -71,8 +71,11 @@ absl::StatusOr<std::unique_ptr<KafkaConsumer>> KafkaConsumer::Create(
     const KafkaConfig& config, std::string group_id, std::vector<std::string> topics) {
   if (group_id.empty()) return absl::InvalidArgumentError("kafka consumer: empty group id");
   if (topics.empty()) return absl::InvalidArgumentError("kafka consumer: no topics");
-  const rdk::Properties defaults = {
+  rdk::Properties defaults = {
       {"group.id", group_id},
+      // Incremental rebalancing: only partitions that change owner are
+      // revoked (OnRebalance uses incremental_(un)assign for it).
+      {"partition.assignment.strategy", "cooperative-sticky"},
       {"enable.auto.commit", "true"},
       {"enable.auto.offset.store", "false"},
       {"auto.offset.reset", "earliest"},
@@ -83,6 +86,7 @@ absl::StatusOr<std::unique_ptr<KafkaConsumer>> KafkaConsumer::Create(
       // the backlog in memory (the default is 64 MiB per client).
       {"queued.max.messages.kbytes", "8192"},
   };
+  if (!config.group_instance_id.empty()) defaults.emplace_back("group.instance.id", config.group_instance_id);
   auto conf = rdk::BuildConf(config, defaults);
   if (!conf.ok()) return conf.status();
   rd_kafka_conf_set_rebalance_cb(conf->get(), &OnRebalance);
@@ -101,8 +105,8 @@ absl::StatusOr<std::unique_ptr<KafkaConsumer>> KafkaConsumer::Create(
   if (auto e = rd_kafka_subscribe(rk->get(), subscription.get()); e != RD_KAFKA_RESP_ERR_NO_ERROR) {
     return rdk::ToStatus(e, "kafka subscribe");
   }
-  spdlog::info("kafka consumer {} joining group {} for {}", rd_kafka_name(rk->get()), group_id,
-               absl::StrJoin(topics, ","));
+  spdlog::info("kafka consumer {} joining group {} for {} (instance id: {})", rd_kafka_name(rk->get()), group_id,
+               absl::StrJoin(topics, ","), config.group_instance_id.empty() ? "none, dynamic" : config.group_instance_id);
   auto impl = std::make_unique<Impl>();
   impl->group_id = std::move(group_id);
   impl->rk = std::move(*rk);
@@ -240,6 +244,11 @@ absl::StatusOr<std::vector<KafkaPartition>> KafkaConsumer::Assignment() {
     out.push_back({list->elems[i].topic, list->elems[i].partition});
   }
   return out;
+}
+
+std::string KafkaConsumer::RebalanceProtocol() {
+  const char* protocol = rd_kafka_rebalance_protocol(impl_->rk.get());
+  return protocol != nullptr ? protocol : "NONE";
 }
 
 void KafkaConsumer::Close() {

@@ -39,8 +39,11 @@ struct KafkaPartition {
 class KafkaConsumer {
  public:
   // Joins `group_id` subscribed to `topics` (enable.auto.commit=true,
-  // enable.auto.offset.store=false, auto.offset.reset=earliest). The group
-  // is joined asynchronously by Poll(). INVALID_ARGUMENT for bad config.
+  // enable.auto.offset.store=false, auto.offset.reset=earliest, the
+  // cooperative-sticky assignor: a rebalance moves only the partitions that
+  // change owner, the others keep being fetched, paused or rewound as they
+  // were; group.instance.id from config.group_instance_id when set). The
+  // group is joined asynchronously by Poll(). INVALID_ARGUMENT for bad config.
   static absl::StatusOr<std::unique_ptr<KafkaConsumer>> Create(const KafkaConfig& config,
                                                                std::string group_id,
                                                                std::vector<std::string> topics);
@@ -75,6 +78,12 @@ class KafkaConsumer {
 
   // Partitions currently assigned to this member.
   absl::StatusOr<std::vector<KafkaPartition>> Assignment();
+
+  // The group's rebalance protocol: "COOPERATIVE" (incremental assignment,
+  // the default assignor), "EAGER" (every rebalance revokes everything; a
+  // range or roundrobin assignor set with --kafka-prop), or "NONE" before
+  // the first assignment.
+  std::string RebalanceProtocol();
 
   // Commits stored offsets (synchronously) and leaves the group. Idempotent.
   void Close();

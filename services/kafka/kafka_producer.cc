@@ -71,6 +71,9 @@ absl::StatusOr<std::unique_ptr<KafkaProducer>> KafkaProducer::Create(const Kafka
   const rdk::Properties defaults = {
       {"acks", "all"},
       {"enable.idempotence", "true"},
+      // Topics are provisioned (forewarn-admin topics), never created by a
+      // producer with the broker's defaults (one partition, its replication).
+      {"allow.auto.create.topics", "false"},
       {"linger.ms", "5"},
       {"batch.num.messages", "10000"},
       {"compression.codec", "lz4"},

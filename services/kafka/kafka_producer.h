@@ -18,7 +18,9 @@
 namespace forewarn {
 
 // An idempotent producer (acks=all, enable.idempotence=true, linger.ms=5,
-// lz4 batches). Thread-compatible: use from one thread at a time.
+// lz4 batches) that never asks the broker to auto-create a topic
+// (allow.auto.create.topics=false): a message for a missing topic fails.
+// Thread-compatible: use from one thread at a time.
 class KafkaProducer {
  public:
   // INVALID_ARGUMENT for a bad configuration. Does not contact the broker.

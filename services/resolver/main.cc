@@ -6,6 +6,7 @@
 #include "services/kafka/codec.h"
 #include "services/kafka/kafka_consumer.h"
 #include "services/kafka/kafka_producer.h"
+#include "services/kafka/kafka_topic_admin.h"
 #include "services/http/metrics.h"
 #include "services/pg/pg_store.h"
 #include "services/runtime/pg_flags.h"
@@ -22,6 +23,7 @@ struct ResolverConfig {
   std::string events_topic = "forewarn.events";
   std::string notices_topic = "forewarn.notices";
   std::string group = "forewarn-resolver";
+  std::string instance_id;  // static group membership; empty: dynamic
   int fetch_size = 5000;
   std::string http_listen;
   std::string http_port_file;
@@ -42,6 +44,9 @@ int main(int argc, char** argv) {
   app.add_option("--events-topic", cfg.events_topic)->envname("FOREWARN_EVENTS_TOPIC");
   app.add_option("--notices-topic", cfg.notices_topic)->envname("FOREWARN_NOTICES_TOPIC");
   app.add_option("--group", cfg.group, "consumer group")->envname("FOREWARN_RESOLVER_GROUP");
+  app.add_option("--instance-id", cfg.instance_id,
+                 "static consumer group membership (group.instance.id), e.g. the pod name; empty: dynamic")
+      ->envname("FOREWARN_INSTANCE_ID");
   app.add_option("--fetch-size", cfg.fetch_size, "audience rows per cursor fetch")->check(CLI::Range(100, 100000));
   app.add_option("--http-listen", cfg.http_listen, "metrics and health endpoint, e.g. 127.0.0.1:0")
       ->envname("FOREWARN_HTTP_LISTEN");
@@ -64,6 +69,13 @@ int main(int argc, char** argv) {
   }
   kafka_cfg->session_timeout = std::chrono::milliseconds(cfg.session_timeout_ms);
   kafka_cfg->heartbeat_interval = std::chrono::milliseconds(std::max(250, cfg.session_timeout_ms / 6));
+  kafka_cfg->group_instance_id = cfg.instance_id;
+  if (int rc = forewarn::RequireTopics(*kafka_cfg,
+                                       {{"--events-topic", cfg.events_topic},
+                                        {"--notices-topic", cfg.notices_topic}},
+                                       stop)) {
+    return rc;  // logged: a missing topic (with the command that creates it) or no broker
+  }
   auto producer = forewarn::KafkaProducer::Create(*kafka_cfg);
   auto consumer = forewarn::KafkaConsumer::Create(*kafka_cfg, cfg.group, {cfg.events_topic});
   if (!producer.ok() || !consumer.ok()) {

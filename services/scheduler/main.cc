@@ -7,6 +7,7 @@
 
 #include "CLI/CLI.hpp"
 #include "services/kafka/kafka_producer.h"
+#include "services/kafka/kafka_topic_admin.h"
 #include "services/http/metrics.h"
 #include "services/pg/pg_store.h"
 #include "services/runtime/pg_flags.h"
@@ -57,6 +58,7 @@ int main(int argc, char** argv) {
     std::cerr << "error: " << kafka_cfg.status().message() << "\n";
     return 2;
   }
+  if (int rc = forewarn::RequireTopics(*kafka_cfg, {{"--notices-topic", cfg.notices_topic}}, stop)) return rc;
   auto producer = forewarn::KafkaProducer::Create(*kafka_cfg);
   if (!producer.ok()) {
     spdlog::error("event=startup_failed status=\"{}\"", producer.status().ToString());

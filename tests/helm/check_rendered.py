@@ -25,6 +25,13 @@ References: every Secret or ConfigMap named by env valueFrom, envFrom, volumes (
   configMapKeyRef.key, volume items) exists in it. `optional: true` does not excuse a dangling
   reference: the chart must not point at a Secret that nobody provides.
 ConfigMaps: keys valid, total size at most 1 MiB (the API server's limit).
+Jobs (every Job): the container checks above except probes (resources, security, image, env,
+  mounts), restartPolicy Never or OnFailure, a backoffLimit and an activeDeadlineSeconds.
+Hooks (objects annotated helm.sh/hook): a hook Job runs before the release's own objects exist
+  (pre-install), so every Secret, ConfigMap and ServiceAccount it uses must be declared as
+  existing in values or be a hook itself, for every phase of the Job and with a lower
+  helm.sh/hook-weight. Conversely no Deployment may use a hook object: hooks are not part of the
+  release and are deleted once they succeeded.
 HorizontalPodAutoscaler: targets a rendered Deployment that has no fixed spec.replicas (helm
   would reset the HPA's count on every upgrade), minReplicas <= maxReplicas, and a CPU
   utilisation target only on pods whose containers all request cpu.
@@ -151,6 +158,23 @@ def name_of(obj):
     return obj.get("metadata", {}).get("name", "")
 
 
+class Hook:
+    """The helm.sh/hook annotations of an object: phases, weight, delete policies."""
+
+    def __init__(self, annotations):
+        self.phases = {p.strip() for p in annotations["helm.sh/hook"].split(",") if p.strip()}
+        self.weight = int(annotations.get("helm.sh/hook-weight", "0"))
+        self.delete = {p.strip() for p in annotations.get("helm.sh/hook-delete-policy", "").split(",") if p.strip()}
+
+    def __str__(self):
+        return "hook %s weight %d" % (",".join(sorted(self.phases)), self.weight)
+
+
+def hook_of(obj):
+    annotations = obj.get("metadata", {}).get("annotations") or {}
+    return Hook(annotations) if "helm.sh/hook" in annotations else None
+
+
 class Checker:
     def __init__(self, objects, values):
         self.objects = objects
@@ -177,8 +201,24 @@ class Checker:
             keys |= set((obj.get("stringData") or {}).keys())
         return keys
 
-    def reference(self, where, kind, name, keys=()):
-        """A reference to Secret/ConfigMap `name`, using `keys` of it."""
+    def check_order(self, where, kind, name, user_hook):
+        """A rendered object `name` used by a workload that is the hook `user_hook` (or None)."""
+        target_hook = hook_of(self.kind(kind)[name])
+        if user_hook is None:
+            if target_hook is not None:
+                self.fail(where, "%s %s is a helm hook (%s), not part of the release: it may be gone "
+                          "(hook-delete-policy %s) when the pods need it"
+                          % (kind, name, target_hook, ",".join(sorted(target_hook.delete)) or "none"))
+            return
+        if target_hook is None:
+            self.fail(where, "%s %s is created with the release, after this %s that needs it; make it "
+                      "a hook of a lower weight or use an existing one" % (kind, name, user_hook))
+        elif not user_hook.phases <= target_hook.phases or target_hook.weight >= user_hook.weight:
+            self.fail(where, "%s %s (%s) is not created before this %s" % (kind, name, target_hook, user_hook))
+
+    def reference(self, where, kind, name, keys=(), hook=None):
+        """A reference to Secret/ConfigMap `name`, using `keys` of it, by a workload that is the
+        helm hook `hook` (or None)."""
         if not name:
             self.fail(where, "%s reference without a name" % kind)
             return
@@ -186,6 +226,7 @@ class Checker:
             missing = sorted(set(keys) - self.keys_of(kind, name))
             if missing:
                 self.fail(where, "%s %s has no key %s" % (kind, name, ", ".join(missing)))
+            self.check_order(where, kind, name, hook)
             return
         if kind == "Secret" and name in self.existing:
             self.external_used.add("%s (%s)" % (name, self.existing[name]))
@@ -193,7 +234,7 @@ class Checker:
         self.fail(where, "%s %s is neither rendered by the chart nor declared as existing in values"
                   % (kind, name))
 
-    def check_env_refs(self, where, container):
+    def check_env_refs(self, where, container, hook=None):
         seen = set()
         for env in container.get("env") or []:
             name = env.get("name")
@@ -203,30 +244,30 @@ class Checker:
             source = env.get("valueFrom") or {}
             if "secretKeyRef" in source:
                 ref = source["secretKeyRef"]
-                self.reference("%s env %s" % (where, name), "Secret", ref.get("name"), [ref.get("key")])
+                self.reference("%s env %s" % (where, name), "Secret", ref.get("name"), [ref.get("key")], hook)
             if "configMapKeyRef" in source:
                 ref = source["configMapKeyRef"]
-                self.reference("%s env %s" % (where, name), "ConfigMap", ref.get("name"), [ref.get("key")])
+                self.reference("%s env %s" % (where, name), "ConfigMap", ref.get("name"), [ref.get("key")], hook)
         for source in container.get("envFrom") or []:
             if "secretRef" in source:
-                self.reference("%s envFrom" % where, "Secret", source["secretRef"].get("name"))
+                self.reference("%s envFrom" % where, "Secret", source["secretRef"].get("name"), (), hook)
             if "configMapRef" in source:
-                self.reference("%s envFrom" % where, "ConfigMap", source["configMapRef"].get("name"))
+                self.reference("%s envFrom" % where, "ConfigMap", source["configMapRef"].get("name"), (), hook)
 
-    def check_volume_refs(self, where, volume):
+    def check_volume_refs(self, where, volume, hook=None):
         vwhere = "%s volume %s" % (where, volume.get("name"))
         items = lambda src: [i.get("key") for i in (src.get("items") or [])]  # noqa: E731
         if "secret" in volume:
             src = volume["secret"]
-            self.reference(vwhere, "Secret", src.get("secretName"), items(src))
+            self.reference(vwhere, "Secret", src.get("secretName"), items(src), hook)
         if "configMap" in volume:
             src = volume["configMap"]
-            self.reference(vwhere, "ConfigMap", src.get("name"), items(src))
+            self.reference(vwhere, "ConfigMap", src.get("name"), items(src), hook)
         for src in (volume.get("projected") or {}).get("sources") or []:
             if "secret" in src:
-                self.reference(vwhere, "Secret", src["secret"].get("name"), items(src["secret"]))
+                self.reference(vwhere, "Secret", src["secret"].get("name"), items(src["secret"]), hook)
             if "configMap" in src:
-                self.reference(vwhere, "ConfigMap", src["configMap"].get("name"), items(src["configMap"]))
+                self.reference(vwhere, "ConfigMap", src["configMap"].get("name"), items(src["configMap"]), hook)
 
     # --------------------------------------------------------------- containers
 
@@ -321,32 +362,28 @@ class Checker:
 
     # --------------------------------------------------------------- workloads
 
-    def check_deployment(self, deploy):
-        where = "Deployment/%s" % name_of(deploy)
-        spec = deploy.get("spec") or {}
-        selector = (spec.get("selector") or {}).get("matchLabels") or {}
-        labels = pod_labels(deploy)
-        if not matches(selector, labels):
-            self.fail(where, "selector %s does not match the pod labels %s" % (selector, labels))
-        pod = pod_spec(deploy)
+    def check_pod(self, where, pod, labels, hook=None, probes=True):
+        """Checks of a pod template shared by Deployments and Jobs; `hook` is the workload's
+        helm hook (None for a release object)."""
         volumes = {v.get("name"): v for v in pod.get("volumes") or []}
         for volume in volumes.values():
-            self.check_volume_refs(where, volume)
+            self.check_volume_refs(where, volume, hook)
         for i, secret in enumerate(pod.get("imagePullSecrets") or []):
-            self.reference("%s imagePullSecrets[%d]" % (where, i), "Secret", secret.get("name"))
+            self.reference("%s imagePullSecrets[%d]" % (where, i), "Secret", secret.get("name"), (), hook)
         containers = pod.get("containers") or []
         if not containers:
             self.fail(where, "no containers")
         for container in containers:
             cwhere = "%s container %s" % (where, container.get("name"))
             self.check_ports(cwhere, container)
-            self.check_probes(cwhere, container)
+            if probes:
+                self.check_probes(cwhere, container)
             self.check_resources(cwhere, container)
         for container in containers + (pod.get("initContainers") or []):
             cwhere = "%s container %s" % (where, container.get("name"))
             self.check_security(cwhere, container, pod)
             self.check_image(cwhere, container)
-            self.check_env_refs(cwhere, container)
+            self.check_env_refs(cwhere, container, hook)
             mounts = set()
             for mount in container.get("volumeMounts") or []:
                 if mount.get("name") not in volumes:
@@ -362,8 +399,32 @@ class Checker:
         sa = pod.get("serviceAccountName", "default")
         sa_values = self.values.get("serviceAccount") or {}
         declared = not sa_values.get("create", True) and sa == (sa_values.get("name") or "default")
-        if sa not in self.kind("ServiceAccount") and not declared:
+        if sa in self.kind("ServiceAccount"):
+            self.check_order(where, "ServiceAccount", sa, hook)
+        elif not declared:
             self.fail(where, "serviceAccountName %s is not rendered and not declared in values" % sa)
+
+    def check_deployment(self, deploy):
+        where = "Deployment/%s" % name_of(deploy)
+        spec = deploy.get("spec") or {}
+        selector = (spec.get("selector") or {}).get("matchLabels") or {}
+        labels = pod_labels(deploy)
+        if not matches(selector, labels):
+            self.fail(where, "selector %s does not match the pod labels %s" % (selector, labels))
+        if hook_of(deploy):
+            self.fail(where, "a Deployment must not be a helm hook")
+        self.check_pod(where, pod_spec(deploy), labels)
+
+    def check_job(self, job):
+        where = "Job/%s" % name_of(job)
+        spec = job.get("spec") or {}
+        pod = pod_spec(job)
+        if pod.get("restartPolicy") not in ("Never", "OnFailure"):
+            self.fail(where, "restartPolicy must be Never or OnFailure, not %s" % pod.get("restartPolicy"))
+        for key in ("backoffLimit", "activeDeadlineSeconds"):
+            if key not in spec:
+                self.fail(where, "no spec.%s: a failing hook Job would hold helm until its timeout" % key)
+        self.check_pod(where, pod, pod_labels(job), hook_of(job), probes=False)
 
     def pods_selected(self, selector):
         return [d for d in self.kind("Deployment").values() if matches(selector, pod_labels(d))]
@@ -466,6 +527,8 @@ class Checker:
         self.check_names()
         for deploy in self.kind("Deployment").values():
             self.check_deployment(deploy)
+        for job in self.kind("Job").values():
+            self.check_job(job)
         for hpa in self.kind("HorizontalPodAutoscaler").values():
             self.check_hpa(hpa)
         self.check_pdbs()

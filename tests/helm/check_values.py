@@ -32,6 +32,7 @@ EXPECTED_KINDS = {
     "ServiceAccount": "v1",
     "HorizontalPodAutoscaler": "autoscaling/v2",
     "PodDisruptionBudget": "policy/v1",
+    "Job": "batch/v1",
 }
 
 ACTION = re.compile(r"\{\{(.*?)\}\}", re.S)

@@ -54,6 +54,10 @@ REJECTED = [
     ("mutual TLS without a TLS secret",
      ["postgresql.uri=postgresql://u@db/forewarn", "kafka.securityProtocol=SSL", "intake.mutualTls=true"],
      "intake.mutualTls needs intake.tlsSecret"),
+    ("min.insync.replicas above the replication factor",
+     ["postgresql.uri=postgresql://u@db/forewarn", "kafka.securityProtocol=SSL",
+      "kafka.provisioning.replicationFactor=2", "kafka.provisioning.minInsyncReplicas=3"],
+     "kafka.provisioning.minInsyncReplicas (3) exceeds kafka.provisioning.replicationFactor (2)"),
     ("PDB that blocks every drain",
      ["postgresql.uri=postgresql://u@db/forewarn", "kafka.securityProtocol=SSL",
       "intake.replicaCount=1"],
@@ -235,6 +239,35 @@ def fault_spread(objs):
     spec["topologySpreadConstraints"][0]["labelSelector"]["matchLabels"]["app.kubernetes.io/instance"] = "fw"
 
 
+def job(objs):
+    return of_kind(objs, "Job", "-topics")
+
+
+def fault_job_uses_release_configmap(objs):
+    job(objs)["spec"]["template"]["spec"]["containers"][0]["envFrom"] = [
+        {"configMapRef": {"name": "forewarn-settings"}}]
+
+
+def fault_job_no_deadline(objs):
+    del job(objs)["spec"]["activeDeadlineSeconds"]
+
+
+def fault_job_privilege_escalation(objs):
+    job(objs)["spec"]["template"]["spec"]["containers"][0]["securityContext"]["allowPrivilegeEscalation"] = True
+
+
+def fault_job_no_limits(objs):
+    del job(objs)["spec"]["template"]["spec"]["containers"][0]["resources"]["limits"]
+
+
+def fault_hook_account_too_late(objs):
+    of_kind(objs, "ServiceAccount", "-topics")["metadata"]["annotations"]["helm.sh/hook-weight"] = "5"
+
+
+def fault_deployment_uses_hook_account(objs):
+    deployments(objs, "-notifier")[0]["spec"]["template"]["spec"]["serviceAccountName"] = "forewarn-topics"
+
+
 # (fault, text the checker's report must contain)
 FAULTS = [
     (fault_probe_port, "livenessProbe httpGet port 'http' is not a named port"),
@@ -256,6 +289,13 @@ FAULTS = [
     (fault_volume_mount, "volumeMount scratch names no volume"),
     (fault_latest_image, "uses a moving tag"),
     (fault_spread, "does not select the pod's own labels"),
+    (fault_job_uses_release_configmap, "ConfigMap forewarn-settings is created with the release, after this hook"),
+    (fault_job_no_deadline, "Job/forewarn-topics: no spec.activeDeadlineSeconds"),
+    (fault_job_privilege_escalation, "Job/forewarn-topics container topics: securityContext.allowPrivilegeEscalation"),
+    (fault_job_no_limits, "Job/forewarn-topics container topics: resources.limits.cpu missing"),
+    (fault_hook_account_too_late, "ServiceAccount forewarn-topics (hook pre-install,pre-upgrade weight 5) is not "
+                                  "created before this hook"),
+    (fault_deployment_uses_hook_account, "ServiceAccount forewarn-topics is a helm hook"),
 ]
 
 

@@ -5,6 +5,7 @@
 
 #include <cstdlib>
 #include <iostream>
+#include <algorithm>
 #include <map>
 #include <memory>
 #include <set>
@@ -18,6 +19,7 @@
 #include "services/kafka/kafka_dead_letters.h"
 #include "services/kafka/kafka_producer.h"
 #include "tests/support/kafka_topics.h"
+#include "tests/integration/kafka_test_topics.h"
 
 namespace forewarn {
 namespace {
@@ -38,6 +40,10 @@ class KafkaTest : public ::testing::Test {
     // to (re)join; keep it short so restarts in these tests are quick.
     config_.session_timeout = std::chrono::milliseconds(3000);
     config_.heartbeat_interval = std::chrono::milliseconds(500);
+    // These tests use topics of their own, unique per test and run, created
+    // on first use (a real broker needs auto.create.topics.enable, its
+    // default). The services never auto-create: see kafka_topic_admin_test.
+    config_.extra["allow.auto.create.topics"] = "true";
   }
 
   void TearDown() override {
@@ -320,6 +326,172 @@ TEST_F(KafkaTest, PauseAtRewindsAPartitionUntilResumed) {
   ASSERT_TRUE(consumer->Resume({fifth.topic, fifth.partition}).ok());
   auto again = Receive(*consumer, 6, /*store=*/true);
   EXPECT_EQ(Values(again), Numbered(5, 6));
+}
+
+// Polls both members until they share the topic's `partitions` between
+// them, each with some; returns false if they never do. Messages that
+// arrive meanwhile are appended to `got_a` and `got_b`, nothing is stored.
+bool SettleTwoMembers(KafkaConsumer& a, KafkaConsumer& b, int partitions, std::vector<KafkaMessage>& got_a,
+                      std::vector<KafkaMessage>& got_b) {
+  for (int i = 0; i < kMaxPolls; ++i) {
+    for (auto [c, got] : {std::pair{&a, &got_a}, std::pair{&b, &got_b}}) {
+      auto batch = c->Poll(500, absl::Milliseconds(50));
+      if (!batch.ok()) return false;
+      got->insert(got->end(), batch->begin(), batch->end());
+    }
+    auto pa = a.Assignment();
+    auto pb = b.Assignment();
+    if (!pa.ok() || !pb.ok()) return false;
+    std::set<int32_t> all;
+    for (const auto& p : *pa) all.insert(p.partition);
+    for (const auto& p : *pb) all.insert(p.partition);
+    if (!pa->empty() && !pb->empty() && static_cast<int>(all.size()) == partitions &&
+        static_cast<int>(pa->size() + pb->size()) == partitions) {
+      return true;
+    }
+  }
+  return false;
+}
+
+std::vector<KafkaPartition> Sorted(absl::StatusOr<std::vector<KafkaPartition>> parts) {
+  EXPECT_TRUE(parts.ok()) << parts.status();
+  if (!parts.ok()) return {};
+  std::sort(parts->begin(), parts->end(),
+            [](const KafkaPartition& x, const KafkaPartition& y) { return x.partition < y.partition; });
+  return *parts;
+}
+
+std::vector<KafkaMessage> WithoutMarker(std::vector<KafkaMessage> msgs) {
+  std::erase_if(msgs, [](const KafkaMessage& m) { return m.value == testing::kTopicCreatedMarker; });
+  return msgs;
+}
+
+// A worker pauses partitions at retries that are not due (PauseAt), then a
+// second worker joins: with the cooperative-sticky assignor only the
+// partitions that move are revoked. A paused partition that stays delivers
+// nothing until resumed and then starts again at the rewound message; one
+// that moves starts there on the other worker; a finished partition is not
+// delivered again, wherever it ends up.
+TEST_F(KafkaTest, CooperativeRebalanceKeepsPausedPartitionsPausedAndRewound) {
+  const std::string topic = Unique("coop");
+  const std::string group = Unique("group");
+  auto created = testing::CreateTestTopic(config_, topic, 4);
+  ASSERT_TRUE(created.ok()) << created.status();
+  ASSERT_EQ(created->partitions, 4);
+  auto producer = NewProducer();
+  ASSERT_NE(producer, nullptr);
+  ProduceNumbered(*producer, topic, 0, 40);
+  auto a = NewConsumer(group, topic);
+  ASSERT_NE(a, nullptr);
+  const auto first = WithoutMarker(Receive(*a, created->admin ? 40 : 41, /*store=*/false));
+  ASSERT_EQ(Values(first), Numbered(0, 40));
+  EXPECT_EQ(a->RebalanceProtocol(), "COOPERATIVE");
+
+  // One partition is finished; the three others are rewound to their first
+  // message and paused. Two of the four move to the new member, so at least
+  // one paused partition stays and at least one moves.
+  std::map<int32_t, std::vector<KafkaMessage>> by_partition;
+  for (const auto& m : first) by_partition[m.partition].push_back(m);
+  ASSERT_EQ(by_partition.size(), 4u) << "40 keys should reach all 4 partitions";
+  const int32_t finished = by_partition.begin()->first;
+  ASSERT_TRUE(a->StoreOffsets(by_partition.begin()->second).ok());
+  for (const auto& [p, msgs] : by_partition) {
+    if (p != finished) {
+      ASSERT_TRUE(a->PauseAt({topic, p}, msgs.front().offset).ok());
+    }
+  }
+
+  auto b = NewConsumer(group, topic);
+  ASSERT_NE(b, nullptr);
+  std::vector<KafkaMessage> got_a, got_b;
+  ASSERT_TRUE(SettleTwoMembers(*a, *b, created->partitions, got_a, got_b)) << "the group never split the partitions";
+  EXPECT_EQ(b->RebalanceProtocol(), "COOPERATIVE");
+  for (int i = 0; i < 5; ++i) {  // what stayed paused delivers nothing
+    for (auto [c, got] : {std::pair{a.get(), &got_a}, std::pair{b.get(), &got_b}}) {
+      auto batch = c->Poll(500, kPollWait);
+      ASSERT_TRUE(batch.ok());
+      got->insert(got->end(), batch->begin(), batch->end());
+    }
+  }
+  const std::vector<KafkaPartition> kept = Sorted(a->Assignment());
+  std::multiset<std::string> want_a, want_b;
+  for (const auto& [p, msgs] : by_partition) {
+    if (p == finished) continue;
+    const bool stayed = std::count(kept.begin(), kept.end(), KafkaPartition{topic, p}) == 1;
+    for (const auto& m : msgs) (stayed ? want_a : want_b).insert(m.value);
+  }
+  ASSERT_FALSE(want_a.empty()) << "no paused partition stayed with the first member";
+  ASSERT_FALSE(want_b.empty()) << "no paused partition moved to the second member";
+  EXPECT_TRUE(WithoutMarker(got_a).empty()) << got_a.size() << " messages from partitions that stayed paused";
+  for (const auto& p : kept) ASSERT_TRUE(a->Resume(p).ok());
+  const auto resumed = Receive(*a, want_a.size(), /*store=*/true);
+  for (int i = 0; i < kMaxPolls && WithoutMarker(got_b).size() < want_b.size(); ++i) {
+    auto batch = b->Poll(500, kPollWait);
+    ASSERT_TRUE(batch.ok());
+    got_b.insert(got_b.end(), batch->begin(), batch->end());
+  }
+  const auto extra_a = ReceiveFor(*a, 3), extra_b = ReceiveFor(*b, 3);
+  EXPECT_EQ(Values(resumed), want_a) << "the partitions that stayed, again from their rewound message";
+  EXPECT_EQ(Values(WithoutMarker(got_b)), want_b) << "the partitions that moved, from their first unfinished message";
+  EXPECT_TRUE(WithoutMarker(extra_a).empty() && WithoutMarker(extra_b).empty()) << "delivered twice";
+  a->Close();
+  b->Close();
+}
+
+TEST_F(KafkaTest, AKafkaPropOverridesTheCooperativeAssignor) {
+  const std::string topic = Unique("eager");
+  auto producer = NewProducer();
+  ASSERT_NE(producer, nullptr);
+  ProduceNumbered(*producer, topic, 0, 1);
+  KafkaConfig eager = config_;
+  eager.extra["partition.assignment.strategy"] = "range";
+  auto consumer = KafkaConsumer::Create(eager, Unique("group"), {topic});
+  ASSERT_TRUE(consumer.ok()) << consumer.status();
+  EXPECT_EQ(Values(Receive(**consumer, 1, /*store=*/true)), Numbered(0, 1));
+  EXPECT_EQ((*consumer)->RebalanceProtocol(), "EAGER");
+}
+
+// Static membership (group.instance.id, --instance-id): a member that stops
+// does not leave its group, so its partitions wait for it instead of moving
+// to the others, and when it comes back under the same id it gets them again
+// without shuffling anyone else's.
+TEST_F(KafkaTest, AStaticMemberThatStopsKeepsItsPartitionsUntilItComesBack) {
+  const std::string topic = Unique("static");
+  const std::string group = Unique("group");
+  auto created = testing::CreateTestTopic(config_, topic, 4);
+  ASSERT_TRUE(created.ok()) << created.status();
+  if (!created->admin) GTEST_SKIP() << "librdkafka's mock cluster does not implement static membership";
+  KafkaConfig pod = config_;
+  pod.group_instance_id = Unique("pod");
+  pod.session_timeout = std::chrono::milliseconds(15000);  // the time a restart may take
+  auto a = KafkaConsumer::Create(pod, group, {topic});
+  ASSERT_TRUE(a.ok()) << a.status();
+  auto b = NewConsumer(group, topic);
+  ASSERT_NE(b, nullptr);
+  std::vector<KafkaMessage> ignored_a, ignored_b;
+  ASSERT_TRUE(SettleTwoMembers(**a, *b, created->partitions, ignored_a, ignored_b));
+  const auto a_parts = Sorted((*a)->Assignment());
+  const auto b_parts = Sorted(b->Assignment());
+  (*a)->Close();
+  a->reset();
+
+  const absl::Time until = absl::Now() + absl::Seconds(4);
+  while (absl::Now() < until) {  // well inside the static member's session
+    ASSERT_TRUE(b->Poll(500, absl::Milliseconds(100)).ok());
+    EXPECT_EQ(Sorted(b->Assignment()), b_parts) << "the stopped member's partitions moved";
+  }
+  auto back = KafkaConsumer::Create(pod, group, {topic});
+  ASSERT_TRUE(back.ok()) << back.status();
+  std::vector<KafkaPartition> back_parts;
+  for (int i = 0; i < kMaxPolls && back_parts.empty(); ++i) {
+    ASSERT_TRUE((*back)->Poll(500, absl::Milliseconds(50)).ok());
+    ASSERT_TRUE(b->Poll(500, absl::Milliseconds(50)).ok());
+    back_parts = Sorted((*back)->Assignment());
+  }
+  EXPECT_EQ(back_parts, a_parts) << "the member came back to its own partitions";
+  EXPECT_EQ(Sorted(b->Assignment()), b_parts);
+  (*back)->Close();
+  b->Close();
 }
 
 TEST_F(KafkaTest, DeadLetterReaderReadsTheWholeTopicAndMovesNothing) {

@@ -82,6 +82,50 @@ app.kubernetes.io/component: {{ .component }}
 {{- default (printf "%s-kafka" (include "forewarn.fullname" .)) .Values.kafka.tls.existingSecret -}}
 {{- end -}}
 
+{{/*
+The topics Job runs as a pre-install/pre-upgrade hook, before the release's own objects exist on
+a first install. It therefore uses an operator's existing Secret and ServiceAccount where values
+name one, and otherwise hook copies of its own (RELEASE-forewarn-topics-kafka, -topics), created
+just before it and deleted once it succeeded.
+*/}}
+{{- define "forewarn.topicsName" -}}
+{{- printf "%s-topics" (include "forewarn.fullname" .) -}}
+{{- end -}}
+
+{{- define "forewarn.topicsKafkaSaslSecretName" -}}
+{{- default (printf "%s-kafka" (include "forewarn.topicsName" .)) .Values.kafka.sasl.existingSecret -}}
+{{- end -}}
+
+{{- define "forewarn.topicsKafkaCaSecretName" -}}
+{{- default (printf "%s-kafka" (include "forewarn.topicsName" .)) .Values.kafka.tls.existingSecret -}}
+{{- end -}}
+
+{{- define "forewarn.topicsServiceAccountName" -}}
+{{- if .Values.serviceAccount.create -}}
+{{- include "forewarn.topicsName" . -}}
+{{- else -}}
+{{- include "forewarn.serviceAccountName" . -}}
+{{- end -}}
+{{- end -}}
+
+{{/* "true" when the chart creates a Kafka Secret (inline SASL credentials or CA bundle), else empty. */}}
+{{- define "forewarn.kafkaSecretHere" -}}
+{{- $saslHere := and (include "forewarn.kafkaSasl" .) (not .Values.kafka.sasl.existingSecret) -}}
+{{- $caHere := and (include "forewarn.kafkaTls" .) .Values.kafka.tls.ca (not .Values.kafka.tls.existingSecret) -}}
+{{- if or $saslHere $caHere -}}true{{- end -}}
+{{- end -}}
+
+{{/* stringData of the chart's Kafka Secret (and of the topics Job's hook copy). */}}
+{{- define "forewarn.kafkaSecretData" -}}
+{{- if and (include "forewarn.kafkaSasl" .) (not .Values.kafka.sasl.existingSecret) }}
+{{ .Values.kafka.sasl.usernameKey }}: {{ .Values.kafka.sasl.username | quote }}
+{{ .Values.kafka.sasl.passwordKey }}: {{ .Values.kafka.sasl.password | quote }}
+{{- end }}
+{{- if and (include "forewarn.kafkaTls" .) .Values.kafka.tls.ca (not .Values.kafka.tls.existingSecret) }}
+{{ .Values.kafka.tls.caKey }}: {{ .Values.kafka.tls.ca | quote }}
+{{- end }}
+{{- end -}}
+
 {{- define "forewarn.smtpSecretName" -}}
 {{- default (printf "%s-smtp" (include "forewarn.fullname" .)) .Values.smtp.existingSecret -}}
 {{- end -}}
@@ -133,6 +177,10 @@ credentials only from a Secret that exists, never from an optional dangling refe
 {{- if or (not .Values.kafka.sasl.username) (not .Values.kafka.sasl.password) -}}
 {{- fail "kafka.securityProtocol uses SASL: set kafka.sasl.username and kafka.sasl.password, or kafka.sasl.existingSecret" -}}
 {{- end -}}
+{{- end -}}
+{{- $p := .Values.kafka.provisioning -}}
+{{- if and $p.enabled (gt (int $p.minInsyncReplicas) (int $p.replicationFactor)) -}}
+{{- fail (printf "kafka.provisioning.minInsyncReplicas (%d) exceeds kafka.provisioning.replicationFactor (%d): no acks=all write could ever succeed" (int $p.minInsyncReplicas) (int $p.replicationFactor)) -}}
 {{- end -}}
 {{- if and .Values.intake.mutualTls (not .Values.intake.tlsSecret) -}}
 {{- fail "intake.mutualTls needs intake.tlsSecret (its ca.crt verifies the client certificates); without it the intake would serve plaintext" -}}
@@ -234,6 +282,14 @@ forewarn.envFrom) plus secrets and the observability listener.
 {{- end }}
 - name: FOREWARN_HTTP_LISTEN
   value: {{ printf "0.0.0.0:%v" .Values.ports.metrics | quote }}
+{{- end -}}
+
+{{/* Static group membership (kafka.staticMembership): the pod name as group.instance.id. */}}
+{{- define "forewarn.instanceIdEnv" -}}
+- name: FOREWARN_INSTANCE_ID
+  valueFrom:
+    fieldRef:
+      fieldPath: metadata.name
 {{- end -}}
 
 {{- define "forewarn.envFrom" -}}
