@@ -73,9 +73,13 @@ absl::StatusOr<std::unique_ptr<KafkaConsumer>> KafkaConsumer::Create(
   if (topics.empty()) return absl::InvalidArgumentError("kafka consumer: no topics");
   rdk::Properties defaults = {
       {"group.id", group_id},
-      // Incremental rebalancing: only partitions that change owner are
-      // revoked (OnRebalance uses incremental_(un)assign for it).
-      {"partition.assignment.strategy", "cooperative-sticky"},
+      // Eager range assignment by default: it splits each topic across the
+      // members. cooperative-sticky (incremental rebalancing; OnRebalance
+      // handles it, --kafka-prop partition.assignment.strategy=...) balances
+      // the total partition count instead, and gave one of two notifiers all
+      // of forewarn.notices and the other only the retry topic: half the
+      // workers idle during a fan-out.
+      {"partition.assignment.strategy", "range,roundrobin"},
       {"enable.auto.commit", "true"},
       {"enable.auto.offset.store", "false"},
       {"auto.offset.reset", "earliest"},

@@ -39,10 +39,11 @@ struct KafkaPartition {
 class KafkaConsumer {
  public:
   // Joins `group_id` subscribed to `topics` (enable.auto.commit=true,
-  // enable.auto.offset.store=false, auto.offset.reset=earliest, the
-  // cooperative-sticky assignor: a rebalance moves only the partitions that
-  // change owner, the others keep being fetched, paused or rewound as they
-  // were; group.instance.id from config.group_instance_id when set). The
+  // enable.auto.offset.store=false, auto.offset.reset=earliest, the range
+  // assignor (each topic split across members); with cooperative-sticky set
+  // through config.extra a rebalance moves only the partitions that change
+  // owner, the others keep being fetched, paused or rewound as they were;
+  // group.instance.id from config.group_instance_id when set). The
   // group is joined asynchronously by Poll(). INVALID_ARGUMENT for bad config.
   static absl::StatusOr<std::unique_ptr<KafkaConsumer>> Create(const KafkaConfig& config,
                                                                std::string group_id,

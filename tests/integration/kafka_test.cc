@@ -44,6 +44,8 @@ class KafkaTest : public ::testing::Test {
     // on first use (a real broker needs auto.create.topics.enable, its
     // default). The services never auto-create: see kafka_topic_admin_test.
     config_.extra["allow.auto.create.topics"] = "true";
+    // The incremental protocol, opt-in for the services, is what these tests exercise.
+    config_.extra["partition.assignment.strategy"] = "cooperative-sticky";
   }
 
   void TearDown() override {
