@@ -442,6 +442,8 @@ TEST_F(KafkaTest, CooperativeRebalanceKeepsPausedPartitionsPausedAndRewound) {
 
 TEST_F(KafkaTest, AKafkaPropOverridesTheCooperativeAssignor) {
   const std::string topic = Unique("eager");
+  auto created = testing::CreateTestTopic(config_, topic, 1);
+  ASSERT_TRUE(created.ok()) << created.status();
   auto producer = NewProducer();
   ASSERT_NE(producer, nullptr);
   ProduceNumbered(*producer, topic, 0, 1);
