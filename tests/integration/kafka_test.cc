@@ -44,8 +44,6 @@ class KafkaTest : public ::testing::Test {
     // on first use (a real broker needs auto.create.topics.enable, its
     // default). The services never auto-create: see kafka_topic_admin_test.
     config_.extra["allow.auto.create.topics"] = "true";
-    // The incremental protocol, opt-in for the services, is what these tests exercise.
-    config_.extra["partition.assignment.strategy"] = "cooperative-sticky";
   }
 
   void TearDown() override {
@@ -375,6 +373,8 @@ std::vector<KafkaMessage> WithoutMarker(std::vector<KafkaMessage> msgs) {
 // that moves starts there on the other worker; a finished partition is not
 // delivered again, wherever it ends up.
 TEST_F(KafkaTest, CooperativeRebalanceKeepsPausedPartitionsPausedAndRewound) {
+  // The incremental protocol is opt-in for the services (--kafka-prop).
+  config_.extra["partition.assignment.strategy"] = "cooperative-sticky";
   const std::string topic = Unique("coop");
   const std::string group = Unique("group");
   auto created = testing::CreateTestTopic(config_, topic, 4);
