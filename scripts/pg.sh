@@ -34,18 +34,8 @@ elif [[ $# -ne 2 ]]; then
   usage
 fi
 
-# Run as the postgres user when we are root; from / so it never lacks a working directory.
-as_pg() {
-  if [[ $EUID -eq 0 ]]; then
-    (cd / && runuser -u postgres -- "$@")
-  else
-    "$@"
-  fi
-}
-
-free_port() {
-  python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'
-}
+# shellcheck source=scripts/pg_common.sh
+source "$(dirname "${BASH_SOURCE[0]}")/pg_common.sh"
 
 # Start the server on a fresh port; returns 1 if it did not come up (e.g. port taken meanwhile).
 start_server() {

@@ -24,17 +24,8 @@ cmd="$1"
 dir="$(mkdir -p "$2" && cd "$2" && pwd)"
 bdir="$dir/pgbouncer"
 
-as_pg() {
-  if [[ $EUID -eq 0 ]]; then
-    (cd / && runuser -u postgres -- "$@")
-  else
-    "$@"
-  fi
-}
-
-free_port() {
-  python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'
-}
+# shellcheck source=scripts/pg_common.sh
+source "$(dirname "${BASH_SOURCE[0]}")/pg_common.sh"
 
 # "user host port database" from postgresql://user[:password]@host:port/database[?...]
 parse_uri() {
