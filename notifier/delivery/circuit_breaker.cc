@@ -35,7 +35,7 @@ absl::StatusOr<std::string> CircuitBreakerChannel::Send(const Recipient& to, con
       probe_in_flight_ = true;
     }
   }
-  auto result = inner_.Send(to, notice);
+  auto result = inner().Send(to, notice);
   const std::string fault = ProviderFaultReason(result.status());
   OnResult(result.status(), fault);
   if (!fault.empty()) {

@@ -4,6 +4,7 @@
 #include <string>
 
 #include "services/core/clock.h"
+#include "notifier/delivery/forwarding_channel.h"
 #include "services/core/ports.h"
 
 namespace forewarn {
@@ -23,7 +24,7 @@ namespace forewarn {
 // (naming the reason and the provider's message), so the notice keeps its
 // attempts and waits with its batch; fault_reason() says why until a call
 // succeeds again (readiness reads it).
-class CircuitBreakerChannel final : public DeliveryChannel {
+class CircuitBreakerChannel final : public ForwardingChannel {
  public:
   struct Options {
     int failure_threshold = 5;
@@ -33,14 +34,10 @@ class CircuitBreakerChannel final : public DeliveryChannel {
   enum class State { kClosed, kOpen, kHalfOpen };
 
   CircuitBreakerChannel(std::string provider, DeliveryChannel& inner, const Clock& clock, Options options)
-      : provider_(std::move(provider)), inner_(inner), clock_(clock), options_(options),
+      : ForwardingChannel(inner), provider_(std::move(provider)), clock_(clock), options_(options),
         cooldown_(options.cooldown) {}
 
   absl::StatusOr<std::string> Send(const Recipient& to, const RenderedNotice& notice) override;
-  absl::Status Flush() override { return inner_.Flush(); }
-  absl::StatusOr<std::set<std::string>> Delivered(const std::vector<std::string>& ids) override {
-    return inner_.Delivered(ids);
-  }
 
   State state() const;
   // The reason of the provider fault that holds the circuit open ("tls",
@@ -52,7 +49,6 @@ class CircuitBreakerChannel final : public DeliveryChannel {
   void OnResult(const absl::Status& status, const std::string& fault);
 
   const std::string provider_;
-  DeliveryChannel& inner_;
   const Clock& clock_;
   const Options options_;
   mutable std::mutex mu_;

@@ -15,8 +15,8 @@ constexpr const char* kFaultReasons[] = {"tls", "auth", "config"};
 }  // namespace
 
 InstrumentedChannel::InstrumentedChannel(std::string channel, DeliveryChannel& inner, MetricsRegistry& metrics)
-    : channel_(std::move(channel)),
-      inner_(inner),
+    : ForwardingChannel(inner),
+      channel_(std::move(channel)),
       metrics_(metrics),
       latency_(metrics.histogram("forewarn_provider_latency_seconds", "Delivery provider call latency",
                                  {{"channel", channel_}}, DefaultLatencyBuckets())),
@@ -30,7 +30,7 @@ InstrumentedChannel::InstrumentedChannel(std::string channel, DeliveryChannel& i
 
 absl::StatusOr<std::string> InstrumentedChannel::Send(const Recipient& to, const RenderedNotice& notice) {
   const absl::Time start = absl::Now();
-  auto result = inner_.Send(to, notice);
+  auto result = inner().Send(to, notice);
   latency_.Observe(absl::ToDoubleSeconds(absl::Now() - start));
   if (result.ok()) return result;
   if (const std::string reason = ProviderFaultReason(result.status()); !reason.empty()) {

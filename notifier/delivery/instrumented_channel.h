@@ -6,6 +6,7 @@
 
 #include "absl/status/statusor.h"
 #include "services/core/model.h"
+#include "notifier/delivery/forwarding_channel.h"
 #include "services/core/ports.h"
 #include "services/http/metrics.h"
 
@@ -23,19 +24,14 @@ namespace forewarn {
 // Wrap the provider itself (inside the circuit breaker), so that only real
 // calls are counted. Results pass through unchanged. `inner` and `metrics`
 // are not owned and must outlive this channel; thread-safety is `inner`'s.
-class InstrumentedChannel final : public DeliveryChannel {
+class InstrumentedChannel final : public ForwardingChannel {
  public:
   InstrumentedChannel(std::string channel, DeliveryChannel& inner, MetricsRegistry& metrics);
 
   absl::StatusOr<std::string> Send(const Recipient& to, const RenderedNotice& notice) override;
-  absl::Status Flush() override { return inner_.Flush(); }
-  absl::StatusOr<std::set<std::string>> Delivered(const std::vector<std::string>& ids) override {
-    return inner_.Delivered(ids);
-  }
 
  private:
   const std::string channel_;
-  DeliveryChannel& inner_;
   MetricsRegistry& metrics_;
   Histogram& latency_;
   Counter& ambiguous_;

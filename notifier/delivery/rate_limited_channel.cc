@@ -7,7 +7,7 @@
 namespace forewarn {
 
 RateLimitedChannel::RateLimitedChannel(DeliveryChannel& inner, TokenBucket& bucket, SleepFn sleep)
-    : inner_(inner),
+    : ForwardingChannel(inner),
       bucket_(bucket),
       sleep_(sleep ? std::move(sleep) : SleepFn([](absl::Duration d) { absl::SleepFor(d); })) {}
 
@@ -19,7 +19,7 @@ absl::StatusOr<std::string> RateLimitedChannel::Send(const Recipient& to, const 
     if (wait <= absl::ZeroDuration()) wait = absl::Milliseconds(1);  // lost a race: yield briefly
     sleep_(wait);
   }
-  return inner_.Send(to, notice);
+  return inner().Send(to, notice);
 }
 
 }  // namespace forewarn

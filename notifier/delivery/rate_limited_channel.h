@@ -7,6 +7,7 @@
 #include "absl/time/time.h"
 #include "notifier/delivery/token_bucket.h"
 #include "services/core/model.h"
+#include "notifier/delivery/forwarding_channel.h"
 #include "services/core/ports.h"
 
 namespace forewarn {
@@ -22,20 +23,15 @@ namespace forewarn {
 // thread-safety is that of `inner` (the bucket itself is thread-safe).
 // Errors of `inner` are returned unchanged; a failed send still spent its
 // token (the provider saw the request).
-class RateLimitedChannel final : public DeliveryChannel {
+class RateLimitedChannel final : public ForwardingChannel {
  public:
   using SleepFn = std::function<void(absl::Duration)>;
 
   RateLimitedChannel(DeliveryChannel& inner, TokenBucket& bucket, SleepFn sleep = {});
 
   absl::StatusOr<std::string> Send(const Recipient& to, const RenderedNotice& notice) override;
-  absl::Status Flush() override { return inner_.Flush(); }
-  absl::StatusOr<std::set<std::string>> Delivered(const std::vector<std::string>& ids) override {
-    return inner_.Delivered(ids);
-  }
 
  private:
-  DeliveryChannel& inner_;
   TokenBucket& bucket_;
   SleepFn sleep_;
 };

@@ -11,12 +11,12 @@ absl::StatusOr<std::string> ValidatingChannel::Send(const Recipient& to, const R
     if (*e164 != to.address) {
       Recipient normalized = to;
       normalized.address = *e164;
-      return inner_.Send(normalized, notice);
+      return inner().Send(normalized, notice);
     }
   } else if (!IsPlausibleEmail(to.address)) {
     return absl::InvalidArgumentError("invalid email address");
   }
-  return inner_.Send(to, notice);
+  return inner().Send(to, notice);
 }
 
 }  // namespace forewarn

@@ -1,5 +1,6 @@
 #pragma once
 
+#include "notifier/delivery/forwarding_channel.h"
 #include "services/core/ports.h"
 
 namespace forewarn {
@@ -9,17 +10,12 @@ namespace forewarn {
 // address must be plausible. A bad address is INVALID_ARGUMENT (permanent:
 // reported in the ledger, and SMS falls back to email) — never silently
 // skipped.
-class ValidatingChannel final : public DeliveryChannel {
+class ValidatingChannel final : public ForwardingChannel {
  public:
-  explicit ValidatingChannel(DeliveryChannel& inner) : inner_(inner) {}
+  explicit ValidatingChannel(DeliveryChannel& inner) : ForwardingChannel(inner) {}
   absl::StatusOr<std::string> Send(const Recipient& to, const RenderedNotice& notice) override;
-  absl::Status Flush() override { return inner_.Flush(); }
-  absl::StatusOr<std::set<std::string>> Delivered(const std::vector<std::string>& ids) override {
-    return inner_.Delivered(ids);
-  }
 
  private:
-  DeliveryChannel& inner_;
 };
 
 }  // namespace forewarn

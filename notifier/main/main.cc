@@ -332,8 +332,9 @@ int main(int argc, char** argv) {
     spdlog::error("event=startup_failed status=\"{}\"", db.status().ToString());
     return 1;
   }
-  forewarn::PgIncidentStore incidents(forewarn::PgConfig{*db, 1});
-  forewarn::PgNoticeLedger ledger(*db, {forewarn::NewLeaseOwner(), absl::Milliseconds(cfg.lease_ms)});
+  forewarn::PgDatabase pg(*db, cfg.pg.pool_size);
+  forewarn::PgIncidentStore incidents(pg);
+  forewarn::PgNoticeLedger ledger(pg, {forewarn::NewLeaseOwner(), absl::Milliseconds(cfg.lease_ms)});
   // Each channel: provider (or file outbox) <- metrics <- circuit breaker <-
   // rate limit <- address check.
   std::unique_ptr<forewarn::DeliveryChannel> sms_provider, email_provider;

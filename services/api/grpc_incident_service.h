@@ -4,7 +4,7 @@
 
 #include "forewarn/v1/incident.grpc.pb.h"
 #include "services/api/authorizer.h"
-#include "services/api/notice_preview.h"
+#include "services/preview/notice_preview.h"
 #include "services/core/dead_letters.h"
 #include "services/core/incident_service.h"
 

@@ -3,6 +3,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/time/time.h"
+#include "services/core/reconcile.h"
 
 namespace forewarn {
 
@@ -161,7 +162,10 @@ absl::StatusOr<Completeness> IncidentService::Reconcile(const std::string& id, b
   if (max_listed < 0 || max_listed > 10000) {
     return absl::InvalidArgumentError("max_listed: must be between 0 and 10000");
   }
-  return store_.CheckCompleteness(id, max_listed, redrive, clock_.Now());
+  auto check = store_.CheckCompleteness(id, max_listed, clock_.Now(), redrive ? RedriveDecision(DecideRedrive)
+                                                                             : RedriveDecision());
+  if (check.ok() && !check->kind) check->note = NothingQueuedNote(check->version);
+  return check;
 }
 
 }  // namespace forewarn

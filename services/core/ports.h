@@ -92,6 +92,16 @@ struct Completeness {
   std::string note;                  // why nothing was re-driven, if so
 };
 
+// What of an incident's fan-out is still under way: a re-drive now could
+// race it.
+struct FanOutActivity {
+  int64_t unpublished_events = 0;  // outbox events of the incident not yet published
+  int64_t notices_sending = 0;     // its notices claimed within the last minute
+};
+// Whether to re-drive after a completeness check (see DecideRedrive in
+// services/core/reconcile.h); may set the check's note.
+using RedriveDecision = std::function<bool(Completeness&, const FanOutActivity&)>;
+
 // Incidents and their history. Every mutating call commits, in a single
 // transaction, the incident row, its immutable version snapshot, an outbox
 // event per immediate notice of `plan` and its scheduled notices (cancelling
@@ -117,13 +127,15 @@ class IncidentStore {
   // Every version, oldest first, with who changed what. NOT_FOUND.
   virtual absl::StatusOr<std::vector<IncidentChangeRecord>> History(const std::string& id) = 0;
   // The completeness check of the current version, listing at most
-  // `max_listed` uninformed recipients. With `redrive`, and when recipients
-  // are missing from the ledger and no fan-out of the incident is in
-  // flight, queues a new outbox event for the current version and its
-  // latest notice (in the same transaction): the resolver fans it out again
-  // and the ledger skips everyone already told. NOT_FOUND.
-  virtual absl::StatusOr<Completeness> CheckCompleteness(const std::string& id, int max_listed, bool redrive,
-                                                         absl::Time now) = 0;
+  // `max_listed` uninformed recipients; `kind` stays unset when no notice
+  // was queued for the current version yet (nothing else is then filled
+  // in). With `redrive`, the incident is locked for the check, its fan-out
+  // activity read and `redrive` asked; when it returns true, a new outbox
+  // event for the current version and its latest notice is queued in the
+  // same transaction (the resolver fans it out again and the ledger skips
+  // everyone already told) and `redriven` is set. NOT_FOUND.
+  virtual absl::StatusOr<Completeness> CheckCompleteness(const std::string& id, int max_listed, absl::Time now,
+                                                         const RedriveDecision& redrive = {}) = 0;
   virtual absl::StatusOr<Incident> Get(const std::string& id) = 0;
   // The incident exactly as it was at `version` (history is immutable).
   virtual absl::StatusOr<Incident> GetVersion(const std::string& id, int64_t version) = 0;
@@ -140,16 +152,44 @@ class IncidentReader {
   virtual absl::StatusOr<std::map<std::string, int64_t>> CurrentVersions(const std::vector<std::string>& ids) = 0;
 };
 
+// A scheduled notice that has come due, as NoticeScheduler hands it over.
+struct DueNotice {
+  std::string incident_id;
+  int64_t version = 0;  // the incident version that planned it
+  NoticeKind kind = NoticeKind::kMaintenanceReminder;
+  std::string occasion;
+  absl::Time due_at;
+  // The incident as it is now.
+  IncidentKind incident_kind = IncidentKind::kPlannedMaintenance;
+  int64_t current_version = 0;
+  IncidentState current_state = IncidentState::kOpen;
+};
+
+// What becomes of a due notice (decided by ScheduledReleases).
+struct DueNoticeAction {
+  enum class Do { kCancel, kRelease, kClose };
+  Do what = Do::kCancel;
+  // kClose: the incident is resolved as of `closed_at` as a new version
+  // recorded with `audit`, and `plan` is committed as for every change.
+  absl::Time closed_at;
+  NoticePlan plan;
+  ChangeAudit audit;
+};
+using DueNoticeDecision = std::function<DueNoticeAction(const DueNotice&)>;
+
 // Time-driven notices (reminders, start/completion, overdue follow-ups).
 class NoticeScheduler {
  public:
   virtual ~NoticeScheduler() = default;
-  // Releases scheduled notices due at `now` (at most `limit`): each becomes
-  // an outbox event in the same transaction that marks it released, so a
-  // restart neither skips nor repeats one and concurrent schedulers never
-  // release the same row. A notice whose incident moved on (new version,
-  // closed) is cancelled instead. Returns how many were released.
-  virtual absl::StatusOr<int> ReleaseDue(absl::Time now, int limit) = 0;
+  // In one transaction: takes up to `limit` pending scheduled notices due at
+  // `now`, row-locked so that concurrent schedulers never take the same one,
+  // asks `decide` about each and carries its action out, settling the
+  // notice in the same transaction (a restart neither skips nor repeats
+  // one). kRelease queues it as an outbox event of its version; kClose
+  // resolves the incident (cancelling the notice instead when the incident
+  // is no longer open at that version) and commits the plan; kCancel
+  // cancels it. Returns how many were released or closed.
+  virtual absl::StatusOr<int> ReleaseDue(absl::Time now, int limit, const DueNoticeDecision& decide) = 0;
 };
 
 // Notices held for quiet hours, released to the notices topic when due.

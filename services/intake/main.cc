@@ -38,7 +38,6 @@ struct IntakeConfig {
   std::string events_topic = "forewarn.events";
   std::string notices_topic = "forewarn.notices";  // dead-letter replays go here
   std::string dlq_topic = "forewarn.notices.dlq";
-  int pg_pool_size = 8;
   int relay_lease_ms = 10000;
   int outbox_poll_ms = 250;
   int64_t time_offset_seconds = 0;  // tests and drills only
@@ -160,7 +159,6 @@ int main(int argc, char** argv) {
   app.add_option("--notices-topic", cfg.notices_topic)->envname("FOREWARN_NOTICES_TOPIC");
   app.add_option("--dlq-topic", cfg.dlq_topic, "dead-letter topic (ListDeadLetters, ReplayDeadLetters)")
       ->envname("FOREWARN_DLQ_TOPIC");
-  app.add_option("--pg-pool-size", cfg.pg_pool_size)->check(CLI::Range(1, 64));
   app.add_option("--relay-lease-ms", cfg.relay_lease_ms,
                  "outbox relay leadership lease; a crashed leader's successor takes over within it")
       ->envname("FOREWARN_RELAY_LEASE_MS")
@@ -290,9 +288,10 @@ int main(int argc, char** argv) {
     return 1;
   }
 
-  forewarn::PgIncidentStore store(forewarn::PgConfig{*db, cfg.pg_pool_size});
+  forewarn::PgDatabase pg(*db, cfg.pg.pool_size);
+  forewarn::PgIncidentStore store(pg);
   forewarn::IncidentService service(store, clock, policy, validation_limits);
-  forewarn::PgAudienceSource audience(*db);
+  forewarn::PgAudienceSource audience(pg);
   forewarn::NoticePreviewer previewer(store, store, audience, **renderer, *std::move(budgets),
                                       {cfg.sms_rate, cfg.email_rate});
   forewarn::MetricsRegistry metrics;
@@ -300,7 +299,7 @@ int main(int argc, char** argv) {
   auto& backlog = metrics.gauge("forewarn_outbox_backlog", "Outbox events not yet published to Kafka");
   auto& dlq_size = metrics.gauge("forewarn_dlq_size", "Notices out of delivery attempts, waiting for a replay");
   forewarn::GrpcIncidentService grpc_service(service, previewer, authorizer.get(), &rpc_metrics);
-  forewarn::PgNoticeLedger ledger(*db);
+  forewarn::PgNoticeLedger ledger(pg);
   forewarn::KafkaDeadLetterReader dlq_reader(*kafka_config, cfg.dlq_topic);
   forewarn::KafkaNoticeSink replay_sink(**replay_producer, cfg.notices_topic);
   forewarn::DeadLetterService dead_letters(dlq_reader, ledger, replay_sink);

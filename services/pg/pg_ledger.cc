@@ -259,14 +259,12 @@ std::string NewLeaseOwner() {
   return absl::StrCat(host, "/", getpid(), "/", absl::Hex(uint64_t{random()} << 32 | random(), absl::kZeroPad16));
 }
 
-PgNoticeLedger::PgNoticeLedger(PgEndpoint db, LedgerLease lease)
-    : pool_(std::make_unique<pg::PgPool>(std::move(db), 2,
-                                         pg::PgPool::Prepared{{"ledger_claim_lookup", kClaimLookup},
-                                                              {"ledger_inflight_lookup", kInflightLookup},
-                                                              {"ledger_inflight_insert", kInflightInsert},
-                                                              {"ledger_record_insert", kRecordInsert},
-                                                              {"ledger_inflight_done", kInflightDone}})),
-      lease_(std::move(lease)) {
+PgNoticeLedger::PgNoticeLedger(PgDatabase db, LedgerLease lease) : pool_(db.pool()), lease_(std::move(lease)) {
+  pool_->AddPrepared({{"ledger_claim_lookup", kClaimLookup},
+                      {"ledger_inflight_lookup", kInflightLookup},
+                      {"ledger_inflight_insert", kInflightInsert},
+                      {"ledger_record_insert", kRecordInsert},
+                      {"ledger_inflight_done", kInflightDone}});
   if (lease_.owner.empty()) lease_.owner = NewLeaseOwner();
 }
 PgNoticeLedger::~PgNoticeLedger() = default;
@@ -458,83 +456,99 @@ struct PgNoticeLedger::HeldRows {
   std::vector<int64_t> release;
 };
 
-absl::Status PgNoticeLedger::Settle(const std::vector<Outcome>& outcomes, absl::Time now, const HeldRows* held) {
+// What one Settle writes, worked out from this process's claims.
+struct PgNoticeLedger::Settlement {
   // Keys claimed new get their ledger row now; the others (re-claimed
-  // rows) are updated. A batch whose keys are all settled leaves the
-  // in-flight table; one settled in part loses the settled keys' hashes.
+  // rows, or keys this process did not claim) are updated.
   OutcomeArrays fresh, other;
   KeyArrays dead;
   std::map<int64_t, std::vector<int64_t>> settled;  // in-flight batch -> hashes settled now
+  // Batches whose keys are all settled leave the in-flight table; ones
+  // settled in part lose the settled keys' hashes.
   std::vector<int64_t> done, partial, partial_hashes;
-  {
-    std::lock_guard lock(mu_);
-    for (const auto& o : outcomes) {
-      const int64_t hash = KeyHash(o.key);
-      if (auto it = pending_.find(hash); it != pending_.end()) {
-        (it->second.fresh ? fresh : other).Add(o, it->second.claims, it->second.claimed_at);
-        settled[it->second.batch].push_back(hash);
-      } else {
-        other.Add(o, 1, pg::ToMicros(now));
-      }
-      if (o.state == NoticeState::kDead) dead.Add(o.key);
+};
+
+PgNoticeLedger::Settlement PgNoticeLedger::PlanSettlement(const std::vector<Outcome>& outcomes, absl::Time now) {
+  Settlement s;
+  std::lock_guard lock(mu_);
+  for (const auto& o : outcomes) {
+    const int64_t hash = KeyHash(o.key);
+    if (auto it = pending_.find(hash); it != pending_.end()) {
+      (it->second.fresh ? s.fresh : s.other).Add(o, it->second.claims, it->second.claimed_at);
+      s.settled[it->second.batch].push_back(hash);
+    } else {
+      s.other.Add(o, 1, pg::ToMicros(now));
     }
-    for (const auto& [batch, hashes] : settled) {
-      auto it = batches_.find(batch);
-      if (it == batches_.end() || it->second.open <= hashes.size()) {
-        done.push_back(batch);
-      } else {
-        partial.push_back(batch);
-        partial_hashes.insert(partial_hashes.end(), hashes.begin(), hashes.end());
-      }
+    if (o.state == NoticeState::kDead) s.dead.Add(o.key);
+  }
+  for (const auto& [batch, hashes] : s.settled) {
+    auto it = batches_.find(batch);
+    if (it == batches_.end() || it->second.open <= hashes.size()) {
+      s.done.push_back(batch);
+    } else {
+      s.partial.push_back(batch);
+      s.partial_hashes.insert(s.partial_hashes.end(), hashes.begin(), hashes.end());
     }
   }
+  return s;
+}
+
+// The fast path inserts the fresh keys' rows in one statement; it fails
+// (ALREADY_EXISTS) on a row someone else settled meanwhile (a worker that
+// took over this partition), and the caller then takes the careful path:
+// a re-claimed row is updated while claimed, a key with no row is inserted,
+// a row settled by someone else stays as it is.
+absl::Status PgNoticeLedger::WriteSettlement(const Settlement& s, const HeldRows* held, absl::Time now, bool fast) {
   const int64_t now_us = pg::ToMicros(now);
-  auto run = [&](bool fast) {
-    return pool_->Run([&](pqxx::connection& c) -> absl::Status {
-      pqxx::work tx(c);
-      tx.exec0(kBoundIdleTransaction);
-      if (held) {
-        const KeyArrays& k = held->keys;
-        tx.exec_params(kHold, pg::TextArray(k.ids), pg::IntArray(k.versions), pg::TextArray(k.kinds),
-                       pg::TextArray(k.occasions), pg::IntArray(k.customers), pg::TextArray(k.channels),
-                       pg::TextArray(held->addresses), pg::TextArray(held->locales), pg::TextArray(held->zones),
-                       pg::TextArray(held->names), pg::TextArray(held->roles), pg::IntArray(held->release));
-      }
-      // The slow path: a re-claimed row is updated while claimed; a key
-      // with no row is inserted; a row someone else settled meanwhile (a
-      // worker that took over this partition) stays as it is. The fast
-      // path, a plain insert, fails on such a row and falls back to it.
-      auto careful = [&](const OutcomeArrays& a) {
-        if (a.keys.ids.empty()) return;
-        a.Exec(tx, kRecordUpdate, nullptr, now_us);
-        a.Exec(tx, kRecordInsertIfAbsent, nullptr, now_us);
-      };
-      if (!fast) {
-        careful(fresh);
-      } else if (!fresh.keys.ids.empty()) {
-        fresh.Exec(tx, "ledger_record_insert", pool_.get(), now_us);
-      }
-      careful(other);
-      if (!dead.ids.empty()) {
-        tx.exec_params(kAddDead, pg::TextArray(dead.ids), pg::IntArray(dead.versions), pg::TextArray(dead.kinds),
-                       pg::TextArray(dead.occasions), pg::IntArray(dead.customers), pg::TextArray(dead.channels),
-                       now_us);
-      }
-      if (!done.empty()) pool_->Exec(tx, "ledger_inflight_done", pg::IntArray(done));
-      if (!partial.empty()) Subtract(tx, partial, partial_hashes);
-      tx.commit();
-      return absl::OkStatus();
-    });
-  };
-  absl::Status status = run(true);
-  if (absl::IsAlreadyExists(status)) status = run(false);
-  if (!status.ok()) return status;
+  return pool_->Run([&](pqxx::connection& c) -> absl::Status {
+    pqxx::work tx(c);
+    tx.exec0(kBoundIdleTransaction);
+    if (held) {
+      const KeyArrays& k = held->keys;
+      tx.exec_params(kHold, pg::TextArray(k.ids), pg::IntArray(k.versions), pg::TextArray(k.kinds),
+                     pg::TextArray(k.occasions), pg::IntArray(k.customers), pg::TextArray(k.channels),
+                     pg::TextArray(held->addresses), pg::TextArray(held->locales), pg::TextArray(held->zones),
+                     pg::TextArray(held->names), pg::TextArray(held->roles), pg::IntArray(held->release));
+    }
+    auto careful = [&](const OutcomeArrays& a) {
+      if (a.keys.ids.empty()) return;
+      a.Exec(tx, kRecordUpdate, nullptr, now_us);
+      a.Exec(tx, kRecordInsertIfAbsent, nullptr, now_us);
+    };
+    if (!fast) {
+      careful(s.fresh);
+    } else if (!s.fresh.keys.ids.empty()) {
+      s.fresh.Exec(tx, "ledger_record_insert", pool_.get(), now_us);
+    }
+    careful(s.other);
+    if (!s.dead.ids.empty()) {
+      tx.exec_params(kAddDead, pg::TextArray(s.dead.ids), pg::IntArray(s.dead.versions), pg::TextArray(s.dead.kinds),
+                     pg::TextArray(s.dead.occasions), pg::IntArray(s.dead.customers), pg::TextArray(s.dead.channels),
+                     now_us);
+    }
+    if (!s.done.empty()) pool_->Exec(tx, "ledger_inflight_done", pg::IntArray(s.done));
+    if (!s.partial.empty()) Subtract(tx, s.partial, s.partial_hashes);
+    tx.commit();
+    return absl::OkStatus();
+  });
+}
+
+// Takes the settled keys out of this process's claims.
+void PgNoticeLedger::ForgetSettled(const Settlement& s) {
   std::lock_guard lock(mu_);
-  for (const auto& [batch, hashes] : settled) {
+  for (const auto& [batch, hashes] : s.settled) {
     for (int64_t hash : hashes) pending_.erase(hash);
     if (auto it = batches_.find(batch); it != batches_.end()) it->second.open -= hashes.size();
   }
-  for (int64_t batch : done) batches_.erase(batch);
+  for (int64_t batch : s.done) batches_.erase(batch);
+}
+
+absl::Status PgNoticeLedger::Settle(const std::vector<Outcome>& outcomes, absl::Time now, const HeldRows* held) {
+  const Settlement s = PlanSettlement(outcomes, now);
+  absl::Status status = WriteSettlement(s, held, now, /*fast=*/true);
+  if (absl::IsAlreadyExists(status)) status = WriteSettlement(s, held, now, /*fast=*/false);
+  if (!status.ok()) return status;
+  ForgetSettled(s);
   return absl::OkStatus();
 }
 

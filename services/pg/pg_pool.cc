@@ -1,5 +1,6 @@
 #include "services/pg/pg_pool.h"
 
+#include <algorithm>
 #include <exception>
 
 #include "absl/strings/str_cat.h"
@@ -8,8 +9,29 @@
 
 namespace forewarn::pg {
 
+void PgPool::AddPrepared(Prepared prepared) {
+  std::lock_guard lock(mu_);
+  for (auto& [name, sql] : prepared) {
+    const bool known = std::any_of(prepared_.begin(), prepared_.end(), [&](const auto& p) { return p.first == name; });
+    if (!known) prepared_.emplace_back(std::move(name), std::move(sql));
+  }
+}
+
+void PgPool::PrepareMissing(Conn& conn) {
+  if (!prepares()) return;
+  Prepared missing;
+  {
+    std::lock_guard lock(mu_);
+    missing.assign(prepared_.begin() + static_cast<std::ptrdiff_t>(conn.prepared), prepared_.end());
+  }
+  for (const auto& [name, sql] : missing) {
+    conn.c->prepare(name, sql);
+    ++conn.prepared;
+  }
+}
+
 absl::Status PgPool::Run(const std::function<absl::Status(pqxx::connection&)>& fn) {
-  std::unique_ptr<pqxx::connection> conn;
+  Conn conn;
   {
     std::unique_lock lock(mu_);
     cv_.wait(lock, [&] { return !idle_.empty() || created_ < size_; });
@@ -23,25 +45,21 @@ absl::Status PgPool::Run(const std::function<absl::Status(pqxx::connection&)>& f
   absl::Status status;
   bool healthy = true;
   try {
-    if (!conn) {
-      conn = std::make_unique<pqxx::connection>(db_.uri);
-      if (prepares()) {
-        healthy = false;  // until its statements are prepared (the schema may not be migrated yet)
-        for (const auto& [name, sql] : prepared_) conn->prepare(name, sql);
-        healthy = true;
-      }
-    }
-    status = fn(*conn);
+    if (!conn.c) conn.c = std::make_unique<pqxx::connection>(db_.uri);
+    healthy = false;  // until its statements are prepared (the schema may not be migrated yet)
+    PrepareMissing(conn);
+    healthy = true;
+    status = fn(*conn.c);
   } catch (const pqxx::broken_connection&) {
     healthy = false;
     status = StatusFromException("database");
   } catch (const std::exception&) {
     status = StatusFromException("database");
   }
-  if (conn && !conn->is_open()) healthy = false;
+  if (conn.c && !conn.c->is_open()) healthy = false;
   {
     std::lock_guard lock(mu_);
-    if (healthy && conn) {
+    if (healthy && conn.c) {
       idle_.push_back(std::move(conn));
     } else {
       --created_;  // dropped; a fresh one is made on demand
@@ -51,7 +69,8 @@ absl::Status PgPool::Run(const std::function<absl::Status(pqxx::connection&)>& f
   return status;
 }
 
-const std::string& PgPool::Sql(const std::string& name) const {
+std::string PgPool::Sql(const std::string& name) const {
+  std::lock_guard lock(mu_);
   for (const auto& [n, sql] : prepared_) {
     if (n == name) return sql;
   }

@@ -17,6 +17,7 @@
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 #include "absl/time/time.h"
+#include "services/core/ports.h"
 #include "services/pg/pg_pooling.h"
 
 // Timestamps cross the wire as microseconds since the epoch.
@@ -44,8 +45,17 @@ inline constexpr char kQueueNotice[] =
     "INSERT INTO outbox (incident_id, version, notice_kind, occasion, created_at) "
     "VALUES ($1::uuid, $2, $3, $4, " FW_AT("$5") ")";
 
-// A small fixed-size pool of connections, created lazily and replaced when
-// broken, so services recover by themselves after a database restart.
+// Records a new version of incident `id` in the caller's transaction: its
+// snapshot (with `change` and `audit`), then `plan`: pending scheduled
+// notices of earlier versions cancelled when it says so, immediate notices
+// queued in the outbox (and the relay woken), later ones scheduled.
+// Defined in pg_store.cc; the scheduler closes incidents with it too.
+void CommitVersion(pqxx::work& tx, const std::string& id, Change change, const NoticePlan& plan, absl::Time now,
+                   const ChangeAudit& audit);
+
+// A fixed-size pool of connections, created lazily and replaced when
+// broken, so services recover by themselves after a database restart. One
+// pool serves all the Postgres adapters of a process (PgDatabase).
 class PgPool {
  public:
   // Named statements (name, SQL) for the hot paths, run with Exec/Exec1.
@@ -55,10 +65,17 @@ class PgPool {
   // PgPooling) nothing is prepared and Exec sends the same SQL text as an
   // unnamed statement.
   using Prepared = std::vector<std::pair<std::string, std::string>>;
-  PgPool(PgEndpoint db, int size, Prepared prepared = {})
-      : db_(std::move(db)), size_(size), prepared_(std::move(prepared)) {}
+  PgPool(PgEndpoint db, int size, Prepared prepared = {}) : db_(std::move(db)), size_(size) {
+    AddPrepared(std::move(prepared));
+  }
+
+  // Adds named statements (an adapter sharing the pool adds its own); a
+  // name already known is kept as it is. Connections made earlier prepare
+  // them the next time they are used.
+  void AddPrepared(Prepared prepared);
 
   // Runs `fn` with a connection; maps libpqxx exceptions to absl::Status.
+  // `fn` must not call Run of the same pool (it could wait for itself).
   absl::Status Run(const std::function<absl::Status(pqxx::connection&)>& fn);
   // The single number a "SELECT count(*) ..." without parameters returns.
   absl::StatusOr<int64_t> Count(const char* sql);
@@ -84,17 +101,26 @@ class PgPool {
   // Whether the Prepared statements are prepared (session mode).
   bool prepares() const { return db_.pooling == PgPooling::kSession; }
   const std::string& uri() const { return db_.uri; }
+  const PgEndpoint& endpoint() const { return db_; }
+  int size() const { return size_; }
 
  private:
-  const std::string& Sql(const std::string& name) const;
+  // A connection and how many of prepared_ it has prepared.
+  struct Conn {
+    std::unique_ptr<pqxx::connection> c;
+    size_t prepared = 0;
+  };
+  std::string Sql(const std::string& name) const;
+  // Prepares on `conn` the statements added since it last did.
+  void PrepareMissing(Conn& conn);
 
   PgEndpoint db_;
   int size_;
-  Prepared prepared_;
-  std::mutex mu_;
+  mutable std::mutex mu_;
   std::condition_variable cv_;
+  Prepared prepared_;  // append-only, guarded by mu_
   int created_ = 0;
-  std::vector<std::unique_ptr<pqxx::connection>> idle_;
+  std::vector<Conn> idle_;
 };
 
 // Maps an exception thrown by libpqxx to a status; the message names the

@@ -1,3 +1,5 @@
+#include <optional>
+
 #include "absl/strings/str_cat.h"
 #include "services/pg/pg_pool.h"
 #include "services/pg/pg_store.h"
@@ -9,14 +11,15 @@ namespace {
 // Due rows, locked so that concurrent schedulers each take different ones.
 constexpr char kSelectDue[] =
     "SELECT s.id, s.incident_id::text, s.version, s.notice_kind, s.occasion, i.version, i.state, "
-    "  " FW_TS("s.due_at") " "
+    "  " FW_TS("s.due_at") ", i.kind "
     "FROM scheduled_notices s JOIN incidents i ON i.id = s.incident_id "
     "WHERE s.state = 'pending' AND s.due_at <= " FW_AT("$1") " "
     "ORDER BY s.due_at, s.id LIMIT $2 FOR UPDATE OF s SKIP LOCKED";
 constexpr char kSettle[] =
     "UPDATE scheduled_notices SET state = $2, settled_at = " FW_AT("$3") " WHERE id = $1";
-// A maintenance completing on schedule closes the incident: a new version.
-constexpr char kCompleteOnSchedule[] =
+// A maintenance completing on schedule closes the incident as of $3 (the
+// new version is recorded with pg::CommitVersion).
+constexpr char kCloseOnSchedule[] =
     "UPDATE incidents SET version = version + 1, state = 'resolved', resolved_at = " FW_AT("$3") ", "
     "  updated_at = " FW_AT("$3") " "
     "WHERE id = $1::uuid AND version = $2 AND state = 'open' RETURNING version";
@@ -28,46 +31,65 @@ constexpr char kFetchHeld[] =
 constexpr char kMarkHeldReleased[] =
     "UPDATE held_notices SET released_at = " FW_AT("$2") " WHERE id = ANY($1::bigint[])";
 
+// A row of kSelectDue; nullopt (logged) when it names an unknown kind or state.
+std::optional<DueNotice> ReadDue(const pqxx::row& r) {
+  auto kind = ParseNoticeKind(r[3].as<std::string>());
+  auto incident_kind = ParseIncidentKind(r[8].as<std::string>());
+  auto state = ParseIncidentState(r[6].as<std::string>());
+  if (!kind.ok() || !incident_kind.ok() || !state.ok()) {
+    spdlog::error("event=bad_scheduled_notice id={}", r[0].as<int64_t>());
+    return std::nullopt;
+  }
+  DueNotice due;
+  due.incident_id = r[1].as<std::string>();
+  due.version = r[2].as<int64_t>();
+  due.kind = *kind;
+  due.occasion = r[4].as<std::string>();
+  due.due_at = pg::FromMicros(r[7].as<int64_t>());
+  due.incident_kind = *incident_kind;
+  due.current_version = r[5].as<int64_t>();
+  due.current_state = *state;
+  return due;
+}
+
+// Carries out `action` for `due` (scheduled row `id`); true when released or
+// closed, false when cancelled.
+bool Settle(pqxx::work& tx, int64_t id, const DueNotice& due, const DueNoticeAction& action, absl::Time now) {
+  const int64_t now_us = pg::ToMicros(now);
+  switch (action.what) {
+    case DueNoticeAction::Do::kCancel:
+      break;
+    case DueNoticeAction::Do::kRelease:
+      tx.exec_params(pg::kQueueNotice, due.incident_id, due.version, ToString(due.kind), due.occasion, now_us);
+      tx.exec_params(kSettle, id, "released", now_us);
+      return true;
+    case DueNoticeAction::Do::kClose:
+      if (tx.exec_params(kCloseOnSchedule, due.incident_id, due.version, pg::ToMicros(action.closed_at)).empty()) {
+        break;  // closed meanwhile
+      }
+      pg::CommitVersion(tx, due.incident_id, Change::kResolved, action.plan, now, action.audit);
+      tx.exec_params(kSettle, id, "released", now_us);
+      return true;
+  }
+  tx.exec_params(kSettle, id, "cancelled", now_us);
+  return false;
+}
+
 }  // namespace
 
-PgNoticeScheduler::PgNoticeScheduler(PgEndpoint db) : pool_(std::make_unique<pg::PgPool>(std::move(db), 1)) {}
+PgNoticeScheduler::PgNoticeScheduler(PgDatabase db) : pool_(db.pool()) {}
 PgNoticeScheduler::~PgNoticeScheduler() = default;
 
-absl::StatusOr<int> PgNoticeScheduler::ReleaseDue(absl::Time now, int limit) {
+absl::StatusOr<int> PgNoticeScheduler::ReleaseDue(absl::Time now, int limit, const DueNoticeDecision& decide) {
   int released = 0;
   auto status = pool_->Run([&](pqxx::connection& c) -> absl::Status {
     released = 0;
     pqxx::work tx(c);
-    const int64_t now_us = pg::ToMicros(now);
-    for (const auto& r : tx.exec_params(kSelectDue, now_us, limit)) {
-      const auto id = r[0].as<int64_t>();
-      const auto incident = r[1].as<std::string>();
-      const auto version = r[2].as<int64_t>();
-      const auto kind = r[3].as<std::string>();
-      const auto occasion = r[4].as<std::string>();
-      const bool current = r[5].as<int64_t>() == version && r[6].as<std::string>() == "open";
-      const auto due_us = r[7].as<int64_t>();
-      if (!current) {
-        // The incident moved on after this was planned: its newer version
-        // planned what is still relevant.
-        tx.exec_params(kSettle, id, "cancelled", now_us);
-        continue;
-      }
-      int64_t notice_version = version;
-      if (kind == ToString(NoticeKind::kMaintenanceCompleted)) {
-        auto closed = tx.exec_params(kCompleteOnSchedule, incident, version, due_us);
-        if (closed.empty()) {
-          tx.exec_params(kSettle, id, "cancelled", now_us);
-          continue;
-        }
-        notice_version = closed[0][0].as<int64_t>();
-        // Same snapshot the store writes; actor and summary as the column defaults.
-        tx.exec_params(pg::kSnapshotVersion, incident, std::string(ToString(Change::kResolved)), "system", "");
-        tx.exec_params(pg::kCancelPendingNotices, incident, now_us);
-      }
-      tx.exec_params(pg::kQueueNotice, incident, notice_version, kind, occasion, now_us);
-      tx.exec_params(kSettle, id, "released", now_us);
-      ++released;
+    for (const auto& r : tx.exec_params(kSelectDue, pg::ToMicros(now), limit)) {
+      const auto due = ReadDue(r);
+      // An unreadable row (logged) is cancelled rather than retried forever.
+      const DueNoticeAction action = due ? decide(*due) : DueNoticeAction{};
+      if (Settle(tx, r[0].as<int64_t>(), due.value_or(DueNotice{}), action, now)) ++released;
     }
     if (released > 0) tx.exec0("NOTIFY forewarn_outbox");
     tx.commit();
@@ -76,8 +98,7 @@ absl::StatusOr<int> PgNoticeScheduler::ReleaseDue(absl::Time now, int limit) {
   if (!status.ok()) return status;
   return released;
 }
-
-PgHeldNotices::PgHeldNotices(PgEndpoint db) : pool_(std::make_unique<pg::PgPool>(std::move(db), 1)) {}
+PgHeldNotices::PgHeldNotices(PgDatabase db) : pool_(db.pool()) {}
 PgHeldNotices::~PgHeldNotices() = default;
 
 absl::StatusOr<std::vector<HeldNotices::Held>> PgHeldNotices::FetchDue(absl::Time now, int limit) {

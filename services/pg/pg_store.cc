@@ -4,6 +4,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
+#include "services/pg/audience_sql.h"
 #include "services/pg/pg_pool.h"
 
 namespace forewarn {
@@ -94,49 +95,41 @@ constexpr char kLatestNotice[] =
     "SELECT notice_kind, occasion FROM outbox WHERE incident_id = $1::uuid AND version = $2 "
     "ORDER BY id DESC LIMIT 1";
 
-// The incident's current audience, one row per (customer, channel) with its
-// ledger state for the notice $3/$4 of version $2 (NULL: no row). It MUST
-// match PgAudienceSource (pg_audience.cc): the same customers and the same
-// channel choice, including email in place of SMS for a customer without a
-// mobile number; IBAN beneficiaries are told with their own notice kind.
-#define FW_RECIPIENT_STATES                                                                                    \
-  "WITH inc AS (SELECT kind, services, regions, old_iban FROM incidents WHERE id = $1::uuid), "                \
-  "aud AS ("                                                                                                   \
-  "  SELECT c.id, c.phone, c.email, c.notify_sms, c.notify_email, false AS beneficiary FROM customers c, inc " \
-  "  WHERE inc.kind <> 'iban_change' AND EXISTS (SELECT 1 FROM customer_services cs "                         \
-  "    WHERE cs.customer_id = c.id AND cs.service_code = ANY(inc.services) "                                   \
-  "    AND cs.region_code = ANY(inc.regions)) "                                                                \
-  "  UNION ALL "                                                                                               \
-  "  SELECT c.id, c.phone, c.email, c.notify_sms, c.notify_email, false FROM customers c "                     \
-  "    JOIN accounts a ON a.customer_id = c.id, inc WHERE inc.kind = 'iban_change' AND a.iban = inc.old_iban " \
-  "  UNION ALL "                                                                                               \
-  "  SELECT c.id, c.phone, c.email, c.notify_sms, c.notify_email, true FROM customers c, inc "                 \
-  "  WHERE inc.kind = 'iban_change' AND EXISTS (SELECT 1 FROM beneficiaries b "                                \
-  "    WHERE b.customer_id = c.id AND b.iban = inc.old_iban)), "                                               \
-  "rcpt AS ("                                                                                                  \
-  "  SELECT id AS customer_id, 'sms'::text AS channel, beneficiary FROM aud "                                  \
-  "  WHERE notify_sms AND coalesce(phone, '') <> '' "                                                          \
-  "  UNION ALL "                                                                                               \
-  "  SELECT id, 'email', beneficiary FROM aud "                                                                \
-  "  WHERE (notify_email OR (notify_sms AND coalesce(phone, '') = '')) AND coalesce(email, '') <> ''), "       \
-  "st AS ("                                                                                                    \
-  "  SELECT r.customer_id, r.channel, l.state FROM rcpt r LEFT JOIN notice_ledger l "                          \
-  "  ON l.incident_id = $1::uuid AND l.incident_version = $2 "                                                 \
-  "  AND l.notice_kind = CASE WHEN r.beneficiary THEN 'iban_change_beneficiary' ELSE $3 END "                  \
-  "  AND l.occasion = $4 AND l.customer_id = r.customer_id AND l.channel = r.channel) "
+// The incident's current audience (the audience rule, audience_sql.h, over
+// $5 kind, $6 services, $7 regions, $8 old IBAN), one row per (customer,
+// channel), with its ledger state for the notice $3/$4 of version $2 (NULL:
+// no row); IBAN beneficiaries are told with their own notice kind.
+const std::string& RecipientStates() {
+  static const std::string sql = absl::StrCat(
+      "WITH rcpt AS (SELECT r.customer_id, r.channel, r.role = 'beneficiary' AS beneficiary FROM (",
+      pg::AudienceRecipientsSql("$5::text", "$6::text[]", "$7::text[]", "$8::text"),
+      ") AS r(customer_id, name, locale, time_zone, phone, email, role, channel)), "
+      "st AS ("
+      "  SELECT r.customer_id, r.channel, l.state FROM rcpt r LEFT JOIN notice_ledger l "
+      "  ON l.incident_id = $1::uuid AND l.incident_version = $2 "
+      "  AND l.notice_kind = CASE WHEN r.beneficiary THEN 'iban_change_beneficiary' ELSE $3 END "
+      "  AND l.occasion = $4 AND l.customer_id = r.customer_id AND l.channel = r.channel) ");
+  return sql;
+}
 
-constexpr char kCompletenessCounts[] =
-    FW_RECIPIENT_STATES
-    "SELECT count(*), count(*) FILTER (WHERE state IS DISTINCT FROM 'sent'), "
-    "count(DISTINCT customer_id) FILTER (WHERE state IS DISTINCT FROM 'sent'), "
-    "count(*) FILTER (WHERE state IS NULL), count(*) FILTER (WHERE state = 'failed'), "
-    "count(*) FILTER (WHERE state IN ('claimed', 'held', 'retrying')), count(*) FILTER (WHERE state = 'dead') "
-    "FROM st";
+const std::string& CompletenessCounts() {
+  static const std::string sql = absl::StrCat(
+      RecipientStates(),
+      "SELECT count(*), count(*) FILTER (WHERE state IS DISTINCT FROM 'sent'), "
+      "count(DISTINCT customer_id) FILTER (WHERE state IS DISTINCT FROM 'sent'), "
+      "count(*) FILTER (WHERE state IS NULL), count(*) FILTER (WHERE state = 'failed'), "
+      "count(*) FILTER (WHERE state IN ('claimed', 'held', 'retrying')), count(*) FILTER (WHERE state = 'dead') "
+      "FROM st");
+  return sql;
+}
 
-constexpr char kCompletenessListed[] =
-    FW_RECIPIENT_STATES
-    "SELECT customer_id, channel, coalesce(state, '') FROM st WHERE state IS DISTINCT FROM 'sent' "
-    "ORDER BY customer_id, channel LIMIT $5";
+const std::string& CompletenessListed() {
+  static const std::string sql =
+      absl::StrCat(RecipientStates(),
+                   "SELECT customer_id, channel, coalesce(state, '') FROM st WHERE state IS DISTINCT FROM 'sent' "
+                   "ORDER BY customer_id, channel LIMIT $9");
+  return sql;
+}
 
 // A fan-out still in flight: events not yet published, or notices claimed
 // within the last minute (a worker may be sending them right now): new ones
@@ -211,25 +204,6 @@ std::string CanonicalRequest(const NewIncident& req) {
                       ToMicros(req.expected_restoration_at), "\x1f", req.old_iban, "\x1f", req.new_iban);
 }
 
-// Records a new version: its snapshot, its immediate notices (outbox) and
-// its scheduled ones, all in the caller's transaction.
-void CommitVersion(pqxx::work& tx, const std::string& id, Change change, const NoticePlan& plan, absl::Time now,
-                   const ChangeAudit& audit) {
-  const auto version =
-      tx.exec_params1(pg::kSnapshotVersion, id, std::string(ToString(change)), audit.actor, audit.summary)[0].as<int64_t>();
-  if (plan.cancel_pending) tx.exec_params(pg::kCancelPendingNotices, id, ToMicros(now));
-  bool queued = false;
-  for (const auto& n : plan.notices) {
-    if (n.due_at) {
-      tx.exec_params(kSchedule, id, version, ToString(n.kind), n.occasion, ToMicros(*n.due_at));
-    } else {
-      tx.exec_params(pg::kQueueNotice, id, version, ToString(n.kind), n.occasion, ToMicros(now));
-      queued = true;
-    }
-  }
-  if (queued) tx.exec0(kNotifyOutbox);
-}
-
 absl::Status CheckVersion(const std::string& id, int64_t current, int64_t expected) {
   if (expected != 0 && expected != current) {
     return absl::AbortedError(absl::StrCat("incident ", id, " is at version ", current, ", not ", expected,
@@ -238,10 +212,96 @@ absl::Status CheckVersion(const std::string& id, int64_t current, int64_t expect
   return absl::OkStatus();
 }
 
+// The audience rule's parameters ($5..$8 of RecipientStates) for `incident`.
+struct AudienceArgs {
+  explicit AudienceArgs(const Incident& incident)
+      : kind(ToString(incident.kind)),
+        services(pg::TextArray(incident.services)),
+        regions(pg::TextArray(incident.regions)),
+        old_iban(incident.old_iban) {}
+  std::string kind, services, regions, old_iban;
+};
+
+// How many of the audience lack a sent `out.kind`/`out.occasion` notice of
+// `out.version`, by ledger state.
+void CountUninformed(pqxx::transaction_base& tx, const AudienceArgs& a, const std::string& kind, Completeness& out) {
+  auto counts = tx.exec_params1(CompletenessCounts(), out.incident_id, out.version, kind, out.occasion, a.kind,
+                                a.services, a.regions, a.old_iban);
+  out.audience = counts[0].as<int64_t>();
+  out.uninformed = counts[1].as<int64_t>();
+  out.uninformed_customers = counts[2].as<int64_t>();
+  out.missing = counts[3].as<int64_t>();
+  out.failed = counts[4].as<int64_t>();
+  out.pending = counts[5].as<int64_t>();
+  out.dead = counts[6].as<int64_t>();
+}
+
+// The first `max_listed` uninformed recipients, by customer and channel.
+void ListUninformed(pqxx::transaction_base& tx, const AudienceArgs& a, const std::string& kind, int max_listed,
+                    Completeness& out) {
+  for (const auto& r : tx.exec_params(CompletenessListed(), out.incident_id, out.version, kind, out.occasion, a.kind,
+                                      a.services, a.regions, a.old_iban, max_listed)) {
+    UninformedRecipient u;
+    u.customer_id = r[0].as<int64_t>();
+    u.channel = ParseChannel(r[1].as<std::string>()).value_or(Channel::kSms);
+    if (auto state = ParseNoticeState(r[2].as<std::string>()); state.ok()) u.state = *state;
+    out.listed.push_back(u);
+  }
+}
+
+// The completeness of the incident's current version against its latest
+// immediate notice (kind unset when none was queued yet).
+absl::StatusOr<Completeness> CheckAudience(pqxx::transaction_base& tx, const Incident& incident, int max_listed) {
+  Completeness out;
+  out.incident_id = incident.id;
+  out.version = incident.version;
+  auto latest = tx.exec_params(kLatestNotice, incident.id, out.version);
+  if (latest.empty()) return out;
+  const auto kind_text = latest[0][0].as<std::string>();
+  auto kind = ParseNoticeKind(kind_text);
+  if (!kind.ok()) return kind.status();
+  out.kind = *kind;
+  out.occasion = latest[0][1].as<std::string>();
+  const AudienceArgs args(incident);
+  CountUninformed(tx, args, kind_text, out);
+  if (max_listed > 0 && out.uninformed > 0) ListUninformed(tx, args, kind_text, max_listed, out);
+  return out;
+}
+
+FanOutActivity ReadFanOutActivity(pqxx::transaction_base& tx, const std::string& id, int64_t version,
+                                  absl::Time now) {
+  auto flight = tx.exec_params1(kInFlight, id, version, ToMicros(now));
+  return FanOutActivity{flight[0].as<int64_t>(), flight[1].as<int64_t>()};
+}
+
 }  // namespace
 
-PgIncidentStore::PgIncidentStore(const PgConfig& config)
-    : pool_(std::make_unique<pg::PgPool>(config.db, config.pool_size)) {}
+namespace pg {
+
+void CommitVersion(pqxx::work& tx, const std::string& id, Change change, const NoticePlan& plan, absl::Time now,
+                   const ChangeAudit& audit) {
+  const auto version =
+      tx.exec_params1(kSnapshotVersion, id, std::string(ToString(change)), audit.actor, audit.summary)[0].as<int64_t>();
+  if (plan.cancel_pending) tx.exec_params(kCancelPendingNotices, id, ToMicros(now));
+  bool queued = false;
+  for (const auto& n : plan.notices) {
+    if (n.due_at) {
+      tx.exec_params(kSchedule, id, version, ToString(n.kind), n.occasion, ToMicros(*n.due_at));
+    } else {
+      tx.exec_params(kQueueNotice, id, version, ToString(n.kind), n.occasion, ToMicros(now));
+      queued = true;
+    }
+  }
+  if (queued) tx.exec0(kNotifyOutbox);
+}
+
+}  // namespace pg
+
+PgDatabase::PgDatabase(PgEndpoint db, int pool_size)
+    : pool_(std::make_shared<pg::PgPool>(std::move(db), pool_size)) {}
+const PgEndpoint& PgDatabase::endpoint() const { return pool_->endpoint(); }
+
+PgIncidentStore::PgIncidentStore(PgDatabase db) : pool_(db.pool()) {}
 PgIncidentStore::~PgIncidentStore() = default;
 
 absl::StatusOr<Incident> PgIncidentStore::Create(const NewIncident& req, absl::Time now,
@@ -272,7 +332,7 @@ absl::StatusOr<Incident> PgIncidentStore::Create(const NewIncident& req, absl::T
     const auto id = inserted[0][0].as<std::string>();
     result = SelectIncident(tx, id);
     if (!result.ok()) return result.status();
-    CommitVersion(tx, id, Change::kCreated, plan(*result), now, audit);
+    pg::CommitVersion(tx, id, Change::kCreated, plan(*result), now, audit);
     tx.commit();
     return absl::OkStatus();
   });
@@ -298,7 +358,7 @@ absl::StatusOr<Incident> PgIncidentStore::Update(const IncidentUpdate& req, absl
     tx.exec_params(kUpdateIncident, req.id, ar, en,
                    req.expected_restoration_at ? ToMicros(*req.expected_restoration_at) : int64_t{-1}, ToMicros(now),
                    req.starts_at ? ToMicros(*req.starts_at) : int64_t{-1});
-    CommitVersion(tx, req.id, Change::kUpdated, plan, now, audit);
+    pg::CommitVersion(tx, req.id, Change::kUpdated, plan, now, audit);
     result = SelectIncident(tx, req.id);
     tx.commit();
     return absl::OkStatus();
@@ -329,7 +389,7 @@ absl::StatusOr<Incident> PgIncidentStore::Close(const std::string& id, int64_t e
     }
     if (auto s = CheckVersion(id, cur[0][0].as<int64_t>(), expected_version); !s.ok()) return s;
     tx.exec_params(kCloseIncident, id, ToMicros(now), change == Change::kResolved ? "resolved" : "cancelled");
-    CommitVersion(tx, id, change, plan, now, audit);
+    pg::CommitVersion(tx, id, change, plan, now, audit);
     result = SelectIncident(tx, id);
     tx.commit();
     return absl::OkStatus();
@@ -470,72 +530,29 @@ absl::StatusOr<std::vector<IncidentChangeRecord>> PgIncidentStore::History(const
   return result;
 }
 
-absl::StatusOr<Completeness> PgIncidentStore::CheckCompleteness(const std::string& id, int max_listed, bool redrive,
-                                                                absl::Time now) {
+absl::StatusOr<Completeness> PgIncidentStore::CheckCompleteness(const std::string& id, int max_listed, absl::Time now,
+                                                                const RedriveDecision& redrive) {
   absl::StatusOr<Completeness> result = absl::InternalError("not run");
   auto status = pool_->Run([&](pqxx::connection& c) -> absl::Status {
     pqxx::work tx(c);
     // Locks the incident so that no new version appears while we look (and
     // a re-driven event is for the version that is current at commit).
-    auto cur = tx.exec_params(redrive ? kSelectForUpdate : kSelectCurrent, id);
-    if (cur.empty()) {
+    if (tx.exec_params(redrive ? kSelectForUpdate : kSelectCurrent, id).empty()) {
       result = absl::NotFoundError(absl::StrCat("incident ", id, " not found"));
       return absl::OkStatus();
     }
-    Completeness out;
-    out.incident_id = id;
-    out.version = cur[0][0].as<int64_t>();
-    auto latest = tx.exec_params(kLatestNotice, id, out.version);
-    if (latest.empty()) {
-      out.note = absl::StrCat("no notice has been queued for version ", out.version, " yet");
-      result = std::move(out);
-      return absl::OkStatus();
-    }
-    const auto kind_text = latest[0][0].as<std::string>();
-    auto kind = ParseNoticeKind(kind_text);
-    if (!kind.ok()) return kind.status();
-    out.kind = *kind;
-    out.occasion = latest[0][1].as<std::string>();
-    auto counts = tx.exec_params1(kCompletenessCounts, id, out.version, kind_text, out.occasion);
-    out.audience = counts[0].as<int64_t>();
-    out.uninformed = counts[1].as<int64_t>();
-    out.uninformed_customers = counts[2].as<int64_t>();
-    out.missing = counts[3].as<int64_t>();
-    out.failed = counts[4].as<int64_t>();
-    out.pending = counts[5].as<int64_t>();
-    out.dead = counts[6].as<int64_t>();
-    if (max_listed > 0 && out.uninformed > 0) {
-      for (const auto& r :
-           tx.exec_params(kCompletenessListed, id, out.version, kind_text, out.occasion, max_listed)) {
-        UninformedRecipient u;
-        u.customer_id = r[0].as<int64_t>();
-        u.channel = ParseChannel(r[1].as<std::string>()).value_or(Channel::kSms);
-        if (auto state = ParseNoticeState(r[2].as<std::string>()); state.ok()) u.state = *state;
-        out.listed.push_back(u);
-      }
-    }
-    if (redrive) {
-      const int64_t redrivable = out.missing + out.pending;
-      if (redrivable == 0) {
-        out.note = out.dead > 0     ? "only dead-lettered and failed notices remain: see forewarn dlq list"
-                   : out.failed > 0 ? "only permanently failed notices remain; re-driving would not resend them"
-                                    : "nothing to re-drive";
-      } else {
-        auto flight = tx.exec_params1(kInFlight, id, out.version, ToMicros(now));
-        const auto unpublished = flight[0].as<int64_t>(), sending = flight[1].as<int64_t>();
-        if (unpublished > 0 || sending > 0) {
-          out.note = absl::StrCat("fan-out in progress (", unpublished, " events not yet published, ", sending,
-                                  " notices being sent); try again shortly");
-        } else {
-          // Exactly what CommitVersion does for an immediate notice.
-          tx.exec_params(pg::kQueueNotice, id, out.version, kind_text, out.occasion, ToMicros(now));
-          tx.exec0(kNotifyOutbox);
-          out.redriven = true;
-        }
-      }
+    auto incident = SelectIncident(tx, id);
+    if (!incident.ok()) return incident.status();
+    auto check = CheckAudience(tx, *incident, max_listed);
+    if (!check.ok()) return check.status();
+    if (redrive && check->kind && redrive(*check, ReadFanOutActivity(tx, id, check->version, now))) {
+      // Exactly what CommitVersion does for an immediate notice.
+      tx.exec_params(pg::kQueueNotice, id, check->version, ToString(*check->kind), check->occasion, ToMicros(now));
+      tx.exec0(kNotifyOutbox);
+      check->redriven = true;
     }
     tx.commit();
-    result = std::move(out);
+    result = std::move(check);
     return absl::OkStatus();
   });
   if (!status.ok()) return status;

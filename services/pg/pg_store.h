@@ -20,9 +20,24 @@ class PgPool;
 
 namespace forewarn {
 
-struct PgConfig {
-  PgEndpoint db;  // URI and pooling mode
-  int pool_size = 4;
+// The connection pool a process's Postgres adapters share: at most
+// `pool_size` connections to `db`, made on demand and replaced when broken.
+// Copies share the pool; each adapter keeps a copy. A bare URI means session
+// mode and a pool of its own (tests, tools). PgOutboxSource keeps one
+// dedicated connection besides (it holds a LISTEN registration and a lease).
+class PgDatabase {
+ public:
+  static constexpr int kDefaultPoolSize = 4;
+  PgDatabase(PgEndpoint db, int pool_size = kDefaultPoolSize);  // NOLINT: implicit by design
+  PgDatabase(const std::string& uri) : PgDatabase(PgEndpoint(uri)) {}  // NOLINT
+  PgDatabase(const char* uri) : PgDatabase(PgEndpoint(uri)) {}  // NOLINT
+
+  const PgEndpoint& endpoint() const;
+  // For the adapters in services/pg.
+  const std::shared_ptr<pg::PgPool>& pool() const { return pool_; }
+
+ private:
+  std::shared_ptr<pg::PgPool> pool_;
 };
 
 // Applies the versioned migrations in services/pg/migrations that are not yet
@@ -34,7 +49,7 @@ absl::Status ApplyMigrations(const std::string& uri);
 // Incidents, their immutable version history and the transactional outbox.
 class PgIncidentStore final : public IncidentStore, public IncidentReader {
  public:
-  explicit PgIncidentStore(const PgConfig& config);
+  explicit PgIncidentStore(PgDatabase db);
   ~PgIncidentStore() override;
 
   absl::StatusOr<Incident> Create(const NewIncident& req, absl::Time now,
@@ -47,8 +62,8 @@ class PgIncidentStore final : public IncidentStore, public IncidentReader {
   absl::StatusOr<Incident> Cancel(const std::string& id, int64_t expected_version, absl::Time now,
                                   const NoticePlan& plan, const ChangeAudit& audit = {}) override;
   absl::StatusOr<std::vector<IncidentChangeRecord>> History(const std::string& id) override;
-  absl::StatusOr<Completeness> CheckCompleteness(const std::string& id, int max_listed, bool redrive,
-                                                 absl::Time now) override;
+  absl::StatusOr<Completeness> CheckCompleteness(const std::string& id, int max_listed, absl::Time now,
+                                                 const RedriveDecision& redrive = {}) override;
   // Outbox rows not yet published to Kafka (the relay's backlog), for metrics.
   absl::StatusOr<int64_t> UnpublishedOutboxCount();
   absl::StatusOr<std::map<std::string, int64_t>> CurrentVersions(const std::vector<std::string>& ids) override;
@@ -60,7 +75,7 @@ class PgIncidentStore final : public IncidentStore, public IncidentReader {
  private:
   absl::StatusOr<Incident> Close(const std::string& id, int64_t expected_version, absl::Time now, Change change,
                                  const NoticePlan& plan, const ChangeAudit& audit);
-  std::unique_ptr<pg::PgPool> pool_;
+  std::shared_ptr<pg::PgPool> pool_;
 };
 
 struct PgOutboxOptions {
@@ -99,13 +114,13 @@ class PgOutboxSource final : public OutboxSource {
 // Streams affected customers through a server-side cursor.
 class PgAudienceSource final : public AudienceSource {
  public:
-  explicit PgAudienceSource(PgEndpoint db, int fetch_size = 5000);
+  explicit PgAudienceSource(PgDatabase db, int fetch_size = 5000);
   ~PgAudienceSource() override;
   absl::Status ForEachRecipient(const Incident& incident,
                                 const std::function<absl::Status(const Recipient&)>& fn) override;
 
  private:
-  std::unique_ptr<pg::PgPool> pool_;
+  std::shared_ptr<pg::PgPool> pool_;
   int fetch_size_;
 };
 
@@ -125,7 +140,7 @@ std::string NewLeaseOwner();
 
 class PgNoticeLedger final : public NoticeLedger, public DeadLetterLedger {
  public:
-  explicit PgNoticeLedger(PgEndpoint db, LedgerLease lease = {});
+  explicit PgNoticeLedger(PgDatabase db, LedgerLease lease = {});
   ~PgNoticeLedger() override;
   absl::StatusOr<std::vector<Claimed>> Claim(const std::vector<ClaimRequest>& requests, absl::Time now) override;
   absl::StatusOr<bool> Fence(const NoticeKey& key) override;
@@ -153,13 +168,19 @@ class PgNoticeLedger final : public NoticeLedger, public DeadLetterLedger {
   };
   struct ClaimTx;   // what one claim transaction decided
   struct HeldRows;  // Hold's held_notices rows, written with the outcomes
+  struct Settlement;  // what one Settle writes
   absl::Status RunClaim(const std::vector<ClaimRequest>& requests, absl::Time now, ClaimTx& out);
   void Remember(const std::vector<ClaimRequest>& requests, const ClaimTx& tx, absl::Time now, Steady::time_point t);
   absl::StatusOr<bool> Renew(int64_t batch, int64_t hash, Steady::time_point started);
   void Forget(int64_t batch, const std::vector<int64_t>& kept);
+  // Records `outcomes` (and `held`) and takes their keys out of flight:
+  // PlanSettlement, WriteSettlement, ForgetSettled.
   absl::Status Settle(const std::vector<Outcome>& outcomes, absl::Time now, const HeldRows* held);
+  Settlement PlanSettlement(const std::vector<Outcome>& outcomes, absl::Time now);
+  absl::Status WriteSettlement(const Settlement& s, const HeldRows* held, absl::Time now, bool fast);
+  void ForgetSettled(const Settlement& s);
 
-  std::unique_ptr<pg::PgPool> pool_;
+  std::shared_ptr<pg::PgPool> pool_;
   LedgerLease lease_;
   std::mutex mu_;
   // By KeyHash: a collision can only send a settlement down the slower,
@@ -168,26 +189,27 @@ class PgNoticeLedger final : public NoticeLedger, public DeadLetterLedger {
   std::unordered_map<int64_t, Batch> batches_;
 };
 
-// forewarn-scheduler's view: releases due scheduled notices into the outbox.
+// forewarn-scheduler's view: releases due scheduled notices into the
+// outbox and closes maintenance on schedule, as ScheduledReleases decides.
 class PgNoticeScheduler final : public NoticeScheduler {
  public:
-  explicit PgNoticeScheduler(PgEndpoint db);
+  explicit PgNoticeScheduler(PgDatabase db);
   ~PgNoticeScheduler() override;
-  absl::StatusOr<int> ReleaseDue(absl::Time now, int limit) override;
+  absl::StatusOr<int> ReleaseDue(absl::Time now, int limit, const DueNoticeDecision& decide) override;
 
  private:
-  std::unique_ptr<pg::PgPool> pool_;
+  std::shared_ptr<pg::PgPool> pool_;
 };
 
 class PgHeldNotices final : public HeldNotices {
  public:
-  explicit PgHeldNotices(PgEndpoint db);
+  explicit PgHeldNotices(PgDatabase db);
   ~PgHeldNotices() override;
   absl::StatusOr<std::vector<Held>> FetchDue(absl::Time now, int limit) override;
   absl::Status MarkReleased(const std::vector<int64_t>& ids, absl::Time now) override;
 
  private:
-  std::unique_ptr<pg::PgPool> pool_;
+  std::shared_ptr<pg::PgPool> pool_;
 };
 
 }  // namespace forewarn

@@ -84,8 +84,9 @@ int main(int argc, char** argv) {
     return 1;
   }
 
-  forewarn::PgIncidentStore incidents(forewarn::PgConfig{*db, 2});
-  forewarn::PgAudienceSource audience(*db, cfg.fetch_size);
+  forewarn::PgDatabase pg(*db, cfg.pg.pool_size);
+  forewarn::PgIncidentStore incidents(pg);
+  forewarn::PgAudienceSource audience(pg, cfg.fetch_size);
   forewarn::KafkaNoticeSink sink(**producer, cfg.notices_topic);
   forewarn::Resolver resolver(incidents, audience, sink);
 

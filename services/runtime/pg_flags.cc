@@ -15,6 +15,10 @@ void AddPgFlags(CLI::App& app, PgFlags& flags) {
                  "LISTEN), auto (detect at start-up)")
       ->envname("FOREWARN_PG_POOLING")
       ->check(CLI::IsMember({"auto", "session", "transaction"}));
+  app.add_option("--pg-pool-size", flags.pool_size,
+                 "most connections the service opens to PostgreSQL at once (one pool shared by its adapters)")
+      ->envname("FOREWARN_PG_POOL_SIZE")
+      ->check(CLI::Range(1, 64));
 }
 
 absl::StatusOr<PgEndpoint> ResolvePgEndpoint(const PgFlags& flags, const std::atomic<bool>& stop) {

@@ -12,11 +12,14 @@ class App;
 
 namespace forewarn {
 
-// The database flags every service shares: --pg (FOREWARN_PG, required) and
-// --pg-pooling auto|session|transaction (FOREWARN_PG_POOLING, default auto).
+// The database flags every service shares: --pg (FOREWARN_PG, required),
+// --pg-pooling auto|session|transaction (FOREWARN_PG_POOLING, default auto)
+// and --pg-pool-size (FOREWARN_PG_POOL_SIZE, default 8: the most
+// connections the service's adapters open together; see PgDatabase).
 struct PgFlags {
   std::string uri;
   std::string pooling = "auto";
+  int pool_size = 8;
 };
 
 void AddPgFlags(CLI::App& app, PgFlags& flags);

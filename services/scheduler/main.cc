@@ -8,6 +8,7 @@
 #include "CLI/CLI.hpp"
 #include "services/kafka/kafka_producer.h"
 #include "services/kafka/kafka_topic_admin.h"
+#include "services/core/scheduled_releases.h"
 #include "services/http/metrics.h"
 #include "services/pg/pg_store.h"
 #include "services/runtime/pg_flags.h"
@@ -75,8 +76,10 @@ int main(int argc, char** argv) {
     return 1;
   }
   auto clock = forewarn::MakeServiceClock(cfg.time_offset_file, cfg.time_offset_seconds);
-  forewarn::PgNoticeScheduler scheduled(*db);
-  forewarn::PgHeldNotices held(*db);
+  forewarn::PgDatabase pg(*db, cfg.pg.pool_size);
+  forewarn::PgNoticeScheduler scheduled_notices(pg);
+  forewarn::ScheduledReleases scheduled(scheduled_notices);
+  forewarn::PgHeldNotices held(pg);
   forewarn::KafkaNoticeSink sink(**producer, cfg.notices_topic);
 
   forewarn::MetricsRegistry metrics;

@@ -13,6 +13,7 @@
 #include "absl/strings/str_cat.h"
 #include "services/core/notice_policy.h"
 #include "services/core/outbox_relay.h"
+#include "services/core/scheduled_releases.h"
 #include "services/pg/migrations.h"
 #include "services/pg/pg_lease.h"
 #include "services/pg/pg_pool.h"
@@ -128,7 +129,7 @@ class PgBouncerTest : public ::testing::Test {
     pooled_ = PgEndpoint(db_->pooled_uri(), PgPooling::kTransaction);
     ASSERT_TRUE(ApplyMigrations(pooled_.uri).ok());
     Seed(*db_);
-    store_ = std::make_unique<PgIncidentStore>(PgConfig{pooled_, 4});
+    store_ = std::make_unique<PgIncidentStore>(PgDatabase(pooled_, 4));
   }
 
   absl::StatusOr<Incident> Create(const NewIncident& r) {
@@ -221,7 +222,7 @@ TEST_F(PgBouncerTest, StoreKeepsItsContracts) {
   EXPECT_EQ(store_->History(i->id)->size(), 2u);
   EXPECT_EQ(store_->GetVersion(i->id, 1)->expected_restoration_at, kNow + absl::Hours(3));
   EXPECT_EQ(store_->List(ListFilter{})->incidents.size(), 1u);
-  auto c = store_->CheckCompleteness(i->id, 10, false, kNow);
+  auto c = store_->CheckCompleteness(i->id, 10, kNow);
   ASSERT_TRUE(c.ok()) << c.status();
   EXPECT_EQ(c->audience, 4);  // 1 by SMS and email, 2 and 3 by email
   EXPECT_EQ(store_->UnpublishedOutboxCount().value_or(-1), 2);
@@ -249,7 +250,8 @@ TEST_F(PgBouncerTest, TwoSchedulersReleaseEachNoticeOnce) {
   }
   std::atomic<int> total{0};
   auto run = [&] {
-    PgNoticeScheduler s(pooled_);
+    PgNoticeScheduler scheduler(pooled_);
+    ScheduledReleases s(scheduler);
     for (int round = 0; round < 10; ++round) {
       auto n = s.ReleaseDue(kNow + absl::Hours(100), 3);
       ASSERT_TRUE(n.ok()) << n.status();
@@ -419,7 +421,7 @@ TEST_F(PgLeaseTest, AnotherHolderWaitsForExpiryOrRelease) {
 TEST_F(PgLeaseTest, ALeaderWhoseRenewalFailsStopsRelaying) {
   // Session mode, direct: the relay's connection is cut when its renewal is due.
   Seed(*db_);
-  auto i = PgIncidentStore(PgConfig{db_->uri(), 1}).Create(
+  auto i = PgIncidentStore(PgDatabase(db_->uri(), 1)).Create(
       Outage("key-1"), kNow, [](const Incident& inc) { return PlanNotices(Change::kCreated, inc, kNow, {}); });
   ASSERT_TRUE(i.ok()) << i.status();
   PgOutboxOptions options;

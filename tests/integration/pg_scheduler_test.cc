@@ -4,6 +4,7 @@
 #include <set>
 #include <thread>
 
+#include "services/core/scheduled_releases.h"
 #include "services/pg/pg_store.h"
 #include "tests/support/test_db.h"
 
@@ -28,7 +29,7 @@ class PgSchedulerTest : public ::testing::Test {
         "INSERT INTO accounts VALUES ('SA0380000000608010167519', 1);"
         "INSERT INTO beneficiaries VALUES (2, 'SA0380000000608010167519', 'landlord'),"
         " (3, 'SA4420000001234567891234', 'someone else');");
-    store_ = std::make_unique<PgIncidentStore>(PgConfig{db_->uri(), 2});
+    store_ = std::make_unique<PgIncidentStore>(PgDatabase(db_->uri(), 2));
   }
 
   absl::StatusOr<Incident> ScheduleMaintenance(absl::Duration starts_in, const std::string& key = "m-1") {
@@ -59,10 +60,12 @@ TEST_F(PgSchedulerTest, ReleasesEachDueNoticeOnceAcrossRestarts) {
 
   {
     PgNoticeScheduler scheduler(db_->uri());
-    EXPECT_EQ(*scheduler.ReleaseDue(kNow + absl::Hours(23), 100), 0);
-    EXPECT_EQ(*scheduler.ReleaseDue(kNow + absl::Hours(24), 100), 1);  // T-48h
+    ScheduledReleases releases(scheduler);
+    EXPECT_EQ(*releases.ReleaseDue(kNow + absl::Hours(23), 100), 0);
+    EXPECT_EQ(*releases.ReleaseDue(kNow + absl::Hours(24), 100), 1);  // T-48h
   }
-  PgNoticeScheduler restarted(db_->uri());
+  PgNoticeScheduler restarted_scheduler(db_->uri());
+  ScheduledReleases restarted(restarted_scheduler);
   EXPECT_EQ(*restarted.ReleaseDue(kNow + absl::Hours(24), 100), 0);  // not repeated
   EXPECT_EQ(*restarted.ReleaseDue(kNow + absl::Hours(80), 100), 3);  // T-2h, start, completion
   EXPECT_EQ(Outbox(),
@@ -74,13 +77,22 @@ TEST_F(PgSchedulerTest, ReleasesEachDueNoticeOnceAcrossRestarts) {
   EXPECT_EQ(done->version, 2);
   EXPECT_EQ(*done->resolved_at, m->expected_restoration_at);
   EXPECT_TRUE(store_->GetVersion(m->id, 2).ok());
+  // Recorded as the scheduler's change, with what it did.
+  auto history = store_->History(m->id);
+  ASSERT_TRUE(history.ok()) << history.status();
+  EXPECT_EQ(history->back().change, "resolved");
+  EXPECT_EQ(history->back().actor, "scheduler");
+  EXPECT_EQ(history->back().summary.rfind("state: open -> resolved; completed on schedule at ", 0), 0u)
+      << history->back().summary;
+  EXPECT_EQ(db_->Exec("SELECT count(*) FROM scheduled_notices WHERE state = 'pending'"), "0");
 }
 
 TEST_F(PgSchedulerTest, ConcurrentSchedulersNeverReleaseTheSameNotice) {
   for (int k = 0; k < 50; ++k) ASSERT_TRUE(ScheduleMaintenance(absl::Hours(72), "m-" + std::to_string(k)).ok());
   std::atomic<int> total{0};
   auto run = [&] {
-    PgNoticeScheduler s(db_->uri());
+    PgNoticeScheduler scheduler(db_->uri());
+    ScheduledReleases s(scheduler);
     for (int round = 0; round < 40; ++round) {
       auto n = s.ReleaseDue(kNow + absl::Hours(100), 7);
       ASSERT_TRUE(n.ok()) << n.status();
@@ -110,7 +122,7 @@ TEST_F(PgSchedulerTest, RescheduleCancelsTheOldPlanAndNotifiesAtOnce) {
   EXPECT_EQ(Outbox(), "maintenance_rescheduled//v2");
   EXPECT_EQ(db_->Exec("SELECT count(*) FROM scheduled_notices WHERE state = 'cancelled' AND version = 1"), "4");
   PgNoticeScheduler scheduler(db_->uri());
-  EXPECT_EQ(*scheduler.ReleaseDue(kNow + absl::Hours(48), 100), 1);  // new T-48h only
+  EXPECT_EQ(*ScheduledReleases(scheduler).ReleaseDue(kNow + absl::Hours(48), 100), 1);  // new T-48h only
   EXPECT_EQ(Outbox("notice_kind = 'maintenance_reminder'"), "maintenance_reminder/lead-48h/v2");
 }
 
@@ -120,7 +132,7 @@ TEST_F(PgSchedulerTest, ADueNoticeOfAnOutdatedVersionIsCancelledNotReleased) {
   // still refuses to release the stale row.
   db_->Exec("UPDATE incidents SET version = 5");
   PgNoticeScheduler scheduler(db_->uri());
-  EXPECT_EQ(*scheduler.ReleaseDue(kNow + absl::Hours(100), 100), 0);
+  EXPECT_EQ(*ScheduledReleases(scheduler).ReleaseDue(kNow + absl::Hours(100), 100), 0);
   EXPECT_EQ(db_->Exec("SELECT count(*) FROM scheduled_notices WHERE state = 'cancelled'"), "4");
 }
 

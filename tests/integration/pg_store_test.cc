@@ -7,6 +7,7 @@
 
 #include "absl/strings/str_cat.h"
 
+#include "services/core/reconcile.h"
 #include "services/pg/migrations.h"
 #include "services/pg/pg_store.h"
 #include "tests/support/test_db.h"
@@ -53,7 +54,7 @@ class PgStoreTest : public ::testing::Test {
         " (5,'E','en','Asia/Riyadh','+966500000005','e@example.com',true,true);"
         "INSERT INTO customer_services VALUES ('electricity','riyadh',1),('electricity','riyadh',2),"
         " ('water','riyadh',2),('electricity','riyadh',3),('electricity','jeddah',4),('water','riyadh',5);");
-    store_ = std::make_unique<PgIncidentStore>(PgConfig{db_->uri(), 2});
+    store_ = std::make_unique<PgIncidentStore>(PgDatabase(db_->uri(), 2));
   }
 
   NewIncident Request(std::string key = "key-1") {
@@ -480,7 +481,7 @@ TEST_F(PgStoreTest, CompletenessComparesTheAudienceWithTheLedgerAndRedrivesTheMi
   auto i = Create(Request(), kNow);
   ASSERT_TRUE(i.ok()) << i.status();
   // Audience: 1 by SMS and email, 2 by email (SMS off), 3 by email (no phone).
-  auto c = store_->CheckCompleteness(i->id, 100, false, kNow);
+  auto c = store_->CheckCompleteness(i->id, 100, kNow);
   ASSERT_TRUE(c.ok()) << c.status();
   ASSERT_TRUE(c->kind.has_value());
   EXPECT_EQ(*c->kind, NoticeKind::kOutageStarted);
@@ -505,7 +506,7 @@ TEST_F(PgStoreTest, CompletenessComparesTheAudienceWithTheLedgerAndRedrivesTheMi
                   .ok());
   // A lost delivery: customer 3's row vanished.
   db_->Exec(absl::StrCat("DELETE FROM notice_ledger WHERE incident_id = '", i->id, "' AND customer_id = 3"));
-  c = store_->CheckCompleteness(i->id, 100, false, kNow);
+  c = store_->CheckCompleteness(i->id, 100, kNow);
   ASSERT_TRUE(c.ok()) << c.status();
   EXPECT_EQ(c->audience, 4);
   EXPECT_EQ(c->uninformed, 2);
@@ -518,12 +519,12 @@ TEST_F(PgStoreTest, CompletenessComparesTheAudienceWithTheLedgerAndRedrivesTheMi
   EXPECT_EQ(c->listed[0].state, NoticeState::kFailed);
   EXPECT_EQ(c->listed[1].customer_id, 3);
   EXPECT_FALSE(c->listed[1].state.has_value());  // no ledger row
-  EXPECT_EQ(store_->CheckCompleteness(i->id, 1, false, kNow)->listed.size(), 1u);
+  EXPECT_EQ(store_->CheckCompleteness(i->id, 1, kNow)->listed.size(), 1u);
 
   // While the fan-out may still be running (an unpublished event), nothing
   // is re-driven.
   const int64_t before = OutboxRows();
-  c = store_->CheckCompleteness(i->id, 100, true, kNow);
+  c = store_->CheckCompleteness(i->id, 100, kNow, DecideRedrive);
   ASSERT_TRUE(c.ok()) << c.status();
   EXPECT_FALSE(c->redriven);
   EXPECT_NE(c->note.find("in progress"), std::string::npos) << c->note;
@@ -531,7 +532,7 @@ TEST_F(PgStoreTest, CompletenessComparesTheAudienceWithTheLedgerAndRedrivesTheMi
 
   // Settled: one new event for the current version and its notice.
   db_->Exec("UPDATE outbox SET published_at = now()");
-  c = store_->CheckCompleteness(i->id, 100, true, kNow);
+  c = store_->CheckCompleteness(i->id, 100, kNow, DecideRedrive);
   ASSERT_TRUE(c.ok()) << c.status();
   EXPECT_TRUE(c->redriven) << c->note;
   EXPECT_EQ(OutboxRows(), before + 1);
@@ -542,7 +543,7 @@ TEST_F(PgStoreTest, CompletenessComparesTheAudienceWithTheLedgerAndRedrivesTheMi
   db_->Exec("UPDATE outbox SET published_at = now()");
   ASSERT_TRUE(ledger.Claim({e3}, kNow).ok());
   ASSERT_TRUE(ledger.Record({{e3, NoticeState::kSent, "p4", ""}}, kNow).ok());
-  c = store_->CheckCompleteness(i->id, 100, true, kNow);
+  c = store_->CheckCompleteness(i->id, 100, kNow, DecideRedrive);
   EXPECT_EQ(c->uninformed, 1);
   EXPECT_FALSE(c->redriven);
   EXPECT_EQ(OutboxRows(), before + 1);
@@ -552,7 +553,7 @@ TEST_F(PgStoreTest, CompletenessComparesTheAudienceWithTheLedgerAndRedrivesTheMi
   u.id = i->id;
   u.expected_restoration_at = kNow + absl::Hours(4);
   ASSERT_TRUE(Update(u, kNow).ok());
-  c = store_->CheckCompleteness(i->id, 100, false, kNow);
+  c = store_->CheckCompleteness(i->id, 100, kNow);
   EXPECT_EQ(c->version, 2);
   EXPECT_EQ(*c->kind, NoticeKind::kOutageUpdated);
   EXPECT_EQ(c->uninformed, 4);
@@ -579,7 +580,7 @@ TEST_F(PgStoreTest, CompletenessOfAnIbanChangeUsesTheBeneficiaryNoticeForBenefic
   ASSERT_TRUE(ledger.Claim({holder, beneficiary}, kNow).ok());
   ASSERT_TRUE(ledger.Record({{holder, NoticeState::kSent, "p", ""}, {beneficiary, NoticeState::kSent, "p", ""}}, kNow)
                   .ok());
-  auto c = store_->CheckCompleteness(i->id, 100, false, kNow);
+  auto c = store_->CheckCompleteness(i->id, 100, kNow);
   ASSERT_TRUE(c.ok()) << c.status();
   EXPECT_EQ(*c->kind, NoticeKind::kIbanChangeHolder);
   EXPECT_EQ(c->audience, 3);  // holder 1 by SMS and email, beneficiary 2 by email

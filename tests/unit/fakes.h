@@ -72,12 +72,13 @@ class FakeIncidentStore : public IncidentStore, public IncidentReader {
     if (!incidents_.count(id)) return absl::NotFoundError("no such incident");
     return history_[id];
   }
-  absl::StatusOr<Completeness> CheckCompleteness(const std::string& id, int, bool redrive, absl::Time) override {
+  absl::StatusOr<Completeness> CheckCompleteness(const std::string& id, int, absl::Time,
+                                                 const RedriveDecision& redrive = {}) override {
     if (!incidents_.count(id)) return absl::NotFoundError("no such incident");
     Completeness c = completeness;
     c.incident_id = id;
     c.version = incidents_[id].version;
-    c.redriven = redrive && c.missing > 0;
+    c.redriven = redrive && c.kind && redrive(c, activity);
     return c;
   }
   absl::StatusOr<std::map<std::string, int64_t>> CurrentVersions(const std::vector<std::string>& ids) override {
@@ -111,6 +112,7 @@ class FakeIncidentStore : public IncidentStore, public IncidentReader {
 
   int version_reads = 0;
   Completeness completeness;  // what CheckCompleteness reports
+  FanOutActivity activity;    // what CheckCompleteness hands a re-drive decision
   std::vector<NoticePlan> plans;  // one per mutation, in order
 
  private:
@@ -135,6 +137,24 @@ class FakeIncidentStore : public IncidentStore, public IncidentReader {
   std::map<std::string, Incident> incidents_;
   std::map<std::pair<std::string, int64_t>, Incident> versions_;
   std::map<std::string, std::string> by_key_;
+};
+
+// Due notices handed to the decision in order; what it decided is kept.
+class FakeNoticeScheduler : public NoticeScheduler {
+ public:
+  absl::StatusOr<int> ReleaseDue(absl::Time, int limit, const DueNoticeDecision& decide) override {
+    int released = 0;
+    while (!due.empty() && limit-- > 0) {
+      DueNoticeAction action = decide(due.front());
+      if (action.what != DueNoticeAction::Do::kCancel) ++released;
+      settled.emplace_back(due.front(), std::move(action));
+      due.erase(due.begin());
+    }
+    return released;
+  }
+
+  std::vector<DueNotice> due;  // pending, oldest first
+  std::vector<std::pair<DueNotice, DueNoticeAction>> settled;
 };
 
 class FakeLedger : public NoticeLedger {

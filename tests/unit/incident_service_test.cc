@@ -179,6 +179,7 @@ TEST(DescribeUpdate, ShortensLongTextsWithoutSplittingCharacters) {
 TEST_F(IncidentServiceTest, ReconcileValidatesAndAsksTheStoreToRedrive) {
   auto i = service_.Create(Request());
   ASSERT_TRUE(i.ok());
+  store_.completeness.kind = NoticeKind::kOutageStarted;
   store_.completeness.missing = 3;
   store_.completeness.uninformed = 3;
   auto dry = service_.Reconcile(i->id, /*redrive=*/false);

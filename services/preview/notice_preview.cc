@@ -1,4 +1,4 @@
-#include "services/api/notice_preview.h"
+#include "services/preview/notice_preview.h"
 
 #include <fstream>
 #include <set>

@@ -1,0 +1,33 @@
+#include "services/pg/audience_sql.h"
+
+#include "absl/strings/str_replace.h"
+
+namespace forewarn::pg {
+
+std::string AudienceRecipientsSql(absl::string_view kind, absl::string_view services, absl::string_view regions,
+                                  absl::string_view old_iban) {
+  // The kind tests are one-time filters: the planner drops the branches
+  // that cannot apply to the incident at hand.
+  static constexpr char kTemplate[] =
+      "SELECT a.id, a.name, a.locale, a.time_zone, a.phone, a.email, a.role, ch.channel FROM ("
+      "SELECT c.id, c.name, c.locale, c.time_zone, coalesce(c.phone, '') AS phone, coalesce(c.email, '') AS email, "
+      "  c.notify_sms, c.notify_email, 'affected'::text AS role FROM customers c "
+      "WHERE {kind} <> 'iban_change' AND EXISTS (SELECT 1 FROM customer_services cs WHERE cs.customer_id = c.id "
+      "  AND cs.service_code = ANY({services}) AND cs.region_code = ANY({regions})) "
+      "UNION ALL "
+      "SELECT c.id, c.name, c.locale, c.time_zone, coalesce(c.phone, ''), coalesce(c.email, ''), "
+      "  c.notify_sms, c.notify_email, 'holder' FROM customers c JOIN accounts acc ON acc.customer_id = c.id "
+      "WHERE {kind} = 'iban_change' AND acc.iban = {iban} "
+      "UNION ALL "
+      "SELECT c.id, c.name, c.locale, c.time_zone, coalesce(c.phone, ''), coalesce(c.email, ''), "
+      "  c.notify_sms, c.notify_email, 'beneficiary' FROM customers c "
+      "WHERE {kind} = 'iban_change' AND EXISTS (SELECT 1 FROM beneficiaries b WHERE b.customer_id = c.id "
+      "  AND b.iban = {iban})) a "
+      "CROSS JOIN LATERAL (VALUES ('sms'::text), ('email'::text)) AS ch(channel) "
+      "WHERE CASE ch.channel WHEN 'sms' THEN a.notify_sms AND a.phone <> '' "
+      "  ELSE (a.notify_email OR (a.notify_sms AND a.phone = '')) AND a.email <> '' END";
+  return absl::StrReplaceAll(kTemplate,
+                             {{"{kind}", kind}, {"{services}", services}, {"{regions}", regions}, {"{iban}", old_iban}});
+}
+
+}  // namespace forewarn::pg
