@@ -332,8 +332,8 @@ for s in "${services[@]}"; do
 done
 
 # --- Baseline: the same data movement with plain tools -----------------------------------------
-# The resolver's audience query (services/pg/pg_audience.cc kDeclareAudience), one row per
-# customer and chosen channel (the expansion the resolver does in C++), keyed by customer id.
+# The resolver's audience rule (services/pg/audience_sql.h) for an outage, written out with
+# plain tools: one row per customer and chosen channel, keyed by customer id.
 audience_sql="SELECT c.id, c.name, c.locale, c.time_zone, coalesce(c.phone, '') AS phone,
     coalesce(c.email, '') AS email, c.notify_sms, c.notify_email, 'affected' AS role FROM customers c
   WHERE EXISTS (SELECT 1 FROM customer_services cs WHERE cs.customer_id = c.id

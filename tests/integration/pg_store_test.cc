@@ -67,6 +67,16 @@ class PgStoreTest : public ::testing::Test {
     r.expected_restoration_at = kNow + absl::Hours(3);
     return r;
   }
+  // An IBAN change of SA03... (effective now).
+  NewIncident IbanRequest(std::string key) {
+    NewIncident r = Request(std::move(key));
+    r.kind = IncidentKind::kIbanChange;
+    r.services.clear();
+    r.regions.clear();
+    r.old_iban = "SA0380000000608010167519";
+    r.new_iban = "SA4420000001234567891234";
+    return r;
+  }
   int64_t OutboxRows() { return std::stoll(db_->Exec("SELECT count(*) FROM outbox")); }
 
   // The store with the notice plans the intake would make.
@@ -234,6 +244,74 @@ TEST_F(PgStoreTest, AudienceStreamsAffectedCustomersOnTheirChosenChannels) {
   std::set<std::pair<int64_t, Channel>> want{
       {1, Channel::kSms}, {1, Channel::kEmail}, {2, Channel::kEmail}, {3, Channel::kEmail}};
   EXPECT_EQ(got, want);
+}
+
+// The audience rule is written once (services/pg/audience_sql.h): the
+// resolver's stream and the completeness check see the same recipients.
+TEST_F(PgStoreTest, AudienceStreamAndCompletenessCheckAgreeOnEveryRecipient) {
+  db_->Exec("INSERT INTO accounts VALUES ('SA0380000000608010167519', 1);"
+            "INSERT INTO beneficiaries VALUES (3, 'SA0380000000608010167519', 'rent'),"
+            " (4, 'SA0380000000608010167519', 'rent');");
+  for (const NewIncident& r : {Request(), IbanRequest("iban-1")}) {
+    auto i = Create(r, kNow);
+    ASSERT_TRUE(i.ok()) << i.status();
+    db_->Exec(absl::StrCat("INSERT INTO outbox (incident_id, version, notice_kind, created_at) SELECT '", i->id,
+                           "', 1, '", ToString(PlanNotices(Change::kCreated, *i, kNow, {}).notices[0].kind),
+                           "', now() WHERE NOT EXISTS (SELECT 1 FROM outbox WHERE incident_id = '", i->id, "')"));
+    std::set<std::pair<int64_t, Channel>> streamed;
+    PgAudienceSource audience(db_->uri(), /*fetch_size=*/2);
+    ASSERT_TRUE(audience.ForEachRecipient(*i, [&](const Recipient& rc) {
+      // An SMS carries the email address to fall back on; an email none.
+      if (rc.channel == Channel::kSms && rc.customer_id == 1) {
+        EXPECT_EQ(rc.fallback_email, "a@example.com");
+      }
+      if (rc.channel == Channel::kEmail) {
+        EXPECT_EQ(rc.fallback_email, "");
+      }
+      streamed.insert({rc.customer_id, rc.channel});
+      return absl::OkStatus();
+    }).ok());
+    auto c = store_->CheckCompleteness(i->id, 100, kNow);  // nothing sent: everyone is listed
+    ASSERT_TRUE(c.ok()) << c.status();
+    std::set<std::pair<int64_t, Channel>> checked;
+    for (const auto& u : c->listed) checked.insert({u.customer_id, u.channel});
+    EXPECT_EQ(c->audience, static_cast<int64_t>(streamed.size())) << ToString(r.kind);
+    EXPECT_EQ(checked, streamed) << ToString(r.kind);
+    EXPECT_FALSE(streamed.empty());
+  }
+}
+
+// Every adapter of a process draws from one pool, whose size bounds the
+// connections they open together.
+TEST_F(PgStoreTest, AdaptersShareOnePoolBoundedByItsSize) {
+  PgDatabase shared(db_->uri(), 1);
+  PgIncidentStore store(shared);
+  auto i = store.Create(Request(), kNow, [](const Incident& inc) {
+    return PlanNotices(Change::kCreated, inc, kNow, {});
+  });
+  ASSERT_TRUE(i.ok()) << i.status();
+  // Made after the store used the pool: its prepared statements reach the
+  // connection that already exists.
+  PgNoticeLedger ledger(shared);
+  PgAudienceSource audience(shared);
+  auto work = [&] {
+    for (int k = 0; k < 5; ++k) {
+      EXPECT_TRUE(store.Get(i->id).ok());
+      EXPECT_TRUE(ledger.CountDead().ok());
+      EXPECT_TRUE(ledger.AreDead({{i->id, 1, NoticeKind::kOutageStarted, "", 1, Channel::kSms}}).ok());
+      EXPECT_TRUE(audience.ForEachRecipient(*i, [](const Recipient&) { return absl::OkStatus(); }).ok());
+    }
+  };
+  std::thread a(work), b(work), c(work);
+  a.join();
+  b.join();
+  c.join();
+  NoticeKey key{i->id, 1, NoticeKind::kOutageStarted, "", 1, Channel::kSms};
+  EXPECT_EQ(Sends(ledger.Claim({key}, kNow)), std::vector<bool>{true});
+  ASSERT_TRUE(ledger.Record({{key, NoticeState::kSent, "p", ""}}, kNow).ok());
+  // The pool's one connection, and the one asking.
+  EXPECT_EQ(db_->Exec("SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() "
+                      "AND backend_type = 'client backend'"), "2");
 }
 
 TEST_F(PgStoreTest, LedgerClaimsOnceAndReportsCounts) {
@@ -563,13 +641,7 @@ TEST_F(PgStoreTest, CompletenessComparesTheAudienceWithTheLedgerAndRedrivesTheMi
 TEST_F(PgStoreTest, CompletenessOfAnIbanChangeUsesTheBeneficiaryNoticeForBeneficiaries) {
   db_->Exec("INSERT INTO accounts VALUES ('SA0380000000608010167519', 1);"
             "INSERT INTO beneficiaries VALUES (2, 'SA0380000000608010167519', 'rent');");
-  NewIncident r = Request("iban-1");
-  r.kind = IncidentKind::kIbanChange;
-  r.services.clear();
-  r.regions.clear();
-  r.old_iban = "SA0380000000608010167519";
-  r.new_iban = "SA4420000001234567891234";
-  auto i = Create(r, kNow);
+  auto i = Create(IbanRequest("iban-1"), kNow);
   ASSERT_TRUE(i.ok()) << i.status();
   // The IBAN notice waits for its lead time: queue it as the scheduler would.
   db_->Exec(absl::StrCat("INSERT INTO outbox (incident_id, version, notice_kind, created_at) VALUES ('", i->id,

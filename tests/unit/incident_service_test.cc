@@ -191,5 +191,33 @@ TEST_F(IncidentServiceTest, ReconcileValidatesAndAsksTheStoreToRedrive) {
   EXPECT_EQ(service_.Reconcile(i->id, true, -1).status().code(), absl::StatusCode::kInvalidArgument);
 }
 
+// A reconcile asks the core's DecideRedrive (services/core/reconcile.h),
+// with the fan-out activity the store read.
+TEST_F(IncidentServiceTest, ReconcileWaitsForAFanOutUnderWay) {
+  auto i = service_.Create(Request());
+  ASSERT_TRUE(i.ok());
+  store_.completeness.kind = NoticeKind::kOutageStarted;
+  store_.completeness.missing = 2;
+  store_.activity.notices_sending = 5;
+  auto c = service_.Reconcile(i->id, /*redrive=*/true);
+  ASSERT_TRUE(c.ok()) << c.status();
+  EXPECT_FALSE(c->redriven);
+  EXPECT_NE(c->note.find("5 notices being sent"), std::string::npos) << c->note;
+  store_.activity.notices_sending = 0;
+  c = service_.Reconcile(i->id, /*redrive=*/true);
+  EXPECT_TRUE(c->redriven);
+  EXPECT_EQ(c->note, "");
+}
+
+TEST_F(IncidentServiceTest, ReconcileSaysSoWhenNothingWasQueuedForTheCurrentVersion) {
+  auto i = service_.Create(Request());
+  ASSERT_TRUE(i.ok());
+  store_.completeness.missing = 2;
+  auto c = service_.Reconcile(i->id, /*redrive=*/true);
+  ASSERT_TRUE(c.ok()) << c.status();
+  EXPECT_FALSE(c->redriven);
+  EXPECT_EQ(c->note, "no notice has been queued for version 1 yet");
+}
+
 }  // namespace
 }  // namespace forewarn
