@@ -20,6 +20,16 @@ class IncidentServiceTest : public ::testing::Test {
     r.expected_restoration_at = kStart + absl::Hours(2);
     return r;
   }
+  // An incident whose completeness check finds `missing` recipients without
+  // a ledger row for its started notice.
+  std::string IncidentWithMissing(int64_t missing) {
+    auto i = service_.Create(Request());
+    EXPECT_TRUE(i.ok()) << i.status();
+    store_.completeness.kind = NoticeKind::kOutageStarted;
+    store_.completeness.missing = missing;
+    store_.completeness.uninformed = missing;
+    return i.ok() ? i->id : "";
+  }
   testing::FakeIncidentStore store_;
   FakeClock clock_{kStart};
   IncidentService service_{store_, clock_};
@@ -177,43 +187,35 @@ TEST(DescribeUpdate, ShortensLongTextsWithoutSplittingCharacters) {
 }
 
 TEST_F(IncidentServiceTest, ReconcileValidatesAndAsksTheStoreToRedrive) {
-  auto i = service_.Create(Request());
-  ASSERT_TRUE(i.ok());
-  store_.completeness.kind = NoticeKind::kOutageStarted;
-  store_.completeness.missing = 3;
-  store_.completeness.uninformed = 3;
-  auto dry = service_.Reconcile(i->id, /*redrive=*/false);
+  const std::string id = IncidentWithMissing(3);
+  auto dry = service_.Reconcile(id, /*redrive=*/false);
   ASSERT_TRUE(dry.ok()) << dry.status();
   EXPECT_FALSE(dry->redriven);
   EXPECT_EQ(dry->uninformed, 3);
-  EXPECT_TRUE(service_.Reconcile(i->id, /*redrive=*/true)->redriven);
+  EXPECT_TRUE(service_.Reconcile(id, /*redrive=*/true)->redriven);
   EXPECT_EQ(service_.Reconcile("nope", true).status().code(), absl::StatusCode::kInvalidArgument);
-  EXPECT_EQ(service_.Reconcile(i->id, true, -1).status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(service_.Reconcile(id, true, -1).status().code(), absl::StatusCode::kInvalidArgument);
 }
 
 // A reconcile asks the core's DecideRedrive (services/core/reconcile.h),
 // with the fan-out activity the store read.
 TEST_F(IncidentServiceTest, ReconcileWaitsForAFanOutUnderWay) {
-  auto i = service_.Create(Request());
-  ASSERT_TRUE(i.ok());
-  store_.completeness.kind = NoticeKind::kOutageStarted;
-  store_.completeness.missing = 2;
+  const std::string id = IncidentWithMissing(2);
   store_.activity.notices_sending = 5;
-  auto c = service_.Reconcile(i->id, /*redrive=*/true);
+  auto c = service_.Reconcile(id, /*redrive=*/true);
   ASSERT_TRUE(c.ok()) << c.status();
   EXPECT_FALSE(c->redriven);
   EXPECT_NE(c->note.find("5 notices being sent"), std::string::npos) << c->note;
   store_.activity.notices_sending = 0;
-  c = service_.Reconcile(i->id, /*redrive=*/true);
+  c = service_.Reconcile(id, /*redrive=*/true);
   EXPECT_TRUE(c->redriven);
   EXPECT_EQ(c->note, "");
 }
 
 TEST_F(IncidentServiceTest, ReconcileSaysSoWhenNothingWasQueuedForTheCurrentVersion) {
-  auto i = service_.Create(Request());
-  ASSERT_TRUE(i.ok());
-  store_.completeness.missing = 2;
-  auto c = service_.Reconcile(i->id, /*redrive=*/true);
+  const std::string id = IncidentWithMissing(2);
+  store_.completeness.kind.reset();
+  auto c = service_.Reconcile(id, /*redrive=*/true);
   ASSERT_TRUE(c.ok()) << c.status();
   EXPECT_FALSE(c->redriven);
   EXPECT_EQ(c->note, "no notice has been queued for version 1 yet");
