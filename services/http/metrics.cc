@@ -15,6 +15,8 @@ namespace forewarn {
 
 namespace {
 
+enum Kind : int { kCounter, kGauge, kHistogram };
+
 // prometheus-cpp keys a series by a std::map, which would silently merge a
 // repeated label name: refuse it instead. `histogram`: "le" is reserved.
 prometheus::Labels ToLabels(const std::string& family, const MetricLabels& labels, bool histogram) {
@@ -83,40 +85,47 @@ std::vector<double> DefaultLatencyBuckets() {
 MetricsRegistry::MetricsRegistry() : registry_(std::make_unique<prometheus::Registry>()) {}
 MetricsRegistry::~MetricsRegistry() = default;
 
-template <typename Facade, typename Impl>
-Facade& MetricsRegistry::FacadeFor(Impl& impl) {
-  std::shared_ptr<void>& slot = facades_[&impl];
-  if (!slot) slot = std::make_shared<Facade>(impl);
-  return *static_cast<Facade*>(slot.get());
+template <typename Facade, typename Make>
+Facade& MetricsRegistry::Series(int kind, const std::string& name, const MetricLabels& labels, Make make) {
+  SeriesKey key{kind, name, labels};
+  std::sort(std::get<2>(key).begin(), std::get<2>(key).end());
+  auto it = series_.find(key);
+  if (it == series_.end()) it = series_.emplace(std::move(key), std::make_shared<Facade>(make())).first;
+  return *static_cast<Facade*>(it->second.get());
 }
 
 Counter& MetricsRegistry::counter(const std::string& name, const std::string& help, const MetricLabels& labels) {
   std::lock_guard<std::mutex> lock(mu_);
-  auto& family = prometheus::BuildCounter().Name(name).Help(EscapeHelp(help)).Register(*registry_);
-  return FacadeFor<Counter>(family.Add(ToLabels(name, labels, false)));
+  return Series<Counter>(kCounter, name, labels, [&]() -> prometheus::Counter& {
+    auto& family = prometheus::BuildCounter().Name(name).Help(EscapeHelp(help)).Register(*registry_);
+    return family.Add(ToLabels(name, labels, false));
+  });
 }
 
 Gauge& MetricsRegistry::gauge(const std::string& name, const std::string& help, const MetricLabels& labels) {
   std::lock_guard<std::mutex> lock(mu_);
-  auto& family = prometheus::BuildGauge().Name(name).Help(EscapeHelp(help)).Register(*registry_);
-  return FacadeFor<Gauge>(family.Add(ToLabels(name, labels, false)));
+  return Series<Gauge>(kGauge, name, labels, [&]() -> prometheus::Gauge& {
+    auto& family = prometheus::BuildGauge().Name(name).Help(EscapeHelp(help)).Register(*registry_);
+    return family.Add(ToLabels(name, labels, false));
+  });
 }
 
 Histogram& MetricsRegistry::histogram(const std::string& name, const std::string& help, const MetricLabels& labels,
                                       const std::vector<double>& buckets) {
-  if (!std::all_of(buckets.begin(), buckets.end(), [](double b) { return std::isfinite(b); })) {
-    throw std::invalid_argument("histogram " + name + ": bucket bounds must be finite");
-  }
-  prometheus::Labels series = ToLabels(name, labels, true);
   std::lock_guard<std::mutex> lock(mu_);
   auto known = buckets_.find(name);
   if (known != buckets_.end() && known->second != buckets) {
     throw std::invalid_argument("histogram " + name + " requested with different buckets");
   }
-  auto& family = prometheus::BuildHistogram().Name(name).Help(EscapeHelp(help)).Register(*registry_);
-  prometheus::Histogram& impl = family.Add(series, buckets);  // checks the bounds are strictly increasing
-  buckets_.emplace(name, buckets);
-  return FacadeFor<Histogram>(impl);
+  return Series<Histogram>(kHistogram, name, labels, [&]() -> prometheus::Histogram& {
+    if (!std::all_of(buckets.begin(), buckets.end(), [](double b) { return std::isfinite(b); })) {
+      throw std::invalid_argument("histogram " + name + ": bucket bounds must be finite");
+    }
+    auto& family = prometheus::BuildHistogram().Name(name).Help(EscapeHelp(help)).Register(*registry_);
+    prometheus::Histogram& series = family.Add(ToLabels(name, labels, true), buckets);  // bounds strictly increasing
+    buckets_.emplace(name, buckets);
+    return series;
+  });
 }
 
 std::string MetricsRegistry::Render() const {

@@ -1,9 +1,11 @@
 #pragma once
 
 #include <cstdint>
+#include <map>
 #include <memory>
 #include <mutex>
 #include <string>
+#include <tuple>
 #include <unordered_map>
 #include <utility>
 #include <vector>
@@ -102,15 +104,18 @@ class MetricsRegistry {
   std::string Render() const;
 
  private:
-  // The facade object for `impl`, made on first use (keyed by the
-  // prometheus-cpp metric, which the library already deduplicates by
-  // labels). Caller holds mu_.
-  template <typename Facade, typename Impl>
-  Facade& FacadeFor(Impl& impl);
+  // A series by metric kind, family name and labels sorted by name.
+  using SeriesKey = std::tuple<int, std::string, MetricLabels>;
+
+  // The facade of a series: found in series_ (a lookup per notice or RPC is
+  // a hot path), else `make()` registers it with prometheus-cpp, which
+  // validates names and types. Caller holds mu_.
+  template <typename Facade, typename Make>
+  Facade& Series(int kind, const std::string& name, const MetricLabels& labels, Make make);
 
   std::unique_ptr<prometheus::Registry> registry_;
-  std::mutex mu_;  // held for every lookup; guards facades_ and buckets_
-  std::unordered_map<const void*, std::shared_ptr<void>> facades_;
+  std::mutex mu_;  // held for every lookup; guards series_ and buckets_
+  std::map<SeriesKey, std::shared_ptr<void>> series_;
   std::unordered_map<std::string, std::vector<double>> buckets_;  // by histogram family
 };
 
