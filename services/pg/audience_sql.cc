@@ -4,12 +4,14 @@
 
 namespace forewarn::pg {
 
-std::string AudienceRecipientsSql(absl::string_view kind, absl::string_view services, absl::string_view regions,
-                                  absl::string_view old_iban) {
+std::string AudienceSql(absl::string_view kind, absl::string_view services, absl::string_view regions,
+                        absl::string_view old_iban) {
   // The kind tests are one-time filters: the planner drops the branches
   // that cannot apply to the incident at hand.
   static constexpr char kTemplate[] =
-      "SELECT a.id, a.name, a.locale, a.time_zone, a.phone, a.email, a.role, ch.channel FROM ("
+      "SELECT a.id, a.name, a.locale, a.time_zone, a.phone, a.email, a.role, "
+      "  a.notify_sms AND a.phone <> '' AS by_sms, "
+      "  (a.notify_email OR (a.notify_sms AND a.phone = '')) AND a.email <> '' AS by_email FROM ("
       "SELECT c.id, c.name, c.locale, c.time_zone, coalesce(c.phone, '') AS phone, coalesce(c.email, '') AS email, "
       "  c.notify_sms, c.notify_email, 'affected'::text AS role FROM customers c "
       "WHERE {kind} <> 'iban_change' AND EXISTS (SELECT 1 FROM customer_services cs WHERE cs.customer_id = c.id "
@@ -22,10 +24,7 @@ std::string AudienceRecipientsSql(absl::string_view kind, absl::string_view serv
       "SELECT c.id, c.name, c.locale, c.time_zone, coalesce(c.phone, ''), coalesce(c.email, ''), "
       "  c.notify_sms, c.notify_email, 'beneficiary' FROM customers c "
       "WHERE {kind} = 'iban_change' AND EXISTS (SELECT 1 FROM beneficiaries b WHERE b.customer_id = c.id "
-      "  AND b.iban = {iban})) a "
-      "CROSS JOIN LATERAL (VALUES ('sms'::text), ('email'::text)) AS ch(channel) "
-      "WHERE CASE ch.channel WHEN 'sms' THEN a.notify_sms AND a.phone <> '' "
-      "  ELSE (a.notify_email OR (a.notify_sms AND a.phone = '')) AND a.email <> '' END";
+      "  AND b.iban = {iban})) a";
   return absl::StrReplaceAll(kTemplate,
                              {{"{kind}", kind}, {"{services}", services}, {"{regions}", regions}, {"{iban}", old_iban}});
 }

@@ -20,13 +20,13 @@ namespace forewarn::pg {
 // who chose SMS but has no mobile number (nobody is left uninformed), when an
 // address is on file.
 //
-// Returns a SELECT yielding one row per recipient (customer, channel), in
-// this order: customer_id bigint, name, locale, time_zone, phone (''
-// when none), email ('' when none), role, channel ('sms' | 'email'); a
-// customer's SMS row comes right before their email row. The arguments are
-// SQL expressions (parameters such as "$1") for the incident's kind (text),
-// services (text[]), regions (text[]) and old IBAN (text).
-std::string AudienceRecipientsSql(absl::string_view kind, absl::string_view services, absl::string_view regions,
-                                  absl::string_view old_iban);
+// Returns a SELECT yielding one row per audience member, in this order:
+// customer_id bigint, name, locale, time_zone, phone ('' when none), email
+// ('' when none), role, by_sms bool, by_email bool (the channels the rule
+// chose; a member may have neither). The arguments are SQL expressions
+// (parameters such as "$1") for the incident's kind (text), services
+// (text[]), regions (text[]) and old IBAN (text).
+std::string AudienceSql(absl::string_view kind, absl::string_view services, absl::string_view regions,
+                        absl::string_view old_iban);
 
 }  // namespace forewarn::pg

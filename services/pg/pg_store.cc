@@ -97,13 +97,15 @@ constexpr char kLatestNotice[] =
 
 // The incident's current audience (the audience rule, audience_sql.h, over
 // $5 kind, $6 services, $7 regions, $8 old IBAN), one row per (customer,
-// channel), with its ledger state for the notice $3/$4 of version $2 (NULL:
+// chosen channel), with its ledger state for the notice $3/$4 of version $2 (NULL:
 // no row); IBAN beneficiaries are told with their own notice kind.
 const std::string& RecipientStates() {
   static const std::string sql = absl::StrCat(
-      "WITH rcpt AS (SELECT r.customer_id, r.channel, r.role = 'beneficiary' AS beneficiary FROM (",
-      pg::AudienceRecipientsSql("$5::text", "$6::text[]", "$7::text[]", "$8::text"),
-      ") AS r(customer_id, name, locale, time_zone, phone, email, role, channel)), "
+      "WITH rcpt AS (SELECT a.customer_id, ch.channel, a.role = 'beneficiary' AS beneficiary FROM (",
+      pg::AudienceSql("$5::text", "$6::text[]", "$7::text[]", "$8::text"),
+      ") AS a(customer_id, name, locale, time_zone, phone, email, role, by_sms, by_email) "
+      "CROSS JOIN LATERAL (VALUES ('sms'::text, a.by_sms), ('email', a.by_email)) AS ch(channel, chosen) "
+      "WHERE ch.chosen), "
       "st AS ("
       "  SELECT r.customer_id, r.channel, l.state FROM rcpt r LEFT JOIN notice_ledger l "
       "  ON l.incident_id = $1::uuid AND l.incident_version = $2 "
