@@ -23,18 +23,7 @@ void LogCallback(const rd_kafka_t* rk, int level, const char* fac, const char* b
   }
 }
 
-// Client-level errors (broker down, auth failures, fatal producer errors).
-// librdkafka recovers from all but fatal ones by itself.
-void ErrorCallback(rd_kafka_t* rk, int err, const char* reason, void* /*opaque*/) {
-  const auto code = static_cast<rd_kafka_resp_err_t>(err);
-  if (code == RD_KAFKA_RESP_ERR__FATAL) {
-    char fatal[512];
-    const rd_kafka_resp_err_t orig = rd_kafka_fatal_error(rk, fatal, sizeof(fatal));
-    spdlog::error("kafka {}: FATAL {}: {}", rd_kafka_name(rk), rd_kafka_err2name(orig), fatal);
-    return;
-  }
-  spdlog::warn("kafka {}: {}: {}", rd_kafka_name(rk), rd_kafka_err2name(code), reason);
-}
+void ErrorCallback(rd_kafka_t* rk, int err, const char* reason, void* /*opaque*/) { LogClientError(rk, err, reason); }
 
 absl::Status Set(rd_kafka_conf_t* conf, const std::string& name, const std::string& value) {
   char errstr[512];
@@ -46,6 +35,17 @@ absl::Status Set(rd_kafka_conf_t* conf, const std::string& name, const std::stri
 }
 
 }  // namespace
+
+void LogClientError(rd_kafka_t* rk, int err, const char* reason) {
+  const auto code = static_cast<rd_kafka_resp_err_t>(err);
+  if (code == RD_KAFKA_RESP_ERR__FATAL) {
+    char fatal[512];
+    const rd_kafka_resp_err_t orig = rd_kafka_fatal_error(rk, fatal, sizeof(fatal));
+    spdlog::error("kafka {}: FATAL {}: {}", rd_kafka_name(rk), rd_kafka_err2name(orig), fatal);
+    return;
+  }
+  spdlog::warn("kafka {}: {}: {}", rd_kafka_name(rk), rd_kafka_err2name(code), reason);
+}
 
 absl::StatusOr<ConfPtr> BuildConf(const KafkaConfig& cfg, const Properties& defaults) {
   ConfPtr conf(rd_kafka_conf_new());

@@ -78,6 +78,11 @@ using Properties = std::vector<std::pair<std::string, std::string>>;
 // be a secret).
 absl::StatusOr<ConfPtr> BuildConf(const KafkaConfig& cfg, const Properties& defaults);
 
+// Logs a client-level error (broker down, authentication failed, fatal
+// producer error) as BuildConf's error callback does; for a handle with an
+// error callback of its own. librdkafka recovers from all but fatal ones.
+void LogClientError(rd_kafka_t* rk, int err, const char* reason);
+
 // Creates the handle; takes ownership of `conf` only on success (as
 // rd_kafka_new does), so the caller's ConfPtr is released here on success.
 absl::StatusOr<HandlePtr> NewHandle(rd_kafka_type_t type, ConfPtr conf);
