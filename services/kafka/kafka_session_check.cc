@@ -73,7 +73,7 @@ int RequireSessionTimeoutAccepted(const KafkaConfig& config, const std::atomic<b
   }
   if (absl::IsUnimplemented(s) || absl::IsPermissionDenied(s)) {
     // Not verifiable here; the broker still enforces its range at join time.
-    spdlog::warn("event=kafka_session_timeout_unverified reason=\"{}\"", s.message());
+    spdlog::warn("event=kafka_session_timeout_unverified reason=\"{}\"", std::string(s.message()));
     return 0;
   }
   spdlog::error("event=startup_failed status=\"{}\"", s.ToString());
