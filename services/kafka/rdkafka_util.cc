@@ -34,6 +34,15 @@ absl::Status Set(rd_kafka_conf_t* conf, const std::string& name, const std::stri
   return absl::OkStatus();
 }
 
+// Every client's settings, before the caller's defaults. A broker that went
+// away is tried again at most a second apart: librdkafka doubles the pause
+// after each failed attempt up to reconnect.backoff.max.ms, 10 s by
+// default, so a client could notice a restarted broker up to 10 s late.
+const std::pair<const char*, const char*> kEveryClient[] = {
+    {"reconnect.backoff.ms", "100"},
+    {"reconnect.backoff.max.ms", "1000"},
+};
+
 }  // namespace
 
 void LogClientError(rd_kafka_t* rk, int err, const char* reason) {
@@ -54,6 +63,9 @@ absl::StatusOr<ConfPtr> BuildConf(const KafkaConfig& cfg, const Properties& defa
   }
   if (auto st = Set(conf.get(), "bootstrap.servers", cfg.bootstrap_servers); !st.ok()) return st;
   if (auto st = Set(conf.get(), "client.id", cfg.client_id); !st.ok()) return st;
+  for (const auto& [name, value] : kEveryClient) {
+    if (auto st = Set(conf.get(), name, value); !st.ok()) return st;
+  }
   for (const auto& [name, value] : defaults) {
     if (auto st = Set(conf.get(), name, value); !st.ok()) return st;
   }

@@ -72,8 +72,9 @@ using ConfigResourcePtr = std::unique_ptr<rd_kafka_ConfigResource_t, ConfigResou
 
 using Properties = std::vector<std::pair<std::string, std::string>>;
 
-// A configuration with bootstrap.servers, client.id, `defaults`, then
-// cfg.extra (which wins), plus log and error callbacks routed to spdlog.
+// A configuration with bootstrap.servers, client.id, the settings of every
+// client (a quick reconnect: reconnect.backoff.max.ms 1000), `defaults`,
+// then cfg.extra (which wins), plus log and error callbacks routed to spdlog.
 // INVALID_ARGUMENT names the offending property (never its value, which may
 // be a secret).
 absl::StatusOr<ConfPtr> BuildConf(const KafkaConfig& cfg, const Properties& defaults);
