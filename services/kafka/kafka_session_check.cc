@@ -71,13 +71,14 @@ int RequireSessionTimeoutAccepted(const KafkaConfig& config, const std::atomic<b
     spdlog::info("event=kafka_session_timeout_accepted session_timeout_ms={}", *ConsumerSessionTimeoutMs(config));
     return 0;
   }
-  if (absl::IsUnimplemented(s) || absl::IsPermissionDenied(s)) {
-    // Not verifiable here; the broker still enforces its range at join time.
-    spdlog::warn("event=kafka_session_timeout_unverified reason=\"{}\"", std::string(s.message()));
+  const bool configuration = absl::IsFailedPrecondition(s) || absl::IsInvalidArgument(s) || absl::IsUnauthenticated(s);
+  if (!configuration && !absl::IsCancelled(s)) {
+    // Not verifiable now; the broker still enforces its range at join time.
+    spdlog::warn("event=kafka_session_timeout_unverified reason=\"{}\"", s.ToString());
     return 0;
   }
   spdlog::error("event=startup_failed status=\"{}\"", s.ToString());
-  return absl::IsFailedPrecondition(s) || absl::IsInvalidArgument(s) ? 2 : 1;
+  return configuration ? 2 : 1;
 }
 
 }  // namespace forewarn

@@ -39,12 +39,14 @@ absl::Status CheckSessionTimeoutWithin(int64_t session_ms, const SessionTimeoutB
 // UNAVAILABLE when no broker answered; CANCELLED when `stop` was set.
 absl::Status CheckSessionTimeout(const KafkaConfig& config, const std::atomic<bool>& stop, absl::Duration wait);
 
-// CheckSessionTimeout for a consumer service's main(), with a 60 s wait for
-// the broker. Logs the outcome (event=kafka_session_timeout_accepted,
-// event=kafka_session_timeout_unverified with the reason, or
-// event=startup_failed) and returns the process exit code: 0 when accepted
-// or unverifiable, 2 when outside the broker's range or malformed, 1 when no
-// broker answered or the service was stopped.
+// CheckSessionTimeout for a consumer service's main() (after RequireTopics),
+// with a 60 s wait for the broker. Logs the outcome
+// (event=kafka_session_timeout_accepted, event=kafka_session_timeout_unverified
+// with the reason, or event=startup_failed) and returns the process exit
+// code: 2 when outside the broker's range, malformed, or the credentials are
+// refused; 1 when the service was stopped; else 0 — a check that cannot be
+// made (no DescribeConfigs, not authorised, no answer in time) does not stop
+// the service.
 int RequireSessionTimeoutAccepted(const KafkaConfig& config, const std::atomic<bool>& stop);
 
 }  // namespace forewarn
