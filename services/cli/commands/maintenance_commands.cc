@@ -1,0 +1,75 @@
+// forewarn maintenance schedule | reschedule
+#include "services/cli/commands/command.h"
+#include "services/cli/commands/format.h"
+
+namespace forewarn::cli {
+namespace {
+
+class ScheduleMaintenance final : public Command {
+ public:
+  explicit ScheduleMaintenance(CLI::App& group)
+      : Command(group.add_subcommand("schedule", "announce planned maintenance")) {
+    AddIdempotencyKey(app_, key_);
+    scope_.Add(app_);
+    reason_.Add(app_, "reason, English", "reason, Arabic", /*required=*/true);
+    app_->add_option("--start", start_, "planned start, RFC 3339")->required();
+    app_->add_option("--end", end_, "planned end, RFC 3339")->required();
+  }
+
+  int Run(Session& session) override {
+    v1::ScheduleMaintenanceRequest req;
+    req.set_idempotency_key(key_);
+    scope_.Set(&req);
+    reason_.Set(req.mutable_reason());
+    std::string err;
+    if (!ParseTime(start_, req.mutable_starts_at(), &err)) return session.UsageError("--start: " + err);
+    if (!ParseTime(end_, req.mutable_ends_at(), &err)) return session.UsageError("--end: " + err);
+    return session.Call(&Session::Stub::ScheduleMaintenance, req);
+  }
+
+ private:
+  std::string key_, start_, end_;
+  ScopeFlags scope_;
+  ReasonFlags reason_;
+};
+
+class RescheduleMaintenance final : public Command {
+ public:
+  explicit RescheduleMaintenance(CLI::App& group)
+      : Command(group.add_subcommand("reschedule", "move a planned maintenance")) {
+    AddIncidentId(app_, id_);
+    app_->add_option("--start", start_, "new planned start, RFC 3339");
+    app_->add_option("--end", end_, "new planned end, RFC 3339");
+    AddExpectedVersion(app_, expected_version_);
+  }
+
+  int Run(Session& session) override {
+    v1::UpdateIncidentRequest req;
+    req.set_id(id_);
+    req.set_expected_version(expected_version_);
+    std::string err;
+    if (start_.empty() && end_.empty()) return session.UsageError("give --start and/or --end");
+    if (!start_.empty() && !ParseTime(start_, req.mutable_starts_at(), &err)) {
+      return session.UsageError("--start: " + err);
+    }
+    if (!end_.empty() && !ParseTime(end_, req.mutable_expected_restoration_at(), &err)) {
+      return session.UsageError("--end: " + err);
+    }
+    return session.Call(&Session::Stub::UpdateIncident, req);
+  }
+
+ private:
+  std::string id_, start_, end_;
+  int64_t expected_version_ = 0;
+};
+
+}  // namespace
+
+void AddMaintenanceCommands(CLI::App& app, Commands& commands) {
+  auto& group = *app.add_subcommand("maintenance", "schedule and reschedule planned maintenance");
+  group.require_subcommand(1);
+  commands.push_back(std::make_unique<ScheduleMaintenance>(group));
+  commands.push_back(std::make_unique<RescheduleMaintenance>(group));
+}
+
+}  // namespace forewarn::cli
