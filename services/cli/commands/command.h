@@ -41,6 +41,9 @@ void AddNoticeCommands(CLI::App& app, Commands& commands);
 void AddMaintenanceCommands(CLI::App& app, Commands& commands);
 void AddIbanCommands(CLI::App& app, Commands& commands);
 
+// Adds the command group `name` to `app`; it requires one of its commands.
+CLI::App& AddGroup(CLI::App& app, const char* name, const char* help);
+
 // --- flags several commands share ---
 
 // The positional "id" (required).
@@ -57,14 +60,20 @@ struct ReasonFlags {
   void Set(v1::LocalizedText* out) const;
 };
 
-// --service and --region (repeatable, required).
-struct ScopeFlags {
+// What every new incident names (incident create, maintenance schedule):
+// --idempotency-key, --service and --region (repeatable), --reason-en and
+// --reason-ar; all required.
+struct NewIncidentFlags {
+  std::string key;
   std::vector<std::string> services, regions;
+  ReasonFlags reason;
   void Add(CLI::App* app);
   template <typename Request>
   void Set(Request* req) const {
+    req->set_idempotency_key(key);
     for (const auto& s : services) req->add_services(s);
     for (const auto& r : regions) req->add_regions(r);
+    reason.Set(req->mutable_reason());
   }
 };
 

@@ -44,8 +44,7 @@ class ReplayDeadLetters final : public Command {
 }  // namespace
 
 void AddDlqCommands(CLI::App& app, Commands& commands) {
-  auto& group = *app.add_subcommand("dlq", "notices that ran out of delivery attempts");
-  group.require_subcommand(1);
+  auto& group = AddGroup(app, "dlq", "notices that ran out of delivery attempts");
   commands.push_back(std::make_unique<ListDeadLetters>(group));
   commands.push_back(std::make_unique<ReplayDeadLetters>(group));
 }

@@ -4,6 +4,12 @@
 
 namespace forewarn::cli {
 
+CLI::App& AddGroup(CLI::App& app, const char* name, const char* help) {
+  CLI::App& group = *app.add_subcommand(name, help);
+  group.require_subcommand(1);
+  return group;
+}
+
 void AddIncidentId(CLI::App* app, std::string& id) { app->add_option("id", id, "incident id")->required(); }
 
 void AddExpectedVersion(CLI::App* app, int64_t& expected_version) {
@@ -28,9 +34,11 @@ void ReasonFlags::Set(v1::LocalizedText* out) const {
   out->set_ar(ar);
 }
 
-void ScopeFlags::Add(CLI::App* app) {
+void NewIncidentFlags::Add(CLI::App* app) {
+  AddIdempotencyKey(app, key);
   app->add_option("--service", services, "affected service code (repeatable)")->required();
   app->add_option("--region", regions, "affected region code (repeatable)")->required();
+  reason.Add(app, "reason, English", "reason, Arabic", /*required=*/true);
 }
 
 void RestorationFlags::Add(CLI::App* app, const char* at_help, const char* in_help) {

@@ -35,8 +35,7 @@ class AnnounceIbanChange final : public Command {
 }  // namespace
 
 void AddIbanCommands(CLI::App& app, Commands& commands) {
-  auto& group = *app.add_subcommand("iban", "announce IBAN changes to holders and beneficiaries");
-  group.require_subcommand(1);
+  auto& group = AddGroup(app, "iban", "announce IBAN changes to holders and beneficiaries");
   commands.push_back(std::make_unique<AnnounceIbanChange>(group));
 }
 

@@ -11,19 +11,15 @@ using Stub = Session::Stub;
 class CreateIncident final : public Command {
  public:
   explicit CreateIncident(CLI::App& group) : Command(group.add_subcommand("create", "report an unplanned outage")) {
-    AddIdempotencyKey(app_, key_);
-    scope_.Add(app_);
-    reason_.Add(app_, "reason, English", "reason, Arabic", /*required=*/true);
+    incident_.Add(app_);
     app_->add_option("--start", start_, "start time, RFC 3339 (default: now)");
     restoration_.Add(app_, "expected restoration, RFC 3339", "expected restoration from now, e.g. 90m, 3h");
   }
 
   int Run(Session& session) override {
     v1::CreateIncidentRequest req;
-    req.set_idempotency_key(key_);
+    incident_.Set(&req);
     req.set_kind(v1::UNPLANNED_OUTAGE);
-    scope_.Set(&req);
-    reason_.Set(req.mutable_reason());
     std::string err;
     if (!start_.empty() && !ParseTime(start_, req.mutable_starts_at(), &err)) {
       return session.UsageError("--start: " + err);
@@ -34,9 +30,8 @@ class CreateIncident final : public Command {
   }
 
  private:
-  std::string key_, start_;
-  ScopeFlags scope_;
-  ReasonFlags reason_;
+  NewIncidentFlags incident_;
+  std::string start_;
   RestorationFlags restoration_;
 };
 
@@ -173,8 +168,7 @@ class ReconcileIncident final : public Command {
 }  // namespace
 
 void AddIncidentCommands(CLI::App& app, Commands& commands) {
-  auto& group = *app.add_subcommand("incident", "create, update, resolve and inspect incidents");
-  group.require_subcommand(1);
+  auto& group = AddGroup(app, "incident", "create, update, resolve and inspect incidents");
   commands.push_back(std::make_unique<CreateIncident>(group));
   commands.push_back(std::make_unique<UpdateIncident>(group));
   commands.push_back(std::make_unique<VersionedChange<v1::ResolveIncidentRequest>>(

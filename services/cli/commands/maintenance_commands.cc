@@ -9,18 +9,14 @@ class ScheduleMaintenance final : public Command {
  public:
   explicit ScheduleMaintenance(CLI::App& group)
       : Command(group.add_subcommand("schedule", "announce planned maintenance")) {
-    AddIdempotencyKey(app_, key_);
-    scope_.Add(app_);
-    reason_.Add(app_, "reason, English", "reason, Arabic", /*required=*/true);
+    incident_.Add(app_);
     app_->add_option("--start", start_, "planned start, RFC 3339")->required();
     app_->add_option("--end", end_, "planned end, RFC 3339")->required();
   }
 
   int Run(Session& session) override {
     v1::ScheduleMaintenanceRequest req;
-    req.set_idempotency_key(key_);
-    scope_.Set(&req);
-    reason_.Set(req.mutable_reason());
+    incident_.Set(&req);
     std::string err;
     if (!ParseTime(start_, req.mutable_starts_at(), &err)) return session.UsageError("--start: " + err);
     if (!ParseTime(end_, req.mutable_ends_at(), &err)) return session.UsageError("--end: " + err);
@@ -28,9 +24,8 @@ class ScheduleMaintenance final : public Command {
   }
 
  private:
-  std::string key_, start_, end_;
-  ScopeFlags scope_;
-  ReasonFlags reason_;
+  NewIncidentFlags incident_;
+  std::string start_, end_;
 };
 
 class RescheduleMaintenance final : public Command {
@@ -66,8 +61,7 @@ class RescheduleMaintenance final : public Command {
 }  // namespace
 
 void AddMaintenanceCommands(CLI::App& app, Commands& commands) {
-  auto& group = *app.add_subcommand("maintenance", "schedule and reschedule planned maintenance");
-  group.require_subcommand(1);
+  auto& group = AddGroup(app, "maintenance", "schedule and reschedule planned maintenance");
   commands.push_back(std::make_unique<ScheduleMaintenance>(group));
   commands.push_back(std::make_unique<RescheduleMaintenance>(group));
 }

@@ -36,8 +36,7 @@ class PreviewNotices final : public Command {
 }  // namespace
 
 void AddNoticeCommands(CLI::App& app, Commands& commands) {
-  auto& group = *app.add_subcommand("notice", "preview what customers would receive");
-  group.require_subcommand(1);
+  auto& group = AddGroup(app, "notice", "preview what customers would receive");
   commands.push_back(std::make_unique<PreviewNotices>(group));
 }
 
