@@ -2,7 +2,9 @@
 // on stderr, prints nothing on stdout and exits non-zero (2 for the CLI's own
 // checks, CLI11's codes for parse errors) without calling the intake.
 #include <sys/wait.h>
+#include <unistd.h>
 
+#include <cstdio>
 #include <cstdlib>
 #include <fstream>
 #include <sstream>
@@ -31,8 +33,12 @@ std::string ReadAll(const std::string& path) {
 // The target is a closed port, so a command that got as far as calling the
 // intake would fail with exit code 1 instead.
 Result Forewarn(const std::vector<std::string>& args) {
-  const std::string dir = ::testing::TempDir();
-  const std::string out = dir + "/cli_out.txt", err = dir + "/cli_err.txt";
+  // ctest runs the tests in parallel: each run has its own files.
+  static int runs = 0;
+  const std::string base = absl::StrCat(::testing::TempDir(), "/forewarn_cli_",
+                                        ::testing::UnitTest::GetInstance()->current_test_info()->name(), "_",
+                                        ++runs, "_", getpid());
+  const std::string out = base + ".out", err = base + ".err";
   const std::string cmd = absl::StrCat("env -u FOREWARN_TARGET -u FOREWARN_TOKEN -u FOREWARN_TLS_CA ",
                                        "-u FOREWARN_TLS_CLIENT_CERT -u FOREWARN_TLS_CLIENT_KEY '", FOREWARN_CLI,
                                        "' --target 127.0.0.1:1 --timeout 2 '", absl::StrJoin(args, "' '"), "' >",
@@ -42,6 +48,8 @@ Result Forewarn(const std::vector<std::string>& args) {
   r.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
   r.out = ReadAll(out);
   r.err = ReadAll(err);
+  std::remove(out.c_str());
+  std::remove(err.c_str());
   return r;
 }
 
