@@ -107,19 +107,17 @@ int main(int argc, char** argv) {
       spdlog::warn("event=held_fetch_failed status=\"{}\"", due.status().ToString());
     } else if (!due->empty()) {
       absl::Status s = absl::OkStatus();
-      std::vector<int64_t> ids;
       for (const auto& h : *due) {
         if (s = sink.Enqueue(h.job); !s.ok()) break;
-        ids.push_back(h.id);
       }
       if (s.ok()) s = sink.Flush();
-      if (s.ok()) s = held.MarkReleased(ids, now);
+      if (s.ok()) s = held.MarkReleased(*due, now);
       if (!s.ok()) {
         spdlog::warn("event=held_release_failed status=\"{}\"", s.ToString());
       } else {
-        spdlog::info("event=held_released count={}", ids.size());
-        held_total.Increment(static_cast<double>(ids.size()));
-        busy = busy || static_cast<int>(ids.size()) == cfg.batch_size;
+        spdlog::info("event=held_released count={}", due->size());
+        held_total.Increment(static_cast<double>(due->size()));
+        busy = busy || static_cast<int>(due->size()) == cfg.batch_size;
       }
     }
     if (!busy) forewarn::SleepUnlessStopped(stop, absl::Milliseconds(cfg.poll_ms));
