@@ -120,6 +120,14 @@ struct ObservabilityServer::Impl {
 
   void Run();
   std::string Handle(const std::string& request_head);
+
+ private:
+  int PreparePoll(const std::vector<Connection>& conns, bool accepting, Clock::time_point accept_paused_until,
+                  Clock::time_point now, std::vector<pollfd>& fds);
+  bool ReadRequest(Connection& c, Clock::time_point now);
+  bool WriteResponse(Connection& c);
+  void ServeConnections(std::vector<Connection>& conns, const std::vector<pollfd>& fds, Clock::time_point now);
+  void AcceptConnections(std::vector<Connection>& conns, Clock::time_point now, Clock::time_point& accept_paused_until);
 };
 
 std::string ObservabilityServer::Impl::Handle(const std::string& head) {
@@ -171,30 +179,112 @@ std::string ObservabilityServer::Impl::Handle(const std::string& head) {
   return Response(404, "Not Found", kTextContentType, "not found\n", head_only);
 }
 
+// Fills `fds` (wake pipe, listener, then one per connection) and returns the
+// poll timeout: until the earliest connection deadline or accept resumption.
+int ObservabilityServer::Impl::PreparePoll(const std::vector<Connection>& conns, bool accepting,
+                                           Clock::time_point accept_paused_until, Clock::time_point now,
+                                           std::vector<pollfd>& fds) {
+  fds.clear();
+  fds.push_back({wake_read.get(), POLLIN, 0});
+  fds.push_back({accepting ? listen_fd.get() : -1, POLLIN, 0});  // fd -1: ignored by poll
+  Clock::time_point next = Clock::time_point::max();
+  if (!accepting && conns.size() < kMaxConnections) next = accept_paused_until;
+  for (const Connection& c : conns) {
+    fds.push_back({c.fd.get(), static_cast<short>(c.writing ? POLLOUT : POLLIN), 0});
+    next = std::min(next, c.deadline);
+  }
+  if (next == Clock::time_point::max()) return -1;
+  auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(next - now).count() + 1;
+  return static_cast<int>(std::clamp<long long>(ms, 0, 60'000));
+}
+
+// Reads what the client sent; once the request head is complete (or too
+// large) the response is ready to write. True: close the connection.
+bool ObservabilityServer::Impl::ReadRequest(Connection& c, Clock::time_point now) {
+  char buf[2048];
+  ssize_t got = ::recv(c.fd.get(), buf, sizeof(buf), 0);
+  if (got <= 0) {
+    // Peer closed before sending a full request, or error.
+    return got == 0 || (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR);
+  }
+  c.in.append(buf, static_cast<size_t>(got));
+  size_t end = c.in.find("\r\n\r\n");
+  if (end == std::string::npos) end = c.in.find("\n\n");
+  if (end != std::string::npos) {
+    c.out = Handle(c.in.substr(0, end));
+  } else if (c.in.size() > kMaxRequestBytes) {
+    c.out = Response(431, "Request Header Fields Too Large", kTextContentType, "request too large\n", false);
+  }
+  if (!c.out.empty()) {
+    c.writing = true;
+    c.deadline = now + kWriteTimeout;
+  }
+  return false;
+}
+
+// Writes more of the response. True: close the connection (written, or error).
+bool ObservabilityServer::Impl::WriteResponse(Connection& c) {
+  ssize_t put = ::send(c.fd.get(), c.out.data() + c.sent, c.out.size() - c.sent, MSG_NOSIGNAL);
+  if (put < 0) return errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR;
+  c.sent += static_cast<size_t>(put);
+  if (c.sent < c.out.size()) return false;
+  ::shutdown(c.fd.get(), SHUT_WR);
+  // Drain what the client may still have sent so close() does not reset the connection
+  // before it read the response.
+  char sink[512];
+  while (::recv(c.fd.get(), sink, sizeof(sink), MSG_DONTWAIT) > 0) {
+  }
+  return true;
+}
+
+// Serves existing connections (fds from index 2 match conns); drops the
+// closed and the timed out.
+void ObservabilityServer::Impl::ServeConnections(std::vector<Connection>& conns, const std::vector<pollfd>& fds,
+                                                 Clock::time_point now) {
+  for (size_t i = 0; i < conns.size(); ++i) {
+    Connection& c = conns[i];
+    short rev = fds[i + 2].revents;
+    bool close_it = false;
+    if (rev & (POLLERR | POLLNVAL)) {
+      close_it = true;
+    } else if (!c.writing && (rev & (POLLIN | POLLHUP))) {
+      close_it = ReadRequest(c, now);
+    } else if (c.writing && (rev & (POLLOUT | POLLHUP))) {
+      close_it = WriteResponse(c);
+    }
+    if (!close_it && now >= c.deadline) close_it = true;  // read or write timeout
+    if (close_it) c.fd.Reset();
+  }
+  conns.erase(std::remove_if(conns.begin(), conns.end(), [](const Connection& c) { return c.fd.get() < 0; }),
+              conns.end());
+}
+
+// Accepts pending connections up to the limit; on a failure other than "no
+// more" (e.g. EMFILE) pauses accepting for kAcceptBackoff.
+void ObservabilityServer::Impl::AcceptConnections(std::vector<Connection>& conns, Clock::time_point now,
+                                                  Clock::time_point& accept_paused_until) {
+  while (conns.size() < kMaxConnections) {
+    int fd = ::accept4(listen_fd.get(), nullptr, nullptr, SOCK_NONBLOCK | SOCK_CLOEXEC);
+    if (fd < 0) {
+      if (errno == EINTR || errno == ECONNABORTED) continue;
+      if (errno != EAGAIN && errno != EWOULDBLOCK) accept_paused_until = now + kAcceptBackoff;
+      break;
+    }
+    Connection c;
+    c.fd = Fd(fd);
+    c.deadline = now + kReadTimeout;
+    conns.push_back(std::move(c));
+  }
+}
+
 void ObservabilityServer::Impl::Run() {
   std::vector<Connection> conns;
   std::vector<pollfd> fds;
   Clock::time_point accept_paused_until{};
-
   for (;;) {
     Clock::time_point now = Clock::now();
-    bool accepting = conns.size() < kMaxConnections && now >= accept_paused_until;
-
-    fds.clear();
-    fds.push_back({wake_read.get(), POLLIN, 0});
-    fds.push_back({accepting ? listen_fd.get() : -1, POLLIN, 0});  // fd -1: ignored by poll
-    Clock::time_point next = Clock::time_point::max();
-    if (!accepting && conns.size() < kMaxConnections) next = accept_paused_until;
-    for (const Connection& c : conns) {
-      fds.push_back({c.fd.get(), static_cast<short>(c.writing ? POLLOUT : POLLIN), 0});
-      next = std::min(next, c.deadline);
-    }
-    int timeout_ms = -1;
-    if (next != Clock::time_point::max()) {
-      auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(next - now).count() + 1;
-      timeout_ms = static_cast<int>(std::clamp<long long>(ms, 0, 60'000));
-    }
-
+    const bool accepting = conns.size() < kMaxConnections && now >= accept_paused_until;
+    const int timeout_ms = PreparePoll(conns, accepting, accept_paused_until, now, fds);
     int n = ::poll(fds.data(), fds.size(), timeout_ms);
     if (n < 0) {
       if (errno == EINTR) continue;
@@ -203,71 +293,8 @@ void ObservabilityServer::Impl::Run() {
     }
     if (fds[0].revents != 0) break;  // Stop()
     now = Clock::now();
-
-    // Serve existing connections (indices 2.. match conns).
-    for (size_t i = 0; i < conns.size(); ++i) {
-      Connection& c = conns[i];
-      short rev = fds[i + 2].revents;
-      bool close_it = false;
-      if (rev & (POLLERR | POLLNVAL)) {
-        close_it = true;
-      } else if (!c.writing && (rev & (POLLIN | POLLHUP))) {
-        char buf[2048];
-        ssize_t got = ::recv(c.fd.get(), buf, sizeof(buf), 0);
-        if (got > 0) {
-          c.in.append(buf, static_cast<size_t>(got));
-          size_t end = c.in.find("\r\n\r\n");
-          if (end == std::string::npos) end = c.in.find("\n\n");
-          if (end != std::string::npos) {
-            c.out = Handle(c.in.substr(0, end));
-          } else if (c.in.size() > kMaxRequestBytes) {
-            c.out = Response(431, "Request Header Fields Too Large", kTextContentType, "request too large\n", false);
-          }
-          if (!c.out.empty()) {
-            c.writing = true;
-            c.deadline = now + kWriteTimeout;
-          }
-        } else if (got == 0 || (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR)) {
-          close_it = true;  // peer closed before sending a full request, or error
-        }
-      } else if (c.writing && (rev & (POLLOUT | POLLHUP))) {
-        ssize_t put = ::send(c.fd.get(), c.out.data() + c.sent, c.out.size() - c.sent, MSG_NOSIGNAL);
-        if (put > 0) {
-          c.sent += static_cast<size_t>(put);
-          if (c.sent == c.out.size()) {
-            ::shutdown(c.fd.get(), SHUT_WR);
-            // Drain what the client may still have sent so close() does not reset the connection
-            // before it read the response.
-            char sink[512];
-            while (::recv(c.fd.get(), sink, sizeof(sink), MSG_DONTWAIT) > 0) {
-            }
-            close_it = true;
-          }
-        } else if (put < 0 && errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR) {
-          close_it = true;
-        }
-      }
-      if (!close_it && now >= c.deadline) close_it = true;  // read or write timeout
-      if (close_it) c.fd.Reset();
-    }
-    conns.erase(std::remove_if(conns.begin(), conns.end(), [](const Connection& c) { return c.fd.get() < 0; }),
-                conns.end());
-
-    // Accept new connections.
-    if (accepting && (fds[1].revents & POLLIN)) {
-      while (conns.size() < kMaxConnections) {
-        int fd = ::accept4(listen_fd.get(), nullptr, nullptr, SOCK_NONBLOCK | SOCK_CLOEXEC);
-        if (fd < 0) {
-          if (errno == EINTR || errno == ECONNABORTED) continue;
-          if (errno != EAGAIN && errno != EWOULDBLOCK) accept_paused_until = now + kAcceptBackoff;  // e.g. EMFILE
-          break;
-        }
-        Connection c;
-        c.fd = Fd(fd);
-        c.deadline = now + kReadTimeout;
-        conns.push_back(std::move(c));
-      }
-    }
+    ServeConnections(conns, fds, now);
+    if (accepting && (fds[1].revents & POLLIN)) AcceptConnections(conns, now, accept_paused_until);
   }
   conns.clear();  // closes every client socket
 }
