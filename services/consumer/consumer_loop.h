@@ -47,7 +47,7 @@ struct ConsumeOptions {
   absl::Duration poll_error_wait = absl::Seconds(1);
 };
 
-// How the loop tells time, waits and retries. Production: the service clock,
+// How the loop tells time (when a message is due), waits and retries. Production: the service clock,
 // SleepUnlessStopped and RetryUntilOk on the stop flag.
 struct ConsumeRuntime {
   const Clock* clock = nullptr;
@@ -68,7 +68,7 @@ struct ConsumeHandlers {
   std::function<absl::Status(const std::vector<T>& items, std::vector<size_t>* busy)> handle;
   // Optional: before each repeated call of `handle` for a batch.
   std::function<void()> on_retry;
-  // Optional: after a batch was handled, with the time it took (retries included).
+  // Optional: after a batch was handled, with the (real) time it took, retries included.
   std::function<void(const std::vector<T>& items, absl::Duration took)> on_handled;
 };
 
@@ -179,7 +179,7 @@ class ConsumerLoop {
   bool HandOver(Batch& b, std::set<TopicPartition>& deferred) {
     if (b.done.empty()) return true;
     if (!b.items.empty()) {
-      const absl::Time started = rt_.clock->Now();
+      const absl::Time started = absl::Now();  // `took` is real time, whatever the service clock says
       std::vector<size_t> busy;
       bool first_try = true;
       absl::Status status = rt_.retry_until_ok(opt_.handle_what, [&] {
@@ -190,7 +190,7 @@ class ConsumerLoop {
       });
       if (status.ok() && !busy.empty()) status = DeferBusy(b, busy, deferred);
       if (!status.ok()) return false;
-      if (h_.on_handled) h_.on_handled(b.items, rt_.clock->Now() - started);
+      if (h_.on_handled) h_.on_handled(b.items, absl::Now() - started);
     }
     StoreDone(source_, b.done);
     return true;

@@ -41,6 +41,21 @@ int ServeUntilStopped(const sigset_t& stop_signals, forewarn::devkafka::MockClus
   return sig;
 }
 
+// The --topic specs (the Forewarn topics when none is given); false (logged)
+// for a bad one.
+bool ParseTopics(std::vector<std::string> specs, std::vector<forewarn::devkafka::TopicSpec>& topics) {
+  if (specs.empty()) {
+    specs = {"forewarn.events:4", "forewarn.notices:12", "forewarn.notices.retry:12", "forewarn.notices.dlq:4"};
+  }
+  for (const std::string& spec : specs) {
+    if (!forewarn::devkafka::ParseTopic(spec, topics.emplace_back())) {
+      spdlog::error("bad --topic '{}': want NAME:PARTITIONS, NAME of [a-zA-Z0-9._-], 1..10000 partitions", spec);
+      return false;
+    }
+  }
+  return true;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -63,17 +78,8 @@ int main(int argc, char** argv) {
   CLI11_PARSE(app, argc, argv);
   spdlog::set_default_logger(spdlog::stderr_color_mt("devkafka"));  // stdout carries only the bootstrap line
 
-  if (topic_specs.empty()) {
-    topic_specs = {"forewarn.events:4", "forewarn.notices:12", "forewarn.notices.retry:12", "forewarn.notices.dlq:4"};
-  }
-  std::vector<forewarn::devkafka::TopicSpec> topics(topic_specs.size());
-  for (size_t i = 0; i < topic_specs.size(); ++i) {
-    if (!forewarn::devkafka::ParseTopic(topic_specs[i], topics[i])) {
-      spdlog::error("bad --topic '{}': want NAME:PARTITIONS, NAME of [a-zA-Z0-9._-], 1..10000 partitions",
-                    topic_specs[i]);
-      return 2;
-    }
-  }
+  std::vector<forewarn::devkafka::TopicSpec> topics;
+  if (!ParseTopics(topic_specs, topics)) return 2;
   // Block the stop signals before librdkafka starts its threads, so they
   // inherit the mask and only sigwait() below receives them.
   sigset_t stop_signals;
