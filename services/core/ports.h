@@ -158,10 +158,13 @@ class HeldNotices {
   virtual ~HeldNotices() = default;
   struct Held {
     int64_t id = 0;
+    int64_t hold = 0;  // which hold of the notice this is (a notice can be held again)
     NoticeJob job;
   };
   virtual absl::StatusOr<std::vector<Held>> FetchDue(absl::Time now, int limit) = 0;
-  virtual absl::Status MarkReleased(const std::vector<int64_t>& ids, absl::Time now) = 0;
+  // Settles these holds, once their notices are back on the notices topic. A
+  // notice held again since it was fetched stays due: it comes back again.
+  virtual absl::Status MarkReleased(const std::vector<Held>& released, absl::Time now) = 0;
 };
 
 // Outbox rows not yet published, oldest first.

@@ -131,7 +131,9 @@ constexpr char kRecordUpdate[] =
 #undef FW_OUTCOME_ARRAYS
 
 // Parks notices until the customer's window opens; the scheduler re-releases
-// them. Re-holding (a duplicate delivery) just moves release_at.
+// them. Holding again (a duplicate delivery, or a worker whose clock is
+// behind the scheduler's) moves release_at and counts a new hold, which the
+// scheduler's release of an earlier one does not settle.
 constexpr char kHold[] =
     "INSERT INTO held_notices (incident_id, version, notice_kind, occasion, customer_id, channel, address, "
     "  locale, time_zone, name, role, release_at) "
@@ -141,7 +143,7 @@ constexpr char kHold[] =
     "  $8::text[], $9::text[], $10::text[], $11::text[], $12::bigint[]) "
     "  AS k(iid, ver, kind, occ, cid, ch, addr, loc, tz, nm, role, rel) "
     "ON CONFLICT (incident_id, version, notice_kind, occasion, customer_id, channel) DO UPDATE "
-    "  SET release_at = EXCLUDED.release_at, released_at = NULL";
+    "  SET release_at = EXCLUDED.release_at, released_at = NULL, holds = held_notices.holds + 1";
 
 struct KeyArrays {
   std::vector<std::string> ids, kinds, occasions, channels;
@@ -401,7 +403,9 @@ absl::StatusOr<bool> PgNoticeLedger::Fence(const NoticeKey& key) {
 
 // Renews the lease of `batch`; whether `hash` is still in it. When the
 // database cannot be reached the lease still holds for two thirds of its
-// length from the last renewal, as measured here.
+// length from the last renewal, as measured here once the attempt failed
+// (not when it began: the attempt itself may have taken long, e.g. a worker
+// stopped mid-transaction, and the lease may have run out meanwhile).
 absl::StatusOr<bool> PgNoticeLedger::Renew(int64_t batch, int64_t hash, Steady::time_point started) {
   std::optional<std::vector<int64_t>> kept;
   auto status = pool_->Run([&](pqxx::connection& c) -> absl::Status {
@@ -416,7 +420,8 @@ absl::StatusOr<bool> PgNoticeLedger::Renew(int64_t batch, int64_t hash, Steady::
   if (!status.ok()) {
     std::lock_guard lock(mu_);
     auto b = batches_.find(batch);
-    if (b != batches_.end() && started - b->second.renewed < absl::ToChronoMicroseconds(lease_.duration * 2 / 3)) {
+    if (b != batches_.end() &&
+        Steady::now() - b->second.renewed < absl::ToChronoMicroseconds(lease_.duration * 2 / 3)) {
       return true;
     }
     return absl::UnavailableError(absl::StrCat("lease of in-flight notices not confirmed: ", status.message()));

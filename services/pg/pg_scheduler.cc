@@ -23,10 +23,12 @@ constexpr char kCompleteOnSchedule[] =
 
 constexpr char kFetchHeld[] =
     "SELECT id, incident_id::text, version, notice_kind, occasion, customer_id, channel, address, locale, "
-    "  time_zone, name, role FROM held_notices "
+    "  time_zone, name, role, holds FROM held_notices "
     "WHERE released_at IS NULL AND release_at <= " FW_AT("$1") " ORDER BY release_at, id LIMIT $2";
+// Only the hold that was fetched: one made since then stays due.
 constexpr char kMarkHeldReleased[] =
-    "UPDATE held_notices SET released_at = " FW_AT("$2") " WHERE id = ANY($1::bigint[])";
+    "UPDATE held_notices h SET released_at = " FW_AT("$3") " "
+    "FROM unnest($1::bigint[], $2::int[]) AS k(id, holds) WHERE h.id = k.id AND h.holds = k.holds";
 
 }  // namespace
 
@@ -105,6 +107,7 @@ absl::StatusOr<std::vector<HeldNotices::Held>> PgHeldNotices::FetchDue(absl::Tim
       h.job.recipient.time_zone = r[9].as<std::string>();
       h.job.recipient.name = r[10].as<std::string>();
       h.job.recipient.role = ParseAudienceRole(r[11].as<std::string>());
+      h.hold = r[12].as<int64_t>();
       out.push_back(std::move(h));
     }
     return absl::OkStatus();
@@ -113,10 +116,15 @@ absl::StatusOr<std::vector<HeldNotices::Held>> PgHeldNotices::FetchDue(absl::Tim
   return out;
 }
 
-absl::Status PgHeldNotices::MarkReleased(const std::vector<int64_t>& ids, absl::Time now) {
+absl::Status PgHeldNotices::MarkReleased(const std::vector<Held>& released, absl::Time now) {
+  std::vector<int64_t> ids, holds;
+  for (const Held& h : released) {
+    ids.push_back(h.id);
+    holds.push_back(h.hold);
+  }
   return pool_->Run([&](pqxx::connection& c) -> absl::Status {
     pqxx::work tx(c);
-    tx.exec_params(kMarkHeldReleased, pg::IntArray(ids), pg::ToMicros(now));
+    tx.exec_params(kMarkHeldReleased, pg::IntArray(ids), pg::IntArray(holds), pg::ToMicros(now));
     tx.commit();
     return absl::OkStatus();
   });

@@ -184,7 +184,7 @@ class PgHeldNotices final : public HeldNotices {
   explicit PgHeldNotices(PgEndpoint db);
   ~PgHeldNotices() override;
   absl::StatusOr<std::vector<Held>> FetchDue(absl::Time now, int limit) override;
-  absl::Status MarkReleased(const std::vector<int64_t>& ids, absl::Time now) override;
+  absl::Status MarkReleased(const std::vector<Held>& released, absl::Time now) override;
 
  private:
   std::unique_ptr<pg::PgPool> pool_;

@@ -48,20 +48,18 @@ class Releaser {
     }
     if (due->empty()) return false;
     absl::Status s = absl::OkStatus();
-    std::vector<int64_t> ids;
     for (const auto& h : *due) {
       if (s = sink_.Enqueue(h.job); !s.ok()) break;
-      ids.push_back(h.id);
     }
     if (s.ok()) s = sink_.Flush();
-    if (s.ok()) s = held_.MarkReleased(ids, now);
+    if (s.ok()) s = held_.MarkReleased(*due, now);
     if (!s.ok()) {
       spdlog::warn("event=held_release_failed status=\"{}\"", s.ToString());
       return false;
     }
-    spdlog::info("event=held_released count={}", ids.size());
-    held_total_.Increment(static_cast<double>(ids.size()));
-    return static_cast<int>(ids.size()) == batch_size_;
+    spdlog::info("event=held_released count={}", due->size());
+    held_total_.Increment(static_cast<double>(due->size()));
+    return static_cast<int>(due->size()) == batch_size_;
   }
 
  private:

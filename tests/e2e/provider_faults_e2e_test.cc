@@ -18,6 +18,7 @@
 
 #include <cstdlib>
 #include <filesystem>
+#include <fstream>
 #include <iostream>
 #include <set>
 
@@ -110,6 +111,29 @@ std::string WithDatabase(const std::string& uri, const std::string& db) {
 std::string DatabaseOf(const std::string& uri) {
   const auto slash = uri.rfind('/');
   return uri.substr(slash + 1, uri.find('?', slash) - slash - 1);
+}
+
+// What the ledger and the services' logs say of a message the providers got
+// more than once ("<incident.v1.KIND.cCUSTOMER.CHANNEL@forewarn>"), so that a
+// failure in CI can be explained from its output alone.
+std::string Explain(testing::ServiceStack& stack, const std::string& message_id) {
+  const std::vector<std::string> parts = absl::StrSplit(message_id, '.');
+  if (parts.size() < 5 || parts[3].size() < 2) return "";
+  const std::string customer = parts[3].substr(1);
+  const std::string channel = parts[4].substr(0, parts[4].find('@'));
+  std::string out = absl::StrCat("\n  ", message_id, " ledger: ",
+                                 stack.db().Exec(absl::StrCat("SELECT concat_ws(' ', state, 'claims=' || attempts, "
+                                                              "'deliveries=' || delivery_attempts, error) "
+                                                              "FROM notice_ledger WHERE customer_id = ",
+                                                              customer, " AND channel = '", channel, "'")));
+  const std::string needle = absl::StrCat("customer=", customer, " channel=", channel);
+  for (const auto& entry : std::filesystem::directory_iterator(stack.dir())) {
+    std::ifstream in(entry.path());
+    for (std::string line; std::getline(in, line);) {
+      if (absl::StrContains(line, needle)) absl::StrAppend(&out, "\n    ", entry.path().filename().string(), ": ", line);
+    }
+  }
+  return out;
 }
 
 class ProviderFaultsE2eTest : public ::testing::Test {
@@ -295,7 +319,7 @@ void ProviderFaultsE2eTest::ExpectNothingLostAndAtMost(const std::string& id, co
   testing::ExpectNoPersonalDataInLogs(stack_.dir());
   std::vector<std::string> twice;
   for (const auto& [mid, n] : counts->by_message_id) {
-    if (n > 1 && twice.size() < 5) twice.push_back(absl::StrCat(mid, " x", n));
+    if (n > 1 && twice.size() < 5) twice.push_back(absl::StrCat(mid, " x", n, Explain(stack_, mid)));
   }
   EXPECT_LE(counts->duplicates(), bound) << "duplicate messages at the providers (" << scenario << "), e.g. "
                                          << absl::StrJoin(twice, ", ");

@@ -147,11 +147,43 @@ TEST_F(PgSchedulerTest, HeldNoticesComeBackWhenDueAndCanBeClaimedAgain) {
   EXPECT_EQ(back.occasion, "lead-48h");
   EXPECT_EQ(back.recipient.address, "+966500000002");
   EXPECT_EQ(back.recipient.name, "Saver");
-  ASSERT_TRUE(held.MarkReleased({(*due)[0].id}, kNow).ok());
+  ASSERT_TRUE(held.MarkReleased(*due, kNow).ok());
   EXPECT_TRUE(held.FetchDue(kNow + absl::Hours(7), 10)->empty());
   auto claimed = ledger.Claim({KeyOf(back)}, kNow + absl::Hours(6));
   ASSERT_TRUE(claimed.ok()) << claimed.status();
   EXPECT_TRUE((*claimed)[0].send);
+}
+
+// A notifier whose clock is behind the scheduler's can hold a notice again
+// between the scheduler's fetch and its mark: that newer hold must stay due,
+// or the notice is never sent.
+TEST_F(PgSchedulerTest, ANoticeHeldAgainWhileBeingReleasedStaysDue) {
+  auto m = ScheduleMaintenance(absl::Hours(72));
+  PgNoticeLedger ledger(db_->uri());
+  NoticeJob job;
+  job.incident_id = m->id;
+  job.version = 1;
+  job.kind = NoticeKind::kMaintenanceReminder;
+  job.occasion = "lead-2h";
+  job.recipient = Recipient{3, Channel::kEmail, "c3@example.com", "en", "America/New_York", "Early",
+                            AudienceRole::kAffected, ""};
+  ASSERT_TRUE(ledger.Claim({KeyOf(job)}, kNow).ok());
+  ASSERT_TRUE(ledger.Hold({{job, kNow + absl::Hours(4)}}, kNow).ok());
+
+  PgHeldNotices held(db_->uri());
+  auto due = held.FetchDue(kNow + absl::Hours(4), 10);
+  ASSERT_TRUE(due.ok()) << due.status();
+  ASSERT_EQ(due->size(), 1u);
+  // The released copy reaches a notifier that still sees quiet hours.
+  ASSERT_TRUE(ledger.Claim({KeyOf((*due)[0].job)}, kNow + absl::Hours(4)).ok());
+  ASSERT_TRUE(ledger.Hold({{job, kNow + absl::Hours(4)}}, kNow + absl::Hours(4)).ok());
+  ASSERT_TRUE(held.MarkReleased(*due, kNow + absl::Hours(4)).ok());
+
+  auto again = held.FetchDue(kNow + absl::Hours(4), 10);
+  ASSERT_TRUE(again.ok()) << again.status();
+  ASSERT_EQ(again->size(), 1u) << "the newer hold was settled by the release of the older one";
+  ASSERT_TRUE(held.MarkReleased(*again, kNow + absl::Hours(4)).ok());
+  EXPECT_TRUE(held.FetchDue(kNow + absl::Hours(5), 10)->empty());
 }
 
 TEST_F(PgSchedulerTest, IbanAudienceIsTheHolderAndTheBeneficiariesOnly) {
