@@ -14,16 +14,17 @@
 #include "services/runtime/service_flags.h"
 
 int main(int argc, char** argv) {
-  CLI::App app{"forewarn-admin: operator commands against Forewarn's infrastructure"};
-  forewarn::ShowDefaultsInHelp(app);
-  app.require_subcommand(1);
   forewarn::TopicsConfig topics;
-  CLI::App* topics_cmd = app.add_subcommand(
-      "topics",
-      "create the events, notices, retry and dead-letter topics as configured, verify existing ones "
-      "(exit 1 on a mismatch)");
-  forewarn::AddTopicsFlags(*topics_cmd, topics);
-  CLI11_PARSE(app, argc, argv);
-  forewarn::SetupLogging("admin");
-  return forewarn::RunTopics(topics);
+  const auto add_flags = [&](CLI::App& app) {
+    app.require_subcommand(1);
+    forewarn::AddTopicsFlags(*app.add_subcommand("topics",
+                                                 "create the events, notices, retry and dead-letter topics as "
+                                                 "configured, verify existing ones (exit 1 on a mismatch)"),
+                             topics);
+  };
+  return forewarn::ServiceMain(argc, argv, "forewarn-admin: operator commands against Forewarn's infrastructure",
+                               add_flags, nullptr, [&] {
+                                 forewarn::SetupLogging("admin");
+                                 return forewarn::RunTopics(topics);
+                               });
 }

@@ -2,12 +2,29 @@
 
 #include <algorithm>
 #include <chrono>
+#include <iostream>
 
 #include "CLI/CLI.hpp"
 
 namespace forewarn {
 
 void ShowDefaultsInHelp(CLI::App& app) { app.option_defaults()->always_capture_default(); }
+
+int ServiceMain(int argc, char** argv, const std::string& description,
+                const std::function<void(CLI::App&)>& add_flags, const std::function<absl::Status()>& finish,
+                const std::function<int()>& run) {
+  CLI::App app{description};
+  ShowDefaultsInHelp(app);
+  add_flags(app);
+  CLI11_PARSE(app, argc, argv);
+  if (finish) {
+    if (absl::Status s = finish(); !s.ok()) {
+      std::cerr << "error: " << s.message() << "\n";
+      return 2;
+    }
+  }
+  return run();
+}
 
 void AddKafkaFlags(CLI::App& app, KafkaFlags& flags) {
   app.add_option("--kafka", flags.bootstrap, "Kafka bootstrap servers")->envname("FOREWARN_KAFKA")->required();

@@ -5,9 +5,11 @@
 // (ShowDefaultsInHelp before the first option).
 
 #include <cstdint>
+#include <functional>
 #include <string>
 #include <vector>
 
+#include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "services/kafka/kafka_config.h"
 
@@ -20,6 +22,15 @@ namespace forewarn {
 // Every option added to `app` afterwards (and to its subcommands) shows its
 // default value in --help.
 void ShowDefaultsInHelp(CLI::App& app);
+
+// A service's main(): an app described by `description` whose flags
+// `add_flags` adds (each showing its default in --help), parsed from argv
+// (--help, or a usage error: CLI11's message and exit code); then `finish`
+// (optional) derives and checks what the flags leave open (not OK: "error:
+// MESSAGE" on stderr, exit 2); then returns what `run` returns.
+int ServiceMain(int argc, char** argv, const std::string& description,
+                const std::function<void(CLI::App&)>& add_flags, const std::function<absl::Status()>& finish,
+                const std::function<int()>& run);
 
 // --kafka (FOREWARN_KAFKA, required) and --kafka-prop key=value (repeatable).
 struct KafkaFlags {
