@@ -314,13 +314,20 @@ absl::Status PgNoticeLedger::RunClaim(const std::vector<ClaimRequest>& requests,
                      pg::TextArray(revive.occasions), pg::IntArray(revive.customers), pg::TextArray(revive.channels),
                      pg::ToMicros(now));
     }
+    // In-flight batches first, then the ledger rows: a worker's Record
+    // takes keys out of its batch and writes their rows in one transaction,
+    // which can commit between two statements of this one (each sees what
+    // was committed when it began). Read the other way round, a key
+    // recorded in between would be in neither (no row yet, no longer in
+    // flight) and sent again. This way it is in one of them: the batch lock
+    // waits for that Record, and the row lookup after it sees its rows.
+    const Overlap overlap = FindOverlap(tx, *pool_, incidents, lease_.owner, batch);
     std::vector<bool> exists(requests.size(), false);
     for (const auto& r : pool_->Exec(tx, "ledger_claim_lookup", pg::TextArray(all.ids), pg::IntArray(all.versions),
                                           pg::TextArray(all.kinds), pg::TextArray(all.occasions),
                                           pg::IntArray(all.customers), pg::TextArray(all.channels))) {
       exists[r[0].as<size_t>() - 1] = true;
     }
-    const Overlap overlap = FindOverlap(tx, *pool_, incidents, lease_.owner, batch);
     if (!overlap.adopted.empty()) Subtract(tx, overlap.adopted, out.hashes);
     const auto& busy = overlap.busy;
     const auto& taken_over = overlap.taken_over;

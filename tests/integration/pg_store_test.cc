@@ -6,6 +6,7 @@
 #include <thread>
 
 #include "absl/strings/str_cat.h"
+#include "pqxx/pqxx"
 
 #include "services/pg/migrations.h"
 #include "services/pg/pg_store.h"
@@ -395,6 +396,36 @@ TEST_F(PgStoreTest, ConcurrentClaimsOfTheSameNoticesHandEachToOneWorker) {
     EXPECT_NE((*first)[k].send, (*second)[k].send) << k;  // exactly one holds it
     EXPECT_EQ((*first)[k].busy, !(*first)[k].send) << k;
   }
+}
+
+// A claim that runs while another worker's Record of the same notice
+// commits must see it either in flight (busy) or recorded (final), never
+// in neither: that would send it a second time.
+TEST_F(PgStoreTest, AClaimOverlappingAnotherWorkersRecordNeverSendsItAgain) {
+  auto i = Create(Request(), kNow);
+  NoticeKey a{i->id, 1, NoticeKind::kOutageStarted, "", 1, Channel::kSms};
+  PgNoticeLedger owner(db_->uri(), {"owner", absl::Minutes(1)}), other(db_->uri());
+  ASSERT_TRUE(owner.Claim({a}, kNow).ok());
+  // The owner's Record, held open: its row written and its batch gone,
+  // not yet committed.
+  pqxx::connection record(db_->uri());
+  pqxx::work tx(record);
+  tx.exec_params("INSERT INTO notice_ledger (incident_id, incident_version, notice_kind, occasion, customer_id, "
+                 "  channel, state, claimed_at, updated_at, attempts, delivery_attempts) "
+                 "VALUES ($1::uuid, 1, 'outage_started', '', 1, 'sms', 'sent', now(), now(), 1, 0)",
+                 i->id);
+  tx.exec0("DELETE FROM notice_inflight WHERE owner = 'owner'");
+  absl::StatusOr<std::vector<NoticeLedger::Claimed>> claimed;
+  std::thread claim([&] { claimed = other.Claim({a}, kNow); });
+  // The claim waits for the record's lock; then the record commits.
+  for (int tries = 0; tries < 500; ++tries) {
+    if (db_->Exec("SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock'") != "0") break;
+    absl::SleepFor(absl::Milliseconds(10));
+  }
+  tx.commit();
+  claim.join();
+  ASSERT_TRUE(claimed.ok()) << claimed.status();
+  EXPECT_FALSE((*claimed)[0].send) << "recorded as sent by another worker while this claim ran";
 }
 
 TEST_F(PgStoreTest, KeyHashIsStable) {
