@@ -3,11 +3,11 @@
 #include <atomic>
 #include <functional>
 #include <memory>
-#include <mutex>
 #include <string>
 
 #include "absl/status/status.h"
 #include "absl/time/time.h"
+#include "services/consumer/consumer_loop.h"
 #include "services/core/clock.h"
 #include "services/http/server.h"
 
@@ -32,13 +32,23 @@ const std::atomic<bool>& InstallStopSignals();
 // Sleeps up to `d`, returning early when stop is requested.
 void SleepUnlessStopped(const std::atomic<bool>& stop, absl::Duration d);
 
+// A sleep that ends early on stop: waits up to d, false when stopping.
+std::function<bool(absl::Duration)> StopAwareSleep(const std::atomic<bool>& stop);
+
+// Logs event=startup_failed with `status` and returns `exit_code`.
+int StartupFailed(const absl::Status& status, int exit_code);
+
 // Writes `content` to `path` atomically (temp file + rename).
 absl::Status WriteFileAtomically(const std::string& path, const std::string& content);
 
-// The system clock shifted by an offset in seconds read from `path` (re-read
-// at most every 100 ms; missing file = no shift). Lets end-to-end tests and
-// drills move the time every service sees, while they run. Never set in
-// production.
+// The system clock shifted by an offset in seconds read from `path` (missing
+// or unreadable file = no shift). Lets end-to-end tests and drills move the
+// time every service sees, while they run. Never set in production.
+//
+// The file is read on every reading, so a service never acts on the old time
+// after another service acted on the new one and told it so (a scheduler's
+// release reaching a notifier that still saw the quiet hours of the day
+// before, say). Replace it atomically (WriteFileAtomically).
 class OffsetFileClock final : public Clock {
  public:
   explicit OffsetFileClock(std::string path) : path_(std::move(path)) {}
@@ -46,9 +56,6 @@ class OffsetFileClock final : public Clock {
 
  private:
   std::string path_;
-  mutable std::mutex mu_;
-  mutable absl::Time next_read_ = absl::InfinitePast();
-  mutable absl::Duration offset_ = absl::ZeroDuration();
 };
 
 // The clock a service runs on: OffsetFileClock when `offset_file` is set,
@@ -64,5 +71,9 @@ absl::StatusOr<std::unique_ptr<ObservabilityServer>> StartObservabilityIfConfigu
 // Retries `fn` with exponential backoff until OK or stop; returns the last status.
 absl::Status RetryUntilOk(const std::atomic<bool>& stop, const std::string& what,
                           const std::function<absl::Status()>& fn);
+
+// How a service's consume loop waits and retries: on `clock`, with
+// StopAwareSleep and RetryUntilOk on `stop`.
+ConsumeRuntime ServiceConsumeRuntime(const Clock& clock, const std::atomic<bool>& stop);
 
 }  // namespace forewarn
