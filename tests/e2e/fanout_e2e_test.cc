@@ -75,13 +75,9 @@ std::string LocalClock(absl::Time t, const std::string& tz) {
   return absl::FormatTime("%H:%M", t, zone);
 }
 
-class FanoutE2eTest : public ::testing::Test {
+class FanoutE2eTest : public testing::StackTest {
  protected:
-  void SetUp() override {
-    if (testing::TestPgUri().empty()) GTEST_SKIP() << "FOREWARN_TEST_PG_URI not set";
-    auto s = stack_.Start(SeedSql());
-    ASSERT_TRUE(s.ok()) << s << " (logs in " << stack_.dir() << ")";
-  }
+  void SetUp() override { StartStack(SeedSql()); }
 
   // Waits until the ledger holds `want` SENT notices of `kind`.
   int64_t WaitForSent(const std::string& id, const std::string& kind, int64_t want) {
@@ -91,8 +87,6 @@ class FanoutE2eTest : public ::testing::Test {
     absl::SleepFor(absl::Milliseconds(500));  // let a duplicate surface, if any
     return std::stoll(stack_.db().Exec(sql));
   }
-
-  testing::ServiceStack stack_;
 };
 
 TEST_F(FanoutE2eTest, EveryAffectedCustomerGetsExactlyOneNoticePerChannelThenOneUpdate) {
@@ -105,18 +99,14 @@ TEST_F(FanoutE2eTest, EveryAffectedCustomerGetsExactlyOneNoticePerChannelThenOne
 
   const absl::Time start = absl::FromUnixSeconds(absl::ToUnixSeconds(absl::Now()));
   const absl::Time restore = start + absl::Hours(3) + absl::Minutes(17);
-  v1::CreateIncidentRequest req;
-  req.set_idempotency_key("e2e-outage-1");
-  req.set_kind(v1::UNPLANNED_OUTAGE);
-  req.add_services("electricity");
-  req.add_regions("riyadh");
-  req.mutable_reason()->set_en("A transformer failed at the Olaya substation");
-  req.mutable_reason()->set_ar("تعطل محول في محطة العليا");
+  v1::CreateIncidentRequest req =
+      testing::OutageRequest("e2e-outage-1", "electricity", "riyadh", "A transformer failed at the Olaya substation",
+                             "تعطل محول في محطة العليا", absl::ZeroDuration());
   req.mutable_starts_at()->set_seconds(absl::ToUnixSeconds(start));
   req.mutable_expected_restoration_at()->set_seconds(absl::ToUnixSeconds(restore));
-  v1::Incident incident;
-  auto status = stack_.stub().CreateIncident(stack_.Ctx().get(), req, &incident);
-  ASSERT_TRUE(status.ok()) << status.error_message();
+  const auto created = stack_.CreateIncident(req);
+  ASSERT_TRUE(created.ok()) << created.status();
+  const v1::Incident& incident = *created;
   // A retried create (same key, same content) is the same incident.
   v1::Incident retried;
   ASSERT_TRUE(stack_.stub().CreateIncident(stack_.Ctx().get(), req, &retried).ok());
@@ -153,7 +143,7 @@ TEST_F(FanoutE2eTest, EveryAffectedCustomerGetsExactlyOneNoticePerChannelThenOne
   update.set_id(incident.id());
   update.mutable_expected_restoration_at()->set_seconds(absl::ToUnixSeconds(new_restore));
   v1::Incident updated;
-  status = stack_.stub().UpdateIncident(stack_.Ctx().get(), update, &updated);
+  auto status = stack_.stub().UpdateIncident(stack_.Ctx().get(), update, &updated);
   ASSERT_TRUE(status.ok()) << status.error_message();
   EXPECT_EQ(updated.version(), 2);
   EXPECT_EQ(WaitForSent(incident.id(), "outage_updated", expected.size()), static_cast<int64_t>(expected.size()));
@@ -187,13 +177,9 @@ TEST_F(FanoutE2eTest, EveryAffectedCustomerGetsExactlyOneNoticePerChannelThenOne
 }
 
 TEST_F(FanoutE2eTest, InvalidRequestsAreRejectedNamingTheFieldAndStoreNothing) {
-  v1::CreateIncidentRequest req;
-  req.set_idempotency_key("bad-1");
-  req.set_kind(v1::UNPLANNED_OUTAGE);
-  req.add_services("electricity");
-  req.add_regions("riyadh");
-  req.mutable_reason()->set_en("Fault");
-  req.mutable_expected_restoration_at()->set_seconds(absl::ToUnixSeconds(absl::Now() + absl::Hours(1)));
+  // No Arabic reason.
+  v1::CreateIncidentRequest req =
+      testing::OutageRequest("bad-1", "electricity", "riyadh", "Fault", "", absl::Hours(1));
   v1::Incident out;
   auto s = stack_.stub().CreateIncident(stack_.Ctx().get(), req, &out);
   EXPECT_EQ(s.error_code(), grpc::StatusCode::INVALID_ARGUMENT);

@@ -65,21 +65,15 @@ std::set<std::pair<int64_t, std::string>> PairsOf(const std::set<int>& ids) {
   return out;
 }
 
-class LifecycleE2eTest : public ::testing::Test {
+class LifecycleE2eTest : public testing::StackTest {
  protected:
-  void SetUp() override {
-    if (testing::TestPgUri().empty()) GTEST_SKIP() << "FOREWARN_TEST_PG_URI not set";
-    auto s = stack_.Start(SeedSql());
-    ASSERT_TRUE(s.ok()) << s << " (logs in " << stack_.dir() << ")";
-  }
+  void SetUp() override { StartStack(SeedSql()); }
   // Moves every service's clock so that it reads `t` now.
   void TravelTo(absl::Time t) { stack_.SetTimeOffset(t - absl::Now()); }
   std::string SentCount(const std::string& id, const std::string& kind, const std::string& occasion = "") {
     return absl::StrCat("SELECT count(*) FROM notice_ledger WHERE incident_id = '", id, "' AND notice_kind = '",
                         kind, "' AND occasion = '", occasion, "' AND state = 'sent'");
   }
-
-  testing::ServiceStack stack_;
 };
 
 TEST_F(LifecycleE2eTest, MaintenanceThreeDaysAheadRemindsStartsAndCompletesOnceEachInsideQuietHours) {

@@ -46,19 +46,13 @@ std::string ReadAll(const std::string& path) {
 }
 
 v1::CreateIncidentRequest OutageRequest(const std::string& key) {
-  v1::CreateIncidentRequest req;
-  req.set_idempotency_key(key);
-  req.set_kind(v1::UNPLANNED_OUTAGE);
-  req.add_services("electricity");
-  req.add_regions("riyadh");
-  req.mutable_reason()->set_en("Feeder trip");
-  req.mutable_reason()->set_ar("انقطاع المغذي");
+  v1::CreateIncidentRequest req =
+      testing::OutageRequest(key, "electricity", "riyadh", "Feeder trip", "انقطاع المغذي", absl::Hours(2));
   req.mutable_starts_at()->set_seconds(absl::ToUnixSeconds(absl::Now()));
-  req.mutable_expected_restoration_at()->set_seconds(absl::ToUnixSeconds(absl::Now() + absl::Hours(2)));
   return req;
 }
 
-class SecurityE2eTest : public ::testing::Test {
+class SecurityE2eTest : public testing::StackTest {
  protected:
   void SetUp() override {
     if (testing::TestPgUri().empty()) GTEST_SKIP() << "FOREWARN_TEST_PG_URI not set";
@@ -77,15 +71,13 @@ class SecurityE2eTest : public ::testing::Test {
   }
 
   std::string secrets_;
-  testing::ServiceStack stack_;
 };
 
 TEST_F(SecurityE2eTest, TokensAndRolesGuardEveryCallAndTheAuditTrailNamesTheCallers) {
   testing::ServiceStack::Options options;
   options.intake_args = {"--auth-tokens", secrets_ + "/tokens", "--http-listen", "127.0.0.1:0", "--http-port-file",
                          "{dir}/intake.http", "--backlog-refresh-seconds", "1"};
-  auto s = stack_.Start(SeedSql(), options);
-  ASSERT_TRUE(s.ok()) << s << " (logs in " << stack_.dir() << ")";
+  ASSERT_NO_FATAL_FAILURE(StartStack(SeedSql(), options));
   auto& stub = stack_.stub();
   v1::Incident incident;
 
@@ -203,8 +195,7 @@ TEST_F(SecurityE2eTest, TlsWithATokenWorksAndPlaintextIsRefused) {
   testing::ServiceStack::Options options;
   options.intake_args = {"--auth-tokens", secrets_ + "/tokens", "--tls-cert", cert, "--tls-key", key};
   options.intake_credentials = grpc::SslCredentials(ssl);
-  auto s = stack_.Start(SeedSql(), options);
-  ASSERT_TRUE(s.ok()) << s << " (logs in " << stack_.dir() << ")";
+  ASSERT_NO_FATAL_FAILURE(StartStack(SeedSql(), options));
 
   v1::Incident incident;
   auto status = stack_.stub().CreateIncident(As(kSubmitter).get(), OutageRequest("tls-1"), &incident);
@@ -241,8 +232,7 @@ TEST_F(SecurityE2eTest, MutualTlsRequiresAClientCertificateSignedByTheClientCa) 
   // The self-signed client certificate is its own CA.
   options.intake_args = {"--tls-cert", cert, "--tls-key", key, "--tls-client-ca", client_cert};
   options.intake_credentials = grpc::SslCredentials(with_cert);
-  auto s = stack_.Start(SeedSql(), options);
-  ASSERT_TRUE(s.ok()) << s << " (logs in " << stack_.dir() << ")";
+  ASSERT_NO_FATAL_FAILURE(StartStack(SeedSql(), options));
 
   v1::ListIncidentsResponse list;
   auto status = stack_.stub().ListIncidents(As("").get(), v1::ListIncidentsRequest(), &list);

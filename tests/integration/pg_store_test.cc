@@ -10,7 +10,8 @@
 
 #include "services/pg/migrations.h"
 #include "services/pg/pg_store.h"
-#include "tests/support/test_db.h"
+#include "tests/integration/pg_fixture.h"
+#include "tests/support/new_incidents.h"
 
 namespace forewarn {
 namespace {
@@ -32,18 +33,19 @@ std::vector<int> Counts(const absl::StatusOr<std::vector<NoticeLedger::Claimed>>
   }
   return out;
 }
+// Version 1's outage_started SMS of `incident` to `customer`.
+NoticeKey SmsStarted(const std::string& incident, int64_t customer) {
+  return {incident, 1, NoticeKind::kOutageStarted, "", customer, Channel::kSms};
+}
 // A worker whose lease has run out by the time anyone looks (it died, or
 // was paused for longer than its lease).
 LedgerLease ShortLease() { return {"", absl::Milliseconds(1)}; }
 void LetLeaseExpire() { absl::SleepFor(absl::Milliseconds(5)); }
 
-class PgStoreTest : public ::testing::Test {
+class PgStoreTest : public testing::PgTest {
  protected:
   void SetUp() override {
-    if (testing::TestPgUri().empty()) GTEST_SKIP() << "FOREWARN_TEST_PG_URI not set";
-    db_ = std::make_unique<testing::ScratchDatabase>();
-    ASSERT_TRUE(ApplyMigrations(db_->uri()).ok());
-    db_->Exec(
+    SetUpStore(
         "INSERT INTO services VALUES ('electricity','Electricity','الكهرباء'),('water','Water','المياه');"
         "INSERT INTO regions VALUES ('riyadh','Riyadh','الرياض'),('jeddah','Jeddah','جدة');"
         "INSERT INTO customers (id, name, locale, time_zone, phone, email, notify_sms, notify_email) VALUES "
@@ -54,17 +56,12 @@ class PgStoreTest : public ::testing::Test {
         " (5,'E','en','Asia/Riyadh','+966500000005','e@example.com',true,true);"
         "INSERT INTO customer_services VALUES ('electricity','riyadh',1),('electricity','riyadh',2),"
         " ('water','riyadh',2),('electricity','riyadh',3),('electricity','jeddah',4),('water','riyadh',5);");
-    store_ = std::make_unique<PgIncidentStore>(PgConfig{db_->uri(), 2});
   }
 
   NewIncident Request(std::string key = "key-1") {
-    NewIncident r;
-    r.idempotency_key = std::move(key);
-    r.services = {"electricity"};
-    r.regions = {"riyadh"};
-    r.reason = {"عطل في محطة التحويل", "Substation fault"};
+    NewIncident r = testing::OutageIncident(std::move(key), "electricity", "riyadh",
+                                            {"عطل في محطة التحويل", "Substation fault"}, kNow + absl::Hours(3));
     r.starts_at = kNow;
-    r.expected_restoration_at = kNow + absl::Hours(3);
     return r;
   }
   int64_t OutboxRows() { return std::stoll(db_->Exec("SELECT count(*) FROM outbox")); }
@@ -86,8 +83,6 @@ class PgStoreTest : public ::testing::Test {
     return store_->Resolve(id, 0, now, plan);
   }
 
-  std::unique_ptr<testing::ScratchDatabase> db_;
-  std::unique_ptr<PgIncidentStore> store_;
 };
 
 TEST_F(PgStoreTest, MigrationsAreIdempotent) {
@@ -239,7 +234,7 @@ TEST_F(PgStoreTest, AudienceStreamsAffectedCustomersOnTheirChosenChannels) {
 TEST_F(PgStoreTest, LedgerClaimsOnceAndReportsCounts) {
   auto i = Create(Request(), kNow);
   PgNoticeLedger ledger(db_->uri());
-  NoticeKey a{i->id, 1, NoticeKind::kOutageStarted, "", 1, Channel::kSms};
+  const NoticeKey a = SmsStarted(i->id, 1);
   NoticeKey b{i->id, 1, NoticeKind::kOutageStarted, "", 1, Channel::kEmail};
   auto first = ledger.Claim({a, b}, kNow);
   ASSERT_TRUE(first.ok()) << first.status();
@@ -259,7 +254,7 @@ TEST_F(PgStoreTest, LedgerClaimsOnceAndReportsCounts) {
 
 TEST_F(PgStoreTest, UnfinishedClaimIsReclaimedAfterACrash) {
   auto i = Create(Request(), kNow);
-  NoticeKey a{i->id, 1, NoticeKind::kOutageStarted, "", 1, Channel::kSms};
+  const NoticeKey a = SmsStarted(i->id, 1);
   {
     PgNoticeLedger ledger(db_->uri(), ShortLease());
     ASSERT_TRUE(ledger.Claim({a}, kNow).ok());
@@ -277,7 +272,7 @@ TEST_F(PgStoreTest, UnfinishedClaimIsReclaimedAfterACrash) {
 TEST_F(PgStoreTest, NewNoticesAreInFlightAsOneRowUntilSettled) {
   auto i = Create(Request(), kNow);
   PgNoticeLedger ledger(db_->uri());
-  NoticeKey a{i->id, 1, NoticeKind::kOutageStarted, "", 1, Channel::kSms};
+  const NoticeKey a = SmsStarted(i->id, 1);
   NoticeKey b{i->id, 1, NoticeKind::kOutageStarted, "", 2, Channel::kEmail};
   auto claimed = ledger.Claim({a, b}, kNow);
   EXPECT_EQ(Sends(claimed), (std::vector<bool>{true, true}));
@@ -302,10 +297,10 @@ TEST_F(PgStoreTest, NewNoticesAreInFlightAsOneRowUntilSettled) {
 
 TEST_F(PgStoreTest, BatchLeftByADeadWorkerDrainsAsItsNoticesComeAgain) {
   auto i = Create(Request(), kNow);
-  NoticeKey a{i->id, 1, NoticeKind::kOutageStarted, "", 1, Channel::kSms};
-  NoticeKey b{i->id, 1, NoticeKind::kOutageStarted, "", 2, Channel::kSms};
-  NoticeKey c{i->id, 1, NoticeKind::kOutageStarted, "", 3, Channel::kSms};
-  NoticeKey other{i->id, 1, NoticeKind::kOutageStarted, "", 4, Channel::kSms};
+  const NoticeKey a = SmsStarted(i->id, 1);
+  const NoticeKey b = SmsStarted(i->id, 2);
+  const NoticeKey c = SmsStarted(i->id, 3);
+  const NoticeKey other = SmsStarted(i->id, 4);
   {
     PgNoticeLedger dead(db_->uri(), ShortLease());
     ASSERT_TRUE(dead.Claim({a, b, c}, kNow).ok());
@@ -327,8 +322,8 @@ TEST_F(PgStoreTest, BatchLeftByADeadWorkerDrainsAsItsNoticesComeAgain) {
 
 TEST_F(PgStoreTest, NoticesUnderALiveLeaseAreBusyForAnotherWorker) {
   auto i = Create(Request(), kNow);
-  NoticeKey a{i->id, 1, NoticeKind::kOutageStarted, "", 1, Channel::kSms};
-  NoticeKey b{i->id, 1, NoticeKind::kOutageStarted, "", 2, Channel::kSms};
+  const NoticeKey a = SmsStarted(i->id, 1);
+  const NoticeKey b = SmsStarted(i->id, 2);
   PgNoticeLedger owner(db_->uri()), other(db_->uri());
   ASSERT_TRUE(owner.Claim({a}, kNow).ok());
   auto claimed = other.Claim({a, b}, kNow);
@@ -348,8 +343,8 @@ TEST_F(PgStoreTest, PausedWorkerWhoseLeaseWasTakenOverIsFencedAndKeepsNoOutcome)
   // A worker paused past its lease (SIGSTOP, a VM stall) while another took
   // over its notices: on resuming it must send none of them.
   auto i = Create(Request(), kNow);
-  NoticeKey a{i->id, 1, NoticeKind::kOutageStarted, "", 1, Channel::kSms};
-  NoticeKey b{i->id, 1, NoticeKind::kOutageStarted, "", 2, Channel::kSms};
+  const NoticeKey a = SmsStarted(i->id, 1);
+  const NoticeKey b = SmsStarted(i->id, 2);
   PgNoticeLedger paused(db_->uri(), {"paused", absl::Milliseconds(30)}), new_owner(db_->uri());
   ASSERT_TRUE(paused.Claim({a, b}, kNow).ok());
   absl::SleepFor(absl::Milliseconds(40));
@@ -371,7 +366,7 @@ TEST_F(PgStoreTest, PausedWorkerWhoseLeaseWasTakenOverIsFencedAndKeepsNoOutcome)
 
 TEST_F(PgStoreTest, LateOutcomeOfATakenOverNoticeKeepsTheFirst) {
   auto i = Create(Request(), kNow);
-  NoticeKey a{i->id, 1, NoticeKind::kOutageStarted, "", 1, Channel::kSms};
+  const NoticeKey a = SmsStarted(i->id, 1);
   PgNoticeLedger old_owner(db_->uri(), ShortLease()), new_owner(db_->uri());
   ASSERT_TRUE(old_owner.Claim({a}, kNow).ok());
   LetLeaseExpire();
@@ -403,7 +398,7 @@ TEST_F(PgStoreTest, ConcurrentClaimsOfTheSameNoticesHandEachToOneWorker) {
 // in neither: that would send it a second time.
 TEST_F(PgStoreTest, AClaimOverlappingAnotherWorkersRecordNeverSendsItAgain) {
   auto i = Create(Request(), kNow);
-  NoticeKey a{i->id, 1, NoticeKind::kOutageStarted, "", 1, Channel::kSms};
+  const NoticeKey a = SmsStarted(i->id, 1);
   PgNoticeLedger owner(db_->uri(), {"owner", absl::Minutes(1)}), other(db_->uri());
   ASSERT_TRUE(owner.Claim({a}, kNow).ok());
   // The owner's Record, held open: its row written and its batch gone,
@@ -438,8 +433,8 @@ TEST_F(PgStoreTest, KeyHashIsStable) {
 TEST_F(PgStoreTest, LedgerRetryingAndDeadLetteredNotices) {
   auto i = Create(Request(), kNow);
   PgNoticeLedger ledger(db_->uri());
-  NoticeKey a{i->id, 1, NoticeKind::kOutageStarted, "", 1, Channel::kSms};
-  NoticeKey b{i->id, 1, NoticeKind::kOutageStarted, "", 2, Channel::kSms};
+  const NoticeKey a = SmsStarted(i->id, 1);
+  const NoticeKey b = SmsStarted(i->id, 2);
   ASSERT_TRUE(ledger.Claim({a, b}, kNow).ok());
   NoticeLedger::Outcome retrying{a, NoticeState::kRetrying, "", "gateway 503", 1};
   ASSERT_TRUE(ledger.Record({retrying}, kNow).ok());
@@ -522,7 +517,7 @@ TEST_F(PgStoreTest, CompletenessComparesTheAudienceWithTheLedgerAndRedrivesTheMi
   EXPECT_EQ(c->missing, 4);
 
   PgNoticeLedger ledger(db_->uri());
-  NoticeKey s1{i->id, 1, NoticeKind::kOutageStarted, "", 1, Channel::kSms};
+  const NoticeKey s1 = SmsStarted(i->id, 1);
   NoticeKey e1{i->id, 1, NoticeKind::kOutageStarted, "", 1, Channel::kEmail};
   NoticeKey e2{i->id, 1, NoticeKind::kOutageStarted, "", 2, Channel::kEmail};
   NoticeKey e3{i->id, 1, NoticeKind::kOutageStarted, "", 3, Channel::kEmail};
