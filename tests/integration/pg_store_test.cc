@@ -58,6 +58,11 @@ class PgStoreTest : public testing::PgTest {
         " ('water','riyadh',2),('electricity','riyadh',3),('electricity','jeddah',4),('water','riyadh',5);");
   }
 
+  // The claimed batches in flight: "N", or "N/KEYS" with `with_keys`.
+  std::string InFlight(bool with_keys = false) {
+    return db_->Exec(with_keys ? "SELECT count(*) || '/' || sum(cardinality(key_hashes)) FROM notice_inflight"
+                               : "SELECT count(*) FROM notice_inflight");
+  }
   NewIncident Request(std::string key = "key-1") {
     NewIncident r = testing::OutageIncident(std::move(key), "electricity", "riyadh",
                                             {"عطل في محطة التحويل", "Substation fault"}, kNow + absl::Hours(3));
@@ -266,7 +271,7 @@ TEST_F(PgStoreTest, UnfinishedClaimIsReclaimedAfterACrash) {
   EXPECT_EQ(Counts(claimed), std::vector<int>{2});  // it may have reached the provider
   ASSERT_TRUE(ledger.Record({{a, NoticeState::kSent, "", ""}}, kNow).ok());
   EXPECT_EQ(db_->Exec("SELECT state || '/' || attempts FROM notice_ledger"), "sent/2");
-  EXPECT_EQ(db_->Exec("SELECT count(*) FROM notice_inflight"), "0");
+  EXPECT_EQ(InFlight(), "0");
 }
 
 TEST_F(PgStoreTest, NewNoticesAreInFlightAsOneRowUntilSettled) {
@@ -278,7 +283,7 @@ TEST_F(PgStoreTest, NewNoticesAreInFlightAsOneRowUntilSettled) {
   EXPECT_EQ(Sends(claimed), (std::vector<bool>{true, true}));
   EXPECT_EQ(Counts(claimed), (std::vector<int>{1, 1}));
   EXPECT_EQ(db_->Exec("SELECT count(*) FROM notice_ledger"), "0");
-  EXPECT_EQ(db_->Exec("SELECT count(*) || '/' || sum(cardinality(key_hashes)) FROM notice_inflight"), "1/2");
+  EXPECT_EQ(InFlight(true), "1/2");
   // Settled in part (the other waits for an in-place retry): only its
   // hash leaves the batch.
   ASSERT_TRUE(ledger.Record({{a, NoticeState::kSent, "gw-1", ""}}, kNow).ok());
@@ -290,7 +295,7 @@ TEST_F(PgStoreTest, NewNoticesAreInFlightAsOneRowUntilSettled) {
   EXPECT_EQ(Sends(claimed), (std::vector<bool>{false, true}));
   EXPECT_EQ(Counts(claimed), (std::vector<int>{0, 1}));
   ASSERT_TRUE(ledger.Record({{b, NoticeState::kFailed, "", "bad address"}}, kNow).ok());
-  EXPECT_EQ(db_->Exec("SELECT count(*) FROM notice_inflight"), "0");
+  EXPECT_EQ(InFlight(), "0");
   EXPECT_EQ(db_->Exec("SELECT state || '/' || attempts || '/' || error FROM notice_ledger WHERE customer_id = 2"),
             "failed/1/bad address");
 }
@@ -311,11 +316,11 @@ TEST_F(PgStoreTest, BatchLeftByADeadWorkerDrainsAsItsNoticesComeAgain) {
   // flagged for the provider check once, and the batch leaves when empty.
   EXPECT_EQ(Counts(ledger.Claim({a, other}, kNow)), (std::vector<int>{2, 1}));
   ASSERT_TRUE(ledger.Record({{a, NoticeState::kSent, "", ""}, {other, NoticeState::kSent, "", ""}}, kNow).ok());
-  EXPECT_EQ(db_->Exec("SELECT count(*) || '/' || sum(cardinality(key_hashes)) FROM notice_inflight"), "1/2");
+  EXPECT_EQ(InFlight(true), "1/2");
   EXPECT_EQ(Counts(ledger.Claim({b, c}, kNow)), (std::vector<int>{2, 2}));
-  EXPECT_EQ(db_->Exec("SELECT count(*) || '/' || sum(cardinality(key_hashes)) FROM notice_inflight"), "1/2");
+  EXPECT_EQ(InFlight(true), "1/2");
   ASSERT_TRUE(ledger.Record({{b, NoticeState::kSent, "", ""}, {c, NoticeState::kSuperseded, "", ""}}, kNow).ok());
-  EXPECT_EQ(db_->Exec("SELECT count(*) FROM notice_inflight"), "0");
+  EXPECT_EQ(InFlight(), "0");
   EXPECT_EQ(db_->Exec("SELECT string_agg(state || '/' || attempts, ' ' ORDER BY customer_id) FROM notice_ledger"),
             "sent/2 sent/2 superseded/2 sent/1");
 }
@@ -361,7 +366,7 @@ TEST_F(PgStoreTest, PausedWorkerWhoseLeaseWasTakenOverIsFencedAndKeepsNoOutcome)
   EXPECT_EQ(db_->Exec("SELECT string_agg(state || '/' || coalesce(provider_id, ''), ' ' ORDER BY customer_id) "
                       "FROM notice_ledger"),
             "sent/new sent/old");
-  EXPECT_EQ(db_->Exec("SELECT count(*) FROM notice_inflight"), "0");
+  EXPECT_EQ(InFlight(), "0");
 }
 
 TEST_F(PgStoreTest, LateOutcomeOfATakenOverNoticeKeepsTheFirst) {
@@ -374,7 +379,7 @@ TEST_F(PgStoreTest, LateOutcomeOfATakenOverNoticeKeepsTheFirst) {
   ASSERT_TRUE(new_owner.Record({{a, NoticeState::kSent, "new", ""}}, kNow).ok());
   ASSERT_TRUE(old_owner.Record({{a, NoticeState::kFailed, "", "late"}}, kNow).ok());
   EXPECT_EQ(db_->Exec("SELECT state || '/' || coalesce(provider_id, '') FROM notice_ledger"), "sent/new");
-  EXPECT_EQ(db_->Exec("SELECT count(*) FROM notice_inflight"), "0");
+  EXPECT_EQ(InFlight(), "0");
 }
 
 TEST_F(PgStoreTest, ConcurrentClaimsOfTheSameNoticesHandEachToOneWorker) {
