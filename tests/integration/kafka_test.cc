@@ -30,12 +30,9 @@ constexpr int kMaxPolls = 300;  // 300 x 200 ms: generous for group joins
 class KafkaTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    const char* bootstrap = std::getenv("FOREWARN_TEST_KAFKA");
-    if (bootstrap == nullptr || *bootstrap == '\0') {
-      GTEST_SKIP() << "FOREWARN_TEST_KAFKA not set (run scripts/test.sh)";
-    }
-    config_.bootstrap_servers = bootstrap;
-    config_.client_id = "forewarn-kafka-test";
+    auto config = testing::TestKafkaConfig("forewarn-kafka-test");
+    if (!config) GTEST_SKIP() << "FOREWARN_TEST_KAFKA not set (run scripts/test.sh)";
+    config_ = *std::move(config);
     // The group coordinator waits up to about a session timeout for members
     // to (re)join; keep it short so restarts in these tests are quick.
     config_.session_timeout = std::chrono::milliseconds(3000);
@@ -52,11 +49,7 @@ class KafkaTest : public ::testing::Test {
   }
 
   // Topic and group names unique to this test and run: the broker is shared.
-  static std::string Unique(std::string_view what) {
-    return testing::UniqueKafkaName(absl::StrCat(
-        "test.", ::testing::UnitTest::GetInstance()->current_test_info()->name(), ".",
-        absl::string_view(what.data(), what.size())));
-  }
+  static std::string Unique(std::string_view what) { return testing::UniqueTestKafkaName(what); }
 
   // A new topic of `partitions` partitions under a unique name; deleted in TearDown.
   std::string NewTopic(std::string_view what, int partitions = 4) {
