@@ -13,8 +13,6 @@
 namespace forewarn {
 namespace {
 
-namespace v1 = forewarn::v1;
-
 constexpr int kCustomers = 20000;
 
 std::string SeedSql() {

@@ -21,7 +21,6 @@
 namespace forewarn {
 namespace {
 
-namespace v1 = forewarn::v1;
 using nlohmann::json;
 
 constexpr int kCustomers = 300;

@@ -25,25 +25,9 @@ namespace v1 = forewarn::v1;
 
 constexpr int kCustomers = 1000;
 constexpr int kAffected = 437;
-const char* const kTimeZones[] = {"Asia/Riyadh", "Asia/Dubai", "Europe/London", "America/New_York"};
-
-struct Customer {
-  int id;
-  std::string locale;
-  std::string tz;
-  bool sms;
-  bool email;
-};
-
-// Deterministic population: customers 1..437 use electricity in riyadh; the
-// rest use electricity elsewhere or other services in riyadh, or nothing.
-Customer CustomerFor(int id) {
-  Customer c{id, id % 2 == 0 ? "ar" : "en", kTimeZones[id % 4], true, true};
-  if (id % 3 == 0) c.email = false;  // SMS only
-  if (id % 3 == 1) c.sms = false;    // email only
-  return c;
-}
-
+// Deterministic population (testing::SeededCustomerFor): customers 1..437 use
+// electricity in riyadh; the rest use electricity elsewhere or other services
+// in riyadh, or nothing.
 std::string SeedSql() {
   std::string sql =
       "INSERT INTO services VALUES ('electricity','Electricity','الكهرباء'),('water','Water','المياه');"
@@ -51,10 +35,7 @@ std::string SeedSql() {
   std::string customers = "INSERT INTO customers (id, name, locale, time_zone, phone, email, notify_sms, notify_email) VALUES ";
   std::string uses = "INSERT INTO customer_services VALUES ";
   for (int id = 1; id <= kCustomers; ++id) {
-    const Customer c = CustomerFor(id);
-    absl::StrAppend(&customers, id > 1 ? "," : "", "(", id, ",'Customer ", id, "','", c.locale, "','", c.tz,
-                    "','+9665", 10000000 + id, "','customer", id, "@example.com',", c.sms ? "true" : "false", ",",
-                    c.email ? "true" : "false", ")");
+    absl::StrAppend(&customers, id > 1 ? "," : "", testing::SeededCustomerRow(id, 10000000, "customer"));
     if (id <= kAffected) {
       absl::StrAppend(&uses, "('electricity','riyadh',", id, "),");
       if (id % 5 == 0) absl::StrAppend(&uses, "('water','riyadh',", id, "),");  // also unaffected uses
@@ -90,12 +71,9 @@ class FanoutE2eTest : public testing::StackTest {
 };
 
 TEST_F(FanoutE2eTest, EveryAffectedCustomerGetsExactlyOneNoticePerChannelThenOneUpdate) {
-  std::set<std::pair<int64_t, std::string>> expected;
-  for (int id = 1; id <= kAffected; ++id) {
-    const Customer c = CustomerFor(id);
-    if (c.sms) expected.insert({id, "sms"});
-    if (c.email) expected.insert({id, "email"});
-  }
+  std::set<int> affected;
+  for (int id = 1; id <= kAffected; ++id) affected.insert(id);
+  const auto expected = testing::SeededRecipients(affected);
 
   const absl::Time start = absl::FromUnixSeconds(absl::ToUnixSeconds(absl::Now()));
   const absl::Time restore = start + absl::Hours(3) + absl::Minutes(17);
@@ -120,7 +98,7 @@ TEST_F(FanoutE2eTest, EveryAffectedCustomerGetsExactlyOneNoticePerChannelThenOne
       if (d.kind != kind) continue;
       EXPECT_EQ(d.version, version);
       ++got[{d.customer_id, d.channel}];
-      const Customer c = CustomerFor(static_cast<int>(d.customer_id));
+      const testing::SeededCustomer c = testing::SeededCustomerFor(static_cast<int>(d.customer_id));
       const std::string text = d.line.at("text").get<std::string>();
       EXPECT_NE(text.find(c.locale == "ar" ? req.reason().ar() : req.reason().en()), std::string::npos)
           << "customer " << d.customer_id << " got: " << text;

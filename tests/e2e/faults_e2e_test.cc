@@ -14,8 +14,6 @@
 namespace forewarn {
 namespace {
 
-namespace v1 = forewarn::v1;
-
 constexpr int kCustomers = 5000;
 
 std::string SeedSql() {

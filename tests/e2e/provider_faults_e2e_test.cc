@@ -33,8 +33,6 @@
 namespace forewarn {
 namespace {
 
-namespace v1 = forewarn::v1;
-
 constexpr int kCustomers = 20000;
 constexpr int kNotifiers = 2;
 // Each provider answers a message after a uniformly random 1–2 ms (the

@@ -300,6 +300,28 @@ int64_t GeneratedCustomersNotices(int count) {
   return n;
 }
 
+SeededCustomer SeededCustomerFor(int id) {
+  static const char* const kTimeZones[] = {"Asia/Riyadh", "Asia/Dubai", "Europe/London", "America/New_York"};
+  return {id % 2 == 0 ? "ar" : "en", kTimeZones[id % 4], id % 3 != 1, id % 3 != 0};
+}
+
+std::string SeededCustomerRow(int id, int64_t phone_base, const std::string& email_user) {
+  const SeededCustomer c = SeededCustomerFor(id);
+  return absl::StrCat("(", id, ",'Customer ", id, "','", c.locale, "','", c.tz, "','+9665", phone_base + id, "','",
+                      email_user, id, "@example.com',", c.sms ? "true" : "false", ",", c.email ? "true" : "false",
+                      ")");
+}
+
+std::set<std::pair<int64_t, std::string>> SeededRecipients(const std::set<int>& ids) {
+  std::set<std::pair<int64_t, std::string>> out;
+  for (int id : ids) {
+    const SeededCustomer c = SeededCustomerFor(id);
+    if (c.sms) out.insert({id, "sms"});
+    if (c.email) out.insert({id, "email"});
+  }
+  return out;
+}
+
 std::string SentCountSql(const std::string& incident_id) {
   return absl::StrCat("SELECT count(*) FROM notice_ledger WHERE incident_id = '", incident_id, "' AND state = 'sent'");
 }

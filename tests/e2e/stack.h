@@ -13,7 +13,9 @@
 
 #include <functional>
 #include <memory>
+#include <set>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "absl/status/status.h"
@@ -146,6 +148,23 @@ std::string GeneratedCustomersSql(const std::string& service, const std::string&
                                   const std::string& phone_prefix, int count);
 // The notices one incident sends to GeneratedCustomersSql's `count` customers.
 int64_t GeneratedCustomersNotices(int count);
+
+// A customer as the fan-out and lifecycle seeds make them: odd ids English,
+// even Arabic; SMS unless id % 3 == 1, email unless id % 3 == 0; four time
+// zones in turn.
+struct SeededCustomer {
+  std::string locale;
+  std::string tz;
+  bool sms = false;
+  bool email = false;
+};
+SeededCustomer SeededCustomerFor(int id);
+// Customer `id`'s row for "INSERT INTO customers (id, name, locale,
+// time_zone, phone, email, notify_sms, notify_email) VALUES": phone
+// +9665<phone_base + id>, email <email_user><id>@example.com.
+std::string SeededCustomerRow(int id, int64_t phone_base, const std::string& email_user);
+// (customer, channel) of each notice the seeded customers `ids` are sent.
+std::set<std::pair<int64_t, std::string>> SeededRecipients(const std::set<int>& ids);
 
 // Counts the SENT notices of an incident in the ledger.
 std::string SentCountSql(const std::string& incident_id);
