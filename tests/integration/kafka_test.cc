@@ -73,11 +73,15 @@ class KafkaTest : public ::testing::Test {
   }
 
   // Produces `n` messages "v<i>" with key "k<i>" and waits for the acks.
-  void ProduceNumbered(KafkaProducer& producer, const std::string& topic, int from, int n) {
+  // Produces "k<i>" -> "v<i>" for i in [from, from + n) with a producer of
+  // its own, and flushes.
+  void ProduceNumbered(const std::string& topic, int from, int n) {
+    auto producer = NewProducer();
+    ASSERT_NE(producer, nullptr);
     for (int i = from; i < from + n; ++i) {
-      ASSERT_TRUE(producer.Produce(topic, absl::StrCat("k", i), absl::StrCat("v", i)).ok());
+      ASSERT_TRUE(producer->Produce(topic, absl::StrCat("k", i), absl::StrCat("v", i)).ok());
     }
-    auto st = producer.Flush(absl::Seconds(30));
+    auto st = producer->Flush(absl::Seconds(30));
     ASSERT_TRUE(st.ok()) << st;
   }
 
@@ -241,7 +245,7 @@ TEST_F(KafkaTest, TwoConsumersInOneGroupSplitPartitionsAndSeeEachMessageOnce) {
   ASSERT_TRUE(settled) << "group never split the partitions";
 
   constexpr int kMessages = 1000;
-  ProduceNumbered(*producer, topic, 0, kMessages);
+  ProduceNumbered(topic, 0, kMessages);
   for (int i = 0; i < kMaxPolls && got_a.size() + got_b.size() < kMessages + 1; ++i) {
     for (auto* c : {a.get(), b.get()}) {
       auto batch = c->Poll(500, absl::Milliseconds(50));
@@ -280,9 +284,7 @@ TEST_F(KafkaTest, TwoConsumersInOneGroupSplitPartitionsAndSeeEachMessageOnce) {
 TEST_F(KafkaTest, UnstoredMessagesAreRedeliveredToTheNextMember) {
   const std::string topic = NewTopic("redeliver");
   const std::string group = Unique("group");
-  auto producer = NewProducer();
-  ASSERT_NE(producer, nullptr);
-  ProduceNumbered(*producer, topic, 0, 100);
+  ASSERT_NO_FATAL_FAILURE(ProduceNumbered(topic, 0, 100));
 
   {
     auto first = NewConsumer(group, topic);
@@ -373,9 +375,7 @@ TEST_F(KafkaTest, CooperativeRebalanceKeepsPausedPartitionsPausedAndRewound) {
   auto created = testing::CreateTestTopic(config_, topic, 4);
   ASSERT_TRUE(created.ok()) << created.status();
   ASSERT_EQ(created->partitions, 4);
-  auto producer = NewProducer();
-  ASSERT_NE(producer, nullptr);
-  ProduceNumbered(*producer, topic, 0, 40);
+  ASSERT_NO_FATAL_FAILURE(ProduceNumbered(topic, 0, 40));
   auto a = NewConsumer(group, topic);
   ASSERT_NE(a, nullptr);
   const auto first = WithoutMarker(Receive(*a, created->admin ? 40 : 41, /*store=*/false));
@@ -437,9 +437,7 @@ TEST_F(KafkaTest, AKafkaPropOverridesTheCooperativeAssignor) {
   const std::string topic = Unique("eager");
   auto created = testing::CreateTestTopic(config_, topic, 1);
   ASSERT_TRUE(created.ok()) << created.status();
-  auto producer = NewProducer();
-  ASSERT_NE(producer, nullptr);
-  ProduceNumbered(*producer, topic, 0, 1);
+  ASSERT_NO_FATAL_FAILURE(ProduceNumbered(topic, 0, 1));
   KafkaConfig eager = config_;
   eager.extra["partition.assignment.strategy"] = "range";
   auto consumer = KafkaConsumer::Create(eager, Unique("group"), {topic});
@@ -529,9 +527,7 @@ TEST_F(KafkaTest, DeadLetterReaderReadsTheWholeTopicAndMovesNothing) {
 TEST_F(KafkaTest, StoredOffsetsAreRespectedAfterRestart) {
   const std::string topic = NewTopic("restart");
   const std::string group = Unique("group");
-  auto producer = NewProducer();
-  ASSERT_NE(producer, nullptr);
-  ProduceNumbered(*producer, topic, 0, 100);
+  ASSERT_NO_FATAL_FAILURE(ProduceNumbered(topic, 0, 100));
 
   std::multiset<std::string> done;
   {
@@ -563,7 +559,7 @@ TEST_F(KafkaTest, StoredOffsetsAreRespectedAfterRestart) {
   EXPECT_EQ(all, Numbered(0, 100));
 
   // Everything is done: a third member starts at the end.
-  ProduceNumbered(*producer, topic, 100, 1);
+  ProduceNumbered(topic, 100, 1);
   auto third = NewConsumer(group, topic);
   ASSERT_NE(third, nullptr);
   const auto msgs = Receive(*third, 1, /*store=*/true);
