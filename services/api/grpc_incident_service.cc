@@ -8,16 +8,6 @@
 namespace forewarn {
 namespace {
 
-absl::StatusOr<absl::Time> CheckedTime(const char* field, const google::protobuf::Timestamp& ts) {
-  // RFC 3339 range, as google.protobuf.Timestamp specifies.
-  if (ts.seconds() < -62135596800 || ts.seconds() > 253402300799 || ts.nanos() < 0 || ts.nanos() > 999999999) {
-    return absl::InvalidArgumentError(absl::StrCat(field, ": timestamp out of range"));
-  }
-  return FromProto(ts);
-}
-
-LocalizedText FromProto(const v1::LocalizedText& t) { return LocalizedText{t.ar(), t.en()}; }
-
 // The one request of a unary call served streamed: bytes that do not parse
 // as `Request` (or no message at all) are INVALID_ARGUMENT with a message,
 // where gRPC's own unary handler would answer INTERNAL with an empty one.
@@ -54,68 +44,6 @@ grpc::Status ToGrpcStatus(const absl::Status& status) {
 absl::Status FromGrpcStatus(const grpc::Status& status) {
   if (status.ok()) return absl::OkStatus();
   return absl::Status(static_cast<absl::StatusCode>(status.error_code()), status.error_message());
-}
-
-absl::Time FromProto(const google::protobuf::Timestamp& ts) {
-  return absl::FromUnixSeconds(ts.seconds()) + absl::Nanoseconds(ts.nanos());
-}
-
-void ToProto(absl::Time t, google::protobuf::Timestamp* out) {
-  const int64_t ns = absl::ToUnixNanos(t);
-  out->set_seconds(ns / 1000000000);
-  out->set_nanos(static_cast<int32_t>(ns % 1000000000));
-}
-
-v1::Channel ToProto(Channel c) { return c == Channel::kSms ? v1::SMS : v1::EMAIL; }
-
-v1::NoticeState ToProto(NoticeState s) {
-  switch (s) {
-    case NoticeState::kClaimed: return v1::CLAIMED;
-    case NoticeState::kSent: return v1::SENT;
-    case NoticeState::kFailed: return v1::FAILED;
-    case NoticeState::kHeld: return v1::HELD;
-    case NoticeState::kSuperseded: return v1::SUPERSEDED;
-    case NoticeState::kRetrying: return v1::RETRYING;
-    case NoticeState::kDead: return v1::DEAD_LETTERED;
-  }
-  return v1::NOTICE_STATE_UNSPECIFIED;
-}
-
-v1::IncidentKind ToProto(IncidentKind k) {
-  switch (k) {
-    case IncidentKind::kUnplannedOutage: return v1::UNPLANNED_OUTAGE;
-    case IncidentKind::kPlannedMaintenance: return v1::PLANNED_MAINTENANCE;
-    case IncidentKind::kIbanChange: return v1::IBAN_CHANGE;
-  }
-  return v1::INCIDENT_KIND_UNSPECIFIED;
-}
-
-v1::IncidentState ToProto(IncidentState s) {
-  switch (s) {
-    case IncidentState::kOpen: return v1::OPEN;
-    case IncidentState::kResolved: return v1::RESOLVED;
-    case IncidentState::kCancelled: return v1::CANCELLED;
-  }
-  return v1::INCIDENT_STATE_UNSPECIFIED;
-}
-
-void ToProto(const Incident& in, v1::Incident* out) {
-  out->set_id(in.id);
-  out->set_version(in.version);
-  out->set_kind(ToProto(in.kind));
-  out->set_state(ToProto(in.state));
-  for (const auto& s : in.services) out->add_services(s);
-  for (const auto& r : in.regions) out->add_regions(r);
-  out->mutable_reason()->set_ar(in.reason.ar);
-  out->mutable_reason()->set_en(in.reason.en);
-  ToProto(in.starts_at, out->mutable_starts_at());
-  ToProto(in.expected_restoration_at, out->mutable_expected_restoration_at());
-  if (in.resolved_at) ToProto(*in.resolved_at, out->mutable_resolved_at());
-  out->set_idempotency_key(in.idempotency_key);
-  ToProto(in.created_at, out->mutable_created_at());
-  ToProto(in.updated_at, out->mutable_updated_at());
-  out->set_old_iban(in.old_iban);
-  out->set_new_iban(in.new_iban);
 }
 
 grpc::Status GrpcIncidentService::DoCreateIncident(const Caller& caller, const v1::CreateIncidentRequest* req,
@@ -226,14 +154,12 @@ grpc::Status GrpcIncidentService::DoGetIncident(const Caller&, const v1::GetInci
 grpc::Status GrpcIncidentService::DoListIncidents(const Caller&, const v1::ListIncidentsRequest* req,
                                                 v1::ListIncidentsResponse* out) {
   ListFilter f;
-  switch (req->state()) {
-    case v1::INCIDENT_STATE_UNSPECIFIED: break;
-    case v1::OPEN: f.state = IncidentState::kOpen; break;
-    case v1::RESOLVED: f.state = IncidentState::kResolved; break;
-    case v1::CANCELLED: f.state = IncidentState::kCancelled; break;
-    default:
+  if (req->state() != v1::INCIDENT_STATE_UNSPECIFIED) {
+    f.state = FromProto(req->state());
+    if (!f.state) {
       return grpc::Status(grpc::StatusCode::INVALID_ARGUMENT,
                           absl::StrCat("state: unknown value ", static_cast<int>(req->state())));
+    }
   }
   f.page_size = req->page_size();
   f.page_token = req->page_token();

@@ -5,6 +5,7 @@
 #include "forewarn/v1/incident.grpc.pb.h"
 #include "services/api/authorizer.h"
 #include "services/api/notice_preview.h"
+#include "services/convert/proto_convert.h"
 #include "services/core/dead_letters.h"
 #include "services/core/incident_service.h"
 
@@ -98,14 +99,5 @@ const char* GrpcCodeName(grpc::StatusCode code);
 
 grpc::Status ToGrpcStatus(const absl::Status& status);
 absl::Status FromGrpcStatus(const grpc::Status& status);
-
-// Conversions shared with the CLI.
-void ToProto(const Incident& in, v1::Incident* out);
-v1::Channel ToProto(Channel c);
-v1::NoticeState ToProto(NoticeState s);
-v1::IncidentKind ToProto(IncidentKind k);
-v1::IncidentState ToProto(IncidentState s);
-absl::Time FromProto(const google::protobuf::Timestamp& ts);
-void ToProto(absl::Time t, google::protobuf::Timestamp* out);
 
 }  // namespace forewarn

@@ -1,26 +1,35 @@
 #pragma once
 
-#include <atomic>
 #include <cstdint>
 #include <map>
 #include <memory>
 #include <mutex>
 #include <string>
+#include <tuple>
+#include <unordered_map>
 #include <utility>
 #include <vector>
 
+namespace prometheus {
+class Counter;
+class Gauge;
+class Histogram;
+class Registry;
+}  // namespace prometheus
+
 namespace forewarn {
 
-// Prometheus metrics kept in process and rendered in the text exposition
-// format 0.0.4 (https://prometheus.io/docs/instrumenting/exposition_formats/).
+// Prometheus metrics kept in process: a thin facade over prometheus-cpp core
+// (its registry, counters, gauges, histograms and TextSerializer), so that
+// call sites stay independent of the library's builder API.
 //
 // Contract:
 // - MetricsRegistry hands out Counter/Gauge/Histogram objects by reference.
 //   The same family name and label set always returns the same object, which
 //   lives as long as the registry; keep the reference and update it from any
-//   thread without further locking (updates are lock-free atomics).
+//   thread without further locking.
 // - Label order does not matter for identity: {a=1,b=2} and {b=2,a=1} are the
-//   same series (labels are kept and rendered sorted by name).
+//   same series.
 // - Programming errors throw std::invalid_argument: an invalid metric or
 //   label name, a duplicate label name, a family name reused with another
 //   type, a histogram family re-requested with other buckets, a histogram
@@ -31,47 +40,45 @@ using MetricLabels = std::vector<std::pair<std::string, std::string>>;
 // A monotonically increasing value (total count of things).
 class Counter {
  public:
+  explicit Counter(prometheus::Counter& impl) : impl_(impl) {}
   // Adds `delta`; negative or NaN deltas are ignored (counters only go up).
   void Increment(double delta = 1.0);
-  double value() const { return value_.load(std::memory_order_relaxed); }
+  double value() const;
 
  private:
-  std::atomic<double> value_{0.0};
+  prometheus::Counter& impl_;
 };
 
 // A value that goes up and down (queue size, backlog, in-flight requests).
 class Gauge {
  public:
-  void Set(double v) { value_.store(v, std::memory_order_relaxed); }
+  explicit Gauge(prometheus::Gauge& impl) : impl_(impl) {}
+  void Set(double v);
   void Add(double delta);
   void Increment() { Add(1.0); }
   void Decrement() { Add(-1.0); }
-  double value() const { return value_.load(std::memory_order_relaxed); }
+  double value() const;
 
  private:
-  std::atomic<double> value_{0.0};
+  prometheus::Gauge& impl_;
 };
 
-// Observations counted in buckets by upper bound (latencies, sizes).
-// Rendered as cumulative NAME_bucket{le="..."} series plus NAME_sum and
-// NAME_count; the implicit le="+Inf" bucket always equals NAME_count.
+// Observations counted in buckets by upper bound (latencies, sizes); "le" is
+// inclusive. Exposed as NAME_count, NAME_sum and cumulative
+// NAME_bucket{le="..."} series; the le="+Inf" bucket always equals NAME_count.
 class Histogram {
  public:
-  // `bounds`: strictly increasing finite upper bounds (may be empty).
-  explicit Histogram(std::vector<double> bounds);
-
+  explicit Histogram(prometheus::Histogram& impl) : impl_(impl) {}
+  // NaN observations are ignored.
   void Observe(double v);
 
-  const std::vector<double>& bounds() const { return bounds_; }
   // Per-bucket (non-cumulative) counts; the last element is the +Inf bucket.
   std::vector<std::uint64_t> BucketCounts() const;
   std::uint64_t count() const;
-  double sum() const { return sum_.load(std::memory_order_relaxed); }
+  double sum() const;
 
  private:
-  std::vector<double> bounds_;
-  std::unique_ptr<std::atomic<std::uint64_t>[]> buckets_;  // bounds_.size() + 1
-  std::atomic<double> sum_{0.0};
+  prometheus::Histogram& impl_;
 };
 
 // Default latency buckets in seconds (5 ms .. 10 s), as in the Prometheus
@@ -87,27 +94,29 @@ class MetricsRegistry {
 
   Counter& counter(const std::string& name, const std::string& help, const MetricLabels& labels = {});
   Gauge& gauge(const std::string& name, const std::string& help, const MetricLabels& labels = {});
+  // `buckets`: strictly increasing finite upper bounds (may be empty).
   Histogram& histogram(const std::string& name, const std::string& help, const MetricLabels& labels,
                        const std::vector<double>& buckets);
 
-  // Every family (sorted by name) with one HELP and one TYPE line, then its
+  // The text exposition format 0.0.4 (prometheus-cpp's TextSerializer):
+  // every family sorted by name with its HELP and TYPE lines, then its
   // series sorted by labels. Safe to call while other threads update.
   std::string Render() const;
 
  private:
-  struct Family;
-  Family& FamilyFor(const std::string& name, const std::string& help, int type,
-                    const std::vector<double>* buckets);
+  // A series by metric kind, family name and labels sorted by name.
+  using SeriesKey = std::tuple<int, std::string, MetricLabels>;
 
-  mutable std::mutex mu_;
-  std::map<std::string, std::unique_ptr<Family>> families_;
+  // The facade of a series: found in series_ (a lookup per notice or RPC is
+  // a hot path), else `make()` registers it with prometheus-cpp, which
+  // validates names and types. Caller holds mu_.
+  template <typename Facade, typename Make>
+  Facade& Series(int kind, const std::string& name, const MetricLabels& labels, Make make);
+
+  std::unique_ptr<prometheus::Registry> registry_;
+  std::mutex mu_;  // held for every lookup; guards series_ and buckets_
+  std::map<SeriesKey, std::shared_ptr<void>> series_;
+  std::unordered_map<std::string, std::vector<double>> buckets_;  // by histogram family
 };
-
-// Label value escaping of the text format: backslash, double quote and line
-// feed become \\, \" and \n. Exposed for tests.
-std::string EscapeLabelValue(const std::string& v);
-
-// Sample value formatting: shortest round-trip decimal, "+Inf", "-Inf", "NaN".
-std::string FormatMetricValue(double v);
 
 }  // namespace forewarn

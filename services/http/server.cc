@@ -105,6 +105,43 @@ bool SplitHostPort(const std::string& listen, std::string* host, std::string* po
   return true;
 }
 
+// Fills `fds` (wake pipe, listener, then one per connection in order) and
+// returns the poll timeout: until the earliest deadline, or the end of an
+// accept pause, at most a minute; -1 when nothing is due.
+int PreparePoll(const std::vector<Connection>& conns, bool accepting, Clock::time_point accept_paused_until,
+                Clock::time_point now, int wake_fd, int listen_fd, std::vector<pollfd>& fds) {
+  fds.clear();
+  fds.push_back({wake_fd, POLLIN, 0});
+  fds.push_back({accepting ? listen_fd : -1, POLLIN, 0});  // fd -1: ignored by poll
+  Clock::time_point next = Clock::time_point::max();
+  if (!accepting && conns.size() < kMaxConnections) next = accept_paused_until;
+  for (const Connection& c : conns) {
+    fds.push_back({c.fd.get(), static_cast<short>(c.writing ? POLLOUT : POLLIN), 0});
+    next = std::min(next, c.deadline);
+  }
+  if (next == Clock::time_point::max()) return -1;
+  auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(next - now).count() + 1;
+  return static_cast<int>(std::clamp<long long>(ms, 0, 60'000));
+}
+
+// Sends what is left of the response; true when the connection is done
+// (all sent, or a send error).
+bool WriteResponse(Connection& c) {
+  ssize_t put = ::send(c.fd.get(), c.out.data() + c.sent, c.out.size() - c.sent, MSG_NOSIGNAL);
+  if (put > 0) {
+    c.sent += static_cast<size_t>(put);
+    if (c.sent < c.out.size()) return false;
+    ::shutdown(c.fd.get(), SHUT_WR);
+    // Drain what the client may still have sent so close() does not reset the connection
+    // before it read the response.
+    char sink[512];
+    while (::recv(c.fd.get(), sink, sizeof(sink), MSG_DONTWAIT) > 0) {
+    }
+    return true;
+  }
+  return put < 0 && errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR;
+}
+
 }  // namespace
 
 struct ObservabilityServer::Impl {
@@ -120,6 +157,9 @@ struct ObservabilityServer::Impl {
 
   void Run();
   std::string Handle(const std::string& request_head);
+  bool Serve(Connection& c, short revents, Clock::time_point now);
+  bool ReadRequest(Connection& c, Clock::time_point now);
+  void AcceptAll(std::vector<Connection>& conns, Clock::time_point now, Clock::time_point& accept_paused_until);
 };
 
 std::string ObservabilityServer::Impl::Handle(const std::string& head) {
@@ -171,6 +211,60 @@ std::string ObservabilityServer::Impl::Handle(const std::string& head) {
   return Response(404, "Not Found", kTextContentType, "not found\n", head_only);
 }
 
+// Reads request bytes; once the headers are complete (or too large) the
+// response is queued. True when the connection is to be closed (peer closed
+// before sending a full request, or an error).
+bool ObservabilityServer::Impl::ReadRequest(Connection& c, Clock::time_point now) {
+  char buf[2048];
+  ssize_t got = ::recv(c.fd.get(), buf, sizeof(buf), 0);
+  if (got <= 0) return got == 0 || (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR);
+  c.in.append(buf, static_cast<size_t>(got));
+  size_t end = c.in.find("\r\n\r\n");
+  if (end == std::string::npos) end = c.in.find("\n\n");
+  if (end != std::string::npos) {
+    c.out = Handle(c.in.substr(0, end));
+  } else if (c.in.size() > kMaxRequestBytes) {
+    c.out = Response(431, "Request Header Fields Too Large", kTextContentType, "request too large\n", false);
+  }
+  if (!c.out.empty()) {
+    c.writing = true;
+    c.deadline = now + kWriteTimeout;
+  }
+  return false;
+}
+
+// One poll result on a connection; true when it is to be closed (error,
+// done, or past its read or write deadline).
+bool ObservabilityServer::Impl::Serve(Connection& c, short revents, Clock::time_point now) {
+  bool close_it = false;
+  if (revents & (POLLERR | POLLNVAL)) {
+    close_it = true;
+  } else if (!c.writing && (revents & (POLLIN | POLLHUP))) {
+    close_it = ReadRequest(c, now);
+  } else if (c.writing && (revents & (POLLOUT | POLLHUP))) {
+    close_it = WriteResponse(c);
+  }
+  return close_it || now >= c.deadline;
+}
+
+// Accepts pending connections up to the limit; an error other than "none
+// pending" (e.g. EMFILE) pauses accepting for kAcceptBackoff.
+void ObservabilityServer::Impl::AcceptAll(std::vector<Connection>& conns, Clock::time_point now,
+                                          Clock::time_point& accept_paused_until) {
+  while (conns.size() < kMaxConnections) {
+    int fd = ::accept4(listen_fd.get(), nullptr, nullptr, SOCK_NONBLOCK | SOCK_CLOEXEC);
+    if (fd < 0) {
+      if (errno == EINTR || errno == ECONNABORTED) continue;
+      if (errno != EAGAIN && errno != EWOULDBLOCK) accept_paused_until = now + kAcceptBackoff;
+      return;
+    }
+    Connection c;
+    c.fd = Fd(fd);
+    c.deadline = now + kReadTimeout;
+    conns.push_back(std::move(c));
+  }
+}
+
 void ObservabilityServer::Impl::Run() {
   std::vector<Connection> conns;
   std::vector<pollfd> fds;
@@ -179,22 +273,8 @@ void ObservabilityServer::Impl::Run() {
   for (;;) {
     Clock::time_point now = Clock::now();
     bool accepting = conns.size() < kMaxConnections && now >= accept_paused_until;
-
-    fds.clear();
-    fds.push_back({wake_read.get(), POLLIN, 0});
-    fds.push_back({accepting ? listen_fd.get() : -1, POLLIN, 0});  // fd -1: ignored by poll
-    Clock::time_point next = Clock::time_point::max();
-    if (!accepting && conns.size() < kMaxConnections) next = accept_paused_until;
-    for (const Connection& c : conns) {
-      fds.push_back({c.fd.get(), static_cast<short>(c.writing ? POLLOUT : POLLIN), 0});
-      next = std::min(next, c.deadline);
-    }
-    int timeout_ms = -1;
-    if (next != Clock::time_point::max()) {
-      auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(next - now).count() + 1;
-      timeout_ms = static_cast<int>(std::clamp<long long>(ms, 0, 60'000));
-    }
-
+    int timeout_ms =
+        PreparePoll(conns, accepting, accept_paused_until, now, wake_read.get(), listen_fd.get(), fds);
     int n = ::poll(fds.data(), fds.size(), timeout_ms);
     if (n < 0) {
       if (errno == EINTR) continue;
@@ -206,68 +286,12 @@ void ObservabilityServer::Impl::Run() {
 
     // Serve existing connections (indices 2.. match conns).
     for (size_t i = 0; i < conns.size(); ++i) {
-      Connection& c = conns[i];
-      short rev = fds[i + 2].revents;
-      bool close_it = false;
-      if (rev & (POLLERR | POLLNVAL)) {
-        close_it = true;
-      } else if (!c.writing && (rev & (POLLIN | POLLHUP))) {
-        char buf[2048];
-        ssize_t got = ::recv(c.fd.get(), buf, sizeof(buf), 0);
-        if (got > 0) {
-          c.in.append(buf, static_cast<size_t>(got));
-          size_t end = c.in.find("\r\n\r\n");
-          if (end == std::string::npos) end = c.in.find("\n\n");
-          if (end != std::string::npos) {
-            c.out = Handle(c.in.substr(0, end));
-          } else if (c.in.size() > kMaxRequestBytes) {
-            c.out = Response(431, "Request Header Fields Too Large", kTextContentType, "request too large\n", false);
-          }
-          if (!c.out.empty()) {
-            c.writing = true;
-            c.deadline = now + kWriteTimeout;
-          }
-        } else if (got == 0 || (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR)) {
-          close_it = true;  // peer closed before sending a full request, or error
-        }
-      } else if (c.writing && (rev & (POLLOUT | POLLHUP))) {
-        ssize_t put = ::send(c.fd.get(), c.out.data() + c.sent, c.out.size() - c.sent, MSG_NOSIGNAL);
-        if (put > 0) {
-          c.sent += static_cast<size_t>(put);
-          if (c.sent == c.out.size()) {
-            ::shutdown(c.fd.get(), SHUT_WR);
-            // Drain what the client may still have sent so close() does not reset the connection
-            // before it read the response.
-            char sink[512];
-            while (::recv(c.fd.get(), sink, sizeof(sink), MSG_DONTWAIT) > 0) {
-            }
-            close_it = true;
-          }
-        } else if (put < 0 && errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR) {
-          close_it = true;
-        }
-      }
-      if (!close_it && now >= c.deadline) close_it = true;  // read or write timeout
-      if (close_it) c.fd.Reset();
+      if (Serve(conns[i], fds[i + 2].revents, now)) conns[i].fd.Reset();
     }
     conns.erase(std::remove_if(conns.begin(), conns.end(), [](const Connection& c) { return c.fd.get() < 0; }),
                 conns.end());
 
-    // Accept new connections.
-    if (accepting && (fds[1].revents & POLLIN)) {
-      while (conns.size() < kMaxConnections) {
-        int fd = ::accept4(listen_fd.get(), nullptr, nullptr, SOCK_NONBLOCK | SOCK_CLOEXEC);
-        if (fd < 0) {
-          if (errno == EINTR || errno == ECONNABORTED) continue;
-          if (errno != EAGAIN && errno != EWOULDBLOCK) accept_paused_until = now + kAcceptBackoff;  // e.g. EMFILE
-          break;
-        }
-        Connection c;
-        c.fd = Fd(fd);
-        c.deadline = now + kReadTimeout;
-        conns.push_back(std::move(c));
-      }
-    }
+    if (accepting && (fds[1].revents & POLLIN)) AcceptAll(conns, now, accept_paused_until);
   }
   conns.clear();  // closes every client socket
 }

@@ -36,12 +36,12 @@ TEST(MetricsRegistry, RendersFamiliesSortedWithHelpAndTypeOnce) {
             "forewarn_outbox_backlog 7\n"
             "# HELP forewarn_provider_latency_seconds Provider call latency.\n"
             "# TYPE forewarn_provider_latency_seconds histogram\n"
+            "forewarn_provider_latency_seconds_count{channel=\"sms\"} 4\n"
+            "forewarn_provider_latency_seconds_sum{channel=\"sms\"} 2.75\n"
             "forewarn_provider_latency_seconds_bucket{channel=\"sms\",le=\"0.25\"} 2\n"
             "forewarn_provider_latency_seconds_bucket{channel=\"sms\",le=\"0.5\"} 3\n"
             "forewarn_provider_latency_seconds_bucket{channel=\"sms\",le=\"1\"} 3\n"
-            "forewarn_provider_latency_seconds_bucket{channel=\"sms\",le=\"+Inf\"} 4\n"
-            "forewarn_provider_latency_seconds_sum{channel=\"sms\"} 2.75\n"
-            "forewarn_provider_latency_seconds_count{channel=\"sms\"} 4\n");
+            "forewarn_provider_latency_seconds_bucket{channel=\"sms\",le=\"+Inf\"} 4\n");
 }
 
 TEST(MetricsRegistry, EmptyRegistryRendersNothing) {
@@ -56,7 +56,12 @@ TEST(MetricsRegistry, EscapesLabelValuesAndHelp) {
             "# HELP g line one\\nback\\\\slash \"quoted\"\n"
             "# TYPE g gauge\n"
             "g{v=\"a\\\\b\\\"c\\nd\"} 1\n");
-  EXPECT_EQ(EscapeLabelValue("plain العربية"), "plain العربية");
+}
+
+TEST(MetricsRegistry, KeepsUtf8LabelValuesAsTheyAre) {
+  MetricsRegistry reg;
+  reg.gauge("g", "h", {{"v", "plain العربية"}}).Set(1);
+  EXPECT_EQ(reg.Render(), "# HELP g h\n# TYPE g gauge\ng{v=\"plain العربية\"} 1\n");
 }
 
 TEST(MetricsRegistry, SameNameAndLabelsReturnSameObject) {
@@ -131,23 +136,45 @@ TEST(MetricsRegistry, HistogramBucketsAreCumulativeAndCountEqualsInf) {
   EXPECT_EQ(reg.Render(),
             "# HELP size_bytes h\n"
             "# TYPE size_bytes histogram\n"
+            "size_bytes_count 6\n"
+            "size_bytes_sum 10522\n"
             "size_bytes_bucket{le=\"10\"} 2\n"
             "size_bytes_bucket{le=\"100\"} 3\n"
             "size_bytes_bucket{le=\"1000\"} 4\n"
-            "size_bytes_bucket{le=\"+Inf\"} 6\n"
-            "size_bytes_sum 10522\n"
-            "size_bytes_count 6\n");
+            "size_bytes_bucket{le=\"+Inf\"} 6\n");
 }
 
+// Sample values as prometheus-cpp's TextSerializer writes them: 16 significant
+// digits, "+Inf", "-Inf" and "Nan" (every Prometheus parser reads NaN in any case).
 TEST(MetricsRegistry, FormatsSpecialValues) {
-  EXPECT_EQ(FormatMetricValue(0), "0");
-  EXPECT_EQ(FormatMetricValue(-0.0), "0");
-  EXPECT_EQ(FormatMetricValue(0.005), "0.005");
-  EXPECT_EQ(FormatMetricValue(1e21), "1e+21");
-  EXPECT_EQ(FormatMetricValue(std::numeric_limits<double>::infinity()), "+Inf");
-  EXPECT_EQ(FormatMetricValue(-std::numeric_limits<double>::infinity()), "-Inf");
-  EXPECT_EQ(FormatMetricValue(std::numeric_limits<double>::quiet_NaN()), "NaN");
+  const std::vector<std::pair<double, std::string>> cases = {
+      {0, "0"},
+      {-0.0, "0"},
+      {0.005, "0.005"},
+      {1e21, "1e+21"},
+      {std::numeric_limits<double>::infinity(), "+Inf"},
+      {-std::numeric_limits<double>::infinity(), "-Inf"},
+      {std::numeric_limits<double>::quiet_NaN(), "Nan"},
+  };
+  for (const auto& [value, text] : cases) {
+    MetricsRegistry reg;
+    reg.gauge("g", "h").Set(value);
+    EXPECT_EQ(reg.Render(), "# HELP g h\n# TYPE g gauge\ng " + text + "\n") << text;
+  }
   EXPECT_EQ(DefaultLatencyBuckets().front(), 0.005);
+}
+
+TEST(MetricsRegistry, IgnoresNanObservationsAndRejectsInfiniteBounds) {
+  MetricsRegistry reg;
+  Histogram& h = reg.histogram("h_seconds", "h", {}, {1});
+  h.Observe(std::numeric_limits<double>::quiet_NaN());
+  h.Observe(0.5);
+  EXPECT_EQ(h.count(), 1u);
+  EXPECT_DOUBLE_EQ(h.sum(), 0.5);
+  reg.counter("c_total", "h").Increment(std::numeric_limits<double>::quiet_NaN());
+  EXPECT_DOUBLE_EQ(reg.counter("c_total", "h").value(), 0);
+  EXPECT_THROW(reg.histogram("inf_seconds", "h", {}, {1, std::numeric_limits<double>::infinity()}),
+               std::invalid_argument);
 }
 
 }  // namespace

@@ -1,0 +1,277 @@
+#include <sstream>
+#include <string>
+
+#include "gtest/gtest.h"
+#include "nlohmann/json.hpp"
+#include "services/cli/commands/printer.h"
+
+namespace forewarn::cli {
+namespace {
+
+using nlohmann::json;
+
+google::protobuf::Timestamp At(int64_t seconds, int32_t nanos = 0) {
+  google::protobuf::Timestamp ts;
+  ts.set_seconds(seconds);
+  ts.set_nanos(nanos);
+  return ts;
+}
+
+constexpr int64_t k2026_11_23_18h = 1795456800;  // 2026-11-23T18:00:00Z
+
+v1::Incident Outage() {
+  v1::Incident i;
+  i.set_id("7b0c6a1e-0000-4000-8000-000000000001");
+  i.set_version(3);
+  i.set_kind(v1::UNPLANNED_OUTAGE);
+  i.set_state(v1::OPEN);
+  i.add_services("electricity");
+  i.add_services("water");
+  i.add_regions("riyadh");
+  i.mutable_reason()->set_en("Cable fault");
+  i.mutable_reason()->set_ar("عطل في الكابل");
+  *i.mutable_starts_at() = At(k2026_11_23_18h, 999999999);  // printed in whole seconds
+  *i.mutable_expected_restoration_at() = At(k2026_11_23_18h + 3 * 3600);
+  i.set_idempotency_key("key-1");
+  *i.mutable_created_at() = At(k2026_11_23_18h + 60);
+  *i.mutable_updated_at() = At(k2026_11_23_18h + 120);
+  return i;
+}
+
+v1::DeliveryReport Report() {
+  v1::DeliveryReport r;
+  r.set_incident_id("inc-1");
+  r.set_incident_version(2);
+  auto* sent = r.add_counts();
+  sent->set_incident_version(1);
+  sent->set_notice_kind("outage_started");
+  sent->set_channel(v1::SMS);
+  sent->set_state(v1::SENT);
+  sent->set_count(120);
+  auto* dead = r.add_counts();
+  dead->set_incident_version(2);
+  dead->set_notice_kind("maintenance_reminder");
+  dead->set_occasion("lead-48h");
+  dead->set_channel(v1::EMAIL);
+  dead->set_state(v1::DEAD_LETTERED);
+  dead->set_count(1);
+  auto* f = r.add_failures();
+  f->set_customer_id(42);
+  f->set_channel(v1::EMAIL);
+  f->set_incident_version(2);
+  f->set_notice_kind("maintenance_reminder");
+  f->set_error("550 mailbox unavailable");
+  r.set_uninformed(3);
+  r.set_uninformed_customers(1);
+  r.set_uninformed_notice_kind("outage_updated");
+  return r;
+}
+
+struct Printed {
+  std::string out, err;
+};
+
+template <typename Result>
+Printed Text(const Result& result) {
+  std::ostringstream out, err;
+  MakeTextPrinter(out, err)->Print(result);
+  return {out.str(), err.str()};
+}
+
+template <typename Result>
+std::string Json(const Result& result) {
+  std::ostringstream out;
+  MakeJsonPrinter(out)->Print(result);
+  return out.str();
+}
+
+TEST(CliTextPrinter, PrintsAnIncidentAsLabelledLinesInWholeUtcSeconds) {
+  const Printed p = Text(Outage());
+  EXPECT_EQ(p.out,
+            "Incident 7b0c6a1e-0000-4000-8000-000000000001 (version 3, open)\n"
+            "  kind:          unplanned_outage\n"
+            "  services:      electricity, water\n"
+            "  regions:       riyadh\n"
+            "  reason (en):   Cable fault\n"
+            "  reason (ar):   عطل في الكابل\n"
+            "  starts:        2026-11-23T18:00:00Z\n"
+            "  restoration:   2026-11-23T21:00:00Z\n");
+  EXPECT_EQ(p.err, "");
+}
+
+TEST(CliTextPrinter, PrintsResolvedTimeAndIbansOnlyWhenTheIncidentHasThem) {
+  v1::Incident i = Outage();
+  i.set_kind(v1::IBAN_CHANGE);
+  i.set_state(v1::RESOLVED);
+  *i.mutable_resolved_at() = At(k2026_11_23_18h + 7200);
+  i.set_old_iban("SA03 8000 0000 6080 1016 7519");
+  i.set_new_iban("SA44 2000 0001 2345 6789 1234");
+  const std::string out = Text(i).out;
+  EXPECT_NE(out.find("(version 3, resolved)\n"), std::string::npos) << out;
+  EXPECT_NE(out.find("  kind:          iban_change\n"), std::string::npos) << out;
+  EXPECT_NE(out.find("  restoration:   2026-11-23T21:00:00Z\n"
+                     "  resolved:      2026-11-23T20:00:00Z\n"
+                     "  old IBAN:      SA03 8000 0000 6080 1016 7519\n"
+                     "  new IBAN:      SA44 2000 0001 2345 6789 1234\n"),
+            std::string::npos)
+      << out;
+}
+
+TEST(CliJsonPrinter, PrintsAnIncidentWithLowerCaseNamesAndEmptyUnsetTimes) {
+  const std::string text = Json(Outage());
+  ASSERT_EQ(text.back(), '\n');
+  const json doc = json::parse(text);
+  EXPECT_EQ(doc, json::parse(R"({
+    "id": "7b0c6a1e-0000-4000-8000-000000000001", "version": 3,
+    "kind": "unplanned_outage", "state": "open",
+    "services": ["electricity", "water"], "regions": ["riyadh"],
+    "reason": {"ar": "عطل في الكابل", "en": "Cable fault"},
+    "starts_at": "2026-11-23T18:00:00Z", "expected_restoration_at": "2026-11-23T21:00:00Z",
+    "resolved_at": "", "idempotency_key": "key-1",
+    "created_at": "2026-11-23T18:01:00Z", "updated_at": "2026-11-23T18:02:00Z",
+    "old_iban": "", "new_iban": ""})"));
+  // Indented by two, keys sorted.
+  EXPECT_EQ(text.rfind("{\n  \"created_at\": \"2026-11-23T18:01:00Z\",\n  \"expected_restoration_at\"", 0), 0u) << text;
+}
+
+TEST(CliJsonPrinter, ReplacesInvalidUtf8InsteadOfFailing) {
+  v1::Incident i = Outage();
+  i.mutable_reason()->set_en("bad \xff byte");
+  EXPECT_EQ(json::parse(Json(i))["reason"]["en"], "bad \xEF\xBF\xBD byte");
+}
+
+TEST(CliTextPrinter, PrintsADeliveryReportTableCompletenessAndFailures) {
+  const Printed p = Text(Report());
+  EXPECT_EQ(p.out,
+            "Delivery report for incident inc-1 (now at version 2)\n"
+            "  VERSION  NOTICE                              CHANNEL  STATE          COUNT\n"
+            "  1        outage_started                      sms      sent             120\n"
+            "  2        maintenance_reminder (lead-48h)     email    dead_lettered         1\n"
+            "Not yet told of version 2 (outage_updated): 3 notices to 1 customer"
+            " (see: forewarn incident reconcile ID)\n"
+            "Failures:\n"
+            "  customer 42 email v2 maintenance_reminder: 550 mailbox unavailable\n");
+  EXPECT_EQ(p.err, "");
+}
+
+TEST(CliTextPrinter, SaysSoWhenAReportHasNoNoticesYet) {
+  v1::DeliveryReport r;
+  r.set_incident_id("inc-2");
+  r.set_incident_version(1);
+  EXPECT_EQ(Text(r).out,
+            "Delivery report for incident inc-2 (now at version 1)\n"
+            "  VERSION  NOTICE                              CHANNEL  STATE          COUNT\n"
+            "  (no notices recorded yet)\n");
+}
+
+TEST(CliJsonPrinter, PrintsADeliveryReportWithCountsAndFailures) {
+  EXPECT_EQ(json::parse(Json(Report())), json::parse(R"({
+    "incident_id": "inc-1", "incident_version": 2,
+    "counts": [
+      {"incident_version": 1, "notice_kind": "outage_started", "occasion": "", "channel": "sms",
+       "state": "sent", "count": 120},
+      {"incident_version": 2, "notice_kind": "maintenance_reminder", "occasion": "lead-48h",
+       "channel": "email", "state": "dead_lettered", "count": 1}],
+    "failures": [
+      {"customer_id": 42, "channel": "email", "incident_version": 2,
+       "notice_kind": "maintenance_reminder", "error": "550 mailbox unavailable"}],
+    "uninformed": 3, "uninformed_customers": 1, "uninformed_notice_kind": "outage_updated"})"));
+}
+
+TEST(CliTextPrinter, PrintsTheIncidentListAsATable) {
+  v1::ListIncidentsResponse list;
+  *list.add_incidents() = Outage();
+  EXPECT_EQ(Text(list).out,
+            "ID                                    VER  STATE     STARTS                RESTORATION           "
+            "SERVICES/REGIONS\n"
+            "7b0c6a1e-0000-4000-8000-000000000001    3  open      2026-11-23T18:00:00Z  2026-11-23T21:00:00Z  "
+            "electricity,water / riyadh\n");
+}
+
+TEST(CliJsonPrinter, PrintsTheIncidentListAsAnArray) {
+  v1::ListIncidentsResponse list;
+  EXPECT_EQ(Json(list), "[]\n");
+  *list.add_incidents() = Outage();
+  const json doc = json::parse(Json(list));
+  ASSERT_EQ(doc.size(), 1u);
+  EXPECT_EQ(doc[0]["id"], "7b0c6a1e-0000-4000-8000-000000000001");
+}
+
+TEST(CliTextPrinter, PrintsReconcileRecipientsMissingOrByStateAndWhatWasRedriven) {
+  v1::ReconcileIncidentResponse r;
+  r.set_incident_id("inc-1");
+  r.set_incident_version(2);
+  r.set_notice_kind("maintenance_reminder");
+  r.set_occasion("lead-2h");
+  r.set_audience(10);
+  r.set_uninformed(3);
+  r.set_uninformed_customers(2);
+  r.set_missing(1);
+  r.set_failed(1);
+  r.set_pending(1);
+  auto* missing = r.add_recipients();
+  missing->set_customer_id(7);
+  missing->set_channel(v1::SMS);
+  auto* failed = r.add_recipients();
+  failed->set_customer_id(8);
+  failed->set_channel(v1::EMAIL);
+  failed->set_state(v1::FAILED);
+  r.set_redriven(true);
+  EXPECT_EQ(Text(r).out,
+            "Completeness of incident inc-1 version 2 (maintenance_reminder, lead-2h)\n"
+            "  audience:    10 notices (customer x channel)\n"
+            "  uninformed:  3 notices to 2 customers (1 missing, 1 failed, 0 dead-lettered, 1 pending)\n"
+            "    customer 7 sms: missing\n"
+            "    customer 8 email: failed\n"
+            "    ... and 1 more\n"
+            "Re-driven: the fan-out of version 2 was queued again; only those not yet told will get a notice.\n");
+  const json doc = json::parse(Json(r));
+  EXPECT_EQ(doc["recipients"], json::parse(R"([{"customer_id": 7, "channel": "sms", "state": "missing"},
+                                               {"customer_id": 8, "channel": "email", "state": "failed"}])"));
+  EXPECT_EQ(doc["redriven"], true);
+}
+
+TEST(CliTextPrinter, PrintsDeadLettersAndWarnsOfOverBudgetSmsOnTheErrorStream) {
+  v1::ListDeadLettersResponse dlq;
+  dlq.set_pending(2);
+  auto* d = dlq.add_dead_letters();
+  d->set_incident_id("inc-1");
+  d->set_incident_version(1);
+  d->set_notice_kind("maintenance_reminder");
+  d->set_occasion("lead-48h");
+  d->set_customer_id(5);
+  d->set_channel(v1::SMS);
+  d->set_masked_address("+9665*****67");
+  d->set_attempts(5);
+  d->set_last_error("503");
+  *d->mutable_dead_at() = At(k2026_11_23_18h);
+  const std::string out = Text(dlq).out;
+  EXPECT_EQ(out.substr(0, out.find('\n') + 1), "2 dead-lettered notices waiting for a replay\n");
+  EXPECT_NE(out.find("  2026-11-23T18:00:00Z  inc-1"), std::string::npos) << out;
+  EXPECT_NE(out.find("maintenance_reminder/lead-48h"), std::string::npos) << out;
+  EXPECT_NE(out.find("  ... and 1 more\n"), std::string::npos) << out;
+
+  v1::PreviewNoticesResponse preview;
+  preview.set_notice_kind("outage_started");
+  preview.set_incident_version(1);
+  auto* sms = preview.add_previews();
+  sms->set_customer_id(9);
+  sms->set_locale("ar");
+  sms->set_channel(v1::SMS);
+  sms->set_text("نص");
+  sms->set_sms_encoding("ucs2");
+  sms->set_sms_segments(3);
+  sms->set_sms_budget(2);
+  sms->set_over_budget(true);
+  const Printed p = Text(preview);
+  EXPECT_EQ(p.out,
+            "Notice outage_started of version 1\n"
+            "\n-- customer 9, ar, sms (ucs2, 3 segments, budget 2)\nنص\n"
+            "\nAudience: 0 SMS, 0 email\n"
+            "Estimated completion: no provider rate limits configured\n");
+  EXPECT_EQ(p.err, "warning: the SMS to customer 9 (ar) is 3 segments, over the budget of 2\n");
+  EXPECT_EQ(json::parse(Json(preview))["previews"][0]["over_budget"], true);
+}
+
+}  // namespace
+}  // namespace forewarn::cli
