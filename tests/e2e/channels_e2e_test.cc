@@ -46,7 +46,8 @@ std::vector<json> JsonFilesIn(const std::string& dir) {
 class ChannelsE2eTest : public testing::StackTest {
  protected:
   void SetUp() override {
-    if (testing::TestPgUri().empty()) GTEST_SKIP() << "FOREWARN_TEST_PG_URI not set";
+    SkipWithoutPostgres();
+    if (IsSkipped()) return;
     dir_ = testing::MakeTempDir("forewarn-channels-");
     smtp_ = std::make_unique<testing::ChildProcess>(
         std::vector<std::string>{"/usr/bin/python3", Peer("smtp_sink.py"), "--port-file", dir_ + "/smtp.port",

@@ -31,7 +31,8 @@ std::string Phone(int customer) { return absl::StrCat("+9665123", 10000 + custom
 class DlqE2eTest : public testing::StackTest {
  protected:
   void SetUp() override {
-    if (testing::TestPgUri().empty()) GTEST_SKIP() << "FOREWARN_TEST_PG_URI not set";
+    SkipWithoutPostgres();
+    if (IsSkipped()) return;
     dir_ = testing::MakeTempDir("forewarn-dlq-");
     mode_file_ = dir_ + "/gateway.mode";
     gateway_ = std::make_unique<testing::ChildProcess>(

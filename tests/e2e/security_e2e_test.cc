@@ -55,7 +55,8 @@ v1::CreateIncidentRequest OutageRequest(const std::string& key) {
 class SecurityE2eTest : public testing::StackTest {
  protected:
   void SetUp() override {
-    if (testing::TestPgUri().empty()) GTEST_SKIP() << "FOREWARN_TEST_PG_URI not set";
+    SkipWithoutPostgres();
+    if (IsSkipped()) return;
     secrets_ = testing::MakeTempDir("forewarn-secrets-");
     std::ofstream(secrets_ + "/tokens") << "# test callers\n"
                                         << kViewer << " viewer dashboards\n"

@@ -256,8 +256,13 @@ std::unique_ptr<grpc::ClientContext> ServiceStack::Ctx() const {
 }
 
 // Every log line the services wrote must be free of raw personal data.
-void StackTest::StartStack(const std::string& seed_sql, const ServiceStack::Options& options) {
+void StackTest::SkipWithoutPostgres() {
   if (TestPgUri().empty()) GTEST_SKIP() << "FOREWARN_TEST_PG_URI not set";
+}
+
+void StackTest::StartStack(const std::string& seed_sql, const ServiceStack::Options& options) {
+  SkipWithoutPostgres();
+  if (IsSkipped()) return;
   const absl::Status s = stack_.Start(seed_sql, options);
   ASSERT_TRUE(s.ok()) << s << " (logs in " << stack_.dir() << ")";
 }

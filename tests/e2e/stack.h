@@ -126,6 +126,9 @@ class ServiceStack {
 // A test over one ServiceStack (stack_, stopped when the test ends).
 class StackTest : public ::testing::Test {
  protected:
+  // Skips the test when the test command started no PostgreSQL (check
+  // IsSkipped() after it).
+  void SkipWithoutPostgres();
   // Skips the test when the test command's PostgreSQL is not there; otherwise
   // starts stack_ and fails fatally, naming the folder of the services' logs,
   // when it cannot (wrap in ASSERT_NO_FATAL_FAILURE outside SetUp).
