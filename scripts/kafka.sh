@@ -6,10 +6,13 @@
 #       resolve the broker's jars (scripts/kafka/pom.xml, pinned versions) with Maven into
 #       ${XDG_CACHE_HOME:-~/.cache}/forewarn/kafka-VERSION/libs and print that directory; a
 #       no-op when present (parallel runs share it: lock, then temp dir and rename)
-#   scripts/kafka.sh start DIR [--nodes N]
+#   scripts/kafka.sh start DIR [--nodes N] [--scram USER:PASSWORD]
 #       format and start N nodes (default 1; a controller quorum of N) under DIR/kafka/node-K
 #       (data/, server.properties, server.log, pid, port); wait until the cluster lists N
-#       brokers; write the bootstrap list to DIR/kafka.bootstrap and print it
+#       brokers; write the bootstrap list to DIR/kafka.bootstrap and print it. --scram adds a
+#       SASL_PLAINTEXT listener (SCRAM-SHA-512) with that user, created at format time, and
+#       writes its bootstrap list to DIR/kafka.sasl.bootstrap (PLAINTEXT stays for the brokers
+#       and these tools)
 #   scripts/kafka.sh stop DIR            stop every node (SIGTERM, SIGKILL after
 #                                        FOREWARN_KAFKA_STOP_TIMEOUT seconds, default 20)
 #   scripts/kafka.sh stop-node DIR K     stop node K the same way (failure tests)
@@ -19,6 +22,9 @@
 #   scripts/kafka.sh topics DIR NAME:PARTITIONS...
 #       create topics that do not exist yet (replication factor min(3, nodes)) with Kafka's
 #       own TopicCommand (kafka-topics.sh); existing ones are left as they are
+#   scripts/kafka.sh leader DIR TOPIC    print the node that leads most of TOPIC's partitions
+#   scripts/kafka.sh controller DIR      print the node that is the active controller (the
+#                                        leader of the KRaft quorum)
 #
 # Environment: FOREWARN_KAFKA_HEAP (default 384m: the JVM heap of each node).
 # Settings are for one machine: replication of the internal topics min(3, nodes),
@@ -37,7 +43,7 @@ HEAP="${FOREWARN_KAFKA_HEAP:-384m}"
 STOP_TIMEOUT="${FOREWARN_KAFKA_STOP_TIMEOUT:-20}"
 
 usage() {
-  sed -n '4,21p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//' >&2
+  sed -n '4,27p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//' >&2
   exit 2
 }
 say() { printf '[%s] kafka: %s\n' "$(date +%H:%M:%S)" "$*" >&2; }
@@ -177,19 +183,25 @@ EOF
 }
 
 # server.properties of node K (of N): VOTERS is controller.quorum.voters, then its two ports.
+# With a SASL port ($6), a SASL_PLAINTEXT listener there (SCRAM-SHA-512).
 write_config() {
-  local k="$1" n="$2" voters="$3" bport="$4" cport="$5" rf isr
+  local k="$1" n="$2" voters="$3" bport="$4" cport="$5" sport="${6:-}" rf isr
   rf=$((n < 3 ? n : 3))
   isr=$((n >= 3 ? 2 : 1))
+  local listeners="PLAINTEXT://127.0.0.1:$bport" map="PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT"
+  if [[ -n "$sport" ]]; then
+    listeners+=",SASL_PLAINTEXT://127.0.0.1:$sport"
+    map+=",SASL_PLAINTEXT:SASL_PLAINTEXT"
+  fi
   cat >"$(node_dir "$k")/server.properties" <<EOF
 process.roles=broker,controller
 node.id=$k
 controller.quorum.voters=$voters
-listeners=PLAINTEXT://127.0.0.1:$bport,CONTROLLER://127.0.0.1:$cport
-advertised.listeners=PLAINTEXT://127.0.0.1:$bport
+listeners=$listeners,CONTROLLER://127.0.0.1:$cport
+advertised.listeners=$listeners
 controller.listener.names=CONTROLLER
 inter.broker.listener.name=PLAINTEXT
-listener.security.protocol.map=PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT
+listener.security.protocol.map=$map
 log.dirs=$(node_dir "$k")/data
 # Topics are provisioned (scripts/kafka.sh topics, forewarn-admin), never created on demand.
 auto.create.topics.enable=false
@@ -213,25 +225,37 @@ num.recovery.threads.per.data.dir=1
 log.cleaner.threads=1
 log.cleaner.dedupe.buffer.size=8388608
 EOF
+  [[ -z "$sport" ]] && return 0
+  cat >>"$(node_dir "$k")/server.properties" <<'EOF'
+# Clients on SASL_PLAINTEXT authenticate with SCRAM-SHA-512 (users created at format time).
+sasl.enabled.mechanisms=SCRAM-SHA-512
+listener.name.sasl_plaintext.scram-sha-512.sasl.jaas.config=org.apache.kafka.common.security.scram.ScramLoginModule required;
+EOF
 }
 
 # --- commands --------------------------------------------------------------------------------
+# start N [USER:PASSWORD]. Ports 3K-3, 3K-2 and 3K-1 are node K's broker, controller and SASL ports.
 start() {
-  local n="$1" k ports voters="" i
+  local n="$1" scram="${2:-}" k ports voters="" i
   [[ ! -e "$KDIR" ]] || die "$KDIR exists (stop it and remove it first)"
   fetch >/dev/null
   command -v kcat >/dev/null || die "kcat is not installed (scripts/deps.sh installs it)"
   mkdir -p "$KDIR"
   echo "$n" >"$KDIR/nodes"
-  read -ra ports <<<"$(free_ports $((2 * n)))"
+  read -ra ports <<<"$(free_ports $((3 * n)))"
+  local bootstrap="" sasl_bootstrap=""
   for ((k = 1; k <= n; k++)); do
-    voters+="${voters:+,}$k@127.0.0.1:${ports[2 * k - 1]}"
-  done
-  local bootstrap=""
-  for ((k = 1; k <= n; k++)); do
-    bootstrap+="${bootstrap:+,}127.0.0.1:${ports[2 * k - 2]}"
+    voters+="${voters:+,}$k@127.0.0.1:${ports[3 * k - 2]}"
+    bootstrap+="${bootstrap:+,}127.0.0.1:${ports[3 * k - 3]}"
+    sasl_bootstrap+="${sasl_bootstrap:+,}127.0.0.1:${ports[3 * k - 1]}"
   done
   echo "$bootstrap" >"$KDIR/bootstrap"
+  local scram_args=()
+  if [[ -n "$scram" ]]; then
+    # The password reaches only the format tool's arguments: no log, no file of this script.
+    scram_args=(--add-scram "SCRAM-SHA-512=[name=${scram%%:*},password=${scram#*:}]")
+    echo "$sasl_bootstrap" >"$KDIR/sasl.bootstrap"
+  fi
   write_log4j
   local id
   id="$(cluster_id)"
@@ -240,9 +264,9 @@ start() {
   local fmt_pids=()
   for ((k = 1; k <= n; k++)); do
     mkdir -p "$(node_dir "$k")"
-    write_config "$k" "$n" "$voters" "${ports[2 * k - 2]}" "${ports[2 * k - 1]}"
-    echo "${ports[2 * k - 2]}" >"$(node_dir "$k")/port"
-    tool kafka.tools.StorageTool format -t "$id" -c "$(node_dir "$k")/server.properties" \
+    write_config "$k" "$n" "$voters" "${ports[3 * k - 3]}" "${ports[3 * k - 2]}" "${scram:+${ports[3 * k - 1]}}"
+    echo "${ports[3 * k - 3]}" >"$(node_dir "$k")/port"
+    tool kafka.tools.StorageTool format -t "$id" -c "$(node_dir "$k")/server.properties" "${scram_args[@]}" \
       >"$(node_dir "$k")/format.log" 2>&1 </dev/null &
     fmt_pids+=($!)
   done
@@ -252,6 +276,10 @@ start() {
   for ((k = 1; k <= n; k++)); do launch_node "$k"; done
   # shellcheck disable=SC2046
   wait_listed $(seq 1 "$n")
+  if [[ -n "$scram" ]]; then
+    cp "$KDIR/sasl.bootstrap" "$DIR/kafka.sasl.bootstrap"
+    say "SASL_PLAINTEXT (SCRAM-SHA-512, user ${scram%%:*}) at $sasl_bootstrap"
+  fi
   cp "$KDIR/bootstrap" "$DIR/kafka.bootstrap.tmp"
   mv "$DIR/kafka.bootstrap.tmp" "$DIR/kafka.bootstrap"
   say "$n node(s) ready at $bootstrap"
@@ -286,7 +314,7 @@ stop() {
   local entry
   for entry in "${pids[@]}"; do stop_pid "${entry%%:*}" "${entry#*:}"; done
   for ((k = 1; k <= $(nodes); k++)); do rm -f "$(node_dir "$k")/pid"; done
-  rm -f "$DIR/kafka.bootstrap"
+  rm -f "$DIR/kafka.bootstrap" "$DIR/kafka.sasl.bootstrap"
 }
 
 check_node() {
@@ -336,6 +364,25 @@ topics() {
   ((failed == 0)) || exit 1
 }
 
+# The node leading most partitions of topic $1 (kcat's metadata: "partition P, leader K, ...").
+leader() {
+  [[ -f "$KDIR/nodes" ]] || die "no Kafka cluster in $DIR"
+  local out
+  out="$(kcat -L -b "$(bootstrap)" -t "$1" -m 10 2>&1)" || die "metadata of topic $1: $out"
+  grep -oE 'partition [0-9]+, leader [0-9]+' <<<"$out" | awk '{print $4}' | sort | uniq -c | sort -k1,1nr -k2,2n |
+    awk 'NR == 1 {print $2; found = 1} END {exit !found}' || die "topic $1 has no partition with a leader"
+}
+
+# The active controller: the leader of the KRaft metadata quorum (kafka-metadata-quorum.sh).
+controller() {
+  [[ -f "$KDIR/nodes" ]] || die "no Kafka cluster in $DIR"
+  local out
+  out="$(tool org.apache.kafka.tools.MetadataQuorumCommand --bootstrap-server "$(bootstrap)" describe --status \
+    2>&1 </dev/null)" || die "kafka-metadata-quorum describe --status failed: $out"
+  awk -F': *' '$1 == "LeaderId" {print $2; found = 1} END {exit !found}' <<<"$out" ||
+    die "no LeaderId in kafka-metadata-quorum's answer: $out"
+}
+
 # --- main ------------------------------------------------------------------------------------
 (($# >= 1)) || usage
 cmd="$1"
@@ -353,18 +400,27 @@ shift
 case "$cmd" in
   start)
     nodes_wanted=1
-    if (($# == 2)) && [[ "$1" == --nodes ]]; then
-      nodes_wanted="$2"
-    elif (($# != 0)); then
-      usage
-    fi
+    scram=""
+    while (($# >= 2)); do
+      case "$1" in
+        --nodes) nodes_wanted="$2" ;;
+        --scram) scram="$2" ;;
+        *) usage ;;
+      esac
+      shift 2
+    done
+    (($# == 0)) || usage
     [[ "$nodes_wanted" =~ ^[1-9]$ ]] || die "--nodes wants 1..9"
-    start "$nodes_wanted"
+    [[ -z "$scram" || "$scram" =~ ^[A-Za-z0-9._-]+:[^],=[]+$ ]] ||
+      die "--scram wants USER:PASSWORD (no ',', '=', '[' or ']' in the password)"
+    start "$nodes_wanted" "$scram"
     ;;
   stop) (($# == 0)) || usage; stop ;;
   stop-node) (($# == 1)) || usage; stop_node "$1" ;;
   kill-node) (($# == 1)) || usage; stop_node "$1" KILL ;;
   start-node) (($# == 1)) || usage; fetch >/dev/null; start_node "$1" ;;
   topics) topics "$@" ;;
+  leader) (($# == 1)) || usage; leader "$1" ;;
+  controller) (($# == 0)) || usage; controller ;;
   *) usage ;;
 esac

@@ -1,6 +1,7 @@
 #include "services/kafka/kafka_topic_admin.h"
 
 #include <algorithm>
+#include <mutex>
 #include <string>
 #include <utility>
 
@@ -229,6 +230,24 @@ struct KafkaTopicAdmin::Impl {
   rdk::HandlePtr rk;
   bool controller_known = false;
   bool configs_unknown_logged = false;
+  // The last authentication failure librdkafka reported (SASL credentials or
+  // mechanism, TLS handshake); empty while there was none. librdkafka only
+  // retries such a connection, so waiting on would only repeat it.
+  std::mutex mu;
+  std::string auth_failure;
+
+  static void OnError(rd_kafka_t* rk, int err, const char* reason, void* opaque) {
+    rdk::LogClientError(rk, err, reason);
+    if (err != RD_KAFKA_RESP_ERR__AUTHENTICATION && err != RD_KAFKA_RESP_ERR__SSL) return;
+    auto* self = static_cast<Impl*>(opaque);
+    std::lock_guard lock(self->mu);
+    self->auth_failure = reason;
+  }
+
+  std::string AuthFailure() {
+    std::lock_guard lock(mu);
+    return auth_failure;
+  }
 
   // Admin requests (CreateTopics, DescribeConfigs) go to the controller the
   // brokers name in their metadata. librdkafka's mock cluster names none of
@@ -262,9 +281,11 @@ absl::StatusOr<std::unique_ptr<KafkaTopicAdmin>> KafkaTopicAdmin::Create(const K
       RD_KAFKA_CONF_OK) {
     return absl::InternalError(absl::StrCat("kafka property allow.auto.create.topics: ", errstr));
   }
+  auto impl = std::make_unique<Impl>();
+  rd_kafka_conf_set_opaque(conf->get(), impl.get());
+  rd_kafka_conf_set_error_cb(conf->get(), &Impl::OnError);
   auto rk = rdk::NewHandle(RD_KAFKA_PRODUCER, std::move(*conf));
   if (!rk.ok()) return rk.status();
-  auto impl = std::make_unique<Impl>();
   impl->bootstrap = config.bootstrap_servers;
   impl->rk = std::move(*rk);
   return std::unique_ptr<KafkaTopicAdmin>(new KafkaTopicAdmin(std::move(impl)));
@@ -280,6 +301,13 @@ absl::Status KafkaTopicAdmin::WaitUntilReachable(absl::Duration wait, const std:
     last = rd_kafka_metadata(impl_->rk.get(), 1, nullptr, &raw, rdk::ToTimeoutMs(slice));
     rdk::MetadataPtr md(raw);
     if (last == RD_KAFKA_RESP_ERR_NO_ERROR) return absl::OkStatus();
+    rd_kafka_poll(impl_->rk.get(), 0);  // serves the error callback (OnError)
+    if (const std::string failure = impl_->AuthFailure(); !failure.empty()) {
+      return absl::UnauthenticatedError(absl::StrCat(
+          "kafka: the brokers of ", impl_->bootstrap, " refused this client's credentials: ", failure,
+          " (check --kafka-prop security.protocol, sasl.mechanism, sasl.username and sasl.password, or the ssl.* "
+          "settings)"));
+    }
   } while (absl::Now() < deadline);
   return absl::UnavailableError(absl::StrCat("kafka: no broker of ", impl_->bootstrap, " answered within ",
                                              absl::FormatDuration(wait), " (", rd_kafka_err2name(last),
@@ -371,6 +399,49 @@ absl::Status KafkaTopicAdmin::CreateTopic(const TopicSettings& settings, absl::D
   return absl::OkStatus();
 }
 
+absl::StatusOr<KafkaTopicAdmin::BrokerConfig> KafkaTopicAdmin::DescribeBrokerConfig(absl::Duration timeout) {
+  if (auto s = impl_->RequireController(timeout); !s.ok()) return s;
+  BrokerConfig out;
+  {
+    const rd_kafka_metadata_t* raw = nullptr;
+    const rd_kafka_resp_err_t err = rd_kafka_metadata(impl_->rk.get(), 0, nullptr, &raw, rdk::ToTimeoutMs(timeout));
+    rdk::MetadataPtr md(raw);
+    if (err != RD_KAFKA_RESP_ERR_NO_ERROR) return rdk::ToStatus(err, "kafka metadata");
+    for (int i = 0; i < md->broker_cnt; ++i) {
+      if (out.broker_id < 0 || md->brokers[i].id < out.broker_id) out.broker_id = md->brokers[i].id;
+    }
+  }
+  if (out.broker_id < 0) return absl::UnavailableError("kafka metadata lists no broker");
+  const std::string what = absl::StrCat("describe configs of kafka broker ", out.broker_id);
+  rd_kafka_t* rk = impl_->rk.get();
+  auto options = AdminOptions(rk, RD_KAFKA_ADMIN_OP_DESCRIBECONFIGS, timeout);
+  if (!options.ok()) return options.status();
+  rdk::ConfigResourcePtr resource(
+      rd_kafka_ConfigResource_new(RD_KAFKA_RESOURCE_BROKER, std::to_string(out.broker_id).c_str()));
+  rd_kafka_ConfigResource_t* resources[] = {resource.get()};
+  rdk::QueuePtr queue(rd_kafka_queue_new(rk));
+  rd_kafka_DescribeConfigs(rk, resources, 1, options->get(), queue.get());
+  auto event = AwaitResult(queue.get(), timeout, what);
+  if (!event.ok()) return event.status();
+  size_t count = 0;
+  const rd_kafka_ConfigResource_t** results =
+      rd_kafka_DescribeConfigs_result_resources(rd_kafka_event_DescribeConfigs_result(event->get()), &count);
+  for (size_t i = 0; i < count; ++i) {
+    const rd_kafka_resp_err_t err = rd_kafka_ConfigResource_error(results[i]);
+    if (err == RD_KAFKA_RESP_ERR_CLUSTER_AUTHORIZATION_FAILED) {
+      return absl::PermissionDeniedError(absl::StrCat(what, ": not authorised (DescribeConfigs on the cluster)"));
+    }
+    if (err != RD_KAFKA_RESP_ERR_NO_ERROR) return rdk::ToStatus(err, what);
+    size_t entries = 0;
+    const rd_kafka_ConfigEntry_t** configs = rd_kafka_ConfigResource_configs(results[i], &entries);
+    for (size_t e = 0; e < entries; ++e) {
+      const char* value = rd_kafka_ConfigEntry_value(configs[e]);
+      if (value != nullptr) out.values[rd_kafka_ConfigEntry_name(configs[e])] = value;
+    }
+  }
+  return out;
+}
+
 absl::StatusOr<TopicState> KafkaTopicAdmin::DescribeSettled(const std::string& topic, bool configs,
                                                             absl::Duration settle, absl::Duration timeout) {
   const absl::Time deadline = absl::Now() + settle;
@@ -460,7 +531,7 @@ int RequireTopics(const KafkaConfig& config, const std::vector<RequiredTopic>& t
   }
   spdlog::error("event=startup_failed status=\"{}\"", s.ToString());
   const bool configuration = absl::IsFailedPrecondition(s) || absl::IsPermissionDenied(s) ||
-                             absl::IsInvalidArgument(s);
+                             absl::IsInvalidArgument(s) || absl::IsUnauthenticated(s);
   return configuration ? 2 : 1;
 }
 

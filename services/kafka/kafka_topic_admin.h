@@ -7,6 +7,7 @@
 
 #include <atomic>
 #include <cstdint>
+#include <map>
 #include <memory>
 #include <optional>
 #include <string>
@@ -85,7 +86,9 @@ class KafkaTopicAdmin {
 
   // Returns once a broker answers a metadata request. Retries (librdkafka
   // reconnects by itself) for up to `wait`; UNAVAILABLE after that, naming
-  // the bootstrap servers; CANCELLED when `stop` is set first.
+  // the bootstrap servers; CANCELLED when `stop` is set first;
+  // UNAUTHENTICATED at once when a broker refused the credentials (SASL) or
+  // the TLS handshake failed, with librdkafka's reason (never a secret).
   absl::Status WaitUntilReachable(absl::Duration wait, const std::atomic<bool>& stop);
 
   // Partitions and replication factor from metadata (what any client that
@@ -120,6 +123,17 @@ class KafkaTopicAdmin {
   absl::StatusOr<std::vector<TopicReport>> Provision(const std::vector<TopicSettings>& topics, bool check_only,
                                                      absl::Duration timeout);
 
+  // The configuration (name -> value, defaults included) of one broker of
+  // the cluster, the lowest id the metadata lists, and that id.
+  // UNIMPLEMENTED: the cluster takes no admin requests (librdkafka's mock
+  // cluster). PERMISSION_DENIED: this principal may not DescribeConfigs on
+  // the cluster. UNAVAILABLE or DEADLINE_EXCEEDED.
+  struct BrokerConfig {
+    int32_t broker_id = -1;
+    std::map<std::string, std::string> values;
+  };
+  absl::StatusOr<BrokerConfig> DescribeBrokerConfig(absl::Duration timeout);
+
  private:
   struct Impl;
   explicit KafkaTopicAdmin(std::unique_ptr<Impl> impl);
@@ -143,7 +157,8 @@ absl::Status CheckTopicsExist(const KafkaConfig& config, const std::vector<Requi
 // CheckTopicsExist for a service's main(), with a 60 s wait for the broker.
 // Logs the outcome (event=kafka_topics_present, or event=startup_failed
 // with the reason) and returns the process exit code: 0 when every topic
-// exists, 2 when one is missing or may not be described (configuration), 1
+// exists, 2 when one is missing or may not be described or the credentials
+// are refused (configuration), 1
 // when no broker answered or the service was stopped.
 int RequireTopics(const KafkaConfig& config, const std::vector<RequiredTopic>& topics,
                   const std::atomic<bool>& stop);

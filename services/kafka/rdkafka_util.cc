@@ -23,18 +23,7 @@ void LogCallback(const rd_kafka_t* rk, int level, const char* fac, const char* b
   }
 }
 
-// Client-level errors (broker down, auth failures, fatal producer errors).
-// librdkafka recovers from all but fatal ones by itself.
-void ErrorCallback(rd_kafka_t* rk, int err, const char* reason, void* /*opaque*/) {
-  const auto code = static_cast<rd_kafka_resp_err_t>(err);
-  if (code == RD_KAFKA_RESP_ERR__FATAL) {
-    char fatal[512];
-    const rd_kafka_resp_err_t orig = rd_kafka_fatal_error(rk, fatal, sizeof(fatal));
-    spdlog::error("kafka {}: FATAL {}: {}", rd_kafka_name(rk), rd_kafka_err2name(orig), fatal);
-    return;
-  }
-  spdlog::warn("kafka {}: {}: {}", rd_kafka_name(rk), rd_kafka_err2name(code), reason);
-}
+void ErrorCallback(rd_kafka_t* rk, int err, const char* reason, void* /*opaque*/) { LogClientError(rk, err, reason); }
 
 absl::Status Set(rd_kafka_conf_t* conf, const std::string& name, const std::string& value) {
   char errstr[512];
@@ -45,7 +34,27 @@ absl::Status Set(rd_kafka_conf_t* conf, const std::string& name, const std::stri
   return absl::OkStatus();
 }
 
+// Every client's settings, before the caller's defaults. A broker that went
+// away is tried again at most a second apart: librdkafka doubles the pause
+// after each failed attempt up to reconnect.backoff.max.ms, 10 s by
+// default, so a client could notice a restarted broker up to 10 s late.
+const std::pair<const char*, const char*> kEveryClient[] = {
+    {"reconnect.backoff.ms", "100"},
+    {"reconnect.backoff.max.ms", "1000"},
+};
+
 }  // namespace
+
+void LogClientError(rd_kafka_t* rk, int err, const char* reason) {
+  const auto code = static_cast<rd_kafka_resp_err_t>(err);
+  if (code == RD_KAFKA_RESP_ERR__FATAL) {
+    char fatal[512];
+    const rd_kafka_resp_err_t orig = rd_kafka_fatal_error(rk, fatal, sizeof(fatal));
+    spdlog::error("kafka {}: FATAL {}: {}", rd_kafka_name(rk), rd_kafka_err2name(orig), fatal);
+    return;
+  }
+  spdlog::warn("kafka {}: {}: {}", rd_kafka_name(rk), rd_kafka_err2name(code), reason);
+}
 
 absl::StatusOr<ConfPtr> BuildConf(const KafkaConfig& cfg, const Properties& defaults) {
   ConfPtr conf(rd_kafka_conf_new());
@@ -54,6 +63,9 @@ absl::StatusOr<ConfPtr> BuildConf(const KafkaConfig& cfg, const Properties& defa
   }
   if (auto st = Set(conf.get(), "bootstrap.servers", cfg.bootstrap_servers); !st.ok()) return st;
   if (auto st = Set(conf.get(), "client.id", cfg.client_id); !st.ok()) return st;
+  for (const auto& [name, value] : kEveryClient) {
+    if (auto st = Set(conf.get(), name, value); !st.ok()) return st;
+  }
   for (const auto& [name, value] : defaults) {
     if (auto st = Set(conf.get(), name, value); !st.ok()) return st;
   }

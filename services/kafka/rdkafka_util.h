@@ -72,11 +72,17 @@ using ConfigResourcePtr = std::unique_ptr<rd_kafka_ConfigResource_t, ConfigResou
 
 using Properties = std::vector<std::pair<std::string, std::string>>;
 
-// A configuration with bootstrap.servers, client.id, `defaults`, then
-// cfg.extra (which wins), plus log and error callbacks routed to spdlog.
+// A configuration with bootstrap.servers, client.id, the settings of every
+// client (a quick reconnect: reconnect.backoff.max.ms 1000), `defaults`,
+// then cfg.extra (which wins), plus log and error callbacks routed to spdlog.
 // INVALID_ARGUMENT names the offending property (never its value, which may
 // be a secret).
 absl::StatusOr<ConfPtr> BuildConf(const KafkaConfig& cfg, const Properties& defaults);
+
+// Logs a client-level error (broker down, authentication failed, fatal
+// producer error) as BuildConf's error callback does; for a handle with an
+// error callback of its own. librdkafka recovers from all but fatal ones.
+void LogClientError(rd_kafka_t* rk, int err, const char* reason);
 
 // Creates the handle; takes ownership of `conf` only on success (as
 // rd_kafka_new does), so the caller's ConfPtr is released here on success.

@@ -6,6 +6,7 @@
 #include "services/kafka/codec.h"
 #include "services/kafka/kafka_consumer.h"
 #include "services/kafka/kafka_producer.h"
+#include "services/kafka/kafka_session_check.h"
 #include "services/kafka/kafka_topic_admin.h"
 #include "services/http/metrics.h"
 #include "services/pg/pg_store.h"
@@ -76,6 +77,7 @@ int main(int argc, char** argv) {
                                        stop)) {
     return rc;  // logged: a missing topic (with the command that creates it) or no broker
   }
+  if (int rc = forewarn::RequireSessionTimeoutAccepted(*kafka_cfg, stop)) return rc;  // logged
   auto producer = forewarn::KafkaProducer::Create(*kafka_cfg);
   auto consumer = forewarn::KafkaConsumer::Create(*kafka_cfg, cfg.group, {cfg.events_topic});
   if (!producer.ok() || !consumer.ok()) {

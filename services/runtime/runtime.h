@@ -3,7 +3,6 @@
 #include <atomic>
 #include <functional>
 #include <memory>
-#include <mutex>
 #include <string>
 
 #include "absl/status/status.h"
@@ -35,10 +34,14 @@ void SleepUnlessStopped(const std::atomic<bool>& stop, absl::Duration d);
 // Writes `content` to `path` atomically (temp file + rename).
 absl::Status WriteFileAtomically(const std::string& path, const std::string& content);
 
-// The system clock shifted by an offset in seconds read from `path` (re-read
-// at most every 100 ms; missing file = no shift). Lets end-to-end tests and
-// drills move the time every service sees, while they run. Never set in
-// production.
+// The system clock shifted by an offset in seconds read from `path` (missing
+// or unreadable file = no shift). Lets end-to-end tests and drills move the
+// time every service sees, while they run. Never set in production.
+//
+// The file is read on every reading, so a service never acts on the old time
+// after another service acted on the new one and told it so (a scheduler's
+// release reaching a notifier that still saw the quiet hours of the day
+// before, say). Replace it atomically (WriteFileAtomically).
 class OffsetFileClock final : public Clock {
  public:
   explicit OffsetFileClock(std::string path) : path_(std::move(path)) {}
@@ -46,9 +49,6 @@ class OffsetFileClock final : public Clock {
 
  private:
   std::string path_;
-  mutable std::mutex mu_;
-  mutable absl::Time next_read_ = absl::InfinitePast();
-  mutable absl::Duration offset_ = absl::ZeroDuration();
 };
 
 // The clock a service runs on: OffsetFileClock when `offset_file` is set,

@@ -38,11 +38,16 @@ bool ParseMessageId(const std::string& id, Delivered* d) {
   return absl::SimpleAtoi(parts[1].substr(1), &d->version) && absl::SimpleAtoi(parts[3].substr(1), &d->customer_id);
 }
 
-// Runs `bash scripts/kafka.sh ARGS...`, its output appended to `log`.
-absl::Status RunKafkaScript(const std::vector<std::string>& args, const std::string& log) {
+// Runs `bash scripts/kafka.sh ARGS...`, its standard error appended to `log`,
+// its standard output too, or written to `out` when given.
+absl::Status RunKafkaScript(const std::vector<std::string>& args, const std::string& log, const std::string& out = "") {
   std::string cmd = absl::StrCat("bash '", FOREWARN_SOURCE_DIR, "/scripts/kafka.sh'");
   for (const std::string& a : args) absl::StrAppend(&cmd, " '", a, "'");
-  absl::StrAppend(&cmd, " >>'", log, "' 2>&1 </dev/null");
+  if (out.empty()) {
+    absl::StrAppend(&cmd, " >>'", log, "' 2>&1 </dev/null");
+  } else {
+    absl::StrAppend(&cmd, " >'", out, "' 2>>'", log, "' </dev/null");
+  }
   if (const int rc = std::system(cmd.c_str()); rc != 0) {
     return absl::InternalError(absl::StrCat("scripts/kafka.sh ", absl::StrJoin(args, " "), " failed (status ", rc,
                                             "); see ", log));
@@ -69,9 +74,28 @@ std::string Substitute(std::string arg, const std::string& name, const std::stri
 
 bool ServiceStack::KafkaNodeAvailable() { return !TestKafkaIsMock() && !TestKafkaBootstrap().empty(); }
 
-absl::Status ServiceStack::KafkaNode(const std::string& action) {
+absl::Status ServiceStack::KafkaNode(const std::string& action, int node) {
   if (kafka_kind_ != StackKafka::kOwnNode) return absl::FailedPreconditionError("the stack has no Kafka node of its own");
-  return RunKafkaScript({action, dir_, "1"}, dir_ + "/kafka.sh.log");
+  return RunKafkaScript({action, dir_, std::to_string(node)}, dir_ + "/kafka.sh.log");
+}
+
+absl::StatusOr<int> ServiceStack::KafkaLeaderOf(const std::string& topic) {
+  return KafkaScriptNumber({"leader", dir_, topic});
+}
+
+absl::StatusOr<int> ServiceStack::KafkaActiveController() { return KafkaScriptNumber({"controller", dir_}); }
+
+absl::StatusOr<int> ServiceStack::KafkaScriptNumber(const std::vector<std::string>& args) {
+  if (kafka_kind_ != StackKafka::kOwnNode) return absl::FailedPreconditionError("the stack has no Kafka node of its own");
+  const std::string out = dir_ + "/kafka.sh.out";
+  if (auto s = RunKafkaScript(args, dir_ + "/kafka.sh.log", out); !s.ok()) return s;
+  std::string text;
+  int node = 0;
+  if (auto s = WaitForFile(out, absl::Seconds(1), &text); !s.ok()) return s;
+  if (!absl::SimpleAtoi(absl::StripAsciiWhitespace(text), &node)) {
+    return absl::InternalError(absl::StrCat("scripts/kafka.sh ", args[0], " printed '", text, "'"));
+  }
+  return node;
 }
 
 absl::Status ServiceStack::StartKafka(const Options& options) {
@@ -95,15 +119,31 @@ absl::Status ServiceStack::StartKafka(const Options& options) {
       return WaitForFile(dir_ + "/kafka", absl::Seconds(30), &kafka_);
     }
     case StackKafka::kOwnNode:
-      if (!KafkaNodeAvailable()) return absl::FailedPreconditionError("no Apache Kafka under test (--kafka mock)");
-      if (auto s = RunKafkaScript({"start", dir_}, dir_ + "/kafka.sh.log"); !s.ok()) return s;
-      if (auto s = WaitForFile(dir_ + "/kafka.bootstrap", absl::Seconds(1), &kafka_); !s.ok()) return s;
-      break;
+      if (auto s = StartOwnKafka(options); !s.ok()) return s;
+      return CreateTestTopics(kafka_admin_, topics);
     case StackKafka::kShared:
       kafka_ = TestKafkaBootstrap();
       break;
   }
   return CreateTestTopics(kafka_, topics);
+}
+
+absl::Status ServiceStack::StartOwnKafka(const Options& options) {
+  if (!KafkaNodeAvailable()) return absl::FailedPreconditionError("no Apache Kafka under test (--kafka mock)");
+  std::vector<std::string> args = {"start", dir_, "--nodes", std::to_string(options.kafka_nodes)};
+  if (!options.kafka_scram.empty()) args.insert(args.end(), {"--scram", options.kafka_scram});
+  if (auto s = RunKafkaScript(args, dir_ + "/kafka.sh.log"); !s.ok()) return s;
+  if (auto s = WaitForFile(dir_ + "/kafka.bootstrap", absl::Seconds(1), &kafka_admin_); !s.ok()) return s;
+  kafka_ = kafka_admin_;
+  if (options.kafka_scram.empty()) return absl::OkStatus();
+  const size_t colon = options.kafka_scram.find(':');
+  for (const std::string& prop : {std::string("security.protocol=SASL_PLAINTEXT"),
+                                  std::string("sasl.mechanism=SCRAM-SHA-512"),
+                                  "sasl.username=" + options.kafka_scram.substr(0, colon),
+                                  "sasl.password=" + options.kafka_scram.substr(colon + 1)}) {
+    kafka_props_.insert(kafka_props_.end(), {"--kafka-prop", prop});
+  }
+  return WaitForFile(dir_ + "/kafka.sasl.bootstrap", absl::Seconds(1), &kafka_);
 }
 
 absl::Status ServiceStack::Launch(const std::string& name, std::vector<std::string> argv) {
@@ -129,7 +169,8 @@ absl::Status ServiceStack::Start(const std::string& seed_sql, const Options& opt
     if (!uri.ok()) return uri.status();
     pg_uri = *std::move(uri);
   }
-  const std::vector<std::string> common = {"--pg", pg_uri, "--kafka", kafka_};
+  std::vector<std::string> common = {"--pg", pg_uri, "--kafka", kafka_};
+  common.insert(common.end(), kafka_props_.begin(), kafka_props_.end());
   auto with = [&](std::vector<std::string> head, std::vector<std::string> tail) {
     head.insert(head.end(), common.begin(), common.end());
     head.insert(head.end(), tail.begin(), tail.end());
@@ -215,6 +256,8 @@ void ServiceStack::Stop() {
     EXPECT_TRUE(s.ok()) << s;
   }
   kafka_.clear();
+  kafka_admin_.clear();
+  kafka_props_.clear();
 }
 
 void ServiceStack::SetTimeOffset(absl::Duration offset) {

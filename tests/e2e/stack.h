@@ -63,6 +63,15 @@ class ServiceStack {
     std::vector<std::string> notifier_args;
     StackKafka kafka = StackKafka::kShared;
     std::vector<std::string> devkafka_args;  // kMock only, e.g. --fault-file
+    // kOwnNode only: the number of nodes (scripts/kafka.sh start --nodes);
+    // topics get replication factor min(3, nodes), min.insync.replicas 2
+    // from three nodes on.
+    int kafka_nodes = 1;
+    // kOwnNode only: "USER:PASSWORD" starts the node with a SASL_PLAINTEXT
+    // listener (SCRAM-SHA-512, that user) and the services connect there with
+    // --kafka-prop security.protocol, sasl.mechanism, sasl.username and
+    // sasl.password; the topics are created over the PLAINTEXT listener.
+    std::string kafka_scram;
     // Extra intake flags (auth tokens, TLS, metrics); "{dir}" in a value is
     // replaced by the stack's scratch directory (dir()).
     std::vector<std::string> intake_args;
@@ -101,24 +110,34 @@ class ServiceStack {
   ChildProcess* Process(const std::string& name);
   // "127.0.0.1:PORT" of the intake's gRPC port.
   const std::string& intake_target() const { return intake_target_; }
-  // The services' Kafka bootstrap and topics.
+  // The services' Kafka bootstrap (kOwnNode with kafka_scram: the SASL
+  // listener) and topics.
   const std::string& kafka_bootstrap() const { return kafka_; }
   const std::string& notices_topic() const { return notices_topic_; }
 
-  // kOwnNode only: scripts/kafka.sh ACTION on the stack's node ("stop-node",
-  // "kill-node", "start-node"; start-node returns once the broker serves).
-  absl::Status KafkaNode(const std::string& action);
+  // kOwnNode only: scripts/kafka.sh ACTION on the stack's node `node`
+  // ("stop-node", "kill-node", "start-node"; start-node returns once the
+  // broker serves).
+  absl::Status KafkaNode(const std::string& action, int node = 1);
+  // kOwnNode only: the node that leads most partitions of `topic`, and the
+  // active controller (the leader of the KRaft quorum).
+  absl::StatusOr<int> KafkaLeaderOf(const std::string& topic);
+  absl::StatusOr<int> KafkaActiveController();
   // True when kOwnNode can run here (Apache Kafka, not the mock, under test).
   static bool KafkaNodeAvailable();
 
  private:
   absl::Status Launch(const std::string& name, std::vector<std::string> argv);
   absl::Status StartKafka(const Options& options);
+  absl::Status StartOwnKafka(const Options& options);
+  // Runs scripts/kafka.sh ARGS; the node number it prints.
+  absl::StatusOr<int> KafkaScriptNumber(const std::vector<std::string>& args);
 
   std::unique_ptr<ScratchDatabase> db_;
   std::string dir_, outbox_, offset_file_, intake_target_;
   StackKafka kafka_kind_ = StackKafka::kShared;
-  std::string kafka_, events_topic_, notices_topic_, retry_topic_, dlq_topic_, resolver_group_, notifier_group_;
+  std::string kafka_, kafka_admin_, events_topic_, notices_topic_, retry_topic_, dlq_topic_, resolver_group_, notifier_group_;
+  std::vector<std::string> kafka_props_;  // the services' --kafka-prop flags
   std::vector<std::unique_ptr<ChildProcess>> procs_;
   std::unique_ptr<v1::IncidentService::Stub> stub_;
 };
