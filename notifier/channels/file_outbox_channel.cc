@@ -7,6 +7,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 #include <filesystem>
@@ -15,6 +16,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/time/time.h"
+#include "spdlog/spdlog.h"
 
 namespace forewarn {
 namespace {
@@ -159,9 +161,41 @@ absl::Status FileOutboxChannel::Validate(const std::string& dir) {
   return absl::OkStatus();
 }
 
+namespace {
+
+// A writer killed mid-write (SIGKILL during a large write()) leaves a torn
+// last line: never acknowledged, so the ledger did not record it and it is
+// sent again. Called with the file lock held, before reading or appending:
+// cuts the file back to its last complete line, so the next lines do not
+// continue a broken one. Returns the file's size afterwards.
+absl::StatusOr<off_t> CutTornTail(int fd, const std::string& path) {
+  struct stat st {};
+  if (::fstat(fd, &st) != 0) return ErrnoStatus(errno, "cannot stat", path);
+  off_t end = st.st_size;
+  char buf[4096];
+  while (end > 0) {
+    const off_t from = std::max<off_t>(0, end - static_cast<off_t>(sizeof(buf)));
+    const ssize_t n = ::pread(fd, buf, static_cast<size_t>(end - from), from);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) return ErrnoStatus(n < 0 ? errno : EIO, "cannot read", path);
+    const std::string_view chunk(buf, static_cast<size_t>(n));
+    if (const size_t nl = chunk.rfind('\n'); nl != std::string_view::npos) {
+      end = from + static_cast<off_t>(nl) + 1;
+      break;
+    }
+    end = from;
+  }
+  if (end == st.st_size) return end;
+  spdlog::warn("event=outbox_torn_line_cut file={} bytes={}", path, st.st_size - end);
+  if (::ftruncate(fd, end) != 0) return ErrnoStatus(errno, "cannot cut a torn line from", path);
+  return end;
+}
+
+}  // namespace
+
 absl::Status FileOutboxChannel::OpenLocked() {
   if (fd_ >= 0) return absl::OkStatus();
-  const int fd = ::open(path_.c_str(), O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0644);
+  const int fd = ::open(path_.c_str(), O_RDWR | O_APPEND | O_CREAT | O_CLOEXEC, 0644);
   if (fd < 0) return ErrnoStatus(errno, "cannot open", path_);
   fd_ = fd;
   return absl::OkStatus();
@@ -208,15 +242,15 @@ absl::Status FileOutboxChannel::Flush() {
 
   // All writers hold the lock, so the current size is where these lines
   // start; on failure the file is cut back there and no torn line remains.
-  struct stat st {};
-  if (::fstat(fd_, &st) != 0) return ErrnoStatus(errno, "cannot stat", path_);
+  const absl::StatusOr<off_t> start = CutTornTail(fd_, path_);
+  if (!start.ok()) return start.status();
   size_t done = 0;
   while (done < lines.size()) {
     const ssize_t n = ::write(fd_, lines.data() + done, lines.size() - done);
     if (n < 0 && errno == EINTR) continue;
     if (n <= 0) {
       const int err = n < 0 ? errno : EIO;
-      if (::ftruncate(fd_, st.st_size) != 0) {
+      if (::ftruncate(fd_, *start) != 0) {
         // Nothing more to do: report the write error.
       }
       return ErrnoStatus(err, "cannot write", path_);
@@ -233,6 +267,7 @@ absl::StatusOr<std::set<std::string>> FileOutboxChannel::Delivered(const std::ve
   if (absl::Status s = OpenLocked(); !s.ok()) return s;
   FileLock file_lock(fd_);
   if (file_lock.error() != 0) return ErrnoStatus(file_lock.error(), "cannot lock", path_);
+  if (auto cut = CutTornTail(fd_, path_); !cut.ok()) return cut.status();
   std::ifstream in(path_);
   // Every line starts {"message_id":"<id>", (written by Send).
   constexpr std::string_view kPrefix = R"({"message_id":")";

@@ -140,16 +140,9 @@ struct HttpSmsChannel::Impl {
 
   // Where and how to connect, whatever the request.
   void ApplyConnectionOptions(CURL* h, char* error_buffer) const {
-    const long timeout_ms = static_cast<long>(std::max<int64_t>(1, config.timeout.count()));
     curl_easy_setopt(h, CURLOPT_URL, config.url.c_str());
     curl_easy_setopt(h, CURLOPT_PROTOCOLS_STR, "http,https");
-    // The send's own limit is a SendTimeout (see send_timeout.h).
-    curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT_MS, timeout_ms);
-    curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
-    curl_easy_setopt(h, CURLOPT_SSL_VERIFYPEER, config.verify_peer ? 1L : 0L);
-    curl_easy_setopt(h, CURLOPT_SSL_VERIFYHOST, config.verify_peer ? 2L : 0L);
-    if (!config.ca_file.empty()) curl_easy_setopt(h, CURLOPT_CAINFO, config.ca_file.c_str());
-    curl_easy_setopt(h, CURLOPT_ERRORBUFFER, error_buffer);
+    ApplyConnectOptions(h, config.timeout, config.verify_peer, config.ca_file, error_buffer);
   }
 
   absl::Status Setup() {

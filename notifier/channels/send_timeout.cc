@@ -4,6 +4,16 @@
 
 namespace forewarn {
 
+void ApplyConnectOptions(CURL* h, std::chrono::milliseconds connect_timeout, bool verify_peer,
+                         const std::string& ca_file, char* error_buffer) {
+  curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT_MS, static_cast<long>(std::max<int64_t>(1, connect_timeout.count())));
+  curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
+  curl_easy_setopt(h, CURLOPT_SSL_VERIFYPEER, verify_peer ? 1L : 0L);
+  curl_easy_setopt(h, CURLOPT_SSL_VERIFYHOST, verify_peer ? 2L : 0L);
+  if (!ca_file.empty()) curl_easy_setopt(h, CURLOPT_CAINFO, ca_file.c_str());
+  curl_easy_setopt(h, CURLOPT_ERRORBUFFER, error_buffer);
+}
+
 void SendTimeout::Install(CURL* h) {
   curl_easy_setopt(h, CURLOPT_NOPROGRESS, 0L);
   curl_easy_setopt(h, CURLOPT_XFERINFOFUNCTION, &SendTimeout::OnProgress);

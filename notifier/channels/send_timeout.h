@@ -5,6 +5,7 @@
 #include <curl/curl.h>
 
 #include <chrono>
+#include <string>
 
 namespace forewarn {
 
@@ -18,6 +19,13 @@ namespace forewarn {
 // callback (called as data moves and about once a second otherwise), and a
 // gap between two calls counts for at most kMaxStep: the time the process
 // was stopped does not use up the limit, and the waiting answer is read.
+// The connection options every provider's handle shares: a connect time
+// limit (the send's own limit is a SendTimeout), no signals, server
+// certificate checks (`ca_file` empty: the system's CAs) and the error
+// buffer.
+void ApplyConnectOptions(CURL* h, std::chrono::milliseconds connect_timeout, bool verify_peer,
+                         const std::string& ca_file, char* error_buffer);
+
 class SendTimeout {
  public:
   static constexpr std::chrono::seconds kMaxStep{2};

@@ -258,7 +258,6 @@ struct SmtpChannel::Impl {
 
   // What a session needs whatever it does: server, TLS, AUTH, timeouts.
   void ApplySessionOptions(CURL* h, char* error_buffer) const {
-    const long timeout_ms = static_cast<long>(std::max<int64_t>(1, config.timeout.count()));
     curl_easy_setopt(h, CURLOPT_URL, url.c_str());
     curl_easy_setopt(h, CURLOPT_PROTOCOLS_STR, "smtp,smtps");
     curl_easy_setopt(
@@ -268,13 +267,7 @@ struct SmtpChannel::Impl {
       curl_easy_setopt(h, CURLOPT_USERNAME, config.username.c_str());
       curl_easy_setopt(h, CURLOPT_PASSWORD, config.password.c_str());
     }
-    // A send's own limit is a SendTimeout (see send_timeout.h).
-    curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT_MS, timeout_ms);
-    curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
-    curl_easy_setopt(h, CURLOPT_SSL_VERIFYPEER, config.verify_peer ? 1L : 0L);
-    curl_easy_setopt(h, CURLOPT_SSL_VERIFYHOST, config.verify_peer ? 2L : 0L);
-    if (!config.ca_file.empty()) curl_easy_setopt(h, CURLOPT_CAINFO, config.ca_file.c_str());
-    curl_easy_setopt(h, CURLOPT_ERRORBUFFER, error_buffer);
+    ApplyConnectOptions(h, config.timeout, config.verify_peer, config.ca_file, error_buffer);
   }
 
   absl::Status Setup() {

@@ -11,24 +11,14 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
+#include "services/consumer/message_source.h"
 #include "services/kafka/kafka_config.h"
 
 namespace forewarn {
 
-struct KafkaMessage {
-  std::string topic;
-  int32_t partition = 0;
-  int64_t offset = 0;
-  std::string key;    // empty when the message has no key
-  std::string value;  // never log: holds personal data
-  int64_t timestamp_ms = -1;  // producer create time; -1 when unavailable
-};
-
-struct KafkaPartition {
-  std::string topic;
-  int32_t partition = 0;
-  bool operator==(const KafkaPartition&) const = default;
-};
+// The consumed message and partition of the MessageSource port.
+using KafkaMessage = ConsumedMessage;
+using KafkaPartition = TopicPartition;
 
 // Thread-compatible: use from one thread at a time. Rebalances are handled
 // inside Poll(), so the assignment never changes between Poll() and
@@ -36,7 +26,7 @@ struct KafkaPartition {
 // committed so the next owner resumes after the finished work; if that
 // commit fails, the next owner gets some messages again (at-least-once:
 // consumers must be idempotent, e.g. via the notice ledger).
-class KafkaConsumer {
+class KafkaConsumer final : public MessageSource {
  public:
   // Joins `group_id` subscribed to `topics` (enable.auto.commit=true,
   // enable.auto.offset.store=false, auto.offset.reset=earliest, the range
@@ -49,7 +39,7 @@ class KafkaConsumer {
                                                                std::string group_id,
                                                                std::vector<std::string> topics);
   // Close()s if not yet closed.
-  ~KafkaConsumer();
+  ~KafkaConsumer() override;
   KafkaConsumer(const KafkaConsumer&) = delete;
   KafkaConsumer& operator=(const KafkaConsumer&) = delete;
 
@@ -57,25 +47,25 @@ class KafkaConsumer {
   // only what is already available. An empty vector means nothing arrived.
   // Partition EOF and transient errors are logged and skipped; INTERNAL for
   // a fatal client error, FAILED_PRECONDITION after Close().
-  absl::StatusOr<std::vector<KafkaMessage>> Poll(int max_messages, absl::Duration timeout);
+  absl::StatusOr<std::vector<KafkaMessage>> Poll(int max_messages, absl::Duration timeout) override;
 
   // Marks these messages done: stores offset+1 of the highest offset per
   // partition, to be committed automatically, on rebalance, on Close() or
   // by Commit(). Partitions no longer assigned (lost in a rebalance) are
   // ignored: their messages will be redelivered to the new owner.
-  absl::Status StoreOffsets(const std::vector<KafkaMessage>& done);
+  absl::Status StoreOffsets(const std::vector<KafkaMessage>& done) override;
 
   // Synchronously commits the stored offsets. OK when there is nothing to
   // commit; UNAVAILABLE when the broker cannot be reached (retry later).
-  absl::Status Commit();
+  absl::Status Commit() override;
 
   // Stops fetching `partition` and rewinds it to `offset`: after Resume()
   // the message at `offset` comes again (a retry that is not yet due).
   // Nothing at or after `offset` may have been stored with StoreOffsets().
   // Not OK: the partition was neither rewound nor left paused.
-  absl::Status PauseAt(const KafkaPartition& partition, int64_t offset);
+  absl::Status PauseAt(const KafkaPartition& partition, int64_t offset) override;
   // Fetches a paused partition again. OK when it is no longer assigned.
-  absl::Status Resume(const KafkaPartition& partition);
+  absl::Status Resume(const KafkaPartition& partition) override;
 
   // Partitions currently assigned to this member.
   absl::StatusOr<std::vector<KafkaPartition>> Assignment();
@@ -87,7 +77,7 @@ class KafkaConsumer {
   std::string RebalanceProtocol();
 
   // Commits stored offsets (synchronously) and leaves the group. Idempotent.
-  void Close();
+  void Close() override;
 
  private:
   struct Impl;

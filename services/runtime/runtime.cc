@@ -74,6 +74,18 @@ void SleepUnlessStopped(const std::atomic<bool>& stop, absl::Duration d) {
   }
 }
 
+std::function<bool(absl::Duration)> StopAwareSleep(const std::atomic<bool>& stop) {
+  return [&stop](absl::Duration d) {
+    SleepUnlessStopped(stop, d);
+    return !stop.load();
+  };
+}
+
+int StartupFailed(const absl::Status& status, int exit_code) {
+  spdlog::error("event=startup_failed status=\"{}\"", status.ToString());
+  return exit_code;
+}
+
 absl::Status WriteFileAtomically(const std::string& path, const std::string& content) {
   const std::string tmp = absl::StrCat(path, ".tmp");
   {
@@ -134,6 +146,16 @@ absl::Status RetryUntilOk(const std::atomic<bool>& stop, const std::string& what
     SleepUnlessStopped(stop, wait);
     backoff = std::min(backoff * 2, absl::Seconds(5));
   }
+}
+
+ConsumeRuntime ServiceConsumeRuntime(const Clock& clock, const std::atomic<bool>& stop) {
+  ConsumeRuntime runtime;
+  runtime.clock = &clock;
+  runtime.sleep = StopAwareSleep(stop);
+  runtime.retry_until_ok = [&stop](const std::string& what, const std::function<absl::Status()>& fn) {
+    return RetryUntilOk(stop, what, fn);
+  };
+  return runtime;
 }
 
 }  // namespace forewarn

@@ -7,6 +7,7 @@
 
 #include "absl/status/status.h"
 #include "absl/time/time.h"
+#include "services/consumer/consumer_loop.h"
 #include "services/core/clock.h"
 #include "services/http/server.h"
 
@@ -30,6 +31,12 @@ const std::atomic<bool>& InstallStopSignals();
 
 // Sleeps up to `d`, returning early when stop is requested.
 void SleepUnlessStopped(const std::atomic<bool>& stop, absl::Duration d);
+
+// A sleep that ends early on stop: waits up to d, false when stopping.
+std::function<bool(absl::Duration)> StopAwareSleep(const std::atomic<bool>& stop);
+
+// Logs event=startup_failed with `status` and returns `exit_code`.
+int StartupFailed(const absl::Status& status, int exit_code);
 
 // Writes `content` to `path` atomically (temp file + rename).
 absl::Status WriteFileAtomically(const std::string& path, const std::string& content);
@@ -64,5 +71,9 @@ absl::StatusOr<std::unique_ptr<ObservabilityServer>> StartObservabilityIfConfigu
 // Retries `fn` with exponential backoff until OK or stop; returns the last status.
 absl::Status RetryUntilOk(const std::atomic<bool>& stop, const std::string& what,
                           const std::function<absl::Status()>& fn);
+
+// How a service's consume loop waits and retries: on `clock`, with
+// StopAwareSleep and RetryUntilOk on `stop`.
+ConsumeRuntime ServiceConsumeRuntime(const Clock& clock, const std::atomic<bool>& stop);
 
 }  // namespace forewarn

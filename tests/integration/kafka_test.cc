@@ -272,8 +272,14 @@ TEST_F(KafkaTest, TwoConsumersInOneGroupSplitPartitionsAndSeeEachMessageOnce) {
   EXPECT_EQ(all, Numbered(0, kMessages));
   size_t numbered_a = 0, numbered_b = 0;
   std::set<int32_t> parts_a, parts_b;
-  for (const auto& m : got_a) numbered_a += m.value != "warmup", parts_a.insert(m.partition);
-  for (const auto& m : got_b) numbered_b += m.value != "warmup", parts_b.insert(m.partition);
+  // Once settled, each partition is one member's (the warm-up message was
+  // read while the group formed, when partitions legitimately moved).
+  for (const auto& m : got_a) {
+    if (m.value != "warmup") ++numbered_a, parts_a.insert(m.partition);
+  }
+  for (const auto& m : got_b) {
+    if (m.value != "warmup") ++numbered_b, parts_b.insert(m.partition);
+  }
   EXPECT_GT(numbered_a, 0u);
   EXPECT_GT(numbered_b, 0u);
   for (int32_t p : parts_a) EXPECT_EQ(parts_b.count(p), 0u) << "partition " << p << " on both";

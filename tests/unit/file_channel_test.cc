@@ -225,5 +225,36 @@ TEST(FileOutboxChannel, ConcurrentWritersNeverInterleaveLines) {
   EXPECT_EQ(ids.size(), 3u * kPerThread);
 }
 
+// A writer killed in the middle of a write leaves half a line, never
+// acknowledged (so never recorded, and sent again). The next writer cuts it
+// before appending: every line stays whole JSON, and the half-written
+// notice does not count as delivered.
+TEST(FileOutboxChannel, ATornLineLeftByAKilledWriterIsCutBeforeTheNextAppend) {
+  const fs::path dir = FreshDir("torn");
+  ASSERT_TRUE(FileOutboxChannel::Validate(dir.string()).ok());
+  FakeClock clock(kNow);
+  {
+    FileOutboxChannel killed(dir.string(), Channel::kSms, clock);
+    ASSERT_TRUE(killed.Send(Phone(), SmsNotice("whole", "<whole>")).ok());
+    ASSERT_TRUE(killed.Flush().ok());
+  }
+  const std::string torn = R"({"message_id":"<torn>","to":"+9665)" + std::string(5000, 'x');
+  std::ofstream(dir / "sms.jsonl", std::ios::app) << torn;
+
+  FileOutboxChannel next(dir.string(), Channel::kSms, clock);
+  auto delivered = next.Delivered({"<whole>", "<torn>"});
+  ASSERT_TRUE(delivered.ok()) << delivered.status();
+  EXPECT_EQ(*delivered, (std::set<std::string>{"<whole>"}));
+  ASSERT_TRUE(next.Send(Phone(), SmsNotice("again", "<torn>")).ok());
+  ASSERT_TRUE(next.Flush().ok());
+
+  const auto lines = ReadLines(dir / "sms.jsonl");
+  ASSERT_EQ(lines.size(), 2u);
+  for (const auto& line : lines) {
+    EXPECT_FALSE(nlohmann::json::parse(line, nullptr, /*allow_exceptions=*/false).is_discarded()) << line;
+  }
+  EXPECT_EQ(nlohmann::json::parse(lines[1])["message_id"], "<torn>");
+}
+
 }  // namespace
 }  // namespace forewarn

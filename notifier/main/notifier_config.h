@@ -1,0 +1,75 @@
+#pragma once
+
+// forewarn-notifier's configuration: its flags and the checks and defaults
+// applied once they are parsed.
+
+#include <string>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "notifier/channels/http_sms_channel.h"
+#include "notifier/channels/smtp_channel.h"
+#include "services/core/notice_policy.h"
+#include "services/runtime/pg_flags.h"
+#include "services/runtime/policy_flags.h"
+#include "services/runtime/service_flags.h"
+
+namespace CLI {
+class App;
+}
+
+namespace forewarn {
+
+struct NotifierConfig {
+  PgFlags pg;
+  KafkaFlags kafka;
+  GroupFlags group{.group = "forewarn-notifier", .instance_id = ""};
+  std::string notices_topic = "forewarn.notices";
+  std::string retry_topic = "forewarn.notices.retry";
+  std::string dlq_topic = "forewarn.notices.dlq";
+  int max_attempts = 5;
+  int retry_backoff_ms = 2000;
+  int retry_backoff_max_ms = 300000;
+  std::string templates_dir = "templates";
+  std::string outbox_dir;  // file outbox for channels without a provider
+  // Email over SMTP when smtp.url is set.
+  SmtpConfig smtp;
+  std::string smtp_tls = "starttls";
+  // SMS over an HTTP gateway when sms.url is set.
+  HttpSmsConfig sms;
+  std::string sms_body = "json";
+  std::vector<std::string> sms_fields;  // name=template
+  int sms_timeout_ms = 5000;
+  // Provider rate limits, messages per second (0: unlimited).
+  double sms_rate = 0;
+  double email_rate = 0;
+  // Notices per batch (one claim, one outbox write, one ledger write).
+  // Default: 5000 when every channel is the local file outbox, 1000 with a
+  // network provider (a send is a round trip); a rate-limited channel caps
+  // it at a minute of its rate. A batch must finish well within librdkafka's
+  // max.poll.interval.ms (5 minutes) or the group rebalances.
+  int batch_size = 0;
+  // Sends recorded in groups of at most this many (0: 20 with a network
+  // provider, the whole batch with the file outbox only, which a restarted
+  // worker can ask what it already has): a crash re-sends at most this many
+  // per worker.
+  int record_every = 0;
+  int record_interval_ms = 200;  // and at least this often
+  int lease_ms = 60000;          // how long in-flight notices stay this worker's without renewal
+  // How long a provider that cannot be reached at start-up is waited for
+  // (a configuration fault stops the start at once).
+  int provider_probe_wait_ms = 30000;
+  HttpFlags http;
+  ClockFlags clock;
+  PolicyFlags policy;
+  NoticePolicy notice_policy;  // from `policy`, by FinishNotifierConfig
+};
+
+void AddNotifierFlags(CLI::App& app, NotifierConfig& cfg);
+
+// Derives what the flags leave open (batch size, record group, policy, SMTP
+// TLS mode, SMS body and fields) and checks the channels' settings.
+// INVALID_ARGUMENT naming the flag at fault.
+absl::Status FinishNotifierConfig(NotifierConfig& cfg);
+
+}  // namespace forewarn
