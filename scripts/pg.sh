@@ -18,13 +18,15 @@
 #
 # The server binaries refuse to run as root, so they run as the "postgres" system user.
 set -euo pipefail
+# shellcheck source=scripts/pg_common.sh
+source "$(dirname "${BASH_SOURCE[0]}")/pg_common.sh"
 
 PGBIN="${PGBIN:-/usr/lib/postgresql/15/bin}"
 
 usage() { echo "usage: $0 start DIR [--fast] | stop DIR | restart DIR | crash DIR" >&2; exit 2; }
 [[ $# -ge 2 ]] || usage
 cmd="$1"
-dir="$(mkdir -p "$2" && cd "$2" && pwd)"
+dir="$(abs_dir "$2")"
 pgdir="$dir/pg"
 fast="${FOREWARN_PG_FAST:-0}"
 [[ "$fast" == 0 || "$fast" == 1 ]] || { echo "FOREWARN_PG_FAST must be 0 or 1" >&2; exit 2; }
@@ -33,9 +35,6 @@ if [[ $# -eq 3 && "$cmd" == start && "$3" == --fast ]]; then
 elif [[ $# -ne 2 ]]; then
   usage
 fi
-
-# shellcheck source=scripts/pg_common.sh
-source "$(dirname "${BASH_SOURCE[0]}")/pg_common.sh"
 
 # Start the server on a fresh port; returns 1 if it did not come up (e.g. port taken meanwhile).
 start_server() {

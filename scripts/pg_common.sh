@@ -13,3 +13,8 @@ as_pg() {
 free_port() {
   python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'
 }
+
+# The absolute path of DIR, created when missing.
+abs_dir() {
+  mkdir -p "$1" && cd "$1" && pwd
+}

@@ -15,17 +15,16 @@
 # Authentication is trust, as for the scratch server behind it (loopback only). pgbouncer
 # refuses to run as root, so it runs as the "postgres" system user, like scripts/pg.sh.
 set -euo pipefail
+# shellcheck source=scripts/pg_common.sh
+source "$(dirname "${BASH_SOURCE[0]}")/pg_common.sh"
 
 PGBOUNCER="${PGBOUNCER:-$(command -v pgbouncer || echo /usr/sbin/pgbouncer)}"
 
 usage() { echo "usage: $0 start SCRATCH PG_URI | stop SCRATCH" >&2; exit 2; }
 [[ $# -ge 2 ]] || usage
 cmd="$1"
-dir="$(mkdir -p "$2" && cd "$2" && pwd)"
+dir="$(abs_dir "$2")"
 bdir="$dir/pgbouncer"
-
-# shellcheck source=scripts/pg_common.sh
-source "$(dirname "${BASH_SOURCE[0]}")/pg_common.sh"
 
 # "user host port database" from postgresql://user[:password]@host:port/database[?...]
 parse_uri() {

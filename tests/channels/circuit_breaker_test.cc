@@ -2,27 +2,13 @@
 
 #include <gtest/gtest.h>
 
-#include <deque>
-
 #include "absl/strings/match.h"
+#include "tests/channels/scripted_provider.h"
 
 namespace forewarn {
 namespace {
 
-// A provider whose answers are scripted; counts the calls that reach it.
-class ScriptedProvider : public DeliveryChannel {
- public:
-  absl::StatusOr<std::string> Send(const Recipient&, const RenderedNotice& n) override {
-    ++calls;
-    if (script.empty()) return n.message_id;
-    auto s = script.front();
-    script.pop_front();
-    if (!s.ok()) return s;
-    return n.message_id;
-  }
-  std::deque<absl::Status> script;
-  int calls = 0;
-};
+using channel_testing::ScriptedProvider;
 
 class CircuitBreakerTest : public ::testing::Test {
  protected:

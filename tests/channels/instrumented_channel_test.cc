@@ -2,28 +2,15 @@
 
 #include <gtest/gtest.h>
 
-#include <deque>
-
 #include "absl/strings/match.h"
 #include "notifier/delivery/provider_probe.h"
 #include "services/core/clock.h"
+#include "tests/channels/scripted_provider.h"
 
 namespace forewarn {
 namespace {
 
-class ScriptedProvider : public DeliveryChannel {
- public:
-  absl::StatusOr<std::string> Send(const Recipient&, const RenderedNotice& n) override {
-    ++calls;
-    if (script.empty()) return n.message_id;
-    absl::Status s = script.front();
-    script.pop_front();
-    if (!s.ok()) return s;
-    return n.message_id;
-  }
-  std::deque<absl::Status> script;
-  int calls = 0;
-};
+using channel_testing::ScriptedProvider;
 
 double Value(MetricsRegistry& m, const char* name, const MetricLabels& labels) {
   return m.counter(name, "", labels).value();

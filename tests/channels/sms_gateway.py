@@ -41,6 +41,8 @@ import threading
 import time
 import urllib.parse
 
+from peer_common import parse_delay, replace_file
+
 LOCK = threading.Lock()
 STATE = {"n": 0, "script": []}
 RANDOM = random.Random()
@@ -48,16 +50,6 @@ DELAY_RANDOM = random.Random()  # its own stream: --seed keeps scripting the sam
 ARGS = None
 STATS = {"requests": 0, "by_message_id": {}, "without_message_id": 0, "by_idempotency_key": {},
          "without_idempotency_key": 0}
-
-
-def parse_delay(text):
-    """ "MIN" or "MIN-MAX" milliseconds -> (min, max) seconds."""
-    lo, _, hi = text.partition("-")
-    lo = float(lo)
-    hi = float(hi) if hi else lo
-    if lo < 0 or hi < lo:
-        raise argparse.ArgumentTypeError("--delay-ms: expected MIN or MIN-MAX milliseconds, got %r" % text)
-    return lo / 1000.0, hi / 1000.0
 
 
 def body_message_id(headers, body):
@@ -89,9 +81,7 @@ def stats_json():
 
 
 def write_stats():
-    with open(ARGS.stats_file + ".tmp", "w", encoding="utf-8") as f:
-        f.write(stats_json())
-    os.rename(ARGS.stats_file + ".tmp", ARGS.stats_file)
+    replace_file(ARGS.stats_file, stats_json().encode("utf-8"))
 
 
 def stats_writer(stop):
@@ -110,9 +100,7 @@ def next_item():
         with open(path, encoding="utf-8") as f:
             items = [s.strip() for s in f.read().replace("\n", ",").split(",") if s.strip()]
         if items:
-            with open(path + ".tmp", "w", encoding="utf-8") as f:
-                f.write(",".join(items[1:]))
-            os.rename(path + ".tmp", path)
+            replace_file(path, ",".join(items[1:]).encode("utf-8"))
             return items[0]
     rate = ARGS.fail_rate
     if ARGS.mode_file and os.path.exists(ARGS.mode_file):
@@ -225,9 +213,7 @@ def main():
         ctx.load_cert_chain(ARGS.tls_cert, ARGS.tls_key)
         server.socket = ctx.wrap_socket(server.socket, server_side=True)
     port = server.server_address[1]
-    with open(ARGS.port_file + ".tmp", "w") as f:
-        f.write(str(port))
-    os.rename(ARGS.port_file + ".tmp", ARGS.port_file)
+    replace_file(ARGS.port_file, str(port).encode())
     print("sms_gateway listening on 127.0.0.1:%d" % port, flush=True)
     import signal
 

@@ -109,6 +109,30 @@ SmtpConfig PlainConfig(int port) {
   return c;
 }
 
+// PlainConfig without a login (the sink's default accepts anyone).
+SmtpConfig AnonymousConfig(int port) {
+  SmtpConfig c = PlainConfig(port);
+  c.username.clear();
+  c.password.clear();
+  return c;
+}
+
+// A channel over `config` sends one small notice to `address` (the clock
+// plays no part).
+absl::StatusOr<std::string> SendOne(const SmtpConfig& config, const std::string& address) {
+  FakeClock clock(absl::UnixEpoch());
+  SmtpChannel channel(config, clock);
+  Recipient to;
+  to.address = address;
+  return channel.Send(to, RenderedNotice{"s", "t", "", "<m@forewarn>"});
+}
+
+// A channel over `config` runs its start-up probe.
+absl::Status ProbeWith(const SmtpConfig& config) {
+  FakeClock clock(absl::UnixEpoch());
+  return SmtpChannel(config, clock).Probe();
+}
+
 std::unique_ptr<TemplateRenderer> Renderer() {
   static const FakeClock clock(At("2026-01-10T12:05:00Z"));
   auto r = TemplateRenderer::Load(FOREWARN_TEMPLATES_DIR, clock);
@@ -263,13 +287,9 @@ TEST(SmtpChannel, SendsPlainTextOnlyWhenThereIsNoHtml) {
 TEST(SmtpChannel, WrongPasswordIsAProviderFaultNotAFailedNotice) {
   SmtpSink sink({"--user", kUser, "--password", kPassword});
   ASSERT_TRUE(sink.Start().ok());
-  FakeClock clock(absl::UnixEpoch());
   SmtpConfig config = PlainConfig(sink.port());
   config.password = "wrong";
-  SmtpChannel channel(config, clock);
-  Recipient to;
-  to.address = "someone@example.com";
-  auto sent = channel.Send(to, RenderedNotice{"s", "t", "", "<m@forewarn>"});
+  auto sent = SendOne(config, "someone@example.com");
   ASSERT_FALSE(sent.ok());
   EXPECT_EQ(ProviderFaultReason(sent.status()), "auth") << sent.status();
   EXPECT_TRUE(IsRetryable(sent.status()));  // the notice is not at fault
@@ -279,15 +299,9 @@ TEST(SmtpChannel, WrongPasswordIsAProviderFaultNotAFailedNotice) {
 TEST(SmtpChannel, MissingStartTlsAtSendTimeIsAProviderFault) {
   SmtpSink sink;  // plaintext, no STARTTLS
   ASSERT_TRUE(sink.Start().ok());
-  FakeClock clock(absl::UnixEpoch());
-  SmtpConfig config = PlainConfig(sink.port());
-  config.username.clear();
-  config.password.clear();
+  SmtpConfig config = AnonymousConfig(sink.port());
   config.tls = SmtpConfig::Tls::kStartTls;
-  SmtpChannel channel(config, clock);
-  Recipient to;
-  to.address = "someone@example.com";
-  auto sent = channel.Send(to, RenderedNotice{"s", "t", "", "<m@forewarn>"});
+  auto sent = SendOne(config, "someone@example.com");
   ASSERT_FALSE(sent.ok());
   EXPECT_EQ(ProviderFaultReason(sent.status()), "tls") << sent.status();
 }
@@ -310,9 +324,7 @@ TEST(SmtpChannel, EveryResendOfANoticeCarriesTheSameMessageId) {
   ASSERT_TRUE(sink.Start().ok());
   auto renderer = Renderer();
   ASSERT_NE(renderer, nullptr);
-  SmtpConfig config = PlainConfig(sink.port());
-  config.username.clear();
-  config.password.clear();
+  SmtpConfig config = AnonymousConfig(sink.port());
   NoticeJob job = MakeJob(7, "resend@example.com", "en", "Asia/Riyadh", "Sam");
   FakeClock first_clock(At("2026-01-10T12:05:00Z"));
   auto first = renderer->Render(job, MakeIncident());
@@ -341,9 +353,7 @@ TEST(SmtpChannel, NoReplyAfterTheMessageIsAnAmbiguousSend) {
     SmtpSink sink({mode, "slow", "--stall-seconds", "3"});
     ASSERT_TRUE(sink.Start().ok());
     FakeClock clock(absl::UnixEpoch());
-    SmtpConfig config = PlainConfig(sink.port());
-    config.username.clear();
-    config.password.clear();
+    SmtpConfig config = AnonymousConfig(sink.port());
     config.timeout = std::chrono::milliseconds(1000);
     SmtpChannel channel(config, clock);
     Recipient to;
@@ -375,12 +385,9 @@ TEST(SmtpChannel, ProbePassesAPlaintextServerAndSendsNoMessage) {
 TEST(SmtpChannel, ProbeRefusesStartTlsAgainstAServerWithoutIt) {
   SmtpSink sink;
   ASSERT_TRUE(sink.Start().ok());
-  FakeClock clock(absl::UnixEpoch());
-  SmtpConfig config = PlainConfig(sink.port());
-  config.username.clear();
-  config.password.clear();
+  SmtpConfig config = AnonymousConfig(sink.port());
   config.tls = SmtpConfig::Tls::kStartTls;  // the notifier's default
-  const absl::Status s = SmtpChannel(config, clock).Probe();
+  const absl::Status s = ProbeWith(config);
   EXPECT_EQ(s.code(), absl::StatusCode::kFailedPrecondition) << s;
   EXPECT_TRUE(absl::StartsWith(s.message(), absl::StrCat("smtp://127.0.0.1:", sink.port(), ": "))) << s;
   EXPECT_TRUE(absl::StrContains(s.message(), "server does not offer STARTTLS (--smtp-tls starttls)")) << s;
@@ -390,10 +397,9 @@ TEST(SmtpChannel, ProbeRefusesStartTlsAgainstAServerWithoutIt) {
 TEST(SmtpChannel, ProbeRefusesAWrongPasswordAndAMissingLogin) {
   SmtpSink sink({"--user", kUser, "--password", kPassword});
   ASSERT_TRUE(sink.Start().ok());
-  FakeClock clock(absl::UnixEpoch());
   SmtpConfig config = PlainConfig(sink.port());
   config.password = "wrong";
-  absl::Status s = SmtpChannel(config, clock).Probe();
+  const absl::Status s = ProbeWith(config);
   EXPECT_EQ(s.code(), absl::StatusCode::kFailedPrecondition) << s;
   EXPECT_TRUE(absl::StrContains(s.message(), "authentication refused")) << s;
   EXPECT_TRUE(absl::StrContains(s.message(), "535")) << s;
@@ -402,36 +408,28 @@ TEST(SmtpChannel, ProbeRefusesAWrongPasswordAndAMissingLogin) {
 
   // No credentials for a server that wants them: the probe's NOOP passes
   // (AUTH is only demanded for mail), a send is a provider fault.
-  config.username.clear();
-  config.password.clear();
-  SmtpChannel anonymous(config, clock);
-  Recipient to;
-  to.address = "someone@example.com";
-  auto sent = anonymous.Send(to, RenderedNotice{"s", "t", "", "<m@forewarn>"});
+  auto sent = SendOne(AnonymousConfig(sink.port()), "someone@example.com");
   ASSERT_FALSE(sent.ok());
   EXPECT_EQ(ProviderFaultReason(sent.status()), "auth") << sent.status();
   EXPECT_TRUE(absl::StrContains(sent.status().message(), "530")) << sent.status();
 }
 
 TEST(SmtpChannel, ProbeOfAServerThatIsNotThereIsUnavailable) {
-  FakeClock clock(absl::UnixEpoch());
-  const absl::Status s = SmtpChannel(PlainConfig(channel_testing::RefusedPort()), clock).Probe();
+  const absl::Status s = ProbeWith(PlainConfig(channel_testing::RefusedPort()));
   EXPECT_EQ(s.code(), absl::StatusCode::kUnavailable) << s;  // may still be starting: worth waiting for
   EXPECT_TRUE(absl::StrContains(s.message(), "cannot reach the server")) << s;
 
   LoopbackSocket silent(/*listen_now=*/true);  // accepts, never greets
   SmtpConfig config = PlainConfig(silent.port());
   config.timeout = std::chrono::milliseconds(500);
-  EXPECT_EQ(SmtpChannel(config, clock).Probe().code(), absl::StatusCode::kUnavailable);
+  EXPECT_EQ(ProbeWith(config).code(), absl::StatusCode::kUnavailable);
 }
 
 TEST(SmtpChannel, Maps5xxRepliesToPermanentAnd4xxToRetryable) {
   SmtpSink sink({"--reject-rcpt", "rejected", "--tempfail-rcpt", "busy"});
   ASSERT_TRUE(sink.Start().ok());
   FakeClock clock(absl::UnixEpoch());
-  SmtpConfig config = PlainConfig(sink.port());
-  config.username.clear();
-  config.password.clear();
+  SmtpConfig config = AnonymousConfig(sink.port());
   SmtpChannel channel(config, clock);
   const RenderedNotice notice{"s", "t", "", "<m@forewarn>"};
 
@@ -460,11 +458,7 @@ TEST(SmtpChannel, Maps5xxRepliesToPermanentAnd4xxToRetryable) {
 }
 
 TEST(SmtpChannel, ConnectionRefusedIsRetryable) {
-  FakeClock clock(absl::UnixEpoch());
-  SmtpChannel channel(PlainConfig(channel_testing::RefusedPort()), clock);
-  Recipient to;
-  to.address = "someone@example.com";
-  auto sent = channel.Send(to, RenderedNotice{"s", "t", "", "<m@forewarn>"});
+  auto sent = SendOne(PlainConfig(channel_testing::RefusedPort()), "someone@example.com");
   ASSERT_FALSE(sent.ok());
   EXPECT_EQ(sent.status().code(), absl::StatusCode::kUnavailable) << sent.status();
   EXPECT_TRUE(IsRetryable(sent.status()));
@@ -472,14 +466,10 @@ TEST(SmtpChannel, ConnectionRefusedIsRetryable) {
 
 TEST(SmtpChannel, SilentServerTimesOutRetryably) {
   LoopbackSocket silent(/*listen_now=*/true);  // accepts, never greets
-  FakeClock clock(absl::UnixEpoch());
   SmtpConfig config = PlainConfig(silent.port());
   config.timeout = std::chrono::milliseconds(500);
-  SmtpChannel channel(config, clock);
-  Recipient to;
-  to.address = "someone@example.com";
   const absl::Time start = absl::Now();
-  auto sent = channel.Send(to, RenderedNotice{"s", "t", "", "<m@forewarn>"});
+  auto sent = SendOne(config, "someone@example.com");
   ASSERT_FALSE(sent.ok());
   EXPECT_EQ(sent.status().code(), absl::StatusCode::kUnavailable) << sent.status();
   EXPECT_LT(absl::Now() - start, absl::Seconds(5));
@@ -585,12 +575,9 @@ TEST(SmtpChannel, SpeaksImplicitTls) {
 TEST(SmtpChannel, ProbeRefusesImplicitTlsAgainstAPlaintextPort) {
   SmtpSink sink;
   ASSERT_TRUE(sink.Start().ok());
-  FakeClock clock(absl::UnixEpoch());
-  SmtpConfig config = PlainConfig(sink.port());
-  config.username.clear();
-  config.password.clear();
+  SmtpConfig config = AnonymousConfig(sink.port());
   config.tls = SmtpConfig::Tls::kImplicit;
-  const absl::Status s = SmtpChannel(config, clock).Probe();
+  const absl::Status s = ProbeWith(config);
   EXPECT_EQ(s.code(), absl::StatusCode::kFailedPrecondition) << s;
   EXPECT_TRUE(absl::StrContains(s.message(), "TLS handshake failed")) << s;
   EXPECT_TRUE(absl::StrContains(s.message(), "--smtp-tls implicit")) << s;

@@ -46,6 +46,7 @@ import threading
 
 from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import AuthResult, LoginPassword
+from peer_common import parse_delay, replace_file
 
 
 class PortZeroController(Controller):
@@ -56,30 +57,11 @@ class PortZeroController(Controller):
         super()._trigger_server()
 
 
-def atomic_write(path, data):
-    tmp = path + ".tmp"
-    with open(tmp, "wb") as f:
-        f.write(data)
-        f.flush()
-        os.fsync(f.fileno())
-    os.rename(tmp, path)
-
-
 def part_content(msg, subtype):
     part = msg.get_body(preferencelist=(subtype,))
     if part is None or part.get_content_subtype() != subtype:
         return None
     return part.get_content()
-
-
-def parse_delay(text):
-    """ "MIN" or "MIN-MAX" milliseconds -> (min, max) seconds."""
-    lo, _, hi = text.partition("-")
-    lo = float(lo)
-    hi = float(hi) if hi else lo
-    if lo < 0 or hi < lo:
-        raise argparse.ArgumentTypeError("--delay-ms: expected MIN or MIN-MAX milliseconds, got %r" % text)
-    return lo / 1000.0, hi / 1000.0
 
 
 class Stats:
@@ -107,9 +89,7 @@ class Stats:
             return
         with self.lock:
             data = json.dumps(self.counts, ensure_ascii=False).encode("utf-8")
-        with open(self.path + ".tmp", "wb") as f:
-            f.write(data)
-        os.rename(self.path + ".tmp", self.path)
+        replace_file(self.path, data)
 
     def run_writer(self, stop):
         written = -1
@@ -164,7 +144,7 @@ class Handler:
         with self.lock:
             n = next(self.counter)
         base = os.path.join(self.out_dir, str(n))
-        atomic_write(base + ".eml", raw)
+        replace_file(base + ".eml", raw, durable=True)
         msg = email.message_from_bytes(raw, policy=email.policy.default)
         defects = [repr(d) for d in msg.defects]
         for part in msg.walk():
@@ -192,7 +172,8 @@ class Handler:
             # Every LF is part of a CRLF (no bare LF or CR).
             "crlf_only": raw.count(b"\n") == raw.count(b"\r\n") and raw.count(b"\r") == raw.count(b"\r\n"),
         }
-        atomic_write(base + ".json", json.dumps(record, ensure_ascii=False, indent=1).encode("utf-8"))
+        data = json.dumps(record, ensure_ascii=False, indent=1).encode("utf-8")
+        replace_file(base + ".json", data, durable=True)
 
 
 def main():
@@ -253,7 +234,7 @@ def main():
     stats.write()
     writer_stop = threading.Event()
     threading.Thread(target=stats.run_writer, args=(writer_stop,), daemon=True).start()
-    atomic_write(args.port_file, str(controller.port).encode())
+    replace_file(args.port_file, str(controller.port).encode(), durable=True)
     print("smtp_sink listening on 127.0.0.1:%d" % controller.port, flush=True)
     while not stop.wait(1.0):
         pass

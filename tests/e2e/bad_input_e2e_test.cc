@@ -14,30 +14,19 @@ namespace {
 
 namespace v1 = forewarn::v1;
 
-class BadInputE2eTest : public ::testing::Test {
+class BadInputE2eTest : public testing::StackTest {
  protected:
   void SetUp() override {
-    if (testing::TestPgUri().empty()) GTEST_SKIP() << "FOREWARN_TEST_PG_URI not set";
     testing::ServiceStack::Options options;
     options.notifiers = 1;
-    auto s = stack_.Start(
+    StartStack(
         "INSERT INTO services VALUES ('electricity','Electricity','الكهرباء');"
         "INSERT INTO regions VALUES ('riyadh','Riyadh','الرياض');",
         options);
-    ASSERT_TRUE(s.ok()) << s;
   }
   static v1::CreateIncidentRequest Valid() {
-    v1::CreateIncidentRequest r;
-    r.set_idempotency_key("ok-1");
-    r.set_kind(v1::UNPLANNED_OUTAGE);
-    r.add_services("electricity");
-    r.add_regions("riyadh");
-    r.mutable_reason()->set_en("Cable fault");
-    r.mutable_reason()->set_ar("عطل في الكابل");
-    r.mutable_expected_restoration_at()->set_seconds(absl::ToUnixSeconds(absl::Now() + absl::Hours(2)));
-    return r;
+    return testing::OutageRequest("ok-1", "electricity", "riyadh", "Cable fault", "عطل في الكابل", absl::Hours(2));
   }
-  testing::ServiceStack stack_;
 };
 
 TEST_F(BadInputE2eTest, EachMalformedRequestGetsTheRightCodeAndMessageAndStoresNothing) {

@@ -43,10 +43,11 @@ std::vector<json> JsonFilesIn(const std::string& dir) {
   return out;
 }
 
-class ChannelsE2eTest : public ::testing::Test {
+class ChannelsE2eTest : public testing::StackTest {
  protected:
   void SetUp() override {
-    if (testing::TestPgUri().empty()) GTEST_SKIP() << "FOREWARN_TEST_PG_URI not set";
+    SkipWithoutPostgres();
+    if (IsSkipped()) return;
     dir_ = testing::MakeTempDir("forewarn-channels-");
     smtp_ = std::make_unique<testing::ChildProcess>(
         std::vector<std::string>{"/usr/bin/python3", Peer("smtp_sink.py"), "--port-file", dir_ + "/smtp.port",
@@ -71,7 +72,7 @@ class ChannelsE2eTest : public ::testing::Test {
                              "--sms-auth-header", "Authorization: Bearer test-token", "--sms-timeout-ms", "1000",
                              "--retry-backoff-ms", "200",
                              "--http-listen", "127.0.0.1:0", "--http-port-file", dir_ + "/notifier-metrics.port"};
-    auto s = stack_.Start(
+    StartStack(
         "INSERT INTO services VALUES ('water','Water','المياه');"
         "INSERT INTO regions VALUES ('jeddah','Jeddah','جدة');"
         "INSERT INTO customers (id, name, locale, time_zone, phone, email, notify_sms, notify_email) VALUES "
@@ -81,7 +82,6 @@ class ChannelsE2eTest : public ::testing::Test {
         " (4,'Not affected','en','Asia/Riyadh','+966512345674','no@example.com',true,true);"
         "INSERT INTO customer_services VALUES ('water','jeddah',1),('water','jeddah',2),('water','jeddah',3);",
         options);
-    ASSERT_TRUE(s.ok()) << s;
   }
   void TearDown() override {
     stack_.Stop();
@@ -106,23 +106,14 @@ class ChannelsE2eTest : public ::testing::Test {
     return port.empty() ? 0 : std::stoi(port);
   }
   v1::Incident CreateOutage(const std::string& key) {
-    v1::CreateIncidentRequest req;
-    req.set_idempotency_key(key);
-    req.set_kind(v1::UNPLANNED_OUTAGE);
-    req.add_services("water");
-    req.add_regions("jeddah");
-    req.mutable_reason()->set_en("A main pipe burst on King Road");
-    req.mutable_reason()->set_ar("انفجار خط رئيسي في طريق الملك");
-    req.mutable_expected_restoration_at()->set_seconds(absl::ToUnixSeconds(absl::Now() + absl::Hours(5)));
-    v1::Incident incident;
-    auto status = stack_.stub().CreateIncident(stack_.Ctx().get(), req, &incident);
-    EXPECT_TRUE(status.ok()) << status.error_message();
-    return incident;
+    auto incident = stack_.CreateIncident(testing::OutageRequest(
+        key, "water", "jeddah", "A main pipe burst on King Road", "انفجار خط رئيسي في طريق الملك", absl::Hours(5)));
+    EXPECT_TRUE(incident.ok()) << incident.status();
+    return incident.ok() ? *std::move(incident) : v1::Incident();
   }
 
   std::string dir_;
   std::unique_ptr<testing::ChildProcess> smtp_, gateway_;
-  testing::ServiceStack stack_;
 };
 
 TEST_F(ChannelsE2eTest, SmsRetriesThenFallsBackToEmailAndEmailArrivesOverSmtp) {

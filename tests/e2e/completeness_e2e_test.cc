@@ -38,30 +38,17 @@ std::string SeedSql() {
   return sql + ";";
 }
 
-class CompletenessE2eTest : public ::testing::Test {
+class CompletenessE2eTest : public testing::StackTest {
  protected:
-  void SetUp() override {
-    if (testing::TestPgUri().empty()) GTEST_SKIP() << "FOREWARN_TEST_PG_URI not set";
-    auto s = stack_.Start(SeedSql());
-    ASSERT_TRUE(s.ok()) << s << " (logs in " << stack_.dir() << ")";
-  }
-  testing::ServiceStack stack_;
+  void SetUp() override { StartStack(SeedSql()); }
 };
 
 TEST_F(CompletenessE2eTest, ReconcileResendsExactlyTheLostNotices) {
-  v1::CreateIncidentRequest req;
-  req.set_idempotency_key("completeness-1");
-  req.set_kind(v1::UNPLANNED_OUTAGE);
-  req.add_services("electricity");
-  req.add_regions("riyadh");
-  req.mutable_reason()->set_en("Cable fault");
-  req.mutable_reason()->set_ar("عطل في الكابل");
-  req.mutable_expected_restoration_at()->set_seconds(absl::ToUnixSeconds(absl::Now() + absl::Hours(3)));
-  v1::Incident incident;
-  auto status = stack_.stub().CreateIncident(stack_.Ctx().get(), req, &incident);
-  ASSERT_TRUE(status.ok()) << status.error_message();
-  const std::string sent_sql = absl::StrCat("SELECT count(*) FROM notice_ledger WHERE incident_id = '", incident.id(),
-                                            "' AND state = 'sent'");
+  const auto created = stack_.CreateIncident(testing::OutageRequest(
+      "completeness-1", "electricity", "riyadh", "Cable fault", "عطل في الكابل", absl::Hours(3)));
+  ASSERT_TRUE(created.ok()) << created.status();
+  const v1::Incident& incident = *created;
+  const std::string sent_sql = testing::SentCountSql(incident.id());
   ASSERT_TRUE(stack_.WaitForCount(sent_sql, 2 * kAffected)) << "logs in " << stack_.dir();
   ASSERT_EQ(stack_.ReadOutbox().size(), 2u * kAffected);
 
@@ -96,7 +83,7 @@ TEST_F(CompletenessE2eTest, ReconcileResendsExactlyTheLostNotices) {
   v1::ReconcileIncidentRequest rec_req;
   rec_req.set_id(incident.id());
   v1::ReconcileIncidentResponse rec;
-  status = stack_.stub().ReconcileIncident(stack_.Ctx().get(), rec_req, &rec);
+  auto status = stack_.stub().ReconcileIncident(stack_.Ctx().get(), rec_req, &rec);
   ASSERT_TRUE(status.ok()) << status.error_message();
   EXPECT_EQ(rec.audience(), 2 * kAffected);
   EXPECT_EQ(rec.uninformed(), 5);

@@ -13,37 +13,21 @@
 namespace forewarn {
 namespace {
 
-namespace v1 = forewarn::v1;
-
 constexpr int kCustomers = 20000;
 
 std::string SeedSql() {
-  return absl::StrCat(
-      "INSERT INTO services VALUES ('electricity','Electricity','الكهرباء');"
-      "INSERT INTO regions VALUES ('riyadh','Riyadh','الرياض');"
-      "INSERT INTO customers (id, name, locale, time_zone, phone, email, notify_sms, notify_email) "
-      "SELECT i, 'Customer ' || i, CASE WHEN i % 2 = 0 THEN 'ar' ELSE 'en' END, 'Asia/Riyadh', "
-      "  '+96651' || lpad(i::text, 7, '0'), 'c' || i || '@example.com', i % 3 <> 1, i % 3 <> 0 "
-      "FROM generate_series(1, ", kCustomers, ") i;"
-      "INSERT INTO customer_services SELECT 'electricity', 'riyadh', i FROM generate_series(1, ", kCustomers,
-      ") i;");
+  return absl::StrCat("INSERT INTO services VALUES ('electricity','Electricity','الكهرباء');"
+                      "INSERT INTO regions VALUES ('riyadh','Riyadh','الرياض');",
+                      testing::GeneratedCustomersSql("electricity", "riyadh", "+96651", kCustomers));
 }
 
-int64_t ExpectedNotices() {
-  int64_t n = 0;
-  for (int i = 1; i <= kCustomers; ++i) n += (i % 3 != 1) + (i % 3 != 0);
-  return n;
-}
-
-class CrashE2eTest : public ::testing::Test {
+class CrashE2eTest : public testing::StackTest {
  protected:
   void SetUp() override {
-    if (testing::TestPgUri().empty()) GTEST_SKIP() << "FOREWARN_TEST_PG_URI not set";
     testing::ServiceStack::Options options;
     // Slow the providers down so the kills land in the middle of delivery.
     options.notifier_args = {"--sms-rate", "1500", "--email-rate", "1500"};
-    auto s = stack_.Start(SeedSql(), options);
-    ASSERT_TRUE(s.ok()) << s << " (logs in " << stack_.dir() << ")";
+    StartStack(SeedSql(), options);
   }
   void Crash(const std::string& name, absl::Duration down) {
     testing::ChildProcess* p = stack_.Process(name);
@@ -52,25 +36,15 @@ class CrashE2eTest : public ::testing::Test {
     absl::SleepFor(down);
     ASSERT_TRUE(p->Start().ok()) << name;
   }
-  testing::ServiceStack stack_;
 };
 
 TEST_F(CrashE2eTest, KillNineDuringFanOutLosesNothingAndDuplicatesNothing) {
-  v1::CreateIncidentRequest req;
-  req.set_idempotency_key("crash-1");
-  req.set_kind(v1::UNPLANNED_OUTAGE);
-  req.add_services("electricity");
-  req.add_regions("riyadh");
-  req.mutable_reason()->set_en("Storm damage to the grid");
-  req.mutable_reason()->set_ar("أضرار العاصفة في الشبكة");
-  req.mutable_expected_restoration_at()->set_seconds(absl::ToUnixSeconds(absl::Now() + absl::Hours(6)));
-  v1::Incident incident;
-  auto status = stack_.stub().CreateIncident(stack_.Ctx().get(), req, &incident);
-  ASSERT_TRUE(status.ok()) << status.error_message();
+  const auto incident = stack_.CreateIncident(testing::OutageRequest(
+      "crash-1", "electricity", "riyadh", "Storm damage to the grid", "أضرار العاصفة في الشبكة", absl::Hours(6)));
+  ASSERT_TRUE(incident.ok()) << incident.status();
 
-  const int64_t expected = ExpectedNotices();
-  const std::string sent = absl::StrCat("SELECT count(*) FROM notice_ledger WHERE incident_id = '", incident.id(),
-                                        "' AND state = 'sent'");
+  const int64_t expected = testing::GeneratedCustomersNotices(kCustomers);
+  const std::string sent = testing::SentCountSql(incident->id());
   auto crash_at = [&](double fraction, const std::string& name, absl::Duration down) {
     ASSERT_TRUE(stack_.WaitForCount(sent, static_cast<int64_t>(fraction * expected), absl::Seconds(120)));
     std::cout << "[ crash    ] kill -9 " << name << " at " << stack_.db().Exec(sent) << " of " << expected
@@ -89,7 +63,7 @@ TEST_F(CrashE2eTest, KillNineDuringFanOutLosesNothingAndDuplicatesNothing) {
       << stack_.db().Exec(sent) << " of " << expected << " (logs in " << stack_.dir() << ")";
   absl::SleepFor(absl::Seconds(2));  // let any duplicate delivery surface
   EXPECT_EQ(std::stoll(stack_.db().Exec(sent)), expected);
-  EXPECT_EQ(stack_.db().Exec(absl::StrCat("SELECT count(*) FROM notice_ledger WHERE incident_id = '", incident.id(),
+  EXPECT_EQ(stack_.db().Exec(absl::StrCat("SELECT count(*) FROM notice_ledger WHERE incident_id = '", incident->id(),
                                           "' AND state <> 'sent'")),
             "0");
 

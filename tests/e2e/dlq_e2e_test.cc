@@ -21,7 +21,6 @@
 namespace forewarn {
 namespace {
 
-namespace v1 = forewarn::v1;
 using nlohmann::json;
 
 constexpr int kCustomers = 300;
@@ -29,10 +28,11 @@ constexpr int kMaxAttempts = 3;
 
 std::string Phone(int customer) { return absl::StrCat("+9665123", 10000 + customer); }
 
-class DlqE2eTest : public ::testing::Test {
+class DlqE2eTest : public testing::StackTest {
  protected:
   void SetUp() override {
-    if (testing::TestPgUri().empty()) GTEST_SKIP() << "FOREWARN_TEST_PG_URI not set";
+    SkipWithoutPostgres();
+    if (IsSkipped()) return;
     dir_ = testing::MakeTempDir("forewarn-dlq-");
     mode_file_ = dir_ + "/gateway.mode";
     gateway_ = std::make_unique<testing::ChildProcess>(
@@ -50,19 +50,18 @@ class DlqE2eTest : public ::testing::Test {
                              "--retry-backoff-ms", "300", "--retry-backoff-max-ms", "1500"};
     options.intake_args = {"--http-listen", "127.0.0.1:0", "--http-port-file", "{dir}/intake.http",
                            "--backlog-refresh-seconds", "1"};
-    auto s = stack_.Start(absl::StrCat(
-                              "INSERT INTO services VALUES ('electricity','Electricity','الكهرباء'),"
-                              "  ('water','Water','المياه');"
-                              "INSERT INTO regions VALUES ('riyadh','Riyadh','الرياض');"
-                              "INSERT INTO customers (id, name, locale, time_zone, phone, email, notify_sms, "
-                              "  notify_email) "
-                              "SELECT g, 'Customer ' || g, CASE WHEN g % 2 = 0 THEN 'ar' ELSE 'en' END, "
-                              "  'Asia/Riyadh', '+9665123' || (10000 + g), NULL, true, false "
-                              "FROM generate_series(1, ", kCustomers, ") g;"
-                              "INSERT INTO customer_services SELECT s, 'riyadh', g "
-                              "FROM generate_series(1, ", kCustomers, ") g, unnest('{electricity,water}'::text[]) s;"),
-                          options);
-    ASSERT_TRUE(s.ok()) << s << " (logs in " << stack_.dir() << ")";
+    StartStack(absl::StrCat("INSERT INTO services VALUES ('electricity','Electricity','الكهرباء'),"
+                            "  ('water','Water','المياه');"
+                            "INSERT INTO regions VALUES ('riyadh','Riyadh','الرياض');"
+                            "INSERT INTO customers (id, name, locale, time_zone, phone, email, notify_sms, "
+                            "  notify_email) "
+                            "SELECT g, 'Customer ' || g, CASE WHEN g % 2 = 0 THEN 'ar' ELSE 'en' END, "
+                            "  'Asia/Riyadh', '+9665123' || (10000 + g), NULL, true, false "
+                            "FROM generate_series(1, ", kCustomers, ") g;"
+                            "INSERT INTO customer_services SELECT s, 'riyadh', g "
+                            "FROM generate_series(1, ", kCustomers, ") g, unnest('{electricity,water}'::text[]) s;"),
+               options);
+    if (HasFatalFailure()) return;
     cli_ = absl::StrCat(FOREWARN_BIN_DIR, "/services/cli/forewarn --target ", stack_.intake_target());
   }
   void TearDown() override {
@@ -104,18 +103,10 @@ class DlqE2eTest : public ::testing::Test {
   }
 
   std::string Submit(const std::string& key, const std::string& service) {
-    v1::CreateIncidentRequest req;
-    req.set_idempotency_key(key);
-    req.set_kind(v1::UNPLANNED_OUTAGE);
-    req.add_services(service);
-    req.add_regions("riyadh");
-    req.mutable_reason()->set_en("Feeder fault in the northern grid");
-    req.mutable_reason()->set_ar("عطل في مغذي الشبكة الشمالية");
-    req.mutable_expected_restoration_at()->set_seconds(absl::ToUnixSeconds(absl::Now() + absl::Hours(3)));
-    v1::Incident incident;
-    auto status = stack_.stub().CreateIncident(stack_.Ctx().get(), req, &incident);
-    EXPECT_TRUE(status.ok()) << status.error_message();
-    return incident.id();
+    const auto incident = stack_.CreateIncident(testing::OutageRequest(
+        key, service, "riyadh", "Feeder fault in the northern grid", "عطل في مغذي الشبكة الشمالية", absl::Hours(3)));
+    EXPECT_TRUE(incident.ok()) << incident.status();
+    return incident.ok() ? incident->id() : "";
   }
 
   // Waits until every notice of the incident is sent or dead.
@@ -134,7 +125,6 @@ class DlqE2eTest : public ::testing::Test {
 
   std::string dir_, mode_file_, cli_;
   std::unique_ptr<testing::ChildProcess> gateway_;
-  testing::ServiceStack stack_;
 };
 
 TEST_F(DlqE2eTest, FlakyThenDownProviderEverythingDeliveredOrDeadLetteredAndReplayedOnce) {

@@ -25,25 +25,9 @@ namespace v1 = forewarn::v1;
 
 constexpr int kCustomers = 1000;
 constexpr int kAffected = 437;
-const char* const kTimeZones[] = {"Asia/Riyadh", "Asia/Dubai", "Europe/London", "America/New_York"};
-
-struct Customer {
-  int id;
-  std::string locale;
-  std::string tz;
-  bool sms;
-  bool email;
-};
-
-// Deterministic population: customers 1..437 use electricity in riyadh; the
-// rest use electricity elsewhere or other services in riyadh, or nothing.
-Customer CustomerFor(int id) {
-  Customer c{id, id % 2 == 0 ? "ar" : "en", kTimeZones[id % 4], true, true};
-  if (id % 3 == 0) c.email = false;  // SMS only
-  if (id % 3 == 1) c.sms = false;    // email only
-  return c;
-}
-
+// Deterministic population (testing::SeededCustomerFor): customers 1..437 use
+// electricity in riyadh; the rest use electricity elsewhere or other services
+// in riyadh, or nothing.
 std::string SeedSql() {
   std::string sql =
       "INSERT INTO services VALUES ('electricity','Electricity','الكهرباء'),('water','Water','المياه');"
@@ -51,10 +35,7 @@ std::string SeedSql() {
   std::string customers = "INSERT INTO customers (id, name, locale, time_zone, phone, email, notify_sms, notify_email) VALUES ";
   std::string uses = "INSERT INTO customer_services VALUES ";
   for (int id = 1; id <= kCustomers; ++id) {
-    const Customer c = CustomerFor(id);
-    absl::StrAppend(&customers, id > 1 ? "," : "", "(", id, ",'Customer ", id, "','", c.locale, "','", c.tz,
-                    "','+9665", 10000000 + id, "','customer", id, "@example.com',", c.sms ? "true" : "false", ",",
-                    c.email ? "true" : "false", ")");
+    absl::StrAppend(&customers, id > 1 ? "," : "", testing::SeededCustomerRow(id, 10000000, "customer"));
     if (id <= kAffected) {
       absl::StrAppend(&uses, "('electricity','riyadh',", id, "),");
       if (id % 5 == 0) absl::StrAppend(&uses, "('water','riyadh',", id, "),");  // also unaffected uses
@@ -75,13 +56,9 @@ std::string LocalClock(absl::Time t, const std::string& tz) {
   return absl::FormatTime("%H:%M", t, zone);
 }
 
-class FanoutE2eTest : public ::testing::Test {
+class FanoutE2eTest : public testing::StackTest {
  protected:
-  void SetUp() override {
-    if (testing::TestPgUri().empty()) GTEST_SKIP() << "FOREWARN_TEST_PG_URI not set";
-    auto s = stack_.Start(SeedSql());
-    ASSERT_TRUE(s.ok()) << s << " (logs in " << stack_.dir() << ")";
-  }
+  void SetUp() override { StartStack(SeedSql()); }
 
   // Waits until the ledger holds `want` SENT notices of `kind`.
   int64_t WaitForSent(const std::string& id, const std::string& kind, int64_t want) {
@@ -91,32 +68,23 @@ class FanoutE2eTest : public ::testing::Test {
     absl::SleepFor(absl::Milliseconds(500));  // let a duplicate surface, if any
     return std::stoll(stack_.db().Exec(sql));
   }
-
-  testing::ServiceStack stack_;
 };
 
 TEST_F(FanoutE2eTest, EveryAffectedCustomerGetsExactlyOneNoticePerChannelThenOneUpdate) {
-  std::set<std::pair<int64_t, std::string>> expected;
-  for (int id = 1; id <= kAffected; ++id) {
-    const Customer c = CustomerFor(id);
-    if (c.sms) expected.insert({id, "sms"});
-    if (c.email) expected.insert({id, "email"});
-  }
+  std::set<int> affected;
+  for (int id = 1; id <= kAffected; ++id) affected.insert(id);
+  const auto expected = testing::SeededRecipients(affected);
 
   const absl::Time start = absl::FromUnixSeconds(absl::ToUnixSeconds(absl::Now()));
   const absl::Time restore = start + absl::Hours(3) + absl::Minutes(17);
-  v1::CreateIncidentRequest req;
-  req.set_idempotency_key("e2e-outage-1");
-  req.set_kind(v1::UNPLANNED_OUTAGE);
-  req.add_services("electricity");
-  req.add_regions("riyadh");
-  req.mutable_reason()->set_en("A transformer failed at the Olaya substation");
-  req.mutable_reason()->set_ar("تعطل محول في محطة العليا");
+  v1::CreateIncidentRequest req =
+      testing::OutageRequest("e2e-outage-1", "electricity", "riyadh", "A transformer failed at the Olaya substation",
+                             "تعطل محول في محطة العليا", absl::ZeroDuration());
   req.mutable_starts_at()->set_seconds(absl::ToUnixSeconds(start));
   req.mutable_expected_restoration_at()->set_seconds(absl::ToUnixSeconds(restore));
-  v1::Incident incident;
-  auto status = stack_.stub().CreateIncident(stack_.Ctx().get(), req, &incident);
-  ASSERT_TRUE(status.ok()) << status.error_message();
+  const auto created = stack_.CreateIncident(req);
+  ASSERT_TRUE(created.ok()) << created.status();
+  const v1::Incident& incident = *created;
   // A retried create (same key, same content) is the same incident.
   v1::Incident retried;
   ASSERT_TRUE(stack_.stub().CreateIncident(stack_.Ctx().get(), req, &retried).ok());
@@ -130,7 +98,7 @@ TEST_F(FanoutE2eTest, EveryAffectedCustomerGetsExactlyOneNoticePerChannelThenOne
       if (d.kind != kind) continue;
       EXPECT_EQ(d.version, version);
       ++got[{d.customer_id, d.channel}];
-      const Customer c = CustomerFor(static_cast<int>(d.customer_id));
+      const testing::SeededCustomer c = testing::SeededCustomerFor(static_cast<int>(d.customer_id));
       const std::string text = d.line.at("text").get<std::string>();
       EXPECT_NE(text.find(c.locale == "ar" ? req.reason().ar() : req.reason().en()), std::string::npos)
           << "customer " << d.customer_id << " got: " << text;
@@ -153,7 +121,7 @@ TEST_F(FanoutE2eTest, EveryAffectedCustomerGetsExactlyOneNoticePerChannelThenOne
   update.set_id(incident.id());
   update.mutable_expected_restoration_at()->set_seconds(absl::ToUnixSeconds(new_restore));
   v1::Incident updated;
-  status = stack_.stub().UpdateIncident(stack_.Ctx().get(), update, &updated);
+  auto status = stack_.stub().UpdateIncident(stack_.Ctx().get(), update, &updated);
   ASSERT_TRUE(status.ok()) << status.error_message();
   EXPECT_EQ(updated.version(), 2);
   EXPECT_EQ(WaitForSent(incident.id(), "outage_updated", expected.size()), static_cast<int64_t>(expected.size()));
@@ -187,13 +155,9 @@ TEST_F(FanoutE2eTest, EveryAffectedCustomerGetsExactlyOneNoticePerChannelThenOne
 }
 
 TEST_F(FanoutE2eTest, InvalidRequestsAreRejectedNamingTheFieldAndStoreNothing) {
-  v1::CreateIncidentRequest req;
-  req.set_idempotency_key("bad-1");
-  req.set_kind(v1::UNPLANNED_OUTAGE);
-  req.add_services("electricity");
-  req.add_regions("riyadh");
-  req.mutable_reason()->set_en("Fault");
-  req.mutable_expected_restoration_at()->set_seconds(absl::ToUnixSeconds(absl::Now() + absl::Hours(1)));
+  // No Arabic reason.
+  v1::CreateIncidentRequest req =
+      testing::OutageRequest("bad-1", "electricity", "riyadh", "Fault", "", absl::Hours(1));
   v1::Incident out;
   auto s = stack_.stub().CreateIncident(stack_.Ctx().get(), req, &out);
   EXPECT_EQ(s.error_code(), grpc::StatusCode::INVALID_ARGUMENT);

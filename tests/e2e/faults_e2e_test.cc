@@ -17,29 +17,18 @@
 namespace forewarn {
 namespace {
 
-namespace v1 = forewarn::v1;
-
 constexpr int kCustomers = 5000;
 // The three-node tests: 15,000 customers get 20,000 notices.
 constexpr int kClusterCustomers = 15000;
 
 std::string SeedSql(int customers) {
-  return absl::StrCat(
-      "INSERT INTO services VALUES ('water','Water','المياه');"
-      "INSERT INTO regions VALUES ('dammam','Dammam','الدمام');"
-      "INSERT INTO customers (id, name, locale, time_zone, phone, email, notify_sms, notify_email) "
-      "SELECT i, 'Customer ' || i, CASE WHEN i % 2 = 0 THEN 'ar' ELSE 'en' END, 'Asia/Riyadh', "
-      "  '+96655' || lpad(i::text, 7, '0'), 'c' || i || '@example.com', i % 3 <> 1, i % 3 <> 0 "
-      "FROM generate_series(1, ", customers, ") i;"
-      "INSERT INTO customer_services SELECT 'water', 'dammam', i FROM generate_series(1, ", customers, ") i;");
+  return absl::StrCat("INSERT INTO services VALUES ('water','Water','المياه');"
+                      "INSERT INTO regions VALUES ('dammam','Dammam','الدمام');",
+                      testing::GeneratedCustomersSql("water", "dammam", "+96655", customers));
 }
 
 // Every customer is notified by SMS, email or both (i % 3).
-int64_t ExpectedNotices(int customers) {
-  int64_t n = 0;
-  for (int i = 1; i <= customers; ++i) n += (i % 3 != 1) + (i % 3 != 0);
-  return n;
-}
+int64_t ExpectedNotices(int customers) { return testing::GeneratedCustomersNotices(customers); }
 
 // The notifiers send slower and read ahead little (64 KiB), so they still
 // fetch from the broker when it goes.
@@ -47,40 +36,28 @@ const std::vector<std::string> kSlowNotifiers = {"--sms-rate", "300", "--email-r
                                                  "queued.max.messages.kbytes=64", "--kafka-prop",
                                                  "max.partition.fetch.bytes=8192"};
 
-class FaultsE2eTest : public ::testing::Test {
+class FaultsE2eTest : public testing::StackTest {
  protected:
   void StartStack(testing::StackKafka kafka = testing::StackKafka::kShared,
                   std::vector<std::string> devkafka_args = {},
                   std::vector<std::string> notifier_args = {"--sms-rate", "800", "--email-rate", "800"},
                   int kafka_nodes = 1) {
-    if (testing::TestPgUri().empty()) GTEST_SKIP() << "FOREWARN_TEST_PG_URI not set";
     testing::ServiceStack::Options options;
     options.notifier_args = std::move(notifier_args);  // provider rates stretch the fan-out
     options.kafka = kafka;
     options.devkafka_args = std::move(devkafka_args);
     options.kafka_nodes = kafka_nodes;
-    auto s = stack_.Start(SeedSql(customers_), options);
-    ASSERT_TRUE(s.ok()) << s << " (logs in " << stack_.dir() << ")";
+    testing::StackTest::StartStack(SeedSql(customers_), options);
   }
 
   std::string Create(const std::string& key) {
-    v1::CreateIncidentRequest req;
-    req.set_idempotency_key(key);
-    req.set_kind(v1::UNPLANNED_OUTAGE);
-    req.add_services("water");
-    req.add_regions("dammam");
-    req.mutable_reason()->set_en("Pump station failure");
-    req.mutable_reason()->set_ar("عطل في محطة الضخ");
-    req.mutable_expected_restoration_at()->set_seconds(absl::ToUnixSeconds(absl::Now() + absl::Hours(4)));
-    v1::Incident incident;
-    auto status = stack_.stub().CreateIncident(stack_.Ctx().get(), req, &incident);
-    EXPECT_TRUE(status.ok()) << status.error_message();
-    return incident.id();
+    const auto incident = stack_.CreateIncident(testing::OutageRequest(
+        key, "water", "dammam", "Pump station failure", "عطل في محطة الضخ", absl::Hours(4)));
+    EXPECT_TRUE(incident.ok()) << incident.status();
+    return incident.ok() ? incident->id() : "";
   }
 
-  std::string SentSql(const std::string& id) {
-    return absl::StrCat("SELECT count(*) FROM notice_ledger WHERE incident_id = '", id, "' AND state = 'sent'");
-  }
+  std::string SentSql(const std::string& id) { return testing::SentCountSql(id); }
 
   int64_t Sent(const std::string& id) { return std::stoll(stack_.db().Exec(SentSql(id))); }
 
@@ -140,7 +117,6 @@ class FaultsE2eTest : public ::testing::Test {
   }
 
   int customers_ = kCustomers;
-  testing::ServiceStack stack_;
 };
 
 // The mock broker (forewarn-devkafka), not Apache Kafka: a real broker cannot

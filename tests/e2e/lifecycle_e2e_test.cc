@@ -18,20 +18,11 @@ namespace v1 = forewarn::v1;
 
 constexpr int kCustomers = 80;
 constexpr int kAffected = 50;
-const char* const kTimeZones[] = {"Asia/Riyadh", "Asia/Dubai", "Europe/London", "America/New_York"};
 const char* const kOldIban = "SA0380000000608010167519";
 const char* const kNewIban = "SA4420000001234567891234";
 const char* const kOtherIban = "GB82WEST12345698765432";
 constexpr int kHolder = 62;
 const std::set<int> kBeneficiaries = {10, 17, 72};
-
-struct Customer {
-  bool sms;
-  bool email;
-  const char* tz;
-};
-
-Customer CustomerFor(int id) { return {id % 3 != 1, id % 3 != 0, kTimeZones[id % 4]}; }
 
 std::string SeedSql() {
   std::string sql =
@@ -40,10 +31,7 @@ std::string SeedSql() {
       "INSERT INTO customers (id, name, locale, time_zone, phone, email, notify_sms, notify_email) VALUES ";
   std::string uses = "INSERT INTO customer_services VALUES ";
   for (int id = 1; id <= kCustomers; ++id) {
-    const Customer c = CustomerFor(id);
-    absl::StrAppend(&sql, id > 1 ? "," : "", "(", id, ",'Customer ", id, "','", id % 2 ? "en" : "ar", "','", c.tz,
-                    "','+9665", 30000000 + id, "','c", id, "@example.com',", c.sms ? "true" : "false", ",",
-                    c.email ? "true" : "false", ")");
+    absl::StrAppend(&sql, id > 1 ? "," : "", testing::SeededCustomerRow(id, 30000000, "c"));
     absl::StrAppend(&uses, id > 1 ? "," : "",
                     id <= kAffected ? absl::StrCat("('electricity','riyadh',", id, ")")
                                     : absl::StrCat(id % 2 ? "('water','riyadh'," : "('electricity','jeddah',", id, ")"));
@@ -55,37 +43,21 @@ std::string SeedSql() {
   return sql;
 }
 
-std::set<std::pair<int64_t, std::string>> PairsOf(const std::set<int>& ids) {
-  std::set<std::pair<int64_t, std::string>> out;
-  for (int id : ids) {
-    const Customer c = CustomerFor(id);
-    if (c.sms) out.insert({id, "sms"});
-    if (c.email) out.insert({id, "email"});
-  }
-  return out;
-}
-
-class LifecycleE2eTest : public ::testing::Test {
+class LifecycleE2eTest : public testing::StackTest {
  protected:
-  void SetUp() override {
-    if (testing::TestPgUri().empty()) GTEST_SKIP() << "FOREWARN_TEST_PG_URI not set";
-    auto s = stack_.Start(SeedSql());
-    ASSERT_TRUE(s.ok()) << s << " (logs in " << stack_.dir() << ")";
-  }
+  void SetUp() override { StartStack(SeedSql()); }
   // Moves every service's clock so that it reads `t` now.
   void TravelTo(absl::Time t) { stack_.SetTimeOffset(t - absl::Now()); }
   std::string SentCount(const std::string& id, const std::string& kind, const std::string& occasion = "") {
     return absl::StrCat("SELECT count(*) FROM notice_ledger WHERE incident_id = '", id, "' AND notice_kind = '",
                         kind, "' AND occasion = '", occasion, "' AND state = 'sent'");
   }
-
-  testing::ServiceStack stack_;
 };
 
 TEST_F(LifecycleE2eTest, MaintenanceThreeDaysAheadRemindsStartsAndCompletesOnceEachInsideQuietHours) {
   std::set<int> affected;
   for (int id = 1; id <= kAffected; ++id) affected.insert(id);
-  const auto expected = PairsOf(affected);
+  const auto expected = testing::SeededRecipients(affected);
   const int64_t n = static_cast<int64_t>(expected.size());
 
   // Starts at 12:00 UTC three days from today: 15:00 in Riyadh, 07:00 in
@@ -130,7 +102,7 @@ TEST_F(LifecycleE2eTest, MaintenanceThreeDaysAheadRemindsStartsAndCompletesOnceE
     ++got[{d.kind, d.occasion, d.customer_id, d.channel}];
     if (d.kind == "maintenance_reminder") {
       absl::TimeZone tz;
-      ASSERT_TRUE(absl::LoadTimeZone(CustomerFor(static_cast<int>(d.customer_id)).tz, &tz));
+      ASSERT_TRUE(absl::LoadTimeZone(testing::SeededCustomerFor(static_cast<int>(d.customer_id)).tz, &tz));
       absl::Time sent;
       std::string err;
       ASSERT_TRUE(absl::ParseTime(absl::RFC3339_full, d.line.at("sent_at").get<std::string>(), &sent, &err)) << err;
@@ -167,8 +139,8 @@ TEST_F(LifecycleE2eTest, IbanChangeReachesTheHolderAndTheBeneficiariesAndNobodyE
   auto status = stack_.stub().AnnounceIbanChange(stack_.Ctx().get(), req, &incident);
   ASSERT_TRUE(status.ok()) << status.error_message();
 
-  const auto holder = PairsOf({kHolder});
-  const auto beneficiaries = PairsOf(kBeneficiaries);
+  const auto holder = testing::SeededRecipients({kHolder});
+  const auto beneficiaries = testing::SeededRecipients(kBeneficiaries);
   EXPECT_TRUE(stack_.WaitForCount(SentCount(incident.id(), "iban_change_holder"), holder.size()));
   EXPECT_TRUE(stack_.WaitForCount(SentCount(incident.id(), "iban_change_beneficiary"), beneficiaries.size()));
 

@@ -33,8 +33,6 @@
 namespace forewarn {
 namespace {
 
-namespace v1 = forewarn::v1;
-
 constexpr int kCustomers = 20000;
 constexpr int kNotifiers = 2;
 // Each provider answers a message after a uniformly random 1–2 ms (the
@@ -56,13 +54,8 @@ std::string SeedSql() {
   return absl::StrCat(
       "DO $$BEGIN EXECUTE format('ALTER DATABASE %I SET synchronous_commit = on', current_database()); END$$;"
       "INSERT INTO services VALUES ('electricity','Electricity','الكهرباء');"
-      "INSERT INTO regions VALUES ('riyadh','Riyadh','الرياض');"
-      "INSERT INTO customers (id, name, locale, time_zone, phone, email, notify_sms, notify_email) "
-      "SELECT i, 'Customer ' || i, CASE WHEN i % 2 = 0 THEN 'ar' ELSE 'en' END, 'Asia/Riyadh', "
-      "  '+96653' || lpad(i::text, 7, '0'), 'c' || i || '@example.com', i % 3 <> 1, i % 3 <> 0 "
-      "FROM generate_series(1, ", kCustomers, ") i;"
-      "INSERT INTO customer_services SELECT 'electricity', 'riyadh', i FROM generate_series(1, ", kCustomers,
-      ") i;");
+      "INSERT INTO regions VALUES ('riyadh','Riyadh','الرياض');",
+      testing::GeneratedCustomersSql("electricity", "riyadh", "+96653", kCustomers));
 }
 
 // The message ids every recipient ((customer, channel) of the audience) must
@@ -136,7 +129,7 @@ std::string Explain(testing::ServiceStack& stack, const std::string& message_id)
   return out;
 }
 
-class ProviderFaultsE2eTest : public ::testing::Test {
+class ProviderFaultsE2eTest : public testing::StackTest {
  protected:
   void SetUp() override {
     if (testing::TestPgUri().empty()) GTEST_SKIP() << "FOREWARN_TEST_PG_URI not set";
@@ -164,31 +157,21 @@ class ProviderFaultsE2eTest : public ::testing::Test {
     for (const char* flag : {"--http-listen", "127.0.0.1:0", "--http-port-file", "{dir}/{name}.metrics-port"}) {
       options.notifier_args.push_back(flag);
     }
-    auto s = stack_.Start(SeedSql(), options);
-    ASSERT_TRUE(s.ok()) << s << " (logs in " << stack_.dir() << ")";
+    ASSERT_NO_FATAL_FAILURE(testing::StackTest::StartStack(SeedSql(), options));
     std::cout << "[ provider ] stack up after " << absl::ToDoubleSeconds(absl::Now() - started_) << " s; logs in "
               << stack_.dir() << ", providers in " << peers_dir_ << "\n";
   }
 
   std::string Create(const std::string& key) {
-    v1::CreateIncidentRequest req;
-    req.set_idempotency_key(key);
-    req.set_kind(v1::UNPLANNED_OUTAGE);
-    req.add_services("electricity");
-    req.add_regions("riyadh");
-    req.mutable_reason()->set_en("Transformer fire at the main substation");
-    req.mutable_reason()->set_ar("حريق في محول المحطة الرئيسية");
-    req.mutable_expected_restoration_at()->set_seconds(absl::ToUnixSeconds(absl::Now() + absl::Hours(6)));
-    v1::Incident incident;
-    auto status = stack_.stub().CreateIncident(stack_.Ctx().get(), req, &incident);
-    EXPECT_TRUE(status.ok()) << status.error_message();
+    const auto incident = stack_.CreateIncident(testing::OutageRequest(
+        key, "electricity", "riyadh", "Transformer fire at the main substation", "حريق في محول المحطة الرئيسية",
+        absl::Hours(6)));
+    EXPECT_TRUE(incident.ok()) << incident.status();
     fan_out_started_ = absl::Now();
-    return incident.id();
+    return incident.ok() ? incident->id() : "";
   }
 
-  std::string SentSql(const std::string& id) const {
-    return absl::StrCat("SELECT count(*) FROM notice_ledger WHERE incident_id = '", id, "' AND state = 'sent'");
-  }
+  std::string SentSql(const std::string& id) const { return testing::SentCountSql(id); }
   int64_t Sent(const std::string& id) {
     try {
       return std::stoll(stack_.db().Exec(SentSql(id)));
@@ -275,7 +258,6 @@ class ProviderFaultsE2eTest : public ::testing::Test {
   absl::Time started_, fan_out_started_;
   std::string peers_dir_, pooler_dir_;
   testing::ProviderPeers peers_;
-  testing::ServiceStack stack_;
 };
 
 void ProviderFaultsE2eTest::ExpectNothingLostAndAtMost(const std::string& id, const std::string& scenario,

@@ -50,22 +50,17 @@ std::string ReadAll(const std::string& path) {
 }
 
 v1::CreateIncidentRequest OutageRequest(const std::string& key) {
-  v1::CreateIncidentRequest req;
-  req.set_idempotency_key(key);
-  req.set_kind(v1::UNPLANNED_OUTAGE);
-  req.add_services("electricity");
-  req.add_regions("riyadh");
-  req.mutable_reason()->set_en("Feeder trip");
-  req.mutable_reason()->set_ar("انقطاع المغذي");
+  v1::CreateIncidentRequest req =
+      testing::OutageRequest(key, "electricity", "riyadh", "Feeder trip", "انقطاع المغذي", absl::Hours(2));
   req.mutable_starts_at()->set_seconds(absl::ToUnixSeconds(absl::Now()));
-  req.mutable_expected_restoration_at()->set_seconds(absl::ToUnixSeconds(absl::Now() + absl::Hours(2)));
   return req;
 }
 
-class SecurityE2eTest : public ::testing::Test {
+class SecurityE2eTest : public testing::StackTest {
  protected:
   void SetUp() override {
-    if (testing::TestPgUri().empty()) GTEST_SKIP() << "FOREWARN_TEST_PG_URI not set";
+    SkipWithoutPostgres();
+    if (IsSkipped()) return;
     secrets_ = testing::MakeTempDir("forewarn-secrets-");
     std::ofstream(secrets_ + "/tokens") << "# test callers\n"
                                         << kViewer << " viewer dashboards\n"
@@ -81,15 +76,13 @@ class SecurityE2eTest : public ::testing::Test {
   }
 
   std::string secrets_;
-  testing::ServiceStack stack_;
 };
 
 TEST_F(SecurityE2eTest, TokensAndRolesGuardEveryCallAndTheAuditTrailNamesTheCallers) {
   testing::ServiceStack::Options options;
   options.intake_args = {"--auth-tokens", secrets_ + "/tokens", "--http-listen", "127.0.0.1:0", "--http-port-file",
                          "{dir}/intake.http", "--backlog-refresh-seconds", "1"};
-  auto s = stack_.Start(SeedSql(), options);
-  ASSERT_TRUE(s.ok()) << s << " (logs in " << stack_.dir() << ")";
+  ASSERT_NO_FATAL_FAILURE(StartStack(SeedSql(), options));
   auto& stub = stack_.stub();
   v1::Incident incident;
 
@@ -207,8 +200,7 @@ TEST_F(SecurityE2eTest, TlsWithATokenWorksAndPlaintextIsRefused) {
   testing::ServiceStack::Options options;
   options.intake_args = {"--auth-tokens", secrets_ + "/tokens", "--tls-cert", cert, "--tls-key", key};
   options.intake_credentials = grpc::SslCredentials(ssl);
-  auto s = stack_.Start(SeedSql(), options);
-  ASSERT_TRUE(s.ok()) << s << " (logs in " << stack_.dir() << ")";
+  ASSERT_NO_FATAL_FAILURE(StartStack(SeedSql(), options));
 
   v1::Incident incident;
   auto status = stack_.stub().CreateIncident(As(kSubmitter).get(), OutageRequest("tls-1"), &incident);
@@ -245,8 +237,7 @@ TEST_F(SecurityE2eTest, MutualTlsRequiresAClientCertificateSignedByTheClientCa) 
   // The self-signed client certificate is its own CA.
   options.intake_args = {"--tls-cert", cert, "--tls-key", key, "--tls-client-ca", client_cert};
   options.intake_credentials = grpc::SslCredentials(with_cert);
-  auto s = stack_.Start(SeedSql(), options);
-  ASSERT_TRUE(s.ok()) << s << " (logs in " << stack_.dir() << ")";
+  ASSERT_NO_FATAL_FAILURE(StartStack(SeedSql(), options));
 
   v1::ListIncidentsResponse list;
   auto status = stack_.stub().ListIncidents(As("").get(), v1::ListIncidentsRequest(), &list);
@@ -293,15 +284,11 @@ TEST_F(SecurityE2eTest, ServicesAuthenticateToKafkaWithScramAndAWrongPasswordSto
   testing::ServiceStack::Options options;
   options.kafka = testing::StackKafka::kOwnNode;
   options.kafka_scram = "forewarn-svc:" + password;
-  auto s = stack_.Start(SeedSql(), options);
-  ASSERT_TRUE(s.ok()) << s << " (logs in " << stack_.dir() << ")";
-  v1::Incident incident;
-  auto status = stack_.stub().CreateIncident(stack_.Ctx().get(), OutageRequest("sasl-1"), &incident);
-  ASSERT_TRUE(status.ok()) << status.error_message();
+  ASSERT_NO_FATAL_FAILURE(StartStack(SeedSql(), options));
+  const auto incident = stack_.CreateIncident(OutageRequest("sasl-1"));
+  ASSERT_TRUE(incident.ok()) << incident.status();
   // Two customers, SMS and email each.
-  EXPECT_TRUE(stack_.WaitForCount(
-      absl::StrCat("SELECT count(*) FROM notice_ledger WHERE incident_id = '", incident.id(), "' AND state = 'sent'"), 4,
-      absl::Seconds(90)))
+  EXPECT_TRUE(stack_.WaitForCount(testing::SentCountSql(incident->id()), 4, absl::Seconds(90)))
       << "logs in " << stack_.dir();
   EXPECT_EQ(stack_.ReadOutbox().size(), 4u);
 

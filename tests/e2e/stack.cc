@@ -299,6 +299,81 @@ std::unique_ptr<grpc::ClientContext> ServiceStack::Ctx() const {
 }
 
 // Every log line the services wrote must be free of raw personal data.
+void StackTest::SkipWithoutPostgres() {
+  if (TestPgUri().empty()) GTEST_SKIP() << "FOREWARN_TEST_PG_URI not set";
+}
+
+void StackTest::StartStack(const std::string& seed_sql, const ServiceStack::Options& options) {
+  SkipWithoutPostgres();
+  if (IsSkipped()) return;
+  const absl::Status s = stack_.Start(seed_sql, options);
+  ASSERT_TRUE(s.ok()) << s << " (logs in " << stack_.dir() << ")";
+}
+
+absl::StatusOr<v1::Incident> ServiceStack::CreateIncident(const v1::CreateIncidentRequest& req) {
+  v1::Incident incident;
+  const grpc::Status status = stub().CreateIncident(Ctx().get(), req, &incident);
+  if (!status.ok()) return absl::Status(static_cast<absl::StatusCode>(status.error_code()), status.error_message());
+  return incident;
+}
+
+v1::CreateIncidentRequest OutageRequest(const std::string& key, const std::string& service, const std::string& region,
+                                        const std::string& reason_en, const std::string& reason_ar,
+                                        absl::Duration restore_in) {
+  v1::CreateIncidentRequest req;
+  req.set_idempotency_key(key);
+  req.set_kind(v1::UNPLANNED_OUTAGE);
+  req.add_services(service);
+  req.add_regions(region);
+  req.mutable_reason()->set_en(reason_en);
+  req.mutable_reason()->set_ar(reason_ar);
+  req.mutable_expected_restoration_at()->set_seconds(absl::ToUnixSeconds(absl::Now() + restore_in));
+  return req;
+}
+
+std::string GeneratedCustomersSql(const std::string& service, const std::string& region,
+                                  const std::string& phone_prefix, int count) {
+  return absl::StrCat(
+      "INSERT INTO customers (id, name, locale, time_zone, phone, email, notify_sms, notify_email) "
+      "SELECT i, 'Customer ' || i, CASE WHEN i % 2 = 0 THEN 'ar' ELSE 'en' END, 'Asia/Riyadh', "
+      "  '", phone_prefix, "' || lpad(i::text, 7, '0'), 'c' || i || '@example.com', i % 3 <> 1, i % 3 <> 0 "
+      "FROM generate_series(1, ", count, ") i;"
+      "INSERT INTO customer_services SELECT '", service, "', '", region, "', i FROM generate_series(1, ", count,
+      ") i;");
+}
+
+int64_t GeneratedCustomersNotices(int count) {
+  int64_t n = 0;
+  for (int i = 1; i <= count; ++i) n += (i % 3 != 1) + (i % 3 != 0);
+  return n;
+}
+
+SeededCustomer SeededCustomerFor(int id) {
+  static const char* const kTimeZones[] = {"Asia/Riyadh", "Asia/Dubai", "Europe/London", "America/New_York"};
+  return {id % 2 == 0 ? "ar" : "en", kTimeZones[id % 4], id % 3 != 1, id % 3 != 0};
+}
+
+std::string SeededCustomerRow(int id, int64_t phone_base, const std::string& email_user) {
+  const SeededCustomer c = SeededCustomerFor(id);
+  return absl::StrCat("(", id, ",'Customer ", id, "','", c.locale, "','", c.tz, "','+9665", phone_base + id, "','",
+                      email_user, id, "@example.com',", c.sms ? "true" : "false", ",", c.email ? "true" : "false",
+                      ")");
+}
+
+std::set<std::pair<int64_t, std::string>> SeededRecipients(const std::set<int>& ids) {
+  std::set<std::pair<int64_t, std::string>> out;
+  for (int id : ids) {
+    const SeededCustomer c = SeededCustomerFor(id);
+    if (c.sms) out.insert({id, "sms"});
+    if (c.email) out.insert({id, "email"});
+  }
+  return out;
+}
+
+std::string SentCountSql(const std::string& incident_id) {
+  return absl::StrCat("SELECT count(*) FROM notice_ledger WHERE incident_id = '", incident_id, "' AND state = 'sent'");
+}
+
 void ExpectNoPersonalDataInLogs(const std::string& dir) {
   const std::regex phone(R"(\+9665[0-9]{8})"), email(R"([A-Za-z0-9._-]+@example\.com)"),
       iban(R"(\b[A-Z]{2}[0-9]{2}[A-Z0-9]{12,30}\b)");

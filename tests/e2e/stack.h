@@ -9,10 +9,13 @@
 // start-up, a set of topics a fraction of a second.
 
 #include <grpcpp/grpcpp.h>
+#include <gtest/gtest.h>
 
 #include <functional>
 #include <memory>
+#include <set>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "absl/status/status.h"
@@ -90,6 +93,9 @@ class ServiceStack {
   ~ServiceStack() { Stop(); }
 
   v1::IncidentService::Stub& stub() { return *stub_; }
+  // stub().CreateIncident with a fresh Ctx(); a failure carries the gRPC code
+  // and message.
+  absl::StatusOr<v1::Incident> CreateIncident(const v1::CreateIncidentRequest& req);
   ScratchDatabase& db() { return *db_; }
   // Every service's clock is the real time plus this shift.
   void SetTimeOffset(absl::Duration offset);
@@ -135,6 +141,55 @@ class ServiceStack {
   std::vector<std::unique_ptr<ChildProcess>> procs_;
   std::unique_ptr<v1::IncidentService::Stub> stub_;
 };
+
+// A test over one ServiceStack (stack_, stopped when the test ends).
+class StackTest : public ::testing::Test {
+ protected:
+  // Skips the test when the test command started no PostgreSQL (check
+  // IsSkipped() after it).
+  void SkipWithoutPostgres();
+  // Skips the test when the test command's PostgreSQL is not there; otherwise
+  // starts stack_ and fails fatally, naming the folder of the services' logs,
+  // when it cannot (wrap in ASSERT_NO_FATAL_FAILURE outside SetUp).
+  void StartStack(const std::string& seed_sql, const ServiceStack::Options& options = {});
+
+  ServiceStack stack_;
+};
+
+// An UNPLANNED_OUTAGE request of `service` in `region` with the reason in
+// English and Arabic, expected to be restored `restore_in` from now.
+v1::CreateIncidentRequest OutageRequest(const std::string& key, const std::string& service, const std::string& region,
+                                        const std::string& reason_en, const std::string& reason_ar,
+                                        absl::Duration restore_in);
+
+// Seed SQL for `count` customers (ids 1..count) who all use `service` in
+// `region`: phone PHONE_PREFIX + the id in 7 digits, even ids Arabic, SMS
+// unless id % 3 == 1, email unless id % 3 == 0. The service and region rows
+// are the caller's.
+std::string GeneratedCustomersSql(const std::string& service, const std::string& region,
+                                  const std::string& phone_prefix, int count);
+// The notices one incident sends to GeneratedCustomersSql's `count` customers.
+int64_t GeneratedCustomersNotices(int count);
+
+// A customer as the fan-out and lifecycle seeds make them: odd ids English,
+// even Arabic; SMS unless id % 3 == 1, email unless id % 3 == 0; four time
+// zones in turn.
+struct SeededCustomer {
+  std::string locale;
+  std::string tz;
+  bool sms = false;
+  bool email = false;
+};
+SeededCustomer SeededCustomerFor(int id);
+// Customer `id`'s row for "INSERT INTO customers (id, name, locale,
+// time_zone, phone, email, notify_sms, notify_email) VALUES": phone
+// +9665<phone_base + id>, email <email_user><id>@example.com.
+std::string SeededCustomerRow(int id, int64_t phone_base, const std::string& email_user);
+// (customer, channel) of each notice the seeded customers `ids` are sent.
+std::set<std::pair<int64_t, std::string>> SeededRecipients(const std::set<int>& ids);
+
+// Counts the SENT notices of an incident in the ledger.
+std::string SentCountSql(const std::string& incident_id);
 
 // Asserts (gtest) that no *.log file in `dir` holds a raw phone number,
 // email address or IBAN.

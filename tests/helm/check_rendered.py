@@ -553,17 +553,22 @@ def check(rendered_path, chart, value_files):
     return problems, checker.summary()
 
 
-def main(argv):
-    if len(argv) < 3:
-        print(__doc__, file=sys.stderr)
-        return 2
-    problems, summary = check(argv[1], argv[2], argv[3:])
+def report(rendered_path, chart, value_files):
+    """Checks a `helm template` output file and prints the verdict; the exit status (0: no problems)."""
+    problems, summary = check(rendered_path, chart, value_files)
     for p in problems:
         print("FAIL " + p)
     if problems:
         return 1
     print("ok: " + summary)
     return 0
+
+
+def main(argv):
+    if len(argv) < 3:
+        print(__doc__, file=sys.stderr)
+        return 2
+    return report(argv[1], argv[2], argv[3:])
 
 
 if __name__ == "__main__":

@@ -116,13 +116,7 @@ def mode_render(chart, out_dir, files):
     path = render_to(chart, out_dir, files)
     if path is None:
         return 1
-    problems, summary = check_rendered.check(path, chart, files)
-    for p in problems:
-        print("FAIL " + p)
-    if problems:
-        return 1
-    print("ok: " + summary)
-    return 0
+    return check_rendered.report(path, chart, files)
 
 
 def mode_rejects(chart, out_dir, files):

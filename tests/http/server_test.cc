@@ -32,6 +32,13 @@ int Connect(int port) {
   return fd;
 }
 
+// Connects, then sends `bytes` as they are; the socket, or -1.
+int ConnectAndSend(int port, const std::string& bytes) {
+  const int fd = Connect(port);
+  if (fd >= 0) ::send(fd, bytes.data(), bytes.size(), MSG_NOSIGNAL);
+  return fd;
+}
+
 std::string ReadAll(int fd) {
   std::string out;
   char buf[4096];
@@ -51,10 +58,8 @@ struct Reply {
 
 Reply Request(int port, const std::string& method, const std::string& target) {
   Reply r;
-  int fd = Connect(port);
+  int fd = ConnectAndSend(port, method + " " + target + " HTTP/1.1\r\nHost: localhost\r\nUser-Agent: test\r\n\r\n");
   if (fd < 0) return r;
-  std::string req = method + " " + target + " HTTP/1.1\r\nHost: localhost\r\nUser-Agent: test\r\n\r\n";
-  ::send(fd, req.data(), req.size(), MSG_NOSIGNAL);
   std::string raw = ReadAll(fd);
   ::close(fd);
   size_t end = raw.find("\r\n\r\n");
@@ -133,10 +138,8 @@ TEST(ObservabilityServer, MalformedRequestIs400) {
   MetricsRegistry reg;
   auto server = StartOrDie(reg, nullptr);
   ASSERT_NE(server, nullptr);
-  int fd = Connect(server->port());
+  int fd = ConnectAndSend(server->port(), "hello\r\n\r\n");
   ASSERT_GE(fd, 0);
-  std::string junk = "hello\r\n\r\n";
-  ::send(fd, junk.data(), junk.size(), MSG_NOSIGNAL);
   std::string raw = ReadAll(fd);
   ::close(fd);
   EXPECT_EQ(raw.rfind("HTTP/1.1 400 ", 0), 0u) << raw;
@@ -146,10 +149,8 @@ TEST(ObservabilityServer, IdleClientDoesNotDelayOtherRequests) {
   MetricsRegistry reg;
   auto server = StartOrDie(reg, nullptr);
   ASSERT_NE(server, nullptr);
-  int idle = Connect(server->port());
+  int idle = ConnectAndSend(server->port(), "GET /metrics HTTP/1.1\r\n");  // headers never finished
   ASSERT_GE(idle, 0);
-  std::string partial = "GET /metrics HTTP/1.1\r\n";  // headers never finished
-  ::send(idle, partial.data(), partial.size(), MSG_NOSIGNAL);
 
   auto t0 = std::chrono::steady_clock::now();
   EXPECT_EQ(Get(server->port(), "/healthz").status, 200);

@@ -30,12 +30,9 @@ constexpr int kMaxPolls = 300;  // 300 x 200 ms: generous for group joins
 class KafkaTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    const char* bootstrap = std::getenv("FOREWARN_TEST_KAFKA");
-    if (bootstrap == nullptr || *bootstrap == '\0') {
-      GTEST_SKIP() << "FOREWARN_TEST_KAFKA not set (run scripts/test.sh)";
-    }
-    config_.bootstrap_servers = bootstrap;
-    config_.client_id = "forewarn-kafka-test";
+    auto config = testing::TestKafkaConfig("forewarn-kafka-test");
+    if (!config) GTEST_SKIP() << "FOREWARN_TEST_KAFKA not set (run scripts/test.sh)";
+    config_ = *std::move(config);
     // The group coordinator waits up to about a session timeout for members
     // to (re)join; keep it short so restarts in these tests are quick.
     config_.session_timeout = std::chrono::milliseconds(3000);
@@ -52,11 +49,7 @@ class KafkaTest : public ::testing::Test {
   }
 
   // Topic and group names unique to this test and run: the broker is shared.
-  static std::string Unique(std::string_view what) {
-    return testing::UniqueKafkaName(absl::StrCat(
-        "test.", ::testing::UnitTest::GetInstance()->current_test_info()->name(), ".",
-        absl::string_view(what.data(), what.size())));
-  }
+  static std::string Unique(std::string_view what) { return testing::UniqueTestKafkaName(what); }
 
   // A new topic of `partitions` partitions under a unique name; deleted in TearDown.
   std::string NewTopic(std::string_view what, int partitions = 4) {
@@ -80,11 +73,15 @@ class KafkaTest : public ::testing::Test {
   }
 
   // Produces `n` messages "v<i>" with key "k<i>" and waits for the acks.
-  void ProduceNumbered(KafkaProducer& producer, const std::string& topic, int from, int n) {
+  // Produces "k<i>" -> "v<i>" for i in [from, from + n) with a producer of
+  // its own, and flushes.
+  void ProduceNumbered(const std::string& topic, int from, int n) {
+    auto producer = NewProducer();
+    ASSERT_NE(producer, nullptr);
     for (int i = from; i < from + n; ++i) {
-      ASSERT_TRUE(producer.Produce(topic, absl::StrCat("k", i), absl::StrCat("v", i)).ok());
+      ASSERT_TRUE(producer->Produce(topic, absl::StrCat("k", i), absl::StrCat("v", i)).ok());
     }
-    auto st = producer.Flush(absl::Seconds(30));
+    auto st = producer->Flush(absl::Seconds(30));
     ASSERT_TRUE(st.ok()) << st;
   }
 
@@ -248,7 +245,7 @@ TEST_F(KafkaTest, TwoConsumersInOneGroupSplitPartitionsAndSeeEachMessageOnce) {
   ASSERT_TRUE(settled) << "group never split the partitions";
 
   constexpr int kMessages = 1000;
-  ProduceNumbered(*producer, topic, 0, kMessages);
+  ProduceNumbered(topic, 0, kMessages);
   for (int i = 0; i < kMaxPolls && got_a.size() + got_b.size() < kMessages + 1; ++i) {
     for (auto* c : {a.get(), b.get()}) {
       auto batch = c->Poll(500, absl::Milliseconds(50));
@@ -293,9 +290,7 @@ TEST_F(KafkaTest, TwoConsumersInOneGroupSplitPartitionsAndSeeEachMessageOnce) {
 TEST_F(KafkaTest, UnstoredMessagesAreRedeliveredToTheNextMember) {
   const std::string topic = NewTopic("redeliver");
   const std::string group = Unique("group");
-  auto producer = NewProducer();
-  ASSERT_NE(producer, nullptr);
-  ProduceNumbered(*producer, topic, 0, 100);
+  ASSERT_NO_FATAL_FAILURE(ProduceNumbered(topic, 0, 100));
 
   {
     auto first = NewConsumer(group, topic);
@@ -386,9 +381,7 @@ TEST_F(KafkaTest, CooperativeRebalanceKeepsPausedPartitionsPausedAndRewound) {
   auto created = testing::CreateTestTopic(config_, topic, 4);
   ASSERT_TRUE(created.ok()) << created.status();
   ASSERT_EQ(created->partitions, 4);
-  auto producer = NewProducer();
-  ASSERT_NE(producer, nullptr);
-  ProduceNumbered(*producer, topic, 0, 40);
+  ASSERT_NO_FATAL_FAILURE(ProduceNumbered(topic, 0, 40));
   auto a = NewConsumer(group, topic);
   ASSERT_NE(a, nullptr);
   const auto first = WithoutMarker(Receive(*a, created->admin ? 40 : 41, /*store=*/false));
@@ -450,9 +443,7 @@ TEST_F(KafkaTest, AKafkaPropOverridesTheCooperativeAssignor) {
   const std::string topic = Unique("eager");
   auto created = testing::CreateTestTopic(config_, topic, 1);
   ASSERT_TRUE(created.ok()) << created.status();
-  auto producer = NewProducer();
-  ASSERT_NE(producer, nullptr);
-  ProduceNumbered(*producer, topic, 0, 1);
+  ASSERT_NO_FATAL_FAILURE(ProduceNumbered(topic, 0, 1));
   KafkaConfig eager = config_;
   eager.extra["partition.assignment.strategy"] = "range";
   auto consumer = KafkaConsumer::Create(eager, Unique("group"), {topic});
@@ -542,9 +533,7 @@ TEST_F(KafkaTest, DeadLetterReaderReadsTheWholeTopicAndMovesNothing) {
 TEST_F(KafkaTest, StoredOffsetsAreRespectedAfterRestart) {
   const std::string topic = NewTopic("restart");
   const std::string group = Unique("group");
-  auto producer = NewProducer();
-  ASSERT_NE(producer, nullptr);
-  ProduceNumbered(*producer, topic, 0, 100);
+  ASSERT_NO_FATAL_FAILURE(ProduceNumbered(topic, 0, 100));
 
   std::multiset<std::string> done;
   {
@@ -576,7 +565,7 @@ TEST_F(KafkaTest, StoredOffsetsAreRespectedAfterRestart) {
   EXPECT_EQ(all, Numbered(0, 100));
 
   // Everything is done: a third member starts at the end.
-  ProduceNumbered(*producer, topic, 100, 1);
+  ProduceNumbered(topic, 100, 1);
   auto third = NewConsumer(group, topic);
   ASSERT_NE(third, nullptr);
   const auto msgs = Receive(*third, 1, /*store=*/true);

@@ -6,19 +6,41 @@
 // takes no admin requests but creates every topic a metadata request names,
 // with kMockPartitions partitions, on first use.
 
+#include <optional>
 #include <string>
+#include <string_view>
 
 #include "absl/status/statusor.h"
 #include "absl/strings/str_cat.h"
 #include "absl/time/time.h"
 #include "services/kafka/kafka_producer.h"
 #include "services/kafka/kafka_topic_admin.h"
+#include "gtest/gtest.h"
+#include "tests/support/kafka_topics.h"
+#include "tests/support/test_db.h"
 
 namespace forewarn::testing {
 
 inline constexpr int kMockPartitions = 4;
 // The value of the message that makes the mock cluster create a topic.
 inline constexpr char kTopicCreatedMarker[] = "test-topic-created";
+
+// The test command's broker (FOREWARN_TEST_KAFKA) for a client named
+// `client_id`; nullopt when there is none (the test skips).
+inline std::optional<KafkaConfig> TestKafkaConfig(std::string client_id) {
+  if (TestKafkaBootstrap().empty()) return std::nullopt;
+  KafkaConfig config;
+  config.bootstrap_servers = TestKafkaBootstrap();
+  config.client_id = std::move(client_id);
+  return config;
+}
+
+// A topic or group name unique to the running test and this run ("test.TEST.WHAT.PID.RUN.N"): the
+// broker is shared.
+inline std::string UniqueTestKafkaName(std::string_view what) {
+  return UniqueKafkaName(absl::StrCat("test.", ::testing::UnitTest::GetInstance()->current_test_info()->name(), ".",
+                                      absl::string_view(what.data(), what.size())));
+}
 
 struct TestTopic {
   int partitions = 0;

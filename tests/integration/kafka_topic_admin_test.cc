@@ -3,12 +3,9 @@
 // forewarn-devkafka (librdkafka's mock cluster). A test that needs what only
 // one of them does says so and is skipped on the other, naming the reason.
 
-#include <unistd.h>
-
 #include <atomic>
 #include <cstdlib>
 #include <memory>
-#include <random>
 #include <string>
 #include <vector>
 
@@ -32,12 +29,9 @@ constexpr absl::Duration kTimeout = absl::Seconds(30);
 class KafkaTopicAdminTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    const char* bootstrap = std::getenv("FOREWARN_TEST_KAFKA");
-    if (bootstrap == nullptr || *bootstrap == '\0') {
-      GTEST_SKIP() << "FOREWARN_TEST_KAFKA not set (run through scripts/test.sh)";
-    }
-    config_.bootstrap_servers = bootstrap;
-    config_.client_id = "forewarn-topic-admin-test";
+    auto config = testing::TestKafkaConfig("forewarn-topic-admin-test");
+    if (!config) GTEST_SKIP() << "FOREWARN_TEST_KAFKA not set (run through scripts/test.sh)";
+    config_ = *std::move(config);
     auto admin = KafkaTopicAdmin::Create(config_);
     ASSERT_TRUE(admin.ok()) << admin.status();
     admin_ = std::move(*admin);
@@ -45,12 +39,7 @@ class KafkaTopicAdminTest : public ::testing::Test {
   }
 
   // Topic names unique to this test and run: the broker is shared.
-  std::string Unique(std::string_view what) {
-    static std::atomic<int> counter{0};
-    static const uint32_t run = std::random_device{}();
-    return absl::StrCat("test.", ::testing::UnitTest::GetInstance()->current_test_info()->name(), ".",
-                        absl::string_view(what.data(), what.size()), ".", ::getpid(), ".", run, ".", counter++);
-  }
+  static std::string Unique(std::string_view what) { return testing::UniqueTestKafkaName(what); }
 
   void ExpectMissing(const std::string& topic) {
     auto state = admin_->DescribePartitions(topic, kTimeout);

@@ -19,7 +19,8 @@
 #include "services/pg/pg_pool.h"
 #include "services/pg/pg_store.h"
 #include "services/runtime/pg_flags.h"
-#include "tests/support/test_db.h"
+#include "tests/integration/pg_fixture.h"
+#include "tests/support/new_incidents.h"
 
 namespace forewarn {
 namespace {
@@ -67,13 +68,9 @@ void Seed(const testing::ScratchDatabase& db) {
 }
 
 NewIncident Outage(std::string key, absl::Duration starts_in = absl::ZeroDuration()) {
-  NewIncident r;
-  r.idempotency_key = std::move(key);
-  r.services = {"electricity"};
-  r.regions = {"riyadh"};
-  r.reason = {"عطل", "Substation fault"};
+  NewIncident r = testing::OutageIncident(std::move(key), "electricity", "riyadh", {"عطل", "Substation fault"},
+                                          kNow + starts_in + absl::Hours(3));
   r.starts_at = kNow + starts_in;
-  r.expected_restoration_at = kNow + starts_in + absl::Hours(3);
   return r;
 }
 
@@ -248,20 +245,8 @@ TEST_F(PgBouncerTest, TwoSchedulersReleaseEachNoticeOnce) {
     m.kind = IncidentKind::kPlannedMaintenance;
     ASSERT_TRUE(Create(m).ok());
   }
-  std::atomic<int> total{0};
-  auto run = [&] {
-    PgNoticeScheduler scheduler(pooled_);
-    ScheduledReleases s(scheduler);
-    for (int round = 0; round < 10; ++round) {
-      auto n = s.ReleaseDue(kNow + absl::Hours(100), 3);
-      ASSERT_TRUE(n.ok()) << n.status();
-      total += *n;
-    }
-  };
-  std::thread a(run), b(run);
-  a.join();
-  b.join();
-  EXPECT_EQ(total.load(), 40);  // two reminders, start and completion each
+  // two reminders, start and completion each
+  EXPECT_EQ(testing::ReleaseDueFromTwo(pooled_, kNow + absl::Hours(100), 10, 3), 40);
   EXPECT_EQ(db_->Exec("SELECT count(*) FROM (SELECT incident_id, notice_kind, occasion FROM outbox "
                       "WHERE notice_kind <> 'maintenance_scheduled' GROUP BY 1, 2, 3 HAVING count(*) > 1) d"),
             "0");
@@ -364,17 +349,14 @@ TEST_F(PgBouncerTest, AStoppedLeaderHandsOverAtOnce) {
   EXPECT_EQ(b.FetchUnpublished(10)->size(), 1u);
 }
 
-class PgLeaseTest : public ::testing::Test {
+class PgLeaseTest : public testing::PgTest {
  protected:
   void SetUp() override {
-    if (testing::TestPgUri().empty()) GTEST_SKIP() << "FOREWARN_TEST_PG_URI not set";
-    db_ = std::make_unique<testing::ScratchDatabase>();
-    ASSERT_TRUE(ApplyMigrations(db_->uri()).ok());
-    conn_ = std::make_unique<pqxx::connection>(db_->uri());
+    SetUpDatabase();
+    if (db_ != nullptr && !HasFatalFailure()) conn_ = std::make_unique<pqxx::connection>(db_->uri());
   }
   std::string Expiry() { return db_->Exec("SELECT expires_at::text FROM leases WHERE name = 'test'"); }
 
-  std::unique_ptr<testing::ScratchDatabase> db_;
   std::unique_ptr<pqxx::connection> conn_;
   ManualMonotonic clock_;
 };

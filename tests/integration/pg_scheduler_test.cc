@@ -6,20 +6,18 @@
 
 #include "services/core/scheduled_releases.h"
 #include "services/pg/pg_store.h"
-#include "tests/support/test_db.h"
+#include "tests/integration/pg_fixture.h"
+#include "tests/support/new_incidents.h"
 
 namespace forewarn {
 namespace {
 
 const absl::Time kNow = absl::FromUnixSeconds(1'790'000'000);
 
-class PgSchedulerTest : public ::testing::Test {
+class PgSchedulerTest : public testing::PgTest {
  protected:
   void SetUp() override {
-    if (testing::TestPgUri().empty()) GTEST_SKIP() << "FOREWARN_TEST_PG_URI not set";
-    db_ = std::make_unique<testing::ScratchDatabase>();
-    ASSERT_TRUE(ApplyMigrations(db_->uri()).ok());
-    db_->Exec(
+    SetUpStore(
         "INSERT INTO services VALUES ('electricity','Electricity','الكهرباء');"
         "INSERT INTO regions VALUES ('riyadh','Riyadh','الرياض');"
         "INSERT INTO customers (id, name, locale, time_zone, phone, email) VALUES "
@@ -29,27 +27,29 @@ class PgSchedulerTest : public ::testing::Test {
         "INSERT INTO accounts VALUES ('SA0380000000608010167519', 1);"
         "INSERT INTO beneficiaries VALUES (2, 'SA0380000000608010167519', 'landlord'),"
         " (3, 'SA4420000001234567891234', 'someone else');");
-    store_ = std::make_unique<PgIncidentStore>(PgDatabase(db_->uri(), 2));
   }
 
   absl::StatusOr<Incident> ScheduleMaintenance(absl::Duration starts_in, const std::string& key = "m-1") {
-    NewIncident r;
+    NewIncident r = testing::OutageIncident(key, "electricity", "riyadh", {"صيانة", "Maintenance"},
+                                            kNow + starts_in + absl::Hours(4));
     r.kind = IncidentKind::kPlannedMaintenance;
-    r.idempotency_key = key;
-    r.services = {"electricity"};
-    r.regions = {"riyadh"};
-    r.reason = {"صيانة", "Maintenance"};
     r.starts_at = kNow + starts_in;
-    r.expected_restoration_at = *r.starts_at + absl::Hours(4);
     return store_->Create(r, kNow, [](const Incident& i) { return PlanNotices(Change::kCreated, i, kNow, {}); });
+  }
+  // Version 1's maintenance reminder `occasion` of `incident` to `to`.
+  static NoticeJob Reminder(const std::string& incident, const std::string& occasion, Recipient to) {
+    NoticeJob job;
+    job.incident_id = incident;
+    job.version = 1;
+    job.kind = NoticeKind::kMaintenanceReminder;
+    job.occasion = occasion;
+    job.recipient = std::move(to);
+    return job;
   }
   std::string Outbox(const std::string& where = "true") {
     return db_->Exec("SELECT coalesce(string_agg(notice_kind || '/' || occasion || '/v' || version, ',' ORDER BY id), '') "
                      "FROM outbox WHERE " + where);
   }
-
-  std::unique_ptr<testing::ScratchDatabase> db_;
-  std::unique_ptr<PgIncidentStore> store_;
 };
 
 TEST_F(PgSchedulerTest, ReleasesEachDueNoticeOnceAcrossRestarts) {
@@ -89,20 +89,7 @@ TEST_F(PgSchedulerTest, ReleasesEachDueNoticeOnceAcrossRestarts) {
 
 TEST_F(PgSchedulerTest, ConcurrentSchedulersNeverReleaseTheSameNotice) {
   for (int k = 0; k < 50; ++k) ASSERT_TRUE(ScheduleMaintenance(absl::Hours(72), "m-" + std::to_string(k)).ok());
-  std::atomic<int> total{0};
-  auto run = [&] {
-    PgNoticeScheduler scheduler(db_->uri());
-    ScheduledReleases s(scheduler);
-    for (int round = 0; round < 40; ++round) {
-      auto n = s.ReleaseDue(kNow + absl::Hours(100), 7);
-      ASSERT_TRUE(n.ok()) << n.status();
-      total += *n;
-    }
-  };
-  std::thread a(run), b(run);
-  a.join();
-  b.join();
-  EXPECT_EQ(total.load(), 200);
+  EXPECT_EQ(testing::ReleaseDueFromTwo(db_->uri(), kNow + absl::Hours(100), 40, 7), 200);
   EXPECT_EQ(db_->Exec("SELECT count(*) FROM outbox"), "200");
   EXPECT_EQ(db_->Exec("SELECT count(*) FROM (SELECT incident_id, notice_kind, occasion FROM outbox "
                       "GROUP BY 1, 2, 3 HAVING count(*) > 1) d"),
@@ -139,12 +126,9 @@ TEST_F(PgSchedulerTest, ADueNoticeOfAnOutdatedVersionIsCancelledNotReleased) {
 TEST_F(PgSchedulerTest, HeldNoticesComeBackWhenDueAndCanBeClaimedAgain) {
   auto m = ScheduleMaintenance(absl::Hours(72));
   PgNoticeLedger ledger(db_->uri());
-  NoticeJob job;
-  job.incident_id = m->id;
-  job.version = 1;
-  job.kind = NoticeKind::kMaintenanceReminder;
-  job.occasion = "lead-48h";
-  job.recipient = Recipient{2, Channel::kSms, "+966500000002", "en", "Asia/Riyadh", "Saver", AudienceRole::kAffected, ""};
+  const NoticeJob job = Reminder(
+      m->id, "lead-48h",
+      Recipient{2, Channel::kSms, "+966500000002", "en", "Asia/Riyadh", "Saver", AudienceRole::kAffected, ""});
   ASSERT_TRUE(ledger.Claim({KeyOf(job)}, kNow).ok());
   ASSERT_TRUE(ledger.Hold({{job, kNow + absl::Hours(6)}}, kNow).ok());
   ASSERT_TRUE(ledger.Hold({{job, kNow + absl::Hours(6)}}, kNow).ok());  // idempotent
@@ -172,13 +156,9 @@ TEST_F(PgSchedulerTest, HeldNoticesComeBackWhenDueAndCanBeClaimedAgain) {
 TEST_F(PgSchedulerTest, ANoticeHeldAgainWhileBeingReleasedStaysDue) {
   auto m = ScheduleMaintenance(absl::Hours(72));
   PgNoticeLedger ledger(db_->uri());
-  NoticeJob job;
-  job.incident_id = m->id;
-  job.version = 1;
-  job.kind = NoticeKind::kMaintenanceReminder;
-  job.occasion = "lead-2h";
-  job.recipient = Recipient{3, Channel::kEmail, "c3@example.com", "en", "America/New_York", "Early",
-                            AudienceRole::kAffected, ""};
+  const NoticeJob job = Reminder(m->id, "lead-2h",
+                                 Recipient{3, Channel::kEmail, "c3@example.com", "en", "America/New_York", "Early",
+                                           AudienceRole::kAffected, ""});
   ASSERT_TRUE(ledger.Claim({KeyOf(job)}, kNow).ok());
   ASSERT_TRUE(ledger.Hold({{job, kNow + absl::Hours(4)}}, kNow).ok());
 
@@ -199,12 +179,8 @@ TEST_F(PgSchedulerTest, ANoticeHeldAgainWhileBeingReleasedStaysDue) {
 }
 
 TEST_F(PgSchedulerTest, IbanAudienceIsTheHolderAndTheBeneficiariesOnly) {
-  NewIncident r;
-  r.kind = IncidentKind::kIbanChange;
-  r.idempotency_key = "iban-1";
-  r.reason = {"دمج", "Merger"};
-  r.old_iban = "SA0380000000608010167519";
-  r.new_iban = "SA4420000001234567891234";
+  NewIncident r = testing::IbanChangeIncident("iban-1", {"دمج", "Merger"}, "SA0380000000608010167519",
+                                              "SA4420000001234567891234");
   r.starts_at = kNow + absl::Hours(24 * 10);
   r.expected_restoration_at = *r.starts_at;
   auto i = store_->Create(r, kNow, [](const Incident& x) { return PlanNotices(Change::kCreated, x, kNow, {}); });

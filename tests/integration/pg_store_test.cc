@@ -11,7 +11,8 @@
 #include "services/core/reconcile.h"
 #include "services/pg/migrations.h"
 #include "services/pg/pg_store.h"
-#include "tests/support/test_db.h"
+#include "tests/integration/pg_fixture.h"
+#include "tests/support/new_incidents.h"
 
 namespace forewarn {
 namespace {
@@ -33,18 +34,19 @@ std::vector<int> Counts(const absl::StatusOr<std::vector<NoticeLedger::Claimed>>
   }
   return out;
 }
+// Version 1's outage_started SMS of `incident` to `customer`.
+NoticeKey SmsStarted(const std::string& incident, int64_t customer) {
+  return {incident, 1, NoticeKind::kOutageStarted, "", customer, Channel::kSms};
+}
 // A worker whose lease has run out by the time anyone looks (it died, or
 // was paused for longer than its lease).
 LedgerLease ShortLease() { return {"", absl::Milliseconds(1)}; }
 void LetLeaseExpire() { absl::SleepFor(absl::Milliseconds(5)); }
 
-class PgStoreTest : public ::testing::Test {
+class PgStoreTest : public testing::PgTest {
  protected:
   void SetUp() override {
-    if (testing::TestPgUri().empty()) GTEST_SKIP() << "FOREWARN_TEST_PG_URI not set";
-    db_ = std::make_unique<testing::ScratchDatabase>();
-    ASSERT_TRUE(ApplyMigrations(db_->uri()).ok());
-    db_->Exec(
+    SetUpStore(
         "INSERT INTO services VALUES ('electricity','Electricity','الكهرباء'),('water','Water','المياه');"
         "INSERT INTO regions VALUES ('riyadh','Riyadh','الرياض'),('jeddah','Jeddah','جدة');"
         "INSERT INTO customers (id, name, locale, time_zone, phone, email, notify_sms, notify_email) VALUES "
@@ -55,17 +57,17 @@ class PgStoreTest : public ::testing::Test {
         " (5,'E','en','Asia/Riyadh','+966500000005','e@example.com',true,true);"
         "INSERT INTO customer_services VALUES ('electricity','riyadh',1),('electricity','riyadh',2),"
         " ('water','riyadh',2),('electricity','riyadh',3),('electricity','jeddah',4),('water','riyadh',5);");
-    store_ = std::make_unique<PgIncidentStore>(PgDatabase(db_->uri(), 2));
   }
 
+  // The claimed batches in flight: "N", or "N/KEYS" with `with_keys`.
+  std::string InFlight(bool with_keys = false) {
+    return db_->Exec(with_keys ? "SELECT count(*) || '/' || sum(cardinality(key_hashes)) FROM notice_inflight"
+                               : "SELECT count(*) FROM notice_inflight");
+  }
   NewIncident Request(std::string key = "key-1") {
-    NewIncident r;
-    r.idempotency_key = std::move(key);
-    r.services = {"electricity"};
-    r.regions = {"riyadh"};
-    r.reason = {"عطل في محطة التحويل", "Substation fault"};
+    NewIncident r = testing::OutageIncident(std::move(key), "electricity", "riyadh",
+                                            {"عطل في محطة التحويل", "Substation fault"}, kNow + absl::Hours(3));
     r.starts_at = kNow;
-    r.expected_restoration_at = kNow + absl::Hours(3);
     return r;
   }
   // An IBAN change of SA03... (effective now).
@@ -97,8 +99,6 @@ class PgStoreTest : public ::testing::Test {
     return store_->Resolve(id, 0, now, plan);
   }
 
-  std::unique_ptr<testing::ScratchDatabase> db_;
-  std::unique_ptr<PgIncidentStore> store_;
 };
 
 TEST_F(PgStoreTest, MigrationsAreIdempotent) {
@@ -318,7 +318,7 @@ TEST_F(PgStoreTest, AdaptersShareOnePoolBoundedByItsSize) {
 TEST_F(PgStoreTest, LedgerClaimsOnceAndReportsCounts) {
   auto i = Create(Request(), kNow);
   PgNoticeLedger ledger(db_->uri());
-  NoticeKey a{i->id, 1, NoticeKind::kOutageStarted, "", 1, Channel::kSms};
+  const NoticeKey a = SmsStarted(i->id, 1);
   NoticeKey b{i->id, 1, NoticeKind::kOutageStarted, "", 1, Channel::kEmail};
   auto first = ledger.Claim({a, b}, kNow);
   ASSERT_TRUE(first.ok()) << first.status();
@@ -338,7 +338,7 @@ TEST_F(PgStoreTest, LedgerClaimsOnceAndReportsCounts) {
 
 TEST_F(PgStoreTest, UnfinishedClaimIsReclaimedAfterACrash) {
   auto i = Create(Request(), kNow);
-  NoticeKey a{i->id, 1, NoticeKind::kOutageStarted, "", 1, Channel::kSms};
+  const NoticeKey a = SmsStarted(i->id, 1);
   {
     PgNoticeLedger ledger(db_->uri(), ShortLease());
     ASSERT_TRUE(ledger.Claim({a}, kNow).ok());
@@ -350,19 +350,19 @@ TEST_F(PgStoreTest, UnfinishedClaimIsReclaimedAfterACrash) {
   EXPECT_EQ(Counts(claimed), std::vector<int>{2});  // it may have reached the provider
   ASSERT_TRUE(ledger.Record({{a, NoticeState::kSent, "", ""}}, kNow).ok());
   EXPECT_EQ(db_->Exec("SELECT state || '/' || attempts FROM notice_ledger"), "sent/2");
-  EXPECT_EQ(db_->Exec("SELECT count(*) FROM notice_inflight"), "0");
+  EXPECT_EQ(InFlight(), "0");
 }
 
 TEST_F(PgStoreTest, NewNoticesAreInFlightAsOneRowUntilSettled) {
   auto i = Create(Request(), kNow);
   PgNoticeLedger ledger(db_->uri());
-  NoticeKey a{i->id, 1, NoticeKind::kOutageStarted, "", 1, Channel::kSms};
+  const NoticeKey a = SmsStarted(i->id, 1);
   NoticeKey b{i->id, 1, NoticeKind::kOutageStarted, "", 2, Channel::kEmail};
   auto claimed = ledger.Claim({a, b}, kNow);
   EXPECT_EQ(Sends(claimed), (std::vector<bool>{true, true}));
   EXPECT_EQ(Counts(claimed), (std::vector<int>{1, 1}));
   EXPECT_EQ(db_->Exec("SELECT count(*) FROM notice_ledger"), "0");
-  EXPECT_EQ(db_->Exec("SELECT count(*) || '/' || sum(cardinality(key_hashes)) FROM notice_inflight"), "1/2");
+  EXPECT_EQ(InFlight(true), "1/2");
   // Settled in part (the other waits for an in-place retry): only its
   // hash leaves the batch.
   ASSERT_TRUE(ledger.Record({{a, NoticeState::kSent, "gw-1", ""}}, kNow).ok());
@@ -374,17 +374,17 @@ TEST_F(PgStoreTest, NewNoticesAreInFlightAsOneRowUntilSettled) {
   EXPECT_EQ(Sends(claimed), (std::vector<bool>{false, true}));
   EXPECT_EQ(Counts(claimed), (std::vector<int>{0, 1}));
   ASSERT_TRUE(ledger.Record({{b, NoticeState::kFailed, "", "bad address"}}, kNow).ok());
-  EXPECT_EQ(db_->Exec("SELECT count(*) FROM notice_inflight"), "0");
+  EXPECT_EQ(InFlight(), "0");
   EXPECT_EQ(db_->Exec("SELECT state || '/' || attempts || '/' || error FROM notice_ledger WHERE customer_id = 2"),
             "failed/1/bad address");
 }
 
 TEST_F(PgStoreTest, BatchLeftByADeadWorkerDrainsAsItsNoticesComeAgain) {
   auto i = Create(Request(), kNow);
-  NoticeKey a{i->id, 1, NoticeKind::kOutageStarted, "", 1, Channel::kSms};
-  NoticeKey b{i->id, 1, NoticeKind::kOutageStarted, "", 2, Channel::kSms};
-  NoticeKey c{i->id, 1, NoticeKind::kOutageStarted, "", 3, Channel::kSms};
-  NoticeKey other{i->id, 1, NoticeKind::kOutageStarted, "", 4, Channel::kSms};
+  const NoticeKey a = SmsStarted(i->id, 1);
+  const NoticeKey b = SmsStarted(i->id, 2);
+  const NoticeKey c = SmsStarted(i->id, 3);
+  const NoticeKey other = SmsStarted(i->id, 4);
   {
     PgNoticeLedger dead(db_->uri(), ShortLease());
     ASSERT_TRUE(dead.Claim({a, b, c}, kNow).ok());
@@ -395,19 +395,19 @@ TEST_F(PgStoreTest, BatchLeftByADeadWorkerDrainsAsItsNoticesComeAgain) {
   // flagged for the provider check once, and the batch leaves when empty.
   EXPECT_EQ(Counts(ledger.Claim({a, other}, kNow)), (std::vector<int>{2, 1}));
   ASSERT_TRUE(ledger.Record({{a, NoticeState::kSent, "", ""}, {other, NoticeState::kSent, "", ""}}, kNow).ok());
-  EXPECT_EQ(db_->Exec("SELECT count(*) || '/' || sum(cardinality(key_hashes)) FROM notice_inflight"), "1/2");
+  EXPECT_EQ(InFlight(true), "1/2");
   EXPECT_EQ(Counts(ledger.Claim({b, c}, kNow)), (std::vector<int>{2, 2}));
-  EXPECT_EQ(db_->Exec("SELECT count(*) || '/' || sum(cardinality(key_hashes)) FROM notice_inflight"), "1/2");
+  EXPECT_EQ(InFlight(true), "1/2");
   ASSERT_TRUE(ledger.Record({{b, NoticeState::kSent, "", ""}, {c, NoticeState::kSuperseded, "", ""}}, kNow).ok());
-  EXPECT_EQ(db_->Exec("SELECT count(*) FROM notice_inflight"), "0");
+  EXPECT_EQ(InFlight(), "0");
   EXPECT_EQ(db_->Exec("SELECT string_agg(state || '/' || attempts, ' ' ORDER BY customer_id) FROM notice_ledger"),
             "sent/2 sent/2 superseded/2 sent/1");
 }
 
 TEST_F(PgStoreTest, NoticesUnderALiveLeaseAreBusyForAnotherWorker) {
   auto i = Create(Request(), kNow);
-  NoticeKey a{i->id, 1, NoticeKind::kOutageStarted, "", 1, Channel::kSms};
-  NoticeKey b{i->id, 1, NoticeKind::kOutageStarted, "", 2, Channel::kSms};
+  const NoticeKey a = SmsStarted(i->id, 1);
+  const NoticeKey b = SmsStarted(i->id, 2);
   PgNoticeLedger owner(db_->uri()), other(db_->uri());
   ASSERT_TRUE(owner.Claim({a}, kNow).ok());
   auto claimed = other.Claim({a, b}, kNow);
@@ -427,8 +427,8 @@ TEST_F(PgStoreTest, PausedWorkerWhoseLeaseWasTakenOverIsFencedAndKeepsNoOutcome)
   // A worker paused past its lease (SIGSTOP, a VM stall) while another took
   // over its notices: on resuming it must send none of them.
   auto i = Create(Request(), kNow);
-  NoticeKey a{i->id, 1, NoticeKind::kOutageStarted, "", 1, Channel::kSms};
-  NoticeKey b{i->id, 1, NoticeKind::kOutageStarted, "", 2, Channel::kSms};
+  const NoticeKey a = SmsStarted(i->id, 1);
+  const NoticeKey b = SmsStarted(i->id, 2);
   PgNoticeLedger paused(db_->uri(), {"paused", absl::Milliseconds(30)}), new_owner(db_->uri());
   ASSERT_TRUE(paused.Claim({a, b}, kNow).ok());
   absl::SleepFor(absl::Milliseconds(40));
@@ -445,12 +445,12 @@ TEST_F(PgStoreTest, PausedWorkerWhoseLeaseWasTakenOverIsFencedAndKeepsNoOutcome)
   EXPECT_EQ(db_->Exec("SELECT string_agg(state || '/' || coalesce(provider_id, ''), ' ' ORDER BY customer_id) "
                       "FROM notice_ledger"),
             "sent/new sent/old");
-  EXPECT_EQ(db_->Exec("SELECT count(*) FROM notice_inflight"), "0");
+  EXPECT_EQ(InFlight(), "0");
 }
 
 TEST_F(PgStoreTest, LateOutcomeOfATakenOverNoticeKeepsTheFirst) {
   auto i = Create(Request(), kNow);
-  NoticeKey a{i->id, 1, NoticeKind::kOutageStarted, "", 1, Channel::kSms};
+  const NoticeKey a = SmsStarted(i->id, 1);
   PgNoticeLedger old_owner(db_->uri(), ShortLease()), new_owner(db_->uri());
   ASSERT_TRUE(old_owner.Claim({a}, kNow).ok());
   LetLeaseExpire();
@@ -458,7 +458,7 @@ TEST_F(PgStoreTest, LateOutcomeOfATakenOverNoticeKeepsTheFirst) {
   ASSERT_TRUE(new_owner.Record({{a, NoticeState::kSent, "new", ""}}, kNow).ok());
   ASSERT_TRUE(old_owner.Record({{a, NoticeState::kFailed, "", "late"}}, kNow).ok());
   EXPECT_EQ(db_->Exec("SELECT state || '/' || coalesce(provider_id, '') FROM notice_ledger"), "sent/new");
-  EXPECT_EQ(db_->Exec("SELECT count(*) FROM notice_inflight"), "0");
+  EXPECT_EQ(InFlight(), "0");
 }
 
 TEST_F(PgStoreTest, ConcurrentClaimsOfTheSameNoticesHandEachToOneWorker) {
@@ -482,7 +482,7 @@ TEST_F(PgStoreTest, ConcurrentClaimsOfTheSameNoticesHandEachToOneWorker) {
 // in neither: that would send it a second time.
 TEST_F(PgStoreTest, AClaimOverlappingAnotherWorkersRecordNeverSendsItAgain) {
   auto i = Create(Request(), kNow);
-  NoticeKey a{i->id, 1, NoticeKind::kOutageStarted, "", 1, Channel::kSms};
+  const NoticeKey a = SmsStarted(i->id, 1);
   PgNoticeLedger owner(db_->uri(), {"owner", absl::Minutes(1)}), other(db_->uri());
   ASSERT_TRUE(owner.Claim({a}, kNow).ok());
   // The owner's Record, held open: its row written and its batch gone,
@@ -517,8 +517,8 @@ TEST_F(PgStoreTest, KeyHashIsStable) {
 TEST_F(PgStoreTest, LedgerRetryingAndDeadLetteredNotices) {
   auto i = Create(Request(), kNow);
   PgNoticeLedger ledger(db_->uri());
-  NoticeKey a{i->id, 1, NoticeKind::kOutageStarted, "", 1, Channel::kSms};
-  NoticeKey b{i->id, 1, NoticeKind::kOutageStarted, "", 2, Channel::kSms};
+  const NoticeKey a = SmsStarted(i->id, 1);
+  const NoticeKey b = SmsStarted(i->id, 2);
   ASSERT_TRUE(ledger.Claim({a, b}, kNow).ok());
   NoticeLedger::Outcome retrying{a, NoticeState::kRetrying, "", "gateway 503", 1};
   ASSERT_TRUE(ledger.Record({retrying}, kNow).ok());
@@ -601,7 +601,7 @@ TEST_F(PgStoreTest, CompletenessComparesTheAudienceWithTheLedgerAndRedrivesTheMi
   EXPECT_EQ(c->missing, 4);
 
   PgNoticeLedger ledger(db_->uri());
-  NoticeKey s1{i->id, 1, NoticeKind::kOutageStarted, "", 1, Channel::kSms};
+  const NoticeKey s1 = SmsStarted(i->id, 1);
   NoticeKey e1{i->id, 1, NoticeKind::kOutageStarted, "", 1, Channel::kEmail};
   NoticeKey e2{i->id, 1, NoticeKind::kOutageStarted, "", 2, Channel::kEmail};
   NoticeKey e3{i->id, 1, NoticeKind::kOutageStarted, "", 3, Channel::kEmail};

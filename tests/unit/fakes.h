@@ -6,6 +6,7 @@
 #include <map>
 #include <set>
 #include <tuple>
+#include <vector>
 
 #include "absl/strings/str_cat.h"
 #include "services/core/ports.h"
@@ -17,6 +18,15 @@ inline auto Tuple(const NoticeKey& k) {
 }
 
 inline NoticePlan NoPlan(const Incident&) { return {}; }
+
+// A fake port's answer: `error` when one is set, else OK after appending
+// `items` to `to` (what the port was given).
+template <typename T>
+absl::Status RecordUnless(const absl::Status& error, const std::vector<T>& items, std::vector<T>& to) {
+  if (!error.ok()) return error;
+  to.insert(to.end(), items.begin(), items.end());
+  return absl::OkStatus();
+}
 
 class FakeIncidentStore : public IncidentStore, public IncidentReader {
  public:
@@ -284,16 +294,8 @@ class FakeSink : public NoticeSink {
 
 class FakeRequeue : public NoticeRequeue {
  public:
-  absl::Status Retry(const std::vector<NoticeJob>& jobs) override {
-    if (!error.ok()) return error;
-    retried.insert(retried.end(), jobs.begin(), jobs.end());
-    return absl::OkStatus();
-  }
-  absl::Status DeadLetter(const std::vector<NoticeJob>& jobs) override {
-    if (!error.ok()) return error;
-    dead.insert(dead.end(), jobs.begin(), jobs.end());
-    return absl::OkStatus();
-  }
+  absl::Status Retry(const std::vector<NoticeJob>& jobs) override { return RecordUnless(error, jobs, retried); }
+  absl::Status DeadLetter(const std::vector<NoticeJob>& jobs) override { return RecordUnless(error, jobs, dead); }
   std::vector<NoticeJob> retried, dead;
   absl::Status error = absl::OkStatus();
 };
@@ -345,9 +347,7 @@ class FakeOutbox : public OutboxSource {
 class FakePublisher : public EventPublisher {
  public:
   absl::Status Publish(const std::vector<IncidentEvent>& events) override {
-    if (!error.ok()) return error;
-    published.insert(published.end(), events.begin(), events.end());
-    return absl::OkStatus();
+    return RecordUnless(error, events, published);
   }
   std::vector<IncidentEvent> published;
   absl::Status error = absl::OkStatus();

@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 
+#include "tests/support/new_incidents.h"
 #include "tests/unit/fakes.h"
 
 namespace forewarn {
@@ -12,13 +13,7 @@ const absl::Time kStart = absl::FromUnixSeconds(1'790'000'000);
 class IncidentServiceTest : public ::testing::Test {
  protected:
   NewIncident Request() {
-    NewIncident r;
-    r.idempotency_key = "k1";
-    r.services = {"electricity"};
-    r.regions = {"riyadh"};
-    r.reason = {"عطل", "Fault"};
-    r.expected_restoration_at = kStart + absl::Hours(2);
-    return r;
+    return testing::OutageIncident("k1", "electricity", "riyadh", {"عطل", "Fault"}, kStart + absl::Hours(2));
   }
   // An incident whose completeness check finds `missing` recipients without
   // a ledger row for its started notice.

@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 
+#include "tests/support/new_incidents.h"
 #include "tests/unit/fakes.h"
 
 namespace forewarn {
@@ -10,13 +11,9 @@ namespace {
 class NotifierWorkerTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    NewIncident r;
-    r.idempotency_key = "k";
-    r.services = {"electricity"};
-    r.regions = {"riyadh"};
-    r.reason = {"عطل في المحطة", "Station fault"};
-    r.expected_restoration_at = clock_.Now() + absl::Hours(2);
-    incident_ = *store_.Create(r, clock_.Now(), testing::NoPlan);
+    incident_ = *store_.Create(testing::OutageIncident("k", "electricity", "riyadh", {"عطل في المحطة", "Station fault"},
+                                                       clock_.Now() + absl::Hours(2)),
+                               clock_.Now(), testing::NoPlan);
   }
   NoticeJob Job(int64_t customer, Channel ch, std::string locale = "en") {
     NoticeJob job;

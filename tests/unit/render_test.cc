@@ -98,6 +98,21 @@ size_t CodePoints(const std::string& s) {
   return n;
 }
 
+// An SMS pair within budget: English in 2 GSM-7 parts of plain ASCII without
+// GSM-7 extension characters (so it stays GSM-7), Arabic within `ar_max` code
+// points. Prints the lengths after `label`.
+void ExpectSmsWithinBudget(const char* label, NoticeKind kind, const std::string& en, const std::string& ar,
+                           size_t ar_max) {
+  SCOPED_TRACE(label + ToString(kind));
+  std::cout << label << ToString(kind) << " en=" << CodePoints(en) << " ar=" << CodePoints(ar) << " chars\n";
+  EXPECT_LE(CodePoints(en), 306u) << en;  // 2 GSM-7 parts
+  for (char c : en) {
+    EXPECT_TRUE(c >= ' ' && c <= '~' && std::string_view("[]{}^~\\|").find(c) == std::string_view::npos)
+        << "not GSM-7 basic: " << c << " in " << en;
+  }
+  EXPECT_LE(CodePoints(ar), ar_max) << ar;
+}
+
 constexpr NoticeKind kOutageKinds[] = {NoticeKind::kOutageStarted, NoticeKind::kOutageUpdated,
                                        NoticeKind::kOutageRestored};
 
@@ -290,15 +305,7 @@ TEST(TemplateRenderer, KeepsSmsWithinTheSegmentBudget) {
     auto en = renderer->Render(MakeJob(kind, Channel::kSms, "en", "Asia/Riyadh"), incident);
     auto ar = renderer->Render(MakeJob(kind, Channel::kSms, "ar", "Asia/Riyadh"), incident);
     ASSERT_TRUE(en.ok() && ar.ok());
-    std::cout << "[ sms      ] " << ToString(kind) << " en=" << CodePoints(en->text)
-              << " ar=" << CodePoints(ar->text) << " chars\n";
-    EXPECT_LE(CodePoints(en->text), 306u) << en->text;  // 2 GSM-7 parts
-    // Plain ASCII without GSM-7 extension characters, so it stays GSM-7.
-    for (char c : en->text) {
-      EXPECT_TRUE(c >= ' ' && c <= '~' && std::string_view("[]{}^~\\|").find(c) == std::string_view::npos)
-          << "not GSM-7 basic: " << c << " in " << en->text;
-    }
-    EXPECT_LE(CodePoints(ar->text), 201u) << ar->text;  // 3 UCS-2 parts
+    ExpectSmsWithinBudget("[ sms      ] ", kind, en->text, ar->text, 201u);  // Arabic: 3 UCS-2 parts
   }
 }
 
@@ -649,14 +656,7 @@ TEST(TemplateRenderer, KeepsEverySmsWithinItsSegmentsWithASixtyCharacterReason) 
     auto ar = renderer->Render(MakeJobFor(kind, Channel::kSms, "ar"), incident);
     ASSERT_TRUE(en.ok()) << en.status();
     ASSERT_TRUE(ar.ok()) << ar.status();
-    std::cout << "[ sms 60   ] " << ToString(kind) << " en=" << CodePoints(en->text)
-              << " ar=" << CodePoints(ar->text) << " chars\n";
-    EXPECT_LE(CodePoints(en->text), 306u) << en->text;  // 2 GSM-7 parts
-    for (char c : en->text) {
-      EXPECT_TRUE(c >= ' ' && c <= '~' && std::string_view("[]{}^~\\|").find(c) == std::string_view::npos)
-          << "not GSM-7 basic: " << c << " in " << en->text;
-    }
-    EXPECT_LE(CodePoints(ar->text), 268u) << ar->text;  // 4 UCS-2 parts
+    ExpectSmsWithinBudget("[ sms 60   ] ", kind, en->text, ar->text, 268u);  // Arabic: 4 UCS-2 parts
   }
 }
 

@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 
+#include "tests/support/new_incidents.h"
 #include "tests/unit/fakes.h"
 
 namespace forewarn {
@@ -10,13 +11,9 @@ namespace {
 class ResolverTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    NewIncident r;
-    r.idempotency_key = "k";
-    r.services = {"water"};
-    r.regions = {"jeddah"};
-    r.reason = {"صيانة", "Maintenance"};
-    r.expected_restoration_at = absl::FromUnixSeconds(2'000'000'000);
-    incident_ = *store_.Create(r, absl::FromUnixSeconds(1'900'000'000), testing::NoPlan);
+    incident_ = *store_.Create(testing::OutageIncident("k", "water", "jeddah", {"صيانة", "Maintenance"},
+                                                       absl::FromUnixSeconds(2'000'000'000)),
+                               absl::FromUnixSeconds(1'900'000'000), testing::NoPlan);
     audience_.recipients = {{1, Channel::kSms, "+966500000001", "ar", "Asia/Riyadh", "A", AudienceRole::kAffected, ""},
                             {1, Channel::kEmail, "a@example.com", "ar", "Asia/Riyadh", "A", AudienceRole::kAffected, ""},
                             {2, Channel::kEmail, "b@example.com", "en", "Europe/London", "B", AudienceRole::kAffected, ""}};

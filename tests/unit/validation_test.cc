@@ -2,19 +2,16 @@
 
 #include <gtest/gtest.h>
 
+#include "tests/support/new_incidents.h"
+
 namespace forewarn {
 namespace {
 
 const absl::Time kNow = absl::FromUnixSeconds(1'790'000'000);
 
 NewIncident ValidRequest() {
-  NewIncident r;
-  r.idempotency_key = "ops-2026-001";
-  r.services = {"electricity"};
-  r.regions = {"riyadh"};
-  r.reason = {"عطل في محطة التحويل", "Substation fault"};
-  r.expected_restoration_at = kNow + absl::Hours(3);
-  return r;
+  return testing::OutageIncident("ops-2026-001", "electricity", "riyadh", {"عطل في محطة التحويل", "Substation fault"},
+                                 kNow + absl::Hours(3));
 }
 
 void ExpectInvalid(const NewIncident& r, const std::string& field) {
@@ -113,12 +110,8 @@ TEST(ValidateNewIncident, MaintenanceNeedsAFutureStartAndAnEndAfterIt) {
 }
 
 TEST(ValidateNewIncident, IbanChangeValidatesBothIbansAndTheDate) {
-  NewIncident r;
-  r.kind = IncidentKind::kIbanChange;
-  r.idempotency_key = "iban-1";
-  r.reason = {"دمج الفروع", "Branch merger"};
-  r.old_iban = "SA03 8000 0000 6080 1016 7519";
-  r.new_iban = "SA4420000001234567891234";
+  NewIncident r = testing::IbanChangeIncident("iban-1", {"دمج الفروع", "Branch merger"},
+                                              "SA03 8000 0000 6080 1016 7519", "SA4420000001234567891234");
   r.starts_at = kNow + absl::Hours(24 * 40);
   auto ok = ValidateNewIncident(r, kNow, {});
   ASSERT_TRUE(ok.ok()) << ok.status();
@@ -177,12 +170,8 @@ TEST(ValidateNewIncident, NamesEveryInvalidFieldInOneMessage) {
 }
 
 TEST(ValidateNewIncident, IbanChangeNamesBothBadIbansAndAMissingDate) {
-  NewIncident r;
-  r.kind = IncidentKind::kIbanChange;
-  r.idempotency_key = "iban-2";
-  r.reason = {"دمج الفروع", "Branch merger"};
-  r.old_iban = "SA03 8000 0000 6080 1016 7518";
-  r.new_iban = "XX00";
+  const NewIncident r = testing::IbanChangeIncident("iban-2", {"دمج الفروع", "Branch merger"},
+                                                    "SA03 8000 0000 6080 1016 7518", "XX00");
   auto s = ValidateNewIncident(r, kNow, {}).status();
   EXPECT_EQ(s.code(), absl::StatusCode::kInvalidArgument);
   EXPECT_EQ(s.message().substr(0, 9), "old_iban:") << s;
