@@ -78,8 +78,8 @@ export FOREWARN_KAFKA_HEAP="${FOREWARN_KAFKA_HEAP:-1g}"
 
 PARTITIONS=64
 BUILD_DIR="${BUILD_DIR:-build}"
-need=(services/intake/forewarn-intake services/resolver/forewarn-resolver
-  notifier/main/forewarn-notifier services/devkafka/forewarn-devkafka services/cli/forewarn)
+need=(services/cmd/intake/forewarn-intake services/cmd/resolver/forewarn-resolver
+  notifier/cmd/forewarn-notifier services/cmd/devkafka/forewarn-devkafka services/cmd/cli/forewarn)
 for b in "${need[@]}"; do
   if [[ ! -x "$BUILD_DIR/$b" ]]; then
     log "missing $BUILD_DIR/$b: building"

@@ -66,7 +66,7 @@ stop_pid() {
 }
 
 # Kafka for a script run (see the header). Prints nothing; sets KAFKA and KAFKA_PID_FILE.
-# DEVKAFKA_BIN overrides the mock broker's binary (default $BUILD_DIR/services/devkafka/...).
+# DEVKAFKA_BIN overrides the mock broker's binary (default $BUILD_DIR/services/cmd/devkafka/...).
 start_kafka() {
   case "${FOREWARN_KAFKA:-real}" in
     real)
@@ -78,7 +78,7 @@ start_kafka() {
       local topic args=()
       for topic in "$@"; do args+=(--topic "$topic"); done
       start_bg devkafka "$SCRATCH/logs/devkafka.log" \
-        "${DEVKAFKA_BIN:-${BUILD_DIR:-build}/services/devkafka/forewarn-devkafka}" "${args[@]}" \
+        "${DEVKAFKA_BIN:-${BUILD_DIR:-build}/services/cmd/devkafka/forewarn-devkafka}" "${args[@]}" \
         --bootstrap-file "$SCRATCH/kafka.bootstrap"
       wait_for_file "$SCRATCH/kafka.bootstrap" 30 '^[^[:space:]]+:[0-9]+$'
       KAFKA="$(head -n 1 "$SCRATCH/kafka.bootstrap")"

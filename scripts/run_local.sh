@@ -77,17 +77,17 @@ PG_URI="$(bash scripts/pg.sh start "$SCRATCH")"
 start_kafka forewarn.events:4 forewarn.notices:12 forewarn.notices.retry:12 forewarn.notices.dlq:4
 
 # --- Service command lines: every invocation of our binaries is here -----------------------
-intake_cmd=("$BUILD_DIR/services/intake/forewarn-intake" --pg "$PG_URI" --kafka "$KAFKA"
+intake_cmd=("$BUILD_DIR/services/cmd/intake/forewarn-intake" --pg "$PG_URI" --kafka "$KAFKA"
   --listen 127.0.0.1:0 --port-file "$SCRATCH/intake.port" --templates "$PWD/templates")
-scheduler_cmd=("$BUILD_DIR/services/scheduler/forewarn-scheduler" --pg "$PG_URI" --kafka "$KAFKA")
+scheduler_cmd=("$BUILD_DIR/services/cmd/scheduler/forewarn-scheduler" --pg "$PG_URI" --kafka "$KAFKA")
 # The mock broker's group coordinator waits (session timeout - 1 s) before each rebalance; a
 # short session timeout keeps local start-up quick (and a stopped worker's partitions move on
 # quickly on either broker).
-resolver_cmd=("$BUILD_DIR/services/resolver/forewarn-resolver" --pg "$PG_URI" --kafka "$KAFKA"
+resolver_cmd=("$BUILD_DIR/services/cmd/resolver/forewarn-resolver" --pg "$PG_URI" --kafka "$KAFKA"
   --session-timeout-ms 3000)
-notifier_cmd=("$BUILD_DIR/notifier/main/forewarn-notifier" --pg "$PG_URI" --kafka "$KAFKA"
+notifier_cmd=("$BUILD_DIR/notifier/cmd/forewarn-notifier" --pg "$PG_URI" --kafka "$KAFKA"
   --templates "$PWD/templates" --outbox-dir "$SCRATCH/outbox" --session-timeout-ms 3000)
-cli() { "$BUILD_DIR/services/cli/forewarn" --target "127.0.0.1:$INTAKE_PORT" "$@"; }
+cli() { "$BUILD_DIR/services/cmd/cli/forewarn" --target "127.0.0.1:$INTAKE_PORT" "$@"; }
 create_incident() {
   cli incident create --idempotency-key demo-1 --service electricity --region riyadh \
     --reason-en "Emergency repair of a damaged underground cable" \
@@ -182,7 +182,7 @@ Services are still running:
   PostgreSQL  $PG_URI
   Kafka       $KAFKA
   intake      127.0.0.1:$INTAKE_PORT
-  CLI         $BUILD_DIR/services/cli/forewarn --target 127.0.0.1:$INTAKE_PORT incident report $incident_id
+  CLI         $BUILD_DIR/services/cmd/cli/forewarn --target 127.0.0.1:$INTAKE_PORT incident report $incident_id
 Stop them with: scripts/run_local.sh --stop
 EOF
 fi

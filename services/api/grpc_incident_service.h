@@ -3,7 +3,7 @@
 #include <grpcpp/grpcpp.h>
 
 #include "forewarn/v1/incident.grpc.pb.h"
-#include "services/api/authorizer.h"
+#include "services/auth/authorizer.h"
 #include "services/convert/proto_convert.h"
 #include "services/preview/notice_preview.h"
 #include "services/core/dead_letters.h"

@@ -3,7 +3,7 @@
 
 #include "gtest/gtest.h"
 #include "nlohmann/json.hpp"
-#include "services/cli/commands/printer.h"
+#include "services/cli/printer.h"
 
 namespace forewarn::cli {
 namespace {

@@ -71,7 +71,7 @@ TEST_F(CompletenessE2eTest, ReconcileResendsExactlyTheLostNotices) {
   EXPECT_EQ(report.uninformed_customers(), 5);
 
   // The operator's view: the report and a dry run with the CLI.
-  const std::string cli = absl::StrCat(FOREWARN_BIN_DIR, "/services/cli/forewarn --target ", stack_.intake_target());
+  const std::string cli = absl::StrCat(FOREWARN_BIN_DIR, "/services/cmd/cli/forewarn --target ", stack_.intake_target());
   const std::string text = RunCommand(absl::StrCat(cli, " incident report ", incident.id(), " 2>&1"));
   EXPECT_NE(text.find("(outage_started): 5 notices to 5 customers"), std::string::npos) << text;
   const std::string dry = RunCommand(absl::StrCat(cli, " incident reconcile ", incident.id(), " --dry-run 2>&1"));

@@ -62,7 +62,7 @@ class DlqE2eTest : public testing::StackTest {
                             "FROM generate_series(1, ", kCustomers, ") g, unnest('{electricity,water}'::text[]) s;"),
                options);
     if (HasFatalFailure()) return;
-    cli_ = absl::StrCat(FOREWARN_BIN_DIR, "/services/cli/forewarn --target ", stack_.intake_target());
+    cli_ = absl::StrCat(FOREWARN_BIN_DIR, "/services/cmd/cli/forewarn --target ", stack_.intake_target());
   }
   void TearDown() override {
     stack_.Stop();

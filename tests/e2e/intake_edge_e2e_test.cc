@@ -83,7 +83,7 @@ class Intake {
   absl::Status Start(const std::vector<std::string>& extra, uint64_t open_file_limit = 0,
                      const std::string& listen = "127.0.0.1:0") {
     dir_ = testing::MakeTempDir("forewarn-intake-");
-    std::vector<std::string> argv = {absl::StrCat(FOREWARN_BIN_DIR, "/services/intake/forewarn-intake"),
+    std::vector<std::string> argv = {absl::StrCat(FOREWARN_BIN_DIR, "/services/cmd/intake/forewarn-intake"),
                                      "--pg", db_.uri(), "--kafka", testing::TestKafkaBootstrap(),
                                      "--listen", listen, "--port-file", dir_ + "/port",
                                      "--http-listen", "127.0.0.1:0", "--http-port-file", dir_ + "/http.port",

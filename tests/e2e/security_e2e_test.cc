@@ -147,7 +147,7 @@ TEST_F(SecurityE2eTest, TokensAndRolesGuardEveryCallAndTheAuditTrailNamesTheCall
   EXPECT_GT(history.changes(2).changed_at().seconds(), 0);
 
   // The CLI shows the same trail, with its token from the environment.
-  const std::string cli = absl::StrCat(FOREWARN_BIN_DIR, "/services/cli/forewarn --target ", stack_.intake_target());
+  const std::string cli = absl::StrCat(FOREWARN_BIN_DIR, "/services/cmd/cli/forewarn --target ", stack_.intake_target());
   const std::string table = RunCommand(absl::StrCat("FOREWARN_TOKEN=", kViewer, " ", cli, " incident history ",
                                                     incident.id(), " 2>&1"));
   EXPECT_NE(table.find("grid-scada"), std::string::npos) << table;
@@ -294,7 +294,7 @@ TEST_F(SecurityE2eTest, ServicesAuthenticateToKafkaWithScramAndAWrongPasswordSto
 
   const std::string log = stack_.dir() + "/resolver-wrong-password.log";
   testing::ChildProcess resolver(
-      {absl::StrCat(FOREWARN_BIN_DIR, "/services/resolver/forewarn-resolver"), "--pg", stack_.db().uri(), "--kafka",
+      {absl::StrCat(FOREWARN_BIN_DIR, "/services/cmd/resolver/forewarn-resolver"), "--pg", stack_.db().uri(), "--kafka",
        stack_.kafka_bootstrap(), "--kafka-prop", "security.protocol=SASL_PLAINTEXT", "--kafka-prop",
        "sasl.mechanism=SCRAM-SHA-512", "--kafka-prop", "sasl.username=forewarn-svc", "--kafka-prop",
        "sasl.password=not-" + password},

@@ -112,7 +112,7 @@ absl::Status ServiceStack::StartKafka(const Options& options) {
   const std::vector<TopicSpec> topics = {{events_topic_, 4}, {notices_topic_, 12}, {retry_topic_, 12}, {dlq_topic_, 4}};
   switch (kafka_kind_) {
     case StackKafka::kMock: {
-      std::vector<std::string> argv = {Bin("services/devkafka/forewarn-devkafka"), "--bootstrap-file", dir_ + "/kafka"};
+      std::vector<std::string> argv = {Bin("services/cmd/devkafka/forewarn-devkafka"), "--bootstrap-file", dir_ + "/kafka"};
       for (const TopicSpec& t : topics) argv.insert(argv.end(), {"--topic", absl::StrCat(t.name, ":", t.partitions)});
       argv.insert(argv.end(), options.devkafka_args.begin(), options.devkafka_args.end());
       if (auto s = Launch("devkafka", argv); !s.ok()) return s;
@@ -186,7 +186,7 @@ absl::Status ServiceStack::Start(const std::string& seed_sql, const Options& opt
     }
     intake_args.push_back(std::move(arg));
   }
-  if (auto s = Launch("intake", with({Bin("services/intake/forewarn-intake")}, intake_args)); !s.ok()) {
+  if (auto s = Launch("intake", with({Bin("services/cmd/intake/forewarn-intake")}, intake_args)); !s.ok()) {
     return s;
   }
   std::string port;
@@ -194,13 +194,13 @@ absl::Status ServiceStack::Start(const std::string& seed_sql, const Options& opt
   db_->Exec(seed_sql);
   // Short session timeouts: a killed worker's partitions move on quickly (and the mock broker
   // delays each rebalance by it).
-  if (auto s = Launch("resolver", with({Bin("services/resolver/forewarn-resolver")},
+  if (auto s = Launch("resolver", with({Bin("services/cmd/resolver/forewarn-resolver")},
                                        {"--session-timeout-ms", "3000", "--events-topic", events_topic_,
                                         "--notices-topic", notices_topic_, "--group", resolver_group_}));
       !s.ok()) {
     return s;
   }
-  if (auto s = Launch("scheduler", with({Bin("services/scheduler/forewarn-scheduler")},
+  if (auto s = Launch("scheduler", with({Bin("services/cmd/scheduler/forewarn-scheduler")},
                                         {"--poll-ms", "100", "--time-offset-file", offset_file_,
                                          "--notices-topic", notices_topic_}));
       !s.ok()) {
@@ -220,7 +220,7 @@ absl::Status ServiceStack::Start(const std::string& seed_sql, const Options& opt
     for (const std::string& arg : options.notifier_args) {
       args.push_back(Substitute(Substitute(arg, "dir", dir_), "name", name));
     }
-    if (auto s = Launch(name, with({Bin("notifier/main/forewarn-notifier")}, args)); !s.ok()) return s;
+    if (auto s = Launch(name, with({Bin("notifier/cmd/forewarn-notifier")}, args)); !s.ok()) return s;
   }
   intake_target_ = absl::StrCat("127.0.0.1:", absl::StripAsciiWhitespace(port));
   grpc::ChannelArguments channel_args;

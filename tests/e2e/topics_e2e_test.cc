@@ -84,7 +84,7 @@ class TopicsE2eTest : public ::testing::Test {
   }
 
   ProcessResult Admin(std::vector<std::string> args) {
-    args.insert(args.begin(), {Bin("services/admin/forewarn-admin"), "topics"});
+    args.insert(args.begin(), {Bin("services/cmd/admin/forewarn-admin"), "topics"});
     static int runs = 0;
     return RunToExit(args, absl::StrCat(dir_, "/admin-", runs++, ".log"), absl::Seconds(90));
   }
@@ -108,10 +108,10 @@ TEST_F(TopicsE2eTest, EachServiceRefusesToStartWithoutItsTopic) {
     std::vector<std::string> args;
   };
   const std::vector<Case> cases = {
-      {"intake", "services/intake/forewarn-intake", "--dlq-topic", {"--templates", FOREWARN_TEMPLATES_DIR}},
-      {"resolver", "services/resolver/forewarn-resolver", "--events-topic", {}},
-      {"scheduler", "services/scheduler/forewarn-scheduler", "--notices-topic", {}},
-      {"notifier", "notifier/main/forewarn-notifier", "--retry-topic",
+      {"intake", "services/cmd/intake/forewarn-intake", "--dlq-topic", {"--templates", FOREWARN_TEMPLATES_DIR}},
+      {"resolver", "services/cmd/resolver/forewarn-resolver", "--events-topic", {}},
+      {"scheduler", "services/cmd/scheduler/forewarn-scheduler", "--notices-topic", {}},
+      {"notifier", "notifier/cmd/forewarn-notifier", "--retry-topic",
        {"--templates", FOREWARN_TEMPLATES_DIR, "--outbox-dir", dir_}},
   };
   for (const Case& c : cases) {
@@ -147,8 +147,8 @@ TEST_F(TopicsE2eTest, ConsumerServicesRefuseASessionTimeoutTheBrokerWouldRefuse)
   testing::ScratchDatabase db;
   const std::vector<std::string> common = {"--pg", db.uri(), "--kafka", kafka_, "--kafka-prop", "session.timeout.ms=500"};
   const std::vector<std::pair<std::string, std::vector<std::string>>> cases = {
-      {"services/resolver/forewarn-resolver", {}},
-      {"notifier/main/forewarn-notifier", {"--templates", FOREWARN_TEMPLATES_DIR, "--outbox-dir", dir_}},
+      {"services/cmd/resolver/forewarn-resolver", {}},
+      {"notifier/cmd/forewarn-notifier", {"--templates", FOREWARN_TEMPLATES_DIR, "--outbox-dir", dir_}},
   };
   for (const auto& [binary, args] : cases) {
     SCOPED_TRACE(binary);

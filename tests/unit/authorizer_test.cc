@@ -1,4 +1,4 @@
-#include "services/api/authorizer.h"
+#include "services/auth/authorizer.h"
 
 #include <gtest/gtest.h>
 

@@ -1,0 +1,220 @@
+#include "notifier/cmd/notifier_app.h"
+
+#include <algorithm>
+#include <atomic>
+#include <functional>
+#include <memory>
+#include <utility>
+
+#include "notifier/channels/file_outbox_channel.h"
+#include "notifier/delivery/circuit_breaker.h"
+#include "notifier/delivery/instrumented_channel.h"
+#include "notifier/delivery/provider_probe.h"
+#include "notifier/delivery/rate_limited_channel.h"
+#include "notifier/delivery/token_bucket.h"
+#include "notifier/delivery/validating_channel.h"
+#include "notifier/render/template_renderer.h"
+#include "notifier/worker/notifier_worker.h"
+#include "services/consumer/consumer_loop.h"
+#include "services/http/metrics.h"
+#include "services/kafka/codec.h"
+#include "services/kafka/kafka_consumer.h"
+#include "services/kafka/kafka_producer.h"
+#include "services/kafka/kafka_session_check.h"
+#include "services/kafka/kafka_topic_admin.h"
+#include "services/pg/pg_store.h"
+#include "services/runtime/runtime.h"
+#include "spdlog/spdlog.h"
+
+namespace forewarn {
+namespace {
+
+// How long a partition waits before a notice in flight under another
+// worker's lease is tried again (the holder settles it, or its lease expires).
+constexpr absl::Duration kBusyWait = absl::Seconds(2);
+
+// Probes each configured provider (SMTP: TLS and AUTH as configured; SMS
+// gateway: TCP and TLS), waiting up to --provider-probe-wait-ms for one that
+// cannot be reached. 0 when all answer, else the exit code: 2 for a
+// configuration fault, 1 for a provider still unreachable.
+int ProbeProviders(const NotifierConfig& cfg, const Clock& clock, const std::atomic<bool>& stop) {
+  std::vector<std::pair<std::string, std::function<absl::Status()>>> probes;
+  if (!cfg.smtp.url.empty()) probes.emplace_back("--smtp-url", [&] { return SmtpChannel(cfg.smtp, clock).Probe(); });
+  if (!cfg.sms.url.empty()) probes.emplace_back("--sms-url", [&] { return HttpSmsChannel(cfg.sms).Probe(); });
+  const SystemClock wall;
+  for (const auto& [flag, probe] : probes) {
+    const absl::Status s =
+        ProbeProvider(flag, probe, absl::Milliseconds(cfg.provider_probe_wait_ms), wall, StopAwareSleep(stop));
+    if (s.ok()) continue;
+    spdlog::error("event=startup_failed status=\"{} {}\"", flag, std::string(s.message()));
+    return s.code() == absl::StatusCode::kUnavailable ? 1 : 2;
+  }
+  return 0;
+}
+
+// One channel: provider (or file outbox) <- metrics <- circuit breaker <-
+// rate limit <- address check.
+class ChannelStack {
+ public:
+  ChannelStack(const std::string& name, std::unique_ptr<DeliveryChannel> provider, double rate,
+               MetricsRegistry& metrics, const Clock& clock)
+      : provider_(std::move(provider)),
+        measured_(name, *provider_, metrics),
+        bucket_(rate, std::max(1.0, rate), clock),
+        breaker_(name, measured_, clock, {}),
+        limited_(breaker_, bucket_),
+        checked_(limited_) {}
+  DeliveryChannel& channel() { return checked_; }
+  // False while a provider fault (TLS, authentication) holds the circuit open.
+  bool healthy() const { return breaker_.fault_reason().empty(); }
+
+ private:
+  std::unique_ptr<DeliveryChannel> provider_;
+  InstrumentedChannel measured_;
+  TokenBucket bucket_;
+  CircuitBreakerChannel breaker_;
+  RateLimitedChannel limited_;
+  ValidatingChannel checked_;
+};
+
+std::unique_ptr<DeliveryChannel> SmsProvider(const NotifierConfig& cfg, const Clock& clock) {
+  if (cfg.sms.url.empty()) return std::make_unique<FileOutboxChannel>(cfg.outbox_dir, Channel::kSms, clock);
+  return std::make_unique<HttpSmsChannel>(cfg.sms);
+}
+
+std::unique_ptr<DeliveryChannel> EmailProvider(const NotifierConfig& cfg, const Clock& clock) {
+  if (cfg.smtp.url.empty()) return std::make_unique<FileOutboxChannel>(cfg.outbox_dir, Channel::kEmail, clock);
+  return std::make_unique<SmtpChannel>(cfg.smtp, clock);
+}
+
+// The worker's outcomes and counts as metrics, and the consume loop's
+// handlers over it.
+class WorkerMetrics {
+ public:
+  WorkerMetrics(NotifierWorker& worker, MetricsRegistry& metrics)
+      : worker_(worker),
+        retries_(metrics.counter("forewarn_delivery_retries_total", "Batches retried after a transient failure")),
+        fenced_(metrics.counter("forewarn_notices_fenced_total",
+                                "Notices not sent: this worker's lease on them had been taken over")),
+        busy_(metrics.counter("forewarn_notices_busy_total",
+                              "Claims that met a notice in flight under another worker's lease")),
+        record_retries_(metrics.counter("forewarn_ledger_record_retries_total",
+                                        "Ledger writes of outcomes retried (the sends are not repeated)")),
+        batches_(metrics.histogram("forewarn_notifier_batch_seconds", "Time to finish a batch of notices", {},
+                                   DefaultLatencyBuckets())) {
+    worker.set_observer([&metrics](const NoticeJob& job, NoticeState state) {
+      metrics
+          .counter("forewarn_notices_total", "Notices by kind, channel and final state",
+                   {{"kind", ToString(job.kind)}, {"channel", ToString(job.recipient.channel)}, {"state", ToString(state)}})
+          .Increment();
+    });
+  }
+
+  ConsumeHandlers<NoticeJob> Handlers() {
+    ConsumeHandlers<NoticeJob> h;
+    h.decode = [](const ConsumedMessage& m) { return DecodeJob(m.value); };
+    h.not_before = [](const NoticeJob& job) { return job.not_before; };
+    h.handle = [this](const std::vector<NoticeJob>& jobs, std::vector<size_t>* busy) {
+      absl::Status s = worker_.ProcessBatch(jobs, busy);
+      ExportStats();
+      return s;
+    };
+    h.on_retry = [this] { retries_.Increment(); };
+    h.on_handled = [this](const std::vector<NoticeJob>& jobs, absl::Duration took) {
+      batches_.Observe(absl::ToDoubleSeconds(took));
+      const auto& st = worker_.stats();
+      spdlog::debug("event=batch_done size={} sent_total={} failed_total={} skipped_total={}", jobs.size(), st.sent,
+                    st.failed, st.skipped);
+    };
+    return h;
+  }
+
+ private:
+  // The worker's own counts of what keeps sends single, as counters.
+  void ExportStats() {
+    const auto& st = worker_.stats();
+    fenced_.Increment(static_cast<double>(st.fenced - exported_.fenced));
+    busy_.Increment(static_cast<double>(st.busy - exported_.busy));
+    record_retries_.Increment(static_cast<double>(st.record_retries - exported_.record_retries));
+    exported_ = st;
+  }
+
+  NotifierWorker& worker_;
+  Counter& retries_;
+  Counter& fenced_;
+  Counter& busy_;
+  Counter& record_retries_;
+  Histogram& batches_;
+  NotifierWorker::Stats exported_;
+};
+
+void ConfigureWorker(NotifierWorker& worker, NoticeRequeue& requeue, const NotifierConfig& cfg,
+                     const std::atomic<bool>& stop) {
+  worker.set_requeue(&requeue, {cfg.max_attempts, absl::Milliseconds(cfg.retry_backoff_ms),
+                                absl::Milliseconds(std::max(cfg.retry_backoff_ms, cfg.retry_backoff_max_ms))});
+  worker.set_record_policy({cfg.record_every, absl::Milliseconds(cfg.record_interval_ms), StopAwareSleep(stop)});
+}
+
+void LogStopped(const NotifierWorker::Stats& st) {
+  spdlog::info("event=stopped sent={} failed={} skipped={} superseded={} held={} fallbacks={} retried={} "
+               "dead_lettered={}",
+               st.sent, st.failed, st.skipped, st.superseded, st.held, st.fallbacks, st.retried, st.dead_lettered);
+}
+
+}  // namespace
+
+int RunNotifier(const NotifierConfig& cfg) {
+  SetupLogging("notifier");
+  RaiseOpenFileLimit();
+  const auto& stop = InstallStopSignals();
+  const auto clock = MakeServiceClock(cfg.clock.offset_file, cfg.clock.offset_seconds);
+  // A missing template or variable is a start-up error, not a blank notice.
+  auto renderer = TemplateRenderer::Load(cfg.templates_dir, *clock);
+  if (!renderer.ok()) return StartupFailed(renderer.status(), 2);
+  if (int rc = ProbeProviders(cfg, *clock, stop); rc != 0) return rc;
+  auto kafka_cfg = ToGroupKafkaConfig(cfg.kafka, cfg.group, "forewarn-notifier");
+  if (!kafka_cfg.ok()) return StartupFailed(kafka_cfg.status(), 2);
+  if (int rc = RequireTopics(*kafka_cfg,
+                             {{"--notices-topic", cfg.notices_topic},
+                              {"--retry-topic", cfg.retry_topic},
+                              {"--dlq-topic", cfg.dlq_topic}},
+                             stop)) {
+    return rc;  // logged: a missing topic (with the command that creates it) or no broker
+  }
+  if (int rc = RequireSessionTimeoutAccepted(*kafka_cfg, stop)) return rc;  // logged
+  auto consumer = KafkaConsumer::Create(*kafka_cfg, cfg.group.group, {cfg.notices_topic, cfg.retry_topic});
+  if (!consumer.ok()) return StartupFailed(consumer.status(), 1);
+  auto producer = KafkaProducer::Create(*kafka_cfg);
+  if (!producer.ok()) return StartupFailed(producer.status(), 1);
+  KafkaNoticeRequeue requeue(**producer, cfg.retry_topic, cfg.dlq_topic);
+  auto db = ResolvePgEndpoint(cfg.pg, stop);
+  if (!db.ok()) return StartupFailed(db.status(), 1);
+
+  PgDatabase pg(*db, cfg.pg.pool_size);
+  PgIncidentStore incidents(pg);
+  PgNoticeLedger ledger(pg, {NewLeaseOwner(), absl::Milliseconds(cfg.lease_ms)});
+  MetricsRegistry metrics;
+  ChannelStack sms("sms", SmsProvider(cfg, *clock), cfg.sms_rate, metrics, *clock);
+  ChannelStack email("email", EmailProvider(cfg, *clock), cfg.email_rate, metrics, *clock);
+  NotifierWorker worker(incidents, ledger, **renderer, {{Channel::kSms, &sms.channel()}, {Channel::kEmail, &email.channel()}},
+                        *clock, cfg.notice_policy);
+  ConfigureWorker(worker, requeue, cfg, stop);
+  WorkerMetrics worker_metrics(worker, metrics);
+  std::atomic<bool> consuming{false};
+  auto http = StartObservabilityIfConfigured(cfg.http.listen, cfg.http.port_file, metrics, [&] {
+    return consuming.load() && sms.healthy() && email.healthy();
+  });
+  if (!http.ok()) return StartupFailed(http.status(), 1);
+  consuming = true;
+
+  spdlog::info("event=started group={} topic={}", cfg.group.group, cfg.notices_topic);
+  ConsumeOptions options{.name = "job", .handle_what = "deliver notice batch",
+                         .busy_what = "deliver notices in flight elsewhere", .poll_max = cfg.batch_size,
+                         .batch_max = cfg.batch_size, .poll_timeout = absl::Milliseconds(200), .busy_wait = kBusyWait};
+  ConsumerLoop<NoticeJob>(**consumer, worker_metrics.Handlers(), ServiceConsumeRuntime(*clock, stop), options)
+      .Run(stop);
+  LogStopped(worker.stats());
+  return 0;
+}
+
+}  // namespace forewarn

@@ -1,0 +1,153 @@
+#include "notifier/cmd/notifier_config.h"
+
+#include <algorithm>
+#include <chrono>
+
+#include "CLI/CLI.hpp"
+#include "absl/strings/str_cat.h"
+#include "notifier/channels/file_outbox_channel.h"
+
+namespace forewarn {
+namespace {
+
+void AddTopicFlags(CLI::App& app, NotifierConfig& cfg) {
+  app.add_option("--notices-topic", cfg.notices_topic)->envname("FOREWARN_NOTICES_TOPIC");
+  app.add_option("--retry-topic", cfg.retry_topic, "notices waiting to be tried again (also consumed)")
+      ->envname("FOREWARN_RETRY_TOPIC");
+  app.add_option("--dlq-topic", cfg.dlq_topic, "notices out of delivery attempts")->envname("FOREWARN_DLQ_TOPIC");
+  app.add_option("--max-attempts", cfg.max_attempts, "delivery attempts before a notice is dead-lettered")
+      ->envname("FOREWARN_MAX_ATTEMPTS")
+      ->check(CLI::Range(1, 100));
+  app.add_option("--retry-backoff-ms", cfg.retry_backoff_ms, "first retry after this (doubling, with jitter)")
+      ->envname("FOREWARN_RETRY_BACKOFF_MS")
+      ->check(CLI::Range(1, 3600000));
+  app.add_option("--retry-backoff-max-ms", cfg.retry_backoff_max_ms, "longest wait between attempts")
+      ->envname("FOREWARN_RETRY_BACKOFF_MAX_MS")
+      ->check(CLI::Range(1, 86400000));
+}
+
+void AddSmtpFlags(CLI::App& app, NotifierConfig& cfg) {
+  app.add_option("--smtp-url", cfg.smtp.url, "SMTP server, smtp://host:port or smtps://host:port")
+      ->envname("FOREWARN_SMTP_URL");
+  app.add_option("--smtp-tls", cfg.smtp_tls, "none, starttls or implicit")
+      ->envname("FOREWARN_SMTP_TLS")
+      ->check(CLI::IsMember({"none", "starttls", "implicit"}));
+  app.add_option("--smtp-username", cfg.smtp.username)->envname("FOREWARN_SMTP_USERNAME");
+  app.add_option("--smtp-password", cfg.smtp.password)->envname("FOREWARN_SMTP_PASSWORD");
+  app.add_option("--smtp-from", cfg.smtp.from_address, "sender address")->envname("FOREWARN_SMTP_FROM");
+  app.add_option("--smtp-from-name", cfg.smtp.from_name, "sender display name")->envname("FOREWARN_SMTP_FROM_NAME");
+  app.add_option("--smtp-ca-file", cfg.smtp.ca_file)->envname("FOREWARN_SMTP_CA_FILE");
+  app.add_option("--email-rate", cfg.email_rate, "SMTP provider limit, messages per second (0: none)")
+      ->envname("FOREWARN_EMAIL_RATE");
+}
+
+void AddSmsFlags(CLI::App& app, NotifierConfig& cfg) {
+  app.add_option("--sms-url", cfg.sms.url, "SMS gateway endpoint (HTTP POST)")->envname("FOREWARN_SMS_URL");
+  app.add_option("--sms-auth-header", cfg.sms.auth_header, "e.g. 'Authorization: Bearer TOKEN'")
+      ->envname("FOREWARN_SMS_AUTH_HEADER");
+  app.add_option("--sms-body", cfg.sms_body, "json or form")
+      ->envname("FOREWARN_SMS_BODY")
+      ->check(CLI::IsMember({"json", "form"}));
+  app.add_option("--sms-field", cfg.sms_fields, "body field name=template with {to} {text} {message_id} {sender}");
+  app.add_option("--sms-sender", cfg.sms.sender)->envname("FOREWARN_SMS_SENDER");
+  app.add_option("--sms-id-field", cfg.sms.provider_id_field, "response field holding the provider message id");
+  app.add_option("--sms-ca-file", cfg.sms.ca_file)->envname("FOREWARN_SMS_CA_FILE");
+  app.add_option("--sms-idempotency-header", cfg.sms.idempotency_header,
+                 "header carrying the message id on every gateway request (empty: none)")
+      ->envname("FOREWARN_SMS_IDEMPOTENCY_HEADER");
+  app.add_option("--sms-timeout-ms", cfg.sms_timeout_ms, "per request, connect included")
+      ->check(CLI::Range(100, 120000));
+  app.add_option("--sms-rate", cfg.sms_rate, "SMS provider limit, messages per second (0: none)")
+      ->envname("FOREWARN_SMS_RATE");
+}
+
+void AddBatchFlags(CLI::App& app, NotifierConfig& cfg) {
+  app.add_option("--batch-size", cfg.batch_size,
+                 "notices per batch (default: 5000 with the file outbox only, else 1000)")
+      ->default_str("auto")
+      ->check(CLI::Range(1, 10000));
+  app.add_option("--record-every", cfg.record_every,
+                 "notices claimed, sent and recorded together: at most this many may be sent twice after a crash "
+                 "(default: 20 with a network provider, the batch with the file outbox only)")
+      ->envname("FOREWARN_RECORD_EVERY")
+      ->default_str("auto")
+      ->check(CLI::Range(1, 10000));
+  app.add_option("--record-interval-ms", cfg.record_interval_ms, "record sends at least this often")
+      ->envname("FOREWARN_RECORD_INTERVAL_MS")
+      ->check(CLI::Range(10, 60000));
+  app.add_option("--lease-ms", cfg.lease_ms,
+                 "in-flight notices stay this worker's this long without renewal; a paused worker resumes without "
+                 "duplicates if paused for less, a crashed worker's in-flight notices wait this long")
+      ->envname("FOREWARN_LEASE_MS")
+      ->check(CLI::Range(1000, 3600000));
+}
+
+// Batch size and record group defaults (see NotifierConfig).
+void DefaultBatching(NotifierConfig& cfg) {
+  const bool outbox_only = cfg.sms.url.empty() && cfg.smtp.url.empty();
+  if (cfg.batch_size == 0) {
+    cfg.batch_size = outbox_only ? 5000 : 1000;
+    for (double rate : {cfg.sms_rate, cfg.email_rate}) {
+      if (rate > 0) cfg.batch_size = std::clamp(static_cast<int>(rate * 60), 1, cfg.batch_size);
+    }
+  }
+  if (cfg.record_every == 0) cfg.record_every = outbox_only ? cfg.batch_size : 20;
+}
+
+absl::Status CheckChannels(const NotifierConfig& cfg) {
+  const bool need_outbox = cfg.smtp.url.empty() || cfg.sms.url.empty();
+  if (need_outbox && cfg.outbox_dir.empty()) {
+    return absl::InvalidArgumentError("--outbox-dir is required unless both --smtp-url and --sms-url are set");
+  }
+  if (need_outbox) {
+    if (auto s = FileOutboxChannel::Validate(cfg.outbox_dir); !s.ok()) return s;
+  }
+  if (!cfg.smtp.url.empty()) {
+    if (auto s = SmtpChannel::Validate(cfg.smtp); !s.ok()) return s;
+  }
+  if (!cfg.sms.url.empty()) return HttpSmsChannel::Validate(cfg.sms);
+  return absl::OkStatus();
+}
+
+}  // namespace
+
+void AddNotifierFlags(CLI::App& app, NotifierConfig& cfg) {
+  AddPgFlags(app, cfg.pg);
+  AddKafkaFlags(app, cfg.kafka);
+  AddGroupFlags(app, cfg.group, "FOREWARN_NOTIFIER_GROUP");
+  AddTopicFlags(app, cfg);
+  app.add_option("--templates", cfg.templates_dir, "templates directory")->envname("FOREWARN_TEMPLATES");
+  app.add_option("--outbox-dir", cfg.outbox_dir,
+                 "file outbox (sms.jsonl, email.jsonl) for channels without a provider")
+      ->envname("FOREWARN_OUTBOX_DIR");
+  AddSmtpFlags(app, cfg);
+  AddSmsFlags(app, cfg);
+  app.add_option("--provider-probe-wait-ms", cfg.provider_probe_wait_ms,
+                 "at start-up, wait this long for an unreachable SMTP server or SMS gateway (0: try once)")
+      ->envname("FOREWARN_PROVIDER_PROBE_WAIT_MS")
+      ->check(CLI::Range(0, 600000));
+  AddBatchFlags(app, cfg);
+  AddHttpFlags(app, cfg.http);
+  AddClockFlags(app, cfg.clock);
+  AddPolicyFlags(app, cfg.policy);
+}
+
+absl::Status FinishNotifierConfig(NotifierConfig& cfg) {
+  DefaultBatching(cfg);
+  if (auto s = ToNoticePolicy(cfg.policy, &cfg.notice_policy); !s.ok()) return s;
+  cfg.sms.timeout = std::chrono::milliseconds(cfg.sms_timeout_ms);
+  cfg.smtp.tls = cfg.smtp_tls == "none"       ? SmtpConfig::Tls::kNone
+                 : cfg.smtp_tls == "implicit" ? SmtpConfig::Tls::kImplicit
+                                              : SmtpConfig::Tls::kStartTls;
+  cfg.sms.body = cfg.sms_body == "form" ? HttpSmsConfig::Body::kForm : HttpSmsConfig::Body::kJson;
+  for (const auto& f : cfg.sms_fields) {
+    const auto eq = f.find('=');
+    if (eq == std::string::npos || eq == 0) {
+      return absl::InvalidArgumentError(absl::StrCat("--sms-field '", f, "': expected name=template"));
+    }
+    cfg.sms.fields[f.substr(0, eq)] = f.substr(eq + 1);
+  }
+  return CheckChannels(cfg);
+}
+
+}  // namespace forewarn

@@ -1,0 +1,191 @@
+// forewarn incident create | update | resolve | show | list | report | cancel | history | reconcile
+#include "services/cli/command.h"
+#include "services/cli/format.h"
+#include "services/convert/proto_convert.h"
+
+namespace forewarn::cli {
+namespace {
+
+using Stub = Session::Stub;
+
+class CreateIncident final : public Command {
+ public:
+  explicit CreateIncident(CLI::App& group) : Command(group.add_subcommand("create", "report an unplanned outage")) {
+    incident_.Add(app_);
+    app_->add_option("--start", start_, "start time, RFC 3339 (default: now)");
+    restoration_.Add(app_, "expected restoration, RFC 3339", "expected restoration from now, e.g. 90m, 3h");
+  }
+
+  int Run(Session& session) override {
+    v1::CreateIncidentRequest req;
+    incident_.Set(&req);
+    req.set_kind(v1::UNPLANNED_OUTAGE);
+    std::string err;
+    if (!start_.empty() && !ParseTime(start_, req.mutable_starts_at(), &err)) {
+      return session.UsageError("--start: " + err);
+    }
+    if (!restoration_.given()) return session.UsageError("one of --restore-at or --restore-in is required");
+    if (auto e = restoration_.Set(req.mutable_expected_restoration_at()); !e.empty()) return session.UsageError(e);
+    return session.Call(&Stub::CreateIncident, req);
+  }
+
+ private:
+  NewIncidentFlags incident_;
+  std::string start_;
+  RestorationFlags restoration_;
+};
+
+class UpdateIncident final : public Command {
+ public:
+  explicit UpdateIncident(CLI::App& group)
+      : Command(group.add_subcommand("update", "change the reason or expected restoration time")) {
+    AddIncidentId(app_, id_);
+    reason_.Add(app_, "new reason, English", "new reason, Arabic", /*required=*/false);
+    restoration_.Add(app_, "new expected restoration, RFC 3339", "new expected restoration from now, e.g. 2h");
+    AddExpectedVersion(app_, expected_version_);
+  }
+
+  int Run(Session& session) override {
+    v1::UpdateIncidentRequest req;
+    req.set_id(id_);
+    req.set_expected_version(expected_version_);
+    if (!reason_.en.empty() || !reason_.ar.empty()) {
+      if (reason_.en.empty() || reason_.ar.empty()) return session.UsageError("give both --reason-en and --reason-ar");
+      reason_.Set(req.mutable_reason());
+    }
+    if (restoration_.given()) {
+      if (auto e = restoration_.Set(req.mutable_expected_restoration_at()); !e.empty()) return session.UsageError(e);
+    }
+    if (!req.has_reason() && !req.has_expected_restoration_at()) {
+      return session.UsageError("nothing to update: give --reason-en/--reason-ar and/or --restore-at/--restore-in");
+    }
+    return session.Call(&Stub::UpdateIncident, req);
+  }
+
+ private:
+  std::string id_;
+  int64_t expected_version_ = 0;
+  ReasonFlags reason_;
+  RestorationFlags restoration_;
+};
+
+// resolve and cancel: an id and --expected-version.
+template <typename Request>
+class VersionedChange final : public Command {
+ public:
+  using Rpc = grpc::Status (Stub::*)(grpc::ClientContext*, const Request&, v1::Incident*);
+  VersionedChange(CLI::App& group, const char* name, const char* help, Rpc rpc)
+      : Command(group.add_subcommand(name, help)), rpc_(rpc) {
+    AddIncidentId(app_, id_);
+    AddExpectedVersion(app_, expected_version_);
+  }
+
+  int Run(Session& session) override {
+    Request req;
+    req.set_id(id_);
+    req.set_expected_version(expected_version_);
+    return session.Call(rpc_, req);
+  }
+
+ private:
+  Rpc rpc_;
+  std::string id_;
+  int64_t expected_version_ = 0;
+};
+
+// show, report and history: an incident id.
+template <typename Request, typename Response>
+class ShowById final : public Command {
+ public:
+  using Rpc = grpc::Status (Stub::*)(grpc::ClientContext*, const Request&, Response*);
+  using SetId = void (*)(Request&, const std::string&);
+  ShowById(CLI::App& group, const char* name, const char* help, Rpc rpc, SetId set_id)
+      : Command(group.add_subcommand(name, help)), rpc_(rpc), set_id_(set_id) {
+    AddIncidentId(app_, id_);
+  }
+
+  int Run(Session& session) override {
+    Request req;
+    set_id_(req, id_);
+    return session.Call(rpc_, req);
+  }
+
+ private:
+  Rpc rpc_;
+  SetId set_id_;
+  std::string id_;
+};
+
+class ListIncidents final : public Command {
+ public:
+  explicit ListIncidents(CLI::App& group) : Command(group.add_subcommand("list", "list incidents, newest first")) {
+    app_->add_option("--state", state_, "open, resolved or cancelled")
+        ->check(CLI::IsMember({"open", "resolved", "cancelled"}));
+    app_->add_option("--limit", page_size_, "at most this many")->check(CLI::Range(1, 500));
+  }
+
+  int Run(Session& session) override {
+    v1::ListIncidentsRequest req;
+    if (!state_.empty()) {
+      auto state = ParseIncidentState(state_);
+      if (!state.ok()) return session.UsageError("--state: " + std::string(state.status().message()));
+      req.set_state(ToProto(*state));
+    }
+    req.set_page_size(page_size_);
+    return session.Call(&Stub::ListIncidents, req);
+  }
+
+ private:
+  std::string state_;
+  int page_size_ = 50;
+};
+
+class ReconcileIncident final : public Command {
+ public:
+  explicit ReconcileIncident(CLI::App& group)
+      : Command(group.add_subcommand(
+            "reconcile", "completeness check: find affected customers never told, and re-send to them (operator)")) {
+    AddIncidentId(app_, id_);
+    app_->add_flag("--dry-run", dry_run_, "report only; do not re-send");
+    app_->add_option("--max-listed", max_listed_, "list at most this many uninformed recipients")
+        ->check(CLI::Range(1, 10000));
+  }
+
+  int Run(Session& session) override {
+    v1::ReconcileIncidentRequest req;
+    req.set_id(id_);
+    req.set_dry_run(dry_run_);
+    req.set_max_listed(max_listed_);
+    return session.Call(&Stub::ReconcileIncident, req);
+  }
+
+ private:
+  std::string id_;
+  bool dry_run_ = false;
+  int max_listed_ = 100;
+};
+
+}  // namespace
+
+void AddIncidentCommands(CLI::App& app, Commands& commands) {
+  auto& group = AddGroup(app, "incident", "create, update, resolve and inspect incidents");
+  commands.push_back(std::make_unique<CreateIncident>(group));
+  commands.push_back(std::make_unique<UpdateIncident>(group));
+  commands.push_back(std::make_unique<VersionedChange<v1::ResolveIncidentRequest>>(
+      group, "resolve", "mark service restored", &Stub::ResolveIncident));
+  commands.push_back(std::make_unique<ShowById<v1::GetIncidentRequest, v1::Incident>>(
+      group, "show", "show one incident", &Stub::GetIncident,
+      [](v1::GetIncidentRequest& req, const std::string& id) { req.set_id(id); }));
+  commands.push_back(std::make_unique<ListIncidents>(group));
+  commands.push_back(std::make_unique<ShowById<v1::GetDeliveryReportRequest, v1::DeliveryReport>>(
+      group, "report", "delivery report: notices per channel and state, failures", &Stub::GetDeliveryReport,
+      [](v1::GetDeliveryReportRequest& req, const std::string& id) { req.set_incident_id(id); }));
+  commands.push_back(std::make_unique<VersionedChange<v1::CancelIncidentRequest>>(
+      group, "cancel", "call off a planned maintenance or IBAN change", &Stub::CancelIncident));
+  commands.push_back(std::make_unique<ShowById<v1::GetIncidentHistoryRequest, v1::IncidentHistory>>(
+      group, "history", "audit trail: every version, who changed what and when", &Stub::GetIncidentHistory,
+      [](v1::GetIncidentHistoryRequest& req, const std::string& id) { req.set_id(id); }));
+  commands.push_back(std::make_unique<ReconcileIncident>(group));
+}
+
+}  // namespace forewarn::cli

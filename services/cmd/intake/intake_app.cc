@@ -1,0 +1,156 @@
+#include "services/cmd/intake/intake_app.h"
+
+#include <atomic>
+#include <memory>
+#include <thread>
+
+#include "absl/strings/str_cat.h"
+#include "notifier/render/template_renderer.h"
+#include "services/api/grpc_incident_service.h"
+#include "services/core/outbox_relay.h"
+#include "services/cmd/intake/intake_server.h"
+#include "services/kafka/kafka_dead_letters.h"
+#include "services/kafka/kafka_producer.h"
+#include "services/kafka/kafka_topic_admin.h"
+#include "services/pg/pg_store.h"
+#include "services/runtime/runtime.h"
+#include "spdlog/spdlog.h"
+
+namespace forewarn {
+namespace {
+
+// What the intake serves, wired over the database and the broker.
+struct IntakeStart {
+  std::unique_ptr<TemplateRenderer> renderer;
+  std::unique_ptr<SmsBudgets> budgets;
+  std::unique_ptr<Authorizer> authorizer;
+  std::shared_ptr<grpc::ServerCredentials> credentials;
+};
+
+// The files and settings read before anything is connected; exit code 2
+// (logged) when one is wrong.
+int LoadStart(const IntakeConfig& cfg, const Clock& clock, IntakeStart& out) {
+  auto renderer = TemplateRenderer::Load(cfg.templates_dir, clock);
+  auto budgets = SmsBudgets::Load(cfg.templates_dir + "/sms_budgets.json");
+  if (!renderer.ok() || !budgets.ok()) return StartupFailed(!renderer.ok() ? renderer.status() : budgets.status(), 2);
+  out.renderer = *std::move(renderer);
+  out.budgets = std::make_unique<SmsBudgets>(*std::move(budgets));
+  auto authorizer = LoadAuthorizer(cfg);
+  if (!authorizer.ok()) return StartupFailed(authorizer.status(), 2);
+  out.authorizer = *std::move(authorizer);
+  auto credentials = ServerCredentials(cfg);
+  if (!credentials.ok()) return StartupFailed(credentials.status(), 2);
+  out.credentials = *std::move(credentials);
+  return 0;
+}
+
+// Refreshes the outbox backlog and dead-letter gauges until stopped.
+void RefreshGauges(PgIncidentStore& store, PgNoticeLedger& ledger, MetricsRegistry& metrics, absl::Duration period,
+                   const std::atomic<bool>& stop) {
+  auto& backlog = metrics.gauge("forewarn_outbox_backlog", "Outbox events not yet published to Kafka");
+  auto& dlq_size = metrics.gauge("forewarn_dlq_size", "Notices out of delivery attempts, waiting for a replay");
+  while (!stop.load()) {
+    if (auto n = store.UnpublishedOutboxCount(); n.ok()) {
+      backlog.Set(static_cast<double>(*n));
+    } else {
+      spdlog::warn("event=outbox_backlog_failed status=\"{}\"", n.status().ToString());
+    }
+    if (auto n = ledger.CountDead(); n.ok()) {
+      dlq_size.Set(static_cast<double>(*n));
+    } else {
+      spdlog::warn("event=dlq_size_failed status=\"{}\"", n.status().ToString());
+    }
+    SleepUnlessStopped(stop, period);
+  }
+}
+
+// Publishes the outbox to the events topic on its own thread until stopped.
+class RelayThread {
+ public:
+  RelayThread(const PgEndpoint& db, const IntakeConfig& cfg, KafkaProducer& producer, const std::atomic<bool>& stop)
+      : outbox_(db, Options(cfg)),
+        publisher_(producer, cfg.events_topic),
+        relay_(outbox_, publisher_, OutboxRelay::Options{}),
+        thread_([this, &stop] { relay_.Run(stop); }) {}
+  ~RelayThread() { thread_.join(); }
+
+ private:
+  static PgOutboxOptions Options(const IntakeConfig& cfg) {
+    PgOutboxOptions options;
+    options.lease = absl::Milliseconds(cfg.relay_lease_ms);
+    options.poll_interval = absl::Milliseconds(cfg.outbox_poll_ms);
+    return options;
+  }
+
+  PgOutboxSource outbox_;
+  KafkaEventPublisher publisher_;
+  OutboxRelay relay_;
+  std::thread thread_;
+};
+
+}  // namespace
+
+int RunIntake(const IntakeConfig& cfg) {
+  SetupLogging("intake");
+  const uint64_t open_file_limit = RaiseOpenFileLimit();
+  const auto clock = MakeServiceClock(cfg.clock.offset_file, cfg.clock.offset_seconds);
+  IntakeStart start;
+  if (int rc = LoadStart(cfg, *clock, start); rc != 0) return rc;
+  const auto& stop = InstallStopSignals();
+  auto db = ResolvePgEndpoint(cfg.pg, stop);
+  if (!db.ok()) return StartupFailed(db.status(), 1);
+  if (auto s = RetryUntilOk(stop, "apply migrations", [&] { return ApplyMigrations(db->uri); }); !s.ok()) {
+    return StartupFailed(s, 1);
+  }
+  auto kafka_config = ToKafkaConfig(cfg.kafka, "forewarn-intake");
+  if (!kafka_config.ok()) return StartupFailed(kafka_config.status(), 2);
+  if (int rc = RequireTopics(*kafka_config,
+                             {{"--events-topic", cfg.events_topic},
+                              {"--notices-topic", cfg.notices_topic},
+                              {"--dlq-topic", cfg.dlq_topic}},
+                             stop)) {
+    return rc;  // logged: a missing topic (with the command that creates it) or no broker
+  }
+  auto producer = KafkaProducer::Create(*kafka_config);
+  auto replay_producer = KafkaProducer::Create(*kafka_config);  // its own: the relay thread owns the first
+  if (!producer.ok() || !replay_producer.ok()) {
+    return StartupFailed(producer.ok() ? replay_producer.status() : producer.status(), 1);
+  }
+
+  PgDatabase pg(*db, cfg.pg.pool_size);
+  PgIncidentStore store(pg);
+  IncidentService service(store, *clock, cfg.notice_policy, cfg.validation_limits);
+  PgAudienceSource audience(pg);
+  NoticePreviewer previewer(store, store, audience, *start.renderer, std::move(*start.budgets),
+                            {cfg.sms_rate, cfg.email_rate});
+  MetricsRegistry metrics;
+  RpcMetrics rpc_metrics(metrics);
+  GrpcIncidentService grpc_service(service, previewer, start.authorizer.get(), &rpc_metrics);
+  PgNoticeLedger ledger(pg);
+  KafkaDeadLetterReader dlq_reader(*kafka_config, cfg.dlq_topic);
+  KafkaNoticeSink replay_sink(**replay_producer, cfg.notices_topic);
+  DeadLetterService dead_letters(dlq_reader, ledger, replay_sink);
+  grpc_service.set_dead_letters(&dead_letters);
+
+  auto front = GrpcFrontEnd::Start(cfg, start.credentials, grpc_service, open_file_limit, metrics);
+  if (!front.ok()) return StartupFailed(front.status(), front.status().code() == absl::StatusCode::kInvalidArgument ? 2 : 1);
+  std::atomic<bool> ready{true};
+  auto http = StartObservabilityIfConfigured(cfg.http.listen, cfg.http.port_file, metrics, [&ready] { return ready.load(); });
+  if (!http.ok()) return StartupFailed(http.status(), 1);
+  {
+    RelayThread relay(*db, cfg, **producer, stop);
+    if (!cfg.port_file.empty()) {
+      if (auto s = WriteFileAtomically(cfg.port_file, absl::StrCat((*front)->port(), "\n")); !s.ok()) {
+        spdlog::error("event=port_file_failed status=\"{}\"", s.ToString());
+      }
+    }
+    RefreshGauges(store, ledger, metrics, absl::Seconds(cfg.backlog_refresh_seconds), stop);
+    ready = false;
+    (*front)->Shutdown();
+  }  // the relay finishes
+  if (*http) (*http)->Stop();
+  spdlog::info("event=stopped");
+  return 0;
+}
+
+}  // namespace forewarn

@@ -1,0 +1,123 @@
+#include "services/cmd/scheduler/scheduler_app.h"
+
+#include <iostream>
+
+#include "CLI/CLI.hpp"
+#include "services/core/scheduled_releases.h"
+#include "services/http/metrics.h"
+#include "services/kafka/kafka_producer.h"
+#include "services/kafka/kafka_topic_admin.h"
+#include "services/pg/pg_store.h"
+#include "services/runtime/runtime.h"
+#include "spdlog/spdlog.h"
+
+namespace forewarn {
+namespace {
+
+// One round of releases; each step says whether it released a full batch
+// (more may be due at once).
+class Releaser {
+ public:
+  Releaser(const PgDatabase& db, NoticeSink& sink, MetricsRegistry& metrics, int batch_size)
+      : scheduled_notices_(db),
+        scheduled_(scheduled_notices_),
+        held_(db),
+        sink_(sink),
+        released_total_(metrics.counter("forewarn_scheduled_released_total", "Scheduled notices released")),
+        held_total_(metrics.counter("forewarn_held_released_total", "Quiet-hours notices released")),
+        batch_size_(batch_size) {}
+
+  bool ReleaseScheduled(absl::Time now) {
+    auto released = scheduled_.ReleaseDue(now, batch_size_);
+    if (!released.ok()) {
+      spdlog::warn("event=release_failed status=\"{}\"", released.status().ToString());
+      return false;
+    }
+    if (*released == 0) return false;
+    spdlog::info("event=scheduled_released count={}", *released);
+    released_total_.Increment(*released);
+    return *released == batch_size_;
+  }
+
+  // Held notices go back to the notices topic; marked released only after
+  // the broker acknowledged them (a crash in between re-sends them, and
+  // the ledger skips what was already delivered).
+  bool ReleaseHeld(absl::Time now) {
+    auto due = held_.FetchDue(now, batch_size_);
+    if (!due.ok()) {
+      spdlog::warn("event=held_fetch_failed status=\"{}\"", due.status().ToString());
+      return false;
+    }
+    if (due->empty()) return false;
+    absl::Status s = absl::OkStatus();
+    for (const auto& h : *due) {
+      if (s = sink_.Enqueue(h.job); !s.ok()) break;
+    }
+    if (s.ok()) s = sink_.Flush();
+    if (s.ok()) s = held_.MarkReleased(*due, now);
+    if (!s.ok()) {
+      spdlog::warn("event=held_release_failed status=\"{}\"", s.ToString());
+      return false;
+    }
+    spdlog::info("event=held_released count={}", due->size());
+    held_total_.Increment(static_cast<double>(due->size()));
+    return static_cast<int>(due->size()) == batch_size_;
+  }
+
+ private:
+  PgNoticeScheduler scheduled_notices_;
+  ScheduledReleases scheduled_;  // the core's use case over scheduled_notices_
+  PgHeldNotices held_;
+  NoticeSink& sink_;
+  Counter& released_total_;
+  Counter& held_total_;
+  int batch_size_;
+};
+
+}  // namespace
+
+void AddSchedulerFlags(CLI::App& app, SchedulerConfig& cfg) {
+  AddPgFlags(app, cfg.pg);
+  AddKafkaFlags(app, cfg.kafka);
+  app.add_option("--notices-topic", cfg.notices_topic)->envname("FOREWARN_NOTICES_TOPIC");
+  app.add_option("--batch-size", cfg.batch_size)->check(CLI::Range(1, 100000));
+  app.add_option("--poll-ms", cfg.poll_ms, "how often to look for due notices")->check(CLI::Range(10, 60000));
+  AddClockFlags(app, cfg.clock);
+  AddHttpFlags(app, cfg.http);
+}
+
+int RunScheduler(const SchedulerConfig& cfg) {
+  SetupLogging("scheduler");
+  RaiseOpenFileLimit();
+  const auto& stop = InstallStopSignals();
+  auto kafka_cfg = ToKafkaConfig(cfg.kafka, "forewarn-scheduler");
+  if (!kafka_cfg.ok()) {
+    std::cerr << "error: " << kafka_cfg.status().message() << "\n";
+    return 2;
+  }
+  if (int rc = RequireTopics(*kafka_cfg, {{"--notices-topic", cfg.notices_topic}}, stop)) return rc;
+  auto producer = KafkaProducer::Create(*kafka_cfg);
+  if (!producer.ok()) return StartupFailed(producer.status(), 1);
+  auto db = ResolvePgEndpoint(cfg.pg, stop);
+  if (!db.ok()) return StartupFailed(db.status(), 1);
+  if (auto s = RetryUntilOk(stop, "apply migrations", [&] { return ApplyMigrations(db->uri); }); !s.ok()) {
+    return StartupFailed(s, 1);
+  }
+  const auto clock = MakeServiceClock(cfg.clock.offset_file, cfg.clock.offset_seconds);
+  KafkaNoticeSink sink(**producer, cfg.notices_topic);
+  MetricsRegistry metrics;
+  Releaser releaser(PgDatabase(*db, cfg.pg.pool_size), sink, metrics, cfg.batch_size);
+  auto http = StartObservabilityIfConfigured(cfg.http.listen, cfg.http.port_file, metrics);
+  if (!http.ok()) return StartupFailed(http.status(), 1);
+  spdlog::info("event=started");
+  while (!stop.load()) {
+    const absl::Time now = clock->Now();
+    const bool more_scheduled = releaser.ReleaseScheduled(now);
+    const bool more_held = releaser.ReleaseHeld(now);
+    if (!more_scheduled && !more_held) SleepUnlessStopped(stop, absl::Milliseconds(cfg.poll_ms));
+  }
+  spdlog::info("event=stopped");
+  return 0;
+}
+
+}  // namespace forewarn
