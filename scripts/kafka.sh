@@ -99,7 +99,16 @@ EOF
 }
 
 # A KRaft cluster id: 16 random bytes, URL-safe base64 without padding.
-cluster_id() { python3 -c 'import base64, uuid; print(base64.urlsafe_b64encode(uuid.uuid4().bytes).decode().rstrip("="))'; }
+# A random cluster id as Kafka's own Uuid.randomUuid() makes it: URL-safe base64 of 16 random
+# bytes, never starting with '-' (the format tool would take it for an option: 1 run in 64 failed).
+cluster_id() {
+  python3 -c 'import base64, uuid
+while True:
+    i = base64.urlsafe_b64encode(uuid.uuid4().bytes).decode().rstrip("=")
+    if not i.startswith("-"):
+        print(i)
+        break'
+}
 
 # java's flags for a node or a tool (after the heap): the cached jars, this cluster's logging.
 java_flags() {

@@ -227,6 +227,53 @@ Overlap FindOverlap(pqxx::work& tx, const pg::PgPool& pool, const std::vector<st
   return out;
 }
 
+// Which keys of the claim have a ledger row, by position.
+std::vector<bool> ExistingRows(pqxx::work& tx, const pg::PgPool& pool, const KeyArrays& all) {
+  std::vector<bool> exists(all.ids.size(), false);
+  for (const auto& r : pool.Exec(tx, "ledger_claim_lookup", pg::TextArray(all.ids), pg::IntArray(all.versions),
+                                 pg::TextArray(all.kinds), pg::TextArray(all.occasions), pg::IntArray(all.customers),
+                                 pg::TextArray(all.channels))) {
+    exists[r[0].as<size_t>() - 1] = true;
+  }
+  return exists;
+}
+
+// Who sends what, by position: a key under another worker's live lease is
+// busy; a key with no row is claimed new (a taken-over one counts as a second
+// claim); an open row (claimed, held, retrying) is claimed again. Returns the
+// hashes this claim now holds.
+std::vector<int64_t> ClaimKeys(pqxx::work& tx, const std::vector<NoticeLedger::ClaimRequest>& requests,
+                               const Overlap& overlap, const std::vector<bool>& exists, absl::Time now,
+                               const std::vector<int64_t>& hashes, std::vector<NoticeLedger::Claimed>& claimed,
+                               std::vector<bool>& fresh) {
+  KeyArrays again;
+  std::vector<int> again_attempts;
+  std::vector<int64_t> again_index, claimed_hashes;
+  for (size_t i = 0; i < requests.size(); ++i) {
+    if (overlap.busy.contains(hashes[i])) {
+      claimed[i].busy = true;
+    } else if (!exists[i]) {
+      claimed[i] = {true, false, overlap.taken_over.contains(hashes[i]) ? 2 : 1};
+      fresh[i] = true;
+      claimed_hashes.push_back(hashes[i]);
+    } else {
+      again.Add(requests[i].key);
+      again_attempts.push_back(requests[i].attempt);
+      again_index.push_back(static_cast<int64_t>(i));
+    }
+  }
+  if (again.ids.empty()) return claimed_hashes;
+  for (const auto& r : tx.exec_params(kReclaim, pg::TextArray(again.ids), pg::IntArray(again.versions),
+                                      pg::TextArray(again.kinds), pg::TextArray(again.occasions),
+                                      pg::IntArray(again.customers), pg::TextArray(again.channels), pg::ToMicros(now),
+                                      pg::IntArray(again_attempts), pg::IntArray(again_index))) {
+    const auto i = r[0].as<size_t>();
+    claimed[i] = {true, false, r[1].as<int>()};
+    claimed_hashes.push_back(hashes[i]);
+  }
+  return claimed_hashes;
+}
+
 }  // namespace
 
 int64_t PgNoticeLedger::KeyHash(const NoticeKey& key) {
@@ -320,42 +367,10 @@ absl::Status PgNoticeLedger::RunClaim(const std::vector<ClaimRequest>& requests,
     // flight) and sent again. This way it is in one of them: the batch lock
     // waits for that Record, and the row lookup after it sees its rows.
     const Overlap overlap = FindOverlap(tx, *pool_, incidents, lease_.owner, batch);
-    std::vector<bool> exists(requests.size(), false);
-    for (const auto& r : pool_->Exec(tx, "ledger_claim_lookup", pg::TextArray(all.ids), pg::IntArray(all.versions),
-                                          pg::TextArray(all.kinds), pg::TextArray(all.occasions),
-                                          pg::IntArray(all.customers), pg::TextArray(all.channels))) {
-      exists[r[0].as<size_t>() - 1] = true;
-    }
+    const std::vector<bool> exists = ExistingRows(tx, *pool_, all);
     if (!overlap.adopted.empty()) Subtract(tx, overlap.adopted, out.hashes);
-    const auto& busy = overlap.busy;
-    const auto& taken_over = overlap.taken_over;
-    KeyArrays again;
-    std::vector<int> again_attempts;
-    std::vector<int64_t> again_index, claimed_hashes;
-    for (size_t i = 0; i < requests.size(); ++i) {
-      if (busy.contains(out.hashes[i])) {
-        out.claimed[i].busy = true;
-      } else if (!exists[i]) {
-        out.claimed[i] = {true, false, taken_over.contains(out.hashes[i]) ? 2 : 1};
-        out.fresh[i] = true;
-        claimed_hashes.push_back(out.hashes[i]);
-      } else {
-        again.Add(requests[i].key);
-        again_attempts.push_back(requests[i].attempt);
-        again_index.push_back(static_cast<int64_t>(i));
-      }
-    }
-    if (!again.ids.empty()) {
-      for (const auto& r : tx.exec_params(kReclaim, pg::TextArray(again.ids), pg::IntArray(again.versions),
-                                          pg::TextArray(again.kinds), pg::TextArray(again.occasions),
-                                          pg::IntArray(again.customers), pg::TextArray(again.channels),
-                                          pg::ToMicros(now), pg::IntArray(again_attempts),
-                                          pg::IntArray(again_index))) {
-        const auto i = r[0].as<size_t>();
-        out.claimed[i] = {true, false, r[1].as<int>()};
-        claimed_hashes.push_back(out.hashes[i]);
-      }
-    }
+    const std::vector<int64_t> claimed_hashes =
+        ClaimKeys(tx, requests, overlap, exists, now, out.hashes, out.claimed, out.fresh);
     if (!claimed_hashes.empty()) {
       out.inflight_id = pool_->Exec1(tx, "ledger_inflight_insert", pg::TextArray(incidents),
                                           pg::IntArray(claimed_hashes), pg::ToMicros(now), lease_.owner,
