@@ -2,6 +2,7 @@
 // started by scripts/test.sh (FOREWARN_TEST_PG_URI).
 #include <gtest/gtest.h>
 
+#include <atomic>
 #include <set>
 #include <thread>
 
@@ -495,9 +496,14 @@ TEST_F(PgStoreTest, AClaimOverlappingAnotherWorkersRecordNeverSendsItAgain) {
                  i->id);
   tx.exec0("DELETE FROM notice_inflight WHERE owner = 'owner'");
   absl::StatusOr<std::vector<NoticeLedger::Claimed>> claimed;
-  std::thread claim([&] { claimed = other.Claim({a}, kNow); });
-  // The claim waits for the record's lock; then the record commits.
-  for (int tries = 0; tries < 500; ++tries) {
+  std::atomic<bool> claim_done{false};
+  std::thread claim([&] {
+    claimed = other.Claim({a}, kNow);
+    claim_done = true;
+  });
+  // The claim either finishes (it read the record's batch as still in
+  // flight) or waits for the record's lock; then the record commits.
+  for (int tries = 0; tries < 500 && !claim_done; ++tries) {
     if (db_->Exec("SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock'") != "0") break;
     absl::SleepFor(absl::Milliseconds(10));
   }
@@ -505,6 +511,11 @@ TEST_F(PgStoreTest, AClaimOverlappingAnotherWorkersRecordNeverSendsItAgain) {
   claim.join();
   ASSERT_TRUE(claimed.ok()) << claimed.status();
   EXPECT_FALSE((*claimed)[0].send) << "recorded as sent by another worker while this claim ran";
+  // And once the record is in: final, not busy.
+  claimed = other.Claim({a}, kNow);
+  ASSERT_TRUE(claimed.ok()) << claimed.status();
+  EXPECT_FALSE((*claimed)[0].send);
+  EXPECT_FALSE((*claimed)[0].busy);
 }
 
 TEST_F(PgStoreTest, KeyHashIsStable) {
