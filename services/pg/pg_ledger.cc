@@ -30,14 +30,13 @@ constexpr char kClaimLookup[] =
 // current batches (other keys). One that names keys of this claim is either
 // live (its owner renews it: those keys are busy) or expired, or this
 // process's own (a batch retried in place): those keys are taken over.
-constexpr char kInflightLookup[] =
-    "SELECT id, key_hashes, owner = $2 AS mine, lease_until > clock_timestamp() AS live "
-    "FROM notice_inflight WHERE incident_ids && $1::uuid[]";
+#define FW_INFLIGHT_ROWS \
+  "SELECT id, key_hashes, owner = $2 AS mine, lease_until > clock_timestamp() AS live FROM notice_inflight "
+constexpr char kInflightLookup[] = FW_INFLIGHT_ROWS "WHERE incident_ids && $1::uuid[]";
 // The batches a claim would adopt, locked and read again (see
 // ConfirmAdoption): a renewal is seen, not overtaken.
-constexpr char kInflightRelock[] =
-    "SELECT id, key_hashes, owner = $2 AS mine, lease_until > clock_timestamp() AS live "
-    "FROM notice_inflight WHERE id = ANY($1::bigint[]) FOR UPDATE";
+constexpr char kInflightRelock[] = FW_INFLIGHT_ROWS "WHERE id = ANY($1::bigint[]) FOR UPDATE";
+#undef FW_INFLIGHT_ROWS
 // Claims of one incident are serialised (transaction-scoped, so it holds
 // behind a transaction-pooling pgbouncer too): two workers never both find
 // the same key free.
@@ -241,15 +240,17 @@ void ConfirmAdoption(pqxx::work& tx, const std::string& owner, Overlap& o) {
   if (o.adoptable.empty()) return;
   std::vector<int64_t> ids;
   for (const auto& [id, keys] : o.adoptable) ids.push_back(id);
-  std::map<int64_t, std::vector<int64_t>> now;  // still adoptable: id -> its keys
+  std::map<int64_t, std::unordered_set<int64_t>> now;  // still adoptable: id -> its keys
   for (const auto& r : tx.exec_params(kInflightRelock, pg::IntArray(ids), owner)) {
-    if (r[2].as<bool>() || !r[3].as<bool>()) now[r[0].as<int64_t>()] = ParseBigintArray(r[1].c_str());
+    if (r[2].as<bool>() || !r[3].as<bool>()) {
+      const std::vector<int64_t> keys = ParseBigintArray(r[1].c_str());
+      now[r[0].as<int64_t>()] = std::unordered_set<int64_t>(keys.begin(), keys.end());
+    }
   }
   for (const auto& [id, keys] : o.adoptable) {
     auto it = now.find(id);
-    const bool unchanged = it != now.end() && std::all_of(keys.begin(), keys.end(), [&](int64_t h) {
-      return std::find(it->second.begin(), it->second.end(), h) != it->second.end();
-    });
+    const bool unchanged = it != now.end() && std::all_of(keys.begin(), keys.end(),
+                                                          [&](int64_t h) { return it->second.contains(h); });
     if (unchanged) {
       o.adopted.push_back(id);
       continue;
