@@ -68,6 +68,12 @@ const std::array<std::pair<NoticeKind, std::string>, 12> kNoticeKinds{{
     {NoticeKind::kIbanChangeBeneficiary, "iban_change_beneficiary"},
 }};
 
+const std::array<std::pair<NoticeCategory, std::string>, 3> kNoticeCategories{{
+    {NoticeCategory::kUnplannedOutages, "unplanned_outages"},
+    {NoticeCategory::kPlannedMaintenance, "planned_maintenance"},
+    {NoticeCategory::kBankingChanges, "banking_changes"},
+}};
+
 const std::array<std::pair<AudienceRole, std::string>, 3> kRoles{{
     {AudienceRole::kAffected, "affected"},
     {AudienceRole::kAccountHolder, "holder"},
@@ -86,6 +92,35 @@ const std::string& ToString(IncidentState s) { return NameOf(s, kIncidentStates)
 const std::string& ToString(Channel c) { return NameOf(c, kChannels); }
 const std::string& ToString(NoticeState s) { return NameOf(s, kNoticeStates); }
 const std::string& ToString(NoticeKind k) { return NameOf(k, kNoticeKinds); }
+
+const std::string& ToString(NoticeCategory c) { return NameOf(c, kNoticeCategories); }
+absl::StatusOr<NoticeCategory> ParseNoticeCategory(std::string_view s) {
+  return ParseEnum(s, kNoticeCategories, "notice category");
+}
+
+NoticeCategory CategoryOf(IncidentKind k) {
+  switch (k) {
+    case IncidentKind::kUnplannedOutage: return NoticeCategory::kUnplannedOutages;
+    case IncidentKind::kPlannedMaintenance: return NoticeCategory::kPlannedMaintenance;
+    case IncidentKind::kIbanChange: return NoticeCategory::kBankingChanges;
+  }
+  return NoticeCategory::kUnplannedOutages;
+}
+
+NoticeCategory CategoryOf(NoticeKind k) {
+  switch (k) {
+    case NoticeKind::kOutageStarted:
+    case NoticeKind::kOutageUpdated:
+    case NoticeKind::kOutageRestored:
+    case NoticeKind::kOutageOverdue:
+      return NoticeCategory::kUnplannedOutages;
+    case NoticeKind::kIbanChangeHolder:
+    case NoticeKind::kIbanChangeBeneficiary:
+      return NoticeCategory::kBankingChanges;
+    default:
+      return NoticeCategory::kPlannedMaintenance;
+  }
+}
 
 absl::StatusOr<IncidentKind> ParseIncidentKind(std::string_view s) {
   return ParseEnum(s, kIncidentKinds, "incident kind");

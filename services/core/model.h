@@ -42,6 +42,14 @@ enum class NoticeKind {
   kIbanChangeBeneficiary,   // to customers who saved the old IBAN: masked
 };
 
+// What a customer chooses channels for (and may, by policy, silence): each
+// notice kind belongs to one.
+enum class NoticeCategory { kUnplannedOutages, kPlannedMaintenance, kBankingChanges };
+constexpr NoticeCategory kAllNoticeCategories[] = {NoticeCategory::kUnplannedOutages,
+                                                   NoticeCategory::kPlannedMaintenance,
+                                                   NoticeCategory::kBankingChanges};
+NoticeCategory CategoryOf(IncidentKind k);
+NoticeCategory CategoryOf(NoticeKind k);
 
 const std::string& ToString(IncidentKind k);
 const std::string& ToString(IncidentState s);
@@ -53,6 +61,9 @@ absl::StatusOr<IncidentState> ParseIncidentState(std::string_view s);
 absl::StatusOr<Channel> ParseChannel(std::string_view s);
 absl::StatusOr<NoticeState> ParseNoticeState(std::string_view s);
 absl::StatusOr<NoticeKind> ParseNoticeKind(std::string_view s);
+// "unplanned_outages" | "planned_maintenance" | "banking_changes"
+const std::string& ToString(NoticeCategory c);
+absl::StatusOr<NoticeCategory> ParseNoticeCategory(std::string_view s);
 
 struct LocalizedText {
   std::string ar;
