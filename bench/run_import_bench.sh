@@ -117,7 +117,7 @@ measure() {
   ((rc == 0 || (rc == 1 && bad > 0))) || die "second import of $n failed (exit $rc)"
   cli_rss="$(printf '%s\n%s\n' "$cli_rss" "$(<"$SCRATCH/cli-rss-$n")" | sort -n | tail -1)"
   intake_rss="$(util proc "$intake_pid" | cut -d' ' -f2)"
-  stop_pid "intake-$n"
+  stop_pid "intake-$n" "$intake_pid"
   # Baseline: the same file into a plain table of the same database server.
   sql "$uri" -c "CREATE TABLE bench_import (external_id text, name text, language text, time_zone text,
     phone text, email text, services text, accounts text, beneficiaries text, unplanned_outages text,

@@ -61,7 +61,7 @@ std::string CsvFile() {
       "external_id,name,language,time_zone,phone,email,services,unplanned_outages,planned_maintenance\n";
   for (int i = 1; i <= kCustomers; ++i) {
     const Row r = RowFor(i);
-    absl::StrAppend(&csv, r.external_id, ",", i == 2 ? "Erasable Person" : absl::StrCat("Customer ", i), ",",
+    absl::StrAppend(&csv, r.external_id, ",", i == 4 ? "Erasable Person" : absl::StrCat("Customer ", i), ",",
                     i % 2 ? "en" : "ar", ",Asia/Riyadh,", r.phone, ",", r.email, ",", r.services, ",", r.unplanned,
                     ",", r.maintenance, "\n");
   }
@@ -204,31 +204,31 @@ TEST_F(DirectoryE2eTest, PolicyRefusesSilencingOutagesAndAllowsSilencingMaintena
 
 TEST_F(DirectoryE2eTest, ErasureLeavesNoPersonalDataInAnyTable) {
   ASSERT_EQ(Shell(absl::StrCat(cli_, " customers import ", file_, " --report /dev/null >/dev/null 2>&1")).exit_code, 1);
-  const std::string id = stack_.db().Exec("SELECT id FROM customers WHERE external_id = 'D-2'");
+  const std::string id = stack_.db().Exec("SELECT id FROM customers WHERE external_id = 'D-4'");
   const auto outage = stack_.CreateIncident(testing::OutageRequest(
       "directory-erase", "electricity", "riyadh", "Cable fault", "عطل في الكابل", absl::Hours(3)));
   ASSERT_TRUE(outage.ok()) << outage.status();
-  const std::string d2_rows =
+  const std::string d4_rows =
       absl::StrCat("SELECT count(*) FROM notice_ledger WHERE customer_id = ", id, " AND state = 'sent'");
-  ASSERT_TRUE(stack_.WaitForCount(d2_rows, 2));
+  ASSERT_TRUE(stack_.WaitForCount(d4_rows, 2));
   // A notice of theirs held for quiet hours keeps their address until erased.
   stack_.db().Exec(absl::StrCat(
       "INSERT INTO held_notices (incident_id, version, notice_kind, occasion, customer_id, channel, address, "
       "locale, time_zone, name, role, release_at) VALUES ('", outage->id(), "', 1, 'maintenance_reminder', '', ", id,
-      ", 'sms', '+966501000002', 'ar', 'Asia/Riyadh', 'Erasable Person', 'affected', now() + interval '1 day')"));
+      ", 'sms', '+966501000004', 'ar', 'Asia/Riyadh', 'Erasable Person', 'affected', now() + interval '1 day')"));
 
-  const CommandResult erased = Shell(absl::StrCat(cli_, " customers delete D-2 2>&1"));
+  const CommandResult erased = Shell(absl::StrCat(cli_, " customers delete D-4 2>&1"));
   ASSERT_EQ(erased.exit_code, 0) << erased.out;
-  EXPECT_EQ(Shell(absl::StrCat(cli_, " customers get D-2 >/dev/null 2>&1")).exit_code, 1);
+  EXPECT_EQ(Shell(absl::StrCat(cli_, " customers get D-4 >/dev/null 2>&1")).exit_code, 1);
 
   const CommandResult dump =
       Shell(absl::StrCat("pg_dump --data-only --no-owner '", stack_.db().uri(), "' 2>&1"));
   ASSERT_NE(dump.out.find("COPY public.notice_ledger"), std::string::npos) << dump.out.substr(0, 500);
-  for (const char* personal : {"Erasable Person", "+966501000002", "d2@example.com"}) {
+  for (const char* personal : {"Erasable Person", "+966501000004", "d4@example.com"}) {
     EXPECT_EQ(dump.out.find(personal), std::string::npos) << personal << " is still stored";
   }
   // The ledger keeps the id (the notices were sent) and nothing else of theirs.
-  EXPECT_EQ(stack_.db().Exec(d2_rows), "2");
+  EXPECT_EQ(stack_.db().Exec(d4_rows), "2");
   EXPECT_EQ(stack_.db().Exec("SELECT count(*) FROM customers WHERE external_id LIKE 'D-%'"),
             std::to_string(kCustomers - 1));
 }
