@@ -273,7 +273,7 @@ std::string InsertIncident(const testing::ScratchDatabase& db, const std::string
   return db.Exec(absl::StrCat(
       "INSERT INTO incidents (version, kind, state, services, regions, reason_ar, reason_en, starts_at, "
       "expected_restoration_at, idempotency_key, request_hash, created_at, updated_at) VALUES (1, "
-      "'unplanned_outage', 'open', '{electricity}', '{riyadh}', 'ع', 'r', now(), now(), now(), '",
+      "'unplanned_outage', 'open', '{electricity}', '{riyadh}', 'ع', 'r', now(), now(), '",
       key, "', 'h', now(), now()) RETURNING id"));
 }
 
