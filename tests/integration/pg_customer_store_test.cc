@@ -355,6 +355,25 @@ TEST_F(PgCustomerStoreTest, FullSyncErasesOnlyTheCustomersItDidNotSee) {
   EXPECT_EQ(Count("customer_sync_seen"), "0");
 }
 
+// Behind a transaction pooler nothing is prepared: the same statements go
+// unnamed, each batch in one transaction.
+TEST_F(PgCustomerStoreTest, WorksBehindATransactionPooler) {
+  if (db_->pooled_uri().empty()) GTEST_SKIP() << "FOREWARN_TEST_PGBOUNCER_URI not set";
+  PgCustomerStore pooled(PgDatabase(PgEndpoint(db_->pooled_uri(), PgPooling::kTransaction), 2));
+  Customer c = MakeCustomer(1);
+  c.accounts = {kIbanA};
+  for (int round = 0; round < 3; ++round) {
+    auto rows = pooled.Upsert({c, MakeCustomer(2)}, false);
+    ASSERT_TRUE(rows.ok()) << rows.status();
+    EXPECT_EQ((*rows)[0].outcome, round == 0 ? kInserted : kUnchanged);
+  }
+  EXPECT_EQ(pooled.Get("crm-1")->accounts, std::vector<std::string>{kIbanA});
+  ASSERT_TRUE(pooled.MarkSeen("s", {"crm-1"}).ok());
+  EXPECT_EQ(*pooled.EraseUnseen("s", false), 1);
+  EXPECT_TRUE(pooled.Erase("crm-1").ok());
+  EXPECT_EQ(Count("customers"), "0");
+}
+
 // Migration 10 on a database populated under version 9: every customer keeps
 // the channels it chose, now in each category, and new ids follow the old.
 TEST(PgCustomerMigrationTest, ChannelsPerCategoryKeepTheOldChoices) {

@@ -69,7 +69,9 @@ BEGIN
   IF EXISTS (SELECT 1 FROM written w
              WHERE NOT EXISTS (SELECT 1 FROM services s WHERE s.code = w.service_code)
                 OR NOT EXISTS (SELECT 1 FROM regions r WHERE r.code = w.region_code)
-                OR NOT EXISTS (SELECT 1 FROM customers c WHERE c.id = w.customer_id)) THEN
+                -- OFFSET 0: one primary-key probe per row, never a join
+                -- over every customer.
+                OR NOT EXISTS (SELECT 1 FROM customers c WHERE c.id = w.customer_id OFFSET 0)) THEN
     RAISE foreign_key_violation USING MESSAGE = 'customer_services: unknown service, region or customer';
   END IF;
   RETURN NULL;
