@@ -13,6 +13,7 @@
 #include "pqxx/pqxx"
 
 #include "services/core/notice_policy.h"
+#include "services/directory/directory_service.h"
 #include "services/pg/migrations.h"
 #include "services/pg/pg_customer_store.h"
 #include "services/pg/pg_store.h"
@@ -352,6 +353,35 @@ TEST_F(PgCustomerStoreTest, FullSyncErasesOnlyTheCustomersItDidNotSee) {
   EXPECT_EQ(Count("customers"), "3");
   EXPECT_EQ(Count("customer_sync_seen", "sync_id = 'sync-3'"), "0");
   ASSERT_TRUE(store_->ForgetSync("sync-2").ok());
+  EXPECT_EQ(Count("customer_sync_seen"), "0");
+}
+
+// The directory's use case over this store: an import session's batches
+// and full sync, then the same import again (all unchanged).
+TEST_F(PgCustomerStoreTest, ImportSessionsRunOverPostgres) {
+  ContactRules contacts{[](std::string_view phone) -> absl::StatusOr<std::string> { return std::string(phone); },
+                        [](std::string_view email) { return email.find('@') != std::string_view::npos; }};
+  CustomerDirectoryService directory(*store_, contacts);
+  Upsert({MakeCustomer(99)});  // not in the file: erased by the full sync
+  for (int round = 0; round < 2; ++round) {
+    auto session = directory.StartImport({.dry_run = false, .delete_missing = true});
+    ASSERT_TRUE(session.ok()) << session.status();
+    for (int first = 1; first <= 20; first += 10) {
+      std::vector<Customer> batch;
+      for (int n = first; n < first + 10; ++n) batch.push_back(MakeCustomer(n));
+      batch[3].services = {{"gas", "riyadh"}};  // unknown service: rejected, still seen
+      auto outcome = (*session)->Batch(batch);
+      ASSERT_TRUE(outcome.ok()) << outcome.status();
+      EXPECT_EQ(outcome->rejected.size(), 1u);
+    }
+    auto totals = (*session)->Finish();
+    ASSERT_TRUE(totals.ok()) << totals.status();
+    EXPECT_EQ(totals->inserted, round == 0 ? 18 : 0);
+    EXPECT_EQ(totals->unchanged, round == 0 ? 0 : 18);
+    EXPECT_EQ(totals->rejected, 2);
+    EXPECT_EQ(totals->deleted, round == 0 ? 1 : 0);
+  }
+  EXPECT_EQ(Count("customers"), "18");
   EXPECT_EQ(Count("customer_sync_seen"), "0");
 }
 
