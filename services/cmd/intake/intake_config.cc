@@ -23,7 +23,7 @@ void AddSecurityFlags(CLI::App& app, IntakeConfig& cfg) {
   app.add_option("--tls-client-ca", cfg.tls_client_ca, "CA bundle (PEM) for client certificates: mutual TLS")
       ->envname("FOREWARN_TLS_CLIENT_CA");
   app.add_option("--auth-tokens", cfg.auth_tokens,
-                 "bearer tokens file, lines \"TOKEN ROLE NAME\" (role: submitter|operator|viewer); "
+                 "bearer tokens file, lines \"TOKEN ROLE NAME\" (role: viewer|submitter|operator|directory); "
                  "without it authentication is OFF")
       ->envname("FOREWARN_AUTH_TOKENS");
 }
