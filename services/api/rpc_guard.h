@@ -6,6 +6,7 @@
 // ServeUnary). Shared by GrpcIncidentService and GrpcCustomerDirectory.
 
 #include <grpcpp/grpcpp.h>
+#include <grpcpp/support/sync_stream.h>
 
 #include <string>
 #include <utility>

@@ -147,8 +147,8 @@ class SetCustomerPreferences final : public Command {
     for (int i = 0; i < 3; ++i) {
       if (given[i].second->empty()) continue;
       auto set = ParseChannels(*given[i].second);
-      if (!set.ok() || !*set) return session.UsageError(absl::StrCat(given[i].first, ": ", set.ok() ? "empty" : set.status().message()));
-      sets[i] = **set;
+      if (!set.ok()) return session.UsageError(absl::StrCat(given[i].first, ": ", set.status().message()));
+      sets[i] = set->value_or(v1::ChannelSet{});
     }
     if (!sets[0] && !sets[1] && !sets[2]) {
       return session.UsageError("give at least one of --unplanned-outages, --planned-maintenance, --banking-changes");

@@ -366,7 +366,9 @@ absl::Status CsvLists(const v1::Customer& c, std::string* services, std::string*
 
 class CsvCustomerWriter final : public CustomerWriter {
  public:
-  explicit CsvCustomerWriter(std::ostream& out) : out_(out) { out_ << absl::StrJoin(CustomerCsvColumns(), ",") << "\n"; }
+  explicit CsvCustomerWriter(std::ostream& out) : out_(out) {
+    out_ << absl::StrJoin(CustomerCsvColumns(), ",") << "\n";
+  }
 
   absl::Status Write(const v1::Customer& c) override {
     std::string services, accounts, beneficiaries;
@@ -404,7 +406,9 @@ class JsonlCustomerWriter final : public CustomerWriter {
     options.preserve_proto_field_names = true;
     std::string line;
     auto status = google::protobuf::util::MessageToJsonString(copy, &line, options);
-    if (!status.ok()) return absl::InternalError(absl::StrCat("customer ", c.external_id(), ": ", std::string(status.message())));
+    if (!status.ok()) {
+      return absl::InternalError(absl::StrCat("customer ", c.external_id(), ": ", std::string(status.message())));
+    }
     out_ << line << "\n";
     return absl::OkStatus();
   }

@@ -132,7 +132,7 @@ int RunIntake(const IntakeConfig& cfg) {
   DeadLetterService dead_letters(dlq_reader, ledger, replay_sink);
   grpc_service.set_dead_letters(&dead_letters);
 
-  auto front = GrpcFrontEnd::Start(cfg, start.credentials, grpc_service, open_file_limit, metrics);
+  auto front = GrpcFrontEnd::Start(cfg, start.credentials, {&grpc_service}, open_file_limit, metrics);
   if (!front.ok()) return StartupFailed(front.status(), front.status().code() == absl::StatusCode::kInvalidArgument ? 2 : 1);
   std::atomic<bool> ready{true};
   auto http = StartObservabilityIfConfigured(cfg.http.listen, cfg.http.port_file, metrics, [&ready] { return ready.load(); });

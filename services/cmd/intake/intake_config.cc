@@ -88,6 +88,7 @@ void AddIntakeFlags(CLI::App& app, IntakeConfig& cfg) {
       ->check(CLI::Range(10, 60000));
   AddClockFlags(app, cfg.clock);
   AddPolicyFlags(app, cfg.policy);
+  AddOptOutFlags(app, cfg.opt_out);
   AddPreviewFlags(app, cfg);
   AddSecurityFlags(app, cfg);
   AddHttpFlags(app, cfg.http);
@@ -101,6 +102,7 @@ void AddIntakeFlags(CLI::App& app, IntakeConfig& cfg) {
 
 absl::Status FinishIntakeConfig(IntakeConfig& cfg) {
   if (auto s = ToNoticePolicy(cfg.policy, &cfg.notice_policy); !s.ok()) return s;
+  if (auto s = ToOptOutCategories(cfg.opt_out, &cfg.opt_out_categories); !s.ok()) return s;
   return ParseLimits(cfg, &cfg.validation_limits, &cfg.connection_limits);
 }
 
