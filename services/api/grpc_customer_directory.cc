@@ -1,6 +1,8 @@
 #include "services/api/grpc_customer_directory.h"
 
+#include <chrono>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "absl/strings/numbers.h"
@@ -69,6 +71,19 @@ absl::StatusOr<int64_t> ParsePageToken(const std::string& token) {
   return id;
 }
 
+// Whether the caller cancelled the stream. Read() fails the same way when the
+// caller closed its side and when it cancelled, and the cancellation can be
+// marked on the call a moment after Read() returned: before a full sync
+// erases anything, that moment is waited for (up to 100 ms).
+bool CallerCancelled(grpc::ServerContext* ctx, bool about_to_erase) {
+  if (ctx->IsCancelled()) return true;
+  for (int i = 0; about_to_erase && i < 10; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    if (ctx->IsCancelled()) return true;
+  }
+  return false;
+}
+
 }  // namespace
 
 grpc::Status GrpcCustomerDirectory::UpsertCustomers(grpc::ServerContext* ctx, UpsertStream* stream) {
@@ -93,9 +108,8 @@ grpc::Status GrpcCustomerDirectory::DoUpsert(const Caller& caller, grpc::ServerC
       return s;  // the session is dropped unfinished: nothing erased
     }
   }
-  // Read() is false both when the caller closed its side and when it
-  // cancelled: only the first finishes (a full sync erases only then).
-  if (ctx->IsCancelled()) {
+  // Only a stream the caller closed finishes (a full sync erases only then).
+  if (CallerCancelled(ctx, options.delete_missing && !options.dry_run)) {
     spdlog::info("event=customer_import_cancelled actor={} batches={}", caller.name, batch);
     return grpc::Status(grpc::StatusCode::CANCELLED, "the caller cancelled the import");
   }
