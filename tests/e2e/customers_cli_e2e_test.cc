@@ -42,7 +42,7 @@ std::string ReadAll(const std::string& path) {
   return ss.str();
 }
 
-struct Run {
+struct CliRun {
   int exit_code = -1;
   std::string out, err;
 };
@@ -71,7 +71,7 @@ class CustomersCliE2eTest : public testing::StackTest {
     std::ofstream(dir_ + "/tokens") << kViewer << " viewer dashboards\n"
                                     << kDirectory << " directory crm-sync\n"
                                     << kOperator << " operator alice\n";
-    ServiceStack::Options options;
+    testing::ServiceStack::Options options;
     options.notifiers = 1;
     options.intake_args = {"--auth-tokens", dir_ + "/tokens"};
     StartStack(SeedSql(), options);
@@ -84,14 +84,14 @@ class CustomersCliE2eTest : public testing::StackTest {
   }
 
   // forewarn --target INTAKE --token TOKEN ARGS... (each single-quoted).
-  Run Forewarn(const std::vector<std::string>& args, const std::string& token = kDirectory) {
+  CliRun Forewarn(const std::vector<std::string>& args, const std::string& token = kDirectory) {
     static int runs = 0;
     const std::string base = absl::StrCat(dir_, "/run", ++runs);
     const std::string cmd = absl::StrCat("'", FOREWARN_BIN_DIR, "/services/cmd/cli/forewarn' --target ",
                                          stack_.intake_target(), " --token '", token, "' '",
                                          absl::StrJoin(args, "' '"), "' >", base, ".out 2>", base, ".err");
     const int status = std::system(cmd.c_str());
-    Run r;
+    CliRun r;
     r.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
     r.out = ReadAll(base + ".out");
     r.err = ReadAll(base + ".err");
@@ -102,7 +102,7 @@ class CustomersCliE2eTest : public testing::StackTest {
   nlohmann::json Import(const std::vector<std::string>& args, int want_exit) {
     std::vector<std::string> all = {"customers", "import", "--json", "--batch-size", "2", "--window", "2"};
     all.insert(all.end(), args.begin(), args.end());
-    Run r = Forewarn(all);
+    CliRun r = Forewarn(all);
     EXPECT_EQ(r.exit_code, want_exit) << r.out << r.err;
     auto summary = nlohmann::json::parse(r.out, nullptr, false);
     EXPECT_FALSE(summary.is_discarded()) << r.out << r.err;
@@ -141,13 +141,13 @@ TEST_F(CustomersCliE2eTest, ImportReportsBadRowsAndIsIdempotentExportReimportsUn
 
   for (const char* format : {"csv", "jsonl"}) {
     const std::string exported = absl::StrCat(dir_, "/exported.", format);
-    Run r = Forewarn({"customers", "export", "-o", exported});
+    CliRun r = Forewarn({"customers", "export", "-o", exported});
     ASSERT_EQ(r.exit_code, 0) << r.err;
     auto again = Import({exported}, 0);
     EXPECT_EQ(again["unchanged"], 5) << format;
     EXPECT_EQ(again["rejected"], 0) << format;
   }
-  Run filtered = Forewarn({"customers", "export", "--format", "jsonl", "--region", "jeddah"});
+  CliRun filtered = Forewarn({"customers", "export", "--format", "jsonl", "--region", "jeddah"});
   ASSERT_EQ(filtered.exit_code, 0) << filtered.err;
   EXPECT_EQ(std::count(filtered.out.begin(), filtered.out.end(), '\n'), 2) << filtered.out;  // C2, C5
 }
@@ -171,7 +171,7 @@ TEST_F(CustomersCliE2eTest, DryRunWritesNothingAndFullSyncErasesTheMissing) {
   auto sync = Import({"--delete-missing", subset}, 0);
   EXPECT_EQ(sync["deleted"], 3);
   EXPECT_EQ(sync["updated"], 2);  // their phones, emails and preferences are gone from the file
-  Run gone = Forewarn({"customers", "get", "C5"});
+  CliRun gone = Forewarn({"customers", "get", "C5"});
   EXPECT_EQ(gone.exit_code, 1);
   EXPECT_NE(gone.err.find("(5)"), std::string::npos) << gone.err;  // NOT_FOUND
 }
@@ -185,12 +185,12 @@ TEST_F(CustomersCliE2eTest, MalformedFileNamesItsLineAndASyncIsCancelled) {
                                 "C2,Jo,en,Asia/Riyadh,electricity/jeddah\n"
                                 "C3,\"never closed,ar,Asia/Riyadh,electricity/riyadh\n"
                                 "C4,Omar,en,Asia/Riyadh,electricity/riyadh\n");
-  Run r = Forewarn({"customers", "import", "--batch-size", "1", "--delete-missing", bad});
+  CliRun r = Forewarn({"customers", "import", "--batch-size", "1", "--delete-missing", bad});
   EXPECT_EQ(r.exit_code, 1);
   EXPECT_NE(r.err.find(bad + ":4: unterminated quoted field"), std::string::npos) << r.err;
   EXPECT_NE(r.err.find("nothing was erased"), std::string::npos) << r.err;
   EXPECT_EQ(Forewarn({"customers", "get", "C5"}).exit_code, 0);  // not erased
-  Run header = Forewarn({"customers", "import", Write("h.csv", "external_id,name,language,time_zone,fax\n")});
+  CliRun header = Forewarn({"customers", "import", Write("h.csv", "external_id,name,language,time_zone,fax\n")});
   EXPECT_EQ(header.exit_code, 1);
   EXPECT_NE(header.err.find("h.csv:1: unknown column 'fax'"), std::string::npos) << header.err;
 }
@@ -198,13 +198,13 @@ TEST_F(CustomersCliE2eTest, MalformedFileNamesItsLineAndASyncIsCancelled) {
 TEST_F(CustomersCliE2eTest, GetPreferencesAndDelete) {
   if (IsSkipped()) return;
   Import({Write("customers.csv", kCustomersCsv)}, 1);
-  Run got = Forewarn({"customers", "get", "C1", "--json"});
+  CliRun got = Forewarn({"customers", "get", "C1", "--json"});
   ASSERT_EQ(got.exit_code, 0) << got.err;
   auto c1 = nlohmann::json::parse(got.out);
   EXPECT_EQ(c1["external_id"], "C1");
   EXPECT_EQ(c1["phone"], "+966501234561");  // normalised to E.164
 
-  Run prefs = Forewarn({"customers", "preferences", "C1", "--planned-maintenance", "none", "--json"});
+  CliRun prefs = Forewarn({"customers", "preferences", "C1", "--planned-maintenance", "none", "--json"});
   ASSERT_EQ(prefs.exit_code, 0) << prefs.err;
   auto p = nlohmann::json::parse(prefs.out)["preferences"];
   EXPECT_EQ(p["planned_maintenance"]["sms"], false);
@@ -212,12 +212,12 @@ TEST_F(CustomersCliE2eTest, GetPreferencesAndDelete) {
   EXPECT_EQ(p["unplanned_outages"]["sms"], true);  // kept
   EXPECT_EQ(p["unplanned_outages"]["email"], true);
 
-  Run refused = Forewarn({"customers", "preferences", "C1", "--unplanned-outages", "none"});
+  CliRun refused = Forewarn({"customers", "preferences", "C1", "--unplanned-outages", "none"});
   EXPECT_EQ(refused.exit_code, 1);
   EXPECT_NE(refused.err.find("unplanned_outages"), std::string::npos) << refused.err;
   EXPECT_NE(refused.err.find("(9)"), std::string::npos) << refused.err;  // FAILED_PRECONDITION
 
-  Run erased = Forewarn({"customers", "delete", "C1"});
+  CliRun erased = Forewarn({"customers", "delete", "C1"});
   ASSERT_EQ(erased.exit_code, 0) << erased.err;
   EXPECT_NE(erased.out.find("Erased customer"), std::string::npos) << erased.out;
   EXPECT_EQ(Forewarn({"customers", "get", "C1"}).exit_code, 1);
@@ -226,18 +226,18 @@ TEST_F(CustomersCliE2eTest, GetPreferencesAndDelete) {
 TEST_F(CustomersCliE2eTest, OnlyDirectoryAndOperatorRolesReachCustomers) {
   if (IsSkipped()) return;
   Import({Write("customers.csv", kCustomersCsv)}, 1);
-  Run viewer = Forewarn({"customers", "get", "C1"}, kViewer);
+  CliRun viewer = Forewarn({"customers", "get", "C1"}, kViewer);
   EXPECT_EQ(viewer.exit_code, 1);
   EXPECT_NE(viewer.err.find("dashboards (viewer) may not GetCustomer"), std::string::npos) << viewer.err;
   EXPECT_NE(viewer.err.find("(7)"), std::string::npos) << viewer.err;  // PERMISSION_DENIED
-  Run viewer_import = Forewarn({"customers", "import", Write("one.csv", "external_id,name,language,time_zone\n"
+  CliRun viewer_import = Forewarn({"customers", "import", Write("one.csv", "external_id,name,language,time_zone\n"
                                                                         "C9,N,en,UTC\n")},
                                kViewer);
   EXPECT_EQ(viewer_import.exit_code, 1);
   EXPECT_NE(viewer_import.err.find("may not UpsertCustomers"), std::string::npos) << viewer_import.err;
   EXPECT_EQ(Forewarn({"customers", "get", "C1"}, kOperator).exit_code, 0);
   EXPECT_EQ(Forewarn({"customers", "get", "C1"}, kDirectory).exit_code, 0);
-  Run incidents = Forewarn({"incident", "list"}, kDirectory);  // the directory role reads no incident
+  CliRun incidents = Forewarn({"incident", "list"}, kDirectory);  // the directory role reads no incident
   EXPECT_EQ(incidents.exit_code, 1);
   EXPECT_NE(incidents.err.find("crm-sync (directory) may not ListIncidents"), std::string::npos) << incidents.err;
 }
