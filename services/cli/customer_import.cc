@@ -182,6 +182,7 @@ class Importer {
     committed_.set_unchanged(committed_.unchanged() + batch.unchanged());
     committed_.set_rejected(committed_.rejected() + batch.rejected());
     rows_ += batch.inserted() + batch.updated() + batch.unchanged() + batch.rejected();
+    ++batches_;
     for (const v1::RowError& e : batch.errors()) {
       if (!report_.Add(e.ref(), e.external_id(), e.field(), e.reason()) && !report_failed_) {
         report_failed_ = true;
@@ -197,7 +198,9 @@ class Importer {
     result.elapsed_seconds = progress_.elapsed_seconds();
     if (report_.created()) result.report_path = report_.path();
     result.complete = have_summary_ && status.ok() && input_error_.ok();
-    session_.printer().Print(result);
+    // A stream refused before any batch was answered (no access, no intake)
+    // has nothing to sum up: only its error is printed.
+    if (have_summary_ || batches_ > 0) session_.printer().Print(result);
     if (!input_error_.ok()) {
       session_.err() << "error: " << input_error_.message() << "\n";
       if (flags_.delete_missing) session_.err() << "note: the sync was cancelled: nothing was erased\n";
@@ -223,6 +226,7 @@ class Importer {
   v1::ImportSummary summary_, committed_;
   bool have_summary_ = false, report_failed_ = false;
   int64_t rows_ = 0;
+  int64_t batches_ = 0;
 };
 
 int64_t FileSize(const std::string& path) {
