@@ -19,6 +19,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
+#include "forewarn/v1/directory.grpc.pb.h"
 #include "nlohmann/json.hpp"
 #include "tests/e2e/stack.h"
 
@@ -240,6 +241,73 @@ TEST_F(CustomersCliE2eTest, OnlyDirectoryAndOperatorRolesReachCustomers) {
   CliRun incidents = Forewarn({"incident", "list"}, kDirectory);  // the directory role reads no incident
   EXPECT_EQ(incidents.exit_code, 1);
   EXPECT_NE(incidents.err.find("crm-sync (directory) may not ListIncidents"), std::string::npos) << incidents.err;
+}
+
+// UpsertCustomers over gRPC itself: the shape of a batch is checked, each
+// batch is answered as it commits, and a cancelled full sync erases nothing.
+TEST_F(CustomersCliE2eTest, UpsertStreamChecksBatchesAndACancelledSyncErasesNothing) {
+  if (IsSkipped()) return;
+  Import({Write("customers.csv", kCustomersCsv)}, 1);
+  auto stub = v1::CustomerDirectory::NewStub(
+      grpc::CreateChannel(stack_.intake_target(), grpc::InsecureChannelCredentials()));
+  auto ctx = [] {
+    auto c = std::make_unique<grpc::ClientContext>();
+    c->AddMetadata("authorization", absl::StrCat("Bearer ", kDirectory));
+    return c;
+  };
+  auto customer = [](v1::UpsertCustomersRequest& req, const std::string& id) {
+    v1::Customer* c = req.add_customers();
+    c->set_external_id(id);
+    c->set_name("N");
+    c->set_language("en");
+    c->set_time_zone("Asia/Riyadh");
+  };
+  {  // refs not one per customer
+    auto c = ctx();
+    auto stream = stub->UpsertCustomers(c.get());
+    v1::UpsertCustomersRequest req;
+    customer(req, "R1");
+    customer(req, "R2");
+    req.add_refs(2);
+    stream->Write(req);
+    stream->WritesDone();
+    v1::UpsertCustomersResponse resp;
+    EXPECT_FALSE(stream->Read(&resp));
+    grpc::Status s = stream->Finish();
+    EXPECT_EQ(s.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+    EXPECT_EQ(s.error_message(), "refs: batch 0 has 1 refs for 2 customers (one per customer, or none)");
+  }
+  {  // over 5000
+    auto c = ctx();
+    auto stream = stub->UpsertCustomers(c.get());
+    v1::UpsertCustomersRequest req;
+    for (int i = 0; i < 5001; ++i) customer(req, absl::StrCat("X", i));
+    stream->Write(req);
+    stream->WritesDone();
+    v1::UpsertCustomersResponse resp;
+    while (stream->Read(&resp)) {
+    }
+    EXPECT_EQ(stream->Finish().error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  }
+  {  // a full sync naming only R1, answered, then cancelled: nothing erased
+    auto c = ctx();
+    auto stream = stub->UpsertCustomers(c.get());
+    v1::UpsertCustomersRequest req;
+    req.set_delete_missing(true);
+    customer(req, "R1");
+    req.add_refs(42);
+    ASSERT_TRUE(stream->Write(req));
+    v1::UpsertCustomersResponse resp;
+    ASSERT_TRUE(stream->Read(&resp));
+    ASSERT_TRUE(resp.has_batch());
+    EXPECT_EQ(resp.batch().inserted(), 1);
+    c->TryCancel();
+    while (stream->Read(&resp)) {
+    }
+    EXPECT_EQ(stream->Finish().error_code(), grpc::StatusCode::CANCELLED);
+  }
+  EXPECT_EQ(Forewarn({"customers", "get", "C5"}).exit_code, 0);  // not erased
+  EXPECT_EQ(Forewarn({"customers", "get", "R1"}).exit_code, 0);  // the answered batch stays
 }
 
 }  // namespace
