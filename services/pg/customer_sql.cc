@@ -158,7 +158,8 @@ void ArrayLiteral::Add(int64_t n) {
 std::string ArrayLiteral::Take() {
   std::string out = std::move(out_);
   out += '}';
-  out_ = "{";
+  out_.clear();
+  out_.push_back('{');
   empty_ = true;
   return out;
 }
