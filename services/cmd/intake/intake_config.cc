@@ -23,7 +23,7 @@ void AddSecurityFlags(CLI::App& app, IntakeConfig& cfg) {
   app.add_option("--tls-client-ca", cfg.tls_client_ca, "CA bundle (PEM) for client certificates: mutual TLS")
       ->envname("FOREWARN_TLS_CLIENT_CA");
   app.add_option("--auth-tokens", cfg.auth_tokens,
-                 "bearer tokens file, lines \"TOKEN ROLE NAME\" (role: submitter|operator|viewer); "
+                 "bearer tokens file, lines \"TOKEN ROLE NAME\" (role: viewer|submitter|operator|directory); "
                  "without it authentication is OFF")
       ->envname("FOREWARN_AUTH_TOKENS");
 }
@@ -88,6 +88,7 @@ void AddIntakeFlags(CLI::App& app, IntakeConfig& cfg) {
       ->check(CLI::Range(10, 60000));
   AddClockFlags(app, cfg.clock);
   AddPolicyFlags(app, cfg.policy);
+  AddOptOutFlags(app, cfg.opt_out);
   AddPreviewFlags(app, cfg);
   AddSecurityFlags(app, cfg);
   AddHttpFlags(app, cfg.http);
@@ -101,6 +102,7 @@ void AddIntakeFlags(CLI::App& app, IntakeConfig& cfg) {
 
 absl::Status FinishIntakeConfig(IntakeConfig& cfg) {
   if (auto s = ToNoticePolicy(cfg.policy, &cfg.notice_policy); !s.ok()) return s;
+  if (auto s = ToOptOutCategories(cfg.opt_out, &cfg.opt_out_categories); !s.ok()) return s;
   return ParseLimits(cfg, &cfg.validation_limits, &cfg.connection_limits);
 }
 

@@ -3,6 +3,7 @@
 // forewarn-intake's configuration: its flags and what is derived from them
 // once parsed.
 
+#include <set>
 #include <string>
 
 #include "absl/status/status.h"
@@ -31,6 +32,7 @@ struct IntakeConfig {
   int outbox_poll_ms = 250;
   ClockFlags clock;
   PolicyFlags policy;
+  OptOutFlags opt_out;  // the customer directory's policy
   // For notice previews: templates, SMS budgets, provider rates.
   std::string templates_dir = "templates";
   double sms_rate = 0;
@@ -56,6 +58,7 @@ struct IntakeConfig {
 
   // Derived by FinishIntakeConfig.
   NoticePolicy notice_policy;
+  std::set<NoticeCategory> opt_out_categories;
   ValidationLimits validation_limits;
   ConnectionLimits connection_limits;
 };
