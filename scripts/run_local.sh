@@ -104,8 +104,10 @@ sql() { psql "$PG_URI" -X -q -At -v ON_ERROR_STOP=1 "$@"; }
 start_bg intake "$SCRATCH/logs/intake.log" "${intake_cmd[@]}"
 wait_for_file "$SCRATCH/intake.port" 60 '^[0-9]+$'
 INTAKE_PORT="$(<"$SCRATCH/intake.port")"
-sql -f scripts/sample_data.sql
-log "sample data loaded"
+sql -f scripts/sample_catalog.sql # services and regions (reference data)
+echo "== forewarn customers import scripts/sample_customers.csv"
+cli customers import scripts/sample_customers.csv --report "$SCRATCH/rejected.csv" ||
+  die "the sample customers did not import cleanly (see $SCRATCH/rejected.csv)"
 
 start_bg resolver "$SCRATCH/logs/resolver.log" "${resolver_cmd[@]}"
 start_bg scheduler "$SCRATCH/logs/scheduler.log" "${scheduler_cmd[@]}"
