@@ -43,6 +43,29 @@ void AddPolicyFlags(CLI::App& app, PolicyFlags& flags) {
       ->envname("FOREWARN_NON_URGENT_KINDS");
 }
 
+void AddOptOutFlags(CLI::App& app, OptOutFlags& flags) {
+  app.add_option("--opt-out-categories", flags.categories,
+                 "notice categories a customer may turn off entirely (comma list of unplanned_outages, "
+                 "planned_maintenance, banking_changes; none for no category)")
+      ->envname("FOREWARN_OPT_OUT_CATEGORIES");
+}
+
+absl::Status ToOptOutCategories(const OptOutFlags& flags, std::set<NoticeCategory>* out) {
+  std::set<NoticeCategory> categories;
+  const absl::string_view all = absl::StripAsciiWhitespace(flags.categories);
+  if (all != "none") {
+    for (absl::string_view name : absl::StrSplit(all, ',', absl::SkipWhitespace())) {
+      auto category = ParseNoticeCategory(std::string(absl::StripAsciiWhitespace(name)));
+      if (!category.ok()) {
+        return absl::InvalidArgumentError(absl::StrCat("--opt-out-categories: ", category.status().message()));
+      }
+      categories.insert(*category);
+    }
+  }
+  *out = std::move(categories);
+  return absl::OkStatus();
+}
+
 absl::Status ToNoticePolicy(const PolicyFlags& flags, NoticePolicy* policy) {
   NoticePolicy p;
   p.maintenance_leads.clear();

@@ -1,5 +1,6 @@
 #pragma once
 
+#include <set>
 #include <string>
 
 #include "absl/status/status.h"
@@ -26,6 +27,17 @@ struct PolicyFlags {
 };
 
 void AddPolicyFlags(CLI::App& app, PolicyFlags& flags);
+
+// The categories of notices a customer may turn off entirely
+// (--opt-out-categories, comma list of unplanned_outages,
+// planned_maintenance, banking_changes; "" or "none": no category). The
+// intake's customer directory enforces it (OptOutPolicy).
+struct OptOutFlags {
+  std::string categories = "planned_maintenance";
+};
+void AddOptOutFlags(CLI::App& app, OptOutFlags& flags);
+// INVALID_ARGUMENT naming the flag and the unknown category.
+absl::Status ToOptOutCategories(const OptOutFlags& flags, std::set<NoticeCategory>* out);
 // A non-negative duration flag like "48h" or "15m" (absl::ParseDuration);
 // INVALID_ARGUMENT naming `flag` otherwise.
 absl::Status ParseDurationFlag(const char* flag, const std::string& text, absl::Duration* out);
