@@ -3,6 +3,7 @@
 // forewarn-intake's configuration: its flags and what is derived from them
 // once parsed.
 
+#include <set>
 #include <string>
 
 #include "absl/status/status.h"
@@ -31,6 +32,7 @@ struct IntakeConfig {
   int outbox_poll_ms = 250;
   ClockFlags clock;
   PolicyFlags policy;
+  OptOutFlags opt_out;  // the customer directory's policy
   // For notice previews: templates, SMS budgets, provider rates.
   std::string templates_dir = "templates";
   double sms_rate = 0;
@@ -53,9 +55,16 @@ struct IntakeConfig {
   std::string keepalive_time = "2m";
   std::string keepalive_timeout = "20s";
   int fd_headroom = 64;
+  // The public HTTP endpoint: one-click unsubscribe and the SMS gateway's
+  // inbound webhook (on when either secret file is given).
+  std::string public_listen = "127.0.0.1:0";
+  std::string public_port_file;
+  std::string unsubscribe_secret_file;
+  std::string inbound_sms_secret_file;
 
   // Derived by FinishIntakeConfig.
   NoticePolicy notice_policy;
+  std::set<NoticeCategory> opt_out_categories;
   ValidationLimits validation_limits;
   ConnectionLimits connection_limits;
 };
