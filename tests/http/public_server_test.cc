@@ -14,6 +14,7 @@
 #include "absl/strings/str_cat.h"
 #include "notifier/sms/phone.h"
 #include "services/directory/directory_service.h"
+#include "services/public_http/inbound_sms.h"
 
 namespace forewarn {
 namespace {
@@ -367,6 +368,37 @@ TEST(PublicServer, BadListenAddressIsInvalidArgument) {
   ASSERT_FALSE(server.ok());
   EXPECT_EQ(server.status().code(), absl::StatusCode::kInvalidArgument);
   EXPECT_NE(server.status().message().find("--public-listen"), std::string::npos);
+}
+
+TEST(SmsKeyword, RecognisesTheCommandsInBothLanguagesAndNothingElse) {
+  for (const char* stop : {"STOP", "stop", " Stop.", "STOP  ALL", "stop all!", "Unsubscribe", "إيقاف", "ايقاف",
+                           " إيقاف\n"}) {
+    EXPECT_EQ(ParseSmsKeyword(stop), SmsKeyword::kStop) << stop;
+  }
+  for (const char* start : {"START", "start", "Unstop", "بدء", "بدء."}) {
+    EXPECT_EQ(ParseSmsKeyword(start), SmsKeyword::kStart) << start;
+  }
+  for (const char* other : {"", "please stop texting me", "STOPP", "STAR", "stop stop", "إيقاف الآن"}) {
+    EXPECT_EQ(ParseSmsKeyword(other), SmsKeyword::kNone) << other;
+  }
+  EXPECT_EQ(KeywordLocale("إيقاف"), "ar");
+  EXPECT_EQ(KeywordLocale("STOP"), "en");
+}
+
+TEST(SmsKeyword, SenderGetsItsPlusBack) {
+  EXPECT_EQ(GatewaySender(" 966501234567"), "+966501234567");  // '+' read as a space in a form
+  EXPECT_EQ(GatewaySender("966501234567"), "+966501234567");
+  EXPECT_EQ(GatewaySender("+966501234567"), "+966501234567");
+  EXPECT_EQ(GatewaySender("0501234567"), "0501234567");  // national: libphonenumber reads it in SA
+  EXPECT_EQ(GatewaySender("501234"), "501234");
+}
+
+TEST(SmsKeyword, RepliesInTheRequestedLanguage) {
+  EXPECT_NE(SmsReply(SmsKeyword::kStop, "ar").find("أرسل بدء"), std::string::npos);
+  EXPECT_NE(SmsReply(SmsKeyword::kStop, "en").find("Reply START"), std::string::npos);
+  EXPECT_NE(SmsReply(SmsKeyword::kStart, "ar-SA").find("إيقاف"), std::string::npos);
+  EXPECT_NE(SmsReply(SmsKeyword::kStart, "fr").find("Reply STOP"), std::string::npos);
+  EXPECT_EQ(SmsReply(SmsKeyword::kNone, "en"), "");
 }
 
 }  // namespace
