@@ -65,20 +65,22 @@ struct Customer {
 // What may be silenced: the categories a customer may turn off entirely.
 // Default: planned maintenance only (an unplanned outage and a change that
 // moves a customer's money are always told).
-struct OptOutPolicy {
-  std::set<NoticeCategory> may_opt_out = {NoticeCategory::kPlannedMaintenance};
-  // FAILED_PRECONDITION naming the category ("preferences.unplanned_outages:
-  // cannot be turned off (policy: only planned_maintenance may be)") when
-  // `prefs` silences a category outside `may_opt_out`.
-  absl::Status Check(const Preferences& prefs) const;
-};
-
 // One rule a record breaks: the field (proto path, e.g. "services[2].region")
 // and why.
 struct FieldError {
   std::string field;
   std::string reason;
   bool operator==(const FieldError&) const = default;
+};
+
+struct OptOutPolicy {
+  std::set<NoticeCategory> may_opt_out = {NoticeCategory::kPlannedMaintenance};
+  // The first category `prefs` silences outside `may_opt_out`, as
+  // {"preferences.unplanned_outages", "these notices cannot be turned off
+  // (policy: only planned_maintenance may be)"}.
+  std::optional<FieldError> Violation(const Preferences& prefs) const;
+  // The same as FAILED_PRECONDITION "field: reason".
+  absl::Status Check(const Preferences& prefs) const;
 };
 
 // Contact checks that need a library the domain does not link
