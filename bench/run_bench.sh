@@ -154,7 +154,8 @@ SET session_replication_role = replica;
 INSERT INTO services (code, name_en, name_ar) VALUES
   ('electricity', 'Electricity', 'الكهرباء'), ('water', 'Water', 'المياه') ON CONFLICT DO NOTHING;
 INSERT INTO regions (code, name_en, name_ar) VALUES ('riyadh', 'Riyadh', 'الرياض') ON CONFLICT DO NOTHING;
-INSERT INTO customers (id, name, locale, time_zone, phone, email, notify_sms, notify_email)
+INSERT INTO customers (id, name, locale, time_zone, phone, email, channels_unplanned, channels_maintenance,
+  channels_banking)
 SELECT i,
   CASE WHEN i % 5 < 3 THEN 'عميل ' || i ELSE 'Customer ' || i END,
   CASE WHEN i % 5 < 3 THEN 'ar' ELSE 'en' END,
@@ -162,9 +163,11 @@ SELECT i,
               WHEN 13 THEN 'America/New_York' ELSE 'Asia/Riyadh' END,
   '+9665' || lpad(i::text, 8, '0'),
   'customer' || i || '@example.com',
-  i % 3 <> 1,  -- id % 3 = 1: email only
-  i % 3 <> 0   -- id % 3 = 0: SMS only; id % 3 = 2: both
-FROM generate_series(1, :n) AS i;
+  ch, ch, ch  -- bit 1 SMS, bit 2 email
+FROM generate_series(1, :n) AS i,
+  -- id % 3 = 1: email only; id % 3 = 0: SMS only; id % 3 = 2: both
+  LATERAL (SELECT (i % 3 <> 1)::int + 2 * (i % 3 <> 0)::int) AS b(ch);
+SELECT setval('customers_id_seq', greatest(:n, 1));
 INSERT INTO customer_services (service_code, region_code, customer_id)
 SELECT 'electricity', 'riyadh', i FROM generate_series(1, :n) AS i;
 INSERT INTO customer_services (service_code, region_code, customer_id)
@@ -173,8 +176,8 @@ RESET session_replication_role;
 ANALYZE;
 EOF
 t_load1="$EPOCHREALTIME"
-expected_sql="SELECT count(*) FILTER (WHERE c.notify_sms AND c.phone IS NOT NULL)
-                   + count(*) FILTER (WHERE c.notify_email AND c.email IS NOT NULL)
+expected_sql="SELECT count(*) FILTER (WHERE c.channels_unplanned & 1 <> 0 AND c.phone IS NOT NULL)
+                   + count(*) FILTER (WHERE c.channels_unplanned & 2 <> 0 AND c.email IS NOT NULL)
               FROM customers c WHERE EXISTS (SELECT 1 FROM customer_services cs
                 WHERE cs.customer_id = c.id AND cs.service_code = '%s' AND cs.region_code = 'riyadh')"
 # shellcheck disable=SC2059
@@ -335,13 +338,14 @@ done
 # The resolver's audience rule (services/pg/audience_sql.h) for an outage, written out with
 # plain tools: one row per customer and chosen channel, keyed by customer id.
 audience_sql="SELECT c.id, c.name, c.locale, c.time_zone, coalesce(c.phone, '') AS phone,
-    coalesce(c.email, '') AS email, c.notify_sms, c.notify_email, 'affected' AS role FROM customers c
+    coalesce(c.email, '') AS email, c.channels_unplanned & 1 <> 0 AS by_sms,
+    c.channels_unplanned & 2 <> 0 AS by_email, 'affected' AS role FROM customers c
   WHERE EXISTS (SELECT 1 FROM customer_services cs WHERE cs.customer_id = c.id
     AND cs.service_code = ANY('{electricity}'::text[]) AND cs.region_code = ANY('{riyadh}'::text[]))"
 produce_sql="COPY (SELECT a.id, '$incident_id', 1, 'outage_started', '', a.id, ch.channel, ch.address,
     a.locale, a.time_zone, a.name, a.role
   FROM ($audience_sql) a
-  CROSS JOIN LATERAL (VALUES ('sms', a.phone, a.notify_sms), ('email', a.email, a.notify_email))
+  CROSS JOIN LATERAL (VALUES ('sms', a.phone, a.by_sms), ('email', a.email, a.by_email))
     AS ch(channel, address, wanted)
   WHERE ch.wanted AND ch.address <> '') TO STDOUT"
 sql -c "CREATE TABLE bench_ledger (

@@ -116,9 +116,10 @@ all_alive || die "a service failed to start"
 
 # One (customer, channel) pair per notice we expect to be sent.
 expected="$(sql -c "
-  SELECT count(*) FILTER (WHERE c.notify_sms AND c.phone IS NOT NULL)
+  SELECT count(*) FILTER (WHERE c.channels_unplanned & 1 <> 0 AND c.phone IS NOT NULL)
        + count(*) FILTER (WHERE c.email IS NOT NULL
-                          AND (c.notify_email OR (c.notify_sms AND c.phone IS NULL)))
+                          AND (c.channels_unplanned & 2 <> 0
+                               OR (c.channels_unplanned & 1 <> 0 AND c.phone IS NULL)))
   FROM customers c
   WHERE EXISTS (SELECT 1 FROM customer_services cs
                 WHERE cs.customer_id = c.id

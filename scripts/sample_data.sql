@@ -1,4 +1,4 @@
--- Sample data for scripts/run_local.sh (schema: services/pg/migrations/0001_init.sql).
+-- Sample data for scripts/run_local.sh (schema: services/pg/migrations/*.sql).
 -- Deterministic and safe to rerun (ON CONFLICT DO NOTHING).
 --
 -- 200 customers, ids 1..200:
@@ -7,7 +7,9 @@
 --               13 America/New_York
 --   phone       +9665XXXXXXXX (unique); NULL when id % 25 = 0
 --   email       customerN@example.com; NULL when id % 40 = 3
---   notify_sms  false when id % 9 = 4;  notify_email false when id % 7 = 2
+--   channels    the same in every category (channels_unplanned, _maintenance,
+--               _banking: bit 1 SMS, bit 2 email): no SMS when id % 9 = 4,
+--               no email when id % 7 = 2
 -- Who uses what (customer_services):
 --   electricity/riyadh  1..80          water/riyadh     even ids in 1..80
 --   internet/riyadh     1..80, id % 10 = 1
@@ -31,7 +33,8 @@ INSERT INTO regions (code, name_en, name_ar) VALUES
 ON CONFLICT DO NOTHING;
 
 INSERT INTO customers
-  (id, name, locale, time_zone, phone, email, notify_sms, notify_email, created_at)
+  (id, name, locale, time_zone, phone, email, channels_unplanned, channels_maintenance, channels_banking,
+   created_at)
 SELECT
   i,
   CASE WHEN i % 5 IN (0, 1, 2)
@@ -59,11 +62,13 @@ SELECT
                  || lpad((i * 7919)::text, 7, '0')
   END,
   CASE WHEN i % 40 = 3 THEN NULL ELSE 'customer' || i || '@example.com' END,
-  i % 9 <> 4,
-  i % 7 <> 2,
+  ch, ch, ch,
   timestamptz '2024-01-01 00:00:00+03' + i * interval '1 hour'
-FROM generate_series(1, 200) AS g(i)
+FROM generate_series(1, 200) AS g(i),
+  LATERAL (SELECT (i % 9 <> 4)::int + 2 * (i % 7 <> 2)::int) AS b(ch)
 ON CONFLICT DO NOTHING;
+-- Ids given here: the directory's next one comes after them.
+SELECT setval('customers_id_seq', greatest((SELECT max(id) FROM customers), 1));
 
 INSERT INTO customer_services (service_code, region_code, customer_id)
 SELECT r.service, r.region, g.i

@@ -99,10 +99,10 @@ constexpr char kLatestNotice[] =
 // $5 kind, $6 services, $7 regions, $8 old IBAN), one row per (customer,
 // chosen channel), with its ledger state for the notice $3/$4 of version $2 (NULL:
 // no row); IBAN beneficiaries are told with their own notice kind.
-const std::string& RecipientStates() {
-  static const std::string sql = absl::StrCat(
+std::string RecipientStates(NoticeCategory category) {
+  return absl::StrCat(
       "WITH rcpt AS (SELECT a.customer_id, ch.channel, a.role = 'beneficiary' AS beneficiary FROM (",
-      pg::AudienceSql("$5::text", "$6::text[]", "$7::text[]", "$8::text"),
+      pg::AudienceSql(category, "$5::text", "$6::text[]", "$7::text[]", "$8::text"),
       ") AS a(customer_id, name, locale, time_zone, phone, email, role, by_sms, by_email) "
       "CROSS JOIN LATERAL (VALUES ('sms'::text, a.by_sms), ('email', a.by_email)) AS ch(channel, chosen) "
       "WHERE ch.chosen), "
@@ -111,26 +111,22 @@ const std::string& RecipientStates() {
       "  ON l.incident_id = $1::uuid AND l.incident_version = $2 "
       "  AND l.notice_kind = CASE WHEN r.beneficiary THEN 'iban_change_beneficiary' ELSE $3 END "
       "  AND l.occasion = $4 AND l.customer_id = r.customer_id AND l.channel = r.channel) ");
-  return sql;
 }
 
-const std::string& CompletenessCounts() {
-  static const std::string sql = absl::StrCat(
-      RecipientStates(),
+std::string CompletenessCounts(NoticeCategory category) {
+  return absl::StrCat(
+      RecipientStates(category),
       "SELECT count(*), count(*) FILTER (WHERE state IS DISTINCT FROM 'sent'), "
       "count(DISTINCT customer_id) FILTER (WHERE state IS DISTINCT FROM 'sent'), "
       "count(*) FILTER (WHERE state IS NULL), count(*) FILTER (WHERE state = 'failed'), "
       "count(*) FILTER (WHERE state IN ('claimed', 'held', 'retrying')), count(*) FILTER (WHERE state = 'dead') "
       "FROM st");
-  return sql;
 }
 
-const std::string& CompletenessListed() {
-  static const std::string sql =
-      absl::StrCat(RecipientStates(),
-                   "SELECT customer_id, channel, coalesce(state, '') FROM st WHERE state IS DISTINCT FROM 'sent' "
-                   "ORDER BY customer_id, channel LIMIT $9");
-  return sql;
+std::string CompletenessListed(NoticeCategory category) {
+  return absl::StrCat(RecipientStates(category),
+                      "SELECT customer_id, channel, coalesce(state, '') FROM st WHERE state IS DISTINCT FROM 'sent' "
+                      "ORDER BY customer_id, channel LIMIT $9");
 }
 
 // A fan-out still in flight: events not yet published, or notices claimed
@@ -217,17 +213,20 @@ absl::Status CheckVersion(const std::string& id, int64_t current, int64_t expect
 // The audience rule's parameters ($5..$8 of RecipientStates) for `incident`.
 struct AudienceArgs {
   explicit AudienceArgs(const Incident& incident)
-      : kind(ToString(incident.kind)),
+      : category(CategoryOf(incident.kind)),
+        kind(ToString(incident.kind)),
         services(pg::TextArray(incident.services)),
         regions(pg::TextArray(incident.regions)),
         old_iban(incident.old_iban) {}
+  NoticeCategory category;
   std::string kind, services, regions, old_iban;
 };
 
 // How many of the audience lack a sent `out.kind`/`out.occasion` notice of
 // `out.version`, by ledger state.
 void CountUninformed(pqxx::transaction_base& tx, const AudienceArgs& a, const std::string& kind, Completeness& out) {
-  auto counts = tx.exec_params1(CompletenessCounts(), out.incident_id, out.version, kind, out.occasion, a.kind,
+  static const pg::PerCategory sql(CompletenessCounts);
+  auto counts = tx.exec_params1(sql.For(a.category), out.incident_id, out.version, kind, out.occasion, a.kind,
                                 a.services, a.regions, a.old_iban);
   out.audience = counts[0].as<int64_t>();
   out.uninformed = counts[1].as<int64_t>();
@@ -241,7 +240,8 @@ void CountUninformed(pqxx::transaction_base& tx, const AudienceArgs& a, const st
 // The first `max_listed` uninformed recipients, by customer and channel.
 void ListUninformed(pqxx::transaction_base& tx, const AudienceArgs& a, const std::string& kind, int max_listed,
                     Completeness& out) {
-  for (const auto& r : tx.exec_params(CompletenessListed(), out.incident_id, out.version, kind, out.occasion, a.kind,
+  static const pg::PerCategory sql(CompletenessListed);
+  for (const auto& r : tx.exec_params(sql.For(a.category), out.incident_id, out.version, kind, out.occasion, a.kind,
                                       a.services, a.regions, a.old_iban, max_listed)) {
     UninformedRecipient u;
     u.customer_id = r[0].as<int64_t>();

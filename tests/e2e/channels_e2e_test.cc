@@ -75,11 +75,12 @@ class ChannelsE2eTest : public testing::StackTest {
     StartStack(
         "INSERT INTO services VALUES ('water','Water','المياه');"
         "INSERT INTO regions VALUES ('jeddah','Jeddah','جدة');"
-        "INSERT INTO customers (id, name, locale, time_zone, phone, email, notify_sms, notify_email) VALUES "
-        " (1,'Sam Carter','en','Asia/Riyadh','+966512345671','sam@example.com',true,false),"
-        " (2,'ليلى الحربي','ar','Asia/Riyadh',NULL,'layla@example.com',false,true),"
-        " (3,'Omar','en','Asia/Riyadh','+96600000','omar@example.com',true,false),"
-        " (4,'Not affected','en','Asia/Riyadh','+966512345674','no@example.com',true,true);"
+        "INSERT INTO customers (id, name, locale, time_zone, phone, email, channels_unplanned, "
+        "  channels_maintenance, channels_banking) VALUES "
+        " (1,'Sam Carter','en','Asia/Riyadh','+966512345671','sam@example.com',1,1,1),"
+        " (2,'ليلى الحربي','ar','Asia/Riyadh',NULL,'layla@example.com',2,2,2),"
+        " (3,'Omar','en','Asia/Riyadh','+96600000','omar@example.com',1,1,1),"
+        " (4,'Not affected','en','Asia/Riyadh','+966512345674','no@example.com',3,3,3);"
         "INSERT INTO customer_services VALUES ('water','jeddah',1),('water','jeddah',2),('water','jeddah',3);",
         options);
   }

@@ -53,10 +53,10 @@ class DlqE2eTest : public testing::StackTest {
     StartStack(absl::StrCat("INSERT INTO services VALUES ('electricity','Electricity','الكهرباء'),"
                             "  ('water','Water','المياه');"
                             "INSERT INTO regions VALUES ('riyadh','Riyadh','الرياض');"
-                            "INSERT INTO customers (id, name, locale, time_zone, phone, email, notify_sms, "
-                            "  notify_email) "
+                            "INSERT INTO customers (id, name, locale, time_zone, phone, email, channels_unplanned, "
+                            "  channels_maintenance, channels_banking) "
                             "SELECT g, 'Customer ' || g, CASE WHEN g % 2 = 0 THEN 'ar' ELSE 'en' END, "
-                            "  'Asia/Riyadh', '+9665123' || (10000 + g), NULL, true, false "
+                            "  'Asia/Riyadh', '+9665123' || (10000 + g), NULL, 1, 1, 1 "
                             "FROM generate_series(1, ", kCustomers, ") g;"
                             "INSERT INTO customer_services SELECT s, 'riyadh', g "
                             "FROM generate_series(1, ", kCustomers, ") g, unnest('{electricity,water}'::text[]) s;"),

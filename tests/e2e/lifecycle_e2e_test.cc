@@ -28,7 +28,8 @@ std::string SeedSql() {
   std::string sql =
       "INSERT INTO services VALUES ('electricity','Electricity','الكهرباء'),('water','Water','المياه');"
       "INSERT INTO regions VALUES ('riyadh','Riyadh','الرياض'),('jeddah','Jeddah','جدة');"
-      "INSERT INTO customers (id, name, locale, time_zone, phone, email, notify_sms, notify_email) VALUES ";
+      "INSERT INTO customers (id, name, locale, time_zone, phone, email, channels_unplanned, "
+      "  channels_maintenance, channels_banking) VALUES ";
   std::string uses = "INSERT INTO customer_services VALUES ";
   for (int id = 1; id <= kCustomers; ++id) {
     absl::StrAppend(&sql, id > 1 ? "," : "", testing::SeededCustomerRow(id, 30000000, "c"));

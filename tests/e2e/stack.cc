@@ -334,10 +334,11 @@ v1::CreateIncidentRequest OutageRequest(const std::string& key, const std::strin
 std::string GeneratedCustomersSql(const std::string& service, const std::string& region,
                                   const std::string& phone_prefix, int count) {
   return absl::StrCat(
-      "INSERT INTO customers (id, name, locale, time_zone, phone, email, notify_sms, notify_email) "
+      "INSERT INTO customers (id, name, locale, time_zone, phone, email, channels_unplanned, "
+      "  channels_maintenance, channels_banking) "
       "SELECT i, 'Customer ' || i, CASE WHEN i % 2 = 0 THEN 'ar' ELSE 'en' END, 'Asia/Riyadh', "
-      "  '", phone_prefix, "' || lpad(i::text, 7, '0'), 'c' || i || '@example.com', i % 3 <> 1, i % 3 <> 0 "
-      "FROM generate_series(1, ", count, ") i;"
+      "  '", phone_prefix, "' || lpad(i::text, 7, '0'), 'c' || i || '@example.com', ch, ch, ch "
+      "FROM generate_series(1, ", count, ") i, LATERAL (SELECT (i % 3 <> 1)::int + 2 * (i % 3 <> 0)::int) AS b(ch);"
       "INSERT INTO customer_services SELECT '", service, "', '", region, "', i FROM generate_series(1, ", count,
       ") i;");
 }
@@ -355,9 +356,9 @@ SeededCustomer SeededCustomerFor(int id) {
 
 std::string SeededCustomerRow(int id, int64_t phone_base, const std::string& email_user) {
   const SeededCustomer c = SeededCustomerFor(id);
+  const int channels = (c.sms ? 1 : 0) + (c.email ? 2 : 0);
   return absl::StrCat("(", id, ",'Customer ", id, "','", c.locale, "','", c.tz, "','+9665", phone_base + id, "','",
-                      email_user, id, "@example.com',", c.sms ? "true" : "false", ",", c.email ? "true" : "false",
-                      ")");
+                      email_user, id, "@example.com',", channels, ",", channels, ",", channels, ")");
 }
 
 std::set<std::pair<int64_t, std::string>> SeededRecipients(const std::set<int>& ids) {

@@ -182,7 +182,8 @@ struct SeededCustomer {
 };
 SeededCustomer SeededCustomerFor(int id);
 // Customer `id`'s row for "INSERT INTO customers (id, name, locale,
-// time_zone, phone, email, notify_sms, notify_email) VALUES": phone
+// time_zone, phone, email, channels_unplanned, channels_maintenance,
+// channels_banking) VALUES" (the same channels in every category): phone
 // +9665<phone_base + id>, email <email_user><id>@example.com.
 std::string SeededCustomerRow(int id, int64_t phone_base, const std::string& email_user);
 // (customer, channel) of each notice the seeded customers `ids` are sent.

@@ -59,10 +59,11 @@ void Seed(const testing::ScratchDatabase& db) {
   db.Exec(
       "INSERT INTO services VALUES ('electricity','Electricity','الكهرباء');"
       "INSERT INTO regions VALUES ('riyadh','Riyadh','الرياض');"
-      "INSERT INTO customers (id, name, locale, time_zone, phone, email, notify_sms, notify_email) VALUES "
-      " (1,'A','ar','Asia/Riyadh','+966500000001','a@example.com',true,true),"
-      " (2,'B','en','Europe/London','+966500000002','b@example.com',false,true),"
-      " (3,'C','en','Asia/Riyadh',NULL,'c@example.com',true,true);"
+      "INSERT INTO customers (id, name, locale, time_zone, phone, email, channels_unplanned, "
+      "  channels_maintenance, channels_banking) VALUES "
+      " (1,'A','ar','Asia/Riyadh','+966500000001','a@example.com',3,3,3),"
+      " (2,'B','en','Europe/London','+966500000002','b@example.com',2,2,2),"
+      " (3,'C','en','Asia/Riyadh',NULL,'c@example.com',3,3,3);"
       "INSERT INTO customer_services VALUES ('electricity','riyadh',1),('electricity','riyadh',2),"
       " ('electricity','riyadh',3);");
 }

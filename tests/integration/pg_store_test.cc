@@ -50,12 +50,13 @@ class PgStoreTest : public testing::PgTest {
     SetUpStore(
         "INSERT INTO services VALUES ('electricity','Electricity','الكهرباء'),('water','Water','المياه');"
         "INSERT INTO regions VALUES ('riyadh','Riyadh','الرياض'),('jeddah','Jeddah','جدة');"
-        "INSERT INTO customers (id, name, locale, time_zone, phone, email, notify_sms, notify_email) VALUES "
-        " (1,'A','ar','Asia/Riyadh','+966500000001','a@example.com',true,true),"
-        " (2,'B','en','Europe/London','+966500000002','b@example.com',false,true),"
-        " (3,'C','en','Asia/Riyadh',NULL,'c@example.com',true,true),"
-        " (4,'D','ar','Asia/Riyadh','+966500000004',NULL,true,true),"
-        " (5,'E','en','Asia/Riyadh','+966500000005','e@example.com',true,true);"
+        "INSERT INTO customers (id, name, locale, time_zone, phone, email, channels_unplanned, "
+        "  channels_maintenance, channels_banking) VALUES "
+        " (1,'A','ar','Asia/Riyadh','+966500000001','a@example.com',3,3,3),"
+        " (2,'B','en','Europe/London','+966500000002','b@example.com',2,2,2),"
+        " (3,'C','en','Asia/Riyadh',NULL,'c@example.com',3,3,3),"
+        " (4,'D','ar','Asia/Riyadh','+966500000004',NULL,3,3,3),"
+        " (5,'E','en','Asia/Riyadh','+966500000005','e@example.com',3,3,3);"
         "INSERT INTO customer_services VALUES ('electricity','riyadh',1),('electricity','riyadh',2),"
         " ('water','riyadh',2),('electricity','riyadh',3),('electricity','jeddah',4),('water','riyadh',5);");
   }
