@@ -167,7 +167,7 @@ SELECT i,
 FROM generate_series(1, :n) AS i,
   -- id % 3 = 1: email only; id % 3 = 0: SMS only; id % 3 = 2: both
   LATERAL (SELECT (i % 3 <> 1)::int + 2 * (i % 3 <> 0)::int) AS b(ch);
-SELECT setval('customers_id_seq', greatest(:n, 1));
+SELECT setval('customers_id_seq', greatest(:n, 1)) \g /dev/null
 INSERT INTO customer_services (service_code, region_code, customer_id)
 SELECT 'electricity', 'riyadh', i FROM generate_series(1, :n) AS i;
 INSERT INTO customer_services (service_code, region_code, customer_id)

@@ -68,7 +68,7 @@ FROM generate_series(1, 200) AS g(i),
   LATERAL (SELECT (i % 9 <> 4)::int + 2 * (i % 7 <> 2)::int) AS b(ch)
 ON CONFLICT DO NOTHING;
 -- Ids given here: the directory's next one comes after them.
-SELECT setval('customers_id_seq', greatest((SELECT max(id) FROM customers), 1));
+SELECT setval('customers_id_seq', greatest((SELECT max(id) FROM customers), 1)) \g /dev/null
 
 INSERT INTO customer_services (service_code, region_code, customer_id)
 SELECT r.service, r.region, g.i

@@ -156,9 +156,10 @@ void ArrayLiteral::Add(int64_t n) {
 }
 
 std::string ArrayLiteral::Take() {
-  std::string out = std::move(out_);
-  out += '}';
-  out_ = "{";
+  out_.push_back('}');
+  std::string out;
+  out.swap(out_);
+  out_.push_back('{');
   empty_ = true;
   return out;
 }

@@ -26,6 +26,12 @@ struct Batch {
   }
   // Whether customer `i` is to be written (new or changed, not refused).
   bool Writes(size_t i) const { return !rows[i].error && rows[i].outcome != UpsertOutcome::kUnchanged; }
+  bool AnyWrites() const {
+    for (size_t i = 0; i < rows.size(); ++i) {
+      if (Writes(i)) return true;
+    }
+    return false;
+  }
 
   const std::vector<Customer>& customers;
   std::vector<std::string> hashes;
@@ -49,11 +55,14 @@ void Classify(pqxx::transaction_base& tx, const pg::PgPool& pool, Batch& b) {
   }
 }
 
-// Refuses a customer that lists an IBAN twice among its accounts or among
-// its beneficiaries (each list's key).
-void RefuseRepeatedIbans(Batch& b) {
+// Refuses a customer whose external id an earlier row of the batch has, or
+// that lists an IBAN twice among its accounts or among its beneficiaries
+// (each list's key): one statement could not write them.
+void RefuseRepeatedKeys(Batch& b) {
+  std::unordered_set<std::string_view> ids;
   for (size_t i = 0; i < b.customers.size(); ++i) {
     const Customer& c = b.customers[i];
+    if (!ids.insert(c.external_id).second) b.rows[i].error = FieldError{"external_id", "repeated in the batch"};
     std::unordered_set<std::string_view> seen;
     for (size_t k = 0; k < c.accounts.size() && !b.rows[i].error; ++k) {
       if (!seen.insert(c.accounts[k]).second) {
@@ -271,9 +280,9 @@ absl::StatusOr<std::vector<UpsertRow>> PgCustomerStore::Upsert(const std::vector
     try {
       pqxx::work tx(c);
       Classify(tx, *pool_, b);
-      RefuseRepeatedIbans(b);
+      RefuseRepeatedKeys(b);
       RefuseTakenAccounts(AccountHolders(tx, *pool_, b), b);
-      if (dry_run) return absl::OkStatus();  // rolled back
+      if (dry_run || !b.AnyWrites()) return absl::OkStatus();  // rolled back: nothing to write
       WriteCustomers(tx, *pool_, b);
       WriteLists(tx, *pool_, b);
       tx.commit();

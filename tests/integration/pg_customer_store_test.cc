@@ -273,7 +273,7 @@ std::string InsertIncident(const testing::ScratchDatabase& db, const std::string
   return db.Exec(absl::StrCat(
       "INSERT INTO incidents (version, kind, state, services, regions, reason_ar, reason_en, starts_at, "
       "expected_restoration_at, idempotency_key, request_hash, created_at, updated_at) VALUES (1, "
-      "'unplanned_outage', 'open', '{electricity}', '{riyadh}', 'ع', 'r', now(), now(), now(), '",
+      "'unplanned_outage', 'open', '{electricity}', '{riyadh}', 'ع', 'r', now(), now(), '",
       key, "', 'h', now(), now()) RETURNING id"));
 }
 
@@ -353,6 +353,25 @@ TEST_F(PgCustomerStoreTest, FullSyncErasesOnlyTheCustomersItDidNotSee) {
   EXPECT_EQ(Count("customer_sync_seen", "sync_id = 'sync-3'"), "0");
   ASSERT_TRUE(store_->ForgetSync("sync-2").ok());
   EXPECT_EQ(Count("customer_sync_seen"), "0");
+}
+
+// Behind a transaction pooler nothing is prepared: the same statements go
+// unnamed, each batch in one transaction.
+TEST_F(PgCustomerStoreTest, WorksBehindATransactionPooler) {
+  if (db_->pooled_uri().empty()) GTEST_SKIP() << "FOREWARN_TEST_PGBOUNCER_URI not set";
+  PgCustomerStore pooled(PgDatabase(PgEndpoint(db_->pooled_uri(), PgPooling::kTransaction), 2));
+  Customer c = MakeCustomer(1);
+  c.accounts = {kIbanA};
+  for (int round = 0; round < 3; ++round) {
+    auto rows = pooled.Upsert({c, MakeCustomer(2)}, false);
+    ASSERT_TRUE(rows.ok()) << rows.status();
+    EXPECT_EQ((*rows)[0].outcome, round == 0 ? kInserted : kUnchanged);
+  }
+  EXPECT_EQ(pooled.Get("crm-1")->accounts, std::vector<std::string>{kIbanA});
+  ASSERT_TRUE(pooled.MarkSeen("s", {"crm-1"}).ok());
+  EXPECT_EQ(*pooled.EraseUnseen("s", false), 1);
+  EXPECT_TRUE(pooled.Erase("crm-1").ok());
+  EXPECT_EQ(Count("customers"), "0");
 }
 
 // Migration 10 on a database populated under version 9: every customer keeps
