@@ -67,7 +67,8 @@ bool SecretMatches(const std::string& expected, const std::string& given) {
 }
 
 std::string PresentedSecret(const httplib::Request& req) {
-  absl::string_view auth = req.get_header_value("Authorization");
+  const std::string header = req.get_header_value("Authorization");  // a copy: keep it alive
+  absl::string_view auth = header;
   if (absl::ConsumePrefix(&auth, "Bearer ")) return std::string(absl::StripAsciiWhitespace(auth));
   return req.get_param_value("key");
 }

@@ -121,9 +121,9 @@ class PublicServerTest : public ::testing::Test {
     return client_->Post(absl::StrCat("/sms/inbound?key=", kGatewayKey), body, type);
   }
   double Metric(const std::string& line) {
-    const std::string text = metrics_.Render();
-    const size_t at = text.find(line + " ");
-    return at == std::string::npos ? 0 : std::stod(text.substr(at + line.size() + 1));
+    const std::string text = "\n" + metrics_.Render();
+    const size_t at = text.find("\n" + line + " ");
+    return at == std::string::npos ? 0 : std::stod(text.substr(at + line.size() + 2));
   }
 
   UnsubscribeTokens tokens_ = *UnsubscribeTokens::FromKeys({{1, kSecret}});
