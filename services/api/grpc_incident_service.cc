@@ -8,23 +8,6 @@
 namespace forewarn {
 namespace {
 
-// The one request of a unary call served streamed: bytes that do not parse
-// as `Request` (or no message at all) are INVALID_ARGUMENT with a message,
-// where gRPC's own unary handler would answer INTERNAL with an empty one.
-template <typename Request, typename Response, typename Body>
-grpc::Status ServeUnary(grpc::ServerUnaryStreamer<Request, Response>* stream, Body&& body) {
-  Request req;
-  if (!stream->Read(&req)) {
-    return grpc::Status(grpc::StatusCode::INVALID_ARGUMENT,
-                        absl::StrCat("request: not a valid ", Request::descriptor()->full_name(),
-                                     " (the bytes do not parse as one, e.g. a string that is not UTF-8)"));
-  }
-  Response out;
-  grpc::Status status = body(&req, &out);
-  if (status.ok()) stream->Write(out);  // false only when the caller is gone
-  return status;
-}
-
 grpc::Status Finish(const absl::StatusOr<Incident>& result, v1::Incident* out) {
   if (!result.ok()) return ToGrpcStatus(result.status());
   ToProto(*result, out);
@@ -32,19 +15,6 @@ grpc::Status Finish(const absl::StatusOr<Incident>& result, v1::Incident* out) {
 }
 
 }  // namespace
-
-grpc::Status ToGrpcStatus(const absl::Status& status) {
-  if (status.ok()) return grpc::Status::OK;
-  if (status.code() == absl::StatusCode::kInternal || status.code() == absl::StatusCode::kUnknown) {
-    spdlog::error("event=internal_error status=\"{}\"", status.ToString());
-  }
-  return grpc::Status(static_cast<grpc::StatusCode>(status.code()), std::string(status.message()));
-}
-
-absl::Status FromGrpcStatus(const grpc::Status& status) {
-  if (status.ok()) return absl::OkStatus();
-  return absl::Status(static_cast<absl::StatusCode>(status.error_code()), status.error_message());
-}
 
 grpc::Status GrpcIncidentService::DoCreateIncident(const Caller& caller, const v1::CreateIncidentRequest* req,
                                                  v1::Incident* out) {
@@ -317,86 +287,31 @@ grpc::Status GrpcIncidentService::DoReplayDeadLetters(const Caller& caller, cons
   return grpc::Status::OK;
 }
 
-// --- authentication, authorization and metrics around every RPC ---
-
-template <typename Fn>
-grpc::Status GrpcIncidentService::Guard(const char* method, grpc::ServerContext* ctx, Role required, Fn&& body) {
-  const absl::Time started = absl::Now();
-  grpc::Status status;
-  auto caller = Identify(ctx);
-  if (caller.ok()) {
-    if (auto permitted = Authorizer::Permit(*caller, required, method); !permitted.ok()) caller = permitted;
-  }
-  if (!caller.ok()) {
-    // Never log the token; the caller's name only once it is known.
-    spdlog::warn("event=rpc_denied method={} peer={} code={} reason=\"{}\"", method, ctx->peer(),
-                 caller.status().code() == absl::StatusCode::kUnauthenticated ? "UNAUTHENTICATED" : "PERMISSION_DENIED",
-                 std::string(caller.status().message()));
-    status = grpc::Status(static_cast<grpc::StatusCode>(caller.status().code()),
-                          std::string(caller.status().message()));
-  } else {
-    status = body(*caller);
-  }
-  if (observer_ != nullptr) observer_->Observe(method, status.error_code(), absl::Now() - started);
-  return status;
-}
-
-absl::StatusOr<Caller> GrpcIncidentService::Identify(grpc::ServerContext* ctx) const {
-  if (authorizer_ == nullptr) return Caller{"anonymous", Role::kOperator};  // auth disabled (dev)
-  const auto& md = ctx->client_metadata();
-  auto it = md.find("authorization");
-  if (it == md.end()) return authorizer_->Authenticate("");
-  return authorizer_->Authenticate(std::string_view(it->second.data(), it->second.size()));
-}
-
 // Streamed unary: authenticate, read the one request (INVALID_ARGUMENT when
 // it does not parse), run Do<Method>, write its response.
 #define FW_GUARDED(Method, Request, Response, required)                                                  \
   grpc::Status GrpcIncidentService::Streamed##Method(grpc::ServerContext* ctx,                             \
                                                      grpc::ServerUnaryStreamer<Request, Response>* stream) { \
-    return Guard(#Method, ctx, required, [&](const Caller& caller) {                                       \
+    return guard_.Run(#Method, ctx, required, [&](const Caller& caller) {                                       \
       return ServeUnary(stream, [&](const Request* req, Response* out) { return Do##Method(caller, req, out); }); \
     });                                                                                                     \
   }
 
-FW_GUARDED(CreateIncident, v1::CreateIncidentRequest, v1::Incident, Role::kSubmitter)
-FW_GUARDED(UpdateIncident, v1::UpdateIncidentRequest, v1::Incident, Role::kSubmitter)
-FW_GUARDED(ScheduleMaintenance, v1::ScheduleMaintenanceRequest, v1::Incident, Role::kSubmitter)
-FW_GUARDED(AnnounceIbanChange, v1::AnnounceIbanChangeRequest, v1::Incident, Role::kSubmitter)
-FW_GUARDED(ResolveIncident, v1::ResolveIncidentRequest, v1::Incident, Role::kOperator)
-FW_GUARDED(CancelIncident, v1::CancelIncidentRequest, v1::Incident, Role::kOperator)
-FW_GUARDED(ReconcileIncident, v1::ReconcileIncidentRequest, v1::ReconcileIncidentResponse, Role::kOperator)
-FW_GUARDED(ReplayDeadLetters, v1::ReplayDeadLettersRequest, v1::ReplayDeadLettersResponse, Role::kOperator)
-FW_GUARDED(ListDeadLetters, v1::ListDeadLettersRequest, v1::ListDeadLettersResponse, Role::kViewer)
-FW_GUARDED(GetIncident, v1::GetIncidentRequest, v1::Incident, Role::kViewer)
-FW_GUARDED(ListIncidents, v1::ListIncidentsRequest, v1::ListIncidentsResponse, Role::kViewer)
-FW_GUARDED(GetDeliveryReport, v1::GetDeliveryReportRequest, v1::DeliveryReport, Role::kViewer)
-FW_GUARDED(PreviewNotices, v1::PreviewNoticesRequest, v1::PreviewNoticesResponse, Role::kViewer)
-FW_GUARDED(GetIncidentHistory, v1::GetIncidentHistoryRequest, v1::IncidentHistory, Role::kViewer)
+FW_GUARDED(CreateIncident, v1::CreateIncidentRequest, v1::Incident, Permission::kWriteIncidents)
+FW_GUARDED(UpdateIncident, v1::UpdateIncidentRequest, v1::Incident, Permission::kWriteIncidents)
+FW_GUARDED(ScheduleMaintenance, v1::ScheduleMaintenanceRequest, v1::Incident, Permission::kWriteIncidents)
+FW_GUARDED(AnnounceIbanChange, v1::AnnounceIbanChangeRequest, v1::Incident, Permission::kWriteIncidents)
+FW_GUARDED(ResolveIncident, v1::ResolveIncidentRequest, v1::Incident, Permission::kOperate)
+FW_GUARDED(CancelIncident, v1::CancelIncidentRequest, v1::Incident, Permission::kOperate)
+FW_GUARDED(ReconcileIncident, v1::ReconcileIncidentRequest, v1::ReconcileIncidentResponse, Permission::kOperate)
+FW_GUARDED(ReplayDeadLetters, v1::ReplayDeadLettersRequest, v1::ReplayDeadLettersResponse, Permission::kOperate)
+FW_GUARDED(ListDeadLetters, v1::ListDeadLettersRequest, v1::ListDeadLettersResponse, Permission::kReadIncidents)
+FW_GUARDED(GetIncident, v1::GetIncidentRequest, v1::Incident, Permission::kReadIncidents)
+FW_GUARDED(ListIncidents, v1::ListIncidentsRequest, v1::ListIncidentsResponse, Permission::kReadIncidents)
+FW_GUARDED(GetDeliveryReport, v1::GetDeliveryReportRequest, v1::DeliveryReport, Permission::kReadIncidents)
+FW_GUARDED(PreviewNotices, v1::PreviewNoticesRequest, v1::PreviewNoticesResponse, Permission::kReadIncidents)
+FW_GUARDED(GetIncidentHistory, v1::GetIncidentHistoryRequest, v1::IncidentHistory, Permission::kReadIncidents)
 
 #undef FW_GUARDED
-
-const char* GrpcCodeName(grpc::StatusCode code) {
-  switch (code) {
-    case grpc::StatusCode::OK: return "OK";
-    case grpc::StatusCode::CANCELLED: return "CANCELLED";
-    case grpc::StatusCode::UNKNOWN: return "UNKNOWN";
-    case grpc::StatusCode::INVALID_ARGUMENT: return "INVALID_ARGUMENT";
-    case grpc::StatusCode::DEADLINE_EXCEEDED: return "DEADLINE_EXCEEDED";
-    case grpc::StatusCode::NOT_FOUND: return "NOT_FOUND";
-    case grpc::StatusCode::ALREADY_EXISTS: return "ALREADY_EXISTS";
-    case grpc::StatusCode::PERMISSION_DENIED: return "PERMISSION_DENIED";
-    case grpc::StatusCode::RESOURCE_EXHAUSTED: return "RESOURCE_EXHAUSTED";
-    case grpc::StatusCode::FAILED_PRECONDITION: return "FAILED_PRECONDITION";
-    case grpc::StatusCode::ABORTED: return "ABORTED";
-    case grpc::StatusCode::OUT_OF_RANGE: return "OUT_OF_RANGE";
-    case grpc::StatusCode::UNIMPLEMENTED: return "UNIMPLEMENTED";
-    case grpc::StatusCode::INTERNAL: return "INTERNAL";
-    case grpc::StatusCode::UNAVAILABLE: return "UNAVAILABLE";
-    case grpc::StatusCode::DATA_LOSS: return "DATA_LOSS";
-    case grpc::StatusCode::UNAUTHENTICATED: return "UNAUTHENTICATED";
-    default: return "UNKNOWN";
-  }
-}
 
 }  // namespace forewarn

@@ -3,6 +3,7 @@
 #include <grpcpp/grpcpp.h>
 
 #include "forewarn/v1/incident.grpc.pb.h"
+#include "services/api/rpc_guard.h"
 #include "services/auth/authorizer.h"
 #include "services/convert/proto_convert.h"
 #include "services/preview/notice_preview.h"
@@ -11,40 +12,23 @@
 
 namespace forewarn {
 
-// Observes every RPC of the service (metrics): its method name, final code
-// and latency. Called on gRPC threads; must be thread-safe.
-class RpcObserver {
- public:
-  virtual ~RpcObserver() = default;
-  virtual void Observe(const char* method, grpc::StatusCode code, absl::Duration latency) = 0;
-};
-
 // The gRPC edge: converts protos to domain requests and absl::Status to
 // grpc::Status. No business rules live here.
 //
-// Every RPC first authenticates the caller from the "authorization: Bearer
-// TOKEN" metadata (UNAUTHENTICATED when missing or unknown) and checks its
-// role (PERMISSION_DENIED): viewer reads; submitter also creates, updates,
-// schedules and announces; operator also resolves, cancels, reconciles and
-// replays dead letters.
+// Every RPC first authenticates the caller and checks its role (RpcGuard):
+// viewer reads; submitter also creates, updates, schedules and announces;
+// operator also resolves, cancels, reconciles and replays dead letters.
 // The caller's name is the actor of the audit trail. Without an
 // `authorizer` authentication is off (development): every caller is the
 // operator "anonymous". The health and reflection services are separate and
 // never authenticated.
 //
-// Each unary method is served "streamed" (the generated StreamedUnaryService:
-// the handler reads the one request itself) so that, after authentication,
-// bytes that do not parse as the request are answered INVALID_ARGUMENT
-// "request: not a valid forewarn.v1.X ...". With the plain generated service
-// gRPC 1.51 parses the request before any application code runs and answers
-// a parse failure INTERNAL with an empty message (its protobuf
-// SerializationTraits::Deserialize), which no handler can change. Callers see
-// an ordinary unary method either way.
+// Each unary method is served "streamed" (ServeUnary).
 class GrpcIncidentService final : public v1::IncidentService::StreamedUnaryService {
  public:
   GrpcIncidentService(IncidentService& service, NoticePreviewer& previewer, const Authorizer* authorizer = nullptr,
                       RpcObserver* observer = nullptr)
-      : service_(service), previewer_(previewer), authorizer_(authorizer), observer_(observer) {}
+      : service_(service), previewer_(previewer), guard_(authorizer, observer) {}
 
   grpc::Status StreamedCreateIncident(grpc::ServerContext*, grpc::ServerUnaryStreamer<v1::CreateIncidentRequest, v1::Incident>*) override;
   grpc::Status StreamedUpdateIncident(grpc::ServerContext*, grpc::ServerUnaryStreamer<v1::UpdateIncidentRequest, v1::Incident>*) override;
@@ -65,10 +49,6 @@ class GrpcIncidentService final : public v1::IncidentService::StreamedUnaryServi
   void set_dead_letters(DeadLetterService* dead_letters) { dead_letters_ = dead_letters; }
 
  private:
-  template <typename Fn>
-  grpc::Status Guard(const char* method, grpc::ServerContext* ctx, Role required, Fn&& body);
-  absl::StatusOr<Caller> Identify(grpc::ServerContext* ctx) const;
-
   grpc::Status DoCreateIncident(const Caller& caller, const v1::CreateIncidentRequest*, v1::Incident*);
   grpc::Status DoUpdateIncident(const Caller& caller, const v1::UpdateIncidentRequest*, v1::Incident*);
   grpc::Status DoResolveIncident(const Caller& caller, const v1::ResolveIncidentRequest*, v1::Incident*);
@@ -89,15 +69,8 @@ class GrpcIncidentService final : public v1::IncidentService::StreamedUnaryServi
 
   IncidentService& service_;
   NoticePreviewer& previewer_;
-  const Authorizer* authorizer_;
-  RpcObserver* observer_;
+  RpcGuard guard_;
   DeadLetterService* dead_letters_ = nullptr;
 };
-
-// "OK", "PERMISSION_DENIED", ...: metric labels.
-const char* GrpcCodeName(grpc::StatusCode code);
-
-grpc::Status ToGrpcStatus(const absl::Status& status);
-absl::Status FromGrpcStatus(const grpc::Status& status);
 
 }  // namespace forewarn

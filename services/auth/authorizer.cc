@@ -30,25 +30,54 @@ bool ValidToken(std::string_view token) {
   return true;
 }
 
+constexpr Role kAllRoles[] = {Role::kViewer, Role::kSubmitter, Role::kOperator, Role::kDirectory};
+
+// "directory or operator": the roles that grant `permission`.
+std::string RolesGranting(Permission permission) {
+  std::vector<std::string> names;
+  for (Role r : kAllRoles) {
+    if (RoleAllows(r, permission)) names.push_back(ToString(r));
+  }
+  std::string out;
+  for (size_t i = 0; i < names.size(); ++i) {
+    if (i > 0) out += i + 1 == names.size() ? " or " : ", ";
+    out += names[i];
+  }
+  return out;
+}
+
 }  // namespace
 
+bool RoleAllows(Role role, Permission permission) {
+  switch (permission) {
+    case Permission::kReadIncidents:
+      return role == Role::kViewer || role == Role::kSubmitter || role == Role::kOperator;
+    case Permission::kWriteIncidents: return role == Role::kSubmitter || role == Role::kOperator;
+    case Permission::kOperate: return role == Role::kOperator;
+    case Permission::kCustomerData: return role == Role::kDirectory || role == Role::kOperator;
+  }
+  return false;
+}
+
 const std::string& ToString(Role role) {
-  static const std::string kViewer = "viewer", kSubmitter = "submitter", kOperator = "operator";
+  static const std::string kViewer = "viewer", kSubmitter = "submitter", kOperator = "operator",
+                           kDirectory = "directory";
   switch (role) {
     case Role::kViewer: return kViewer;
     case Role::kSubmitter: return kSubmitter;
     case Role::kOperator: return kOperator;
+    case Role::kDirectory: return kDirectory;
   }
   return kViewer;
 }
 
 absl::StatusOr<Role> ParseRole(std::string_view text) {
-  if (text == "viewer") return Role::kViewer;
-  if (text == "submitter") return Role::kSubmitter;
-  if (text == "operator") return Role::kOperator;
+  for (Role r : kAllRoles) {
+    if (text == ToString(r)) return r;
+  }
   return absl::InvalidArgumentError(
       absl::StrCat("unknown role '", absl::string_view(text.data(), text.size()),
-                   "' (expected submitter, operator or viewer)"));
+                   "' (expected viewer, submitter, operator or directory)"));
 }
 
 std::string Sha256(std::string_view data) {
@@ -113,11 +142,11 @@ absl::StatusOr<Caller> Authorizer::Authenticate(std::string_view authorization) 
   return it->second;
 }
 
-absl::Status Authorizer::Permit(const Caller& caller, Role required, std::string_view what) {
-  if (static_cast<int>(caller.role) >= static_cast<int>(required)) return absl::OkStatus();
+absl::Status Authorizer::Permit(const Caller& caller, Permission required, std::string_view what) {
+  if (RoleAllows(caller.role, required)) return absl::OkStatus();
   return absl::PermissionDeniedError(absl::StrCat(caller.name, " (", ToString(caller.role), ") may not ",
                                                   absl::string_view(what.data(), what.size()), "; requires ",
-                                                  ToString(required)));
+                                                  RolesGranting(required)));
 }
 
 }  // namespace forewarn

@@ -10,11 +10,26 @@
 
 namespace forewarn {
 
-// What a caller may do; each role includes the ones before it.
-//   viewer:    read (get, list, delivery report, previews, history)
+// Who a caller is. What each role may do is RoleAllows (below), the one
+// place that decides it:
+//   viewer:    read incidents (get, list, delivery report, previews, history)
 //   submitter: viewer + create, update, schedule maintenance, announce IBAN changes
-//   operator:  submitter + resolve, cancel, reconcile (and DLQ replay)
-enum class Role { kViewer = 0, kSubmitter = 1, kOperator = 2 };
+//   operator:  submitter + resolve, cancel, reconcile (and DLQ replay), and
+//              the customer directory
+//   directory: the customer directory only (a CRM's sync job): import, get,
+//              list, erase customers, set preferences; no incident method
+enum class Role { kViewer, kSubmitter, kOperator, kDirectory };
+
+// What an RPC needs: every method names one.
+enum class Permission {
+  kReadIncidents,    // viewer, submitter, operator
+  kWriteIncidents,   // submitter, operator
+  kOperate,          // operator
+  kCustomerData,     // directory, operator (personal data: not viewer, not submitter)
+};
+
+// The rule: whether `role` grants `permission`.
+bool RoleAllows(Role role, Permission permission);
 
 const std::string& ToString(Role role);
 absl::StatusOr<Role> ParseRole(std::string_view text);
@@ -47,8 +62,9 @@ class Authorizer {
   // case-insensitive). UNAUTHENTICATED when missing, malformed or unknown.
   absl::StatusOr<Caller> Authenticate(std::string_view authorization) const;
 
-  // PERMISSION_DENIED unless `caller` has at least `required`.
-  static absl::Status Permit(const Caller& caller, Role required, std::string_view what);
+  // PERMISSION_DENIED unless the caller's role grants `required`
+  // ("dashboards (viewer) may not GetCustomer; requires directory or operator").
+  static absl::Status Permit(const Caller& caller, Permission required, std::string_view what);
 
   size_t size() const { return callers_.size(); }
 

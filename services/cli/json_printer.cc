@@ -1,6 +1,7 @@
 #include <string>
 #include <vector>
 
+#include "google/protobuf/util/json_util.h"
 #include "nlohmann/json.hpp"
 #include "services/cli/format.h"
 #include "services/cli/printer.h"
@@ -69,6 +70,22 @@ json ToJson(const v1::DeadLetter& d) {
           {"last_error", d.last_error()},   {"dead_at", FormatTime(d.dead_at())}};
 }
 
+// The API's JSON of a customer (proto3 JSON, field names as in the proto,
+// every field printed).
+json ToJson(const v1::Customer& c) {
+  google::protobuf::util::JsonPrintOptions options;
+  options.preserve_proto_field_names = true;
+  options.always_print_primitive_fields = true;
+  std::string text;
+  if (!google::protobuf::util::MessageToJsonString(c, &text, options).ok()) return json::object();
+  return json::parse(text, nullptr, /*allow_exceptions=*/false);
+}
+
+json ToJson(const v1::ImportSummary& s) {
+  return {{"inserted", s.inserted()}, {"updated", s.updated()},   {"unchanged", s.unchanged()},
+          {"rejected", s.rejected()}, {"deleted", s.deleted()},   {"dry_run", s.dry_run()}};
+}
+
 // [ToJson(item) for each item]
 template <typename Items>
 json Array(const Items& items) {
@@ -131,6 +148,24 @@ class JsonPrinter final : public Printer {
   }
 
   void Print(const v1::ReplayDeadLettersResponse& resp) override { Dump({{"replayed", resp.replayed()}}); }
+
+  void Print(const v1::Customer& c) override { Dump(ToJson(c)); }
+
+  void Print(const v1::DeleteCustomerResponse& r) override {
+    Dump({{"id", r.id()}, {"held_notices_removed", r.held_notices_removed()}, {"notices_closed", r.notices_closed()}});
+  }
+
+  void Print(const ImportReport& r) override {
+    const auto& s = r.summary;
+    const int64_t rows = s.inserted() + s.updated() + s.unchanged() + s.rejected();
+    json out = ToJson(s);
+    out["rows"] = rows;
+    out["elapsed_seconds"] = r.elapsed_seconds;
+    out["rows_per_second"] = r.elapsed_seconds > 0 ? rows / r.elapsed_seconds : 0.0;
+    out["report"] = r.report_path;
+    out["complete"] = r.complete;
+    Dump(out);
+  }
 
  private:
   void Dump(const json& doc) { out_ << doc.dump(2, ' ', false, json::error_handler_t::replace) << "\n"; }

@@ -7,9 +7,20 @@
 #include <memory>
 #include <ostream>
 
+#include <string>
+
+#include "forewarn/v1/directory.pb.h"
 #include "forewarn/v1/incident.pb.h"
 
 namespace forewarn::cli {
+
+// What `customers import` ends with.
+struct ImportReport {
+  v1::ImportSummary summary;  // the intake's; the committed batches' when the stream failed
+  double elapsed_seconds = 0;
+  std::string report_path;  // the rejected rows; "" when none
+  bool complete = false;    // the stream ended cleanly with the intake's summary
+};
 
 class Printer {
  public:
@@ -22,6 +33,9 @@ class Printer {
   virtual void Print(const v1::PreviewNoticesResponse& previews) = 0;
   virtual void Print(const v1::ListDeadLettersResponse& dead_letters) = 0;
   virtual void Print(const v1::ReplayDeadLettersResponse& replay) = 0;
+  virtual void Print(const v1::Customer& customer) = 0;
+  virtual void Print(const v1::DeleteCustomerResponse& erasure) = 0;
+  virtual void Print(const ImportReport& report) = 0;
 };
 
 // Tables and labelled lines on `out`; warnings (an SMS over its segment

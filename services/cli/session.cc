@@ -62,9 +62,11 @@ int UsageError(std::ostream& err, std::string_view message) {
 
 int Session::UsageError(std::string_view message) { return cli::UsageError(err_, message); }
 
-std::unique_ptr<grpc::ClientContext> Session::NewContext() const {
+std::unique_ptr<grpc::ClientContext> Session::NewContext(bool deadline) const {
   auto context = std::make_unique<grpc::ClientContext>();
-  context->set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(options_.timeout_seconds));
+  if (deadline) {
+    context->set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(options_.timeout_seconds));
+  }
   if (!options_.token.empty()) context->AddMetadata("authorization", "Bearer " + options_.token);
   return context;
 }

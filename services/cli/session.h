@@ -12,6 +12,7 @@
 
 #include "CLI/CLI.hpp"
 #include "absl/status/statusor.h"
+#include "forewarn/v1/directory.grpc.pb.h"
 #include "forewarn/v1/incident.grpc.pb.h"
 #include "services/cli/printer.h"
 
@@ -42,9 +43,11 @@ absl::StatusOr<std::shared_ptr<grpc::ChannelCredentials>> MakeCredentials(const 
 class Session {
  public:
   using Stub = v1::IncidentService::StubInterface;
+  using DirectoryStub = v1::CustomerDirectory::StubInterface;
 
-  Session(std::unique_ptr<Stub> stub, const GlobalOptions& options, Printer& printer, std::ostream& err)
-      : stub_(std::move(stub)), options_(options), printer_(printer), err_(err) {}
+  Session(std::unique_ptr<Stub> stub, const GlobalOptions& options, Printer& printer, std::ostream& err,
+          std::unique_ptr<DirectoryStub> directory = nullptr)
+      : stub_(std::move(stub)), directory_(std::move(directory)), options_(options), printer_(printer), err_(err) {}
 
   // Calls `rpc` (deadline --timeout, bearer --token) and prints its response.
   // Returns 0, or kExitFailed with "error: MESSAGE (CODE)" on the error stream.
@@ -64,6 +67,20 @@ class Session {
     return (stub_.get()->*rpc)(context.get(), request, response);
   }
 
+  // The same for the customer directory's unary methods.
+  template <typename Request, typename Response>
+  grpc::Status Invoke(grpc::Status (DirectoryStub::*rpc)(grpc::ClientContext*, const Request&, Response*),
+                      const Request& request, Response* response) {
+    auto context = NewContext();
+    return (directory_.get()->*rpc)(context.get(), request, response);
+  }
+
+  DirectoryStub& directory() { return *directory_; }
+  // A context with the bearer token; the --timeout deadline unless
+  // `deadline` is false (a stream that lasts as long as its input).
+  std::unique_ptr<grpc::ClientContext> NewContext(bool deadline = true) const;
+  const GlobalOptions& options() const { return options_; }
+
   // "error: MESSAGE (CODE)" on the error stream; returns kExitFailed.
   int Fail(const grpc::Status& status);
   // "error: MESSAGE" on the error stream; returns kExitUsage.
@@ -73,9 +90,8 @@ class Session {
   std::ostream& err() { return err_; }
 
  private:
-  std::unique_ptr<grpc::ClientContext> NewContext() const;
-
   std::unique_ptr<Stub> stub_;
+  std::unique_ptr<DirectoryStub> directory_;
   const GlobalOptions& options_;
   Printer& printer_;
   std::ostream& err_;

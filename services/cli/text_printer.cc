@@ -1,4 +1,5 @@
 #include <string>
+#include <vector>
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
@@ -8,6 +9,13 @@
 
 namespace forewarn::cli {
 namespace {
+
+// "sms, email", "sms", "email" or "none".
+std::string Channels(const v1::ChannelSet& set, bool present) {
+  if (!present || (set.sms() && set.email())) return "sms, email";
+  if (set.sms()) return "sms";
+  return set.email() ? "email" : "none";
+}
 
 // "missing" for a recipient without a notice, else the notice's state.
 std::string RecipientState(const v1::UninformedRecipient& r) {
@@ -134,6 +142,45 @@ class TextPrinter final : public Printer {
   void Print(const v1::ReplayDeadLettersResponse& resp) override {
     out_ << "Replayed " << resp.replayed() << " dead-lettered notice" << Plural(resp.replayed())
          << " with fresh delivery attempts.\n";
+  }
+
+  void Print(const v1::Customer& c) override {
+    std::vector<std::string> services, beneficiaries;
+    for (const auto& s : c.services()) services.push_back(absl::StrCat(s.service(), "/", s.region()));
+    for (const auto& b : c.beneficiaries()) {
+      beneficiaries.push_back(b.nickname().empty() ? b.iban() : absl::StrCat(b.iban(), " (", b.nickname(), ")"));
+    }
+    const v1::Preferences& p = c.preferences();
+    out_ << "Customer " << c.external_id() << " (id " << c.id() << ")\n"
+         << "  name:                " << c.name() << "\n"
+         << "  language:            " << c.language() << "\n"
+         << "  time zone:           " << c.time_zone() << "\n"
+         << "  phone:               " << c.phone() << "\n"
+         << "  email:               " << c.email() << "\n"
+         << "  services:            " << absl::StrJoin(services, ", ") << "\n"
+         << "  accounts:            " << absl::StrJoin(c.accounts(), ", ") << "\n"
+         << "  beneficiaries:       " << absl::StrJoin(beneficiaries, ", ") << "\n"
+         << "  unplanned outages:   " << Channels(p.unplanned_outages(), p.has_unplanned_outages()) << "\n"
+         << "  planned maintenance: " << Channels(p.planned_maintenance(), p.has_planned_maintenance()) << "\n"
+         << "  banking changes:     " << Channels(p.banking_changes(), p.has_banking_changes()) << "\n";
+  }
+
+  void Print(const v1::DeleteCustomerResponse& r) override {
+    out_ << "Erased customer " << r.id() << ": personal data removed; " << r.held_notices_removed() << " held notice"
+         << Plural(r.held_notices_removed()) << " removed, " << r.notices_closed() << " open notice"
+         << Plural(r.notices_closed()) << " closed\n";
+  }
+
+  void Print(const ImportReport& r) override {
+    const auto& s = r.summary;
+    const int64_t rows = s.inserted() + s.updated() + s.unchanged() + s.rejected();
+    out_ << (s.dry_run() ? "Dry run (nothing written): " : "") << (r.complete ? "" : "incomplete: ") << "inserted "
+         << s.inserted() << ", updated " << s.updated() << ", unchanged " << s.unchanged() << ", rejected "
+         << s.rejected() << ", deleted " << s.deleted()
+         << absl::StrFormat(" in %.1f s (%.0f rows/s)", r.elapsed_seconds,
+                            r.elapsed_seconds > 0 ? rows / r.elapsed_seconds : 0.0)
+         << "\n";
+    if (!r.report_path.empty()) out_ << "Rejected rows: " << r.report_path << "\n";
   }
 
  private:

@@ -153,4 +153,26 @@ TEST(CliArguments, HelpListsEveryCommandGroupAndExitsZero) {
   }
 }
 
+TEST(CliArguments, CustomerImportChecksItsFileBeforeCallingTheIntake) {
+  ExpectUsageError(Forewarn({"customers", "import", "/nonexistent/customers.csv"}),
+                   "cannot read /nonexistent/customers.csv");
+  ExpectUsageError(Forewarn({"customers", "import", "customers.txt"}),
+                   "--format: cannot tell the format of 'customers.txt' (not .csv, .jsonl or .ndjson): give --format");
+  // A malformed header stops before any call (exit 1, naming the line).
+  const std::string path = ::testing::TempDir() + "/forewarn_cli_bad_header.csv";
+  std::ofstream(path) << "external_id,name,language,time_zone,fax\nC1,a,en,UTC,1\n";
+  const Result r = Forewarn({"customers", "import", path});
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_EQ(r.err.rfind("error: " + path + ":1: unknown column 'fax' (known: ", 0), 0u) << r.err;
+  EXPECT_EQ(r.out, "");
+  std::remove(path.c_str());
+}
+
+TEST(CliArguments, CustomerPreferencesNeedAValidCategory) {
+  ExpectUsageError(Forewarn({"customers", "preferences", "C1"}),
+                   "give at least one of --unplanned-outages, --planned-maintenance, --banking-changes");
+  ExpectUsageError(Forewarn({"customers", "preferences", "C1", "--planned-maintenance", "fax"}),
+                   "--planned-maintenance: 'fax' is not one of sms;email, sms, email, none (or empty: both)");
+}
+
 }  // namespace

@@ -83,7 +83,7 @@ struct CommandResult {
   std::string out;
 };
 
-CommandResult Run(const std::string& cmd) {
+CommandResult Shell(const std::string& cmd) {
   CommandResult r;
   if (FILE* p = ::popen(cmd.c_str(), "r")) {
     char buf[4096];
@@ -124,7 +124,7 @@ class DirectoryE2eTest : public testing::StackTest {
 };
 
 TEST_F(DirectoryE2eTest, ImportedCustomersAreToldOnTheirChannelsAndBadRowsAreReportedByLine) {
-  const CommandResult first = Run(absl::StrCat(cli_, " --json customers import ", file_, " --report ",
+  const CommandResult first = Shell(absl::StrCat(cli_, " --json customers import ", file_, " --report ",
                                                stack_.dir(), "/rejected.csv 2>", stack_.dir(), "/import.err"));
   EXPECT_EQ(first.exit_code, 1) << first.out;  // rows were rejected
   const auto summary = nlohmann::json::parse(first.out, nullptr, false);
@@ -138,7 +138,7 @@ TEST_F(DirectoryE2eTest, ImportedCustomersAreToldOnTheirChannelsAndBadRowsAreRep
   EXPECT_NE(text.find("28,D-3,external_id,duplicate in this batch"), std::string::npos) << text;
   EXPECT_NE(text.find("29,D-bad-4,preferences.unplanned_outages,"), std::string::npos) << text;
 
-  const CommandResult again = Run(absl::StrCat(cli_, " --json customers import ", file_, " --report ",
+  const CommandResult again = Shell(absl::StrCat(cli_, " --json customers import ", file_, " --report ",
                                                stack_.dir(), "/rejected2.csv 2>/dev/null"));
   const auto second = nlohmann::json::parse(again.out, nullptr, false);
   ASSERT_FALSE(second.is_discarded()) << again.out;
@@ -182,7 +182,7 @@ TEST_F(DirectoryE2eTest, ImportedCustomersAreToldOnTheirChannelsAndBadRowsAreRep
 }
 
 TEST_F(DirectoryE2eTest, PolicyRefusesSilencingOutagesAndAllowsSilencingMaintenance) {
-  ASSERT_EQ(Run(absl::StrCat(cli_, " customers import ", file_, " --report /dev/null >/dev/null 2>&1")).exit_code, 1);
+  ASSERT_EQ(Shell(absl::StrCat(cli_, " customers import ", file_, " --report /dev/null >/dev/null 2>&1")).exit_code, 1);
   v1::SetPreferencesRequest req;
   req.set_external_id("D-2");
   req.mutable_preferences()->mutable_planned_maintenance();  // neither channel
@@ -203,7 +203,7 @@ TEST_F(DirectoryE2eTest, PolicyRefusesSilencingOutagesAndAllowsSilencingMaintena
 }
 
 TEST_F(DirectoryE2eTest, ErasureLeavesNoPersonalDataInAnyTable) {
-  ASSERT_EQ(Run(absl::StrCat(cli_, " customers import ", file_, " --report /dev/null >/dev/null 2>&1")).exit_code, 1);
+  ASSERT_EQ(Shell(absl::StrCat(cli_, " customers import ", file_, " --report /dev/null >/dev/null 2>&1")).exit_code, 1);
   const std::string id = stack_.db().Exec("SELECT id FROM customers WHERE external_id = 'D-2'");
   const auto outage = stack_.CreateIncident(testing::OutageRequest(
       "directory-erase", "electricity", "riyadh", "Cable fault", "عطل في الكابل", absl::Hours(3)));
@@ -217,12 +217,12 @@ TEST_F(DirectoryE2eTest, ErasureLeavesNoPersonalDataInAnyTable) {
       "locale, time_zone, name, role, release_at) VALUES ('", outage->id(), "', 1, 'maintenance_reminder', '', ", id,
       ", 'sms', '+966501000002', 'ar', 'Asia/Riyadh', 'Erasable Person', 'affected', now() + interval '1 day')"));
 
-  const CommandResult erased = Run(absl::StrCat(cli_, " customers delete D-2 2>&1"));
+  const CommandResult erased = Shell(absl::StrCat(cli_, " customers delete D-2 2>&1"));
   ASSERT_EQ(erased.exit_code, 0) << erased.out;
-  EXPECT_EQ(Run(absl::StrCat(cli_, " customers get D-2 >/dev/null 2>&1")).exit_code, 1);
+  EXPECT_EQ(Shell(absl::StrCat(cli_, " customers get D-2 >/dev/null 2>&1")).exit_code, 1);
 
   const CommandResult dump =
-      Run(absl::StrCat("pg_dump --data-only --no-owner '", stack_.db().uri(), "' 2>&1"));
+      Shell(absl::StrCat("pg_dump --data-only --no-owner '", stack_.db().uri(), "' 2>&1"));
   ASSERT_NE(dump.out.find("COPY public.notice_ledger"), std::string::npos) << dump.out.substr(0, 500);
   for (const char* personal : {"Erasable Person", "+966501000002", "d2@example.com"}) {
     EXPECT_EQ(dump.out.find(personal), std::string::npos) << personal << " is still stored";

@@ -146,8 +146,8 @@ TEST_F(IntakeEdgeE2eTest, HealthAnswersServingForEveryServedServiceThenNotServin
   Intake intake;
   ASSERT_TRUE(intake.Start({}).ok());
   auto channel = intake.NewChannel();
-  for (const std::string name : {"", "forewarn.v1.IncidentService", "grpc.health.v1.Health",
-                                 "grpc.reflection.v1alpha.ServerReflection"}) {
+  for (const std::string name : {"", "forewarn.v1.IncidentService", "forewarn.v1.CustomerDirectory",
+                                 "grpc.health.v1.Health", "grpc.reflection.v1alpha.ServerReflection"}) {
     std::string response;
     auto s = RawUnary(channel, "/grpc.health.v1.Health/Check", HealthRequest(name), &response);
     ASSERT_TRUE(s.ok()) << "'" << name << "': " << s.error_code() << " " << s.error_message();

@@ -36,18 +36,43 @@ TEST(Authorizer, MissingMalformedOrUnknownTokensAreUnauthenticated) {
   }
 }
 
-TEST(Authorizer, RolesIncludeTheLesserOnes) {
+TEST(Authorizer, IncidentRolesIncludeTheLesserOnes) {
   const Caller viewer{"v", Role::kViewer}, submitter{"s", Role::kSubmitter}, op{"o", Role::kOperator};
-  EXPECT_TRUE(Authorizer::Permit(viewer, Role::kViewer, "GetIncident").ok());
-  EXPECT_EQ(Authorizer::Permit(viewer, Role::kSubmitter, "CreateIncident").code(),
+  EXPECT_TRUE(Authorizer::Permit(viewer, Permission::kReadIncidents, "GetIncident").ok());
+  EXPECT_EQ(Authorizer::Permit(viewer, Permission::kWriteIncidents, "CreateIncident").code(),
             absl::StatusCode::kPermissionDenied);
-  EXPECT_TRUE(Authorizer::Permit(submitter, Role::kViewer, "GetIncident").ok());
-  EXPECT_TRUE(Authorizer::Permit(submitter, Role::kSubmitter, "CreateIncident").ok());
-  auto denied = Authorizer::Permit(submitter, Role::kOperator, "ResolveIncident");
+  EXPECT_TRUE(Authorizer::Permit(submitter, Permission::kReadIncidents, "GetIncident").ok());
+  EXPECT_TRUE(Authorizer::Permit(submitter, Permission::kWriteIncidents, "CreateIncident").ok());
+  auto denied = Authorizer::Permit(submitter, Permission::kOperate, "ResolveIncident");
   EXPECT_EQ(denied.code(), absl::StatusCode::kPermissionDenied);
   EXPECT_EQ(denied.message(), "s (submitter) may not ResolveIncident; requires operator");
-  EXPECT_TRUE(Authorizer::Permit(op, Role::kOperator, "ResolveIncident").ok());
-  EXPECT_TRUE(Authorizer::Permit(op, Role::kViewer, "GetIncident").ok());
+  EXPECT_TRUE(Authorizer::Permit(op, Permission::kOperate, "ResolveIncident").ok());
+  EXPECT_TRUE(Authorizer::Permit(op, Permission::kReadIncidents, "GetIncident").ok());
+}
+
+TEST(Authorizer, CustomerDataIsForDirectoryAndOperatorOnly) {
+  const Caller viewer{"v", Role::kViewer}, submitter{"s", Role::kSubmitter}, op{"o", Role::kOperator},
+      crm{"crm", Role::kDirectory};
+  EXPECT_TRUE(Authorizer::Permit(crm, Permission::kCustomerData, "UpsertCustomers").ok());
+  EXPECT_TRUE(Authorizer::Permit(op, Permission::kCustomerData, "GetCustomer").ok());
+  auto denied = Authorizer::Permit(viewer, Permission::kCustomerData, "GetCustomer");
+  EXPECT_EQ(denied.code(), absl::StatusCode::kPermissionDenied);
+  EXPECT_EQ(denied.message(), "v (viewer) may not GetCustomer; requires operator or directory");
+  EXPECT_EQ(Authorizer::Permit(submitter, Permission::kCustomerData, "ListCustomers").code(),
+            absl::StatusCode::kPermissionDenied);
+  // The directory role reaches no incident method.
+  for (Permission p : {Permission::kReadIncidents, Permission::kWriteIncidents, Permission::kOperate}) {
+    EXPECT_EQ(Authorizer::Permit(crm, p, "GetIncident").code(), absl::StatusCode::kPermissionDenied);
+  }
+}
+
+TEST(Authorizer, ParsesTheDirectoryRole) {
+  auto auth = Authorizer::Parse("crm-sync-token-0123456789 directory crm-sync\n");
+  ASSERT_TRUE(auth.ok()) << auth.status();
+  auto caller = auth->Authenticate("Bearer crm-sync-token-0123456789");
+  ASSERT_TRUE(caller.ok());
+  EXPECT_EQ(caller->role, Role::kDirectory);
+  EXPECT_EQ(caller->name, "crm-sync");
 }
 
 TEST(Authorizer, BadLinesAreRejectedNamingTheLineWithoutTheToken) {
@@ -58,7 +83,7 @@ TEST(Authorizer, BadLinesAreRejectedNamingTheLineWithoutTheToken) {
   const Case cases[] = {
       {"only-two-fields-0123456789 viewer\n", "tokens:1: expected \"TOKEN ROLE NAME\", got 2 fields"},
       {"# c\ntoken-aaaaaaaaaaaaaaaa admin bob\n",
-       "tokens:2: unknown role 'admin' (expected submitter, operator or viewer)"},
+       "tokens:2: unknown role 'admin' (expected viewer, submitter, operator or directory)"},
       {"short viewer bob\n", "tokens:1: token too short (at least 16 characters)"},
       {"token-aaaaaaaaaaaaaaaa viewer bob\ntoken-aaaaaaaaaaaaaaaa operator eve\n", "tokens:2: duplicate token"},
       {"token-aaaaaaaaaaaaaaaa viewer bob smith\n", "tokens:1: expected \"TOKEN ROLE NAME\", got 4 fields"},
@@ -86,7 +111,7 @@ TEST(Authorizer, KeepsOnlyDigestsOfTokens) {
 }
 
 TEST(Role, ParsesAndPrints) {
-  for (Role r : {Role::kViewer, Role::kSubmitter, Role::kOperator}) EXPECT_EQ(*ParseRole(ToString(r)), r);
+  for (Role r : {Role::kViewer, Role::kSubmitter, Role::kOperator, Role::kDirectory}) EXPECT_EQ(*ParseRole(ToString(r)), r);
   EXPECT_FALSE(ParseRole("root").ok());
 }
 

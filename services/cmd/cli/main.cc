@@ -9,6 +9,7 @@
 #include <iostream>
 
 #include "CLI/CLI.hpp"
+#include "forewarn/v1/directory.grpc.pb.h"
 #include "forewarn/v1/incident.grpc.pb.h"
 #include "services/cli/command.h"
 #include "services/cli/printer.h"
@@ -27,14 +28,16 @@ int main(int argc, char** argv) {
   cli::AddNoticeCommands(app, commands);
   cli::AddMaintenanceCommands(app, commands);
   cli::AddIbanCommands(app, commands);
+  cli::AddCustomerCommands(app, commands);
 
   CLI11_PARSE(app, argc, argv);
 
   auto credentials = cli::MakeCredentials(options);
   if (!credentials.ok()) return cli::UsageError(std::cerr, std::string(credentials.status().message()));
   auto printer = options.json ? cli::MakeJsonPrinter(std::cout) : cli::MakeTextPrinter(std::cout, std::cerr);
-  cli::Session session(forewarn::v1::IncidentService::NewStub(grpc::CreateChannel(options.target, *credentials)),
-                       options, *printer, std::cerr);
+  auto channel = grpc::CreateChannel(options.target, *credentials);
+  cli::Session session(forewarn::v1::IncidentService::NewStub(channel), options, *printer, std::cerr,
+                       forewarn::v1::CustomerDirectory::NewStub(channel));
   for (const auto& command : commands) {
     if (command->parsed()) return command->Run(session);
   }

@@ -6,9 +6,10 @@
 
 #include "absl/strings/str_cat.h"
 #include "notifier/render/template_renderer.h"
+#include "services/api/grpc_customer_directory.h"
 #include "services/api/grpc_incident_service.h"
-#include "services/core/outbox_relay.h"
 #include "notifier/sms/phone.h"
+#include "services/core/outbox_relay.h"
 #include "services/cmd/intake/intake_public.h"
 #include "services/cmd/intake/intake_server.h"
 #include "services/kafka/kafka_dead_letters.h"
@@ -49,6 +50,13 @@ int LoadStart(const IntakeConfig& cfg, const Clock& clock, IntakeStart& out) {
   if (!public_secrets.ok()) return StartupFailed(public_secrets.status(), 2);
   out.public_secrets = *std::move(public_secrets);
   return 0;
+}
+
+// The directory's contact checks: libphonenumber (national numbers read as
+// Saudi) and the plausible-email rule the notifier applies.
+ContactRules IntakeContactRules() {
+  return ContactRules{[](std::string_view phone) { return NormalizeE164(phone); },
+                      [](std::string_view email) { return IsPlausibleEmail(email); }};
 }
 
 // Refreshes the outbox backlog and dead-letter gauges until stopped.
@@ -138,16 +146,15 @@ int RunIntake(const IntakeConfig& cfg) {
   KafkaNoticeSink replay_sink(**replay_producer, cfg.notices_topic);
   DeadLetterService dead_letters(dlq_reader, ledger, replay_sink);
   grpc_service.set_dead_letters(&dead_letters);
+  PgCustomerStore customer_store(pg);
+  CustomerDirectoryService directory(customer_store, IntakeContactRules(), OptOutPolicy{cfg.opt_out_categories});
+  GrpcCustomerDirectory grpc_directory(directory, start.authorizer.get(), &rpc_metrics);
 
-  auto front = GrpcFrontEnd::Start(cfg, start.credentials, grpc_service, open_file_limit, metrics);
+  auto front = GrpcFrontEnd::Start(cfg, start.credentials, {&grpc_service, &grpc_directory}, open_file_limit, metrics);
   if (!front.ok()) return StartupFailed(front.status(), front.status().code() == absl::StatusCode::kInvalidArgument ? 2 : 1);
   std::atomic<bool> ready{true};
   auto http = StartObservabilityIfConfigured(cfg.http.listen, cfg.http.port_file, metrics, [&ready] { return ready.load(); });
   if (!http.ok()) return StartupFailed(http.status(), 1);
-  PgCustomerStore customers(pg);
-  CustomerDirectoryService directory(customers, ContactRules{[](std::string_view p) { return NormalizeE164(p); },
-                                                             IsPlausibleEmail},
-                                     OptOutPolicy{cfg.opt_out_categories});
   auto public_http = StartPublicEndpoint(cfg, start.public_secrets, directory, metrics);
   if (!public_http.ok()) {
     return StartupFailed(public_http.status(),

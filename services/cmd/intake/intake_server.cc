@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "absl/strings/str_cat.h"
+#include "forewarn/v1/directory.grpc.pb.h"
 #include "spdlog/spdlog.h"
 
 namespace forewarn {
@@ -17,7 +18,8 @@ namespace {
 // Every service this server answers for: the health service reports each
 // by name (SERVING while the intake is up, NOT_SERVING once it stops).
 std::vector<std::string> ServedServiceNames() {
-  return {v1::IncidentService::service_full_name(), "grpc.health.v1.Health",
+  return {v1::IncidentService::service_full_name(), v1::CustomerDirectory::service_full_name(),
+          "grpc.health.v1.Health",
           "grpc.reflection.v1alpha.ServerReflection"};
 }
 
@@ -81,8 +83,8 @@ void RpcMetrics::Observe(const char* method, grpc::StatusCode code, absl::Durati
 
 absl::StatusOr<std::unique_ptr<GrpcFrontEnd>> GrpcFrontEnd::Start(const IntakeConfig& cfg,
                                                                   std::shared_ptr<grpc::ServerCredentials> credentials,
-                                                                  grpc::Service& service, uint64_t open_file_limit,
-                                                                  MetricsRegistry& metrics) {
+                                                                  const std::vector<grpc::Service*>& services,
+                                                                  uint64_t open_file_limit, MetricsRegistry& metrics) {
   const ConnectionLimits& limits = cfg.connection_limits;
   auto listener = GuardedListener::Bind(cfg.listen, limits.fd_headroom, open_file_limit);
   if (!listener.ok()) return listener.status();
@@ -95,7 +97,7 @@ absl::StatusOr<std::unique_ptr<GrpcFrontEnd>> GrpcFrontEnd::Start(const IntakeCo
   ApplyConnectionLimits(limits, builder);
   auto acceptor = builder.experimental().AddExternalConnectionAcceptor(
       grpc::ServerBuilder::experimental_type::ExternalConnectionType::FROM_FD, std::move(credentials));
-  builder.RegisterService(&service);
+  for (grpc::Service* service : services) builder.RegisterService(service);
   std::unique_ptr<GrpcFrontEnd> front(new GrpcFrontEnd());
   front->server_ = builder.BuildAndStart();
   if (!front->server_) return absl::UnavailableError("cannot start the gRPC server");

@@ -8,6 +8,7 @@
 #include <cstdint>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "absl/status/statusor.h"
 #include "services/auth/authorizer.h"
@@ -42,11 +43,11 @@ class RpcMetrics final : public RpcObserver {
 class GrpcFrontEnd {
  public:
   // INVALID_ARGUMENT for a bad address; UNAVAILABLE when it cannot listen
-  // or the server does not start. `service` must outlive the front end.
+  // or the server does not start. The `services` must outlive the front end.
   static absl::StatusOr<std::unique_ptr<GrpcFrontEnd>> Start(const IntakeConfig& cfg,
                                                              std::shared_ptr<grpc::ServerCredentials> credentials,
-                                                             grpc::Service& service, uint64_t open_file_limit,
-                                                             MetricsRegistry& metrics);
+                                                             const std::vector<grpc::Service*>& services,
+                                                             uint64_t open_file_limit, MetricsRegistry& metrics);
   // Stops the listener before the server: nothing is handed to a server
   // that is gone.
   ~GrpcFrontEnd();
