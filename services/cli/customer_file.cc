@@ -353,7 +353,7 @@ class JsonlCustomerReader final : public CustomerReader {
     google::protobuf::util::JsonParseOptions options;
     options.ignore_unknown_fields = false;
     auto status = google::protobuf::util::JsonStringToMessage(text, &row->customer, options);
-    if (!status.ok()) return Reject(text, status.message(), row);
+    if (!status.ok()) return Reject(text, std::string(status.message()), row);
     row->customer.clear_id();  // output only
     return true;
   }
