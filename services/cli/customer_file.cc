@@ -10,6 +10,7 @@
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
 #include "google/protobuf/util/json_util.h"
+#include "nlohmann/json.hpp"
 
 namespace forewarn::cli {
 namespace {
@@ -164,49 +165,56 @@ std::vector<std::string> SplitList(const std::string& value) {
   return out;
 }
 
-absl::Status SetServices(const std::string& value, v1::Customer* c) {
-  for (const std::string& item : SplitList(value)) {
-    std::pair<std::string, std::string> sr = absl::StrSplit(item, absl::MaxSplits('/', 1));
+std::optional<RowProblem> SetServices(const std::string& value, v1::Customer* c) {
+  const std::vector<std::string> items = SplitList(value);
+  for (size_t i = 0; i < items.size(); ++i) {
+    std::pair<std::string, std::string> sr = absl::StrSplit(items[i], absl::MaxSplits('/', 1));
     if (sr.first.empty() || sr.second.empty()) {
-      return absl::InvalidArgumentError(absl::StrCat("'", item, "' is not SERVICE/REGION (e.g. electricity/riyadh)"));
+      return RowProblem{absl::StrCat("services[", i, "]"),
+                        absl::StrCat("'", items[i], "' is not SERVICE/REGION (e.g. electricity/riyadh)")};
     }
     auto* s = c->add_services();
     s->set_service(sr.first);
     s->set_region(sr.second);
   }
-  return absl::OkStatus();
+  return std::nullopt;
 }
 
-absl::Status SetAccounts(const std::string& value, v1::Customer* c) {
-  for (const std::string& item : SplitList(value)) {
-    if (item.empty()) return absl::InvalidArgumentError("an empty IBAN between ';'");
-    c->add_accounts(item);
+std::optional<RowProblem> SetAccounts(const std::string& value, v1::Customer* c) {
+  const std::vector<std::string> items = SplitList(value);
+  for (size_t i = 0; i < items.size(); ++i) {
+    if (items[i].empty()) return RowProblem{absl::StrCat("accounts[", i, "]"), "an empty IBAN between ';'"};
+    c->add_accounts(items[i]);
   }
-  return absl::OkStatus();
+  return std::nullopt;
 }
 
-absl::Status SetBeneficiaries(const std::string& value, v1::Customer* c) {
-  for (const std::string& item : SplitList(value)) {
-    std::pair<std::string, std::string> b = absl::StrSplit(item, absl::MaxSplits('=', 1));
+std::optional<RowProblem> SetBeneficiaries(const std::string& value, v1::Customer* c) {
+  const std::vector<std::string> items = SplitList(value);
+  for (size_t i = 0; i < items.size(); ++i) {
+    std::pair<std::string, std::string> b = absl::StrSplit(items[i], absl::MaxSplits('=', 1));
     if (absl::StripAsciiWhitespace(b.first).empty()) {
-      return absl::InvalidArgumentError(absl::StrCat("'", item, "' is not IBAN or IBAN=nickname"));
+      return RowProblem{absl::StrCat("beneficiaries[", i, "]"),
+                        absl::StrCat("'", items[i], "' is not IBAN or IBAN=nickname")};
     }
     auto* pb = c->add_beneficiaries();
     pb->set_iban(std::string(absl::StripAsciiWhitespace(b.first)));
     pb->set_nickname(std::string(absl::StripAsciiWhitespace(b.second)));
   }
-  return absl::OkStatus();
+  return std::nullopt;
 }
 
-absl::Status SetChannels(const std::string& value, v1::ChannelSet* (v1::Preferences::*field)(),
-                         v1::Customer* c) {
+std::optional<RowProblem> SetChannels(const std::string& value, const char* category,
+                                      v1::ChannelSet* (v1::Preferences::*field)(), v1::Customer* c) {
   auto set = ParseChannels(value);
-  if (!set.ok()) return set.status();
+  if (!set.ok()) return RowProblem{absl::StrCat("preferences.", category), std::string(set.status().message())};
   if (*set) *(c->mutable_preferences()->*field)() = **set;
-  return absl::OkStatus();
+  return std::nullopt;
 }
 
-absl::Status SetColumn(Column col, const std::string& value, v1::Customer* c) {
+// One column's value into *c; the problem when the value cannot be that
+// field.
+std::optional<RowProblem> SetColumn(Column col, const std::string& value, v1::Customer* c) {
   switch (col) {
     case Column::kExternalId: c->set_external_id(value); break;
     case Column::kName: c->set_name(value); break;
@@ -217,11 +225,21 @@ absl::Status SetColumn(Column col, const std::string& value, v1::Customer* c) {
     case Column::kServices: return SetServices(value, c);
     case Column::kAccounts: return SetAccounts(value, c);
     case Column::kBeneficiaries: return SetBeneficiaries(value, c);
-    case Column::kUnplannedOutages: return SetChannels(value, &v1::Preferences::mutable_unplanned_outages, c);
-    case Column::kPlannedMaintenance: return SetChannels(value, &v1::Preferences::mutable_planned_maintenance, c);
-    case Column::kBankingChanges: return SetChannels(value, &v1::Preferences::mutable_banking_changes, c);
+    case Column::kUnplannedOutages:
+      return SetChannels(value, "unplanned_outages", &v1::Preferences::mutable_unplanned_outages, c);
+    case Column::kPlannedMaintenance:
+      return SetChannels(value, "planned_maintenance", &v1::Preferences::mutable_planned_maintenance, c);
+    case Column::kBankingChanges:
+      return SetChannels(value, "banking_changes", &v1::Preferences::mutable_banking_changes, c);
   }
-  return absl::OkStatus();
+  return std::nullopt;
+}
+
+// A rejected row keeps only its external id (the intake still sees it).
+void KeepOnlyExternalId(v1::Customer* c) {
+  std::string external_id = std::move(*c->mutable_external_id());
+  c->Clear();
+  c->set_external_id(std::move(external_id));
 }
 
 class CsvCustomerReader final : public CustomerReader {
@@ -261,13 +279,12 @@ class CsvCustomerReader final : public CustomerReader {
                        absl::StrCat(fields.size(), " fields, expected ", columns_.size(), " (as the header)"));
     }
     row->customer.Clear();
-    for (size_t i = 0; i < fields.size(); ++i) {
-      if (absl::Status s = SetColumn(columns_[i], fields[i], &row->customer); !s.ok()) {
-        return LineError(lines_.source(), row->line,
-                         absl::StrCat("column ", CustomerCsvColumns()[static_cast<size_t>(columns_[i])], ": ",
-                                      s.message()));
-      }
+    row->problem.reset();
+    for (size_t i = 0; i < fields.size(); ++i) {  // every column: the external id may come after a bad one
+      std::optional<RowProblem> problem = SetColumn(columns_[i], fields[i], &row->customer);
+      if (problem && !row->problem) row->problem = std::move(problem);
     }
+    if (row->problem) KeepOnlyExternalId(&row->customer);
     return true;
   }
 
@@ -296,6 +313,30 @@ class CsvCustomerReader final : public CustomerReader {
   std::vector<Column> columns_;
 };
 
+// A JSON line's problem from the protobuf parser's message: "fax: Cannot
+// find field.", "(services[0]) regio: Cannot find field.", "(external_id):
+// invalid value 5 for type TYPE_STRING"; "line" when no field is named.
+RowProblem JsonProblem(absl::string_view message) {
+  std::string field;
+  absl::string_view rest = message;
+  if (absl::ConsumePrefix(&rest, "(")) {
+    const size_t close = rest.find(')');
+    if (close == absl::string_view::npos) return {"line", std::string(message)};
+    field = std::string(rest.substr(0, close));
+    rest.remove_prefix(close + 1);
+  }
+  absl::ConsumePrefix(&rest, " ");
+  if (const size_t colon = rest.find(": "); colon != absl::string_view::npos) {
+    const absl::string_view name = rest.substr(0, colon);
+    if (!name.empty()) field = field.empty() ? std::string(name) : absl::StrCat(field, ".", name);
+    rest.remove_prefix(colon + 2);
+  }
+  if (field.empty()) field = "line";
+  if (rest == "Cannot find field.") return {field, "unknown field"};
+  if (rest == "Root element must be a message.") return {field, "not a JSON object"};
+  return {field, std::string(rest)};
+}
+
 class JsonlCustomerReader final : public CustomerReader {
  public:
   JsonlCustomerReader(std::istream& in, std::string source) : lines_(in, std::move(source)) {}
@@ -308,13 +349,11 @@ class JsonlCustomerReader final : public CustomerReader {
     } while (absl::StripAsciiWhitespace(text).empty());
     row->line = lines_.line();
     row->customer.Clear();
+    row->problem.reset();
     google::protobuf::util::JsonParseOptions options;
     options.ignore_unknown_fields = false;
     auto status = google::protobuf::util::JsonStringToMessage(text, &row->customer, options);
-    if (!status.ok()) {
-      return LineError(lines_.source(), row->line,
-                       absl::StrCat("not a forewarn.v1.Customer in JSON: ", std::string(status.message())));
-    }
+    if (!status.ok()) return Reject(text, std::string(status.message()), row);
     row->customer.clear_id();  // output only
     return true;
   }
@@ -322,6 +361,30 @@ class JsonlCustomerReader final : public CustomerReader {
   int64_t bytes_read() const override { return lines_.bytes(); }
 
  private:
+  // A line the parser refused: a malformed file when it is not JSON at all,
+  // else a rejected row carrying the external id when the object has one.
+  absl::StatusOr<bool> Reject(const std::string& text, absl::string_view message, CustomerRow* row) {
+    nlohmann::json doc;
+    try {
+      doc = nlohmann::json::parse(text);
+    } catch (const nlohmann::json::parse_error& e) {
+      const std::string what = e.what();  // "[json.exception.parse_error.101] parse error at ...: DETAIL"
+      const size_t detail = what.find(": ");
+      return LineError(lines_.source(), row->line,
+                       absl::StrCat("not JSON (at byte ", e.byte, "): ",
+                                    detail == std::string::npos ? what : what.substr(detail + 2)));
+    }
+    row->customer.Clear();
+    for (const char* key : {"external_id", "externalId"}) {
+      if (doc.is_object() && doc.contains(key) && doc[key].is_string()) {
+        row->customer.set_external_id(doc[key].get<std::string>());
+        break;
+      }
+    }
+    row->problem = JsonProblem(message);
+    return true;
+  }
+
   Lines lines_;
 };
 

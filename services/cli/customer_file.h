@@ -13,8 +13,15 @@
 //
 // UTF-8 only (a byte-order mark is skipped); fields may be quoted, with ""
 // for a quote and line breaks inside quotes; lines end in LF or CRLF.
-// Every error names the input and the line where the record starts
-// ("customers.csv:1234: unterminated quoted field").
+//
+// Two kinds of errors. A malformed file (a bad header, broken quoting, bytes
+// that are not UTF-8, a CSV record with the wrong number of fields, a JSON
+// line that is not JSON) stops the reader with an error naming the input
+// and the line where the record starts ("customers.csv:1234: unterminated
+// quoted field"). A well-formed record whose value cannot be a Customer
+// field (services "electricity" without a region, channels "fax", a JSON
+// line with an unknown field) is one rejected row: the reader returns it
+// with its problem and goes on.
 
 #include <cstdint>
 #include <istream>
@@ -40,10 +47,21 @@ absl::StatusOr<CustomerFormat> ChooseCustomerFormat(const std::string& flag, con
 // The CSV columns, in the order export writes them.
 const std::vector<std::string>& CustomerCsvColumns();
 
-// One customer of a file and the line its record starts on (from 1).
+// Why a well-formed record is not a Customer: the field as the intake names
+// fields in its rejections ("services[1]", "preferences.planned_maintenance",
+// "beneficiaries[0]"; "line" when no field can be told) and the reason.
+struct RowProblem {
+  std::string field;
+  std::string reason;
+};
+
+// One customer of a file and the line its record starts on (from 1). With a
+// problem, the row is rejected and `customer` holds only its external_id
+// (when the record has one).
 struct CustomerRow {
   int64_t line = 0;
   v1::Customer customer;
+  std::optional<RowProblem> problem;
 };
 
 // Reads customers one at a time, keeping nothing of the rows before.
@@ -54,8 +72,9 @@ class CustomerReader {
   // columns name themselves). `source` names the input in messages.
   static absl::StatusOr<std::unique_ptr<CustomerReader>> Open(std::istream& in, CustomerFormat format,
                                                                std::string source);
-  // The next customer into *row: true, or false at the end of the input.
-  // INVALID_ARGUMENT "SOURCE:LINE: ..." for a malformed record.
+  // The next row into *row: true (a customer, or a rejected row with its
+  // problem), or false at the end of the input. INVALID_ARGUMENT
+  // "SOURCE:LINE: ..." for a malformed record: the file cannot be read on.
   virtual absl::StatusOr<bool> Next(CustomerRow* row) = 0;
   // Bytes consumed so far (progress against the file's size).
   virtual int64_t bytes_read() const = 0;

@@ -7,9 +7,11 @@
 #include <filesystem>
 #include <fstream>
 #include <iostream>
+#include <map>
 #include <memory>
 #include <mutex>
 #include <thread>
+#include <vector>
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
@@ -21,6 +23,16 @@ namespace forewarn::cli {
 namespace {
 
 using UpsertStream = grpc::ClientReaderWriterInterface<v1::UpsertCustomersRequest, v1::UpsertCustomersResponse>;
+
+// A row the file reader rejected (its record was well-formed, a value was
+// not). It travels in its batch as a stand-in holding only its external id,
+// so that the intake counts it as rejected and, in a full sync, as present;
+// the report gives this reason instead of the intake's ("name: is required").
+struct LocalRejection {
+  int64_t line = 0;
+  std::string external_id;
+  RowProblem problem;
+};
 
 // Rejected rows, "line,external_id,field,reason", written as they arrive;
 // the file is created with the first one.
@@ -116,7 +128,9 @@ class Importer {
     v1::UpsertCustomersRequest req;
     req.set_dry_run(flags_.dry_run);
     req.set_delete_missing(flags_.delete_missing);
-    bool sent_any = false, sending = true;
+    std::vector<LocalRejection> local;  // the batch's rows rejected here
+    int64_t batch = 0;
+    bool sending = true;
     for (bool more = true; more && sending;) {
       CustomerRow row;
       auto next = reader_.Next(&row);
@@ -126,14 +140,15 @@ class Importer {
       }
       more = *next;
       if (more) {
+        if (row.problem) local.push_back({row.line, row.customer.external_id(), *std::move(row.problem)});
         *req.add_customers() = std::move(row.customer);
         req.add_refs(row.line);
         bytes_read_.store(reader_.bytes_read());
       }
       const bool full = req.customers_size() >= flags_.batch_size;
-      if (full || (!more && (req.customers_size() > 0 || !sent_any))) {
-        sending = AwaitSlot() && stream.Write(req);
-        sent_any = true;
+      if (full || (!more && (req.customers_size() > 0 || batch == 0))) {
+        sending = AwaitSlot(batch++, std::move(local)) && stream.Write(req);
+        local.clear();
         req.Clear();
       }
     }
@@ -144,11 +159,14 @@ class Importer {
     }
   }
 
-  bool AwaitSlot() {
+  // Waits for room in the window, then notes the batch's local rejections
+  // until its result comes back (before it is sent: the answer may be quick).
+  bool AwaitSlot(int64_t batch, std::vector<LocalRejection> local) {
     std::unique_lock<std::mutex> lock(mu_);
     cv_.wait(lock, [&] { return outstanding_ < flags_.window || stream_over_; });
     if (stream_over_) return false;
     ++outstanding_;
+    if (!local.empty()) in_flight_.emplace(batch, std::move(local));
     return true;
   }
 
@@ -161,12 +179,17 @@ class Importer {
         have_summary_ = true;
         continue;
       }
-      Absorb(resp.batch());
+      std::vector<LocalRejection> local;
       {
         std::lock_guard<std::mutex> lock(mu_);
         --outstanding_;
+        if (auto it = in_flight_.find(resp.batch().batch()); it != in_flight_.end()) {
+          local = std::move(it->second);
+          in_flight_.erase(it);
+        }
       }
       cv_.notify_all();
+      Absorb(resp.batch(), local);
       progress_.Update(rows_, bytes_read_.load());
     }
     {
@@ -176,18 +199,33 @@ class Importer {
     cv_.notify_all();
   }
 
-  void Absorb(const v1::BatchResult& batch) {
+  void Absorb(const v1::BatchResult& batch, const std::vector<LocalRejection>& local) {
     committed_.set_inserted(committed_.inserted() + batch.inserted());
     committed_.set_updated(committed_.updated() + batch.updated());
     committed_.set_unchanged(committed_.unchanged() + batch.unchanged());
     committed_.set_rejected(committed_.rejected() + batch.rejected());
     rows_ += batch.inserted() + batch.updated() + batch.unchanged() + batch.rejected();
     ++batches_;
+    // Both in line order; a stand-in's rejection by the intake gives way to
+    // the reason found here, so the report has one line per rejected row.
+    size_t k = 0;
     for (const v1::RowError& e : batch.errors()) {
-      if (!report_.Add(e.ref(), e.external_id(), e.field(), e.reason()) && !report_failed_) {
-        report_failed_ = true;
-        session_.err() << "error: cannot write the report " << report_.path() << "\n";
+      while (k < local.size() && local[k].line < e.ref()) Report(local[k++]);
+      if (k < local.size() && local[k].line == e.ref()) {
+        Report(local[k++]);
+        continue;
       }
+      Report(e.ref(), e.external_id(), e.field(), e.reason());
+    }
+    while (k < local.size()) Report(local[k++]);
+  }
+
+  void Report(const LocalRejection& r) { Report(r.line, r.external_id, r.problem.field, r.problem.reason); }
+
+  void Report(int64_t line, const std::string& external_id, const std::string& field, const std::string& reason) {
+    if (!report_.Add(line, external_id, field, reason) && !report_failed_) {
+      report_failed_ = true;
+      session_.err() << "error: cannot write the report " << report_.path() << "\n";
     }
   }
 
@@ -220,6 +258,7 @@ class Importer {
   std::mutex mu_;
   std::condition_variable cv_;
   int outstanding_ = 0;
+  std::map<int64_t, std::vector<LocalRejection>> in_flight_;  // by batch: at most --window entries
   bool stream_over_ = false;
   std::atomic<int64_t> bytes_read_{0};
   absl::Status input_error_;  // the writer's; read once it is joined

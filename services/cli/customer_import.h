@@ -9,6 +9,12 @@
 // rejected rows to the report file and redraws the progress. Nothing is kept
 // per row beyond the batches in flight, so memory stays flat for any size of
 // file.
+//
+// A row the reader rejects (a value that cannot be a Customer field) does
+// not stop the import: it is sent in its batch as a stand-in holding only
+// its external id, which the intake rejects (so the counts all come from the
+// intake's BatchResults) and, in a full sync, counts as present (so the
+// customer is not erased); the report gives the reader's field and reason.
 
 #include <string>
 
@@ -30,8 +36,10 @@ struct ImportFlags {
 std::string ReportPath(const ImportFlags& flags);
 
 // Runs the import and prints its summary. Exit codes: 0 nothing rejected,
-// 1 rows rejected (see the report file), a malformed file (nothing more is
-// sent; with --delete-missing the stream is cancelled so nothing is erased)
+// 1 rows rejected (see the report file), a malformed file (a bad header or
+// quoting, not UTF-8, a wrong number of fields, a line that is not JSON:
+// nothing more is sent; with --delete-missing the stream is cancelled so
+// nothing is erased)
 // or a failed stream; 2 bad usage (flags, unreadable file).
 int RunImport(Session& session, const ImportFlags& flags);
 

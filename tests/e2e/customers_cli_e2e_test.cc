@@ -1,7 +1,8 @@
 // `forewarn customers ...` end to end: the built CLI against a real intake
 // (customer directory over PostgreSQL), as an operator's script runs it.
 // Import with rejected rows and a report, idempotent re-import, export and
-// re-import unchanged, dry run, full sync, get/delete/preferences, a
+// re-import unchanged, dry run, full sync, a bad value rejecting only its row
+// (and counting as present in a full sync), get/delete/preferences, a
 // malformed file, and the roles.
 #include <gtest/gtest.h>
 #include <sys/wait.h>
@@ -175,6 +176,68 @@ TEST_F(CustomersCliE2eTest, DryRunWritesNothingAndFullSyncErasesTheMissing) {
   CliRun gone = Forewarn({"customers", "get", "C5"});
   EXPECT_EQ(gone.exit_code, 1);
   EXPECT_NE(gone.err.find("(5)"), std::string::npos) << gone.err;  // NOT_FOUND
+}
+
+// A value the CLI cannot turn into a field (services without a region, an
+// unknown JSON field) rejects its row only: the rest is imported, the report
+// names the row with the CLI's field and reason, and the counts agree with it.
+TEST_F(CustomersCliE2eTest, ABadValueRejectsOnlyItsRow) {
+  if (IsSkipped()) return;
+  const std::string csv = Write("mixed.csv",
+                                "external_id,name,language,time_zone,services\n"
+                                "N1,Nadia,ar,Asia/Riyadh,electricity/riyadh\n"
+                                "N2,No Region,en,Asia/Riyadh,electricity\n"
+                                "N3,Faisal,en,Asia/Riyadh,electricity/jeddah\n"
+                                "N4,Huda,ar,Asia/Riyadh,electricity/riyadh\n");
+  auto summary = Import({csv}, 1);
+  EXPECT_EQ(summary["inserted"], 3);
+  EXPECT_EQ(summary["rejected"], 1);
+  const std::string report = ReadAll(csv + ".rejected.csv");
+  EXPECT_EQ(ReportLines(report), (std::set<int64_t>{3})) << report;
+  EXPECT_NE(report.find("3,N2,services[0],'electricity' is not SERVICE/REGION (e.g. electricity/riyadh)\n"),
+            std::string::npos)
+      << report;
+  EXPECT_EQ(Forewarn({"customers", "get", "N2"}).exit_code, 1);
+  for (const char* id : {"N1", "N3", "N4"}) EXPECT_EQ(Forewarn({"customers", "get", id}).exit_code, 0) << id;
+
+  const std::string jsonl = Write("mixed.jsonl",
+                                  "{\"external_id\":\"J1\",\"name\":\"A\",\"language\":\"en\",\"time_zone\":\"UTC\","
+                                  "\"fax\":\"1\"}\n"
+                                  "{\"external_id\":\"J2\",\"name\":\"B\",\"language\":\"en\",\"time_zone\":\"UTC\"}\n");
+  auto json_summary = Import({jsonl}, 1);
+  EXPECT_EQ(json_summary["inserted"], 1);
+  EXPECT_EQ(json_summary["rejected"], 1);
+  const std::string json_report = ReadAll(jsonl + ".rejected.csv");
+  EXPECT_NE(json_report.find("1,J1,fax,unknown field\n"), std::string::npos) << json_report;
+}
+
+// --delete-missing with a row the CLI rejected: that customer stays (the row
+// names it), the others the file omits are erased, and the summary's
+// rejected rows are exactly the report's lines (the CLI's and the intake's).
+TEST_F(CustomersCliE2eTest, ASyncKeepsTheCustomerOfARowWithABadValue) {
+  if (IsSkipped()) return;
+  Import({Write("customers.csv", kCustomersCsv)}, 1);  // C1..C5 stored
+  const std::string sync = Write("sync.csv",
+                                 "external_id,name,language,time_zone,services\n"
+                                 "C1,Ali,ar,Asia/Riyadh,electricity/riyadh\n"
+                                 "C3,Sara,ar,Asia/Riyadh,electricity\n"  // line 3: the CLI rejects it
+                                 "C2,\"Smith, Jo\",en,Asia/Riyadh,electricity/jeddah\n"
+                                 "B1,Bad Region,en,Asia/Riyadh,electricity/atlantis\n"  // line 5: the intake does
+                                 "C6,Nora,ar,Asia/Riyadh,electricity/riyadh\n");
+  auto summary = Import({"--delete-missing", sync}, 1);
+  EXPECT_EQ(summary["deleted"], 2);  // C4, C5
+  EXPECT_EQ(summary["inserted"], 1);
+  EXPECT_EQ(summary["rejected"], 2);
+  const std::string report = ReadAll(sync + ".rejected.csv");
+  EXPECT_EQ(ReportLines(report), (std::set<int64_t>{3, 5})) << report;
+  EXPECT_EQ(std::count(report.begin(), report.end(), '\n'), 1 + 2) << report;  // the header and one per rejected row
+  EXPECT_NE(report.find("3,C3,services[0],"), std::string::npos) << report;  // the CLI's reason, not "name"
+  EXPECT_EQ(report.find(",name,"), std::string::npos) << report;
+  CliRun kept = Forewarn({"customers", "get", "C3", "--json"});
+  ASSERT_EQ(kept.exit_code, 0) << kept.err;  // not erased, and unchanged
+  EXPECT_EQ(nlohmann::json::parse(kept.out)["name"], "Sara");
+  EXPECT_EQ(Forewarn({"customers", "get", "C4"}).exit_code, 1);
+  EXPECT_EQ(Forewarn({"customers", "get", "C5"}).exit_code, 1);
 }
 
 TEST_F(CustomersCliE2eTest, MalformedFileNamesItsLineAndASyncIsCancelled) {

@@ -1,5 +1,7 @@
 // The customer file reader and writer of `forewarn customers import|export`:
-// CSV (RFC 4180) and JSON lines, every error naming its line.
+// CSV (RFC 4180) and JSON lines. A malformed file stops the reader with an
+// error naming its line; a bad value is a rejected row (line, field, reason)
+// and the rows after it are still read.
 #include "services/cli/customer_file.h"
 
 #include <gtest/gtest.h>
@@ -125,29 +127,75 @@ TEST(CustomerCsv, HeaderErrorsNameTheColumns) {
   EXPECT_EQ(Read("external_id,name,language\n").error, "customers.csv:1: missing column 'time_zone'");
 }
 
-TEST(CustomerCsv, ColumnFormatErrorsNameLineAndColumn) {
-  const std::string h = "external_id,name,language,time_zone,services,accounts,beneficiaries,banking_changes\n";
+TEST(CustomerCsv, ABadValueIsARejectedRowAndTheNextRowIsStillRead) {
+  const std::string h = "external_id,name,language,time_zone,services,accounts,beneficiaries,planned_maintenance\n";
   struct Case {
     std::string row;
-    std::string error;
+    std::string field;
+    std::string reason;
   };
   const Case cases[] = {
-      {"C1,a,en,UTC,electricity,,,\n",
-       "customers.csv:2: column services: 'electricity' is not SERVICE/REGION (e.g. electricity/riyadh)"},
-      {"C1,a,en,UTC,/riyadh,,,\n", "customers.csv:2: column services: '/riyadh' is not SERVICE/REGION (e.g. "
-                                   "electricity/riyadh)"},
-      {"C1,a,en,UTC,,SA03;;SA44,,\n", "customers.csv:2: column accounts: an empty IBAN between ';'"},
-      {"C1,a,en,UTC,,,=Mum,\n", "customers.csv:2: column beneficiaries: '=Mum' is not IBAN or IBAN=nickname"},
-      {"C1,a,en,UTC,,,,fax\n",
-       "customers.csv:2: column banking_changes: 'fax' is not one of sms;email, sms, email, none (or empty: both)"},
-      {"C1,a,en,UTC,,,,sms;sms\n",
-       "customers.csv:2: column banking_changes: 'sms;sms' is not one of sms;email, sms, email, none (or empty: "
-       "both)"},
+      {"C1,a,en,UTC,electricity,,,\n", "services[0]", "'electricity' is not SERVICE/REGION (e.g. electricity/riyadh)"},
+      {"C1,a,en,UTC,water/jeddah;electricity,,,\n", "services[1]",
+       "'electricity' is not SERVICE/REGION (e.g. electricity/riyadh)"},
+      {"C1,a,en,UTC,/riyadh,,,\n", "services[0]", "'/riyadh' is not SERVICE/REGION (e.g. electricity/riyadh)"},
+      {"C1,a,en,UTC,,SA03;;SA44,,\n", "accounts[1]", "an empty IBAN between ';'"},
+      {"C1,a,en,UTC,,,=Mum,\n", "beneficiaries[0]", "'=Mum' is not IBAN or IBAN=nickname"},
+      {"C1,a,en,UTC,,,,fax\n", "preferences.planned_maintenance",
+       "'fax' is not one of sms;email, sms, email, none (or empty: both)"},
+      {"C1,a,en,UTC,,,,sms;sms\n", "preferences.planned_maintenance",
+       "'sms;sms' is not one of sms;email, sms, email, none (or empty: both)"},
   };
-  for (const auto& c : cases) EXPECT_EQ(Read(h + c.row).error, c.error) << c.row;
+  for (const auto& c : cases) {
+    auto r = Read(h + c.row + "C2,b,ar,Asia/Riyadh,electricity/riyadh,,,sms\n");
+    ASSERT_EQ(r.error, "") << c.row;
+    ASSERT_EQ(r.rows.size(), 2u) << c.row;
+    const CustomerRow& bad = r.rows[0];
+    EXPECT_EQ(bad.line, 2) << c.row;
+    ASSERT_TRUE(bad.problem.has_value()) << c.row;
+    EXPECT_EQ(bad.problem->field, c.field) << c.row;
+    EXPECT_EQ(bad.problem->reason, c.reason) << c.row;
+    v1::Customer only_id;  // sent as a stand-in: the external id alone
+    only_id.set_external_id("C1");
+    EXPECT_EQ(bad.customer.SerializeAsString(), only_id.SerializeAsString()) << c.row;
+    const CustomerRow& good = r.rows[1];
+    EXPECT_EQ(good.line, 3) << c.row;
+    EXPECT_FALSE(good.problem.has_value()) << c.row;
+    EXPECT_EQ(good.customer.name(), "b") << c.row;
+    EXPECT_EQ(good.customer.services(0).region(), "riyadh") << c.row;
+  }
 }
 
-TEST(CustomerJsonl, ReadsProtoJsonLinesAndNamesABadLine) {
+TEST(CustomerCsv, ARejectedRowKeepsAnExternalIdAfterTheBadColumnAndNamesTheFirstBadOne) {
+  auto r = Read(
+      "banking_changes,services,name,external_id,language,time_zone\n"
+      "fax,electricity,Ali,C7,ar,Asia/Riyadh\n"
+      ",,No Id,,en,UTC\n"
+      ",,,,en,UTC\n");
+  ASSERT_EQ(r.error, "");
+  ASSERT_EQ(r.rows.size(), 3u);
+  ASSERT_TRUE(r.rows[0].problem.has_value());
+  EXPECT_EQ(r.rows[0].problem->field, "preferences.banking_changes");  // the first bad column of the record
+  EXPECT_EQ(r.rows[0].customer.external_id(), "C7");
+  EXPECT_EQ(r.rows[0].customer.name(), "");
+  EXPECT_FALSE(r.rows[0].customer.has_preferences());
+  EXPECT_FALSE(r.rows[1].problem.has_value());  // a missing id or name is the intake's to reject
+  EXPECT_EQ(r.rows[2].line, 4);
+}
+
+TEST(CustomerCsv, AMalformedRecordAfterARejectedRowStillStops) {
+  const std::string h = "external_id,name,language,time_zone,services\n";
+  auto quote = Read(h + "C1,a,en,UTC,electricity\nC2,b,en,UTC,water/jeddah\nC3,\"open,en,UTC,x/y\n");
+  ASSERT_EQ(quote.rows.size(), 2u);
+  EXPECT_TRUE(quote.rows[0].problem.has_value());
+  EXPECT_EQ(quote.error, "customers.csv:4: unterminated quoted field");
+  auto count = Read(h + "C1,a,en,UTC,electricity\nC2,b,en,UTC\n");
+  ASSERT_EQ(count.rows.size(), 1u);
+  EXPECT_TRUE(count.rows[0].problem.has_value());
+  EXPECT_EQ(count.error, "customers.csv:3: 4 fields, expected 5 (as the header)");
+}
+
+TEST(CustomerJsonl, ReadsProtoJsonLines) {
   auto r = Read(
       "{\"external_id\":\"C1\",\"name\":\"A\",\"language\":\"en\",\"time_zone\":\"UTC\","
       "\"services\":[{\"service\":\"electricity\",\"region\":\"riyadh\"}],\"id\":\"7\"}\n"
@@ -156,14 +204,50 @@ TEST(CustomerJsonl, ReadsProtoJsonLinesAndNamesABadLine) {
       CustomerFormat::kJsonl);
   ASSERT_EQ(r.error, "");
   ASSERT_EQ(r.rows.size(), 2u);
+  EXPECT_FALSE(r.rows[0].problem.has_value());
   EXPECT_EQ(r.rows[0].customer.services(0).region(), "riyadh");
   EXPECT_EQ(r.rows[0].customer.id(), 0);  // output only: dropped
   EXPECT_EQ(r.rows[1].line, 3);
   EXPECT_TRUE(r.rows[1].customer.preferences().has_planned_maintenance());  // present, both off
-  auto bad = Read("{\"external_id\":\"C1\"}\n{\"external_id\": 5,\n", CustomerFormat::kJsonl);
-  EXPECT_EQ(bad.error.rfind("customers.csv:2: not a forewarn.v1.Customer in JSON: ", 0), 0u) << bad.error;
-  auto unknown = Read("{\"fax\":\"1\"}\n", CustomerFormat::kJsonl);
-  EXPECT_EQ(unknown.error.rfind("customers.csv:1: not a forewarn.v1.Customer in JSON: ", 0), 0u) << unknown.error;
+}
+
+TEST(CustomerJsonl, JsonThatIsNotACustomerIsARejectedRowWithTheParsersField) {
+  struct Case {
+    std::string line;
+    std::string external_id;
+    std::string field;
+    std::string reason;
+  };
+  const Case cases[] = {
+      {R"({"external_id":"C1","fax":"1"})", "C1", "fax", "unknown field"},
+      {R"({"externalId":"C1","services":[{"service":"e","regio":"r"}]})", "C1", "services[0].regio", "unknown field"},
+      {R"({"external_id":"C1","services":[{"service":"e"},{"service":7}]})", "C1", "services[1].service",
+       "invalid value 7 for type TYPE_STRING"},
+      {R"({"external_id":5})", "", "external_id", "invalid value 5 for type TYPE_STRING"},
+      {R"([{"external_id":"C1"}])", "", "line", "not a JSON object"},
+  };
+  for (const auto& c : cases) {
+    auto r = Read(c.line + "\n{\"external_id\":\"C2\"}\n", CustomerFormat::kJsonl);
+    ASSERT_EQ(r.error, "") << c.line;
+    ASSERT_EQ(r.rows.size(), 2u) << c.line;
+    ASSERT_TRUE(r.rows[0].problem.has_value()) << c.line;
+    EXPECT_EQ(r.rows[0].line, 1);
+    EXPECT_EQ(r.rows[0].problem->field, c.field) << c.line;
+    EXPECT_EQ(r.rows[0].problem->reason, c.reason) << c.line;
+    v1::Customer only_id;
+    only_id.set_external_id(c.external_id);
+    EXPECT_EQ(r.rows[0].customer.SerializeAsString(), only_id.SerializeAsString()) << c.line;
+    EXPECT_FALSE(r.rows[1].problem.has_value()) << c.line;
+    EXPECT_EQ(r.rows[1].customer.external_id(), "C2") << c.line;
+  }
+}
+
+TEST(CustomerJsonl, ALineThatIsNotJsonStopsNamingTheLine) {
+  for (const std::string bad : {"{\"external_id\": 5,", "{\"external_id\":\"C1\"} x", "{'a':1}"}) {
+    auto r = Read("{\"external_id\":\"C1\"}\n" + bad + "\n{\"external_id\":\"C3\"}\n", CustomerFormat::kJsonl);
+    EXPECT_EQ(r.rows.size(), 1u) << bad;
+    EXPECT_EQ(r.error.rfind("customers.csv:2: not JSON (at byte ", 0), 0u) << r.error;
+  }
 }
 
 TEST(CustomerFiles, ExportThenReadGivesTheSameCustomers) {
