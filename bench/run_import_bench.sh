@@ -102,20 +102,27 @@ measure() {
   intake_pid="$(<"$SCRATCH/pids/intake-$n.pid")"
   target="127.0.0.1:$(<"$SCRATCH/intake-$n.port")"
   sql "$uri" -f scripts/sample_catalog.sql
-  local run=(/usr/bin/time -f %M -o "$SCRATCH/cli-rss-$n" "$BIN/forewarn" --target "$target" customers import
+  local pg_pid pg_cpu0 intake_cpu0
+  pg_pid="$(head -n 1 "$(readlink -f "$SCRATCH/pg")/data/postmaster.pid")"
+  pg_cpu0="$(util pgcpu "$pg_pid")"
+  intake_cpu0="$(util proc "$intake_pid" | cut -d' ' -f1)"
+  local run=(/usr/bin/time -f "%M %U %S" -o "$SCRATCH/cli-rss-$n" "$BIN/forewarn" --target "$target" customers import
     "$file" --json --report "$SCRATCH/rejected-$n.csv" "${batch[@]}")
   local t0 t1 t2 rc=0
   t0="$EPOCHREALTIME"
   "${run[@]}" >"$SCRATCH/first-$n.json" 2>"$SCRATCH/logs/cli-$n.log" || rc=$?
   t1="$EPOCHREALTIME"
   ((rc == 0 || (rc == 1 && bad > 0))) || die "first import of $n failed (exit $rc)"
-  local cli_rss intake_rss
-  cli_rss="$(<"$SCRATCH/cli-rss-$n")"
+  local cli_rss intake_rss cpu
+  cpu="$(tail -n 1 "$SCRATCH/cli-rss-$n" | awk '{ printf "cli %.1f", $2 + $3 }'), intake $(util proc "$intake_pid" |
+    awk -v a="$intake_cpu0" '{ printf "%.1f", $1 - a }'), postgres $(util pgcpu "$pg_pid" |
+    awk -v a="$pg_cpu0" '{ printf "%.1f", $1 - a }')"
+  cli_rss="$(tail -n 1 "$SCRATCH/cli-rss-$n" | cut -d' ' -f1)"
   rc=0
   "${run[@]}" >"$SCRATCH/second-$n.json" 2>>"$SCRATCH/logs/cli-$n.log" || rc=$?
   t2="$EPOCHREALTIME"
   ((rc == 0 || (rc == 1 && bad > 0))) || die "second import of $n failed (exit $rc)"
-  cli_rss="$(printf '%s\n%s\n' "$cli_rss" "$(<"$SCRATCH/cli-rss-$n")" | sort -n | tail -1)"
+  cli_rss="$(printf '%s\n%s\n' "$cli_rss" "$(tail -n 1 "$SCRATCH/cli-rss-$n" | cut -d' ' -f1)" | sort -n | tail -1)"
   intake_rss="$(util proc "$intake_pid" | cut -d' ' -f2)"
   stop_pid "intake-$n" "$intake_pid"
   # Baseline: the same file into a plain table of the same database server.
@@ -132,7 +139,7 @@ measure() {
   ((stored == n - bad)) || die "$n rows, $bad bad: expected $((n - bad)) inserted, got $stored"
   (($(summary_field "$SCRATCH/first-$n.json" rejected) == bad)) || die "expected $bad rejected rows"
   (($(summary_field "$SCRATCH/second-$n.json" unchanged) == n - bad)) || die "second import: not all unchanged"
-  python3 - "$n" "$t0" "$t1" "$t2" "$b0" "$b1" "$cli_rss" "$intake_rss" "$SCRATCH/second-$n.json" <<'PY'
+  python3 - "$n" "$t0" "$t1" "$t2" "$b0" "$b1" "$cli_rss" "$intake_rss" "$SCRATCH/second-$n.json" "$cpu" <<'PY'
 import json, sys
 n = int(sys.argv[1]); t0, t1, t2, b0, b1 = map(float, sys.argv[2:7])
 cli_rss, intake_rss = int(sys.argv[7]), int(sys.argv[8])
@@ -141,7 +148,8 @@ first_s, second_s, base_s = t1 - t0, t2 - t1, b1 - b0
 print(f"{n:>9} customers: import {first_s:6.1f} s ({n / first_s:9,.0f} rows/s); "
       f"again {second_s:5.1f} s ({second['unchanged']:,} unchanged); "
       f"baseline \\copy {base_s:5.1f} s ({n / base_s:9,.0f} rows/s); ratio {base_s / first_s:.2f}; "
-      f"peak RSS cli {cli_rss / 1024:.1f} MiB, intake {intake_rss / 1024:.1f} MiB")
+      f"peak RSS cli {cli_rss / 1024:.1f} MiB, intake {intake_rss / 1024:.1f} MiB; "
+      f"first import CPU s: {sys.argv[10]}")
 PY
 }
 

@@ -25,7 +25,7 @@ namespace forewarn::cli {
 struct ImportFlags {
   std::string path;    // "-": standard input
   std::string format;  // "", "csv", "jsonl"
-  int batch_size = 1000;
+  int batch_size = 5000;
   int window = 4;
   bool dry_run = false;
   bool delete_missing = false;

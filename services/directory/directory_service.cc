@@ -45,19 +45,22 @@ ImportSession::~ImportSession() {
   }
 }
 
-// Runs fn(lo, hi) over [0, n) in two halves at once when n is large enough
-// to pay for a thread.
+// Runs fn(lo, hi) over [0, n) in up to kParts parts at once, each of at least
+// kSplitAt items (a thread per part beyond the first).
 template <typename Fn>
-void InHalves(size_t n, Fn&& fn) {
-  if (n < ImportSession::kSplitAt) return fn(size_t{0}, n);
-  auto upper = std::async(std::launch::async, [&fn, n] { fn(n / 2, n); });
-  fn(size_t{0}, n / 2);
-  upper.get();
+void InParts(size_t n, Fn&& fn) {
+  const size_t parts = std::clamp<size_t>(n / ImportSession::kSplitAt, 1, ImportSession::kParts);
+  std::vector<std::future<void>> others;
+  for (size_t p = 1; p < parts; ++p) {
+    others.push_back(std::async(std::launch::async, [&fn, n, p, parts] { fn(n * p / parts, n * (p + 1) / parts); }));
+  }
+  fn(size_t{0}, n / parts);
+  for (auto& f : others) f.get();
 }
 
 std::vector<std::optional<FieldError>> ImportSession::Validate(std::vector<Customer>& customers) const {
   std::vector<std::optional<FieldError>> errors(customers.size());
-  InHalves(customers.size(), [&](size_t lo, size_t hi) {
+  InParts(customers.size(), [&](size_t lo, size_t hi) {
     for (size_t i = lo; i < hi; ++i) {
       errors[i] = ValidateCustomer(customers[i], contacts_, catalog_.services, catalog_.regions, policy_);
     }
@@ -129,7 +132,7 @@ absl::StatusOr<std::vector<UpsertRow>> ImportSession::Store(const std::vector<Cu
   std::vector<UpsertRow> rows(valid.size());
   absl::Status failed;
   absl::Mutex failed_mu;
-  InHalves(valid.size(), [&](size_t lo, size_t hi) {
+  InParts(valid.size(), [&](size_t lo, size_t hi) {
     const std::vector<Customer> part(valid.begin() + lo, valid.begin() + hi);
     absl::StatusOr<std::vector<UpsertRow>> written = StoreWithRetries(part);
     if (!written.ok()) {

@@ -45,9 +45,10 @@ struct ImportTotals {
   bool dry_run = false;
 };
 
-// One import stream: batches in order, then Finish. A batch of at least
-// kSplitAt customers is validated and stored in two halves at once (two
-// threads, two transactions: PostgreSQL and the validation use both cores).
+// One import stream: batches in order, then Finish. A batch is validated and
+// stored in up to kParts parts of at least kSplitAt customers at once (a
+// thread and a transaction each: PostgreSQL and the validation use every
+// core, and one part's commit overlaps another's work).
 class ImportSession {
  public:
   ImportSession(CustomerStore& store, Catalog catalog, const ContactRules& contacts, const OptOutPolicy& policy,
@@ -59,7 +60,7 @@ class ImportSession {
   // Validates every customer (a rejected one is reported, the others go on),
   // then stores the valid ones (each customer in full: its row and lists in
   // one transaction). INVALID_ARGUMENT for a batch over the limit; a storage
-  // failure is returned as is (one half of the batch may have been written:
+  // failure is returned as is (some parts of the batch may have been written:
   // running the import again is idempotent). A transaction that lost a race with a concurrent batch
   // or import (ABORTED: the same new external id or account inserted by
   // both, a deadlock) is classified and written again, up to kMaxAttempts.
@@ -72,6 +73,7 @@ class ImportSession {
   static constexpr size_t kMaxBatch = 5000;
   static constexpr int kMaxAttempts = 5;
   static constexpr size_t kSplitAt = 200;
+  static constexpr size_t kParts = 4;
 
  private:
   CustomerStore& store_;
