@@ -35,7 +35,7 @@ RUN apt-get update \
  && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends \
       ca-certificates tzdata \
       libgrpc++1.51 libprotobuf32 librdkafka1 libpqxx-6.4 libicu72 libcurl4 \
-      libphonenumber8 libspdlog1.10 libfmt9 libabsl20220623 libprometheus-cpp-core1.0 \
+      libphonenumber8 libspdlog1.10 libfmt9 libabsl20220623 libprometheus-cpp-core1.0 libcpp-httplib0.11 \
  && rm -rf /var/lib/apt/lists/* \
  && groupadd --system --gid 10001 forewarn \
  && useradd --system --uid 10001 --gid 10001 --no-create-home --home-dir /nonexistent \

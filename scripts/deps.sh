@@ -11,8 +11,9 @@ packages=(
   libabsl-dev libspdlog-dev libfmt-dev libcli11-dev nlohmann-json3-dev libkainjow-mustache-dev
   libicu-dev libcurl4-openssl-dev libphonenumber-dev
   prometheus-cpp-dev  # metrics: prometheus-cpp core (registry, text serializer)
+  libcpp-httplib-dev  # the intake's public HTTP endpoint (one-click unsubscribe, inbound SMS)
   python3-aiosmtpd python3-grpcio python3-yaml python3-prometheus-client kcat tzdata yamllint openssl clang libclang-rt-14-dev
-  ccache pgbouncer
+  ccache pgbouncer time  # time: peak RSS in bench/run_import_bench.sh
   openjdk-17-jre-headless maven  # Apache Kafka for tests and local runs (scripts/kafka.sh)
 )
 

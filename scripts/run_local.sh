@@ -77,8 +77,13 @@ PG_URI="$(bash scripts/pg.sh start "$SCRATCH")"
 start_kafka forewarn.events:4 forewarn.notices:12 forewarn.notices.retry:12 forewarn.notices.dlq:4
 
 # --- Service command lines: every invocation of our binaries is here -----------------------
+# The unsubscribe links' key and the SMS gateway's webhook secret (the intake's public endpoint
+# serves /u/TOKEN and /sms/inbound on a port chosen at run time).
+(umask 077 && openssl rand -hex 32 >"$SCRATCH/unsubscribe.key" && openssl rand -hex 24 >"$SCRATCH/inbound-sms.secret")
 intake_cmd=("$BUILD_DIR/services/cmd/intake/forewarn-intake" --pg "$PG_URI" --kafka "$KAFKA"
-  --listen 127.0.0.1:0 --port-file "$SCRATCH/intake.port" --templates "$PWD/templates")
+  --listen 127.0.0.1:0 --port-file "$SCRATCH/intake.port" --templates "$PWD/templates"
+  --public-listen 127.0.0.1:0 --public-port-file "$SCRATCH/public.port"
+  --unsubscribe-secret-file "$SCRATCH/unsubscribe.key" --inbound-sms-secret-file "$SCRATCH/inbound-sms.secret")
 scheduler_cmd=("$BUILD_DIR/services/cmd/scheduler/forewarn-scheduler" --pg "$PG_URI" --kafka "$KAFKA")
 # The mock broker's group coordinator waits (session timeout - 1 s) before each rebalance; a
 # short session timeout keeps local start-up quick (and a stopped worker's partitions move on
@@ -86,7 +91,8 @@ scheduler_cmd=("$BUILD_DIR/services/cmd/scheduler/forewarn-scheduler" --pg "$PG_
 resolver_cmd=("$BUILD_DIR/services/cmd/resolver/forewarn-resolver" --pg "$PG_URI" --kafka "$KAFKA"
   --session-timeout-ms 3000)
 notifier_cmd=("$BUILD_DIR/notifier/cmd/forewarn-notifier" --pg "$PG_URI" --kafka "$KAFKA"
-  --templates "$PWD/templates" --outbox-dir "$SCRATCH/outbox" --session-timeout-ms 3000)
+  --templates "$PWD/templates" --outbox-dir "$SCRATCH/outbox" --session-timeout-ms 3000
+  --unsubscribe-secret-file "$SCRATCH/unsubscribe.key") # --unsubscribe-url once the port is known
 cli() { "$BUILD_DIR/services/cmd/cli/forewarn" --target "127.0.0.1:$INTAKE_PORT" "$@"; }
 create_incident() {
   cli incident create --idempotency-key demo-1 --service electricity --region riyadh \
@@ -104,8 +110,13 @@ sql() { psql "$PG_URI" -X -q -At -v ON_ERROR_STOP=1 "$@"; }
 start_bg intake "$SCRATCH/logs/intake.log" "${intake_cmd[@]}"
 wait_for_file "$SCRATCH/intake.port" 60 '^[0-9]+$'
 INTAKE_PORT="$(<"$SCRATCH/intake.port")"
-sql -f scripts/sample_data.sql
-log "sample data loaded"
+wait_for_file "$SCRATCH/public.port" 30 '^[0-9]+$'
+PUBLIC_PORT="$(<"$SCRATCH/public.port")"
+notifier_cmd+=(--unsubscribe-url "http://127.0.0.1:$PUBLIC_PORT/u/")
+sql -f scripts/sample_catalog.sql # services and regions (reference data)
+echo "== forewarn customers import scripts/sample_customers.csv"
+cli customers import scripts/sample_customers.csv --report "$SCRATCH/rejected.csv" ||
+  die "the sample customers did not import cleanly (see $SCRATCH/rejected.csv)"
 
 start_bg resolver "$SCRATCH/logs/resolver.log" "${resolver_cmd[@]}"
 start_bg scheduler "$SCRATCH/logs/scheduler.log" "${scheduler_cmd[@]}"
@@ -182,7 +193,8 @@ if ((keep)); then
 Services are still running:
   PostgreSQL  $PG_URI
   Kafka       $KAFKA
-  intake      127.0.0.1:$INTAKE_PORT
+  intake      127.0.0.1:$INTAKE_PORT (gRPC); http://127.0.0.1:$PUBLIC_PORT (unsubscribe links, /sms/inbound
+              with ?key=$(<"$SCRATCH/inbound-sms.secret"))
   CLI         $BUILD_DIR/services/cmd/cli/forewarn --target 127.0.0.1:$INTAKE_PORT incident report $incident_id
 Stop them with: scripts/run_local.sh --stop
 EOF

@@ -221,6 +221,7 @@ absl::StatusOr<std::string> FileOutboxChannel::Send(const Recipient& to, const R
   if (!notice.subject.empty()) field("subject", notice.subject);
   field("text", notice.text);
   if (!notice.html.empty()) field("html", notice.html);
+  if (!notice.unsubscribe_url.empty()) field("unsubscribe_url", notice.unsubscribe_url);
   field("sent_at", sent_at);
   pending_ += "}\n";
   return notice.message_id;

@@ -20,9 +20,10 @@ struct FileOutboxOptions {
 // A delivery channel that appends one JSON object per notice, one per line,
 // to <dir>/<channel>.jsonl (sms.jsonl, email.jsonl):
 //
-//   {"message_id":..,"to":..,"channel":"sms","subject":..,"text":..,"html":..,"sent_at":"2026-01-10T15:30:00Z"}
+//   {"message_id":..,"to":..,"channel":"sms","subject":..,"text":..,"html":..,"unsubscribe_url":..,
+//    "sent_at":"2026-01-10T15:30:00Z"}
 //
-// subject and html are omitted when empty. Text is UTF-8 as is (Arabic stays
+// subject, html and unsubscribe_url are omitted when empty. Text is UTF-8 as is (Arabic stays
 // readable, not \uXXXX). Several processes and threads may append to the same
 // file: each line is written with O_APPEND under flock(LOCK_EX), so lines never
 // interleave; a failed write is truncated away so no torn line is left.

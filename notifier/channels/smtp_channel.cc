@@ -218,6 +218,13 @@ std::string BuildMimeMessage(const SmtpConfig& config, const Recipient& to, cons
   if (!id.empty()) header("Message-ID", id.front() == '<' ? id : absl::StrCat("<", id, ">"));
   header("MIME-Version", "1.0");
   header("Auto-Submitted", "auto-generated");  // RFC 3834: no auto-replies, please
+  // RFC 8058 one-click unsubscribe (RFC 2369 header): only a URL that cannot
+  // break out of its angle brackets.
+  const std::string unsubscribe = SanitizeHeaderText(notice.unsubscribe_url);
+  if (!unsubscribe.empty() && unsubscribe.find_first_of(" <>,") == std::string::npos) {
+    header("List-Unsubscribe", absl::StrCat("<", unsubscribe, ">"));
+    header("List-Unsubscribe-Post", "List-Unsubscribe=One-Click");
+  }
   if (to.locale == "ar" || to.locale == "en") header("Content-Language", to.locale);
 
   const auto part = [](std::string_view type, std::string_view body) {

@@ -37,7 +37,10 @@ struct SmtpConfig {
 //   encoded-words (each ≤ 75 chars, split on character boundaries), Date
 //   (from the injected clock), Message-ID = notice.message_id (MessageIdFor
 //   the notice key: nothing else goes into it, so a resend after a crash or a
-//   retry carries the same one), MIME-Version, Auto-Submitted; a
+//   retry carries the same one), MIME-Version, Auto-Submitted; with
+//   notice.unsubscribe_url, List-Unsubscribe: <URL> and List-Unsubscribe-Post:
+//   List-Unsubscribe=One-Click (RFC 8058; the relay's DKIM signature should
+//   cover both); a
 //   multipart/alternative body with text/plain and text/html parts (only
 //   text/plain when html is empty), UTF-8, base64 with 76-char lines; CRLF.
 // Returns notice.message_id as the provider id.

@@ -6,6 +6,7 @@
 #include <memory>
 #include <utility>
 
+#include "absl/strings/str_cat.h"
 #include "notifier/channels/file_outbox_channel.h"
 #include "notifier/delivery/circuit_breaker.h"
 #include "notifier/delivery/instrumented_channel.h"
@@ -16,6 +17,7 @@
 #include "notifier/render/template_renderer.h"
 #include "notifier/worker/notifier_worker.h"
 #include "services/consumer/consumer_loop.h"
+#include "services/directory/unsubscribe_token.h"
 #include "services/http/metrics.h"
 #include "services/kafka/codec.h"
 #include "services/kafka/kafka_consumer.h"
@@ -28,6 +30,21 @@
 
 namespace forewarn {
 namespace {
+
+// The List-Unsubscribe links of emails (none without --unsubscribe-url).
+// FAILED_PRECONDITION / INVALID_ARGUMENT naming the flag at fault.
+absl::StatusOr<UnsubscribeLinkFn> LoadUnsubscribeLinks(const NotifierConfig& cfg) {
+  if (cfg.unsubscribe_url.empty()) return UnsubscribeLinkFn();
+  auto tokens = UnsubscribeTokens::FromFile(cfg.unsubscribe_secret_file);
+  if (!tokens.ok()) {
+    return absl::FailedPreconditionError(absl::StrCat("--unsubscribe-secret-file: ", tokens.status().message()));
+  }
+  auto links = UnsubscribeLinks::Create(cfg.unsubscribe_url, *std::move(tokens), cfg.opt_out_categories);
+  if (!links.ok()) return absl::InvalidArgumentError(absl::StrCat("--unsubscribe-url: ", links.status().message()));
+  auto shared = std::make_shared<const UnsubscribeLinks>(*std::move(links));
+  spdlog::info("event=unsubscribe_links url_base=\"{}\"", cfg.unsubscribe_url);
+  return UnsubscribeLinkFn([shared](const NoticeJob& job) { return shared->For(job); });
+}
 
 // How long a partition waits before a notice in flight under another
 // worker's lease is tried again (the holder settles it, or its lease expires).
@@ -168,8 +185,10 @@ int RunNotifier(const NotifierConfig& cfg) {
   RaiseOpenFileLimit();
   const auto& stop = InstallStopSignals();
   const auto clock = MakeServiceClock(cfg.clock.offset_file, cfg.clock.offset_seconds);
+  auto links = LoadUnsubscribeLinks(cfg);
+  if (!links.ok()) return StartupFailed(links.status(), 2);
   // A missing template or variable is a start-up error, not a blank notice.
-  auto renderer = TemplateRenderer::Load(cfg.templates_dir, *clock);
+  auto renderer = TemplateRenderer::Load(cfg.templates_dir, *clock, *std::move(links));
   if (!renderer.ok()) return StartupFailed(renderer.status(), 2);
   if (int rc = ProbeProviders(cfg, *clock, stop); rc != 0) return rc;
   auto kafka_cfg = ToGroupKafkaConfig(cfg.kafka, cfg.group, "forewarn-notifier");

@@ -130,11 +130,26 @@ void AddNotifierFlags(CLI::App& app, NotifierConfig& cfg) {
   AddHttpFlags(app, cfg.http);
   AddClockFlags(app, cfg.clock);
   AddPolicyFlags(app, cfg.policy);
+  AddOptOutFlags(app, cfg.opt_out);
+  app.add_option("--unsubscribe-url", cfg.unsubscribe_url,
+                 "one-click unsubscribe base URL, e.g. https://forewarn.example/u/ (the token is appended); "
+                 "needs --unsubscribe-secret-file")
+      ->envname("FOREWARN_UNSUBSCRIBE_URL");
+  app.add_option("--unsubscribe-secret-file", cfg.unsubscribe_secret_file,
+                 "unsubscribe token keys (\"VERSION SECRET\" lines, signing key first; secrets of 32+ bytes), "
+                 "the same file as the intake's")
+      ->envname("FOREWARN_UNSUBSCRIBE_SECRET_FILE");
 }
 
 absl::Status FinishNotifierConfig(NotifierConfig& cfg) {
   DefaultBatching(cfg);
   if (auto s = ToNoticePolicy(cfg.policy, &cfg.notice_policy); !s.ok()) return s;
+  if (auto s = ToOptOutCategories(cfg.opt_out, &cfg.opt_out_categories); !s.ok()) return s;
+  if (cfg.unsubscribe_url.empty() != cfg.unsubscribe_secret_file.empty()) {
+    return absl::InvalidArgumentError(cfg.unsubscribe_url.empty()
+                                          ? "--unsubscribe-url: required with --unsubscribe-secret-file"
+                                          : "--unsubscribe-secret-file: required with --unsubscribe-url");
+  }
   cfg.sms.timeout = std::chrono::milliseconds(cfg.sms_timeout_ms);
   cfg.smtp.tls = cfg.smtp_tls == "none"       ? SmtpConfig::Tls::kNone
                  : cfg.smtp_tls == "implicit" ? SmtpConfig::Tls::kImplicit

@@ -3,6 +3,7 @@
 // forewarn-notifier's configuration: its flags and the checks and defaults
 // applied once they are parsed.
 
+#include <set>
 #include <string>
 #include <vector>
 
@@ -63,6 +64,13 @@ struct NotifierConfig {
   ClockFlags clock;
   PolicyFlags policy;
   NoticePolicy notice_policy;  // from `policy`, by FinishNotifierConfig
+  // One-click unsubscribe (RFC 8058): emails of the categories customers may
+  // turn off carry List-Unsubscribe with this URL followed by a token signed
+  // with the secret file's key (both flags or neither).
+  std::string unsubscribe_url;
+  std::string unsubscribe_secret_file;
+  OptOutFlags opt_out;                          // must match the intake's
+  std::set<NoticeCategory> opt_out_categories;  // from `opt_out`, by FinishNotifierConfig
 };
 
 void AddNotifierFlags(CLI::App& app, NotifierConfig& cfg);

@@ -43,10 +43,10 @@ using MustacheData = kainjow::mustache::data;
 absl::string_view Sv(std::string_view s) { return absl::string_view(s.data(), s.size()); }
 std::string_view Sv(absl::string_view s) { return std::string_view(s.data(), s.size()); }
 
-constexpr std::array<std::string_view, 13> kVariables = {
+constexpr std::array<std::string_view, 14> kVariables = {
     "name",        "reason",      "services", "regions",   "starts_at", "expected_restoration_at",
     "resolved_at", "incident_id", "version",  "time_zone", "lead",      "old_iban",
-    "new_iban",
+    "new_iban",    "unsubscribe_url",
 };
 
 // Every NoticeKind, derived from the kinds core can name (services/core/model.cc),
@@ -227,26 +227,29 @@ absl::Status CheckTags(std::string_view text, bool html) {
   return absl::OkStatus();
 }
 
-// A rendered template with the places where the customer's name goes: the
-// text between them, rendered once for every customer of a fan-out.
+// A rendered template with the places where the customer's own values go
+// (the name, the unsubscribe link): the text between them, rendered once for
+// every customer of a fan-out.
 struct NamedText {
-  std::vector<std::string> pieces;  // name between consecutive pieces
-  std::string Fill(std::string_view name) const {
+  std::vector<std::string> pieces;  // a value between consecutive pieces
+  std::vector<bool> is_url;         // which value follows pieces[i] (name or link)
+  std::string Fill(std::string_view name, std::string_view url = {}) const {
     size_t size = 0;
-    for (const auto& p : pieces) size += p.size() + name.size();
+    for (const auto& p : pieces) size += p.size() + std::max(name.size(), url.size());
     std::string out;
     out.reserve(size);
     for (size_t i = 0; i < pieces.size(); ++i) {
-      if (i) out.append(name);
+      if (i) out.append(is_url[i - 1] ? url : name);
       out += pieces[i];
     }
     return out;
   }
 };
 
-// Stands for the name while rendering: control characters no template or
-// other value contains.
+// Stand for the name and the link while rendering: control characters no
+// template or other value contains.
 constexpr std::string_view kNameMark = "\x01\x02name\x02\x01";
+constexpr std::string_view kUrlMark = "\x01\x02url\x02\x01";
 
 constexpr size_t kMaxRenderedCache = 1024;
 
@@ -261,8 +264,15 @@ bool SameNoticeContent(const Incident& a, const Incident& b) {
 NamedText SplitAtName(const std::string& rendered) {
   NamedText out;
   size_t from = 0;
-  for (size_t at; (at = rendered.find(kNameMark, from)) != std::string::npos; from = at + kNameMark.size()) {
+  while (true) {
+    const size_t name_at = rendered.find(kNameMark, from);
+    const size_t url_at = rendered.find(kUrlMark, from);
+    const size_t at = std::min(name_at, url_at);
+    if (at == std::string::npos) break;
+    const bool url = url_at < name_at;
     out.pieces.push_back(rendered.substr(from, at - from));
+    out.is_url.push_back(url);
+    from = at + (url ? kUrlMark : kNameMark).size();
   }
   out.pieces.push_back(rendered.substr(from));
   return out;
@@ -344,9 +354,10 @@ class ZoneFormatter {
 }  // namespace
 
 struct TemplateRenderer::Impl {
-  explicit Impl(const Clock& c) : clock(c) {}
+  Impl(const Clock& c, UnsubscribeLinkFn l) : clock(c), links(std::move(l)) {}
 
   const Clock& clock;  // "now", for the current year in the customer's zone
+  const UnsubscribeLinkFn links;  // may be empty: no links
   // templates[kind index in AllKinds()][locale][part]
   std::vector<std::array<std::array<std::unique_ptr<Mustache>, kParts>, kLocales.size()>> templates;
   std::array<icu::Locale, kLocales.size()> locales;
@@ -424,7 +435,7 @@ struct TemplateRenderer::Impl {
   // job with kNameMark for the customer's name; `now_year` is the current
   // year in the customer's zone.
   absl::StatusOr<std::array<NamedText, kParts>> RenderParts(const NoticeJob& job, const Incident& incident, int kind,
-                                                            int locale, bool sms, int now_year) {
+                                                            int locale, bool sms, int now_year, bool has_url) {
     const LocaleSpec& spec = kLocales[locale];
     // The reason in the customer's language; the other one rather than nothing.
     const std::string& own = spec.code == "ar" ? incident.reason.ar : incident.reason.en;
@@ -436,6 +447,7 @@ struct TemplateRenderer::Impl {
       data.set(key, value.empty() ? MustacheData(false) : MustacheData(value));
     };
     set("name", job.recipient.name.empty() ? "" : std::string(kNameMark));
+    set("unsubscribe_url", has_url ? std::string(kUrlMark) : "");
     set("reason", own.empty() ? other : own);
     set("services", JoinNames(incident.services, incident.service_names, spec));
     set("regions", JoinNames(incident.regions, incident.region_names, spec));
@@ -490,9 +502,10 @@ std::span<const std::string_view> TemplateRenderer::KnownVariables() { return kV
 std::span<const NoticeKind> TemplateRenderer::NoticeKinds() { return AllKinds(); }
 
 absl::StatusOr<std::unique_ptr<TemplateRenderer>> TemplateRenderer::Load(const std::string& templates_dir,
-                                                                         const Clock& clock) {
+                                                                         const Clock& clock,
+                                                                         UnsubscribeLinkFn unsubscribe_links) {
   namespace fs = std::filesystem;
-  auto impl = std::make_unique<Impl>(clock);
+  auto impl = std::make_unique<Impl>(clock, std::move(unsubscribe_links));
   const std::vector<NoticeKind>& kinds = AllKinds();
   impl->templates.resize(kinds.size());
   for (size_t k = 0; k < kinds.size(); ++k) {
@@ -569,23 +582,26 @@ absl::StatusOr<RenderedNotice> TemplateRenderer::Render(const NoticeJob& job, co
   }
   const bool sms = job.recipient.channel == Channel::kSms;
 
-  // Every value but the name is the same for all customers of one
-  // incident version, notice, language, channel and time zone: render the
-  // templates once for them with a mark where the name goes. Whether there
-  // is a name at all is part of the key ({{#name}} sections).
+  // Every value but the name and the unsubscribe link is the same for all
+  // customers of one incident version, notice, language, channel and time
+  // zone: render the templates once for them with marks where those go.
+  // Whether there is a name or a link at all is part of the key ({{#name}}
+  // sections).
   // SMS dates depend on the current year in the customer's zone too.
   const std::string& name = job.recipient.name;
   RenderedNotice out;
   out.message_id = MessageIdFor(KeyOf(job));
+  if (!sms && impl_->links) out.unsubscribe_url = impl_->links(job);
   std::lock_guard lock(impl_->mu);
   absl::StatusOr<ZoneFormatter*> zone = impl_->Formatter(locale, kShort, job.recipient.time_zone);
   if (!zone.ok()) return zone.status();
   const int now_year = sms ? (*zone)->Year(impl_->clock.Now()) : 0;
   std::string key = absl::StrCat(incident.id, "/", incident.version, "/", kind, "/", job.occasion, "/", locale, "/",
-                                 sms, "/", name.empty(), "/", job.recipient.time_zone, "/", now_year);
+                                 sms, "/", name.empty(), "/", out.unsubscribe_url.empty(), "/", job.recipient.time_zone,
+                                 "/", now_year);
   auto cached = impl_->rendered.find(key);
   if (cached == impl_->rendered.end() || !SameNoticeContent(cached->second.incident, incident)) {
-    auto parts = impl_->RenderParts(job, incident, kind, locale, sms, now_year);
+    auto parts = impl_->RenderParts(job, incident, kind, locale, sms, now_year, !out.unsubscribe_url.empty());
     if (!parts.ok()) return parts.status();
     if (impl_->rendered.size() >= kMaxRenderedCache) impl_->rendered.clear();
     cached = impl_->rendered.insert_or_assign(std::move(key), Impl::Rendered{incident, *std::move(parts)}).first;
@@ -595,8 +611,9 @@ absl::StatusOr<RenderedNotice> TemplateRenderer::Render(const NoticeJob& job, co
     out.text = TrimmedLine(parts[kSms].Fill(name), /*single_line=*/false);
   } else {
     out.subject = TrimmedLine(parts[kSubject].Fill(name), /*single_line=*/true);
-    out.text = parts[kText].Fill(name);
-    out.html = parts[kHtml].Fill(kainjow::mustache::html_escape(name));
+    out.text = parts[kText].Fill(name, out.unsubscribe_url);
+    out.html = parts[kHtml].Fill(kainjow::mustache::html_escape(name),
+                                 kainjow::mustache::html_escape(out.unsubscribe_url));
   }
   return out;
 }

@@ -1,5 +1,6 @@
 #pragma once
 
+#include <functional>
 #include <memory>
 #include <span>
 #include <string>
@@ -11,6 +12,10 @@
 #include "services/core/ports.h"
 
 namespace forewarn {
+
+// The one-click unsubscribe link of an email notice ("" for none); see
+// UnsubscribeLinks (services/directory). Called under the renderer's lock.
+using UnsubscribeLinkFn = std::function<std::string(const NoticeJob&)>;
 
 // Renders notices from the mustache templates in a templates directory:
 //
@@ -39,9 +44,12 @@ class TemplateRenderer final : public Renderer {
   // one is missing, does not parse, uses a partial or delimiter change, or
   // refers to a variable outside KnownVariables(). `clock` says what "now"
   // is (SMS dates show the year only when it is not the current one in the
-  // customer's zone); it must outlive the renderer.
+  // customer's zone); it must outlive the renderer. With `unsubscribe_links`
+  // an email's RenderedNotice::unsubscribe_url and the templates'
+  // {{unsubscribe_url}} are the link it returns for the job.
   static absl::StatusOr<std::unique_ptr<TemplateRenderer>> Load(const std::string& templates_dir,
-                                                                const Clock& clock);
+                                                                const Clock& clock,
+                                                                UnsubscribeLinkFn unsubscribe_links = nullptr);
 
   ~TemplateRenderer() override;
   TemplateRenderer(const TemplateRenderer&) = delete;

@@ -217,6 +217,9 @@ struct RenderedNotice {
   std::string text;       // SMS text, or email plain-text body
   std::string html;       // email only; may be empty
   std::string message_id; // deterministic per NoticeKey
+  // Email only: the one-click unsubscribe link (RFC 8058), or empty. The
+  // SMTP channel sends it as List-Unsubscribe with List-Unsubscribe-Post.
+  std::string unsubscribe_url = {};  // "= {}": initialisers naming the first four stay complete
 };
 
 // Deterministic id for a notice, so a resend is recognisable by the receiver.

@@ -1,6 +1,8 @@
 #include "services/directory/directory_service.h"
 
 #include <algorithm>
+#include <future>
+#include <string_view>
 #include <unordered_map>
 #include <utility>
 
@@ -32,6 +34,7 @@ ImportSession::ImportSession(CustomerStore& store, Catalog catalog, const Contac
       policy_(policy),
       options_(options),
       sync_id_(std::move(sync_id)) {
+  absl::MutexLock lock(&mu_);
   totals_.dry_run = options.dry_run;
 }
 
@@ -42,29 +45,51 @@ ImportSession::~ImportSession() {
   }
 }
 
+// Runs fn(lo, hi) over [0, n) in two halves at once when n is large enough
+// to pay for a thread.
+template <typename Fn>
+void InHalves(size_t n, Fn&& fn) {
+  if (n < ImportSession::kSplitAt) return fn(size_t{0}, n);
+  auto upper = std::async(std::launch::async, [&fn, n] { fn(n / 2, n); });
+  fn(size_t{0}, n / 2);
+  upper.get();
+}
+
+std::vector<std::optional<FieldError>> ImportSession::Validate(std::vector<Customer>& customers) const {
+  std::vector<std::optional<FieldError>> errors(customers.size());
+  InHalves(customers.size(), [&](size_t lo, size_t hi) {
+    for (size_t i = lo; i < hi; ++i) {
+      errors[i] = ValidateCustomer(customers[i], contacts_, catalog_.services, catalog_.regions, policy_);
+    }
+  });
+  std::unordered_map<std::string_view, size_t> first_at;
+  for (size_t i = 0; i < customers.size(); ++i) {
+    if (errors[i]) continue;
+    auto [it, fresh] = first_at.emplace(customers[i].external_id, i);
+    if (!fresh) {
+      errors[i] = FieldError{"external_id", absl::StrCat("duplicate in this batch (first at index ", it->second, ")")};
+    }
+  }
+  return errors;
+}
+
 absl::StatusOr<BatchOutcome> ImportSession::Batch(std::vector<Customer> customers) {
   if (finished_) return absl::FailedPreconditionError("import: already finished");
   if (customers.size() > kMaxBatch) {
     return absl::InvalidArgumentError(
         absl::StrCat("customers: at most ", kMaxBatch, " per batch (got ", customers.size(), ")"));
   }
+  std::vector<std::optional<FieldError>> errors = Validate(customers);
   BatchOutcome out;
   std::vector<Customer> valid;
   std::vector<int64_t> valid_index;
   std::vector<std::string> seen;
-  std::unordered_map<std::string, int64_t> first_at;
   valid.reserve(customers.size());
   for (int64_t i = 0; i < static_cast<int64_t>(customers.size()); ++i) {
     Customer& c = customers[i];
     if (!c.external_id.empty()) seen.push_back(c.external_id);
-    std::optional<FieldError> error =
-        ValidateCustomer(c, contacts_, catalog_.services, catalog_.regions, policy_);
-    if (!error) {
-      auto [it, fresh] = first_at.emplace(c.external_id, i);
-      if (!fresh) error = FieldError{"external_id", absl::StrCat("duplicate in this batch (first at index ", it->second, ")")};
-    }
-    if (error) {
-      out.rejected.push_back({i, c.external_id, *std::move(error)});
+    if (errors[i]) {
+      out.rejected.push_back({i, c.external_id, *std::move(errors[i])});
       continue;
     }
     valid_index.push_back(i);
@@ -73,7 +98,7 @@ absl::StatusOr<BatchOutcome> ImportSession::Batch(std::vector<Customer> customer
   if (options_.delete_missing) {
     if (absl::Status s = store_.MarkSeen(sync_id_, seen); !s.ok()) return s;
   }
-  auto rows = store_.Upsert(valid, options_.dry_run);
+  auto rows = Store(valid);
   if (!rows.ok()) return rows.status();
   for (size_t k = 0; k < rows->size() && k < valid.size(); ++k) {
     const UpsertRow& row = (*rows)[k];
@@ -87,21 +112,62 @@ absl::StatusOr<BatchOutcome> ImportSession::Batch(std::vector<Customer> customer
   }
   std::sort(out.rejected.begin(), out.rejected.end(),
             [](const RowRejection& a, const RowRejection& b) { return a.index < b.index; });
+  Tally(out, !seen.empty());
+  return out;
+}
+
+void ImportSession::Tally(const BatchOutcome& out, bool named_any) {
+  absl::MutexLock lock(&mu_);
+  named_any_ = named_any_ || named_any;
   totals_.inserted += out.inserted;
   totals_.updated += out.updated;
   totals_.unchanged += out.unchanged;
   totals_.rejected += static_cast<int64_t>(out.rejected.size());
-  return out;
+}
+
+absl::StatusOr<std::vector<UpsertRow>> ImportSession::Store(const std::vector<Customer>& valid) {
+  std::vector<UpsertRow> rows(valid.size());
+  absl::Status failed;
+  absl::Mutex failed_mu;
+  InHalves(valid.size(), [&](size_t lo, size_t hi) {
+    const std::vector<Customer> part(valid.begin() + lo, valid.begin() + hi);
+    absl::StatusOr<std::vector<UpsertRow>> written = StoreWithRetries(part);
+    if (!written.ok()) {
+      absl::MutexLock lock(&failed_mu);
+      failed.Update(written.status());
+      return;
+    }
+    std::move(written->begin(), written->end(), rows.begin() + lo);
+  });
+  if (!failed.ok()) return failed;
+  return rows;
+}
+
+absl::StatusOr<std::vector<UpsertRow>> ImportSession::StoreWithRetries(const std::vector<Customer>& part) {
+  absl::StatusOr<std::vector<UpsertRow>> rows;
+  for (int attempt = 1; attempt <= kMaxAttempts; ++attempt) {
+    rows = store_.Upsert(part, options_.dry_run);
+    if (rows.ok() || rows.status().code() != absl::StatusCode::kAborted) break;
+    spdlog::info("event=customer_batch_retried attempt={} status=\"{}\"", attempt, rows.status().ToString());
+  }
+  if (rows.ok() && rows->size() != part.size()) return absl::InternalError("store: one row per customer expected");
+  return rows;
 }
 
 absl::StatusOr<ImportTotals> ImportSession::Finish() {
   if (finished_) return absl::FailedPreconditionError("import: already finished");
   if (options_.delete_missing) {
+    if (absl::MutexLock lock(&mu_); !named_any_) {
+      return absl::FailedPreconditionError(
+          "delete_missing: the import named no customer; refusing to erase every customer");
+    }
     auto deleted = store_.EraseUnseen(sync_id_, options_.dry_run);
     if (!deleted.ok()) return deleted.status();
+    absl::MutexLock lock(&mu_);
     totals_.deleted = *deleted;
   }
   finished_ = true;
+  absl::MutexLock lock(&mu_);
   return totals_;
 }
 

@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "absl/synchronization/mutex.h"
 #include "services/directory/customer.h"
 #include "services/directory/directory_ports.h"
 
@@ -44,7 +45,9 @@ struct ImportTotals {
   bool dry_run = false;
 };
 
-// One import stream: batches in order, then Finish. Not thread-safe.
+// One import stream: batches in order, then Finish. A batch of at least
+// kSplitAt customers is validated and stored in two halves at once (two
+// threads, two transactions: PostgreSQL and the validation use both cores).
 class ImportSession {
  public:
   ImportSession(CustomerStore& store, Catalog catalog, const ContactRules& contacts, const OptOutPolicy& policy,
@@ -54,14 +57,21 @@ class ImportSession {
   ImportSession& operator=(const ImportSession&) = delete;
 
   // Validates every customer (a rejected one is reported, the others go on),
-  // then stores the valid ones in one transaction. INVALID_ARGUMENT for a
-  // batch over the limit; a storage failure is returned as is (that batch
-  // wrote nothing).
+  // then stores the valid ones (each customer in full: its row and lists in
+  // one transaction). INVALID_ARGUMENT for a batch over the limit; a storage
+  // failure is returned as is (one half of the batch may have been written:
+  // running the import again is idempotent). A transaction that lost a race with a concurrent batch
+  // or import (ABORTED: the same new external id or account inserted by
+  // both, a deadlock) is classified and written again, up to kMaxAttempts.
   absl::StatusOr<BatchOutcome> Batch(std::vector<Customer> customers);
   // Ends the stream: erases the missing customers of a full sync.
+  // FAILED_PRECONDITION for a full sync of a stream that named no customer
+  // (an empty file would otherwise erase the whole directory).
   absl::StatusOr<ImportTotals> Finish();
 
   static constexpr size_t kMaxBatch = 5000;
+  static constexpr int kMaxAttempts = 5;
+  static constexpr size_t kSplitAt = 200;
 
  private:
   CustomerStore& store_;
@@ -70,7 +80,16 @@ class ImportSession {
   const OptOutPolicy& policy_;
   ImportOptions options_;
   std::string sync_id_;
-  ImportTotals totals_;
+  // The rule a customer breaks, per customer (duplicates of an earlier
+  // external id too); normalises the valid ones in place.
+  std::vector<std::optional<FieldError>> Validate(std::vector<Customer>& customers) const;
+  absl::StatusOr<std::vector<UpsertRow>> Store(const std::vector<Customer>& valid);
+  absl::StatusOr<std::vector<UpsertRow>> StoreWithRetries(const std::vector<Customer>& part);
+  void Tally(const BatchOutcome& out, bool named_any);
+
+  absl::Mutex mu_;
+  ImportTotals totals_ ABSL_GUARDED_BY(mu_);
+  bool named_any_ ABSL_GUARDED_BY(mu_) = false;
   bool finished_ = false;
 };
 

@@ -625,5 +625,21 @@ TEST(BuildMimeMessage, NeverLetsHeaderTextInjectHeaders) {
   EXPECT_TRUE(absl::StrContains(m, "Date: Thu, 1 Jan 1970 00:00:00 +0000\r\n")) << m;
 }
 
+TEST(BuildMimeMessage, CarriesOneClickUnsubscribeHeadersOnlyWithALink) {
+  SmtpConfig config = PlainConfig(25);
+  Recipient to;
+  to.address = "a@example.com";
+  RenderedNotice n{"Hello", "t", "<p>t</p>", "<id@forewarn>"};
+  EXPECT_FALSE(absl::StrContains(BuildMimeMessage(config, to, n, absl::UnixEpoch()), "List-Unsubscribe"));
+  n.unsubscribe_url = "https://forewarn.example/u/AQAAAAAAAAAqIiFk7a0AbcdEFgh-_ijklMN";
+  const std::string m = BuildMimeMessage(config, to, n, absl::UnixEpoch());
+  EXPECT_TRUE(absl::StrContains(m, "\r\nList-Unsubscribe: <https://forewarn.example/u/AQAAAAAAAAAqIiFk7a0AbcdEFgh-_ijklMN>\r\n"))
+      << m;
+  EXPECT_TRUE(absl::StrContains(m, "\r\nList-Unsubscribe-Post: List-Unsubscribe=One-Click\r\n")) << m;
+  // A link that could leave its angle brackets is not sent at all.
+  n.unsubscribe_url = "https://x.example/u/a>, <mailto:evil@example.com";
+  EXPECT_FALSE(absl::StrContains(BuildMimeMessage(config, to, n, absl::UnixEpoch()), "List-Unsubscribe"));
+}
+
 }  // namespace
 }  // namespace forewarn

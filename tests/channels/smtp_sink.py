@@ -6,6 +6,7 @@ Listens on 127.0.0.1, port 0 (chosen by the kernel), writes the port to
 <out-dir>/<n>.eml (the raw message) and then <n>.json (n = 1, 2, ...):
 
   {"subject", "from", "to", "message_id", "date", "text", "html",
+   "list_unsubscribe", "list_unsubscribe_post",
    "is_multipart", "content_type", "mail_from", "rcpt_tos", "auth_login",
    "tls", "defects", "max_line_length", "crlf_only"}
 
@@ -159,6 +160,11 @@ class Handler:
             "date": str(msg["date"]) if msg["date"] is not None else None,
             "text": part_content(msg, "plain"),
             "html": part_content(msg, "html"),
+            # RFC 8058 one-click unsubscribe headers (null when absent).
+            "list_unsubscribe": str(msg["list-unsubscribe"]) if msg["list-unsubscribe"] is not None else None,
+            "list_unsubscribe_post": (
+                str(msg["list-unsubscribe-post"]) if msg["list-unsubscribe-post"] is not None else None
+            ),
             "is_multipart": msg.is_multipart(),
             "content_type": msg.get_content_type(),
             "mail_from": envelope.mail_from,

@@ -42,6 +42,10 @@ class FakeCustomerStore final : public CustomerStore {
 
   absl::StatusOr<Catalog> LoadCatalog() override { return Catalog{{"electricity", "water"}, {"riyadh", "jeddah"}}; }
   absl::StatusOr<std::vector<UpsertRow>> Upsert(const std::vector<Customer>& customers, bool dry_run) override {
+    if (races_to_lose_ > 0) {
+      --races_to_lose_;
+      return absl::AbortedError("duplicate key value violates unique constraint");
+    }
     std::vector<UpsertRow> rows;
     for (Customer c : customers) {
       auto it = imported_.find(c.external_id);
@@ -145,6 +149,7 @@ class FakeCustomerStore final : public CustomerStore {
   std::vector<PreferenceSource> sources_;
   std::map<std::string, std::set<std::string>> seen_;
   int forgotten_ = 0;
+  int races_to_lose_ = 0;
   int64_t next_id_ = 1;
 };
 
@@ -276,6 +281,23 @@ TEST_F(DirectoryServiceTest, FullSyncErasesOnlyWhatTheStreamDidNotNameAndOnlyWhe
   EXPECT_EQ(totals->rejected, 1);
   EXPECT_TRUE(store_.by_external_.contains("rejected-now"));
   EXPECT_FALSE(store_.by_external_.contains("gone"));
+}
+
+TEST_F(DirectoryServiceTest, AFullSyncOfNothingErasesNothing) {
+  Import({Valid("keep")});
+  auto session = service_.StartImport({.delete_missing = true});
+  ASSERT_TRUE(session.ok());
+  ASSERT_TRUE((*session)->Batch({}).ok());
+  EXPECT_EQ((*session)->Finish().status().code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_TRUE(store_.by_external_.contains("keep"));
+}
+
+TEST_F(DirectoryServiceTest, ABatchThatLostARaceIsWrittenAgain) {
+  store_.races_to_lose_ = 2;
+  EXPECT_EQ(Import({Valid("crm-1")}).inserted, 1);
+  store_.races_to_lose_ = ImportSession::kMaxAttempts;
+  auto session = service_.StartImport({});
+  EXPECT_EQ((*session)->Batch({Valid("crm-2")}).status().code(), absl::StatusCode::kAborted);
 }
 
 TEST_F(DirectoryServiceTest, PolicyLetsMaintenanceBeSilencedButNotOutages) {

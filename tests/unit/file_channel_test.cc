@@ -115,6 +115,27 @@ TEST(FileOutboxChannel, AppendsOneJsonLinePerSmsWithoutEmptyFields) {
   EXPECT_EQ(nlohmann::json::parse(lines[1])["sent_at"], "2026-01-10T15:30:01Z");
 }
 
+TEST(FileOutboxChannel, RecordsTheUnsubscribeLinkOfAnEmail) {
+  const fs::path dir = FreshDir("email-unsub");
+  ASSERT_TRUE(FileOutboxChannel::Validate(dir.string()).ok());
+  FakeClock clock(kNow);
+  FileOutboxChannel channel(dir.string(), Channel::kEmail, clock);
+  Recipient to = Phone();
+  to.channel = Channel::kEmail;
+  to.address = "a@example.com";
+  RenderedNotice notice{.subject = "s", .text = "t", .html = "", .message_id = "<u1@forewarn>",
+                        .unsubscribe_url = "https://forewarn.example/u/TOKEN"};
+  ASSERT_TRUE(channel.Send(to, notice).ok());
+  notice.message_id = "<u2@forewarn>";
+  notice.unsubscribe_url.clear();
+  ASSERT_TRUE(channel.Send(to, notice).ok());
+  ASSERT_TRUE(channel.Flush().ok());
+  const auto lines = ReadLines(dir / "email.jsonl");
+  ASSERT_EQ(lines.size(), 2u);
+  EXPECT_EQ(nlohmann::json::parse(lines[0])["unsubscribe_url"], "https://forewarn.example/u/TOKEN");
+  EXPECT_FALSE(nlohmann::json::parse(lines[1]).contains("unsubscribe_url"));
+}
+
 TEST(FileOutboxChannel, WritesEmailsWithSubjectAndHtmlToEmailJsonl) {
   const fs::path dir = FreshDir("email");
   ASSERT_TRUE(FileOutboxChannel::Validate(dir.string()).ok());

@@ -779,5 +779,42 @@ TEST(TemplateRenderer, EveryAttemptOfANoticeHasTheSameMessageId) {
   EXPECT_EQ(a->message_id, "<0b9f3c2e-5d1a-4c7e-9f00-123456789abc.v3.outage_started.c42.sms@forewarn>");
 }
 
+TEST(TemplateRenderer, EmailFooterCarriesTheCustomersOwnUnsubscribeLink) {
+  auto renderer = TemplateRenderer::Load(FOREWARN_TEMPLATES_DIR, TestClock(), [](const NoticeJob& job) {
+    return job.recipient.customer_id == 42 ? std::string("https://forewarn.example/u/tok&42") : std::string();
+  });
+  ASSERT_TRUE(renderer.ok()) << renderer.status();
+  for (const char* locale : {"en", "ar"}) {
+    NoticeJob job = MakeJob(NoticeKind::kMaintenanceReminder, Channel::kEmail, locale, "Asia/Riyadh");
+    job.occasion = "lead-48h";
+    auto with = (*renderer)->Render(job, MakeIncident());
+    ASSERT_TRUE(with.ok()) << with.status();
+    EXPECT_EQ(with->unsubscribe_url, "https://forewarn.example/u/tok&42");
+    EXPECT_TRUE(absl::StrContains(with->text, "https://forewarn.example/u/tok&42")) << with->text;
+    EXPECT_TRUE(absl::StrContains(with->html, "href=\"https://forewarn.example/u/tok&amp;42\"")) << with->html;
+    // Another customer of the same render (cached parts): no link, no footer.
+    job.recipient.customer_id = 43;
+    auto without = (*renderer)->Render(job, MakeIncident());
+    ASSERT_TRUE(without.ok()) << without.status();
+    EXPECT_EQ(without->unsubscribe_url, "");
+    EXPECT_FALSE(absl::StrContains(without->text, "forewarn.example/u/")) << without->text;
+    EXPECT_FALSE(absl::StrContains(without->html, "<a href")) << without->html;
+    // Without links the email is exactly what it was before links existed.
+    auto plain = LoadRepoTemplates()->Render(job, MakeIncident());
+    ASSERT_TRUE(plain.ok());
+    EXPECT_EQ(plain->text, without->text);
+    EXPECT_EQ(plain->html, without->html);
+    // Back to customer 42: the link again (not a cached "no link").
+    job.recipient.customer_id = 42;
+    EXPECT_EQ((*renderer)->Render(job, MakeIncident())->unsubscribe_url, "https://forewarn.example/u/tok&42");
+  }
+  NoticeJob sms = MakeJob(NoticeKind::kMaintenanceReminder, Channel::kSms, "en", "Asia/Riyadh");
+  sms.occasion = "lead-48h";
+  auto text = (*renderer)->Render(sms, MakeIncident());
+  ASSERT_TRUE(text.ok());
+  EXPECT_EQ(text->unsubscribe_url, "");
+  EXPECT_FALSE(absl::StrContains(text->text, "forewarn.example"));
+}
+
 }  // namespace
 }  // namespace forewarn

@@ -10,6 +10,7 @@
 #include "services/api/grpc_incident_service.h"
 #include "notifier/sms/phone.h"
 #include "services/core/outbox_relay.h"
+#include "services/cmd/intake/intake_public.h"
 #include "services/cmd/intake/intake_server.h"
 #include "services/kafka/kafka_dead_letters.h"
 #include "services/kafka/kafka_producer.h"
@@ -28,6 +29,7 @@ struct IntakeStart {
   std::unique_ptr<SmsBudgets> budgets;
   std::unique_ptr<Authorizer> authorizer;
   std::shared_ptr<grpc::ServerCredentials> credentials;
+  PublicEndpointSecrets public_secrets;
 };
 
 // The files and settings read before anything is connected; exit code 2
@@ -44,6 +46,9 @@ int LoadStart(const IntakeConfig& cfg, const Clock& clock, IntakeStart& out) {
   auto credentials = ServerCredentials(cfg);
   if (!credentials.ok()) return StartupFailed(credentials.status(), 2);
   out.credentials = *std::move(credentials);
+  auto public_secrets = LoadPublicEndpointSecrets(cfg);
+  if (!public_secrets.ok()) return StartupFailed(public_secrets.status(), 2);
+  out.public_secrets = *std::move(public_secrets);
   return 0;
 }
 
@@ -150,6 +155,11 @@ int RunIntake(const IntakeConfig& cfg) {
   std::atomic<bool> ready{true};
   auto http = StartObservabilityIfConfigured(cfg.http.listen, cfg.http.port_file, metrics, [&ready] { return ready.load(); });
   if (!http.ok()) return StartupFailed(http.status(), 1);
+  auto public_http = StartPublicEndpoint(cfg, start.public_secrets, directory, metrics);
+  if (!public_http.ok()) {
+    return StartupFailed(public_http.status(),
+                         public_http.status().code() == absl::StatusCode::kInvalidArgument ? 2 : 1);
+  }
   {
     RelayThread relay(*db, cfg, **producer, stop);
     if (!cfg.port_file.empty()) {
@@ -160,6 +170,7 @@ int RunIntake(const IntakeConfig& cfg) {
     RefreshGauges(store, ledger, metrics, absl::Seconds(cfg.backlog_refresh_seconds), stop);
     ready = false;
     (*front)->Shutdown();
+    if (*public_http) (*public_http)->Stop();
   }  // the relay finishes
   if (*http) (*http)->Stop();
   spdlog::info("event=stopped");

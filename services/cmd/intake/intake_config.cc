@@ -66,6 +66,20 @@ absl::Status ParseLimits(const IntakeConfig& cfg, ValidationLimits* validation, 
   return CheckConnectionLimits(*connections);
 }
 
+void AddPublicFlags(CLI::App& app, IntakeConfig& cfg) {
+  app.add_option("--public-listen", cfg.public_listen,
+                 "public HTTP endpoint (one-click unsubscribe /u/, SMS gateway webhook /sms/inbound)")
+      ->envname("FOREWARN_PUBLIC_LISTEN");
+  app.add_option("--public-port-file", cfg.public_port_file, "write the public endpoint's port here once serving");
+  app.add_option("--unsubscribe-secret-file", cfg.unsubscribe_secret_file,
+                 "unsubscribe token keys (\"VERSION SECRET\" lines, signing key first; secrets of 32+ bytes), "
+                 "the same file as the notifiers'")
+      ->envname("FOREWARN_UNSUBSCRIBE_SECRET_FILE");
+  app.add_option("--inbound-sms-secret-file", cfg.inbound_sms_secret_file,
+                 "shared secret (16+ bytes) the SMS gateway sends as ?key= or Authorization: Bearer")
+      ->envname("FOREWARN_INBOUND_SMS_SECRET_FILE");
+}
+
 }  // namespace
 
 void AddIntakeFlags(CLI::App& app, IntakeConfig& cfg) {
@@ -98,6 +112,7 @@ void AddIntakeFlags(CLI::App& app, IntakeConfig& cfg) {
                  "refuse unplanned outages that started longer ago than this (e.g. 168h)")
       ->envname("FOREWARN_MAX_BACKDATE");
   AddConnectionFlags(app, cfg);
+  AddPublicFlags(app, cfg);
 }
 
 absl::Status FinishIntakeConfig(IntakeConfig& cfg) {

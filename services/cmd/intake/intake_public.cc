@@ -1,0 +1,47 @@
+#include "services/cmd/intake/intake_public.h"
+
+#include "absl/strings/str_cat.h"
+#include "services/runtime/runtime.h"
+#include "spdlog/spdlog.h"
+
+namespace forewarn {
+
+absl::StatusOr<PublicEndpointSecrets> LoadPublicEndpointSecrets(const IntakeConfig& cfg) {
+  PublicEndpointSecrets out;
+  if (!cfg.unsubscribe_secret_file.empty()) {
+    auto tokens = UnsubscribeTokens::FromFile(cfg.unsubscribe_secret_file);
+    if (!tokens.ok()) {
+      return absl::FailedPreconditionError(absl::StrCat("--unsubscribe-secret-file: ", tokens.status().message()));
+    }
+    out.tokens = *std::move(tokens);
+  }
+  if (!cfg.inbound_sms_secret_file.empty()) {
+    auto secret = ReadSharedSecret("--inbound-sms-secret-file", cfg.inbound_sms_secret_file);
+    if (!secret.ok()) return secret.status();
+    out.inbound_sms_secret = *std::move(secret);
+  }
+  return out;
+}
+
+absl::StatusOr<std::unique_ptr<PublicHttpServer>> StartPublicEndpoint(const IntakeConfig& cfg,
+                                                                      const PublicEndpointSecrets& secrets,
+                                                                      CustomerDirectoryService& directory,
+                                                                      MetricsRegistry& metrics) {
+  if (!secrets.enabled()) {
+    spdlog::info("event=public_http_off reason=\"neither --unsubscribe-secret-file nor --inbound-sms-secret-file\"");
+    return std::unique_ptr<PublicHttpServer>();
+  }
+  PublicHttpOptions options;
+  options.listen = cfg.public_listen;
+  options.inbound_sms_secret = secrets.inbound_sms_secret;
+  auto server = PublicHttpServer::Start(options, secrets.tokens ? &*secrets.tokens : nullptr, directory, metrics);
+  if (!server.ok()) return server.status();
+  if (!cfg.public_port_file.empty()) {
+    if (auto s = WriteFileAtomically(cfg.public_port_file, absl::StrCat((*server)->port(), "\n")); !s.ok()) {
+      spdlog::error("event=public_port_file_failed status=\"{}\"", s.ToString());
+    }
+  }
+  return server;
+}
+
+}  // namespace forewarn
