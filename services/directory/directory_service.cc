@@ -209,7 +209,8 @@ absl::StatusOr<Customer> CustomerDirectoryService::SetPreferences(std::string_vi
 absl::StatusOr<Customer> CustomerDirectoryService::SetChannel(int64_t customer_id, NoticeCategory category,
                                                               Channel channel, bool on) {
   auto changed = store_.ModifyPreferences(
-      {CustomerSelector::By::kId, "", customer_id}, PreferenceSource::kCustomer, [&](const Customer& c) -> absl::StatusOr<Preferences> {
+      {CustomerSelector::By::kId, "", customer_id}, PreferenceSource::kCustomer,
+      [&](const Customer& c) -> absl::StatusOr<Preferences> {
         Preferences prefs = c.preferences;
         (channel == Channel::kSms ? prefs.For(category).sms : prefs.For(category).email) = on;
         if (absl::Status s = policy_.Check(prefs); !s.ok()) return s;
