@@ -52,6 +52,21 @@ struct CustomerSelector {
   int64_t id = 0;
 };
 
+// Who changes a customer's preferences. A customer's own opt-out outlives
+// imports: the CRM keeps sending the preferences it always had, and a
+// re-import must not turn back on a channel the customer turned off.
+enum class PreferenceSource {
+  // The customer (the one-click unsubscribe link, STOP/START by SMS): a
+  // channel the change turns off is remembered as the customer's opt-out,
+  // one it turns on is no longer; the imported record is not touched, so
+  // importing it again is no change.
+  kCustomer,
+  // The CRM or an operator over the API, on the customer's behalf: the
+  // preferences replace the imported ones, and a channel they enable clears
+  // the customer's opt-out of it (an explicit re-enable).
+  kDirectory,
+};
+
 // What an erasure removed.
 struct Erasure {
   int64_t id = 0;
@@ -65,8 +80,11 @@ class CustomerStore {
   virtual absl::StatusOr<Catalog> LoadCatalog() = 0;
   // Writes validated customers (external ids unique within the call), each
   // in full, in one transaction: a new one is inserted, a stored one whose
-  // content differs is updated (its services, accounts and beneficiaries
-  // replaced), an identical one is left untouched (no write). With
+  // content differs from the record last imported (or set by kDirectory) is
+  // updated (its services, accounts and beneficiaries replaced), an
+  // identical one is left untouched (no write). The channels the customer
+  // opted out of (PreferenceSource::kCustomer) stay off whatever the record
+  // says. With
   // `dry_run` it only classifies. Returns one row per customer, in order; a
   // refused row writes nothing of its customer. UNAVAILABLE/ABORTED when
   // the transaction failed as a whole (nothing written).
@@ -78,7 +96,8 @@ class CustomerStore {
   virtual absl::StatusOr<int64_t> EraseUnseen(const std::string& sync_id, bool dry_run) = 0;
   // Forgets a sync that did not finish (nothing erased).
   virtual absl::Status ForgetSync(const std::string& sync_id) = 0;
-  // NOT_FOUND.
+  // NOT_FOUND. Get and List give the effective preferences (opt-outs
+  // applied).
   virtual absl::StatusOr<Customer> Get(std::string_view external_id) = 0;
   // Erasure, in one transaction: the customer's row, services, accounts,
   // beneficiaries and held notices are deleted; its open ledger entries
@@ -89,10 +108,12 @@ class CustomerStore {
   virtual absl::StatusOr<CustomerPage> List(const CustomerFilter& filter) = 0;
   // Changes the preferences of every customer the selector matches, in one
   // transaction (rows locked), with `change`, given each customer as stored
-  // (it may refuse: its error is returned and nothing is written). Returns
-  // the customers as changed. NOT_FOUND when none matches.
+  // (its effective preferences; it may refuse: its error is returned and
+  // nothing is written), as made by `source`. Returns the customers as
+  // changed. NOT_FOUND when none matches.
   virtual absl::StatusOr<std::vector<Customer>> ModifyPreferences(
-      const CustomerSelector& who, const std::function<absl::StatusOr<Preferences>(const Customer&)>& change) = 0;
+      const CustomerSelector& who, PreferenceSource source,
+      const std::function<absl::StatusOr<Preferences>(const Customer&)>& change) = 0;
 };
 
 }  // namespace forewarn

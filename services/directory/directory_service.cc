@@ -204,7 +204,7 @@ absl::StatusOr<Customer> CustomerDirectoryService::SetPreferences(std::string_vi
   if (absl::Status s = RequireExternalId(external_id); !s.ok()) return s;
   if (absl::Status s = policy_.Check(prefs); !s.ok()) return s;
   auto changed = store_.ModifyPreferences({CustomerSelector::By::kExternalId, std::string(external_id), 0},
-                                          [&prefs](const Customer&) { return prefs; });
+                                          PreferenceSource::kDirectory, [&prefs](const Customer&) { return prefs; });
   if (!changed.ok()) return changed.status();
   return changed->front();
 }
@@ -212,7 +212,8 @@ absl::StatusOr<Customer> CustomerDirectoryService::SetPreferences(std::string_vi
 absl::StatusOr<Customer> CustomerDirectoryService::SetChannel(int64_t customer_id, NoticeCategory category,
                                                               Channel channel, bool on) {
   auto changed = store_.ModifyPreferences(
-      {CustomerSelector::By::kId, "", customer_id}, [&](const Customer& c) -> absl::StatusOr<Preferences> {
+      {CustomerSelector::By::kId, "", customer_id}, PreferenceSource::kCustomer,
+      [&](const Customer& c) -> absl::StatusOr<Preferences> {
         Preferences prefs = c.preferences;
         (channel == Channel::kSms ? prefs.For(category).sms : prefs.For(category).email) = on;
         if (absl::Status s = policy_.Check(prefs); !s.ok()) return s;
@@ -225,7 +226,7 @@ absl::StatusOr<Customer> CustomerDirectoryService::SetChannel(int64_t customer_i
 absl::StatusOr<std::vector<Customer>> CustomerDirectoryService::SetSmsByPhone(std::string_view phone, bool on) {
   auto e164 = contacts_.normalize_phone(phone);
   if (!e164.ok()) return e164.status();
-  return store_.ModifyPreferences({CustomerSelector::By::kPhone, *e164, 0},
+  return store_.ModifyPreferences({CustomerSelector::By::kPhone, *e164, 0}, PreferenceSource::kCustomer,
                                   [this, on](const Customer& c) -> absl::StatusOr<Preferences> {
                                     Preferences prefs = c.preferences;
                                     for (NoticeCategory cat : kAllNoticeCategories) {

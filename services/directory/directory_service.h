@@ -104,18 +104,22 @@ class CustomerDirectoryService {
   absl::StatusOr<Customer> Get(std::string_view external_id);
   absl::StatusOr<Erasure> Erase(std::string_view external_id);
   absl::StatusOr<CustomerPage> List(const CustomerFilter& filter);
-  // Replaces the preferences; FAILED_PRECONDITION when the policy forbids
-  // silencing a category.
+  // Replaces the preferences on the customer's behalf (the CRM, an
+  // operator: PreferenceSource::kDirectory; a channel turned on clears the
+  // customer's own opt-out of it); FAILED_PRECONDITION when the policy
+  // forbids silencing a category.
   absl::StatusOr<Customer> SetPreferences(std::string_view external_id, const Preferences& prefs);
   // Turns `channel` off (or on) for `category` of one customer, e.g. from
-  // the one-click unsubscribe link. FAILED_PRECONDITION when the policy
-  // forbids it.
+  // the one-click unsubscribe link: the customer's own choice
+  // (PreferenceSource::kCustomer), which later imports do not undo.
+  // FAILED_PRECONDITION when the policy forbids it.
   absl::StatusOr<Customer> SetChannel(int64_t customer_id, NoticeCategory category, Channel channel, bool on);
   // STOP: SMS off, for every customer with this number (E.164 after
   // normalisation), in every category the policy lets customers silence and
   // in the others where email remains (an address, and email on). START:
-  // SMS on for every category. Returns the customers changed (NOT_FOUND: none
-  // has the number).
+  // SMS on for every category. The customer's own choice
+  // (PreferenceSource::kCustomer), which later imports do not undo. Returns
+  // the customers changed (NOT_FOUND: none has the number).
   absl::StatusOr<std::vector<Customer>> SetSmsByPhone(std::string_view phone, bool on);
 
   const OptOutPolicy& policy() const { return policy_; }

@@ -26,7 +26,9 @@ constexpr char kAccountHolders[] =
     "CROSS JOIN LATERAL (SELECT customer_id FROM accounts WHERE iban = u.iban LIMIT 1) a";
 
 // New customers inserted, changed ones updated, in full; returns each one's
-// external id and id. '' phone or email: none.
+// external id and id. '' phone or email: none. A changed customer keeps the
+// channels it opted out of off (opted_out: bits 0-1 unplanned, 2-3
+// maintenance, 4-5 banking); the hash stays the record's.
 constexpr char kUpsert[] =
     "INSERT INTO customers (external_id, name, locale, time_zone, phone, email, channels_unplanned, "
     "  channels_maintenance, channels_banking, content_hash, updated_at) "
@@ -35,8 +37,10 @@ constexpr char kUpsert[] =
     "  $9::int2[], $10::text[]) AS u(e, n, l, z, p, m, cu, cm, cb, h) "
     "ON CONFLICT (external_id) DO UPDATE SET name = excluded.name, locale = excluded.locale, "
     "  time_zone = excluded.time_zone, phone = excluded.phone, email = excluded.email, "
-    "  channels_unplanned = excluded.channels_unplanned, channels_maintenance = excluded.channels_maintenance, "
-    "  channels_banking = excluded.channels_banking, content_hash = excluded.content_hash, "
+    "  channels_unplanned = excluded.channels_unplanned & ~(customers.opted_out & 3), "
+    "  channels_maintenance = excluded.channels_maintenance & ~((customers.opted_out >> 2) & 3), "
+    "  channels_banking = excluded.channels_banking & ~((customers.opted_out >> 4) & 3), "
+    "  content_hash = excluded.content_hash, "
     "  updated_at = excluded.updated_at "
     "RETURNING external_id, id";
 
@@ -77,10 +81,18 @@ constexpr char kList[] = FW_CUSTOMER_COLUMNS
 constexpr char kLockByExternalId[] = FW_CUSTOMER_COLUMNS "WHERE c.external_id = $1 FOR UPDATE";
 constexpr char kLockById[] = FW_CUSTOMER_COLUMNS "WHERE c.id = $1 FOR UPDATE";
 constexpr char kLockByPhone[] = FW_CUSTOMER_COLUMNS "WHERE (c.phone COLLATE \"C\") = $1 ORDER BY c.id FOR UPDATE";
-// $1 id, $2..$4 channels, $5 hex content hash.
+// The directory's change (PreferenceSource::kDirectory): $1 id, $2..$4
+// channels, $5 the opt-outs it lifts (the channels it enables), $6 hex
+// content hash.
 constexpr char kSetPreferences[] =
     "UPDATE customers SET channels_unplanned = $2, channels_maintenance = $3, channels_banking = $4, "
-    "content_hash = decode($5, 'hex'), updated_at = now() WHERE id = $1";
+    "opted_out = opted_out & ~$5::int2, content_hash = decode($6, 'hex'), updated_at = now() WHERE id = $1";
+// The customer's own (PreferenceSource::kCustomer): $1 id, $2..$4 channels,
+// $5 the channels it turned off, $6 those it turned on (opted_out bits);
+// the content hash stays the imported record's.
+constexpr char kOptOut[] =
+    "UPDATE customers SET channels_unplanned = $2, channels_maintenance = $3, channels_banking = $4, "
+    "opted_out = (opted_out | $5::int2) & ~$6::int2, updated_at = now() WHERE id = $1";
 
 // Erasure of the customers $1. The ledger has no index on the customer (it
 // would cost every notice write); its primary key leads with the incident,
@@ -124,6 +136,7 @@ PgPool::Prepared CustomerStatements() {
           {"dir_lock_by_id", kLockById},
           {"dir_lock_by_phone", kLockByPhone},
           {"dir_set_preferences", kSetPreferences},
+          {"dir_opt_out", kOptOut},
           {"dir_erase_held", kEraseHeld},
           {"dir_close_open", kCloseOpen},
           {"dir_redact_ledger", kRedactLedger},
@@ -166,6 +179,10 @@ std::string ArrayLiteral::Take() {
 
 int ChannelBits(const ChannelSet& c) { return (c.sms ? 1 : 0) | (c.email ? 2 : 0); }
 ChannelSet ChannelsFromBits(int bits) { return {(bits & 1) != 0, (bits & 2) != 0}; }
+int PreferenceBits(const Preferences& p) {
+  return ChannelBits(p.unplanned_outages) | ChannelBits(p.planned_maintenance) << 2 |
+         ChannelBits(p.banking_changes) << 4;
+}
 
 Customer RowToCustomer(const pqxx::row& r) {
   Customer c;

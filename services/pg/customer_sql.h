@@ -36,6 +36,10 @@ class ArrayLiteral {
 // A channel set as stored: bit 1 SMS, bit 2 email.
 int ChannelBits(const ChannelSet& c);
 ChannelSet ChannelsFromBits(int bits);
+// Every category's channels in one bit set, laid out as customers.opted_out:
+// bit 2 * category + channel (unplanned outages in bits 0-1, planned
+// maintenance 2-3, banking changes 4-5).
+int PreferenceBits(const Preferences& p);
 
 // A customer row as the directory's reads select it (no lists).
 Customer RowToCustomer(const pqxx::row& r);

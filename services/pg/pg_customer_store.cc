@@ -247,6 +247,25 @@ std::vector<Customer> LockSelected(pqxx::transaction_base& tx, const pg::PgPool&
   return customers;
 }
 
+// Stores the preferences `c` now has (`before`: its channels as they were,
+// pg::PreferenceBits). The customer's own change records the channels it
+// turned off as opted out and forgets those it turned on, keeping the
+// imported record's hash; the directory's replaces the record's preferences
+// (a new hash) and lifts the opt-outs of the channels it enables.
+void WritePreferences(pqxx::transaction_base& tx, const pg::PgPool& pool, PreferenceSource source, int before,
+                      const Customer& c) {
+  const Preferences& p = c.preferences;
+  const int after = pg::PreferenceBits(p);
+  const int unplanned = pg::ChannelBits(p.unplanned_outages), maintenance = pg::ChannelBits(p.planned_maintenance),
+            banking = pg::ChannelBits(p.banking_changes);
+  if (source == PreferenceSource::kCustomer) {
+    pool.Exec(tx, "dir_opt_out", c.id, unplanned, maintenance, banking, before & ~after, after & ~before);
+  } else {
+    pool.Exec(tx, "dir_set_preferences", c.id, unplanned, maintenance, banking, after,
+              absl::BytesToHexString(pg::CustomerContentHash(c)));
+  }
+}
+
 std::string SelectorText(const CustomerSelector& who) {
   switch (who.by) {
     case CustomerSelector::By::kExternalId: return absl::StrCat("external id '", who.text, "'");
@@ -389,22 +408,20 @@ absl::StatusOr<CustomerPage> PgCustomerStore::List(const CustomerFilter& filter)
 }
 
 absl::StatusOr<std::vector<Customer>> PgCustomerStore::ModifyPreferences(
-    const CustomerSelector& who, const std::function<absl::StatusOr<Preferences>(const Customer&)>& change) {
+    const CustomerSelector& who, PreferenceSource source,
+    const std::function<absl::StatusOr<Preferences>(const Customer&)>& change) {
   std::vector<Customer> customers;
   auto status = pool_->Run([&](pqxx::connection& c) -> absl::Status {
     pqxx::work tx(c);
     customers = LockSelected(tx, *pool_, who);
+    std::vector<int> before;
     for (auto& customer : customers) {
       auto prefs = change(customer);
       if (!prefs.ok()) return prefs.status();  // rolled back: nothing written
+      before.push_back(pg::PreferenceBits(customer.preferences));
       customer.preferences = *prefs;
     }
-    for (const auto& customer : customers) {
-      const Preferences& p = customer.preferences;
-      pool_->Exec(tx, "dir_set_preferences", customer.id, pg::ChannelBits(p.unplanned_outages),
-                  pg::ChannelBits(p.planned_maintenance), pg::ChannelBits(p.banking_changes),
-                  absl::BytesToHexString(pg::CustomerContentHash(customer)));
-    }
+    for (size_t i = 0; i < customers.size(); ++i) WritePreferences(tx, *pool_, source, before[i], customers[i]);
     tx.commit();
     return absl::OkStatus();
   });

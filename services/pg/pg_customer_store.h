@@ -17,6 +17,14 @@ namespace forewarn {
 // beneficiaries replaced with one DELETE and one INSERT each; identical
 // customers (same content hash, customer_hash.h) are not written at all.
 //
+// A customer's own opt-outs (PreferenceSource::kCustomer: the unsubscribe
+// link, STOP) are kept apart, in customers.opted_out, and outlive imports:
+// the channels stored are the record's less the opted-out ones, and the
+// content hash stays the hash of the record as imported (so the CRM's next
+// routine import of the same record is unchanged, and a changed one is
+// rewritten still without those channels). The directory's own change
+// (kDirectory) enabling a channel lifts its opt-out.
+//
 // Rules only storage can check, each refusing one row: an account IBAN that
 // another customer holds (stored, or claimed by an earlier row of the batch)
 // unless that customer is rewritten in the same batch without it; an IBAN
@@ -38,7 +46,7 @@ class PgCustomerStore final : public CustomerStore {
   absl::StatusOr<Erasure> Erase(std::string_view external_id) override;
   absl::StatusOr<CustomerPage> List(const CustomerFilter& filter) override;
   absl::StatusOr<std::vector<Customer>> ModifyPreferences(
-      const CustomerSelector& who,
+      const CustomerSelector& who, PreferenceSource source,
       const std::function<absl::StatusOr<Preferences>(const Customer&)>& change) override;
 
  private:

@@ -41,7 +41,7 @@ class MemoryCustomerStore final : public CustomerStore {
   int writes() const { return writes_; }
 
   absl::StatusOr<std::vector<Customer>> ModifyPreferences(
-      const CustomerSelector& who,
+      const CustomerSelector& who, PreferenceSource,
       const std::function<absl::StatusOr<Preferences>(const Customer&)>& change) override {
     if (down_) return absl::UnavailableError("database down");
     std::lock_guard lock(mu_);
@@ -333,7 +333,8 @@ class UnusedStore final : public CustomerStore {
   absl::StatusOr<Erasure> Erase(std::string_view) override { return Fail(); }
   absl::StatusOr<CustomerPage> List(const CustomerFilter&) override { return Fail(); }
   absl::StatusOr<std::vector<Customer>> ModifyPreferences(
-      const CustomerSelector&, const std::function<absl::StatusOr<Preferences>(const Customer&)>&) override {
+      const CustomerSelector&, PreferenceSource,
+      const std::function<absl::StatusOr<Preferences>(const Customer&)>&) override {
     return Fail();
   }
 

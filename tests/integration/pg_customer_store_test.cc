@@ -7,6 +7,7 @@
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
+#include <functional>
 #include <set>
 
 #include "absl/strings/str_cat.h"
@@ -246,27 +247,106 @@ TEST_F(PgCustomerStoreTest, ModifyPreferencesChangesEverySelectedCustomerOrNone)
     p.planned_maintenance.sms = false;
     return p;
   };
-  auto changed = store_->ModifyPreferences({CustomerSelector::By::kPhone, batch[1].phone}, sms_off);
+  constexpr auto kDirectory = PreferenceSource::kDirectory;
+  auto changed = store_->ModifyPreferences({CustomerSelector::By::kPhone, batch[1].phone}, kDirectory, sms_off);
   ASSERT_TRUE(changed.ok()) << changed.status();
   ASSERT_EQ(changed->size(), 2u);
   EXPECT_EQ((*changed)[0].external_id, "crm-2");
   EXPECT_EQ((*changed)[1].preferences.planned_maintenance, (ChannelSet{false, true}));
   EXPECT_EQ(Count("customers", "channels_maintenance = 2"), "2");
-  // Stored content and its hash agree: an import of the same record is a change.
+  // The directory's change replaces the record: an import of the old one is a change.
   EXPECT_EQ(Outcomes(store_->Upsert({batch[1]}, false)), (std::vector{kUpdated}));
 
-  EXPECT_TRUE(store_->ModifyPreferences({CustomerSelector::By::kId, "", IdOf("crm-1")}, sms_off).ok());
+  EXPECT_TRUE(store_->ModifyPreferences({CustomerSelector::By::kId, "", IdOf("crm-1")}, kDirectory, sms_off).ok());
   EXPECT_EQ(store_->Get("crm-1")->preferences.planned_maintenance, (ChannelSet{false, true}));
   auto refuse = [](const Customer&) -> absl::StatusOr<Preferences> {
     return absl::FailedPreconditionError("preferences.unplanned_outages: cannot be turned off");
   };
   const std::string before = db_->Exec("SELECT string_agg(channels_unplanned::text, ',' ORDER BY id) FROM customers");
-  auto refused = store_->ModifyPreferences({CustomerSelector::By::kExternalId, "crm-3"}, refuse);
+  auto refused = store_->ModifyPreferences({CustomerSelector::By::kExternalId, "crm-3"}, kDirectory, refuse);
   EXPECT_EQ(refused.status().code(), absl::StatusCode::kFailedPrecondition);
   EXPECT_EQ(db_->Exec("SELECT string_agg(channels_unplanned::text, ',' ORDER BY id) FROM customers"), before);
-  auto none = store_->ModifyPreferences({CustomerSelector::By::kPhone, "+966500000000"}, sms_off);
+  auto none = store_->ModifyPreferences({CustomerSelector::By::kPhone, "+966500000000"}, kDirectory, sms_off);
   EXPECT_EQ(none.status().code(), absl::StatusCode::kNotFound);
   EXPECT_EQ(none.status().message().find("+9665"), std::string::npos);  // no number in the error
+}
+
+// A change of one channel of planned maintenance.
+std::function<absl::StatusOr<Preferences>(const Customer&)> MaintenanceEmail(bool on) {
+  return [on](const Customer& c) -> absl::StatusOr<Preferences> {
+    Preferences p = c.preferences;
+    p.planned_maintenance.email = on;
+    return p;
+  };
+}
+
+// The customer's unsubscribe (link, STOP) is theirs: the CRM's routine
+// re-import of the record it always had neither counts as a change nor
+// turns the channel back on, and a changed record is rewritten without it.
+// The customer's START turns it back on.
+TEST_F(PgCustomerStoreTest, ACustomersOwnOptOutSurvivesReImports) {
+  Customer c = MakeCustomer(1);
+  Upsert({c, MakeCustomer(2)});
+  const int64_t id = IdOf("crm-1");
+  const std::string stamp = db_->Exec("SELECT content_hash::text FROM customers WHERE external_id = 'crm-1'");
+  auto off = store_->ModifyPreferences({CustomerSelector::By::kId, "", id}, PreferenceSource::kCustomer,
+                                       MaintenanceEmail(false));
+  ASSERT_TRUE(off.ok()) << off.status();
+  EXPECT_EQ(db_->Exec("SELECT opted_out || ':' || channels_maintenance FROM customers WHERE external_id = 'crm-1'"),
+            "8:1");  // bit 2 * 1 (maintenance) + 1 (email); SMS only
+  EXPECT_EQ(db_->Exec("SELECT content_hash::text FROM customers WHERE external_id = 'crm-1'"), stamp);
+  const ChannelSet sms_only{true, false}, both{true, true};
+
+  EXPECT_EQ(Outcomes(store_->Upsert({c}, false)), (std::vector{kUnchanged}));
+  EXPECT_EQ(store_->Get("crm-1")->preferences.planned_maintenance, sms_only);
+  c.name = "Renamed";
+  EXPECT_EQ(Outcomes(store_->Upsert({c}, false)), (std::vector{kUpdated}));
+  auto got = store_->Get("crm-1");
+  ASSERT_TRUE(got.ok()) << got.status();
+  EXPECT_EQ(got->name, "Renamed");
+  EXPECT_EQ(got->preferences.planned_maintenance, sms_only);
+  EXPECT_EQ(got->preferences.unplanned_outages, both);
+  EXPECT_EQ(got->preferences.banking_changes, both);
+  EXPECT_EQ(Outcomes(store_->Upsert({c}, false)), (std::vector{kUnchanged}));  // the hash is the record's
+  EXPECT_EQ(store_->Get("crm-2")->preferences.planned_maintenance, both);      // only theirs
+
+  auto on = store_->ModifyPreferences({CustomerSelector::By::kExternalId, "crm-1"}, PreferenceSource::kCustomer,
+                                      MaintenanceEmail(true));
+  ASSERT_TRUE(on.ok()) << on.status();
+  EXPECT_EQ(on->front().preferences.planned_maintenance, both);
+  EXPECT_EQ(db_->Exec("SELECT opted_out FROM customers WHERE external_id = 'crm-1'"), "0");
+  c.name = "Renamed again";
+  EXPECT_EQ(Outcomes(store_->Upsert({c}, false)), (std::vector{kUpdated}));
+  EXPECT_EQ(store_->Get("crm-1")->preferences.planned_maintenance, both);
+}
+
+// The directory's change (an operator's or the CRM's SetPreferences) that
+// enables an opted-out channel lifts that opt-out, and only that one.
+TEST_F(PgCustomerStoreTest, TheDirectoryReEnablesOnlyTheChannelsItTurnsOn) {
+  const Customer c = MakeCustomer(1);
+  Upsert({c});
+  const CustomerSelector who{CustomerSelector::By::kExternalId, "crm-1"};
+  ASSERT_TRUE(store_->ModifyPreferences(who, PreferenceSource::kCustomer, MaintenanceEmail(false)).ok());
+  auto banking_sms_off = [](const Customer& customer) -> absl::StatusOr<Preferences> {
+    Preferences p = customer.preferences;
+    p.banking_changes.sms = false;
+    return p;
+  };
+  ASSERT_TRUE(store_->ModifyPreferences(who, PreferenceSource::kCustomer, banking_sms_off).ok());
+  EXPECT_EQ(db_->Exec("SELECT opted_out FROM customers WHERE external_id = 'crm-1'"), "24");  // bits 3 and 4
+
+  auto set = store_->ModifyPreferences(who, PreferenceSource::kDirectory, MaintenanceEmail(true));
+  ASSERT_TRUE(set.ok()) << set.status();
+  EXPECT_EQ(set->front().preferences.planned_maintenance, (ChannelSet{true, true}));
+  EXPECT_EQ(db_->Exec("SELECT opted_out || ':' || channels_maintenance FROM customers WHERE external_id = 'crm-1'"),
+            "16:3");
+  // The CRM's record (every channel on) differs from the one the directory
+  // set: rewritten, banking SMS still off by the customer's choice.
+  EXPECT_EQ(Outcomes(store_->Upsert({c}, false)), (std::vector{kUpdated}));
+  auto got = store_->Get("crm-1");
+  ASSERT_TRUE(got.ok()) << got.status();
+  EXPECT_EQ(got->preferences.planned_maintenance, (ChannelSet{true, true}));
+  EXPECT_EQ(got->preferences.banking_changes, (ChannelSet{false, true}));
 }
 
 // An incident row the ledger rows of a test can belong to.
@@ -481,6 +561,41 @@ TEST_F(PgCustomerStoreTest, AudienceHonoursTheChannelsOfEachCategory) {
     ASSERT_TRUE(c.ok()) << c.status();
     EXPECT_EQ(c->audience, static_cast<int64_t>(want.size())) << ToString(request.kind);
   }
+}
+
+// End to end through the directory's use cases: the unsubscribe link
+// (SetChannel) and a re-import of a changed record; the maintenance
+// audience leaves the opted-out channel out.
+TEST_F(PgCustomerStoreTest, MaintenanceAudienceLeavesOutAnOptOutAfterAReImport) {
+  ContactRules contacts{[](std::string_view phone) -> absl::StatusOr<std::string> { return std::string(phone); },
+                        [](std::string_view email) { return email.find('@') != std::string_view::npos; }};
+  CustomerDirectoryService directory(*store_, contacts);
+  Customer c = MakeCustomer(1);
+  Upsert({c, MakeCustomer(2)});
+  const int64_t q = IdOf("crm-1"), p = IdOf("crm-2");
+  ASSERT_TRUE(directory.SetChannel(q, NoticeCategory::kPlannedMaintenance, Channel::kEmail, false).ok());
+  c.name = "Renamed";
+  auto session = directory.StartImport({});
+  ASSERT_TRUE(session.ok()) << session.status();
+  auto batch = (*session)->Batch({c, MakeCustomer(2)});
+  ASSERT_TRUE(batch.ok()) << batch.status();
+  EXPECT_EQ(batch->updated, 1);
+  EXPECT_EQ(batch->unchanged, 1);
+
+  PgIncidentStore incidents(db_->uri());
+  NewIncident maintenance = testing::OutageIncident("m", "electricity", "riyadh", {"ع", "r"}, kNow + absl::Hours(3));
+  maintenance.kind = IncidentKind::kPlannedMaintenance;
+  maintenance.starts_at = kNow + absl::Hours(1);
+  auto i = incidents.Create(maintenance, kNow, [](const Incident&) { return NoticePlan{}; });
+  ASSERT_TRUE(i.ok()) << i.status();
+  std::set<std::pair<int64_t, Channel>> streamed;
+  PgAudienceSource audience(db_->uri());
+  ASSERT_TRUE(audience.ForEachRecipient(*i, [&](const Recipient& r) {
+    streamed.insert({r.customer_id, r.channel});
+    return absl::OkStatus();
+  }).ok());
+  EXPECT_EQ(streamed, (std::set<std::pair<int64_t, Channel>>{{q, Channel::kSms}, {p, Channel::kSms},
+                                                             {p, Channel::kEmail}}));
 }
 
 // Not a timed assertion: prints the rate of a bulk import through the store

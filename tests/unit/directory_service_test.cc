@@ -1,5 +1,6 @@
 // The customer directory's use cases over an in-memory store: validation
-// with a field per rule, batch counts, full sync, the opt-out policy, STOP.
+// with a field per rule, batch counts, full sync, the opt-out policy, STOP,
+// a customer's own opt-out outliving imports.
 
 #include "services/directory/directory_service.h"
 
@@ -16,8 +17,29 @@ using ::testing::ElementsAre;
 using ::testing::Field;
 using ::testing::HasSubstr;
 
+// The store's contract in memory: by_external_ holds the effective
+// customers, imported_ the records as imported (or as the directory last
+// set them: what an import compares with), opted_out_ each customer's own
+// opt-outs (bit 2 * category + channel).
 class FakeCustomerStore final : public CustomerStore {
  public:
+  static int Bits(const Preferences& p) {
+    int bits = 0;
+    for (NoticeCategory c : kAllNoticeCategories) {
+      const int at = 2 * static_cast<int>(c);
+      bits |= (p.For(c).sms ? 1 << at : 0) | (p.For(c).email ? 2 << at : 0);
+    }
+    return bits;
+  }
+  static Preferences Without(Preferences p, int opted_out) {
+    for (NoticeCategory c : kAllNoticeCategories) {
+      const int at = 2 * static_cast<int>(c);
+      p.For(c).sms = p.For(c).sms && (opted_out & (1 << at)) == 0;
+      p.For(c).email = p.For(c).email && (opted_out & (2 << at)) == 0;
+    }
+    return p;
+  }
+
   absl::StatusOr<Catalog> LoadCatalog() override { return Catalog{{"electricity", "water"}, {"riyadh", "jeddah"}}; }
   absl::StatusOr<std::vector<UpsertRow>> Upsert(const std::vector<Customer>& customers, bool dry_run) override {
     if (races_to_lose_ > 0) {
@@ -26,9 +48,9 @@ class FakeCustomerStore final : public CustomerStore {
     }
     std::vector<UpsertRow> rows;
     for (Customer c : customers) {
-      auto it = by_external_.find(c.external_id);
+      auto it = imported_.find(c.external_id);
       UpsertRow row;
-      if (it == by_external_.end()) {
+      if (it == imported_.end()) {
         row.outcome = UpsertOutcome::kInserted;
         c.id = next_id_;
       } else {
@@ -36,7 +58,11 @@ class FakeCustomerStore final : public CustomerStore {
         row.outcome = it->second == c ? UpsertOutcome::kUnchanged : UpsertOutcome::kUpdated;
       }
       if (!dry_run && row.outcome == UpsertOutcome::kInserted) ++next_id_;
-      if (!dry_run) by_external_[c.external_id] = c;
+      if (!dry_run && row.outcome != UpsertOutcome::kUnchanged) {
+        imported_[c.external_id] = c;
+        c.preferences = Without(c.preferences, opted_out_[c.external_id]);
+        by_external_[c.external_id] = c;
+      }
       rows.push_back(row);
     }
     return rows;
@@ -53,6 +79,7 @@ class FakeCustomerStore final : public CustomerStore {
         continue;
       }
       ++n;
+      if (!dry_run) Forget(it->first);
       it = dry_run ? std::next(it) : by_external_.erase(it);
     }
     seen_.erase(sync_id);
@@ -72,12 +99,14 @@ class FakeCustomerStore final : public CustomerStore {
     auto c = Get(external_id);
     if (!c.ok()) return c.status();
     by_external_.erase(std::string(external_id));
+    Forget(std::string(external_id));
     return Erasure{c->id, 0, 0};
   }
   absl::StatusOr<CustomerPage> List(const CustomerFilter&) override { return CustomerPage{}; }
   absl::StatusOr<std::vector<Customer>> ModifyPreferences(
-      const CustomerSelector& who,
+      const CustomerSelector& who, PreferenceSource source,
       const std::function<absl::StatusOr<Preferences>(const Customer&)>& change) override {
+    sources_.push_back(source);
     std::vector<Customer*> matched;
     for (auto& [ext, c] : by_external_) {
       const bool match = who.by == CustomerSelector::By::kExternalId ? ext == who.text
@@ -94,13 +123,30 @@ class FakeCustomerStore final : public CustomerStore {
     }
     std::vector<Customer> out;
     for (size_t i = 0; i < matched.size(); ++i) {
-      matched[i]->preferences = next[i];
-      out.push_back(*matched[i]);
+      Customer& c = *matched[i];
+      int& opted_out = opted_out_[c.external_id];
+      const int before = Bits(c.preferences), after = Bits(next[i]);
+      c.preferences = next[i];
+      if (source == PreferenceSource::kCustomer) {
+        opted_out = (opted_out | (before & ~after)) & ~(after & ~before);
+      } else {
+        opted_out &= ~after;
+        imported_[c.external_id] = c;
+      }
+      out.push_back(c);
     }
     return out;
   }
 
+  void Forget(const std::string& external_id) {
+    imported_.erase(external_id);
+    opted_out_.erase(external_id);
+  }
+
   std::map<std::string, Customer> by_external_;
+  std::map<std::string, Customer> imported_;
+  std::map<std::string, int> opted_out_;
+  std::vector<PreferenceSource> sources_;
   std::map<std::string, std::set<std::string>> seen_;
   int forgotten_ = 0;
   int races_to_lose_ = 0;
@@ -298,6 +344,60 @@ TEST_F(DirectoryServiceTest, StopTurnsSmsOffWhereAllowedAndStartTurnsItBackOn) {
   ASSERT_TRUE(started.ok());
   for (NoticeCategory c : kAllNoticeCategories) EXPECT_TRUE(started->front().preferences.For(c).sms);
   EXPECT_EQ(service_.SetSmsByPhone("+966555555555", false).status().code(), absl::StatusCode::kNotFound);
+}
+
+TEST_F(DirectoryServiceTest, AnUnsubscribeSurvivesReImportsUntilTheCustomerTurnsItBackOn) {
+  Import({Valid("crm-1")});
+  const int64_t id = store_.by_external_.at("crm-1").id;
+  ASSERT_TRUE(service_.SetChannel(id, NoticeCategory::kPlannedMaintenance, Channel::kEmail, false).ok());
+  EXPECT_EQ(store_.sources_.back(), PreferenceSource::kCustomer);
+  const ChannelSet sms_only{true, false};
+  EXPECT_EQ(Import({Valid("crm-1")}).unchanged, 1);  // the CRM's routine re-import
+  EXPECT_EQ(store_.by_external_.at("crm-1").preferences.planned_maintenance, sms_only);
+  Customer renamed = Valid("crm-1");
+  renamed.name = "Noura Alotaibi";
+  EXPECT_EQ(Import({renamed}).updated, 1);
+  EXPECT_EQ(store_.by_external_.at("crm-1").name, "Noura Alotaibi");
+  EXPECT_EQ(store_.by_external_.at("crm-1").preferences.planned_maintenance, sms_only);
+
+  auto on = service_.SetChannel(id, NoticeCategory::kPlannedMaintenance, Channel::kEmail, true);
+  ASSERT_TRUE(on.ok()) << on.status();
+  EXPECT_EQ(on->preferences.planned_maintenance, (ChannelSet{true, true}));
+  renamed.name = "Noura A.";
+  EXPECT_EQ(Import({renamed}).updated, 1);
+  EXPECT_EQ(store_.by_external_.at("crm-1").preferences.planned_maintenance, (ChannelSet{true, true}));
+}
+
+TEST_F(DirectoryServiceTest, StopSurvivesReImportsAndStartLiftsIt) {
+  Import({Valid("crm-1")});
+  ASSERT_TRUE(service_.SetSmsByPhone("0501234567", false).ok());
+  EXPECT_EQ(store_.sources_.back(), PreferenceSource::kCustomer);
+  Customer moved = Valid("crm-1");
+  moved.time_zone = "Asia/Dubai";
+  EXPECT_EQ(Import({moved}).updated, 1);
+  for (NoticeCategory c : kAllNoticeCategories) EXPECT_FALSE(store_.by_external_.at("crm-1").preferences.For(c).sms);
+  ASSERT_TRUE(service_.SetSmsByPhone("0501234567", true).ok());
+  EXPECT_EQ(Import({Valid("crm-1")}).updated, 1);
+  for (NoticeCategory c : kAllNoticeCategories) EXPECT_TRUE(store_.by_external_.at("crm-1").preferences.For(c).sms);
+}
+
+TEST_F(DirectoryServiceTest, SetPreferencesReEnablesOnlyTheChannelsItTurnsOn) {
+  Import({Valid("crm-1")});
+  const int64_t id = store_.by_external_.at("crm-1").id;
+  ASSERT_TRUE(service_.SetChannel(id, NoticeCategory::kPlannedMaintenance, Channel::kEmail, false).ok());
+  ASSERT_TRUE(service_.SetChannel(id, NoticeCategory::kBankingChanges, Channel::kSms, false).ok());
+  // An operator re-enables maintenance email; banking keeps the customer's choice.
+  Preferences prefs = store_.by_external_.at("crm-1").preferences;
+  prefs.planned_maintenance.email = true;
+  auto set = service_.SetPreferences("crm-1", prefs);
+  ASSERT_TRUE(set.ok()) << set.status();
+  EXPECT_EQ(store_.sources_.back(), PreferenceSource::kDirectory);
+  Customer renamed = Valid("crm-1");
+  renamed.name = "Noura Alotaibi";
+  EXPECT_EQ(Import({renamed}).updated, 1);
+  const Preferences& now = store_.by_external_.at("crm-1").preferences;
+  EXPECT_EQ(now.planned_maintenance, (ChannelSet{true, true}));
+  EXPECT_EQ(now.banking_changes, (ChannelSet{false, true}));
 }
 
 }  // namespace

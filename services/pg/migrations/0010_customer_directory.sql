@@ -8,9 +8,10 @@
 -- every index comparison.
 ALTER TABLE customers
   ADD COLUMN external_id text COLLATE "C" UNIQUE,
-  -- SHA-256 of the customer as stored (every field, its services, accounts,
-  -- beneficiaries and preferences): an import leaves an identical one
-  -- untouched. NULL: written by SQL, compared as changed.
+  -- SHA-256 of the customer as last imported or set over the API (every
+  -- field, its services, accounts, beneficiaries and preferences; not the
+  -- customer's own opt-outs, see opted_out): an import leaves an identical
+  -- one untouched. NULL: written by SQL, compared as changed.
   ADD COLUMN content_hash bytea,
   ADD COLUMN updated_at timestamptz NOT NULL DEFAULT now();
 
@@ -33,7 +34,20 @@ ALTER TABLE customers
   ADD COLUMN channels_maintenance smallint NOT NULL DEFAULT 3
     CONSTRAINT customers_channels_maintenance_check CHECK (channels_maintenance BETWEEN 0 AND 3),
   ADD COLUMN channels_banking smallint NOT NULL DEFAULT 3
-    CONSTRAINT customers_channels_banking_check CHECK (channels_banking BETWEEN 0 AND 3);
+    CONSTRAINT customers_channels_banking_check CHECK (channels_banking BETWEEN 0 AND 3),
+  -- The channels the customer turned off themselves (the one-click
+  -- unsubscribe link of an email, STOP by SMS), a bit set: bit
+  -- 2 * category + channel, category 0 unplanned outages, 1 planned
+  -- maintenance, 2 banking changes, channel 0 SMS, 1 email (so bits 0-1,
+  -- 2-3 and 4-5 line up with the three channels_* columns). An import
+  -- stores channels_* = the record's channels less these: a CRM that keeps
+  -- sending the preferences it always had does not undo an opt-out (and
+  -- content_hash stays the record's, so the same record is unchanged).
+  -- The customer's START clears its bits, as does an operator or the CRM
+  -- enabling the channel over the API (SetPreferences). channels_* remain
+  -- the effective preferences: the audience rule reads only them.
+  ADD COLUMN opted_out smallint NOT NULL DEFAULT 0
+    CONSTRAINT customers_opted_out_check CHECK (opted_out BETWEEN 0 AND 63);
 UPDATE customers
   SET channels_unplanned = notify_sms::int + 2 * notify_email::int,
       channels_maintenance = notify_sms::int + 2 * notify_email::int,
