@@ -103,15 +103,18 @@ class RelayThread {
   std::thread thread_;
 };
 
-}  // namespace
+// What the intake connects to before it serves: the database (migrated),
+// Kafka (its topics checked) and two producers (the relay thread owns the
+// first; dead-letter replays use the second).
+struct IntakeConnections {
+  PgEndpoint db;
+  KafkaConfig kafka;
+  std::unique_ptr<KafkaProducer> producer;
+  std::unique_ptr<KafkaProducer> replay_producer;
+};
 
-int RunIntake(const IntakeConfig& cfg) {
-  SetupLogging("intake");
-  const uint64_t open_file_limit = RaiseOpenFileLimit();
-  const auto clock = MakeServiceClock(cfg.clock.offset_file, cfg.clock.offset_seconds);
-  IntakeStart start;
-  if (int rc = LoadStart(cfg, *clock, start); rc != 0) return rc;
-  const auto& stop = InstallStopSignals();
+// 0 with `out` filled, or the exit code (the failure logged).
+int Connect(const IntakeConfig& cfg, const std::atomic<bool>& stop, IntakeConnections& out) {
   auto db = ResolvePgEndpoint(cfg.pg, stop);
   if (!db.ok()) return StartupFailed(db.status(), 1);
   if (auto s = RetryUntilOk(stop, "apply migrations", [&] { return ApplyMigrations(db->uri); }); !s.ok()) {
@@ -127,12 +130,26 @@ int RunIntake(const IntakeConfig& cfg) {
     return rc;  // logged: a missing topic (with the command that creates it) or no broker
   }
   auto producer = KafkaProducer::Create(*kafka_config);
-  auto replay_producer = KafkaProducer::Create(*kafka_config);  // its own: the relay thread owns the first
+  auto replay_producer = KafkaProducer::Create(*kafka_config);
   if (!producer.ok() || !replay_producer.ok()) {
     return StartupFailed(producer.ok() ? replay_producer.status() : producer.status(), 1);
   }
+  out = {*std::move(db), *std::move(kafka_config), *std::move(producer), *std::move(replay_producer)};
+  return 0;
+}
 
-  PgDatabase pg(*db, cfg.pg.pool_size);
+}  // namespace
+
+int RunIntake(const IntakeConfig& cfg) {
+  SetupLogging("intake");
+  const uint64_t open_file_limit = RaiseOpenFileLimit();
+  const auto clock = MakeServiceClock(cfg.clock.offset_file, cfg.clock.offset_seconds);
+  IntakeStart start;
+  if (int rc = LoadStart(cfg, *clock, start); rc != 0) return rc;
+  const auto& stop = InstallStopSignals();
+  IntakeConnections conn;
+  if (int rc = Connect(cfg, stop, conn); rc != 0) return rc;
+  PgDatabase pg(conn.db, cfg.pg.pool_size);
   PgIncidentStore store(pg);
   IncidentService service(store, *clock, cfg.notice_policy, cfg.validation_limits);
   PgAudienceSource audience(pg);
@@ -142,8 +159,8 @@ int RunIntake(const IntakeConfig& cfg) {
   RpcMetrics rpc_metrics(metrics);
   GrpcIncidentService grpc_service(service, previewer, start.authorizer.get(), &rpc_metrics);
   PgNoticeLedger ledger(pg);
-  KafkaDeadLetterReader dlq_reader(*kafka_config, cfg.dlq_topic);
-  KafkaNoticeSink replay_sink(**replay_producer, cfg.notices_topic);
+  KafkaDeadLetterReader dlq_reader(conn.kafka, cfg.dlq_topic);
+  KafkaNoticeSink replay_sink(*conn.replay_producer, cfg.notices_topic);
   DeadLetterService dead_letters(dlq_reader, ledger, replay_sink);
   grpc_service.set_dead_letters(&dead_letters);
   PgCustomerStore customer_store(pg);
@@ -161,7 +178,7 @@ int RunIntake(const IntakeConfig& cfg) {
                          public_http.status().code() == absl::StatusCode::kInvalidArgument ? 2 : 1);
   }
   {
-    RelayThread relay(*db, cfg, **producer, stop);
+    RelayThread relay(conn.db, cfg, *conn.producer, stop);
     if (!cfg.port_file.empty()) {
       if (auto s = WriteFileAtomically(cfg.port_file, absl::StrCat((*front)->port(), "\n")); !s.ok()) {
         spdlog::error("event=port_file_failed status=\"{}\"", s.ToString());
