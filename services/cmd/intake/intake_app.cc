@@ -2,6 +2,7 @@
 
 #include <atomic>
 #include <memory>
+#include <optional>
 #include <thread>
 
 #include "absl/strings/str_cat.h"
@@ -114,7 +115,7 @@ struct IntakeConnections {
 };
 
 // 0 with `out` filled, or the exit code (the failure logged).
-int Connect(const IntakeConfig& cfg, const std::atomic<bool>& stop, IntakeConnections& out) {
+int Connect(const IntakeConfig& cfg, const std::atomic<bool>& stop, std::optional<IntakeConnections>& out) {
   auto db = ResolvePgEndpoint(cfg.pg, stop);
   if (!db.ok()) return StartupFailed(db.status(), 1);
   if (auto s = RetryUntilOk(stop, "apply migrations", [&] { return ApplyMigrations(db->uri); }); !s.ok()) {
@@ -134,7 +135,8 @@ int Connect(const IntakeConfig& cfg, const std::atomic<bool>& stop, IntakeConnec
   if (!producer.ok() || !replay_producer.ok()) {
     return StartupFailed(producer.ok() ? replay_producer.status() : producer.status(), 1);
   }
-  out = {*std::move(db), *std::move(kafka_config), *std::move(producer), *std::move(replay_producer)};
+  out.emplace(IntakeConnections{*std::move(db), *std::move(kafka_config), *std::move(producer),
+                                *std::move(replay_producer)});
   return 0;
 }
 
@@ -147,8 +149,9 @@ int RunIntake(const IntakeConfig& cfg) {
   IntakeStart start;
   if (int rc = LoadStart(cfg, *clock, start); rc != 0) return rc;
   const auto& stop = InstallStopSignals();
-  IntakeConnections conn;
-  if (int rc = Connect(cfg, stop, conn); rc != 0) return rc;
+  std::optional<IntakeConnections> connected;
+  if (int rc = Connect(cfg, stop, connected); rc != 0) return rc;
+  IntakeConnections& conn = *connected;
   PgDatabase pg(conn.db, cfg.pg.pool_size);
   PgIncidentStore store(pg);
   IncidentService service(store, *clock, cfg.notice_policy, cfg.validation_limits);
