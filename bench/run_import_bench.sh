@@ -125,6 +125,7 @@ measure() {
   cli_rss="$(printf '%s\n%s\n' "$cli_rss" "$(tail -n 1 "$SCRATCH/cli-rss-$n" | cut -d' ' -f1)" | sort -n | tail -1)"
   intake_rss="$(util proc "$intake_pid" | cut -d' ' -f2)"
   stop_pid "intake-$n" "$intake_pid"
+  : >"$SCRATCH/pids/intake-$n.pid" # stopped: no longer one of the processes that must be alive
   # Baseline: the same file into a plain table of the same database server.
   sql "$uri" -c "CREATE TABLE bench_import (external_id text, name text, language text, time_zone text,
     phone text, email text, services text, accounts text, beneficiaries text, unplanned_outages text,
