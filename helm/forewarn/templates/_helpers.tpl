@@ -185,6 +185,14 @@ credentials only from a Secret that exists, never from an optional dangling refe
 {{- if and .Values.intake.mutualTls (not .Values.intake.tlsSecret) -}}
 {{- fail "intake.mutualTls needs intake.tlsSecret (its ca.crt verifies the client certificates); without it the intake would serve plaintext" -}}
 {{- end -}}
+{{- if .Values.publicEndpoint.enabled -}}
+{{- if not .Values.publicEndpoint.existingSecret -}}
+{{- fail "publicEndpoint.enabled needs publicEndpoint.existingSecret (a Secret with the keys unsubscribe-keys and inbound-sms-secret)" -}}
+{{- end -}}
+{{- if not (hasPrefix "https://" .Values.publicEndpoint.unsubscribeUrl) -}}
+{{- fail (printf "publicEndpoint.unsubscribeUrl must be an https URL ending in /u/ (the links customers click), got %q" .Values.publicEndpoint.unsubscribeUrl) -}}
+{{- end -}}
+{{- end -}}
 {{- include "forewarn.validatePdb" (dict "name" "intake" "component" .Values.intake "replicas" .Values.intake.replicaCount) -}}
 {{- include "forewarn.validatePdb" (dict "name" "resolver" "component" .Values.resolver "replicas" .Values.resolver.replicaCount) -}}
 {{- $notifierReplicas := ternary .Values.notifier.autoscaling.minReplicas .Values.notifier.replicaCount .Values.notifier.autoscaling.enabled -}}
