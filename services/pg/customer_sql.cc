@@ -25,16 +25,24 @@ constexpr char kAccountHolders[] =
     "SELECT u.iban, a.customer_id FROM unnest($1::text[]) AS u(iban) "
     "CROSS JOIN LATERAL (SELECT customer_id FROM accounts WHERE iban = u.iban LIMIT 1) a";
 
+#define FW_CUSTOMER_INSERT                                                                                    \
+  "INSERT INTO customers (external_id, name, locale, time_zone, phone, email, channels_unplanned, "            \
+  "  channels_maintenance, channels_banking, content_hash, updated_at) "                                       \
+  "SELECT u.e, u.n, u.l, u.z, nullif(u.p, ''), nullif(u.m, ''), u.cu, u.cm, u.cb, decode(u.h, 'hex'), now() " \
+  "FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::int2[], $8::int2[], " \
+  "  $9::int2[], $10::text[]) AS u(e, n, l, z, p, m, cu, cm, cb, h) "
+
+// A batch of new customers only (the look-up found none of them): a plain
+// insert, without the speculative insertion of ON CONFLICT. One inserted
+// meanwhile by a concurrent import is a unique violation: the batch is
+// classified and written again.
+constexpr char kInsertNew[] = FW_CUSTOMER_INSERT "RETURNING external_id, id";
+
 // New customers inserted, changed ones updated, in full; returns each one's
 // external id and id. '' phone or email: none. A changed customer keeps the
 // channels it opted out of off (opted_out: bits 0-1 unplanned, 2-3
 // maintenance, 4-5 banking); the hash stays the record's.
-constexpr char kUpsert[] =
-    "INSERT INTO customers (external_id, name, locale, time_zone, phone, email, channels_unplanned, "
-    "  channels_maintenance, channels_banking, content_hash, updated_at) "
-    "SELECT u.e, u.n, u.l, u.z, nullif(u.p, ''), nullif(u.m, ''), u.cu, u.cm, u.cb, decode(u.h, 'hex'), now() "
-    "FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::int2[], $8::int2[], "
-    "  $9::int2[], $10::text[]) AS u(e, n, l, z, p, m, cu, cm, cb, h) "
+constexpr char kUpsert[] = FW_CUSTOMER_INSERT
     "ON CONFLICT (external_id) DO UPDATE SET name = excluded.name, locale = excluded.locale, "
     "  time_zone = excluded.time_zone, phone = excluded.phone, email = excluded.email, "
     "  channels_unplanned = excluded.channels_unplanned & ~(customers.opted_out & 3), "
@@ -124,6 +132,7 @@ constexpr char kForgetSync[] = "DELETE FROM customer_sync_seen WHERE sync_id = $
 PgPool::Prepared CustomerStatements() {
   return {{"dir_look_up", kLookUp},
           {"dir_account_holders", kAccountHolders},
+          {"dir_insert_new", kInsertNew},
           {"dir_upsert", kUpsert},
           {"dir_delete_lists", kDeleteLists},
           {"dir_insert_lists", kInsertLists},

@@ -138,10 +138,12 @@ void RefuseTakenAccounts(const std::unordered_map<std::string, int64_t>& holders
 void WriteCustomers(pqxx::transaction_base& tx, const pg::PgPool& pool, Batch& b) {
   ArrayLiteral ext, name, locale, zone, phone, email, unplanned, maintenance, banking, hash;
   std::unordered_map<std::string_view, size_t> row_of;
+  bool all_new = true;
   for (size_t i = 0; i < b.customers.size(); ++i) {
     if (!b.Writes(i)) continue;
     const Customer& c = b.customers[i];
     row_of.emplace(c.external_id, i);
+    all_new = all_new && b.rows[i].outcome == UpsertOutcome::kInserted;
     ext.Add(c.external_id);
     name.Add(c.name);
     locale.Add(c.locale);
@@ -154,7 +156,7 @@ void WriteCustomers(pqxx::transaction_base& tx, const pg::PgPool& pool, Batch& b
     hash.Add(absl::BytesToHexString(b.hashes[i]));
   }
   if (row_of.empty()) return;
-  for (const auto& r : pool.Exec(tx, "dir_upsert", ext.Take(), name.Take(), locale.Take(), zone.Take(), phone.Take(),
+  for (const auto& r : pool.Exec(tx, all_new ? "dir_insert_new" : "dir_upsert", ext.Take(), name.Take(), locale.Take(), zone.Take(), phone.Take(),
                                  email.Take(), unplanned.Take(), maintenance.Take(), banking.Take(), hash.Take())) {
     b.stored_id[row_of.at(r[0].as<std::string>())] = r[1].as<int64_t>();
   }
@@ -306,9 +308,10 @@ absl::StatusOr<std::vector<UpsertRow>> PgCustomerStore::Upsert(const std::vector
       WriteLists(tx, *pool_, b);
       tx.commit();
     } catch (const pqxx::unique_violation&) {
-      // A concurrent writer took a key this batch checked (an account IBAN):
-      // the caller retries. The server's message names the key: not passed on.
-      return absl::AbortedError("upsert customers: a concurrent change took an account of this batch; retry");
+      // A concurrent writer took a key this batch checked (a new external id,
+      // an account IBAN): the caller retries. The server's message names the
+      // key: not passed on.
+      return absl::AbortedError("upsert customers: a concurrent import took a key of this batch; retry");
     }
     return absl::OkStatus();
   });
