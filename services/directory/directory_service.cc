@@ -24,6 +24,19 @@ absl::Status RequireExternalId(std::string_view external_id) {
   return absl::OkStatus();
 }
 
+// Runs fn(lo, hi) over [0, n) in up to kParts parts at once, each of at least
+// kSplitAt items (a thread per part beyond the first).
+template <typename Fn>
+void InParts(size_t n, Fn&& fn) {
+  const size_t parts = std::clamp<size_t>(n / ImportSession::kSplitAt, 1, ImportSession::kParts);
+  std::vector<std::future<void>> others;
+  for (size_t p = 1; p < parts; ++p) {
+    others.push_back(std::async(std::launch::async, [&fn, n, p, parts] { fn(n * p / parts, n * (p + 1) / parts); }));
+  }
+  fn(size_t{0}, n / parts);
+  for (auto& f : others) f.get();
+}
+
 }  // namespace
 
 ImportSession::ImportSession(CustomerStore& store, Catalog catalog, const ContactRules& contacts,
@@ -43,19 +56,6 @@ ImportSession::~ImportSession() {
   if (absl::Status s = store_.ForgetSync(sync_id_); !s.ok()) {
     spdlog::warn("event=sync_forget_failed sync={} status=\"{}\"", sync_id_, s.ToString());
   }
-}
-
-// Runs fn(lo, hi) over [0, n) in up to kParts parts at once, each of at least
-// kSplitAt items (a thread per part beyond the first).
-template <typename Fn>
-void InParts(size_t n, Fn&& fn) {
-  const size_t parts = std::clamp<size_t>(n / ImportSession::kSplitAt, 1, ImportSession::kParts);
-  std::vector<std::future<void>> others;
-  for (size_t p = 1; p < parts; ++p) {
-    others.push_back(std::async(std::launch::async, [&fn, n, p, parts] { fn(n * p / parts, n * (p + 1) / parts); }));
-  }
-  fn(size_t{0}, n / parts);
-  for (auto& f : others) f.get();
 }
 
 std::vector<std::optional<FieldError>> ImportSession::Validate(std::vector<Customer>& customers) const {
