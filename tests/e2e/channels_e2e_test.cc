@@ -32,17 +32,6 @@ std::string ReadAll(const std::string& path) {
   return std::string(std::istreambuf_iterator<char>(in), {});
 }
 
-std::vector<json> JsonFilesIn(const std::string& dir) {
-  std::vector<json> out;
-  if (!std::filesystem::exists(dir)) return out;
-  for (const auto& entry : std::filesystem::directory_iterator(dir)) {
-    if (entry.path().extension() != ".json") continue;
-    std::ifstream in(entry.path());
-    out.push_back(json::parse(in));
-  }
-  return out;
-}
-
 class ChannelsE2eTest : public testing::StackTest {
  protected:
   void SetUp() override {
@@ -149,7 +138,7 @@ TEST_F(ChannelsE2eTest, SmsRetriesThenFallsBackToEmailAndEmailArrivesOverSmtp) {
 
   // The SMTP server parsed three MIME messages.
   std::map<std::string, json> mail;
-  for (auto& m : JsonFilesIn(dir_ + "/mail")) mail[m.value("to", "")] = m;
+  for (auto& m : testing::JsonFilesIn(dir_ + "/mail")) mail[m.value("to", "")] = m;
   ASSERT_EQ(mail.size(), 3u);
   auto find = [&](const std::string& addr) -> const json& {
     for (const auto& [to, m] : mail) {

@@ -394,6 +394,17 @@ void ExpectNoPersonalDataInLogs(const std::string& dir) {
 }
 
 // GET http://127.0.0.1:port/path; the whole response, headers included.
+std::vector<nlohmann::json> JsonFilesIn(const std::string& dir) {
+  std::vector<nlohmann::json> out;
+  if (!std::filesystem::exists(dir)) return out;
+  for (const auto& entry : std::filesystem::directory_iterator(dir)) {
+    if (entry.path().extension() != ".json") continue;
+    std::ifstream in(entry.path());
+    out.push_back(nlohmann::json::parse(in));
+  }
+  return out;
+}
+
 std::string HttpGet(int port, const std::string& path) {
   const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
   if (fd < 0) return "";

@@ -200,6 +200,10 @@ void ExpectNoPersonalDataInLogs(const std::string& dir);
 // ("" when the connection fails).
 std::string HttpGet(int port, const std::string& path);
 
+// Every *.json file in `dir` parsed (e.g. the messages the test SMTP sink
+// wrote); none when the folder does not exist.
+std::vector<nlohmann::json> JsonFilesIn(const std::string& dir);
+
 // Runs a shell command; its standard output.
 std::string RunCommand(const std::string& cmd);
 

@@ -28,17 +28,6 @@ using nlohmann::json;
 constexpr char kLinkBase[] = "https://forewarn.example/u/";
 constexpr char kGatewayKey[] = "inbound-gateway-secret-1234";
 
-std::vector<json> MailIn(const std::string& dir) {
-  std::vector<json> out;
-  if (!std::filesystem::exists(dir)) return out;
-  for (const auto& entry : std::filesystem::directory_iterator(dir)) {
-    if (entry.path().extension() != ".json") continue;
-    std::ifstream in(entry.path());
-    out.push_back(json::parse(in));
-  }
-  return out;
-}
-
 class UnsubscribeE2eTest : public testing::StackTest {
  protected:
   void SetUp() override {
@@ -121,7 +110,7 @@ class UnsubscribeE2eTest : public testing::StackTest {
   }
   // The one-click link in the email to `address` about `incident`.
   json MailTo(const std::string& address, const std::string& incident) {
-    for (const json& m : MailIn(dir_ + "/mail")) {
+    for (const json& m : testing::JsonFilesIn(dir_ + "/mail")) {
       if (absl::StrContains(m.value("to", ""), address) && absl::StrContains(m.value("message_id", ""), incident)) {
         return m;
       }
