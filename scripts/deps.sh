@@ -11,6 +11,7 @@ packages=(
   libabsl-dev libspdlog-dev libfmt-dev libcli11-dev nlohmann-json3-dev libkainjow-mustache-dev
   libicu-dev libcurl4-openssl-dev libphonenumber-dev
   prometheus-cpp-dev  # metrics: prometheus-cpp core (registry, text serializer)
+  postgresql-15-postgis-3  # map areas: customers' locations and incident areas (PostGIS)
   libcpp-httplib-dev  # the intake's public HTTP endpoint (one-click unsubscribe, inbound SMS)
   python3-aiosmtpd python3-grpcio python3-yaml python3-prometheus-client kcat tzdata yamllint openssl clang libclang-rt-14-dev
   ccache pgbouncer time  # time: peak RSS in bench/run_import_bench.sh

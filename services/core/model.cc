@@ -87,6 +87,37 @@ AudienceRole ParseAudienceRole(std::string_view s) {
   return ParseEnum(s, kRoles, "audience role").value_or(AudienceRole::kAffected);
 }
 
+AudienceScope ScopeOfOccasion(std::string_view occasion) {
+  if (occasion == "joined") return AudienceScope::kJoined;
+  if (occasion == "left") return AudienceScope::kLeft;
+  if (occasion == "stayed") return AudienceScope::kStayed;
+  return AudienceScope::kAll;
+}
+
+std::string_view OccasionOf(AudienceScope scope) {
+  switch (scope) {
+    case AudienceScope::kJoined: return "joined";
+    case AudienceScope::kLeft: return "left";
+    case AudienceScope::kStayed: return "stayed";
+    case AudienceScope::kAll: break;
+  }
+  return "";
+}
+
+bool SupersededBy(int64_t current_version, int64_t version, std::string_view occasion) {
+  const AudienceScope scope = ScopeOfOccasion(occasion);
+  return current_version > version && scope != AudienceScope::kJoined && scope != AudienceScope::kLeft;
+}
+
+Targets TargetsOf(const Incident& i) { return Targets{i.regions, i.asset_codes, i.audience_id, i.area}; }
+
+void SetTargets(Incident& i, const Targets& t) {
+  i.regions = t.regions;
+  i.asset_codes = t.asset_codes;
+  i.audience_id = t.audience_id;
+  i.area = t.area;
+}
+
 const std::string& ToString(IncidentKind k) { return NameOf(k, kIncidentKinds); }
 const std::string& ToString(IncidentState s) { return NameOf(s, kIncidentStates); }
 const std::string& ToString(Channel c) { return NameOf(c, kChannels); }

@@ -71,6 +71,47 @@ struct LocalizedText {
   bool operator==(const LocalizedText&) const = default;
 };
 
+// A circle on the map, WGS 84.
+struct Circle {
+  double latitude = 0;
+  double longitude = 0;
+  double radius_meters = 0;
+  bool operator==(const Circle&) const = default;
+};
+
+// A map area: customers whose location lies inside or on the boundary.
+// Exactly one of `geojson` (a GeoJSON MultiPolygon, [lon, lat] positions;
+// ValidateArea makes any accepted input this canonical form) and `circle`.
+struct Area {
+  std::string geojson;
+  std::optional<Circle> circle;
+  LocalizedText name;  // the place as customers know it
+  bool operator==(const Area&) const = default;
+};
+
+// Who an incident reaches: the union of its selectors, restricted to
+// customers of the incident's services.
+struct Targets {
+  std::vector<std::string> regions;
+  std::vector<std::string> asset_codes;  // the assets and everything below them
+  std::string audience_id;               // an uploaded list (UUID), or empty
+  std::optional<Area> area;
+  bool operator==(const Targets&) const = default;
+};
+
+// Which part of an incident version's audience an event reaches. An update
+// that changes the targets tells the customers it adds (kJoined) and the
+// ones it drops (kLeft) apart from those it keeps (kStayed): each is the
+// current version's audience against the previous version's. Carried as
+// the event's occasion ("joined", "left", "stayed"; kAll: any other).
+enum class AudienceScope { kAll, kJoined, kLeft, kStayed };
+AudienceScope ScopeOfOccasion(std::string_view occasion);
+std::string_view OccasionOf(AudienceScope scope);  // kAll: ""
+// A notice of an earlier version is superseded by a newer version (not
+// sent: the newer notice carries the facts) unless it tells customers they
+// joined or left the audience, which no newer notice does for them.
+bool SupersededBy(int64_t current_version, int64_t version, std::string_view occasion);
+
 struct Incident {
   std::string id;  // UUID text
   int64_t version = 0;
@@ -88,11 +129,22 @@ struct Incident {
   // IBAN changes only (starts_at is the effective date).
   std::string old_iban;
   std::string new_iban;
+  // The selectors beside `regions` (see Targets).
+  std::vector<std::string> asset_codes;
+  std::string audience_id;
+  std::optional<Area> area;
   // Display names of `services` and `regions` (same order), for notices.
   // Filled by IncidentReader::GetVersion; empty elsewhere.
   std::vector<LocalizedText> service_names;
   std::vector<LocalizedText> region_names;
+  // The places customers know, for notices: the targeted assets' names
+  // (order of asset_codes), then the area's name when it has one. Filled
+  // by IncidentReader::GetVersion.
+  std::vector<LocalizedText> place_names;
 };
+
+Targets TargetsOf(const Incident& i);
+void SetTargets(Incident& i, const Targets& t);
 
 struct NewIncident {
   std::string idempotency_key;
@@ -104,6 +156,10 @@ struct NewIncident {
   absl::Time expected_restoration_at;   // planned end for maintenance
   std::string old_iban;                 // IBAN changes (starts_at = effective date)
   std::string new_iban;
+  // Selectors beside `regions` (see Targets).
+  std::vector<std::string> asset_codes;
+  std::string audience_id;
+  std::optional<Area> area;
 };
 
 struct IncidentUpdate {
@@ -112,6 +168,7 @@ struct IncidentUpdate {
   std::optional<LocalizedText> reason;
   std::optional<absl::Time> starts_at;  // maintenance reschedule only
   std::optional<absl::Time> expected_restoration_at;
+  std::optional<Targets> targets;  // replaces every selector
 };
 
 struct ListFilter {
