@@ -43,10 +43,10 @@ using MustacheData = kainjow::mustache::data;
 absl::string_view Sv(std::string_view s) { return absl::string_view(s.data(), s.size()); }
 std::string_view Sv(absl::string_view s) { return std::string_view(s.data(), s.size()); }
 
-constexpr std::array<std::string_view, 14> kVariables = {
+constexpr std::array<std::string_view, 15> kVariables = {
     "name",        "reason",      "services", "regions",   "starts_at", "expected_restoration_at",
     "resolved_at", "incident_id", "version",  "time_zone", "lead",      "old_iban",
-    "new_iban",    "unsubscribe_url",
+    "new_iban",    "unsubscribe_url", "place",
 };
 
 // Every NoticeKind, derived from the kinds core can name (services/core/model.cc),
@@ -78,10 +78,11 @@ struct LocaleSpec {
   // match the clocks and phones customers read them on.
   const char* icu_locale;
   std::string_view list_separator;  // between service / region codes
+  std::string_view unnamed_place;   // {{place}} of an incident that names no place
 };
 constexpr std::array<LocaleSpec, 2> kLocales = {{
-    {"ar", "ar@calendar=gregorian;numbers=latn", "، "},
-    {"en", "en@calendar=gregorian", ", "},
+    {"ar", "ar@calendar=gregorian;numbers=latn", "، ", "منطقتك"},
+    {"en", "en@calendar=gregorian", ", ", "your area"},
 }};
 
 // Date styles, as skeletons so each locale gets its natural field order.
@@ -106,6 +107,16 @@ std::string JoinNames(const std::vector<std::string>& codes, const std::vector<L
   std::vector<std::string> out;
   for (const auto& n : names) out.push_back(spec.code == "ar" ? n.ar : n.en);
   return absl::StrJoin(out, Sv(spec.list_separator));
+}
+
+// The place customers know: the targeted assets' and area's names, else
+// the regions', else "your area" (an incident by uploaded list alone).
+std::string PlaceOf(const Incident& incident, const LocaleSpec& spec) {
+  std::vector<std::string> out;
+  for (const auto& n : incident.place_names) out.push_back(spec.code == "ar" ? n.ar : n.en);
+  if (!out.empty()) return absl::StrJoin(out, Sv(spec.list_separator));
+  if (!incident.regions.empty()) return JoinNames(incident.regions, incident.region_names, spec);
+  return std::string(spec.unnamed_place);
 }
 
 std::string FileName(Part part, std::string_view locale) {
@@ -256,9 +267,9 @@ constexpr size_t kMaxRenderedCache = 1024;
 // Whether two incidents read the same in a notice (all RenderParts uses).
 bool SameNoticeContent(const Incident& a, const Incident& b) {
   return std::tie(a.services, a.regions, a.reason, a.starts_at, a.expected_restoration_at, a.resolved_at, a.old_iban,
-                  a.new_iban, a.service_names, a.region_names) ==
+                  a.new_iban, a.service_names, a.region_names, a.place_names) ==
          std::tie(b.services, b.regions, b.reason, b.starts_at, b.expected_restoration_at, b.resolved_at, b.old_iban,
-                  b.new_iban, b.service_names, b.region_names);
+                  b.new_iban, b.service_names, b.region_names, b.place_names);
 }
 
 NamedText SplitAtName(const std::string& rendered) {
@@ -451,6 +462,7 @@ struct TemplateRenderer::Impl {
     set("reason", own.empty() ? other : own);
     set("services", JoinNames(incident.services, incident.service_names, spec));
     set("regions", JoinNames(incident.regions, incident.region_names, spec));
+    set("place", PlaceOf(incident, spec));
     set("incident_id", incident.id);
     set("version", absl::StrCat(incident.version));
     set("time_zone", job.recipient.time_zone);

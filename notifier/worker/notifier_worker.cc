@@ -174,7 +174,8 @@ absl::StatusOr<std::set<std::string>> NotifierWorker::AlreadyDelivered(
 void NotifierWorker::Decide(const NoticeJob& job, const NoticeKey& key, const std::map<std::string, int64_t>& current,
                             const std::set<std::string>& delivered, absl::Time now, Group& group) {
   NoticeLedger::Outcome outcome{key, NoticeState::kSent, "", "", job.attempt};
-  if (auto it = current.find(job.incident_id); it != current.end() && it->second > job.version) {
+  if (auto it = current.find(job.incident_id);
+      it != current.end() && SupersededBy(it->second, job.version, job.occasion)) {
     outcome.state = NoticeState::kSuperseded;
     ++stats_.superseded;
     Observe(job, NoticeState::kSuperseded);

@@ -42,6 +42,15 @@ class GrpcCustomerDirectory final : public v1::CustomerDirectory::StreamedUnaryS
       grpc::ServerContext*, grpc::ServerUnaryStreamer<v1::ListCustomersRequest, v1::ListCustomersResponse>*) override;
   grpc::Status StreamedSetPreferences(grpc::ServerContext*,
                                       grpc::ServerUnaryStreamer<v1::SetPreferencesRequest, v1::Customer>*) override;
+  // The asset tree lands with its store (issue 16); until then UNIMPLEMENTED.
+  grpc::Status StreamedUpsertAssets(
+      grpc::ServerContext*, grpc::ServerUnaryStreamer<v1::UpsertAssetsRequest, v1::UpsertAssetsResponse>*) override {
+    return grpc::Status(grpc::StatusCode::UNIMPLEMENTED, "UpsertAssets");
+  }
+  grpc::Status StreamedListAssets(
+      grpc::ServerContext*, grpc::ServerUnaryStreamer<v1::ListAssetsRequest, v1::ListAssetsResponse>*) override {
+    return grpc::Status(grpc::StatusCode::UNIMPLEMENTED, "ListAssets");
+  }
 
   static constexpr int kDefaultPageSize = 100;
   static constexpr int kMaxPageSize = 5000;

@@ -8,6 +8,15 @@
 namespace forewarn {
 namespace {
 
+// The selectors beside regions of a create or schedule request.
+template <typename Request>
+void ReadSelectors(const Request& req, NewIncident& n) {
+  n.regions.assign(req.regions().begin(), req.regions().end());
+  n.asset_codes.assign(req.asset_codes().begin(), req.asset_codes().end());
+  n.audience_id = req.audience_id();
+  if (req.has_area()) n.area = FromProto(req.area());
+}
+
 grpc::Status Finish(const absl::StatusOr<Incident>& result, v1::Incident* out) {
   if (!result.ok()) return ToGrpcStatus(result.status());
   ToProto(*result, out);
@@ -33,7 +42,7 @@ grpc::Status GrpcIncidentService::DoCreateIncident(const Caller& caller, const v
   }
   n.idempotency_key = req->idempotency_key();
   n.services.assign(req->services().begin(), req->services().end());
-  n.regions.assign(req->regions().begin(), req->regions().end());
+  ReadSelectors(*req, n);
   n.reason = FromProto(req->reason());
   if (req->has_starts_at()) {
     auto t = CheckedTime("starts_at", req->starts_at());
@@ -66,6 +75,7 @@ grpc::Status GrpcIncidentService::DoUpdateIncident(const Caller& caller, const v
     if (!t.ok()) return ToGrpcStatus(t.status());
     u.expected_restoration_at = *t;
   }
+  if (req->has_targets()) u.targets = FromProto(req->targets());
   return Finish(service_.Update(u, caller.name), out);
 }
 
@@ -80,7 +90,7 @@ grpc::Status GrpcIncidentService::DoScheduleMaintenance(const Caller& caller,
   n.kind = IncidentKind::kPlannedMaintenance;
   n.idempotency_key = req->idempotency_key();
   n.services.assign(req->services().begin(), req->services().end());
-  n.regions.assign(req->regions().begin(), req->regions().end());
+  ReadSelectors(*req, n);
   n.reason = FromProto(req->reason());
   if (req->has_starts_at()) {
     auto start = CheckedTime("starts_at", req->starts_at());
@@ -197,6 +207,7 @@ grpc::Status GrpcIncidentService::DoPreviewNotices(const Caller&, const v1::Prev
   }
   out->set_sms_recipients(preview->sms_recipients);
   out->set_email_recipients(preview->email_recipients);
+  if (preview->audience) ToProto(*preview->audience, out->mutable_audience());
   out->set_sms_rate(previewer_.rates().sms_per_second);
   out->set_email_rate(previewer_.rates().email_per_second);
   if (preview->estimated_completion) {
@@ -204,6 +215,19 @@ grpc::Status GrpcIncidentService::DoPreviewNotices(const Caller&, const v1::Prev
     out->mutable_estimated_completion()->set_seconds(ms / 1000);
     out->mutable_estimated_completion()->set_nanos(static_cast<int32_t>(ms % 1000) * 1000000);
   }
+  return grpc::Status::OK;
+}
+
+grpc::Status GrpcIncidentService::DoPreviewAudience(const Caller&, const v1::PreviewAudienceRequest* req,
+                                                     v1::AudienceSize* out) {
+  const auto kind = FromProto(req->kind());
+  if (!kind || *kind == IncidentKind::kIbanChange) {
+    return grpc::Status(grpc::StatusCode::INVALID_ARGUMENT, "kind: UNPLANNED_OUTAGE or PLANNED_MAINTENANCE");
+  }
+  auto size = previewer_.Audience(*kind, {req->services().begin(), req->services().end()},
+                                       FromProto(req->targets()));
+  if (!size.ok()) return ToGrpcStatus(size.status());
+  ToProto(*size, out);
   return grpc::Status::OK;
 }
 
@@ -311,6 +335,7 @@ FW_GUARDED(ListIncidents, v1::ListIncidentsRequest, v1::ListIncidentsResponse, P
 FW_GUARDED(GetDeliveryReport, v1::GetDeliveryReportRequest, v1::DeliveryReport, Permission::kReadIncidents)
 FW_GUARDED(PreviewNotices, v1::PreviewNoticesRequest, v1::PreviewNoticesResponse, Permission::kReadIncidents)
 FW_GUARDED(GetIncidentHistory, v1::GetIncidentHistoryRequest, v1::IncidentHistory, Permission::kReadIncidents)
+FW_GUARDED(PreviewAudience, v1::PreviewAudienceRequest, v1::AudienceSize, Permission::kReadIncidents)
 
 #undef FW_GUARDED
 

@@ -41,6 +41,7 @@ class GrpcIncidentService final : public v1::IncidentService::StreamedUnaryServi
   grpc::Status StreamedGetDeliveryReport(grpc::ServerContext*, grpc::ServerUnaryStreamer<v1::GetDeliveryReportRequest, v1::DeliveryReport>*) override;
   grpc::Status StreamedPreviewNotices(grpc::ServerContext*, grpc::ServerUnaryStreamer<v1::PreviewNoticesRequest, v1::PreviewNoticesResponse>*) override;
   grpc::Status StreamedGetIncidentHistory(grpc::ServerContext*, grpc::ServerUnaryStreamer<v1::GetIncidentHistoryRequest, v1::IncidentHistory>*) override;
+  grpc::Status StreamedPreviewAudience(grpc::ServerContext*, grpc::ServerUnaryStreamer<v1::PreviewAudienceRequest, v1::AudienceSize>*) override;
   grpc::Status StreamedReconcileIncident(grpc::ServerContext*, grpc::ServerUnaryStreamer<v1::ReconcileIncidentRequest, v1::ReconcileIncidentResponse>*) override;
   grpc::Status StreamedListDeadLetters(grpc::ServerContext*, grpc::ServerUnaryStreamer<v1::ListDeadLettersRequest, v1::ListDeadLettersResponse>*) override;
   grpc::Status StreamedReplayDeadLetters(grpc::ServerContext*, grpc::ServerUnaryStreamer<v1::ReplayDeadLettersRequest, v1::ReplayDeadLettersResponse>*) override;
@@ -60,6 +61,7 @@ class GrpcIncidentService final : public v1::IncidentService::StreamedUnaryServi
   grpc::Status DoGetDeliveryReport(const Caller& caller, const v1::GetDeliveryReportRequest*, v1::DeliveryReport*);
   grpc::Status DoPreviewNotices(const Caller& caller, const v1::PreviewNoticesRequest*, v1::PreviewNoticesResponse*);
   grpc::Status DoGetIncidentHistory(const Caller& caller, const v1::GetIncidentHistoryRequest*, v1::IncidentHistory*);
+  grpc::Status DoPreviewAudience(const Caller& caller, const v1::PreviewAudienceRequest*, v1::AudienceSize*);
   grpc::Status DoReconcileIncident(const Caller& caller, const v1::ReconcileIncidentRequest*,
                                    v1::ReconcileIncidentResponse*);
   grpc::Status DoListDeadLetters(const Caller& caller, const v1::ListDeadLettersRequest*,

@@ -61,21 +61,47 @@ struct ReasonFlags {
   void Set(v1::LocalizedText* out) const;
 };
 
+// Who an incident reaches (see forewarn.v1.Targets): --region and --asset
+// (repeatable), --audience (an uploaded list's id), --area-file (a GeoJSON
+// file, "-" for stdin) or --circle LAT,LON,METRES, with --area-name-en and
+// --area-name-ar.
+struct TargetFlags {
+  std::vector<std::string> regions, assets;
+  std::string audience, area_file, circle;
+  ReasonFlags area_name;  // reused for its two languages
+  void Add(CLI::App* app);
+  bool given() const;
+  // Fills `out` from the flags; returns the usage message naming the flag at
+  // fault (an unreadable file, a malformed circle), or "".
+  std::string Set(v1::Targets* out) const;
+};
+
 // What every new incident names (incident create, maintenance schedule):
-// --idempotency-key, --service and --region (repeatable), --reason-en and
-// --reason-ar; all required.
+// --idempotency-key, --service (repeatable), --reason-en and --reason-ar,
+// all required, and its targets (TargetFlags, at least one selector); with
+// --dry-run, the audience per selector is shown and nothing is created.
 struct NewIncidentFlags {
   std::string key;
-  std::vector<std::string> services, regions;
+  std::vector<std::string> services;
   ReasonFlags reason;
+  TargetFlags targets;
+  bool dry_run = false;
   void Add(CLI::App* app);
   template <typename Request>
-  void Set(Request* req) const {
+  std::string Set(Request* req) const {
     req->set_idempotency_key(key);
     for (const auto& s : services) req->add_services(s);
-    for (const auto& r : regions) req->add_regions(r);
     reason.Set(req->mutable_reason());
+    v1::Targets t;
+    if (auto e = targets.Set(&t); !e.empty()) return e;
+    *req->mutable_regions() = t.regions();
+    *req->mutable_asset_codes() = t.asset_codes();
+    req->set_audience_id(t.audience_id());
+    if (t.has_area()) *req->mutable_area() = t.area();
+    return "";
   }
+  // --dry-run: the audience of an incident of `kind`, per selector.
+  int DryRun(Session& session, v1::IncidentKind kind) const;
 };
 
 // --restore-at (RFC 3339) or --restore-in (a duration from now); not both.

@@ -17,8 +17,9 @@ class CreateIncident final : public Command {
   }
 
   int Run(Session& session) override {
+    if (incident_.dry_run) return incident_.DryRun(session, v1::UNPLANNED_OUTAGE);
     v1::CreateIncidentRequest req;
-    incident_.Set(&req);
+    if (auto e = incident_.Set(&req); !e.empty()) return session.UsageError(e);
     req.set_kind(v1::UNPLANNED_OUTAGE);
     std::string err;
     if (!start_.empty() && !ParseTime(start_, req.mutable_starts_at(), &err)) {
@@ -38,10 +39,13 @@ class CreateIncident final : public Command {
 class UpdateIncident final : public Command {
  public:
   explicit UpdateIncident(CLI::App& group)
-      : Command(group.add_subcommand("update", "change the reason or expected restoration time")) {
+      : Command(group.add_subcommand(
+            "update", "change the reason, expected restoration time or targets (--region, --asset, --audience, "
+                      "--area-file, --circle given: they replace every selector)")) {
     AddIncidentId(app_, id_);
     reason_.Add(app_, "new reason, English", "new reason, Arabic", /*required=*/false);
     restoration_.Add(app_, "new expected restoration, RFC 3339", "new expected restoration from now, e.g. 2h");
+    targets_.Add(app_);
     AddExpectedVersion(app_, expected_version_);
   }
 
@@ -56,8 +60,12 @@ class UpdateIncident final : public Command {
     if (restoration_.given()) {
       if (auto e = restoration_.Set(req.mutable_expected_restoration_at()); !e.empty()) return session.UsageError(e);
     }
-    if (!req.has_reason() && !req.has_expected_restoration_at()) {
-      return session.UsageError("nothing to update: give --reason-en/--reason-ar and/or --restore-at/--restore-in");
+    if (targets_.given()) {
+      if (auto e = targets_.Set(req.mutable_targets()); !e.empty()) return session.UsageError(e);
+    }
+    if (!req.has_reason() && !req.has_expected_restoration_at() && !req.has_targets()) {
+      return session.UsageError(
+          "nothing to update: give --reason-en/--reason-ar, --restore-at/--restore-in and/or new targets");
     }
     return session.Call(&Stub::UpdateIncident, req);
   }
@@ -67,6 +75,7 @@ class UpdateIncident final : public Command {
   int64_t expected_version_ = 0;
   ReasonFlags reason_;
   RestorationFlags restoration_;
+  TargetFlags targets_;
 };
 
 // resolve and cancel: an id and --expected-version.

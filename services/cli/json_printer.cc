@@ -11,8 +11,10 @@ namespace {
 
 using nlohmann::json;
 
+json ToJson(const google::protobuf::Message& c);
+
 json ToJson(const v1::Incident& i) {
-  return json{{"id", i.id()},
+  json out{{"id", i.id()},
               {"version", i.version()},
               {"kind", Name(i.kind())},
               {"state", Name(i.state())},
@@ -26,7 +28,11 @@ json ToJson(const v1::Incident& i) {
               {"created_at", FormatTime(i.created_at())},
               {"updated_at", FormatTime(i.updated_at())},
               {"old_iban", i.old_iban()},
-              {"new_iban", i.new_iban()}};
+              {"new_iban", i.new_iban()},
+              {"asset_codes", std::vector<std::string>(i.asset_codes().begin(), i.asset_codes().end())},
+              {"audience_id", i.audience_id()}};
+  if (i.has_area()) out["area"] = ToJson(static_cast<const google::protobuf::Message&>(i.area()));
+  return out;
 }
 
 json ToJson(const v1::DeliveryCount& c) {
@@ -70,9 +76,9 @@ json ToJson(const v1::DeadLetter& d) {
           {"last_error", d.last_error()},   {"dead_at", FormatTime(d.dead_at())}};
 }
 
-// The API's JSON of a customer (proto3 JSON, field names as in the proto,
+// The API's JSON of a message, e.g. a customer (proto3 JSON, field names as in the proto,
 // every field printed).
-json ToJson(const v1::Customer& c) {
+json ToJson(const google::protobuf::Message& c) {
   google::protobuf::util::JsonPrintOptions options;
   options.preserve_proto_field_names = true;
   options.always_print_primitive_fields = true;
@@ -140,8 +146,11 @@ class JsonPrinter final : public Printer {
              {"email_recipients", resp.email_recipients()}, {"sms_rate", resp.sms_rate()},
              {"email_rate", resp.email_rate()}};
     if (const double eta = EstimatedSeconds(resp); eta >= 0) out["estimated_completion_seconds"] = eta;
+    if (resp.has_audience()) out["audience"] = ToJson(resp.audience());
     Dump(out);
   }
+
+  void Print(const v1::AudienceSize& size) override { Dump(ToJson(size)); }
 
   void Print(const v1::ListDeadLettersResponse& resp) override {
     Dump({{"pending", resp.pending()}, {"dead_letters", Array(resp.dead_letters())}});

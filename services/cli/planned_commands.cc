@@ -15,8 +15,9 @@ class ScheduleMaintenance final : public Command {
   }
 
   int Run(Session& session) override {
+    if (incident_.dry_run) return incident_.DryRun(session, v1::PLANNED_MAINTENANCE);
     v1::ScheduleMaintenanceRequest req;
-    incident_.Set(&req);
+    if (auto e = incident_.Set(&req); !e.empty()) return session.UsageError(e);
     std::string err;
     if (!ParseTime(start_, req.mutable_starts_at(), &err)) return session.UsageError("--start: " + err);
     if (!ParseTime(end_, req.mutable_ends_at(), &err)) return session.UsageError("--end: " + err);

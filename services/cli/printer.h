@@ -31,6 +31,7 @@ class Printer {
   virtual void Print(const v1::DeliveryReport& report) = 0;
   virtual void Print(const v1::ReconcileIncidentResponse& completeness) = 0;
   virtual void Print(const v1::PreviewNoticesResponse& previews) = 0;
+  virtual void Print(const v1::AudienceSize& size) = 0;
   virtual void Print(const v1::ListDeadLettersResponse& dead_letters) = 0;
   virtual void Print(const v1::ReplayDeadLettersResponse& replay) = 0;
   virtual void Print(const v1::Customer& customer) = 0;

@@ -30,8 +30,11 @@ class TextPrinter final : public Printer {
     out_ << "Incident " << i.id() << " (version " << i.version() << ", " << Name(i.state()) << ")\n"
          << "  kind:          " << Name(i.kind()) << "\n"
          << "  services:      " << absl::StrJoin(i.services(), ", ") << "\n"
-         << "  regions:       " << absl::StrJoin(i.regions(), ", ") << "\n"
-         << "  reason (en):   " << i.reason().en() << "\n"
+         << "  regions:       " << absl::StrJoin(i.regions(), ", ") << "\n";
+    if (i.asset_codes_size() > 0) out_ << "  assets:        " << absl::StrJoin(i.asset_codes(), ", ") << "\n";
+    if (!i.audience_id().empty()) out_ << "  audience list: " << i.audience_id() << "\n";
+    if (i.has_area()) out_ << "  area:          " << DescribeArea(i.area()) << "\n";
+    out_ << "  reason (en):   " << i.reason().en() << "\n"
          << "  reason (ar):   " << i.reason().ar() << "\n"
          << "  starts:        " << FormatTime(i.starts_at()) << "\n"
          << "  restoration:   " << FormatTime(i.expected_restoration_at()) << "\n";
@@ -114,12 +117,19 @@ class TextPrinter final : public Printer {
     out_ << "Notice " << resp.notice_kind() << " of version " << resp.incident_version() << "\n";
     for (const auto& p : resp.previews()) PrintPreview(p);
     out_ << "\nAudience: " << resp.sms_recipients() << " SMS, " << resp.email_recipients() << " email\n";
+    if (resp.has_audience()) PrintSelectors(resp.audience());
     if (const double eta = EstimatedSeconds(resp); eta >= 0) {
       out_ << absl::StrFormat("Estimated completion at %g SMS/s and %g email/s: %.0f s\n", resp.sms_rate(),
                               resp.email_rate(), eta);
     } else {
       out_ << "Estimated completion: no provider rate limits configured\n";
     }
+  }
+
+  void Print(const v1::AudienceSize& size) override {
+    out_ << "Audience: " << size.customers() << " customer" << Plural(size.customers()) << " ("
+         << size.sms_recipients() << " SMS, " << size.email_recipients() << " email)\n";
+    PrintSelectors(size);
   }
 
   void Print(const v1::ListDeadLettersResponse& resp) override {
@@ -184,6 +194,22 @@ class TextPrinter final : public Printer {
   }
 
  private:
+  // Customers per selector: each counts a customer it reaches, even when
+  // another selector reaches them too.
+  void PrintSelectors(const v1::AudienceSize& size) {
+    for (const auto& s : size.selectors()) {
+      out_ << absl::StrFormat("  %-10s %10d customer%s\n", s.selector() + ":", s.customers(), Plural(s.customers()));
+    }
+  }
+
+  static std::string DescribeArea(const v1::Area& a) {
+    std::string out = a.has_circle() ? absl::StrFormat("circle %.6f,%.6f radius %.0f m", a.circle().latitude(),
+                                                       a.circle().longitude(), a.circle().radius_meters())
+                                     : absl::StrCat("polygon (", a.geojson().size(), " bytes of GeoJSON)");
+    if (!a.name().en().empty()) absl::StrAppend(&out, " \"", a.name().en(), "\"");
+    return out;
+  }
+
   void PrintPreview(const v1::NoticePreview& p) {
     out_ << "\n-- customer " << p.customer_id() << ", " << p.locale() << ", " << Name(p.channel());
     if (p.channel() == v1::SMS) {

@@ -107,6 +107,58 @@ void ToProto(const Incident& in, v1::Incident* out) {
   ToProto(in.updated_at, out->mutable_updated_at());
   out->set_old_iban(in.old_iban);
   out->set_new_iban(in.new_iban);
+  for (const auto& a : in.asset_codes) out->add_asset_codes(a);
+  out->set_audience_id(in.audience_id);
+  if (in.area) ToProto(*in.area, out->mutable_area());
+}
+
+Area FromProto(const v1::Area& in) {
+  Area out;
+  if (in.shape_case() == v1::Area::kGeojson) out.geojson = in.geojson();
+  if (in.shape_case() == v1::Area::kCircle) {
+    out.circle = Circle{in.circle().latitude(), in.circle().longitude(), in.circle().radius_meters()};
+  }
+  out.name = FromProto(in.name());
+  return out;
+}
+
+void ToProto(const Area& in, v1::Area* out) {
+  if (in.circle) {
+    out->mutable_circle()->set_latitude(in.circle->latitude);
+    out->mutable_circle()->set_longitude(in.circle->longitude);
+    out->mutable_circle()->set_radius_meters(in.circle->radius_meters);
+  } else {
+    out->set_geojson(in.geojson);
+  }
+  out->mutable_name()->set_ar(in.name.ar);
+  out->mutable_name()->set_en(in.name.en);
+}
+
+Targets FromProto(const v1::Targets& in) {
+  Targets out;
+  out.regions.assign(in.regions().begin(), in.regions().end());
+  out.asset_codes.assign(in.asset_codes().begin(), in.asset_codes().end());
+  out.audience_id = in.audience_id();
+  if (in.has_area()) out.area = FromProto(in.area());
+  return out;
+}
+
+void ToProto(const Targets& in, v1::Targets* out) {
+  for (const auto& r : in.regions) out->add_regions(r);
+  for (const auto& a : in.asset_codes) out->add_asset_codes(a);
+  out->set_audience_id(in.audience_id);
+  if (in.area) ToProto(*in.area, out->mutable_area());
+}
+
+void ToProto(const AudienceSize& in, v1::AudienceSize* out) {
+  for (const auto& s : in.selectors) {
+    auto* sel = out->add_selectors();
+    sel->set_selector(s.name);
+    sel->set_customers(s.customers);
+  }
+  out->set_customers(in.customers);
+  out->set_sms_recipients(in.sms_recipients);
+  out->set_email_recipients(in.email_recipients);
 }
 
 }  // namespace forewarn

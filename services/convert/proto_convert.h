@@ -9,6 +9,7 @@
 #include "absl/time/time.h"
 #include "forewarn/v1/incident.pb.h"
 #include "services/core/model.h"
+#include "services/core/ports.h"
 
 namespace forewarn {
 
@@ -33,5 +34,11 @@ std::optional<IncidentKind> FromProto(v1::IncidentKind k);
 std::optional<IncidentState> FromProto(v1::IncidentState s);
 
 void ToProto(const Incident& in, v1::Incident* out);
+// An unset shape stays unset (ValidateArea names it).
+Area FromProto(const v1::Area& in);
+void ToProto(const Area& in, v1::Area* out);
+Targets FromProto(const v1::Targets& in);
+void ToProto(const Targets& in, v1::Targets* out);
+void ToProto(const AudienceSize& in, v1::AudienceSize* out);
 
 }  // namespace forewarn

@@ -26,6 +26,21 @@ std::string AuditText(const std::string& text) {
   return absl::StrCat("\"", out, "\"");
 }
 
+std::string DescribeTargets(const Incident& i) {
+  std::vector<std::string> parts;
+  if (!i.regions.empty()) parts.push_back(absl::StrCat("regions: ", absl::StrJoin(i.regions, ",")));
+  if (!i.asset_codes.empty()) parts.push_back(absl::StrCat("asset_codes: ", absl::StrJoin(i.asset_codes, ",")));
+  if (!i.audience_id.empty()) parts.push_back(absl::StrCat("audience_id: ", i.audience_id));
+  if (i.area) {
+    std::string area = i.area->circle ? absl::StrCat("circle ", i.area->circle->latitude, ",", i.area->circle->longitude,
+                                                     " r=", i.area->circle->radius_meters, "m")
+                                      : "polygon";
+    if (!i.area->name.en.empty()) absl::StrAppend(&area, " ", AuditText(i.area->name.en));
+    parts.push_back(absl::StrCat("area: ", area));
+  }
+  return absl::StrJoin(parts, "; ");
+}
+
 }  // namespace
 
 std::string DescribeCreate(const Incident& i) {
@@ -33,7 +48,7 @@ std::string DescribeCreate(const Incident& i) {
   if (i.kind == IncidentKind::kIbanChange) {
     absl::StrAppend(&out, "; effective_at: ", AuditTime(i.starts_at));
   } else {
-    absl::StrAppend(&out, "; services: ", absl::StrJoin(i.services, ","), "; regions: ", absl::StrJoin(i.regions, ","),
+    absl::StrAppend(&out, "; services: ", absl::StrJoin(i.services, ","), "; ", DescribeTargets(i),
                     "; starts_at: ", AuditTime(i.starts_at), "; expected_restoration_at: ",
                     AuditTime(i.expected_restoration_at));
   }
@@ -49,6 +64,9 @@ std::string DescribeUpdate(const Incident& before, const Incident& after) {
   if (before.expected_restoration_at != after.expected_restoration_at) {
     parts.push_back(absl::StrCat("expected_restoration_at: ", AuditTime(before.expected_restoration_at), " -> ",
                                  AuditTime(after.expected_restoration_at)));
+  }
+  if (TargetsOf(before) != TargetsOf(after)) {
+    parts.push_back(absl::StrCat("targets: {", DescribeTargets(before), "} -> {", DescribeTargets(after), "}"));
   }
   if (before.reason.en != after.reason.en) {
     parts.push_back(absl::StrCat("reason.en: ", AuditText(before.reason.en), " -> ", AuditText(after.reason.en)));
@@ -91,16 +109,17 @@ absl::StatusOr<Incident> IncidentService::Update(const IncidentUpdate& req, cons
   auto current = GetOpen(req.id);
   if (!current.ok()) return current.status();
   const absl::Time now = clock_.Now();
-  if (auto s = ValidateUpdate(req, *current, now, limits_); !s.ok()) return s;
-  IncidentUpdate checked = req;
+  IncidentUpdate checked;
+  if (auto s = ValidateUpdate(req, *current, now, limits_, &checked); !s.ok()) return s;
   // Pin the version we validated against so a concurrent change is detected.
   if (checked.expected_version == 0) checked.expected_version = current->version;
   Incident after = *current;
   if (req.reason) after.reason = *req.reason;
   if (req.starts_at) after.starts_at = *req.starts_at;
   if (req.expected_restoration_at) after.expected_restoration_at = *req.expected_restoration_at;
+  if (checked.targets) SetTargets(after, *checked.targets);
   // The version is pinned, so `current` is exactly what this update changes.
-  return store_.Update(checked, now, PlanNotices(Change::kUpdated, after, now, policy_),
+  return store_.Update(checked, now, PlanUpdate(*current, after, now, policy_),
                        ChangeAudit{actor, DescribeUpdate(*current, after)});
 }
 

@@ -122,6 +122,35 @@ NoticePlan PlanNotices(Change change, const Incident& incident, absl::Time now, 
   return plan;
 }
 
+NoticePlan PlanUpdate(const Incident& before, const Incident& after, absl::Time now, const NoticePolicy& policy) {
+  NoticePlan plan = PlanNotices(Change::kUpdated, after, now, policy);
+  if (TargetsOf(before) == TargetsOf(after) || after.kind == IncidentKind::kIbanChange) return plan;
+  // The immediate notice PlanNotices chose is the update's; it goes only to
+  // the customers who stay, and only when a fact changed.
+  const bool facts_changed = before.reason != after.reason || before.starts_at != after.starts_at ||
+                             before.expected_restoration_at != after.expected_restoration_at;
+  std::vector<PlannedNotice> notices;
+  const bool outage = after.kind == IncidentKind::kUnplannedOutage;
+  const NoticeKind joined = outage ? NoticeKind::kOutageStarted
+                            : after.starts_at <= now ? NoticeKind::kMaintenanceStarted
+                                                     : NoticeKind::kMaintenanceScheduled;
+  const NoticeKind left = outage ? NoticeKind::kOutageRestored : NoticeKind::kMaintenanceCancelled;
+  // The customers who joined come last: the completeness check compares
+  // the version's latest immediate notice, and theirs matters most.
+  notices.push_back({left, std::string(OccasionOf(AudienceScope::kLeft)), {}});
+  for (auto& n : plan.notices) {
+    if (n.due_at) {
+      notices.push_back(std::move(n));
+    } else if (facts_changed) {
+      n.occasion = OccasionOf(AudienceScope::kStayed);
+      notices.push_back(std::move(n));
+    }
+  }
+  notices.push_back({joined, std::string(OccasionOf(AudienceScope::kJoined)), {}});
+  plan.notices = std::move(notices);
+  return plan;
+}
+
 absl::StatusOr<std::optional<absl::Time>> HoldUntil(NoticeKind kind, const std::string& time_zone, absl::Time now,
                                                     const NoticePolicy& policy) {
   if (!policy.non_urgent.contains(kind)) return std::optional<absl::Time>();

@@ -55,6 +55,17 @@ std::string_view ToString(Change c);
 // The notices for `incident` as it is after `change`, decided at `now`.
 NoticePlan PlanNotices(Change change, const Incident& incident, absl::Time now, const NoticePolicy& policy);
 
+// The notices of an update from `before` to `after` (an outage or
+// maintenance). With the same targets, PlanNotices(kUpdated, after). With
+// new targets, the audience changed: customers it adds are told the
+// incident anew with the current facts (occasion "joined": outage started;
+// maintenance scheduled, or started once under way), customers it drops
+// that it no longer affects them (occasion "left": outage restored,
+// maintenance cancelled), and the customers it keeps the update (occasion
+// "stayed") only when a fact (reason, start, end) changed too. Scheduled
+// notices are planned anew as for any update.
+NoticePlan PlanUpdate(const Incident& before, const Incident& after, absl::Time now, const NoticePolicy& policy);
+
 // "lead-48h"; ParseLeadOccasion("lead-48h") == 48h.
 std::string LeadOccasion(absl::Duration lead);
 std::optional<absl::Duration> ParseLeadOccasion(std::string_view occasion);

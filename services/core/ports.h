@@ -224,13 +224,46 @@ class EventPublisher {
   virtual absl::Status Publish(const std::vector<IncidentEvent>& events) = 0;
 };
 
+// Which audience to stream: an incident version's, or for a delta scope
+// (an update that changed the targets) its difference with the version
+// before (`previous`, required unless kAll).
+struct AudienceQuery {
+  const Incident& incident;
+  AudienceScope scope = AudienceScope::kAll;
+  const Incident* previous = nullptr;
+};
+
+// How many customers each selector of a target set reaches (a customer
+// reached by several counts in each), and the audience: the union, with
+// the recipients its channel choices give.
+struct AudienceSize {
+  struct Selector {
+    std::string name;  // "regions" | "assets" | "audience" | "area"
+    int64_t customers = 0;
+  };
+  std::vector<Selector> selectors;
+  int64_t customers = 0;
+  int64_t sms_recipients = 0;
+  int64_t email_recipients = 0;
+};
+
 // Streams the affected recipients (one per customer and chosen channel)
 // without holding the audience in memory. `fn` returning non-OK aborts.
 class AudienceSource {
  public:
   virtual ~AudienceSource() = default;
-  virtual absl::Status ForEachRecipient(const Incident& incident,
-                                        const std::function<absl::Status(const Recipient&)>& fn) = 0;
+  virtual absl::Status Stream(const AudienceQuery& query,
+                              const std::function<absl::Status(const Recipient&)>& fn) = 0;
+  // The whole audience of `incident`'s version.
+  absl::Status ForEachRecipient(const Incident& incident, const std::function<absl::Status(const Recipient&)>& fn) {
+    return Stream(AudienceQuery{incident}, fn);
+  }
+  // The audience `targets` would give an incident of `kind` (an outage or
+  // maintenance) on `services`, before it exists. INVALID_ARGUMENT naming
+  // the field for an unknown asset or uploaded list, or an area PostGIS
+  // finds invalid (self-intersection).
+  virtual absl::StatusOr<AudienceSize> Size(IncidentKind kind, const std::vector<std::string>& services,
+                                            const Targets& targets) = 0;
 };
 
 // Where the resolver puts notice jobs (Kafka topic forewarn.notices).

@@ -6,6 +6,7 @@
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "services/core/geo_area.h"
 #include "services/core/iban.h"
 
 namespace forewarn {
@@ -49,6 +50,53 @@ void CheckCodes(absl::string_view field, const std::vector<std::string>& codes, 
       v.Add(item, "must be 1-64 characters of a-z, 0-9, '_' or '-'");
     } else if (!seen.insert(codes[i]).second) {
       v.Add(item, absl::StrCat("duplicate '", codes[i], "'"));
+    }
+  }
+}
+
+bool IsAssetCode(absl::string_view s) {
+  if (s.empty() || s.size() > 64) return false;
+  for (char c : s) {
+    if (!(absl::ascii_isalnum(c) || c == '_' || c == '.' || c == ':' || c == '-')) return false;
+  }
+  return true;
+}
+
+void CheckAssetCodes(absl::string_view field, const std::vector<std::string>& codes, const ValidationLimits& limits,
+                     Violations& v) {
+  if (codes.size() > limits.max_asset_codes) {
+    return v.Add(field, absl::StrCat("at most ", limits.max_asset_codes, " allowed"));
+  }
+  std::set<absl::string_view> seen;
+  for (size_t i = 0; i < codes.size(); ++i) {
+    const std::string item = absl::StrCat(field, "[", i, "]");
+    if (!IsAssetCode(codes[i])) {
+      v.Add(item, "must be 1-64 characters of A-Z, a-z, 0-9, '_', '.', ':' or '-'");
+    } else if (!seen.insert(codes[i]).second) {
+      v.Add(item, absl::StrCat("duplicate '", codes[i], "'"));
+    }
+  }
+}
+
+// The selectors of an outage or maintenance; `prefix` is "" (create) or
+// "targets." (update). Writes the canonical area into `out`.
+void CheckTargets(absl::string_view prefix, const Targets& t, const ValidationLimits& limits, Targets& out,
+                  Violations& v) {
+  if (t.regions.empty() && t.asset_codes.empty() && t.audience_id.empty() && !t.area) {
+    return v.Add(absl::StrCat(prefix, "regions, ", prefix, "asset_codes, ", prefix, "audience_id, ", prefix, "area"),
+                 "at least one selector is required");
+  }
+  if (!t.regions.empty()) CheckCodes(absl::StrCat(prefix, "regions"), t.regions, limits, v);
+  CheckAssetCodes(absl::StrCat(prefix, "asset_codes"), t.asset_codes, limits, v);
+  if (!t.audience_id.empty() && !IsUuid(t.audience_id)) {
+    v.Add(absl::StrCat(prefix, "audience_id"), "must be a UUID (UploadAudience's audience_id)");
+  }
+  if (t.area) {
+    auto area = ValidateArea(absl::StrCat(prefix, "area"), *t.area);
+    if (area.ok()) {
+      out.area = *std::move(area);
+    } else {
+      v.Add(area.status());
     }
   }
 }
@@ -202,6 +250,16 @@ absl::Status ValidateText(absl::string_view field, absl::string_view text, const
   return absl::OkStatus();
 }
 
+absl::StatusOr<Targets> ValidateSelection(const std::vector<std::string>& services, const Targets& targets,
+                                          const ValidationLimits& limits) {
+  Violations v;
+  CheckCodes("services", services, limits, v);
+  Targets out = targets;
+  CheckTargets("targets.", targets, limits, out, v);
+  if (auto s = v.Result(); !s.ok()) return s;
+  return out;
+}
+
 absl::Status ValidateIncidentId(absl::string_view field, absl::string_view id) {
   if (id.empty()) return absl::InvalidArgumentError(absl::StrCat(field, ": is required"));
   if (!IsUuid(id)) return absl::InvalidArgumentError(absl::StrCat(field, ": must be a UUID"));
@@ -214,7 +272,10 @@ absl::StatusOr<NewIncident> ValidateNewIncident(const NewIncident& req, absl::Ti
   CheckIdempotencyKey(req.idempotency_key, limits, v);
   NewIncident out = req;
   if (req.kind == IncidentKind::kIbanChange) {
-    if (!req.services.empty() || !req.regions.empty()) v.Add("services, regions", "not used for an IBAN change");
+    if (!req.services.empty() || !req.regions.empty() || !req.asset_codes.empty() || !req.audience_id.empty() ||
+        req.area) {
+      v.Add("services, regions, asset_codes, audience_id, area", "not used for an IBAN change");
+    }
     auto old_iban = NormalizeIban("old_iban", req.old_iban);
     auto new_iban = NormalizeIban("new_iban", req.new_iban);
     v.Add(old_iban.status());
@@ -228,7 +289,9 @@ absl::StatusOr<NewIncident> ValidateNewIncident(const NewIncident& req, absl::Ti
   } else {
     if (!req.old_iban.empty() || !req.new_iban.empty()) v.Add("old_iban, new_iban", "only for IBAN changes");
     CheckCodes("services", req.services, limits, v);
-    CheckCodes("regions", req.regions, limits, v);
+    Targets targets{req.regions, req.asset_codes, req.audience_id, req.area};
+    CheckTargets("", targets, limits, targets, v);
+    out.area = targets.area;
   }
   CheckReason(req.reason, limits, v);
   CheckCreateTimes(req, now, limits, v);
@@ -242,16 +305,18 @@ absl::StatusOr<NewIncident> ValidateNewIncident(const NewIncident& req, absl::Ti
 // maintenance reschedule must start in the future and is refused
 // (FAILED_PRECONDITION) once the work has begun, when only its end can move.
 absl::Status ValidateUpdate(const IncidentUpdate& req, const Incident& current, absl::Time now,
-                            const ValidationLimits& limits) {
+                            const ValidationLimits& limits, IncidentUpdate* normalized) {
   if (current.kind == IncidentKind::kIbanChange) {
     return absl::FailedPreconditionError("an IBAN change cannot be edited; cancel it and announce it again");
   }
-  if (!req.reason && !req.expected_restoration_at && !req.starts_at) {
-    return absl::InvalidArgumentError("reason, starts_at, expected_restoration_at: at least one must be set");
+  if (!req.reason && !req.expected_restoration_at && !req.starts_at && !req.targets) {
+    return absl::InvalidArgumentError("reason, starts_at, expected_restoration_at, targets: at least one must be set");
   }
   Violations v;
   if (req.expected_version < 0) v.Add("expected_version", "must not be negative");
   if (req.reason) CheckReason(*req.reason, limits, v);
+  Targets targets = req.targets.value_or(Targets{});
+  if (req.targets) CheckTargets("targets.", *req.targets, limits, targets, v);
   const bool maintenance = current.kind == IncidentKind::kPlannedMaintenance;
   const bool started = current.starts_at <= now;
   absl::Time start = current.starts_at;
@@ -269,6 +334,10 @@ absl::Status ValidateUpdate(const IncidentUpdate& req, const Incident& current, 
   if (auto s = v.Result(); !s.ok()) return s;
   if (req.starts_at && started) {
     return absl::FailedPreconditionError("the maintenance has started; only its end can move");
+  }
+  if (normalized != nullptr) {
+    *normalized = req;
+    if (req.targets) normalized->targets = std::move(targets);
   }
   return absl::OkStatus();
 }

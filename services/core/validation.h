@@ -18,6 +18,7 @@ struct ValidationLimits {
   size_t max_text_chars = 1000;        // per reason text, in code points
   size_t max_idempotency_key = 128;    // bytes, printable ASCII
   size_t max_codes = 64;               // services / regions per incident
+  size_t max_asset_codes = 1000;       // asset codes per incident
   absl::Duration max_duration = absl::Hours(24 * 366);
   // How long before "now" an unplanned outage may be reported to have
   // started (the intake's --max-backdate). Planned maintenance and IBAN
@@ -39,8 +40,14 @@ absl::StatusOr<NewIncident> ValidateNewIncident(const NewIncident& req, absl::Ti
 // `current` is the incident being updated. FAILED_PRECONDITION (an IBAN
 // change, or the start of maintenance that has begun) only when the request
 // itself is valid.
+// `normalized`, when given, receives the request normalized (a targets'
+// area in canonical form) when it is valid.
 absl::Status ValidateUpdate(const IncidentUpdate& req, const Incident& current, absl::Time now,
-                            const ValidationLimits& limits);
+                            const ValidationLimits& limits, IncidentUpdate* normalized = nullptr);
+// Services and targets of an audience preview (PreviewAudience), checked as
+// CreateIncident checks them; returns the targets normalized.
+absl::StatusOr<Targets> ValidateSelection(const std::vector<std::string>& services, const Targets& targets,
+                                          const ValidationLimits& limits);
 absl::Status ValidateIncidentId(absl::string_view field, absl::string_view id);
 
 }  // namespace forewarn

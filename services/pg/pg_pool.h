@@ -32,9 +32,10 @@ namespace forewarn::pg {
 inline constexpr char kSnapshotVersion[] =
     "INSERT INTO incident_versions (incident_id, version, change, state, services, regions, reason_ar, "
     "  reason_en, starts_at, expected_restoration_at, resolved_at, changed_at, old_iban, new_iban, actor, "
-    "  change_summary) "
+    "  change_summary, asset_codes, audience_id, area_geojson, area_circle, area_name_ar, area_name_en) "
     "SELECT id, version, $2, state, services, regions, reason_ar, reason_en, starts_at, "
-    "  expected_restoration_at, resolved_at, updated_at, old_iban, new_iban, $3, $4 FROM incidents "
+    "  expected_restoration_at, resolved_at, updated_at, old_iban, new_iban, $3, $4, asset_codes, audience_id, "
+    "  area_geojson, area_circle, area_name_ar, area_name_en FROM incidents "
     "WHERE id = $1::uuid RETURNING version";
 // Cancels the incident's not-yet-released scheduled notices ($2 now).
 inline constexpr char kCancelPendingNotices[] =

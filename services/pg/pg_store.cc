@@ -6,6 +6,7 @@
 #include "absl/strings/str_split.h"
 #include "services/pg/audience_sql.h"
 #include "services/pg/pg_pool.h"
+#include "services/pg/pg_targets.h"
 
 namespace forewarn {
 namespace {
@@ -14,12 +15,19 @@ using pg::FromMicros;
 using pg::ToMicros;
 
 
+// The selectors beside services x regions (columns 16-21 of RowToIncident)
+// of an incidents or incident_versions row (`t`: its alias and a dot, or "").
+#define FW_TARGET_COLUMNS(t)                                                                                  \
+  "array_to_string(" t "asset_codes, ','), coalesce(" t "audience_id::text, ''), coalesce(" t "area_geojson, ''), " \
+  "coalesce(array_to_string(" t "area_circle, ','), ''), coalesce(" t "area_name_ar, ''), "                 \
+  "coalesce(" t "area_name_en, '')"
+
 // Columns of an incident row, in the order RowToIncident reads them.
 constexpr char kIncidentColumns[] =
     "id::text, version, kind, state, array_to_string(services, ','), array_to_string(regions, ','), "
     "reason_ar, reason_en, " FW_TS("starts_at") ", " FW_TS("expected_restoration_at") ", "
     "coalesce(" FW_TS("resolved_at") ", -1), idempotency_key, " FW_TS("created_at") ", " FW_TS("updated_at") ", "
-    "coalesce(old_iban, ''), coalesce(new_iban, '')";
+    "coalesce(old_iban, ''), coalesce(new_iban, ''), " FW_TARGET_COLUMNS("");
 
 constexpr char kSelectUnknownServices[] =
     "SELECT c FROM unnest($1::text[]) AS c WHERE NOT EXISTS (SELECT 1 FROM services s WHERE s.code = c)";
@@ -28,9 +36,11 @@ constexpr char kSelectUnknownRegions[] =
 
 constexpr char kInsertIncident[] =
     "INSERT INTO incidents (version, kind, state, services, regions, reason_ar, reason_en, starts_at, "
-    "expected_restoration_at, idempotency_key, request_hash, created_at, updated_at, old_iban, new_iban) "
+    "expected_restoration_at, idempotency_key, request_hash, created_at, updated_at, old_iban, new_iban, "
+    "asset_codes, audience_id, area_geojson, area_circle, area_name_ar, area_name_en) "
     "VALUES (1, $1, 'open', $2::text[], $3::text[], $4, $5, " FW_AT("$6") ", " FW_AT("$7") ", $8, md5($9), "
-    FW_AT("$10") ", " FW_AT("$10") ", nullif($11, ''), nullif($12, '')) "
+    FW_AT("$10") ", " FW_AT("$10") ", nullif($11, ''), nullif($12, ''), $13::text[], nullif($14, '')::uuid, "
+    "nullif($15, ''), nullif($16, '')::float8[], nullif($17, ''), nullif($18, '')) "
     "ON CONFLICT (idempotency_key) DO NOTHING RETURNING id::text";
 
 constexpr char kSelectByIdempotencyKey[] =
@@ -54,6 +64,13 @@ constexpr char kUpdateIncident[] =
     "starts_at = CASE WHEN $6::bigint < 0 THEN starts_at ELSE " FW_AT("$6") " END, "
     "updated_at = " FW_AT("$5") " WHERE id = $1::uuid";
 
+// Replaces an incident's selectors ($2 regions .. $8 area name en, as in
+// kInsertIncident's $3, $13..$18).
+constexpr char kRetargetIncident[] =
+    "UPDATE incidents SET regions = $2::text[], asset_codes = $3::text[], audience_id = nullif($4, '')::uuid, "
+    "area_geojson = nullif($5, ''), area_circle = nullif($6, '')::float8[], area_name_ar = nullif($7, ''), "
+    "area_name_en = nullif($8, '') WHERE id = $1::uuid";
+
 // $3: 'resolved' or 'cancelled'.
 constexpr char kCloseIncident[] =
     "UPDATE incidents SET version = version + 1, state = $3, "
@@ -66,7 +83,8 @@ constexpr char kCloseIncident[] =
   "SELECT i.id::text, v.version, i.kind, v.state, array_to_string(v.services, ','), "                         \
   "array_to_string(v.regions, ','), v.reason_ar, v.reason_en, " FW_TS("v.starts_at") ", "                    \
   FW_TS("v.expected_restoration_at") ", coalesce(" FW_TS("v.resolved_at") ", -1), i.idempotency_key, "     \
-  FW_TS("i.created_at") ", " FW_TS("v.changed_at") ", coalesce(v.old_iban, ''), coalesce(v.new_iban, ''), "
+  FW_TS("i.created_at") ", " FW_TS("v.changed_at") ", coalesce(v.old_iban, ''), coalesce(v.new_iban, ''), "   \
+  FW_TARGET_COLUMNS("v.") ", "
 
 constexpr char kSelectVersion[] =
     FW_VERSION_COLUMNS
@@ -78,7 +96,12 @@ constexpr char kSelectVersion[] =
     "array_to_string(ARRAY(SELECT coalesce(r.name_en, u.c) FROM unnest(v.regions) WITH ORDINALITY u(c, o) "
     "  LEFT JOIN regions r ON r.code = u.c ORDER BY u.o), E'\\x1f'), "
     "array_to_string(ARRAY(SELECT coalesce(r.name_ar, u.c) FROM unnest(v.regions) WITH ORDINALITY u(c, o) "
-    "  LEFT JOIN regions r ON r.code = u.c ORDER BY u.o), E'\\x1f') "
+    "  LEFT JOIN regions r ON r.code = u.c ORDER BY u.o), E'\\x1f'), "
+    // The targeted assets' names, in code order.
+    "array_to_string(ARRAY(SELECT coalesce(a.name_en, u.c) FROM unnest(v.asset_codes) WITH ORDINALITY u(c, o) "
+    "  LEFT JOIN assets a ON a.code = u.c ORDER BY u.o), E'\\x1f'), "
+    "array_to_string(ARRAY(SELECT coalesce(a.name_ar, u.c) FROM unnest(v.asset_codes) WITH ORDINALITY u(c, o) "
+    "  LEFT JOIN assets a ON a.code = u.c ORDER BY u.o), E'\\x1f') "
     "FROM incident_versions v JOIN incidents i ON i.id = v.incident_id "
     "WHERE v.incident_id = $1::uuid AND v.version = $2";
 
@@ -95,14 +118,14 @@ constexpr char kLatestNotice[] =
     "SELECT notice_kind, occasion FROM outbox WHERE incident_id = $1::uuid AND version = $2 "
     "ORDER BY id DESC LIMIT 1";
 
-// The incident's current audience (the audience rule, audience_sql.h, over
-// $5 kind, $6 services, $7 regions, $8 old IBAN), one row per (customer,
-// chosen channel), with its ledger state for the notice $3/$4 of version $2 (NULL:
-// no row); IBAN beneficiaries are told with their own notice kind.
-std::string RecipientStates(NoticeCategory category) {
+// The audience of `query` (the audience rule, audience_sql.h, its
+// parameters from $5 in `args`), one row per (customer, chosen channel), with
+// its ledger state for the notice $3/$4 of version $2 (NULL: no row); IBAN
+// beneficiaries are told with their own notice kind.
+std::string RecipientStates(const AudienceQuery& query, pg::SqlArgs& args) {
   return absl::StrCat(
       "WITH rcpt AS (SELECT a.customer_id, ch.channel, a.role = 'beneficiary' AS beneficiary FROM (",
-      pg::AudienceSql(category, "$5::text", "$6::text[]", "$7::text[]", "$8::text"),
+      pg::AudienceSql(query, args),
       ") AS a(customer_id, name, locale, time_zone, phone, email, role, by_sms, by_email) "
       "CROSS JOIN LATERAL (VALUES ('sms'::text, a.by_sms), ('email', a.by_email)) AS ch(channel, chosen) "
       "WHERE ch.chosen), "
@@ -113,21 +136,12 @@ std::string RecipientStates(NoticeCategory category) {
       "  AND l.occasion = $4 AND l.customer_id = r.customer_id AND l.channel = r.channel) ");
 }
 
-std::string CompletenessCounts(NoticeCategory category) {
-  return absl::StrCat(
-      RecipientStates(category),
-      "SELECT count(*), count(*) FILTER (WHERE state IS DISTINCT FROM 'sent'), "
-      "count(DISTINCT customer_id) FILTER (WHERE state IS DISTINCT FROM 'sent'), "
-      "count(*) FILTER (WHERE state IS NULL), count(*) FILTER (WHERE state = 'failed'), "
-      "count(*) FILTER (WHERE state IN ('claimed', 'held', 'retrying')), count(*) FILTER (WHERE state = 'dead') "
-      "FROM st");
-}
-
-std::string CompletenessListed(NoticeCategory category) {
-  return absl::StrCat(RecipientStates(category),
-                      "SELECT customer_id, channel, coalesce(state, '') FROM st WHERE state IS DISTINCT FROM 'sent' "
-                      "ORDER BY customer_id, channel LIMIT $9");
-}
+constexpr char kCompletenessCounts[] =
+    "SELECT count(*), count(*) FILTER (WHERE state IS DISTINCT FROM 'sent'), "
+    "count(DISTINCT customer_id) FILTER (WHERE state IS DISTINCT FROM 'sent'), "
+    "count(*) FILTER (WHERE state IS NULL), count(*) FILTER (WHERE state = 'failed'), "
+    "count(*) FILTER (WHERE state IN ('claimed', 'held', 'retrying')), count(*) FILTER (WHERE state = 'dead') "
+    "FROM st";
 
 // A fan-out still in flight: events not yet published, or notices claimed
 // within the last minute (a worker may be sending them right now): new ones
@@ -149,6 +163,26 @@ constexpr char kReportFailures[] =
     "SELECT customer_id, channel, incident_version, notice_kind, coalesce(error, '') FROM notice_ledger "
     "WHERE incident_id = $1::uuid AND state IN ('failed', 'dead') ORDER BY customer_id, channel, incident_version LIMIT $2";
 
+// Columns 16-21 (FW_TARGET_COLUMNS).
+void ReadTargets(const pqxx::row& r, Incident& inc) {
+  inc.asset_codes = pg::SplitCodes(r[16].as<std::string>());
+  inc.audience_id = r[17].as<std::string>();
+  const auto geojson = r[18].as<std::string>();
+  const std::vector<std::string> circle = absl::StrSplit(r[19].as<std::string>(), ',', absl::SkipEmpty());
+  if (geojson.empty() && circle.size() != 3) return;
+  Area area;
+  area.geojson = geojson;
+  if (circle.size() == 3) {
+    Circle c;
+    if (absl::SimpleAtod(circle[0], &c.latitude) && absl::SimpleAtod(circle[1], &c.longitude) &&
+        absl::SimpleAtod(circle[2], &c.radius_meters)) {
+      area.circle = c;
+    }
+  }
+  area.name = {r[20].as<std::string>(), r[21].as<std::string>()};
+  inc.area = std::move(area);
+}
+
 Incident RowToIncident(const pqxx::row& r) {
   Incident inc;
   inc.id = r[0].as<std::string>();
@@ -167,6 +201,7 @@ Incident RowToIncident(const pqxx::row& r) {
   inc.updated_at = FromMicros(r[13].as<int64_t>());
   inc.old_iban = r[14].as<std::string>();
   inc.new_iban = r[15].as<std::string>();
+  ReadTargets(r, inc);
   return inc;
 }
 
@@ -183,6 +218,19 @@ absl::StatusOr<Incident> SelectIncident(pqxx::transaction_base& tx, const std::s
   return RowToIncident(rows[0]);
 }
 
+// A version as notices are rendered from it, with its display names.
+absl::StatusOr<Incident> SelectVersion(pqxx::transaction_base& tx, const std::string& id, int64_t version) {
+  auto rows = tx.exec_params(kSelectVersion, id, version);
+  if (rows.empty()) return absl::NotFoundError(absl::StrCat("incident ", id, " version ", version, " not found"));
+  const auto& r = rows[0];
+  Incident result = RowToIncident(r);
+  result.service_names = ZipNames(r[22].as<std::string>(), r[23].as<std::string>());
+  result.region_names = ZipNames(r[24].as<std::string>(), r[25].as<std::string>());
+  if (!result.asset_codes.empty()) result.place_names = ZipNames(r[26].as<std::string>(), r[27].as<std::string>());
+  if (result.area && !result.area->name.en.empty()) result.place_names.push_back(result.area->name);
+  return result;
+}
+
 absl::Status CheckKnown(pqxx::transaction_base& tx, const char* sql, const std::vector<std::string>& codes,
                         const char* field, const char* what) {
   auto rows = tx.exec_params(sql, pg::TextArray(codes));
@@ -193,13 +241,47 @@ absl::Status CheckKnown(pqxx::transaction_base& tx, const char* sql, const std::
   return absl::InvalidArgumentError(absl::StrCat(field, "[", index, "]: unknown ", what, " '", unknown, "'"));
 }
 
+// An area as its columns (empty: NULL): GeoJSON or a circle "{lat,lon,r}",
+// and its names.
+struct AreaColumns {
+  explicit AreaColumns(const std::optional<Area>& area) {
+    if (!area) return;
+    geojson = area->geojson;
+    if (area->circle) {
+      circle = absl::StrCat("{", area->circle->latitude, ",", area->circle->longitude, ",",
+                            area->circle->radius_meters, "}");
+    }
+    name_ar = area->name.ar;
+    name_en = area->name.en;
+  }
+  std::string geojson, circle, name_ar, name_en;
+};
+
 // The request as the caller sent it (starts_at unset stays unset), so a retry
 // is recognised even when the server filled in the defaults.
 std::string CanonicalRequest(const NewIncident& req) {
+  const AreaColumns area(req.area);
   return absl::StrCat(ToString(req.kind), "\x1f", absl::StrJoin(req.services, ","), "\x1f",
                       absl::StrJoin(req.regions, ","), "\x1f", req.reason.ar, "\x1f", req.reason.en, "\x1f",
                       req.starts_at ? absl::StrCat(ToMicros(*req.starts_at)) : "", "\x1f",
-                      ToMicros(req.expected_restoration_at), "\x1f", req.old_iban, "\x1f", req.new_iban);
+                      ToMicros(req.expected_restoration_at), "\x1f", req.old_iban, "\x1f", req.new_iban,
+                      // Only when there are any: a request made before targeting keeps its form.
+                      req.asset_codes.empty() && req.audience_id.empty() && !req.area
+                          ? ""
+                          : absl::StrCat("\x1f", absl::StrJoin(req.asset_codes, ","), "\x1f", req.audience_id,
+                                         "\x1f", area.geojson, "\x1f", area.circle, "\x1f", area.name_ar, "\x1f",
+                                         area.name_en));
+}
+
+// Replaces the selectors of an open incident, after the checks that need
+// the database (INVALID_ARGUMENT, nothing written).
+absl::Status Retarget(pqxx::transaction_base& tx, const std::string& id, const Targets& t) {
+  if (auto s = CheckKnown(tx, kSelectUnknownRegions, t.regions, "targets.regions", "region"); !s.ok()) return s;
+  if (auto s = pg::CheckTargets(tx, t, "targets."); !s.ok()) return s;
+  const AreaColumns area(t.area);
+  tx.exec_params(kRetargetIncident, id, pg::TextArray(t.regions), pg::TextArray(t.asset_codes), t.audience_id,
+                 area.geojson, area.circle, area.name_ar, area.name_en);
+  return absl::OkStatus();
 }
 
 absl::Status CheckVersion(const std::string& id, int64_t current, int64_t expected) {
@@ -210,24 +292,14 @@ absl::Status CheckVersion(const std::string& id, int64_t current, int64_t expect
   return absl::OkStatus();
 }
 
-// The audience rule's parameters ($5..$8 of RecipientStates) for `incident`.
-struct AudienceArgs {
-  explicit AudienceArgs(const Incident& incident)
-      : category(CategoryOf(incident.kind)),
-        kind(ToString(incident.kind)),
-        services(pg::TextArray(incident.services)),
-        regions(pg::TextArray(incident.regions)),
-        old_iban(incident.old_iban) {}
-  NoticeCategory category;
-  std::string kind, services, regions, old_iban;
-};
-
 // How many of the audience lack a sent `out.kind`/`out.occasion` notice of
 // `out.version`, by ledger state.
-void CountUninformed(pqxx::transaction_base& tx, const AudienceArgs& a, const std::string& kind, Completeness& out) {
-  static const pg::PerCategory sql(CompletenessCounts);
-  auto counts = tx.exec_params1(sql.For(a.category), out.incident_id, out.version, kind, out.occasion, a.kind,
-                                a.services, a.regions, a.old_iban);
+void CountUninformed(pqxx::transaction_base& tx, const AudienceQuery& query, const std::string& kind,
+                     Completeness& out) {
+  pg::SqlArgs args(5);
+  const std::string sql = absl::StrCat(RecipientStates(query, args), kCompletenessCounts);
+  auto counts = tx.exec_params1(sql, out.incident_id, out.version, kind, out.occasion,
+                                pqxx::prepare::make_dynamic_params(args.values()));
   out.audience = counts[0].as<int64_t>();
   out.uninformed = counts[1].as<int64_t>();
   out.uninformed_customers = counts[2].as<int64_t>();
@@ -238,11 +310,14 @@ void CountUninformed(pqxx::transaction_base& tx, const AudienceArgs& a, const st
 }
 
 // The first `max_listed` uninformed recipients, by customer and channel.
-void ListUninformed(pqxx::transaction_base& tx, const AudienceArgs& a, const std::string& kind, int max_listed,
+void ListUninformed(pqxx::transaction_base& tx, const AudienceQuery& query, const std::string& kind, int max_listed,
                     Completeness& out) {
-  static const pg::PerCategory sql(CompletenessListed);
-  for (const auto& r : tx.exec_params(sql.For(a.category), out.incident_id, out.version, kind, out.occasion, a.kind,
-                                      a.services, a.regions, a.old_iban, max_listed)) {
+  pg::SqlArgs args(5);
+  std::string sql = RecipientStates(query, args);
+  absl::StrAppend(&sql, "SELECT customer_id, channel, coalesce(state, '') FROM st WHERE state IS DISTINCT FROM 'sent' "
+                        "ORDER BY customer_id, channel LIMIT ", args.Add(absl::StrCat(max_listed), "int"));
+  for (const auto& r : tx.exec_params(sql, out.incident_id, out.version, kind, out.occasion,
+                                      pqxx::prepare::make_dynamic_params(args.values()))) {
     UninformedRecipient u;
     u.customer_id = r[0].as<int64_t>();
     u.channel = ParseChannel(r[1].as<std::string>()).value_or(Channel::kSms);
@@ -252,7 +327,9 @@ void ListUninformed(pqxx::transaction_base& tx, const AudienceArgs& a, const std
 }
 
 // The completeness of the incident's current version against its latest
-// immediate notice (kind unset when none was queued yet).
+// immediate notice (kind unset when none was queued yet), over the part of
+// the audience that notice was for (its occasion's scope: a change of
+// targets tells the customers who joined, left or stayed apart).
 absl::StatusOr<Completeness> CheckAudience(pqxx::transaction_base& tx, const Incident& incident, int max_listed) {
   Completeness out;
   out.incident_id = incident.id;
@@ -264,9 +341,15 @@ absl::StatusOr<Completeness> CheckAudience(pqxx::transaction_base& tx, const Inc
   if (!kind.ok()) return kind.status();
   out.kind = *kind;
   out.occasion = latest[0][1].as<std::string>();
-  const AudienceArgs args(incident);
-  CountUninformed(tx, args, kind_text, out);
-  if (max_listed > 0 && out.uninformed > 0) ListUninformed(tx, args, kind_text, max_listed, out);
+  AudienceQuery query{incident, ScopeOfOccasion(out.occasion)};
+  absl::StatusOr<Incident> previous = absl::NotFoundError("no previous version");
+  if (query.scope != AudienceScope::kAll) {
+    previous = SelectVersion(tx, incident.id, incident.version - 1);
+    if (!previous.ok()) return previous.status();
+    query.previous = &*previous;
+  }
+  CountUninformed(tx, query, kind_text, out);
+  if (max_listed > 0 && out.uninformed > 0) ListUninformed(tx, query, kind_text, max_listed, out);
   return out;
 }
 
@@ -314,11 +397,16 @@ absl::StatusOr<Incident> PgIncidentStore::Create(const NewIncident& req, absl::T
     pqxx::work tx(c);
     if (auto s = CheckKnown(tx, kSelectUnknownServices, req.services, "services", "service"); !s.ok()) return s;
     if (auto s = CheckKnown(tx, kSelectUnknownRegions, req.regions, "regions", "region"); !s.ok()) return s;
+    const Targets targets{req.regions, req.asset_codes, req.audience_id, req.area};
+    if (auto s = pg::CheckTargets(tx, targets, ""); !s.ok()) return s;
     const std::string canonical = CanonicalRequest(req);
+    const AreaColumns area(req.area);
     auto inserted = tx.exec_params(kInsertIncident, std::string(ToString(req.kind)), pg::TextArray(req.services),
                                    pg::TextArray(req.regions), req.reason.ar, req.reason.en,
                                    ToMicros(req.starts_at.value_or(now)), ToMicros(req.expected_restoration_at),
-                                   req.idempotency_key, canonical, ToMicros(now), req.old_iban, req.new_iban);
+                                   req.idempotency_key, canonical, ToMicros(now), req.old_iban, req.new_iban,
+                                   pg::TextArray(req.asset_codes), req.audience_id, area.geojson, area.circle,
+                                   area.name_ar, area.name_en);
     if (inserted.empty()) {
       // The key was used before: same request → same incident; else conflict.
       auto existing = tx.exec_params(kSelectByIdempotencyKey, req.idempotency_key, canonical);
@@ -360,6 +448,9 @@ absl::StatusOr<Incident> PgIncidentStore::Update(const IncidentUpdate& req, absl
     tx.exec_params(kUpdateIncident, req.id, ar, en,
                    req.expected_restoration_at ? ToMicros(*req.expected_restoration_at) : int64_t{-1}, ToMicros(now),
                    req.starts_at ? ToMicros(*req.starts_at) : int64_t{-1});
+    if (req.targets) {
+      if (auto s = Retarget(tx, req.id, *req.targets); !s.ok()) return s;
+    }
     pg::CommitVersion(tx, req.id, Change::kUpdated, plan, now, audit);
     result = SelectIncident(tx, req.id);
     tx.commit();
@@ -428,14 +519,7 @@ absl::StatusOr<Incident> PgIncidentStore::GetVersion(const std::string& id, int6
   absl::StatusOr<Incident> result = absl::InternalError("not run");
   auto status = pool_->Run([&](pqxx::connection& c) -> absl::Status {
     pqxx::read_transaction tx(c);
-    auto rows = tx.exec_params(kSelectVersion, id, version);
-    if (rows.empty()) {
-      result = absl::NotFoundError(absl::StrCat("incident ", id, " version ", version, " not found"));
-    } else {
-      result = RowToIncident(rows[0]);
-      result->service_names = ZipNames(rows[0][16].as<std::string>(), rows[0][17].as<std::string>());
-      result->region_names = ZipNames(rows[0][18].as<std::string>(), rows[0][19].as<std::string>());
-    }
+    result = SelectVersion(tx, id, version);
     return absl::OkStatus();
   });
   if (!status.ok()) return status;
@@ -520,9 +604,9 @@ absl::StatusOr<std::vector<IncidentChangeRecord>> PgIncidentStore::History(const
       rec.snapshot = RowToIncident(r);
       rec.version = rec.snapshot.version;
       rec.changed_at = rec.snapshot.updated_at;
-      rec.change = r[16].as<std::string>();
-      rec.actor = r[17].as<std::string>();
-      rec.summary = r[18].as<std::string>();
+      rec.change = r[22].as<std::string>();
+      rec.actor = r[23].as<std::string>();
+      rec.summary = r[24].as<std::string>();
       out.push_back(std::move(rec));
     }
     result = std::move(out);

@@ -116,8 +116,9 @@ class PgAudienceSource final : public AudienceSource {
  public:
   explicit PgAudienceSource(PgDatabase db, int fetch_size = 5000);
   ~PgAudienceSource() override;
-  absl::Status ForEachRecipient(const Incident& incident,
-                                const std::function<absl::Status(const Recipient&)>& fn) override;
+  absl::Status Stream(const AudienceQuery& query, const std::function<absl::Status(const Recipient&)>& fn) override;
+  absl::StatusOr<AudienceSize> Size(IncidentKind kind, const std::vector<std::string>& services,
+                                    const Targets& targets) override;
 
  private:
   std::shared_ptr<pg::PgPool> pool_;

@@ -57,6 +57,13 @@ int SmsBudgets::Budget(NoticeKind kind, bool ucs2) const {
   return ucs2 ? it->second.second : it->second.first;
 }
 
+absl::StatusOr<AudienceSize> NoticePreviewer::Audience(IncidentKind kind, const std::vector<std::string>& services,
+                                                      const Targets& targets) {
+  auto checked = ValidateSelection(services, targets, limits_);
+  if (!checked.ok()) return checked.status();
+  return audience_.Size(kind, services, *checked);
+}
+
 absl::StatusOr<Preview> NoticePreviewer::Run(const std::string& incident_id, int64_t customer_id,
                                              std::optional<NoticeKind> kind) {
   if (auto s = ValidateIncidentId("incident_id", incident_id); !s.ok()) return s;
@@ -99,6 +106,11 @@ absl::StatusOr<Preview> NoticePreviewer::Run(const std::string& incident_id, int
   });
   if (!status.ok()) return status;
   if (!render_status.ok()) return render_status;
+  if (incident->kind != IncidentKind::kIbanChange) {
+    auto size = audience_.Size(incident->kind, incident->services, TargetsOf(*incident));
+    if (!size.ok()) return size.status();
+    preview.audience = *std::move(size);
+  }
   if (customer_id != 0 && preview.items.empty()) {
     return absl::NotFoundError(absl::StrCat("customer ", customer_id, " is not in this incident's audience"));
   }

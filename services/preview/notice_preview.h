@@ -6,6 +6,7 @@
 
 #include "absl/status/statusor.h"
 #include "services/core/ports.h"
+#include "services/core/validation.h"
 
 namespace forewarn {
 
@@ -35,6 +36,8 @@ struct Preview {
   int64_t sms_recipients = 0;
   int64_t email_recipients = 0;
   std::optional<absl::Duration> estimated_completion;
+  // Per selector (outages and maintenance).
+  std::optional<AudienceSize> audience;
 };
 
 // Renders what customers would receive for an incident, without sending.
@@ -45,13 +48,17 @@ class NoticePreviewer {
     double email_per_second = 0;
   };
   NoticePreviewer(IncidentStore& store, IncidentReader& reader, AudienceSource& audience, Renderer& renderer,
-                  SmsBudgets budgets, Rates rates)
+                  SmsBudgets budgets, Rates rates, ValidationLimits limits = {})
       : store_(store), reader_(reader), audience_(audience), renderer_(renderer), budgets_(std::move(budgets)),
-        rates_(rates) {}
+        rates_(rates), limits_(limits) {}
 
   // customer_id 0: one sample per locale and channel. `kind` unset: the
   // kind the incident's current state would send.
   absl::StatusOr<Preview> Run(const std::string& incident_id, int64_t customer_id, std::optional<NoticeKind> kind);
+  // The audience an outage or maintenance on `services` with `targets`
+  // would have, per selector, before it is created.
+  absl::StatusOr<AudienceSize> Audience(IncidentKind kind, const std::vector<std::string>& services,
+                                        const Targets& targets);
   const Rates& rates() const { return rates_; }
 
  private:
@@ -61,6 +68,7 @@ class NoticePreviewer {
   Renderer& renderer_;
   SmsBudgets budgets_;
   Rates rates_;
+  ValidationLimits limits_;
 };
 
 }  // namespace forewarn

@@ -64,6 +64,7 @@ class FakeIncidentStore : public IncidentStore, public IncidentReader {
     if (req.reason) it->second.reason = *req.reason;
     if (req.starts_at) it->second.starts_at = *req.starts_at;
     if (req.expected_restoration_at) it->second.expected_restoration_at = *req.expected_restoration_at;
+    if (req.targets) SetTargets(it->second, *req.targets);
     it->second.version++;
     it->second.updated_at = now;
     versions_[{req.id, it->second.version}] = it->second;
@@ -265,15 +266,36 @@ class FakeChannel : public DeliveryChannel {
   std::function<void()> on_send;       // e.g. moves a FakeClock (a slow provider)
 };
 
+// The same recipients for every query (per scope when `by_scope` has it);
+// records what was asked.
 class FakeAudience : public AudienceSource {
  public:
-  absl::Status ForEachRecipient(const Incident&, const std::function<absl::Status(const Recipient&)>& fn) override {
-    for (const auto& r : recipients) {
+  struct Asked {
+    int64_t version = 0;
+    AudienceScope scope = AudienceScope::kAll;
+    int64_t previous_version = 0;  // 0: none given
+  };
+  absl::Status Stream(const AudienceQuery& q, const std::function<absl::Status(const Recipient&)>& fn) override {
+    asked.push_back({q.incident.version, q.scope, q.previous ? q.previous->version : 0});
+    auto it = by_scope.find(q.scope);
+    for (const auto& r : it == by_scope.end() ? recipients : it->second) {
       if (auto s = fn(r); !s.ok()) return s;
     }
     return absl::OkStatus();
   }
+  absl::StatusOr<AudienceSize> Size(IncidentKind, const std::vector<std::string>&, const Targets&) override {
+    AudienceSize size;
+    std::set<int64_t> customers;
+    for (const auto& r : recipients) {
+      customers.insert(r.customer_id);
+      (r.channel == Channel::kSms ? size.sms_recipients : size.email_recipients)++;
+    }
+    size.customers = static_cast<int64_t>(customers.size());
+    return size;
+  }
   std::vector<Recipient> recipients;
+  std::map<AudienceScope, std::vector<Recipient>> by_scope;
+  std::vector<Asked> asked;
 };
 
 class FakeSink : public NoticeSink {

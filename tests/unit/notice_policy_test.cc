@@ -57,6 +57,69 @@ TEST(PlanNotices, RescheduleTellsAtOnceCancelsTheOldPlanAndPlansAgain) {
   EXPECT_EQ(plan.notices[1].occasion, "lead-48h");
 }
 
+Incident Outage() {
+  Incident o;
+  o.kind = IncidentKind::kUnplannedOutage;
+  o.services = {"electricity"};
+  o.asset_codes = {"F-1"};
+  o.starts_at = kNow - absl::Hours(1);
+  o.expected_restoration_at = kNow + absl::Hours(3);
+  o.reason = {"عطل", "Cable fault"};
+  return o;
+}
+
+TEST(PlanUpdate, SameTargetsPlanAsAnyUpdate) {
+  Incident before = Outage(), after = Outage();
+  after.expected_restoration_at += absl::Hours(1);
+  EXPECT_EQ(PlanUpdate(before, after, kNow, {}).notices, PlanNotices(Change::kUpdated, after, kNow, {}).notices);
+}
+
+TEST(PlanUpdate, NewTargetsTellWhoLeftAndWhoJoinedAndTheOthersOnlyWhenAFactChanged) {
+  Incident before = Outage(), after = Outage();
+  after.asset_codes = {"F-1", "F-2"};
+  const NoticePlan only_targets = PlanUpdate(before, after, kNow, {});
+  EXPECT_TRUE(only_targets.cancel_pending);
+  const std::vector<PlannedNotice> want = {
+      {NoticeKind::kOutageRestored, "left", std::nullopt},
+      {NoticeKind::kOutageOverdue, "", after.expected_restoration_at + absl::Minutes(15)},
+      {NoticeKind::kOutageStarted, "joined", std::nullopt},
+  };
+  EXPECT_EQ(only_targets.notices, want);
+
+  after.reason.en = "Cable fault, two feeders";
+  const NoticePlan with_fact = PlanUpdate(before, after, kNow, {});
+  ASSERT_EQ(with_fact.notices.size(), 4u);
+  EXPECT_EQ(with_fact.notices[1], (PlannedNotice{NoticeKind::kOutageUpdated, "stayed", std::nullopt}));
+  EXPECT_EQ(with_fact.notices.back().occasion, "joined");
+}
+
+TEST(PlanUpdate, MaintenanceTellsJoinersItIsScheduledOrUnderWayAndLeaversItIsCancelled) {
+  Incident before = Maintenance(absl::Hours(72)), after = before;
+  after.regions = {"riyadh"};
+  const NoticePlan ahead = PlanUpdate(before, after, kNow, {});
+  EXPECT_EQ(ahead.notices.front(), (PlannedNotice{NoticeKind::kMaintenanceCancelled, "left", std::nullopt}));
+  EXPECT_EQ(ahead.notices.back(), (PlannedNotice{NoticeKind::kMaintenanceScheduled, "joined", std::nullopt}));
+  // The reminders and the timeline are planned again for the new audience.
+  EXPECT_EQ(ahead.notices[1].occasion, "lead-48h");
+
+  Incident running = Maintenance(-absl::Hours(1)), moved = running;
+  moved.regions = {"jeddah"};
+  EXPECT_EQ(PlanUpdate(running, moved, kNow, {}).notices.back(),
+            (PlannedNotice{NoticeKind::kMaintenanceStarted, "joined", std::nullopt}));
+}
+
+TEST(Supersession, JoinedAndLeftNoticesAreNeverSuperseded) {
+  EXPECT_TRUE(SupersededBy(3, 2, ""));
+  EXPECT_TRUE(SupersededBy(3, 2, "stayed"));
+  EXPECT_TRUE(SupersededBy(3, 2, "lead-48h"));
+  EXPECT_FALSE(SupersededBy(3, 2, "joined"));
+  EXPECT_FALSE(SupersededBy(3, 2, "left"));
+  EXPECT_FALSE(SupersededBy(2, 2, ""));
+  EXPECT_EQ(ScopeOfOccasion("joined"), AudienceScope::kJoined);
+  EXPECT_EQ(ScopeOfOccasion("lead-2h"), AudienceScope::kAll);
+  EXPECT_EQ(OccasionOf(AudienceScope::kStayed), "stayed");
+}
+
 TEST(PlanNotices, CompletionAndCancellationGoAtOnceAndCancelWhatIsPending) {
   const Incident m = Maintenance(absl::Hours(3));
   auto done = PlanNotices(Change::kResolved, m, kNow, {});

@@ -49,5 +49,31 @@ TEST_F(ResolverTest, UnknownVersionIsNotFound) {
   EXPECT_TRUE(sink_.acked.empty());
 }
 
+TEST_F(ResolverTest, ANewerVersionSupersedesTheFanOutButNotTheAudienceChanges) {
+  IncidentUpdate u;
+  u.id = incident_.id;
+  u.targets = Targets{{"jeddah", "makkah"}, {}, "", std::nullopt};
+  ASSERT_TRUE(store_.Update(u, absl::FromUnixSeconds(1'900'000'100), {}).ok());
+  u.targets->regions = {"makkah"};
+  ASSERT_TRUE(store_.Update(u, absl::FromUnixSeconds(1'900'000'200), {}).ok());  // version 3
+
+  EXPECT_EQ(*resolver_.Handle({incident_.id, 2, NoticeKind::kOutageUpdated, 8, "stayed"}), 0);
+  EXPECT_TRUE(audience_.asked.empty());
+  audience_.by_scope[AudienceScope::kJoined] = {audience_.recipients[2]};
+  audience_.by_scope[AudienceScope::kLeft] = {audience_.recipients[0], audience_.recipients[1]};
+  EXPECT_EQ(*resolver_.Handle({incident_.id, 2, NoticeKind::kOutageStarted, 9, "joined"}), 1);
+  EXPECT_EQ(*resolver_.Handle({incident_.id, 2, NoticeKind::kOutageRestored, 10, "left"}), 2);
+  ASSERT_EQ(audience_.asked.size(), 2u);
+  // Each against the version before it.
+  EXPECT_EQ(audience_.asked[0].scope, AudienceScope::kJoined);
+  EXPECT_EQ(audience_.asked[0].version, 2);
+  EXPECT_EQ(audience_.asked[0].previous_version, 1);
+  EXPECT_EQ(audience_.asked[1].scope, AudienceScope::kLeft);
+  ASSERT_EQ(sink_.acked.size(), 3u);
+  EXPECT_EQ(sink_.acked[0].occasion, "joined");
+  EXPECT_EQ(sink_.acked[0].recipient.customer_id, 2);
+  EXPECT_EQ(sink_.acked[1].kind, NoticeKind::kOutageRestored);
+}
+
 }  // namespace
 }  // namespace forewarn

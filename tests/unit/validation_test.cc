@@ -83,6 +83,48 @@ TEST(ValidateNewIncident, RejectsBadCodesAndKeys) {
   ExpectInvalid(r, "idempotency_key");
 }
 
+TEST(ValidateNewIncident, TargetsNeedOneSelectorAndWellFormedOnes) {
+  auto r = ValidRequest();
+  r.regions.clear();
+  ExpectInvalid(r, "regions, asset_codes, audience_id, area: at least one selector is required");
+  r.asset_codes = {"SUB-1/F 2"};
+  ExpectInvalid(r, "asset_codes[0]");
+  r.asset_codes = {"SUB-1.F:2", "SUB-1.F:2"};
+  ExpectInvalid(r, "asset_codes[1]: duplicate");
+  r.asset_codes = {"SUB-1.F:2"};
+  EXPECT_TRUE(ValidateNewIncident(r, kNow, {}).ok());
+  r.audience_id = "list-7";
+  ExpectInvalid(r, "audience_id: must be a UUID");
+  r = ValidRequest();
+  r.regions.clear();
+  r.audience_id = "0f8fad5b-d9cb-469f-a165-70867728950e";
+  EXPECT_TRUE(ValidateNewIncident(r, kNow, {}).ok());
+}
+
+TEST(ValidateNewIncident, AnIbanChangeTakesNoSelectors) {
+  auto r = testing::IbanChangeIncident("k", {"تغيير", "Change"}, "SA0380000000608010167519",
+                                       "SA4420000001234567891234");
+  r.starts_at = kNow + absl::Hours(24 * 40);
+  r.asset_codes = {"BR-1"};
+  ExpectInvalid(r, "services, regions, asset_codes, audience_id, area: not used for an IBAN change");
+}
+
+TEST(ValidateUpdate, NewTargetsAreCheckedUnderTheirField) {
+  Incident current;
+  current.starts_at = kNow;
+  current.expected_restoration_at = kNow + absl::Hours(2);
+  IncidentUpdate u;
+  u.id = "x";
+  u.targets = Targets{};
+  auto s = ValidateUpdate(u, current, kNow, {});
+  EXPECT_EQ(s.message(),
+            "targets.regions, targets.asset_codes, targets.audience_id, targets.area: at least one selector is required");
+  u.targets->asset_codes = {"F-1"};
+  IncidentUpdate normalized;
+  EXPECT_TRUE(ValidateUpdate(u, current, kNow, {}, &normalized).ok());
+  EXPECT_EQ(normalized.targets, u.targets);
+}
+
 TEST(ValidateUpdate, RequiresAChangeAndAValidRestoration) {
   Incident current;
   current.starts_at = kNow;
@@ -165,8 +207,8 @@ TEST(ValidateNewIncident, NamesEveryInvalidFieldInOneMessage) {
   s = ValidateNewIncident(r, kNow, {}).status();
   EXPECT_EQ(s.message(),
             "idempotency_key: is required; services[0]: must be 1-64 characters of a-z, 0-9, '_' or '-'; "
-            "services[2]: duplicate 'water'; regions: at least one is required; "
-            "reason.en: contains control characters; expected_restoration_at: is required");
+            "services[2]: duplicate 'water'; regions, asset_codes, audience_id, area: at least one selector is "
+            "required; reason.en: contains control characters; expected_restoration_at: is required");
 }
 
 TEST(ValidateNewIncident, IbanChangeNamesBothBadIbansAndAMissingDate) {
