@@ -15,8 +15,9 @@
 #   asset subtree  the asset GRID: the recursive walk over 2,111 assets, then the attachments
 #   polygon        a 64-vertex polygon around the whole box (ST_Covers over the GiST index)
 #   circle         a circle of 40 km around the box's centre
-# Each line prints rows, seconds, rows/s, the ratio to the regions stream, and the bench
-# process's RSS and peak RSS after the stream (flat: nothing of the audience is kept).
+# Each line prints customers and recipients (customer x channel), seconds, customers/s, the ratio
+# to the regions stream, and the bench process's RSS and peak RSS after the stream (flat: nothing
+# of the audience is kept).
 set -euo pipefail
 REPO="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$REPO"

@@ -72,7 +72,7 @@ std::string SeedSql() {
       "INSERT INTO customers (id, name, locale, time_zone, phone, email, channels_unplanned, "
       "  channels_maintenance, channels_banking) VALUES ";
   for (int id = 1; id <= kCustomers; ++id) {
-    absl::StrAppend(&customers, id > 1 ? "," : "", testing::SeededCustomerRow(id, 20000000, "target"));
+    absl::StrAppend(&customers, id > 1 ? "," : "", testing::SeededCustomerRow(id, 60000000, "target"));
   }
   std::string places;
   for (int id = 1; id <= kCustomers; ++id) {
@@ -115,7 +115,9 @@ class TargetingE2eTest : public testing::StackTest {
     const std::string sql = absl::StrCat("SELECT count(*) FROM notice_ledger WHERE incident_id = '", id,
                                          "' AND incident_version = ", version, " AND notice_kind = '", kind,
                                          "' AND occasion = '", occasion, "' AND state = 'sent'");
-    EXPECT_TRUE(stack_.WaitForCount(sql, static_cast<int64_t>(want)));
+    EXPECT_TRUE(stack_.WaitForCount(sql, static_cast<int64_t>(want)))
+        << stack_.db().Exec("SELECT string_agg(channel || ' ' || state || ' ' || coalesce(error, '') || ' x' || n, '; ') "
+                            "FROM (SELECT channel, state, error, count(*) n FROM notice_ledger GROUP BY 1, 2, 3) s");
     absl::SleepFor(absl::Milliseconds(500));
     std::map<std::pair<int64_t, std::string>, int> got;
     for (const auto& d : stack_.ReadOutbox()) {
