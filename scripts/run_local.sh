@@ -114,6 +114,8 @@ wait_for_file "$SCRATCH/public.port" 30 '^[0-9]+$'
 PUBLIC_PORT="$(<"$SCRATCH/public.port")"
 notifier_cmd+=(--unsubscribe-url "http://127.0.0.1:$PUBLIC_PORT/u/")
 sql -f scripts/sample_catalog.sql # services and regions (reference data)
+echo "== forewarn assets import scripts/sample_assets.csv"
+cli assets import scripts/sample_assets.csv || die "the sample asset tree did not import"
 echo "== forewarn customers import scripts/sample_customers.csv"
 cli customers import scripts/sample_customers.csv --report "$SCRATCH/rejected.csv" ||
   die "the sample customers did not import cleanly (see $SCRATCH/rejected.csv)"

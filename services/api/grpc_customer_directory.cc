@@ -190,6 +190,31 @@ grpc::Status GrpcCustomerDirectory::DoSetPreferences(const Caller& caller, const
   return grpc::Status::OK;
 }
 
+grpc::Status GrpcCustomerDirectory::DoUpsertAssets(const Caller& caller, const v1::UpsertAssetsRequest* req,
+                                                   v1::UpsertAssetsResponse* out) {
+  std::vector<Asset> assets;
+  assets.reserve(req->assets_size());
+  for (const auto& a : req->assets()) assets.push_back(FromProto(a));
+  auto counts = assets_.Upsert(assets);
+  if (!counts.ok()) return ToGrpcStatus(counts.status());
+  out->set_inserted(counts->inserted);
+  out->set_updated(counts->updated);
+  out->set_unchanged(counts->unchanged);
+  spdlog::info("event=assets_upserted actor={} inserted={} updated={} unchanged={}", caller.name, counts->inserted,
+               counts->updated, counts->unchanged);
+  return grpc::Status::OK;
+}
+
+grpc::Status GrpcCustomerDirectory::DoListAssets(const Caller&, const v1::ListAssetsRequest* req,
+                                                 v1::ListAssetsResponse* out) {
+  auto page = assets_.List(AssetFilter{req->parent_code(), req->page_size(), req->page_token()});
+  if (!page.ok()) return ToGrpcStatus(page.status());
+  for (const Asset& a : page->assets) ToProto(a, out->add_assets());
+  for (int64_t n : page->customers) out->add_customers(n);
+  out->set_next_page_token(page->last_code);
+  return grpc::Status::OK;
+}
+
 // Streamed unary: authenticate, read the one request (INVALID_ARGUMENT when
 // it does not parse), run Do<Method>, write its response.
 #define FW_GUARDED(Method, Request, Response)                                                                     \
@@ -204,6 +229,8 @@ FW_GUARDED(GetCustomer, v1::GetCustomerRequest, v1::Customer)
 FW_GUARDED(DeleteCustomer, v1::DeleteCustomerRequest, v1::DeleteCustomerResponse)
 FW_GUARDED(ListCustomers, v1::ListCustomersRequest, v1::ListCustomersResponse)
 FW_GUARDED(SetPreferences, v1::SetPreferencesRequest, v1::Customer)
+FW_GUARDED(UpsertAssets, v1::UpsertAssetsRequest, v1::UpsertAssetsResponse)
+FW_GUARDED(ListAssets, v1::ListAssetsRequest, v1::ListAssetsResponse)
 
 #undef FW_GUARDED
 

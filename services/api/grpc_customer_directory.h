@@ -4,6 +4,7 @@
 
 #include "forewarn/v1/directory.grpc.pb.h"
 #include "services/api/rpc_guard.h"
+#include "services/directory/asset.h"
 #include "services/directory/directory_service.h"
 
 namespace forewarn {
@@ -25,11 +26,14 @@ namespace forewarn {
 // stream. A client that cancels, or an error, ends the stream without
 // Finish: every batch answered stays, nothing is erased. A batch over
 // ImportSession::kMaxBatch or refs not one per customer is INVALID_ARGUMENT.
+//
+// UpsertAssets and ListAssets serve the network asset tree
+// (AssetDirectoryService), with the same roles.
 class GrpcCustomerDirectory final : public v1::CustomerDirectory::StreamedUnaryService {
  public:
-  GrpcCustomerDirectory(CustomerDirectoryService& service, const Authorizer* authorizer = nullptr,
-                        RpcObserver* observer = nullptr)
-      : service_(service), guard_(authorizer, observer) {}
+  GrpcCustomerDirectory(CustomerDirectoryService& service, AssetDirectoryService& assets,
+                        const Authorizer* authorizer = nullptr, RpcObserver* observer = nullptr)
+      : service_(service), assets_(assets), guard_(authorizer, observer) {}
 
   grpc::Status UpsertCustomers(
       grpc::ServerContext* ctx,
@@ -42,15 +46,10 @@ class GrpcCustomerDirectory final : public v1::CustomerDirectory::StreamedUnaryS
       grpc::ServerContext*, grpc::ServerUnaryStreamer<v1::ListCustomersRequest, v1::ListCustomersResponse>*) override;
   grpc::Status StreamedSetPreferences(grpc::ServerContext*,
                                       grpc::ServerUnaryStreamer<v1::SetPreferencesRequest, v1::Customer>*) override;
-  // The asset tree lands with its store (issue 16); until then UNIMPLEMENTED.
   grpc::Status StreamedUpsertAssets(
-      grpc::ServerContext*, grpc::ServerUnaryStreamer<v1::UpsertAssetsRequest, v1::UpsertAssetsResponse>*) override {
-    return grpc::Status(grpc::StatusCode::UNIMPLEMENTED, "UpsertAssets");
-  }
-  grpc::Status StreamedListAssets(
-      grpc::ServerContext*, grpc::ServerUnaryStreamer<v1::ListAssetsRequest, v1::ListAssetsResponse>*) override {
-    return grpc::Status(grpc::StatusCode::UNIMPLEMENTED, "ListAssets");
-  }
+      grpc::ServerContext*, grpc::ServerUnaryStreamer<v1::UpsertAssetsRequest, v1::UpsertAssetsResponse>*) override;
+  grpc::Status StreamedListAssets(grpc::ServerContext*,
+                                  grpc::ServerUnaryStreamer<v1::ListAssetsRequest, v1::ListAssetsResponse>*) override;
 
   static constexpr int kDefaultPageSize = 100;
   static constexpr int kMaxPageSize = 5000;
@@ -66,8 +65,11 @@ class GrpcCustomerDirectory final : public v1::CustomerDirectory::StreamedUnaryS
   grpc::Status DoDeleteCustomer(const Caller& caller, const v1::DeleteCustomerRequest*, v1::DeleteCustomerResponse*);
   grpc::Status DoListCustomers(const Caller& caller, const v1::ListCustomersRequest*, v1::ListCustomersResponse*);
   grpc::Status DoSetPreferences(const Caller& caller, const v1::SetPreferencesRequest*, v1::Customer*);
+  grpc::Status DoUpsertAssets(const Caller& caller, const v1::UpsertAssetsRequest*, v1::UpsertAssetsResponse*);
+  grpc::Status DoListAssets(const Caller& caller, const v1::ListAssetsRequest*, v1::ListAssetsResponse*);
 
   CustomerDirectoryService& service_;
+  AssetDirectoryService& assets_;
   RpcGuard guard_;
 };
 

@@ -1,11 +1,13 @@
 #include "services/cli/customer_file.h"
 
 #include <algorithm>
+#include <charconv>
 #include <optional>
 #include <utility>
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
@@ -18,7 +20,7 @@ namespace {
 // The CSV columns, in CustomerCsvColumns() order.
 enum class Column {
   kExternalId, kName, kLanguage, kTimeZone, kPhone, kEmail, kServices, kAccounts, kBeneficiaries,
-  kUnplannedOutages, kPlannedMaintenance, kBankingChanges,
+  kUnplannedOutages, kPlannedMaintenance, kBankingChanges, kAssets, kLatitude, kLongitude,
 };
 constexpr size_t kRequiredColumns = 4;  // external_id, name, language, time_zone
 constexpr absl::string_view kBom = "\xEF\xBB\xBF";
@@ -204,6 +206,42 @@ std::optional<RowProblem> SetBeneficiaries(const std::string& value, v1::Custome
   return std::nullopt;
 }
 
+std::optional<RowProblem> SetAssets(const std::string& value, v1::Customer* c) {
+  const std::vector<std::string> items = SplitList(value);
+  for (size_t i = 0; i < items.size(); ++i) {
+    std::pair<std::string, std::string> link = absl::StrSplit(items[i], absl::MaxSplits(':', 1));
+    if (link.first.empty() || link.second.empty()) {
+      return RowProblem{absl::StrCat("assets[", i, "]"),
+                        absl::StrCat("'", items[i], "' is not SERVICE:ASSET (e.g. electricity:TX-1)")};
+    }
+    auto* l = c->add_assets();
+    l->set_service(link.first);
+    l->set_asset(link.second);
+  }
+  return std::nullopt;
+}
+
+// latitude and longitude: both empty (no location) or both numbers (the
+// range is the intake's to check).
+std::optional<RowProblem> SetLocation(const std::string& lat_text, const std::string& lon_text, v1::Customer* c) {
+  const absl::string_view lat_in = absl::StripAsciiWhitespace(lat_text), lon_in = absl::StripAsciiWhitespace(lon_text);
+  if (lat_in.empty() && lon_in.empty()) return std::nullopt;
+  if (lat_in.empty() || lon_in.empty()) {
+    return RowProblem{lat_in.empty() ? "location.latitude" : "location.longitude",
+                      "latitude and longitude go together (both or neither)"};
+  }
+  double lat = 0, lon = 0;
+  if (!absl::SimpleAtod(lat_in, &lat)) {
+    return RowProblem{"location.latitude", absl::StrCat("'", lat_in, "' is not a number")};
+  }
+  if (!absl::SimpleAtod(lon_in, &lon)) {
+    return RowProblem{"location.longitude", absl::StrCat("'", lon_in, "' is not a number")};
+  }
+  c->mutable_location()->set_latitude(lat);
+  c->mutable_location()->set_longitude(lon);
+  return std::nullopt;
+}
+
 std::optional<RowProblem> SetChannels(const std::string& value, const char* category,
                                       v1::ChannelSet* (v1::Preferences::*field)(), v1::Customer* c) {
   auto set = ParseChannels(value);
@@ -231,6 +269,9 @@ std::optional<RowProblem> SetColumn(Column col, const std::string& value, v1::Cu
       return SetChannels(value, "planned_maintenance", &v1::Preferences::mutable_planned_maintenance, c);
     case Column::kBankingChanges:
       return SetChannels(value, "banking_changes", &v1::Preferences::mutable_banking_changes, c);
+    case Column::kAssets: return SetAssets(value, c);
+    case Column::kLatitude:
+    case Column::kLongitude: break;  // together, after every column (SetLocation)
   }
   return std::nullopt;
 }
@@ -280,9 +321,15 @@ class CsvCustomerReader final : public CustomerReader {
     }
     row->customer.Clear();
     row->problem.reset();
+    std::string lat, lon;
     for (size_t i = 0; i < fields.size(); ++i) {  // every column: the external id may come after a bad one
+      if (columns_[i] == Column::kLatitude) lat = fields[i];
+      if (columns_[i] == Column::kLongitude) lon = fields[i];
       std::optional<RowProblem> problem = SetColumn(columns_[i], fields[i], &row->customer);
       if (problem && !row->problem) row->problem = std::move(problem);
+    }
+    if (std::optional<RowProblem> problem = SetLocation(lat, lon, &row->customer); problem && !row->problem) {
+      row->problem = std::move(problem);
     }
     if (row->problem) KeepOnlyExternalId(&row->customer);
     return true;
@@ -304,6 +351,12 @@ class CsvCustomerReader final : public CustomerReader {
     }
     for (size_t i = 0; i < kRequiredColumns; ++i) {
       if (!seen[i]) return LineError(lines_.source(), line, absl::StrCat("missing column '", known[i], "'"));
+    }
+    const auto lat = static_cast<size_t>(Column::kLatitude), lon = static_cast<size_t>(Column::kLongitude);
+    if (seen[lat] != seen[lon]) {
+      return LineError(lines_.source(), line,
+                       absl::StrCat("column '", known[seen[lat] ? lat : lon], "' needs '", known[seen[lat] ? lon : lat],
+                                    "' (both or neither)"));
     }
     return absl::OkStatus();
   }
@@ -398,6 +451,24 @@ std::string Channels(const v1::ChannelSet& set, bool present) {
   return "none";
 }
 
+// The shortest text that reads back as `x`.
+std::string Degrees(double x) {
+  char text[32];
+  const auto end = std::to_chars(text, text + sizeof text, x).ptr;
+  return std::string(text, end);
+}
+
+// "electricity:TX-1;water:W-2"; false when a code holds a separator.
+bool CsvAssets(const v1::Customer& c, std::string* out) {
+  std::vector<std::string> items;
+  for (const auto& l : c.assets()) {
+    if (HasAny(l.service(), ":;") || HasAny(l.asset(), ";") || l.service().empty() || l.asset().empty()) return false;
+    items.push_back(absl::StrCat(l.service(), ":", l.asset()));
+  }
+  *out = absl::StrJoin(items, ";");
+  return true;
+}
+
 // The ';'-separated lists of one customer; INVALID_ARGUMENT when a value
 // holds a separator the list cannot carry.
 absl::Status CsvLists(const v1::Customer& c, std::string* services, std::string* accounts,
@@ -434,8 +505,12 @@ class CsvCustomerWriter final : public CustomerWriter {
   }
 
   absl::Status Write(const v1::Customer& c) override {
-    std::string services, accounts, beneficiaries;
+    std::string services, accounts, beneficiaries, assets;
     if (absl::Status s = CsvLists(c, &services, &accounts, &beneficiaries); !s.ok()) return s;
+    if (!CsvAssets(c, &assets)) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "customer ", c.external_id(), ": an asset link holds a separator CSV cannot carry; export as jsonl"));
+    }
     const v1::Preferences& p = c.preferences();
     const std::string fields[] = {c.external_id(),
                                   c.name(),
@@ -448,7 +523,10 @@ class CsvCustomerWriter final : public CustomerWriter {
                                   beneficiaries,
                                   Channels(p.unplanned_outages(), p.has_unplanned_outages()),
                                   Channels(p.planned_maintenance(), p.has_planned_maintenance()),
-                                  Channels(p.banking_changes(), p.has_banking_changes())};
+                                  Channels(p.banking_changes(), p.has_banking_changes()),
+                                  assets,
+                                  c.has_location() ? Degrees(c.location().latitude()) : "",
+                                  c.has_location() ? Degrees(c.location().longitude()) : ""};
     for (size_t i = 0; i < std::size(fields); ++i) out_ << (i == 0 ? "" : ",") << CsvField(fields[i]);
     out_ << "\n";
     return absl::OkStatus();
@@ -481,6 +559,55 @@ class JsonlCustomerWriter final : public CustomerWriter {
 };
 
 }  // namespace
+
+struct CsvTable::Impl {
+  Impl(std::istream& in, std::string source) : lines(in, std::move(source)), records(lines) {}
+  Lines lines;
+  CsvRecords records;
+  std::vector<int> column_of;  // per header position: the index in `known`
+  size_t known = 0;
+};
+
+CsvTable::CsvTable(std::istream& in, std::string source) : impl_(std::make_unique<Impl>(in, std::move(source))) {}
+CsvTable::~CsvTable() = default;
+
+absl::Status CsvTable::ReadHeader(const std::vector<std::string>& known, size_t required) {
+  std::vector<std::string> names;
+  int64_t line = 0;
+  auto any = impl_->records.Next(&names, &line);
+  if (!any.ok()) return any.status();
+  const std::string& source = impl_->lines.source();
+  if (!*any) return LineError(source, 1, "empty file: expected a header line");
+  std::vector<bool> seen(known.size(), false);
+  for (const std::string& name : names) {
+    auto it = std::find(known.begin(), known.end(), name);
+    if (it == known.end()) {
+      return LineError(source, line, absl::StrCat("unknown column '", name, "' (known: ", absl::StrJoin(known, ", "), ")"));
+    }
+    const auto index = static_cast<size_t>(it - known.begin());
+    if (seen[index]) return LineError(source, line, absl::StrCat("duplicate column '", name, "'"));
+    seen[index] = true;
+    impl_->column_of.push_back(static_cast<int>(index));
+  }
+  for (size_t i = 0; i < required && i < known.size(); ++i) {
+    if (!seen[i]) return LineError(source, line, absl::StrCat("missing column '", known[i], "'"));
+  }
+  impl_->known = known.size();
+  return absl::OkStatus();
+}
+
+absl::StatusOr<bool> CsvTable::Next(std::vector<std::string>* fields, int64_t* line) {
+  std::vector<std::string> record;
+  auto any = impl_->records.Next(&record, line);
+  if (!any.ok() || !*any) return any;
+  if (record.size() != impl_->column_of.size()) {
+    return LineError(impl_->lines.source(), *line,
+                     absl::StrCat(record.size(), " fields, expected ", impl_->column_of.size(), " (as the header)"));
+  }
+  fields->assign(impl_->known, "");
+  for (size_t i = 0; i < record.size(); ++i) (*fields)[impl_->column_of[i]] = std::move(record[i]);
+  return true;
+}
 
 absl::StatusOr<std::optional<v1::ChannelSet>> ParseChannels(std::string_view value_in) {
   const std::string text(absl::StripAsciiWhitespace(absl::string_view(value_in.data(), value_in.size())));
@@ -533,7 +660,7 @@ const std::vector<std::string>& CustomerCsvColumns() {
   static const std::vector<std::string> kColumns = {
       "external_id", "name",     "language",      "time_zone",         "phone",
       "email",       "services", "accounts",      "beneficiaries",     "unplanned_outages",
-      "planned_maintenance",     "banking_changes"};
+      "planned_maintenance",     "banking_changes", "assets",        "latitude",          "longitude"};
   return kColumns;
 }
 

@@ -9,7 +9,9 @@
 // ("electricity/riyadh;water/riyadh"), accounts (IBANs, ';'-separated),
 // beneficiaries ("IBAN" or "IBAN=nickname", ';'-separated), and one per
 // notice category, unplanned_outages, planned_maintenance, banking_changes:
-// "sms;email", "sms", "email", "none", or empty (both channels).
+// "sms;email", "sms", "email", "none", or empty (both channels); assets
+// ("electricity:TX-1;water:W-2", SERVICE:ASSET), latitude and longitude
+// (decimal degrees; both columns or neither, both values or neither).
 //
 // UTF-8 only (a byte-order mark is skipped); fields may be quoted, with ""
 // for a quote and line breaks inside quotes; lines end in LF or CRLF.
@@ -90,6 +92,25 @@ class CustomerWriter {
   // INVALID_ARGUMENT when CSV cannot hold the customer (a separator inside
   // a beneficiary's nickname or a code): export it as JSON lines instead.
   virtual absl::Status Write(const v1::Customer& customer) = 0;
+};
+
+// The records of another CSV file with a header, read as CustomerReader
+// reads CSV (RFC 4180, UTF-8, errors "SOURCE:LINE: ..."): `forewarn assets
+// import`.
+class CsvTable {
+ public:
+  CsvTable(std::istream& in, std::string source);
+  ~CsvTable();
+  // Reads the header: its names must be among `known`, none twice, the
+  // first `required` of `known` present.
+  absl::Status ReadHeader(const std::vector<std::string>& known, size_t required);
+  // The next record's fields in `known` order ("" for a column the header
+  // lacks) and the line it starts on; false at the end.
+  absl::StatusOr<bool> Next(std::vector<std::string>* fields, int64_t* line);
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
 };
 
 // A category's channels as the files and the CLI write them: "sms;email"

@@ -176,6 +176,23 @@ class JsonPrinter final : public Printer {
     Dump(out);
   }
 
+  void Print(const v1::UpsertAssetsResponse& r) override {
+    Dump({{"inserted", r.inserted()}, {"updated", r.updated()}, {"unchanged", r.unchanged()}});
+  }
+
+  void Print(const v1::ListAssetsResponse& list) override {
+    json out = json::array();
+    for (int i = 0; i < list.assets_size(); ++i) {
+      const auto& a = list.assets(i);
+      out.push_back({{"code", a.code()},
+                     {"kind", a.kind()},
+                     {"parent_code", a.parent_code()},
+                     {"name", {{"ar", a.name().ar()}, {"en", a.name().en()}}},
+                     {"customers", i < list.customers_size() ? list.customers(i) : 0}});
+    }
+    Dump(out);
+  }
+
  private:
   void Dump(const json& doc) { out_ << doc.dump(2, ' ', false, json::error_handler_t::replace) << "\n"; }
 

@@ -173,6 +173,12 @@ class TextPrinter final : public Printer {
          << "  unplanned outages:   " << Channels(p.unplanned_outages(), p.has_unplanned_outages()) << "\n"
          << "  planned maintenance: " << Channels(p.planned_maintenance(), p.has_planned_maintenance()) << "\n"
          << "  banking changes:     " << Channels(p.banking_changes(), p.has_banking_changes()) << "\n";
+    std::vector<std::string> links;
+    for (const auto& l : c.assets()) links.push_back(absl::StrCat(l.service(), ":", l.asset()));
+    if (!links.empty()) out_ << "  assets:              " << absl::StrJoin(links, ", ") << "\n";
+    if (c.has_location()) {
+      out_ << "  location:            " << c.location().latitude() << ", " << c.location().longitude() << "\n";
+    }
   }
 
   void Print(const v1::DeleteCustomerResponse& r) override {
@@ -191,6 +197,21 @@ class TextPrinter final : public Printer {
                             r.elapsed_seconds > 0 ? rows / r.elapsed_seconds : 0.0)
          << "\n";
     if (!r.report_path.empty()) out_ << "Rejected rows: " << r.report_path << "\n";
+  }
+
+  void Print(const v1::UpsertAssetsResponse& r) override {
+    out_ << "Assets: inserted " << r.inserted() << ", updated " << r.updated() << ", unchanged " << r.unchanged()
+         << "\n";
+  }
+
+  void Print(const v1::ListAssetsResponse& list) override {
+    out_ << absl::StrFormat("%-24s  %-12s  %-24s  %9s  %s\n", "CODE", "KIND", "PARENT", "CUSTOMERS", "NAME (EN / AR)");
+    for (int i = 0; i < list.assets_size(); ++i) {
+      const auto& a = list.assets(i);
+      out_ << absl::StrFormat("%-24s  %-12s  %-24s  %9d  %s / %s\n", a.code(), a.kind(), a.parent_code(),
+                              i < list.customers_size() ? list.customers(i) : 0, a.name().en(), a.name().ar());
+    }
+    if (list.assets().empty()) out_ << "(no assets)\n";
   }
 
  private:

@@ -30,6 +30,9 @@ Customer FromProto(const v1::Customer& c) {
   out.beneficiaries.reserve(c.beneficiaries_size());
   for (const auto& b : c.beneficiaries()) out.beneficiaries.push_back(Beneficiary{b.iban(), b.nickname()});
   out.preferences = FromProto(c.preferences());  // unset: both channels everywhere
+  out.assets.reserve(c.assets_size());
+  for (const auto& l : c.assets()) out.assets.push_back(AssetLink{l.service(), l.asset()});
+  if (c.has_location()) out.location = GeoPoint{c.location().latitude(), c.location().longitude()};
   return out;
 }
 
@@ -68,6 +71,27 @@ void ToProto(const Customer& c, v1::Customer* out) {
     pb->set_nickname(b.nickname);
   }
   ToProto(c.preferences, out->mutable_preferences());
+  for (const auto& l : c.assets) {
+    auto* pl = out->add_assets();
+    pl->set_service(l.service);
+    pl->set_asset(l.asset);
+  }
+  if (c.location) {
+    out->mutable_location()->set_latitude(c.location->latitude);
+    out->mutable_location()->set_longitude(c.location->longitude);
+  }
+}
+
+Asset FromProto(const v1::Asset& a) {
+  return Asset{a.code(), a.kind(), a.parent_code(), LocalizedText{a.name().ar(), a.name().en()}};
+}
+
+void ToProto(const Asset& a, v1::Asset* out) {
+  out->set_code(a.code);
+  out->set_kind(a.kind);
+  out->set_parent_code(a.parent_code);
+  out->mutable_name()->set_ar(a.name.ar);
+  out->mutable_name()->set_en(a.name.en);
 }
 
 }  // namespace forewarn

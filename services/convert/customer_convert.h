@@ -4,6 +4,7 @@
 // directory.proto) and its domain (services/directory/customer.h).
 
 #include "forewarn/v1/directory.pb.h"
+#include "services/directory/asset.h"
 #include "services/directory/customer.h"
 
 namespace forewarn {
@@ -17,5 +18,9 @@ Customer FromProto(const v1::Customer& customer);
 // Every category is set explicitly.
 void ToProto(const Preferences& prefs, v1::Preferences* out);
 void ToProto(const Customer& customer, v1::Customer* out);
+
+// The network asset tree's nodes.
+Asset FromProto(const v1::Asset& asset);
+void ToProto(const Asset& asset, v1::Asset* out);
 
 }  // namespace forewarn

@@ -1,6 +1,7 @@
 #include "services/directory/customer.h"
 
 #include <algorithm>
+#include <cmath>
 #include <map>
 
 #include "absl/strings/ascii.h"
@@ -12,6 +13,7 @@
 #include "absl/time/time.h"
 #include "services/core/iban.h"
 #include "services/core/validation.h"
+#include "services/directory/asset.h"
 
 namespace forewarn {
 namespace {
@@ -125,6 +127,48 @@ std::optional<FieldError> CheckBeneficiaries(Customer& c, const CustomerLimits& 
   return std::nullopt;
 }
 
+// Links checked against the customer's own services (before they are
+// deduplicated: the indices are the record's).
+std::optional<FieldError> CheckAssetLinks(const Customer& c, const CustomerLimits& limits) {
+  if (c.assets.size() > limits.max_asset_links) {
+    return FieldError{"assets", absl::StrCat("at most ", limits.max_asset_links, " entries")};
+  }
+  std::set<AssetLink> seen;
+  for (size_t i = 0; i < c.assets.size(); ++i) {
+    const AssetLink& l = c.assets[i];
+    const bool uses = std::any_of(c.services.begin(), c.services.end(),
+                                  [&l](const ServiceRegion& s) { return s.service == l.service; });
+    if (!uses) {
+      return FieldError{absl::StrCat("assets[", i, "].service"),
+                        absl::StrCat("'", absl::CHexEscape(l.service), "' is not one of the customer's services")};
+    }
+    if (!IsAssetCode(l.asset)) {
+      return FieldError{absl::StrCat("assets[", i, "].asset"),
+                        l.asset.empty() ? std::string("is required")
+                                        : absl::StrCat("'", absl::CHexEscape(l.asset),
+                                                       "' is not an asset code (1-64 of A-Z a-z 0-9 _ . : -)")};
+    }
+    if (!seen.insert(l).second) {
+      return FieldError{absl::StrCat("assets[", i, "]"), "repeats an earlier link"};
+    }
+  }
+  return std::nullopt;
+}
+
+std::optional<FieldError> CheckLocation(Customer& c) {
+  if (!c.location) return std::nullopt;
+  GeoPoint& p = *c.location;
+  if (!std::isfinite(p.latitude) || p.latitude < -90 || p.latitude > 90) {
+    return FieldError{"location.latitude", "must be a number from -90 to 90"};
+  }
+  if (!std::isfinite(p.longitude) || p.longitude < -180 || p.longitude > 180) {
+    return FieldError{"location.longitude", "must be a number from -180 to 180"};
+  }
+  if (p.latitude == 0) p.latitude = 0;  // -0 stores and hashes as 0
+  if (p.longitude == 0) p.longitude = 0;
+  return std::nullopt;
+}
+
 }  // namespace
 
 ChannelSet& Preferences::For(NoticeCategory c) {
@@ -164,6 +208,8 @@ std::optional<FieldError> ValidateCustomer(Customer& c, const ContactRules& cont
   if (auto e = CheckIdentity(c, limits)) return e;
   if (auto e = CheckContacts(c, contacts, limits)) return e;
   if (auto e = CheckServices(c, known_services, known_regions, limits)) return e;
+  if (auto e = CheckAssetLinks(c, limits)) return e;
+  if (auto e = CheckLocation(c)) return e;
   if (auto e = CheckAccounts(c, limits)) return e;
   if (auto e = CheckBeneficiaries(c, limits)) return e;
   return policy.Violation(c.preferences);

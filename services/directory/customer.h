@@ -47,6 +47,21 @@ struct Beneficiary {
   bool operator==(const Beneficiary&) const = default;
 };
 
+// The asset (services/directory/asset.h) supplying the customer for one of
+// its services.
+struct AssetLink {
+  std::string service;
+  std::string asset;
+  auto operator<=>(const AssetLink&) const = default;
+};
+
+// A point on the map, WGS 84 degrees.
+struct GeoPoint {
+  double latitude = 0;
+  double longitude = 0;
+  bool operator==(const GeoPoint&) const = default;
+};
+
 struct Customer {
   int64_t id = 0;            // Forewarn's id (the ledger's customer id); 0 until stored
   std::string external_id;   // the CRM's key
@@ -59,6 +74,8 @@ struct Customer {
   std::vector<std::string> accounts;  // IBANs, compact
   std::vector<Beneficiary> beneficiaries;
   Preferences preferences;
+  std::vector<AssetLink> assets;   // per service; an incident on the asset or above reaches the customer
+  std::optional<GeoPoint> location;  // unset: not on the map
   bool operator==(const Customer&) const = default;
 };
 
@@ -98,10 +115,14 @@ struct CustomerLimits {
   size_t max_accounts = 64;
   size_t max_beneficiaries = 256;
   size_t max_nickname_chars = 100;
+  size_t max_asset_links = 64;
 };
 
 // Checks one record and normalises it in place (phone to E.164, IBANs to the
-// compact form, duplicates in lists removed, services sorted). Returns the
+// compact form, duplicates in lists removed, services sorted; asset links
+// keep their order: each names one of the customer's services and an asset
+// code of valid syntax, none twice; whether the asset exists is the store's
+// to check). Returns the
 // first rule it breaks, or nothing. The service and region codes are checked
 // against the known ones; `policy` against the preferences.
 std::optional<FieldError> ValidateCustomer(Customer& c, const ContactRules& contacts,

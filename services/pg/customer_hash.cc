@@ -3,6 +3,7 @@
 #include <openssl/sha.h>
 
 #include <algorithm>
+#include <charconv>
 #include <cstdint>
 #include <string_view>
 #include <tuple>
@@ -16,6 +17,35 @@ void Put(std::string& out, std::string_view s) {
   const auto n = static_cast<uint32_t>(s.size());
   for (int shift = 0; shift < 32; shift += 8) out.push_back(static_cast<char>((n >> shift) & 0xff));
   out.append(s);
+}
+
+// The shortest text that reads back as `x` (one text per double).
+void PutDouble(std::string& out, double x) {
+  char text[32];
+  const auto end = std::to_chars(text, text + sizeof text, x).ptr;
+  Put(out, std::string_view(text, static_cast<size_t>(end - text)));
+}
+
+// The asset links and location, after everything else and only when the
+// record has them: a record without either hashes as it did before they
+// existed (no re-import counts every customer as updated).
+void PutTargeting(std::string& buf, const Customer& c) {
+  if (!c.assets.empty()) {
+    std::vector<const AssetLink*> links;
+    for (const auto& l : c.assets) links.push_back(&l);
+    std::sort(links.begin(), links.end(), [](auto* a, auto* b) { return *a < *b; });
+    buf += 'A';
+    Put(buf, std::to_string(links.size()));
+    for (const auto* l : links) {
+      Put(buf, l->service);
+      Put(buf, l->asset);
+    }
+  }
+  if (c.location) {
+    buf += 'L';
+    PutDouble(buf, c.location->latitude);
+    PutDouble(buf, c.location->longitude);
+  }
 }
 
 char Bits(const ChannelSet& c) { return static_cast<char>((c.sms ? 1 : 0) | (c.email ? 2 : 0)); }
@@ -52,6 +82,7 @@ std::string CustomerContentHash(const Customer& c) {
   }
   const Preferences& p = c.preferences;
   buf += {Bits(p.unplanned_outages), Bits(p.planned_maintenance), Bits(p.banking_changes)};
+  PutTargeting(buf, c);
   std::string digest(SHA256_DIGEST_LENGTH, '\0');
   SHA256(reinterpret_cast<const unsigned char*>(buf.data()), buf.size(),
          reinterpret_cast<unsigned char*>(digest.data()));

@@ -1,6 +1,7 @@
 #include "services/pg/customer_sql.h"
 
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
 
 namespace forewarn::pg {
 namespace {
@@ -8,7 +9,8 @@ namespace {
 // A customer row as RowToCustomer reads it.
 #define FW_CUSTOMER_COLUMNS                                                                              \
   "SELECT c.id, coalesce(c.external_id, ''), c.name, c.locale, c.time_zone, coalesce(c.phone, ''), " \
-  "coalesce(c.email, ''), c.channels_unplanned, c.channels_maintenance, c.channels_banking FROM customers c "
+  "coalesce(c.email, ''), c.channels_unplanned, c.channels_maintenance, c.channels_banking, "     \
+  "ST_Y(c.location), ST_X(c.location) FROM customers c "
 
 // Each external id's stored id and whether its content hash is the one
 // given ($1 external ids, $2 hex hashes): the 1-based position in the
@@ -25,12 +27,14 @@ constexpr char kAccountHolders[] =
     "SELECT u.iban, a.customer_id FROM unnest($1::text[]) AS u(iban) "
     "CROSS JOIN LATERAL (SELECT customer_id FROM accounts WHERE iban = u.iban LIMIT 1) a";
 
+// $11, $12: latitude and longitude (NULL: no location).
 #define FW_CUSTOMER_INSERT                                                                                    \
   "INSERT INTO customers (external_id, name, locale, time_zone, phone, email, channels_unplanned, "            \
-  "  channels_maintenance, channels_banking, content_hash, updated_at) "                                       \
-  "SELECT u.e, u.n, u.l, u.z, nullif(u.p, ''), nullif(u.m, ''), u.cu, u.cm, u.cb, decode(u.h, 'hex'), now() " \
+  "  channels_maintenance, channels_banking, content_hash, updated_at, location) "                             \
+  "SELECT u.e, u.n, u.l, u.z, nullif(u.p, ''), nullif(u.m, ''), u.cu, u.cm, u.cb, decode(u.h, 'hex'), now(), " \
+  "  ST_SetSRID(ST_MakePoint(u.lon, u.lat), 4326) "                                                            \
   "FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::int2[], $8::int2[], " \
-  "  $9::int2[], $10::text[]) AS u(e, n, l, z, p, m, cu, cm, cb, h) "
+  "  $9::int2[], $10::text[], $11::float8[], $12::float8[]) AS u(e, n, l, z, p, m, cu, cm, cb, h, lat, lon) "
 
 // A batch of new customers only (the look-up found none of them): a plain
 // insert, without the speculative insertion of ON CONFLICT. One inserted
@@ -48,22 +52,26 @@ constexpr char kUpsert[] = FW_CUSTOMER_INSERT
     "  channels_unplanned = excluded.channels_unplanned & ~(customers.opted_out & 3), "
     "  channels_maintenance = excluded.channels_maintenance & ~((customers.opted_out >> 2) & 3), "
     "  channels_banking = excluded.channels_banking & ~((customers.opted_out >> 4) & 3), "
-    "  content_hash = excluded.content_hash, "
+    "  content_hash = excluded.content_hash, location = excluded.location, "
     "  updated_at = excluded.updated_at "
     "RETURNING external_id, id";
 
-// The services, accounts and beneficiaries of the customers $1 (deletes
-// only, on three tables: safe in one statement).
+// The services, asset links, accounts and beneficiaries of the customers
+// $1 (deletes only, on four tables: safe in one statement).
 constexpr char kDeleteLists[] =
     "WITH s AS (DELETE FROM customer_services WHERE customer_id = ANY($1::bigint[])), "
+    "l AS (DELETE FROM customer_assets WHERE customer_id = ANY($1::bigint[])), "
     "a AS (DELETE FROM accounts WHERE customer_id = ANY($1::bigint[])) "
     "DELETE FROM beneficiaries WHERE customer_id = ANY($1::bigint[])";
 
 // Services ($1 service, $2 region, $3 customer), accounts ($4 IBAN, $5
-// customer) and beneficiaries ($6 customer, $7 IBAN, $8 nickname).
+// customer), beneficiaries ($6 customer, $7 IBAN, $8 nickname) and asset
+// links ($9 asset, $10 service, $11 customer).
 constexpr char kInsertLists[] =
     "WITH s AS (INSERT INTO customer_services (service_code, region_code, customer_id) "
     "  SELECT * FROM unnest($1::text[], $2::text[], $3::bigint[])), "
+    "l AS (INSERT INTO customer_assets (asset_code, service_code, customer_id) "
+    "  SELECT * FROM unnest($9::text[], $10::text[], $11::bigint[])), "
     "a AS (INSERT INTO accounts (iban, customer_id) SELECT * FROM unnest($4::text[], $5::bigint[])) "
     "INSERT INTO beneficiaries (customer_id, iban, nickname) "
     "SELECT * FROM unnest($6::bigint[], $7::text[], $8::text[])";
@@ -77,6 +85,13 @@ constexpr char kAccountsOf[] =
 constexpr char kBeneficiariesOf[] =
     "SELECT customer_id, iban, nickname FROM beneficiaries WHERE customer_id = ANY($1::bigint[]) "
     "ORDER BY customer_id, iban COLLATE \"C\"";
+
+constexpr char kAssetsOf[] =
+    "SELECT customer_id, service_code, asset_code FROM customer_assets WHERE customer_id = ANY($1::bigint[]) "
+    "ORDER BY customer_id, service_code COLLATE \"C\", asset_code";
+// The asset codes of $1 that no asset has.
+constexpr char kUnknownAssets[] =
+    "SELECT u.c FROM unnest($1::text[]) AS u(c) WHERE NOT EXISTS (SELECT 1 FROM assets a WHERE a.code = u.c)";
 
 constexpr char kGet[] = FW_CUSTOMER_COLUMNS "WHERE c.external_id = $1";
 // Keyset paging ($1 after id), optional service ($2) and region ($3)
@@ -139,6 +154,8 @@ PgPool::Prepared CustomerStatements() {
           {"dir_services_of", kServicesOf},
           {"dir_accounts_of", kAccountsOf},
           {"dir_beneficiaries_of", kBeneficiariesOf},
+          {"dir_assets_of", kAssetsOf},
+          {"dir_unknown_assets", kUnknownAssets},
           {"dir_get", kGet},
           {"dir_list", kList},
           {"dir_lock_by_external_id", kLockByExternalId},
@@ -177,6 +194,16 @@ void ArrayLiteral::Add(int64_t n) {
   absl::StrAppend(&out_, n);
 }
 
+void ArrayLiteral::AddDouble(double x) {
+  Separate();
+  absl::StrAppendFormat(&out_, "%.17g", x);
+}
+
+void ArrayLiteral::AddNull() {
+  Separate();
+  out_ += "NULL";
+}
+
 std::string ArrayLiteral::Take() {
   out_.push_back('}');
   std::string out;
@@ -205,6 +232,7 @@ Customer RowToCustomer(const pqxx::row& r) {
   c.preferences.unplanned_outages = ChannelsFromBits(r[7].as<int>());
   c.preferences.planned_maintenance = ChannelsFromBits(r[8].as<int>());
   c.preferences.banking_changes = ChannelsFromBits(r[9].as<int>());
+  if (!r[10].is_null()) c.location = GeoPoint{r[10].as<double>(), r[11].as<double>()};
   return c;
 }
 

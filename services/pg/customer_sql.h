@@ -24,6 +24,8 @@ class ArrayLiteral {
  public:
   void Add(std::string_view text);
   void Add(int64_t n);
+  void AddDouble(double x);  // finite; written with 17 significant digits (exact)
+  void AddNull();
   // The literal; the builder is empty afterwards.
   std::string Take();
 
@@ -41,7 +43,8 @@ ChannelSet ChannelsFromBits(int bits);
 // maintenance 2-3, banking changes 4-5).
 int PreferenceBits(const Preferences& p);
 
-// A customer row as the directory's reads select it (no lists).
+// A customer row as the directory's reads select it (no lists; its
+// location included).
 Customer RowToCustomer(const pqxx::row& r);
 
 }  // namespace forewarn::pg

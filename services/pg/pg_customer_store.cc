@@ -78,6 +78,30 @@ void RefuseRepeatedKeys(Batch& b) {
   }
 }
 
+// Refuses a customer to be written that links an asset no stored asset has
+// ("assets[i].asset"): the codes of the batch looked up at once.
+void RefuseUnknownAssets(pqxx::transaction_base& tx, const pg::PgPool& pool, Batch& b) {
+  ArrayLiteral codes;
+  std::unordered_set<std::string_view> named;
+  for (size_t i = 0; i < b.customers.size(); ++i) {
+    if (!b.Writes(i)) continue;
+    for (const auto& l : b.customers[i].assets) {
+      if (named.insert(l.asset).second) codes.Add(l.asset);
+    }
+  }
+  if (named.empty()) return;
+  std::unordered_set<std::string> unknown;
+  for (const auto& r : pool.Exec(tx, "dir_unknown_assets", codes.Take())) unknown.insert(r[0].as<std::string>());
+  if (unknown.empty()) return;
+  for (size_t i = 0; i < b.customers.size(); ++i) {
+    const auto& links = b.customers[i].assets;
+    for (size_t k = 0; k < links.size() && b.Writes(i); ++k) {
+      if (!unknown.contains(links[k].asset)) continue;
+      b.rows[i].error = FieldError{absl::StrCat("assets[", k, "].asset"), absl::StrCat("no asset '", links[k].asset, "'")};
+    }
+  }
+}
+
 // The stored holder of each IBAN the customers to be written list.
 std::unordered_map<std::string, int64_t> AccountHolders(pqxx::transaction_base& tx, const pg::PgPool& pool,
                                                         const Batch& b) {
@@ -136,7 +160,7 @@ void RefuseTakenAccounts(const std::unordered_map<std::string, int64_t>& holders
 // Inserts the new customers and updates the changed ones; records the ids
 // of the new ones.
 void WriteCustomers(pqxx::transaction_base& tx, const pg::PgPool& pool, Batch& b) {
-  ArrayLiteral ext, name, locale, zone, phone, email, unplanned, maintenance, banking, hash;
+  ArrayLiteral ext, name, locale, zone, phone, email, unplanned, maintenance, banking, hash, lat, lon;
   std::unordered_map<std::string_view, size_t> row_of;
   bool all_new = true;
   for (size_t i = 0; i < b.customers.size(); ++i) {
@@ -154,18 +178,26 @@ void WriteCustomers(pqxx::transaction_base& tx, const pg::PgPool& pool, Batch& b
     maintenance.Add(pg::ChannelBits(c.preferences.planned_maintenance));
     banking.Add(pg::ChannelBits(c.preferences.banking_changes));
     hash.Add(absl::BytesToHexString(b.hashes[i]));
+    if (c.location) {
+      lat.AddDouble(c.location->latitude);
+      lon.AddDouble(c.location->longitude);
+    } else {
+      lat.AddNull();
+      lon.AddNull();
+    }
   }
   if (row_of.empty()) return;
   for (const auto& r : pool.Exec(tx, all_new ? "dir_insert_new" : "dir_upsert", ext.Take(), name.Take(), locale.Take(), zone.Take(), phone.Take(),
-                                 email.Take(), unplanned.Take(), maintenance.Take(), banking.Take(), hash.Take())) {
+                                 email.Take(), unplanned.Take(), maintenance.Take(), banking.Take(), hash.Take(),
+                                 lat.Take(), lon.Take())) {
     b.stored_id[row_of.at(r[0].as<std::string>())] = r[1].as<int64_t>();
   }
 }
 
-// Replaces the services, accounts and beneficiaries of the customers
-// written (the changed ones' lists are deleted first).
+// Replaces the services, asset links, accounts and beneficiaries of the
+// customers written (the changed ones' lists are deleted first).
 void WriteLists(pqxx::transaction_base& tx, const pg::PgPool& pool, const Batch& b) {
-  ArrayLiteral changed, svc, region, svc_of, iban, iban_of, ben_of, ben_iban, nickname;
+  ArrayLiteral changed, svc, region, svc_of, iban, iban_of, ben_of, ben_iban, nickname, asset, asset_svc, asset_of;
   bool any_changed = false;
   for (size_t i = 0; i < b.customers.size(); ++i) {
     if (!b.Writes(i)) continue;
@@ -189,10 +221,15 @@ void WriteLists(pqxx::transaction_base& tx, const pg::PgPool& pool, const Batch&
       ben_iban.Add(ben.iban);
       nickname.Add(ben.nickname);
     }
+    for (const auto& l : c.assets) {
+      asset.Add(l.asset);
+      asset_svc.Add(l.service);
+      asset_of.Add(id);
+    }
   }
   if (any_changed) pool.Exec(tx, "dir_delete_lists", changed.Take());
   pool.Exec(tx, "dir_insert_lists", svc.Take(), region.Take(), svc_of.Take(), iban.Take(), iban_of.Take(),
-            ben_of.Take(), ben_iban.Take(), nickname.Take());
+            ben_of.Take(), ben_iban.Take(), nickname.Take(), asset.Take(), asset_svc.Take(), asset_of.Take());
 }
 
 // The customers with these ids (as LoadPage reads them), lists included.
@@ -213,6 +250,9 @@ void LoadLists(pqxx::transaction_base& tx, const pg::PgPool& pool, std::vector<C
   }
   for (const auto& r : pool.Exec(tx, "dir_beneficiaries_of", id_array)) {
     by_id.at(r[0].as<int64_t>())->beneficiaries.push_back({r[1].as<std::string>(), r[2].as<std::string>()});
+  }
+  for (const auto& r : pool.Exec(tx, "dir_assets_of", id_array)) {
+    by_id.at(r[0].as<int64_t>())->assets.push_back({r[1].as<std::string>(), r[2].as<std::string>()});
   }
 }
 
@@ -302,6 +342,7 @@ absl::StatusOr<std::vector<UpsertRow>> PgCustomerStore::Upsert(const std::vector
       pqxx::work tx(c);
       Classify(tx, *pool_, b);
       RefuseRepeatedKeys(b);
+      RefuseUnknownAssets(tx, *pool_, b);
       RefuseTakenAccounts(AccountHolders(tx, *pool_, b), b);
       if (dry_run || !b.AnyWrites()) return absl::OkStatus();  // rolled back: nothing to write
       WriteCustomers(tx, *pool_, b);

@@ -9,7 +9,7 @@
 
 namespace forewarn {
 
-// The customer directory in PostgreSQL (schema: migrations/0010), over the
+// The customer directory in PostgreSQL (schema: migrations/0010-0012), over the
 // process's shared pool. An upsert batch is a handful of set-based
 // statements whatever its size: the stored (id, content hash) of its
 // external ids in one look-up, the new and changed customers written with
@@ -28,7 +28,13 @@ namespace forewarn {
 // Rules only storage can check, each refusing one row: an account IBAN that
 // another customer holds (stored, or claimed by an earlier row of the batch)
 // unless that customer is rewritten in the same batch without it; an IBAN
-// repeated within one customer's accounts or beneficiaries.
+// repeated within one customer's accounts or beneficiaries; an asset link
+// naming no stored asset ("assets[i].asset"; the batch's codes looked up in
+// one statement).
+//
+// Asset links (customer_assets) are replaced with the other lists; the
+// location is customers.location, a PostGIS point (SRID 4326, x longitude,
+// y latitude).
 //
 // Customers written by SQL before the directory (no external id) are kept:
 // the directory cannot name them, and a full sync does not erase them.

@@ -122,7 +122,8 @@ TEST(CustomerCsv, MalformedInputNamesTheLine) {
 TEST(CustomerCsv, HeaderErrorsNameTheColumns) {
   EXPECT_EQ(Read("external_id,name,language,time_zone,fax,pager\n").error,
             "customers.csv:1: unknown columns 'fax', 'pager' (known: external_id, name, language, time_zone, phone, "
-            "email, services, accounts, beneficiaries, unplanned_outages, planned_maintenance, banking_changes)");
+            "email, services, accounts, beneficiaries, unplanned_outages, planned_maintenance, banking_changes, "
+            "assets, latitude, longitude)");
   EXPECT_EQ(Read("external_id,name,language,time_zone,name\n").error, "customers.csv:1: duplicate column 'name'");
   EXPECT_EQ(Read("external_id,name,language\n").error, "customers.csv:1: missing column 'time_zone'");
 }

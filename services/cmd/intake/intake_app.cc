@@ -16,6 +16,7 @@
 #include "services/kafka/kafka_dead_letters.h"
 #include "services/kafka/kafka_producer.h"
 #include "services/kafka/kafka_topic_admin.h"
+#include "services/pg/pg_asset_store.h"
 #include "services/pg/pg_customer_store.h"
 #include "services/pg/pg_store.h"
 #include "services/runtime/runtime.h"
@@ -168,7 +169,9 @@ int RunIntake(const IntakeConfig& cfg) {
   grpc_service.set_dead_letters(&dead_letters);
   PgCustomerStore customer_store(pg);
   CustomerDirectoryService directory(customer_store, IntakeContactRules(), OptOutPolicy{cfg.opt_out_categories});
-  GrpcCustomerDirectory grpc_directory(directory, start.authorizer.get(), &rpc_metrics);
+  PgAssetStore asset_store(pg);
+  AssetDirectoryService assets(asset_store);
+  GrpcCustomerDirectory grpc_directory(directory, assets, start.authorizer.get(), &rpc_metrics);
 
   auto front = GrpcFrontEnd::Start(cfg, start.credentials, {&grpc_service, &grpc_directory}, open_file_limit, metrics);
   if (!front.ok()) return StartupFailed(front.status(), front.status().code() == absl::StatusCode::kInvalidArgument ? 2 : 1);
