@@ -94,11 +94,13 @@ notifier_cmd=("$BUILD_DIR/notifier/cmd/forewarn-notifier" --pg "$PG_URI" --kafka
   --templates "$PWD/templates" --outbox-dir "$SCRATCH/outbox" --session-timeout-ms 3000
   --unsubscribe-secret-file "$SCRATCH/unsubscribe.key") # --unsubscribe-url once the port is known
 cli() { "$BUILD_DIR/services/cmd/cli/forewarn" --target "127.0.0.1:$INTAKE_PORT" "$@"; }
+# A cable fault on the Olaya feeder: the customers supplied through it (its transformers) are
+# told, not all of Riyadh. With --dry-run, the audience per selector and nothing created.
 create_incident() {
-  cli incident create --idempotency-key demo-1 --service electricity --region riyadh \
+  cli incident create --idempotency-key demo-1 --service electricity --asset RUH-F1 \
     --reason-en "Emergency repair of a damaged underground cable" \
     --reason-ar "إصلاح طارئ لكابل أرضي متضرر" \
-    --restore-in 3h
+    --restore-in 3h "$@"
 }
 incident_report_json() { cli incident report "$1" --json; }
 # --------------------------------------------------------------------------------------------
@@ -134,11 +136,15 @@ expected="$(sql -c "
                           AND (c.channels_unplanned & 2 <> 0
                                OR (c.channels_unplanned & 1 <> 0 AND c.phone IS NULL)))
   FROM customers c
-  WHERE EXISTS (SELECT 1 FROM customer_services cs
-                WHERE cs.customer_id = c.id
-                  AND cs.service_code = 'electricity' AND cs.region_code = 'riyadh')")"
+  WHERE EXISTS (SELECT 1 FROM customer_assets ca
+                WHERE ca.customer_id = c.id AND ca.service_code = 'electricity'
+                  AND ca.asset_code IN (WITH RECURSIVE sub(code) AS (
+                    SELECT 'RUH-F1'::text UNION SELECT a.code FROM assets a JOIN sub ON a.parent_code = sub.code)
+                    SELECT code FROM sub))")"
 
-echo "== forewarn incident create"
+echo "== forewarn incident create --asset RUH-F1 --dry-run"
+create_incident --dry-run
+echo "== forewarn incident create --asset RUH-F1"
 create_incident
 incident_id="$(sql -c "SELECT id FROM incidents WHERE idempotency_key = 'demo-1'")"
 [[ -n "$incident_id" ]] || die "incident demo-1 is not in the database"
