@@ -37,6 +37,7 @@ class Printer {
   virtual void Print(const v1::Customer& customer) = 0;
   virtual void Print(const v1::DeleteCustomerResponse& erasure) = 0;
   virtual void Print(const ImportReport& report) = 0;
+  virtual void Print(const v1::UploadedAudience& audience) = 0;
 };
 
 // Tables and labelled lines on `out`; warnings (an SMS over its segment

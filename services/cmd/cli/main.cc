@@ -29,6 +29,7 @@ int main(int argc, char** argv) {
   cli::AddMaintenanceCommands(app, commands);
   cli::AddIbanCommands(app, commands);
   cli::AddCustomerCommands(app, commands);
+  cli::AddAudienceCommands(app, commands);
 
   CLI11_PARSE(app, argc, argv);
 
