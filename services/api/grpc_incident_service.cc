@@ -344,7 +344,7 @@ grpc::Status GrpcIncidentService::DoUploadAudience(const Caller& caller, grpc::S
   auto uploaded = audience_lists_->Upload(caller.name, next);
   if (!uploaded.ok()) {
     spdlog::warn("event=audience_upload_failed actor={} code={} reason=\"{}\"", caller.name,
-                 absl::StatusCodeToString(uploaded.status().code()), uploaded.status().message());
+                 absl::StatusCodeToString(uploaded.status().code()), std::string(uploaded.status().message()));
     return ToGrpcStatus(uploaded.status());
   }
   out->set_audience_id(uploaded->id);

@@ -19,9 +19,9 @@ namespace {
 // parse as a chunk there.
 constexpr size_t kMaxExternalIdBytes = kMaxAudienceExternalIdBytes;
 
-absl::Status Unreadable(std::string_view reason) { return absl::InvalidArgumentError(reason); }
+absl::Status Unreadable(absl::string_view reason) { return absl::InvalidArgumentError(reason); }
 
-absl::Status AddId(std::string_view text, v1::AudienceChunk& chunk) {
+absl::Status AddId(absl::string_view text, v1::AudienceChunk& chunk) {
   int64_t id = 0;
   if (!absl::SimpleAtoi(text, &id) || id <= 0) {
     return Unreadable(absl::StrCat("id '", text, "' is not a positive number"));
@@ -30,7 +30,7 @@ absl::Status AddId(std::string_view text, v1::AudienceChunk& chunk) {
   return absl::OkStatus();
 }
 
-absl::Status AddExternalId(std::string_view text, v1::AudienceChunk& chunk) {
+absl::Status AddExternalId(absl::string_view text, v1::AudienceChunk& chunk) {
   if (text.size() > kMaxExternalIdBytes) {
     return Unreadable(absl::StrCat("external id longer than ", kMaxExternalIdBytes, " bytes"));
   }
@@ -41,7 +41,7 @@ absl::Status AddExternalId(std::string_view text, v1::AudienceChunk& chunk) {
   return absl::OkStatus();
 }
 
-absl::Status AddEntry(std::string_view kind, std::string_view text, v1::AudienceChunk& chunk) {
+absl::Status AddEntry(absl::string_view kind, absl::string_view text, v1::AudienceChunk& chunk) {
   text = absl::StripAsciiWhitespace(text);
   if (text.empty()) return Unreadable(absl::StrCat("empty ", kind));
   if (kind == "id") return AddId(text, chunk);
@@ -52,7 +52,7 @@ absl::Status AddEntry(std::string_view kind, std::string_view text, v1::Audience
 
 }  // namespace
 
-absl::StatusOr<int> AddAudienceLine(std::string_view line, std::string_view by, v1::AudienceChunk& chunk) {
+absl::StatusOr<int> AddAudienceLine(absl::string_view line, absl::string_view by, v1::AudienceChunk& chunk) {
   line = absl::StripAsciiWhitespace(line);
   if (line.empty() || line.front() == '#') return 0;
   if (!IsValidUtf8(line)) return Unreadable("not valid UTF-8");
@@ -61,12 +61,12 @@ absl::StatusOr<int> AddAudienceLine(std::string_view line, std::string_view by, 
     return 1;
   }
   const auto colon = line.find(':');
-  const std::string_view prefix = colon == std::string_view::npos ? line : line.substr(0, colon);
-  std::string_view kind;
+  const absl::string_view prefix = colon == absl::string_view::npos ? line : line.substr(0, colon);
+  absl::string_view kind;
   if (prefix == "id") kind = "id";
   if (prefix == "external") kind = "external_id";
   if (prefix == "iban") kind = "iban";
-  if (colon == std::string_view::npos || kind.empty()) {
+  if (colon == absl::string_view::npos || kind.empty()) {
     return Unreadable("expected id:NUMBER, external:ID or iban:IBAN (or give --by)");
   }
   if (auto s = AddEntry(kind, line.substr(colon + 1), chunk); !s.ok()) return s;

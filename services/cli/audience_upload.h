@@ -11,7 +11,7 @@
 // any length of list.
 
 #include <string>
-#include <string_view>
+#include "absl/strings/string_view.h"
 
 #include "absl/status/statusor.h"
 #include "forewarn/v1/incident.pb.h"
@@ -32,7 +32,7 @@ struct AudienceUploadFlags {
 // line: the caller adds them) for a line that cannot be read: not UTF-8, an
 // unknown prefix, an id that is not a positive number, an empty entry, an
 // external id longer than 128 bytes or with control characters.
-absl::StatusOr<int> AddAudienceLine(std::string_view line, std::string_view by, v1::AudienceChunk& chunk);
+absl::StatusOr<int> AddAudienceLine(absl::string_view line, absl::string_view by, v1::AudienceChunk& chunk);
 
 // Streams the file and prints the intake's answer. Exit codes: 0 the list
 // is stored (unknown entries are reported, not fatal); 1 the intake refused

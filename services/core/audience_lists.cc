@@ -10,11 +10,11 @@
 namespace forewarn {
 namespace {
 
-absl::Status Invalid(std::string_view field, std::string_view reason) {
+absl::Status Invalid(absl::string_view field, absl::string_view reason) {
   return absl::InvalidArgumentError(absl::StrCat(field, ": ", reason));
 }
 
-bool HasControl(std::string_view s) {
+bool HasControl(absl::string_view s) {
   for (char c : s) {
     const auto u = static_cast<unsigned char>(c);
     if (u < 0x20 || u == 0x7f) return true;

@@ -140,7 +140,7 @@ class GeoJsonReader {
     return what;
   }
 
-  absl::Status Error(std::string_view message) const {
+  absl::Status Error(absl::string_view message) const {
     return absl::InvalidArgumentError(absl::StrCat(field_, ": ", message));
   }
 

@@ -80,7 +80,7 @@ class PgAudienceListsTest : public testing::PgTest {
     const std::string csv = db_->Exec(absl::StrCat(
         "SELECT coalesce(string_agg(customer_id::text, ',' ORDER BY customer_id), '') FROM audience_members "
         "WHERE audience_id = '", list, "'"));
-    for (std::string_view id : absl::StrSplit(csv, ',', absl::SkipEmpty())) out.insert(std::stoll(std::string(id)));
+    for (absl::string_view id : absl::StrSplit(csv, ',', absl::SkipEmpty())) out.insert(std::stoll(std::string(id)));
     return out;
   }
   std::string Count(const std::string& table) { return db_->Exec(absl::StrCat("SELECT count(*) FROM ", table)); }
