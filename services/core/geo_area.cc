@@ -109,9 +109,8 @@ class GeoJsonReader {
       return Error(absl::StrCat(at.Position(), ": must be [longitude, latitude] (2 or 3 numbers)"));
     }
     for (const auto& n : p) {
-      if (!n.is_number() || !std::isfinite(n.get<double>())) {
-        return Error(absl::StrCat(at.Position(), ": ", n.dump(), " is not a finite number"));
-      }
+      if (!n.is_number()) return Error(absl::StrCat(at.Position(), ": ", n.dump(), " is not a number"));
+      if (!std::isfinite(n.get<double>())) return Error(absl::StrCat(at.Position(), ": a number out of range"));
     }
     const double lon = p[0].get<double>(), lat = p[1].get<double>();
     if (lon < -180 || lon > 180) {

@@ -112,9 +112,9 @@ TEST(GeoAreaTest, PositionsAreLonLatInRange) {
   EXPECT_EQ(ErrorOf(poly("[3]")), "area.geojson: polygon 1, ring 1, position 3: must be [longitude, latitude] (2 or 3 numbers)");
   EXPECT_EQ(ErrorOf(poly("[3,4,5,6]")),
             "area.geojson: polygon 1, ring 1, position 3: must be [longitude, latitude] (2 or 3 numbers)");
-  EXPECT_EQ(ErrorOf(poly(R"([3,"4"])")), R"(area.geojson: polygon 1, ring 1, position 3: "4" is not a finite number)");
-  EXPECT_EQ(ErrorOf(poly("[3,null]")), "area.geojson: polygon 1, ring 1, position 3: null is not a finite number");
-  EXPECT_THAT(ErrorOf(poly("[3,1e400]")), HasSubstr("area.geojson: is not JSON"));  // overflow: the parser refuses it
+  EXPECT_EQ(ErrorOf(poly(R"([3,"4"])")), R"(area.geojson: polygon 1, ring 1, position 3: "4" is not a number)");
+  EXPECT_EQ(ErrorOf(poly("[3,null]")), "area.geojson: polygon 1, ring 1, position 3: null is not a number");
+  EXPECT_EQ(ErrorOf(poly("[3,1e400]")), "area.geojson: polygon 1, ring 1, position 3: a number out of range");
   EXPECT_EQ(ErrorOf(poly("[-180,90]")), "");
   EXPECT_EQ(ErrorOf(poly("[180,-90]")), "");
 }
