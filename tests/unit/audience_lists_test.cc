@@ -88,7 +88,7 @@ TEST(AudienceListsTest, CountsCustomersUnknownAndSamplesMasked) {
   EXPECT_EQ(r->customers, 4);  // 1, 2, 4, 3
   EXPECT_EQ(r->unknown, 4);    // 99, X-1, the malformed IBAN, the valid IBAN nobody holds
   EXPECT_THAT(r->unknown_sample,
-              ElementsAre("iban:********", "id:99", "external:X-1", "iban:SA44 **** 1234"));
+              ElementsAre("id:99", "external:X-1", "iban:********", "iban:SA44 **** 1234"));
   const auto& stored = store.lists.at("list-1");
   EXPECT_EQ(stored.created_by, "ops.team");
   EXPECT_EQ(stored.summary.label, "Feeder F-12 outage");
