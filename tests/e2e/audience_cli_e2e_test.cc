@@ -7,6 +7,7 @@
 
 #include <cstdlib>
 #include <fstream>
+#include <map>
 #include <set>
 #include <sstream>
 #include <string>
@@ -14,6 +15,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "absl/time/clock.h"
 #include "nlohmann/json.hpp"
 #include "tests/e2e/stack.h"
 
@@ -183,6 +185,94 @@ TEST_F(AudienceCliE2eTest, AViewerMayNotUpload) {
   writer->WritesDone();
   EXPECT_EQ(writer->Finish().error_code(), grpc::StatusCode::PERMISSION_DENIED);
   EXPECT_EQ(Forewarn({"audience", "upload", Write("two.txt", "id:2\n")}, kOperator).exit_code, 0);
+}
+
+// A valid Saudi IBAN (bank 80) for account number `n` (ISO 7064 mod 97-10);
+// the seed computes the same in SQL.
+std::string MakeIban(int64_t n) {
+  const std::string number = std::to_string(n);
+  const std::string bban = absl::StrCat("80", std::string(18 - number.size(), '0'), number);
+  int remainder = 0;
+  for (char c : bban + "281000") remainder = (remainder * 10 + (c - '0')) % 97;  // "SA00": S = 28, A = 10
+  const int check = 98 - remainder;
+  return absl::StrCat("SA", check < 10 ? "0" : "", check, bban);
+}
+
+constexpr int kListCustomers = 10200;
+
+// The case, through the whole stack: 10,200 electricity customers
+// in riyadh, customer i holding account MakeIban(i); an uploaded list of
+// 10,000 accounts (customers 1..9963 and 37 accounts nobody holds) reports
+// the 37, and an outage targeting only that list reaches exactly customers
+// 1..9963, once on each of their channels.
+class AudienceListE2eTest : public AudienceCliE2eTest {
+ protected:
+  void SetUp() override {
+    SkipWithoutPostgres();
+    if (IsSkipped()) return;
+    dir_ = testing::MakeTempDir("forewarn-audience-list-");
+    std::ofstream(dir_ + "/tokens") << kSubmitter << " submitter oms\n";
+    testing::ServiceStack::Options options;
+    options.intake_args = {"--auth-tokens", dir_ + "/tokens"};
+    StartStack(absl::StrCat(
+                   "INSERT INTO services VALUES ('electricity','Electricity','الكهرباء');"
+                   "INSERT INTO regions VALUES ('riyadh','Riyadh','الرياض');",
+                   testing::GeneratedCustomersSql("electricity", "riyadh", "+9665", kListCustomers),
+                   "INSERT INTO accounts (iban, customer_id) SELECT 'SA' || lpad((98 - (b || '281000')::numeric % 97)"
+                   "::text, 2, '0') || b, i FROM generate_series(1, ", kListCustomers, ") i, "
+                   "LATERAL (SELECT '80' || lpad(i::text, 18, '0')) AS x(b);"),
+               options);
+  }
+};
+
+TEST_F(AudienceListE2eTest, TenThousandAccountsWith37UnknownReachExactlyTheKnownOnes) {
+  ASSERT_EQ(stack_.db().Exec("SELECT customer_id FROM accounts WHERE iban = '" + MakeIban(4321) + "'"), "4321");
+  std::string text;
+  for (int i = 1; i <= 9963; ++i) absl::StrAppend(&text, MakeIban(i), "\n");
+  for (int k = 1; k <= 37; ++k) absl::StrAppend(&text, MakeIban(900000 + k), "\n");
+  CliRun up = Forewarn({"audience", "upload", Write("accounts.txt", text), "--by", "iban", "--json"});
+  ASSERT_EQ(up.exit_code, 0) << up.out << up.err;
+  auto uploaded = nlohmann::json::parse(up.out, nullptr, false);
+  ASSERT_FALSE(uploaded.is_discarded()) << up.out;
+  EXPECT_EQ(uploaded["entries"], 10000);
+  EXPECT_EQ(uploaded["customers"], 9963);
+  EXPECT_EQ(uploaded["unknown"], 37);
+  EXPECT_EQ(uploaded["unknown_sample"].size(), 20u);
+  EXPECT_EQ(uploaded["unknown_sample"][0], "iban:SA" + MakeIban(900001).substr(2, 2) + " **** " +
+                                               MakeIban(900001).substr(20));
+
+  v1::CreateIncidentRequest req = testing::OutageRequest("list-1", "electricity", "riyadh", "A cable fault",
+                                                         "عطل في كابل", absl::Hours(3));
+  req.clear_regions();
+  req.set_audience_id(uploaded["audience_id"].get<std::string>());
+  auto ctx = stack_.Ctx();
+  ctx->AddMetadata("authorization", absl::StrCat("Bearer ", kSubmitter));
+  v1::Incident incident;
+  grpc::Status created = stack_.stub().CreateIncident(ctx.get(), req, &incident);
+  ASSERT_TRUE(created.ok()) << created.error_message();
+  const std::string of_incident = absl::StrCat("FROM notice_ledger WHERE incident_id = '", incident.id(), "'");
+  ASSERT_TRUE(stack_.WaitForCount(absl::StrCat("SELECT count(*) ", of_incident, " AND state = 'sent'"),
+                                  testing::GeneratedCustomersNotices(9963)));
+  absl::SleepFor(absl::Seconds(1));  // for a stray notice to surface
+  EXPECT_EQ(stack_.db().Exec(absl::StrCat("SELECT concat_ws('|', count(*), count(DISTINCT customer_id), "
+                                          "min(customer_id), max(customer_id)) ", of_incident)),
+            absl::StrCat(testing::GeneratedCustomersNotices(9963), "|9963|1|9963"));
+  // What the customers received: each listed customer once on each of their
+  // channels, nobody else.
+  std::map<std::pair<int64_t, std::string>, int> got;
+  for (const auto& d : stack_.ReadOutbox()) {
+    if (d.line.at("message_id").get<std::string>().rfind("<" + incident.id() + ".", 0) == 0) {
+      ++got[{d.customer_id, d.channel}];
+    }
+  }
+  std::set<std::pair<int64_t, std::string>> seen;
+  for (const auto& [who, n] : got) {
+    EXPECT_EQ(n, 1) << "customer " << who.first << " " << who.second << " got " << n;
+    seen.insert(who);
+  }
+  std::set<int> listed;
+  for (int i = 1; i <= 9963; ++i) listed.insert(i);
+  EXPECT_EQ(seen, testing::SeededRecipients(listed));
 }
 
 }  // namespace
