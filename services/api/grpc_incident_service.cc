@@ -2,6 +2,9 @@
 
 #include "services/core/mask.h"
 
+#include <chrono>
+#include <thread>
+
 #include "absl/strings/str_cat.h"
 #include "spdlog/spdlog.h"
 
@@ -21,6 +24,23 @@ grpc::Status Finish(const absl::StatusOr<Incident>& result, v1::Incident* out) {
   if (!result.ok()) return ToGrpcStatus(result.status());
   ToProto(*result, out);
   return grpc::Status::OK;
+}
+
+AudienceChunk FromProto(const v1::AudienceChunk& c) {
+  return AudienceChunk{c.label(), {c.customer_ids().begin(), c.customer_ids().end()},
+                       {c.external_ids().begin(), c.external_ids().end()}, {c.ibans().begin(), c.ibans().end()}};
+}
+
+// Whether the caller cancelled a stream whose Read() just failed (the
+// caller's close and its cancellation look the same to Read(), and the
+// cancellation can be marked on the call a moment later: waited for up to
+// 100 ms before a list is committed).
+bool StreamCancelled(grpc::ServerContext* ctx) {
+  for (int i = 0; i < 10; ++i) {
+    if (ctx->IsCancelled()) return true;
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  return ctx->IsCancelled();
 }
 
 }  // namespace
@@ -309,6 +329,39 @@ grpc::Status GrpcIncidentService::DoReplayDeadLetters(const Caller& caller, cons
   spdlog::info("event=dlq_replay incident={} actor={} replayed={}",
                req->incident_id().empty() ? "*" : req->incident_id(), caller.name, replay->replayed);
   return grpc::Status::OK;
+}
+
+grpc::Status GrpcIncidentService::DoUploadAudience(const Caller& caller, grpc::ServerContext* ctx,
+                                                   grpc::ServerReader<v1::AudienceChunk>* reader,
+                                                   v1::UploadedAudience* out) {
+  if (audience_lists_ == nullptr) return ToGrpcStatus(absl::UnavailableError("audience lists not configured"));
+  v1::AudienceChunk chunk;
+  auto next = [&]() -> absl::StatusOr<std::optional<AudienceChunk>> {
+    if (reader->Read(&chunk)) return FromProto(chunk);
+    if (StreamCancelled(ctx)) return absl::CancelledError("the caller cancelled the upload: nothing stored");
+    return std::nullopt;
+  };
+  auto uploaded = audience_lists_->Upload(caller.name, next);
+  if (!uploaded.ok()) {
+    spdlog::warn("event=audience_upload_failed actor={} code={} reason=\"{}\"", caller.name,
+                 absl::StatusCodeToString(uploaded.status().code()), std::string(uploaded.status().message()));
+    return ToGrpcStatus(uploaded.status());
+  }
+  out->set_audience_id(uploaded->id);
+  out->set_entries(uploaded->entries);
+  out->set_customers(uploaded->customers);
+  out->set_unknown(uploaded->unknown);
+  for (const auto& s : uploaded->unknown_sample) out->add_unknown_sample(s);
+  spdlog::info("event=audience_uploaded audience={} actor={} entries={} customers={} unknown={}", uploaded->id,
+               caller.name, uploaded->entries, uploaded->customers, uploaded->unknown);
+  return grpc::Status::OK;
+}
+
+grpc::Status GrpcIncidentService::UploadAudience(grpc::ServerContext* ctx,
+                                                 grpc::ServerReader<v1::AudienceChunk>* reader,
+                                                 v1::UploadedAudience* out) {
+  return guard_.Run("UploadAudience", ctx, Permission::kWriteIncidents,
+                    [&](const Caller& caller) { return DoUploadAudience(caller, ctx, reader, out); });
 }
 
 // Streamed unary: authenticate, read the one request (INVALID_ARGUMENT when

@@ -7,6 +7,7 @@
 #include "services/auth/authorizer.h"
 #include "services/convert/proto_convert.h"
 #include "services/preview/notice_preview.h"
+#include "services/core/audience_lists.h"
 #include "services/core/dead_letters.h"
 #include "services/core/incident_service.h"
 
@@ -49,6 +50,14 @@ class GrpcIncidentService final : public v1::IncidentService::StreamedUnaryServi
   // The dead-letter queue RPCs answer UNAVAILABLE without one.
   void set_dead_letters(DeadLetterService* dead_letters) { dead_letters_ = dead_letters; }
 
+  // Uploaded audience lists (client streaming; submitter or operator). A
+  // chunk the list refuses is INVALID_ARGUMENT naming it ("chunks[3]
+  // .customer_ids[5]: must be positive"); a cancelled stream stores nothing.
+  // UNAVAILABLE without a list service.
+  grpc::Status UploadAudience(grpc::ServerContext* ctx, grpc::ServerReader<v1::AudienceChunk>* reader,
+                              v1::UploadedAudience* out) override;
+  void set_audience_lists(AudienceListService* lists) { audience_lists_ = lists; }
+
  private:
   grpc::Status DoCreateIncident(const Caller& caller, const v1::CreateIncidentRequest*, v1::Incident*);
   grpc::Status DoUpdateIncident(const Caller& caller, const v1::UpdateIncidentRequest*, v1::Incident*);
@@ -72,7 +81,11 @@ class GrpcIncidentService final : public v1::IncidentService::StreamedUnaryServi
   IncidentService& service_;
   NoticePreviewer& previewer_;
   RpcGuard guard_;
+  grpc::Status DoUploadAudience(const Caller& caller, grpc::ServerContext* ctx,
+                                grpc::ServerReader<v1::AudienceChunk>* reader, v1::UploadedAudience* out);
+
   DeadLetterService* dead_letters_ = nullptr;
+  AudienceListService* audience_lists_ = nullptr;
 };
 
 }  // namespace forewarn

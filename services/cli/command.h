@@ -42,6 +42,7 @@ void AddMaintenanceCommands(CLI::App& app, Commands& commands);
 void AddIbanCommands(CLI::App& app, Commands& commands);
 void AddCustomerCommands(CLI::App& app, Commands& commands);
 void AddAssetCommands(CLI::App& app, Commands& commands);
+void AddAudienceCommands(CLI::App& app, Commands& commands);
 
 // Adds the command group `name` to `app`; it requires one of its commands.
 CLI::App& AddGroup(CLI::App& app, const char* name, const char* help);

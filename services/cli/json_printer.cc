@@ -164,6 +164,14 @@ class JsonPrinter final : public Printer {
     Dump({{"id", r.id()}, {"held_notices_removed", r.held_notices_removed()}, {"notices_closed", r.notices_closed()}});
   }
 
+  void Print(const v1::UploadedAudience& a) override {
+    Dump({{"audience_id", a.audience_id()},
+          {"entries", a.entries()},
+          {"customers", a.customers()},
+          {"unknown", a.unknown()},
+          {"unknown_sample", std::vector<std::string>(a.unknown_sample().begin(), a.unknown_sample().end())}});
+  }
+
   void Print(const ImportReport& r) override {
     const auto& s = r.summary;
     const int64_t rows = s.inserted() + s.updated() + s.unchanged() + s.rejected();

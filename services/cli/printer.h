@@ -39,6 +39,7 @@ class Printer {
   virtual void Print(const ImportReport& report) = 0;
   virtual void Print(const v1::UpsertAssetsResponse& counts) = 0;  // an assets import's totals
   virtual void Print(const v1::ListAssetsResponse& assets) = 0;
+  virtual void Print(const v1::UploadedAudience& audience) = 0;
 };
 
 // Tables and labelled lines on `out`; warnings (an SMS over its segment

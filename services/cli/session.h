@@ -76,6 +76,7 @@ class Session {
   }
 
   DirectoryStub& directory() { return *directory_; }
+  Stub& stub() { return *stub_; }  // for the streaming methods
   // A context with the bearer token; the --timeout deadline unless
   // `deadline` is false (a stream that lasts as long as its input).
   std::unique_ptr<grpc::ClientContext> NewContext(bool deadline = true) const;

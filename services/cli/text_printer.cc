@@ -187,6 +187,15 @@ class TextPrinter final : public Printer {
          << Plural(r.notices_closed()) << " closed\n";
   }
 
+  void Print(const v1::UploadedAudience& a) override {
+    out_ << "Audience " << a.audience_id() << ": " << a.entries() << " entr" << (a.entries() == 1 ? "y" : "ies")
+         << ", " << a.customers() << " customer" << Plural(a.customers()) << ", " << a.unknown() << " unknown\n";
+    if (a.unknown_sample_size() == 0) return;
+    out_ << "Unknown entries" << (a.unknown_sample_size() < a.unknown() ? " (first " : " (")
+         << a.unknown_sample_size() << "):\n";
+    for (const auto& s : a.unknown_sample()) out_ << "  " << s << "\n";
+  }
+
   void Print(const ImportReport& r) override {
     const auto& s = r.summary;
     const int64_t rows = s.inserted() + s.updated() + s.unchanged() + s.rejected();

@@ -20,7 +20,13 @@ inline constexpr double kMaxCircleRadiusMeters = 100000;
 // range, more than kMaxAreaVertices positions, both or neither shape, a
 // circle's centre out of range or radius outside 1 m .. 100 km, names
 // longer than 200 characters. Self-intersection is PostGIS's to find
-// (ST_IsValidReason, when the incident is stored).
+// (ST_IsValidReason, when the incident is stored). Indexes in messages are
+// 1-based: "polygon 1" is the first polygon (a Polygon's only one), "ring 1"
+// its exterior ring, "position 3" the third position of the ring. The
+// canonical GeoJSON is compact, {"type":"MultiPolygon","coordinates":...},
+// altitudes dropped, every number a double printed exactly (shortest text
+// that reads back the same). An empty name is fine; one given is at most
+// 200 characters of UTF-8 without control characters.
 absl::StatusOr<Area> ValidateArea(std::string_view field, const Area& area);
 
 }  // namespace forewarn

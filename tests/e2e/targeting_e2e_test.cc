@@ -3,6 +3,7 @@
 // customers in riyadh, each supplied through one of nine transformers of the
 // tree SUB-1 > F-1..F-3 > T-1..T-9 and placed on the map; every expected
 // audience is computed here, independently of the SQL that selects it.
+// (Uploaded lists end to end: AudienceListE2eTest.)
 #include <gtest/gtest.h>
 
 #include <cmath>
@@ -12,7 +13,6 @@
 #include <vector>
 
 #include "absl/strings/str_cat.h"
-#include "absl/strings/str_format.h"
 #include "tests/e2e/stack.h"
 
 namespace forewarn {
@@ -228,61 +228,6 @@ TEST_F(TargetingE2eTest, AnUpdateAddingAFeederAndRemovingTheAreaTellsExactlyWhoJ
   ASSERT_EQ(previewed.audience().selectors_size(), 1);
   EXPECT_EQ(previewed.audience().selectors(0).selector(), "assets");
   EXPECT_EQ(previewed.audience().customers(), static_cast<int64_t>(after.size()));
-}
-
-// A valid Saudi IBAN for account `n` (bank 80): ISO 13616 check digits.
-std::string SaudiIban(int n) {
-  const std::string bban = absl::StrCat("80", absl::StrFormat("%018d", n));
-  // BBAN, then "SA00" with S = 28, A = 10; the remainder mod 97 digit by digit.
-  int mod = 0;
-  for (char c : bban + "281000") mod = (mod * 10 + (c - '0')) % 97;
-  return absl::StrFormat("SA%02d%s", 98 - mod, bban);
-}
-
-TEST_F(TargetingE2eTest, AnUploadedListOfAccountsReachesExactlyTheKnownOnesAndReportsTheUnknown) {
-  // Account n (1..15,000) is held by customer (n - 1) % 3,000 + 1: five each.
-  // The list: 9,963 accounts of the customers whose id is not a multiple of
-  // 4 (all 2,250 of them), and 37 accounts nobody holds.
-  std::string accounts = "INSERT INTO accounts (iban, customer_id) VALUES ";
-  for (int n = 1; n <= 5 * kCustomers; ++n) {
-    absl::StrAppend(&accounts, n > 1 ? "," : "", "('", SaudiIban(n), "',", (n - 1) % kCustomers + 1, ")");
-  }
-  stack_.db().Exec(accounts);
-  std::vector<std::string> list;
-  std::set<int> known;
-  for (int n = 1; list.size() < 9963; ++n) {
-    const int holder = (n - 1) % kCustomers + 1;
-    if (holder % 4 == 0) continue;
-    list.push_back(SaudiIban(n));
-    known.insert(holder);
-  }
-  for (int n = 0; n < 37; ++n) list.push_back(SaudiIban(700000 + n));
-  ASSERT_EQ(list.size(), 10000u);
-  ASSERT_EQ(known.size(), 2250u);
-
-  v1::UploadedAudience uploaded;
-  auto ctx = stack_.Ctx();
-  auto writer = stack_.stub().UploadAudience(ctx.get(), &uploaded);
-  for (size_t i = 0; i < list.size(); i += 3000) {
-    v1::AudienceChunk chunk;
-    if (i == 0) chunk.set_label("feeder F-2 trip, accounts from the OMS");
-    for (size_t k = i; k < std::min(list.size(), i + 3000); ++k) chunk.add_ibans(list[k]);
-    ASSERT_TRUE(writer->Write(chunk));
-  }
-  ASSERT_TRUE(writer->WritesDone());
-  const grpc::Status s = writer->Finish();
-  ASSERT_TRUE(s.ok()) << s.error_message();
-  EXPECT_EQ(uploaded.entries(), 10000);
-  EXPECT_EQ(uploaded.customers(), 2250);
-  EXPECT_EQ(uploaded.unknown(), 37);
-  EXPECT_EQ(uploaded.unknown_sample_size(), 20);
-
-  v1::CreateIncidentRequest req = Outage("listed");
-  req.set_audience_id(uploaded.audience_id());
-  const auto created = stack_.CreateIncident(req);
-  ASSERT_TRUE(created.ok()) << created.status();
-  ExpectExactlyOnce(Delivered(created->id(), 1, "outage_started", "", testing::SeededRecipients(known).size()),
-                    known);
 }
 
 TEST_F(TargetingE2eTest, BadTargetsAreRefusedNamingTheFieldAndNothingIsStored) {

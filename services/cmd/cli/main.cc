@@ -30,6 +30,7 @@ int main(int argc, char** argv) {
   cli::AddIbanCommands(app, commands);
   cli::AddCustomerCommands(app, commands);
   cli::AddAssetCommands(app, commands);
+  cli::AddAudienceCommands(app, commands);
 
   CLI11_PARSE(app, argc, argv);
 

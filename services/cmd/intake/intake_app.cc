@@ -17,6 +17,7 @@
 #include "services/kafka/kafka_producer.h"
 #include "services/kafka/kafka_topic_admin.h"
 #include "services/pg/pg_asset_store.h"
+#include "services/pg/pg_audience_lists.h"
 #include "services/pg/pg_customer_store.h"
 #include "services/pg/pg_store.h"
 #include "services/runtime/runtime.h"
@@ -167,6 +168,9 @@ int RunIntake(const IntakeConfig& cfg) {
   KafkaNoticeSink replay_sink(*conn.replay_producer, cfg.notices_topic);
   DeadLetterService dead_letters(dlq_reader, ledger, replay_sink);
   grpc_service.set_dead_letters(&dead_letters);
+  PgAudienceLists audience_lists(pg);
+  AudienceListService lists(audience_lists);
+  grpc_service.set_audience_lists(&lists);
   PgCustomerStore customer_store(pg);
   CustomerDirectoryService directory(customer_store, IntakeContactRules(), OptOutPolicy{cfg.opt_out_categories});
   PgAssetStore asset_store(pg);
