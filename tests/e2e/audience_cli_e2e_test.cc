@@ -217,7 +217,7 @@ class AudienceListE2eTest : public AudienceCliE2eTest {
     StartStack(absl::StrCat(
                    "INSERT INTO services VALUES ('electricity','Electricity','الكهرباء');"
                    "INSERT INTO regions VALUES ('riyadh','Riyadh','الرياض');",
-                   testing::GeneratedCustomersSql("electricity", "riyadh", "+9665", kListCustomers),
+                   testing::GeneratedCustomersSql("electricity", "riyadh", "+96651", kListCustomers),
                    "INSERT INTO accounts (iban, customer_id) SELECT 'SA' || lpad((98 - (b || '281000')::numeric % 97)"
                    "::text, 2, '0') || b, i FROM generate_series(1, ", kListCustomers, ") i, "
                    "LATERAL (SELECT '80' || lpad(i::text, 18, '0')) AS x(b);"),
@@ -251,8 +251,9 @@ TEST_F(AudienceListE2eTest, TenThousandAccountsWith37UnknownReachExactlyTheKnown
   grpc::Status created = stack_.stub().CreateIncident(ctx.get(), req, &incident);
   ASSERT_TRUE(created.ok()) << created.error_message();
   const std::string of_incident = absl::StrCat("FROM notice_ledger WHERE incident_id = '", incident.id(), "'");
-  ASSERT_TRUE(stack_.WaitForCount(absl::StrCat("SELECT count(*) ", of_incident, " AND state = 'sent'"),
-                                  testing::GeneratedCustomersNotices(9963)));
+  const std::string sent = absl::StrCat("SELECT count(*) ", of_incident, " AND state = 'sent'");
+  ASSERT_TRUE(stack_.WaitForCount(sent, testing::GeneratedCustomersNotices(9963), absl::Seconds(240)))
+      << stack_.db().Exec(sent) << " sent of " << testing::GeneratedCustomersNotices(9963);
   absl::SleepFor(absl::Seconds(1));  // for a stray notice to surface
   EXPECT_EQ(stack_.db().Exec(absl::StrCat("SELECT concat_ws('|', count(*), count(DISTINCT customer_id), "
                                           "min(customer_id), max(customer_id)) ", of_incident)),
