@@ -479,7 +479,7 @@ struct TemplateRenderer::Impl {
     const std::string& tz = job.recipient.time_zone;
     for (const auto& [key, at] : {std::pair<const char*, std::optional<absl::Time>>{"starts_at", incident.starts_at},
                                   {"expected_restoration_at", incident.expected_restoration_at},
-                                  {"resolved_at", incident.resolved_at}}) {
+                                  {"resolved_at", RestoredAt(incident, job.occasion)}}) {
       if (!at.has_value()) {
         set(key, "");
         continue;
@@ -588,7 +588,7 @@ absl::StatusOr<RenderedNotice> TemplateRenderer::Render(const NoticeJob& job, co
   }
   // Only an outage restoration needs the time: a maintenance completed on
   // schedule may have none, and its templates say so without one.
-  if (job.kind == NoticeKind::kOutageRestored && !incident.resolved_at.has_value()) {
+  if (job.kind == NoticeKind::kOutageRestored && !RestoredAt(incident, job.occasion).has_value()) {
     return absl::FailedPreconditionError(
         absl::StrCat("restored notice for incident ", incident.id, " v", incident.version, " without resolved_at"));
   }

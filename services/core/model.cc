@@ -109,6 +109,11 @@ bool SupersededBy(int64_t current_version, int64_t version, std::string_view occ
   return current_version > version && scope != AudienceScope::kJoined && scope != AudienceScope::kLeft;
 }
 
+std::optional<absl::Time> RestoredAt(const Incident& incident, std::string_view occasion) {
+  if (incident.resolved_at || ScopeOfOccasion(occasion) != AudienceScope::kLeft) return incident.resolved_at;
+  return incident.updated_at;
+}
+
 Targets TargetsOf(const Incident& i) { return Targets{i.regions, i.asset_codes, i.audience_id, i.area}; }
 
 void SetTargets(Incident& i, const Targets& t) {

@@ -144,6 +144,11 @@ struct Incident {
 };
 
 Targets TargetsOf(const Incident& i);
+// When service came back for the recipients of a notice: the incident's
+// resolution, or, for the customers an update dropped from the audience
+// (occasion "left"; the incident may still be open), the time of that
+// update (the version's updated_at).
+std::optional<absl::Time> RestoredAt(const Incident& incident, std::string_view occasion);
 void SetTargets(Incident& i, const Targets& t);
 
 struct NewIncident {

@@ -129,9 +129,9 @@ TEST(CliJsonPrinter, PrintsAnIncidentWithLowerCaseNamesAndEmptyUnsetTimes) {
     "starts_at": "2026-11-23T18:00:00Z", "expected_restoration_at": "2026-11-23T21:00:00Z",
     "resolved_at": "", "idempotency_key": "key-1",
     "created_at": "2026-11-23T18:01:00Z", "updated_at": "2026-11-23T18:02:00Z",
-    "old_iban": "", "new_iban": ""})"));
+    "old_iban": "", "new_iban": "", "asset_codes": [], "audience_id": ""})"));
   // Indented by two, keys sorted.
-  EXPECT_EQ(text.rfind("{\n  \"created_at\": \"2026-11-23T18:01:00Z\",\n  \"expected_restoration_at\"", 0), 0u) << text;
+  EXPECT_EQ(text.rfind("{\n  \"asset_codes\": [],\n  \"audience_id\": \"\",\n  \"created_at\"", 0), 0u) << text;
 }
 
 TEST(CliJsonPrinter, ReplacesInvalidUtf8InsteadOfFailing) {

@@ -270,6 +270,34 @@ TEST(TemplateRenderer, UpdateSaysTheEstimateChangedAndRestoredSaysServiceIsBack)
   EXPECT_TRUE(Contains(render(NoticeKind::kOutageRestored, Channel::kEmail, "ar"), "بعودة خدمة"));
 }
 
+TEST(TemplateRenderer, CustomersDroppedFromAnOpenOutageAreToldServiceIsBackAsOfTheUpdateAtTheirPlace) {
+  auto renderer = LoadRepoTemplates();
+  ASSERT_NE(renderer, nullptr);
+  Incident incident = MakeIncident();
+  incident.resolved_at.reset();  // still open for the others
+  incident.updated_at = At("2026-01-10T13:20:00Z");  // 16:20 in Riyadh
+  incident.asset_codes = {"F-2"};
+  incident.place_names = {{"حي الورود", "Al Wurud"}};
+  NoticeJob job = MakeJob(NoticeKind::kOutageRestored, Channel::kSms, "en", "Asia/Riyadh");
+  EXPECT_EQ(renderer->Render(job, incident).status().code(), absl::StatusCode::kFailedPrecondition);
+  job.occasion = "left";
+  auto n = renderer->Render(job, incident);
+  ASSERT_TRUE(n.ok()) << n.status();
+  EXPECT_TRUE(Contains(n->text, "Service is back")) << n->text;
+  EXPECT_TRUE(Contains(n->text, "16:20")) << n->text;
+  EXPECT_TRUE(Contains(n->text, "Al Wurud")) << n->text;
+  job.recipient.locale = "ar";
+  auto ar = renderer->Render(job, incident);
+  ASSERT_TRUE(ar.ok()) << ar.status();
+  EXPECT_TRUE(Contains(ar->text, "حي الورود")) << ar->text;
+  // An incident that names no place at all (an uploaded list alone).
+  incident.regions.clear();
+  incident.asset_codes.clear();
+  incident.place_names.clear();
+  job.recipient.locale = "en";
+  EXPECT_TRUE(Contains(renderer->Render(job, incident)->text, "your area"));
+}
+
 TEST(TemplateRenderer, EscapesHtmlOnlyInTheHtmlBody) {
   auto renderer = LoadRepoTemplates();
   ASSERT_NE(renderer, nullptr);
