@@ -114,6 +114,11 @@ absl::StatusOr<Preview> NoticePreviewer::Run(const std::string& incident_id, int
   if (customer_id != 0 && preview.items.empty()) {
     return absl::NotFoundError(absl::StrCat("customer ", customer_id, " is not in this incident's audience"));
   }
+  preview.estimated_completion = EstimatedCompletion(preview);
+  return preview;
+}
+
+std::optional<absl::Duration> NoticePreviewer::EstimatedCompletion(const Preview& preview) const {
   absl::Duration eta = absl::ZeroDuration();
   bool limited = false;
   if (rates_.sms_per_second > 0) {
@@ -124,8 +129,8 @@ absl::StatusOr<Preview> NoticePreviewer::Run(const std::string& incident_id, int
     eta = std::max(eta, absl::Seconds(preview.email_recipients / rates_.email_per_second));
     limited = true;
   }
-  if (limited) preview.estimated_completion = eta;
-  return preview;
+  if (!limited) return std::nullopt;
+  return eta;
 }
 
 }  // namespace forewarn

@@ -62,6 +62,9 @@ class NoticePreviewer {
   const Rates& rates() const { return rates_; }
 
  private:
+  // At the configured rates; unset when both are unlimited.
+  std::optional<absl::Duration> EstimatedCompletion(const Preview& preview) const;
+
   IncidentStore& store_;
   IncidentReader& reader_;
   AudienceSource& audience_;

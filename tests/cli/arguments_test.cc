@@ -68,6 +68,15 @@ void ExpectUsageError(const Result& r, const std::string& message) {
   EXPECT_EQ(r.out, "");
 }
 
+TEST(CliArguments, TargetFlagsNameWhatIsWrongWithThem) {
+  ExpectUsageError(Forewarn(With(kCreate, {"--restore-in", "3h", "--circle", "24.7,46.7"})),
+                   "--circle: expected LAT,LON,METRES, e.g. 24.7136,46.6753,1500");
+  ExpectUsageError(Forewarn(With(kCreate, {"--restore-in", "3h", "--area-file", "/nonexistent/area.geojson"})),
+                   "--area-file: cannot open /nonexistent/area.geojson");
+  ExpectUsageError(Forewarn(With(kCreate, {"--restore-in", "3h", "--area-name-en", "Olaya"})),
+                   "--area-name-en/--area-name-ar: name an area given with --area-file or --circle");
+}
+
 TEST(CliArguments, CreateWithoutARestorationTimeIsAUsageError) {
   ExpectUsageError(Forewarn(kCreate), "one of --restore-at or --restore-in is required");
 }
@@ -99,7 +108,7 @@ TEST(CliArguments, RestoreInMustBeAPositiveDuration) {
 
 TEST(CliArguments, UpdateAndRescheduleWantSomethingToChange) {
   ExpectUsageError(Forewarn({"incident", "update", "inc-1"}),
-                   "nothing to update: give --reason-en/--reason-ar and/or --restore-at/--restore-in");
+                   "nothing to update: give --reason-en/--reason-ar, --restore-at/--restore-in and/or new targets");
   ExpectUsageError(Forewarn({"incident", "update", "inc-1", "--reason-en", "Only English"}),
                    "give both --reason-en and --reason-ar");
   ExpectUsageError(Forewarn({"maintenance", "reschedule", "inc-1"}), "give --start and/or --end");
