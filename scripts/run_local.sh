@@ -139,7 +139,7 @@ expected="$(sql -c "
   WHERE EXISTS (SELECT 1 FROM customer_assets ca
                 WHERE ca.customer_id = c.id AND ca.service_code = 'electricity'
                   AND ca.asset_code IN (WITH RECURSIVE sub(code) AS (
-                    SELECT 'RUH-F1'::text UNION SELECT a.code FROM assets a JOIN sub ON a.parent_code = sub.code)
+                    SELECT code FROM assets WHERE code = 'RUH-F1' UNION SELECT a.code FROM assets a JOIN sub ON a.parent_code = sub.code)
                     SELECT code FROM sub))")"
 
 echo "== forewarn incident create --asset RUH-F1 --dry-run"
