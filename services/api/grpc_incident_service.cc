@@ -336,9 +336,22 @@ grpc::Status GrpcIncidentService::DoUploadAudience(const Caller& caller, grpc::S
                                                    v1::UploadedAudience* out) {
   if (audience_lists_ == nullptr) return ToGrpcStatus(absl::UnavailableError("audience lists not configured"));
   v1::AudienceChunk chunk;
+  int64_t index = 0;
+  bool ended = false;  // the chunk marked last was read
   auto next = [&]() -> absl::StatusOr<std::optional<AudienceChunk>> {
-    if (reader->Read(&chunk)) return FromProto(chunk);
+    if (reader->Read(&chunk)) {
+      if (ended) {
+        return absl::InvalidArgumentError(absl::StrCat("chunks[", index, "]: follows the chunk marked last"));
+      }
+      ended = chunk.last();
+      ++index;
+      return FromProto(chunk);
+    }
     if (StreamCancelled(ctx)) return absl::CancelledError("the caller cancelled the upload: nothing stored");
+    if (!ended) {
+      return absl::InvalidArgumentError(
+          "chunks: the stream ended without a chunk marked last (a truncated upload): nothing stored");
+    }
     return std::nullopt;
   };
   auto uploaded = audience_lists_->Upload(caller.name, next);

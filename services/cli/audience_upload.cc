@@ -89,9 +89,11 @@ class Upload {
     if (++entries_ < kAudienceChunkEntries) return true;
     return Send();
   }
-  // The last chunk (or the only one, label and all, for an empty file).
+  // The last chunk, marked so (the intake stores nothing from a stream
+  // without it), with the entries not sent yet.
   grpc::Status Finish() {
-    if (entries_ > 0 || !sent_) Send();
+    chunk_.set_last(true);
+    Send();
     writer_->WritesDone();
     return writer_->Finish();
   }
@@ -107,7 +109,6 @@ class Upload {
     const bool ok = writer_->Write(chunk_);
     chunk_.Clear();
     entries_ = 0;
-    sent_ = true;
     return ok;
   }
 
@@ -116,7 +117,6 @@ class Upload {
   std::unique_ptr<grpc::ClientWriterInterface<v1::AudienceChunk>> writer_;
   v1::AudienceChunk chunk_;
   int entries_ = 0;
-  bool sent_ = false;
 };
 
 }  // namespace

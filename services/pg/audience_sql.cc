@@ -1,6 +1,7 @@
 #include "services/pg/audience_sql.h"
 
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_replace.h"
 #include "services/pg/pg_pool.h"
@@ -98,14 +99,13 @@ const char* ChannelsColumn(NoticeCategory category) {
   return "channels_unplanned";
 }
 
+std::string CircleArray(const Circle& c) {
+  // %.17g: every double exactly (StrCat would keep six digits, ~10 m of longitude).
+  return absl::StrFormat("{%.17g,%.17g,%.17g}", c.latitude, c.longitude, c.radius_meters);
+}
+
 std::string AreaSql(const Area& area, SqlArgs& args) {
-  if (area.circle) {
-    const Circle& c = *area.circle;
-    return absl::StrCat("forewarn_area(NULL, ",
-                        args.Add(absl::StrCat("{", c.latitude, ",", c.longitude, ",", c.radius_meters, "}"),
-                                 "float8[]"),
-                        ")");
-  }
+  if (area.circle) return absl::StrCat("forewarn_area(NULL, ", args.Add(CircleArray(*area.circle), "float8[]"), ")");
   return absl::StrCat("forewarn_area(", args.Add(area.geojson, "text"), ", NULL)");
 }
 

@@ -64,6 +64,9 @@ std::vector<SelectorSql> SelectorsSql(absl::string_view services, const Targets&
 
 // The geometry of an area, as SQL over its parameters.
 std::string AreaSql(const Area& area, SqlArgs& args);
+// A circle as the float8[] text forewarn_area() and incidents.area_circle
+// take: "{lat,lon,radius}".
+std::string CircleArray(const Circle& c);
 
 // The customers' column of channels chosen for `category` (a bit set: 1 SMS,
 // 2 email), e.g. "channels_unplanned".

@@ -247,10 +247,7 @@ struct AreaColumns {
   explicit AreaColumns(const std::optional<Area>& area) {
     if (!area) return;
     geojson = area->geojson;
-    if (area->circle) {
-      circle = absl::StrCat("{", area->circle->latitude, ",", area->circle->longitude, ",",
-                            area->circle->radius_meters, "}");
-    }
+    if (area->circle) circle = pg::CircleArray(*area->circle);
     name_ar = area->name.ar;
     name_en = area->name.en;
   }

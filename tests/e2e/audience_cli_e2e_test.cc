@@ -187,6 +187,31 @@ TEST_F(AudienceCliE2eTest, AViewerMayNotUpload) {
   EXPECT_EQ(Forewarn({"audience", "upload", Write("two.txt", "id:2\n")}, kOperator).exit_code, 0);
 }
 
+TEST_F(AudienceCliE2eTest, AStreamThatEndsWithoutItsLastChunkStoresNothing) {
+  auto upload = [&](const std::vector<v1::AudienceChunk>& chunks) {
+    auto ctx = stack_.Ctx();
+    ctx->AddMetadata("authorization", absl::StrCat("Bearer ", kOperator));
+    v1::UploadedAudience out;
+    auto writer = stack_.stub().UploadAudience(ctx.get(), &out);
+    for (const auto& c : chunks) writer->Write(c);
+    writer->WritesDone();
+    return writer->Finish();
+  };
+  v1::AudienceChunk first;
+  first.add_customer_ids(1);
+  const grpc::Status truncated = upload({first});
+  EXPECT_EQ(truncated.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_NE(truncated.error_message().find("without a chunk marked last"), std::string::npos)
+      << truncated.error_message();
+  v1::AudienceChunk last;
+  last.set_last(true);
+  const grpc::Status after_last = upload({last, first});
+  EXPECT_EQ(after_last.error_message().substr(0, 9), "chunks[1]") << after_last.error_message();
+  EXPECT_EQ(Count("audiences"), "0");
+  EXPECT_TRUE(upload({first, last}).ok());
+  EXPECT_EQ(Count("audiences"), "1");
+}
+
 // A valid Saudi IBAN (bank 80) for account number `n` (ISO 7064 mod 97-10);
 // the seed computes the same in SQL.
 std::string MakeIban(int64_t n) {

@@ -45,6 +45,18 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   req.expected_restoration_at = AnyTime(in);
   req.old_iban = in.ConsumeRandomLengthString(40);
   req.new_iban = in.ConsumeRandomLengthString(40);
+  for (int i = in.ConsumeIntegralInRange<int>(0, 2); i > 0; --i) req.asset_codes.push_back(in.ConsumeRandomLengthString(70));
+  if (in.ConsumeBool()) {
+    forewarn::Area area;  // any text as GeoJSON (the checks parse it), or any circle
+    if (in.ConsumeBool()) {
+      area.geojson = in.ConsumeRandomLengthString(4000);
+    } else {
+      area.circle = forewarn::Circle{in.ConsumeFloatingPoint<double>(), in.ConsumeFloatingPoint<double>(),
+                                     in.ConsumeFloatingPoint<double>()};
+    }
+    area.name.en = in.ConsumeRandomLengthString(300);
+    req.area = area;
+  }
   auto valid = forewarn::ValidateNewIncident(req, now, {});
   (void)forewarn::NormalizeIban("iban", req.old_iban);
 

@@ -193,8 +193,8 @@ TEST_F(PgTargetingTest, AVersionNamesThePlacesItTargets) {
   ASSERT_TRUE(v.area.has_value());
   EXPECT_EQ(v.area->geojson, kBox);
   // A circle is kept as given.
-  Area circle;
-  circle.circle = Circle{24.7, 46.7, 1500};
+  Area circle;  // kept exactly, to the last digit
+  circle.circle = Circle{24.713612345678901, 46.675298765432101, 1500.25};
   auto c = Create(Outage("q", {{}, {}, "", circle}));
   ASSERT_TRUE(c.ok()) << c.status();
   EXPECT_EQ(c->area->circle, circle.circle);
