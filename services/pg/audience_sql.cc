@@ -43,6 +43,7 @@ std::string AreaMembers(absl::string_view services, absl::string_view area) {
 std::string Members(absl::string_view services, const Targets& targets, SqlArgs& args) {
   std::vector<std::string> branches;
   for (auto& s : SelectorsSql(services, targets, args)) branches.push_back(std::move(s.sql));
+  if (branches.empty()) return "SELECT NULL::bigint WHERE false";  // no selector: nobody (refused on input)
   return absl::StrJoin(branches, " UNION ALL ");
 }
 
