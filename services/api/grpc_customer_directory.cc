@@ -101,8 +101,12 @@ grpc::Status GrpcCustomerDirectory::DoUpsert(const Caller& caller, grpc::ServerC
   spdlog::info("event=customer_import_started actor={} dry_run={} delete_missing={}", caller.name, options.dry_run,
                options.delete_missing);
   int64_t batch = 0;
+  bool ended = false;  // the request marked last was read
   for (bool more = any; more; more = stream->Read(&req), ++batch) {
-    if (grpc::Status s = DoBatch(**session, batch, req, stream); !s.ok()) {
+    grpc::Status s = ended ? InvalidArgument(absl::StrCat("last: batch ", batch, " follows the request marked last"))
+                           : DoBatch(**session, batch, req, stream);
+    ended = req.last();
+    if (!s.ok()) {
       spdlog::warn("event=customer_import_failed actor={} batch={} code={} reason=\"{}\"", caller.name, batch,
                    GrpcCodeName(s.error_code()), s.error_message());
       return s;  // the session is dropped unfinished: nothing erased
@@ -112,6 +116,11 @@ grpc::Status GrpcCustomerDirectory::DoUpsert(const Caller& caller, grpc::ServerC
   if (CallerCancelled(ctx, options.delete_missing && !options.dry_run)) {
     spdlog::info("event=customer_import_cancelled actor={} batches={}", caller.name, batch);
     return grpc::Status(grpc::StatusCode::CANCELLED, "the caller cancelled the import");
+  }
+  if (options.delete_missing && !ended) {
+    spdlog::warn("event=customer_sync_truncated actor={} batches={}", caller.name, batch);
+    return InvalidArgument("last: the full sync ended without a request marked last (a truncated stream): "
+                           "nothing erased");
   }
   auto totals = (*session)->Finish();
   if (!totals.ok()) return ToGrpcStatus(totals.status());

@@ -146,7 +146,8 @@ class Importer {
         bytes_read_.store(reader_.bytes_read());
       }
       const bool full = req.customers_size() >= flags_.batch_size;
-      if (full || (!more && (req.customers_size() > 0 || batch == 0))) {
+      if (full || !more) {
+        req.set_last(!more);  // the intake ends a full sync only on it (possibly an empty request)
         sending = AwaitSlot(batch++, std::move(local)) && stream.Write(req);
         local.clear();
         req.Clear();

@@ -369,6 +369,22 @@ TEST_F(CustomersCliE2eTest, UpsertStreamChecksBatchesAndACancelledSyncErasesNoth
     }
     EXPECT_EQ(stream->Finish().error_code(), grpc::StatusCode::CANCELLED);
   }
+  {  // a full sync naming only R1 that ends without its request marked last: nothing erased
+    auto c = ctx();
+    auto stream = stub->UpsertCustomers(c.get());
+    v1::UpsertCustomersRequest req;
+    req.set_delete_missing(true);
+    customer(req, "R1");
+    ASSERT_TRUE(stream->Write(req));
+    stream->WritesDone();
+    v1::UpsertCustomersResponse resp;
+    while (stream->Read(&resp)) {
+    }
+    const grpc::Status s = stream->Finish();
+    EXPECT_EQ(s.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+    EXPECT_EQ(s.error_message(),
+              "last: the full sync ended without a request marked last (a truncated stream): nothing erased");
+  }
   EXPECT_EQ(Forewarn({"customers", "get", "C5"}).exit_code, 0);  // not erased
   EXPECT_EQ(Forewarn({"customers", "get", "R1"}).exit_code, 0);  // the answered batch stays
 }
