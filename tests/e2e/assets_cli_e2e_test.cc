@@ -22,6 +22,8 @@
 namespace forewarn {
 namespace {
 
+using testing::CliRun;
+
 constexpr char kViewer[] = "viewer-token-71c0de55aa";
 constexpr char kDirectory[] = "crm-sync-token-3e4f5a6b7c";
 
@@ -45,52 +47,13 @@ constexpr char kCustomersCsv[] =
     "C4,Omar,en,Asia/Riyadh,electricity/riyadh,electricity:T404,,\n"
     "C5,Lina,ar,Asia/Riyadh,electricity/riyadh,,,\n";
 
-std::string ReadAll(const std::string& path) {
-  std::ifstream in(path);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
-
-struct CliRun {
-  int exit_code = -1;
-  std::string out, err;
-};
-
-class AssetsCliE2eTest : public testing::StackTest {
+class AssetsCliE2eTest : public testing::CliStackTest {
  protected:
   void SetUp() override {
-    SkipWithoutPostgres();
-    if (IsSkipped()) return;
-    dir_ = testing::MakeTempDir("forewarn-assets-");
-    std::ofstream(dir_ + "/tokens") << kViewer << " viewer dashboards\n" << kDirectory << " directory crm-sync\n";
-    testing::ServiceStack::Options options;
-    options.notifiers = 1;
-    options.intake_args = {"--auth-tokens", dir_ + "/tokens"};
-    StartStack(
-        "INSERT INTO services VALUES ('electricity','Electricity','الكهرباء');"
-        "INSERT INTO regions VALUES ('riyadh','Riyadh','الرياض');",
-        options);
-  }
-
-  std::string Write(const std::string& name, const std::string& text) {
-    const std::string path = dir_ + "/" + name;
-    std::ofstream(path, std::ios::binary) << text;
-    return path;
-  }
-
-  CliRun Forewarn(const std::vector<std::string>& args, const std::string& token = kDirectory) {
-    static int runs = 0;
-    const std::string base = absl::StrCat(dir_, "/run", ++runs);
-    const std::string cmd = absl::StrCat("'", FOREWARN_BIN_DIR, "/services/cmd/cli/forewarn' --target ",
-                                         stack_.intake_target(), " --token '", token, "' '",
-                                         absl::StrJoin(args, "' '"), "' >", base, ".out 2>", base, ".err");
-    const int status = std::system(cmd.c_str());
-    CliRun r;
-    r.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-    r.out = ReadAll(base + ".out");
-    r.err = ReadAll(base + ".err");
-    return r;
+    StartCliStack("forewarn-assets-", absl::StrCat(kViewer, " viewer dashboards\n", kDirectory, " directory crm-sync\n"),
+                  "INSERT INTO services VALUES ('electricity','Electricity','الكهرباء');"
+                  "INSERT INTO regions VALUES ('riyadh','Riyadh','الرياض');",
+                  kDirectory);
   }
 
   nlohmann::json Json(const std::vector<std::string>& args, int want_exit = 0) {
@@ -103,7 +66,6 @@ class AssetsCliE2eTest : public testing::StackTest {
     return doc;
   }
 
-  std::string dir_;
 };
 
 TEST_F(AssetsCliE2eTest, ImportsTheTreeLinksCustomersAndCountsThemPerSubtree) {
@@ -118,7 +80,7 @@ TEST_F(AssetsCliE2eTest, ImportsTheTreeLinksCustomersAndCountsThemPerSubtree) {
   const std::string customers = Write("customers.csv", kCustomersCsv);
   CliRun imported = Forewarn({"customers", "import", customers});
   EXPECT_EQ(imported.exit_code, 1) << imported.out << imported.err;  // C4 rejected
-  const std::string report = ReadAll(customers + ".rejected.csv");
+  const std::string report = testing::ReadFile(customers + ".rejected.csv");
   EXPECT_NE(report.find("5,C4,assets[0].asset,no asset 'T404'"), std::string::npos) << report;
 
   auto roots = Json({"assets", "list"});
@@ -147,7 +109,8 @@ TEST_F(AssetsCliE2eTest, ImportsTheTreeLinksCustomersAndCountsThemPerSubtree) {
     CliRun r = Forewarn({"customers", "export", "-o", exported});
     ASSERT_EQ(r.exit_code, 0) << r.err;
     if (std::string(format) == "csv") {
-      EXPECT_NE(ReadAll(exported).find(",electricity:T1,24.6953,46.6836"), std::string::npos) << ReadAll(exported);
+      const std::string text = testing::ReadFile(exported);
+      EXPECT_NE(text.find(",electricity:T1,24.6953,46.6836"), std::string::npos) << text;
     }
     auto reimport = Json({"customers", "import", exported});
     EXPECT_EQ(reimport["unchanged"], 4) << format;

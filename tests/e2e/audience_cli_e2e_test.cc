@@ -22,6 +22,8 @@
 namespace forewarn {
 namespace {
 
+using testing::CliRun;
+
 constexpr char kViewer[] = "viewer-token-5f1c2a9e7b";
 constexpr char kSubmitter[] = "submitter-token-8c1d2e3f4a";
 constexpr char kOperator[] = "operator-token-2b7f9c0d4e";
@@ -37,57 +39,17 @@ std::string SeedSql() {
       "INSERT INTO accounts VALUES ('", kIban, "', 7);");
 }
 
-std::string ReadAll(const std::string& path) {
-  std::ifstream in(path);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
-
-struct CliRun {
-  int exit_code = -1;
-  std::string out, err;
-};
-
-class AudienceCliE2eTest : public testing::StackTest {
+class AudienceCliE2eTest : public testing::CliStackTest {
  protected:
   void SetUp() override {
-    SkipWithoutPostgres();
-    if (IsSkipped()) return;
-    dir_ = testing::MakeTempDir("forewarn-audience-");
-    std::ofstream(dir_ + "/tokens") << kViewer << " viewer dashboards\n"
-                                    << kSubmitter << " submitter oms\n"
-                                    << kOperator << " operator alice\n";
-    testing::ServiceStack::Options options;
-    options.notifiers = 1;
-    options.intake_args = {"--auth-tokens", dir_ + "/tokens"};
-    StartStack(SeedSql(), options);
-  }
-
-  std::string Write(const std::string& name, const std::string& text) {
-    const std::string path = dir_ + "/" + name;
-    std::ofstream(path, std::ios::binary) << text;
-    return path;
-  }
-
-  // forewarn --target INTAKE --token TOKEN ARGS... (each single-quoted).
-  CliRun Forewarn(const std::vector<std::string>& args, const std::string& token = kSubmitter) {
-    static int runs = 0;
-    const std::string base = absl::StrCat(dir_, "/run", ++runs);
-    const std::string cmd = absl::StrCat("'", FOREWARN_BIN_DIR, "/services/cmd/cli/forewarn' --target ",
-                                         stack_.intake_target(), " --token '", token, "' '",
-                                         absl::StrJoin(args, "' '"), "' >", base, ".out 2>", base, ".err");
-    const int status = std::system(cmd.c_str());
-    CliRun r;
-    r.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-    r.out = ReadAll(base + ".out");
-    r.err = ReadAll(base + ".err");
-    return r;
+    StartCliStack("forewarn-audience-",
+                  absl::StrCat(kViewer, " viewer dashboards\n", kSubmitter, " submitter oms\n", kOperator,
+                               " operator alice\n"),
+                  SeedSql(), kSubmitter);
   }
 
   std::string Count(const std::string& table) { return stack_.db().Exec(absl::StrCat("SELECT count(*) FROM ", table)); }
 
-  std::string dir_;
 };
 
 TEST_F(AudienceCliE2eTest, UploadsTenThousandIdsAndReportsThe37Unknown) {
@@ -132,8 +94,8 @@ TEST_F(AudienceCliE2eTest, PrefixedEntriesFromStandardInputPrintedAsText) {
                    " --token ", kOperator, " audience upload - <", path, " >", dir_, "/stdin.out 2>", dir_,
                    "/stdin.err");
   const int status = std::system(cmd.c_str());
-  const std::string out = ReadAll(dir_ + "/stdin.out");
-  ASSERT_EQ(WIFEXITED(status) ? WEXITSTATUS(status) : -1, 0) << out << ReadAll(dir_ + "/stdin.err");
+  const std::string out = testing::ReadFile(dir_ + "/stdin.out");
+  ASSERT_EQ(WIFEXITED(status) ? WEXITSTATUS(status) : -1, 0) << out << testing::ReadFile(dir_ + "/stdin.err");
   EXPECT_NE(out.find(": 6 entries, 3 customers, 2 unknown\n"), std::string::npos) << out;
   EXPECT_NE(out.find("Unknown entries (2):\n"), std::string::npos) << out;
   EXPECT_NE(out.find("  external:CRM-404\n"), std::string::npos) << out;
@@ -233,20 +195,14 @@ constexpr int kListCustomers = 10200;
 class AudienceListE2eTest : public AudienceCliE2eTest {
  protected:
   void SetUp() override {
-    SkipWithoutPostgres();
-    if (IsSkipped()) return;
-    dir_ = testing::MakeTempDir("forewarn-audience-list-");
-    std::ofstream(dir_ + "/tokens") << kSubmitter << " submitter oms\n";
-    testing::ServiceStack::Options options;
-    options.intake_args = {"--auth-tokens", dir_ + "/tokens"};
-    StartStack(absl::StrCat(
-                   "INSERT INTO services VALUES ('electricity','Electricity','الكهرباء');"
-                   "INSERT INTO regions VALUES ('riyadh','Riyadh','الرياض');",
-                   testing::GeneratedCustomersSql("electricity", "riyadh", "+96651", kListCustomers),
-                   "INSERT INTO accounts (iban, customer_id) SELECT 'SA' || lpad((98 - (b || '281000')::numeric % 97)"
-                   "::text, 2, '0') || b, i FROM generate_series(1, ", kListCustomers, ") i, "
-                   "LATERAL (SELECT '80' || lpad(i::text, 18, '0')) AS x(b);"),
-               options);
+    StartCliStack("forewarn-audience-list-", absl::StrCat(kSubmitter, " submitter oms\n"),
+                  absl::StrCat("INSERT INTO services VALUES ('electricity','Electricity','الكهرباء');"
+                               "INSERT INTO regions VALUES ('riyadh','Riyadh','الرياض');",
+                               testing::GeneratedCustomersSql("electricity", "riyadh", "+96651", kListCustomers),
+                               "INSERT INTO accounts (iban, customer_id) SELECT 'SA' || lpad((98 - (b || "
+                               "'281000')::numeric % 97)::text, 2, '0') || b, i FROM generate_series(1, ",
+                               kListCustomers, ") i, LATERAL (SELECT '80' || lpad(i::text, 18, '0')) AS x(b);"),
+                  kSubmitter, /*notifiers=*/2);
   }
 };
 

@@ -27,11 +27,6 @@ using nlohmann::json;
 
 std::string Peer(const char* script) { return absl::StrCat(FOREWARN_CHANNEL_PEERS_DIR, "/", script); }
 
-std::string ReadAll(const std::string& path) {
-  std::ifstream in(path);
-  return std::string(std::istreambuf_iterator<char>(in), {});
-}
-
 class ChannelsE2eTest : public testing::StackTest {
  protected:
   void SetUp() override {
@@ -234,7 +229,7 @@ TEST_F(ChannelsE2eTest, RefusedCredentialsPauseSmsAndReadinessWithoutUsingAttemp
   EXPECT_NE(testing::HttpGet(metrics_port, "/readyz").find("\r\n\r\nready"), std::string::npos);
 
   stack_.Stop();
-  const std::string log = ReadAll(stack_.dir() + "/notifier-1.log");
+  const std::string log = testing::ReadFile(stack_.dir() + "/notifier-1.log");
   EXPECT_NE(log.find("event=provider_fault channel=sms reason=auth"), std::string::npos) << stack_.dir();
   testing::ExpectNoPersonalDataInLogs(stack_.dir());
 }

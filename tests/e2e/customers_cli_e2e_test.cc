@@ -27,6 +27,8 @@
 namespace forewarn {
 namespace {
 
+using testing::CliRun;
+
 constexpr char kViewer[] = "viewer-token-5f1c2a9e7b";
 constexpr char kDirectory[] = "crm-sync-token-9a8b7c6d5e";
 constexpr char kOperator[] = "operator-token-2b7f9c0d4e";
@@ -36,18 +38,6 @@ std::string SeedSql() {
          "INSERT INTO regions VALUES ('riyadh','Riyadh','الرياض');"
          "INSERT INTO regions VALUES ('jeddah','Jeddah','جدة');";
 }
-
-std::string ReadAll(const std::string& path) {
-  std::ifstream in(path);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
-
-struct CliRun {
-  int exit_code = -1;
-  std::string out, err;
-};
 
 // Five good customers (lines 2, 4, 6, 8, 9) and three bad rows: an unknown
 // region (line 3), a phone libphonenumber refuses (line 5) and an external
@@ -64,40 +54,13 @@ constexpr char kCustomersCsv[] =
     "C3,Sara,ar,Asia/Riyadh,,sara@example.com,electricity/riyadh,,sms\n"
     "C5,Lina,ar,Asia/Riyadh,+966501234566,,electricity/jeddah,,\n";
 
-class CustomersCliE2eTest : public testing::StackTest {
+class CustomersCliE2eTest : public testing::CliStackTest {
  protected:
   void SetUp() override {
-    SkipWithoutPostgres();
-    if (IsSkipped()) return;
-    dir_ = testing::MakeTempDir("forewarn-customers-");
-    std::ofstream(dir_ + "/tokens") << kViewer << " viewer dashboards\n"
-                                    << kDirectory << " directory crm-sync\n"
-                                    << kOperator << " operator alice\n";
-    testing::ServiceStack::Options options;
-    options.notifiers = 1;
-    options.intake_args = {"--auth-tokens", dir_ + "/tokens"};
-    StartStack(SeedSql(), options);
-  }
-
-  std::string Write(const std::string& name, const std::string& text) {
-    const std::string path = dir_ + "/" + name;
-    std::ofstream(path, std::ios::binary) << text;
-    return path;
-  }
-
-  // forewarn --target INTAKE --token TOKEN ARGS... (each single-quoted).
-  CliRun Forewarn(const std::vector<std::string>& args, const std::string& token = kDirectory) {
-    static int runs = 0;
-    const std::string base = absl::StrCat(dir_, "/run", ++runs);
-    const std::string cmd = absl::StrCat("'", FOREWARN_BIN_DIR, "/services/cmd/cli/forewarn' --target ",
-                                         stack_.intake_target(), " --token '", token, "' '",
-                                         absl::StrJoin(args, "' '"), "' >", base, ".out 2>", base, ".err");
-    const int status = std::system(cmd.c_str());
-    CliRun r;
-    r.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-    r.out = ReadAll(base + ".out");
-    r.err = ReadAll(base + ".err");
-    return r;
+    StartCliStack("forewarn-customers-",
+                  absl::StrCat(kViewer, " viewer dashboards\n", kDirectory, " directory crm-sync\n", kOperator,
+                               " operator alice\n"),
+                  SeedSql(), kDirectory);
   }
 
   // The summary of `customers import --json`.
@@ -111,7 +74,6 @@ class CustomersCliE2eTest : public testing::StackTest {
     return summary;
   }
 
-  std::string dir_;
 };
 
 // The line numbers of a report file (header skipped).
@@ -132,7 +94,7 @@ TEST_F(CustomersCliE2eTest, ImportReportsBadRowsAndIsIdempotentExportReimportsUn
   auto first = Import({csv}, 1);  // rows rejected: exit 1
   EXPECT_EQ(first["inserted"], 5);
   EXPECT_EQ(first["rejected"], 3);
-  const std::string report = ReadAll(csv + ".rejected.csv");
+  const std::string report = testing::ReadFile(csv + ".rejected.csv");
   EXPECT_EQ(report.rfind("line,external_id,field,reason\n", 0), 0u) << report;
   EXPECT_EQ(ReportLines(report), (std::set<int64_t>{3, 5, 7})) << report;
 
@@ -192,7 +154,7 @@ TEST_F(CustomersCliE2eTest, ABadValueRejectsOnlyItsRow) {
   auto summary = Import({csv}, 1);
   EXPECT_EQ(summary["inserted"], 3);
   EXPECT_EQ(summary["rejected"], 1);
-  const std::string report = ReadAll(csv + ".rejected.csv");
+  const std::string report = testing::ReadFile(csv + ".rejected.csv");
   EXPECT_EQ(ReportLines(report), (std::set<int64_t>{3})) << report;
   EXPECT_NE(report.find("3,N2,services[0],'electricity' is not SERVICE/REGION (e.g. electricity/riyadh)\n"),
             std::string::npos)
@@ -207,7 +169,7 @@ TEST_F(CustomersCliE2eTest, ABadValueRejectsOnlyItsRow) {
   auto json_summary = Import({jsonl}, 1);
   EXPECT_EQ(json_summary["inserted"], 1);
   EXPECT_EQ(json_summary["rejected"], 1);
-  const std::string json_report = ReadAll(jsonl + ".rejected.csv");
+  const std::string json_report = testing::ReadFile(jsonl + ".rejected.csv");
   EXPECT_NE(json_report.find("1,J1,fax,unknown field\n"), std::string::npos) << json_report;
 }
 
@@ -228,7 +190,7 @@ TEST_F(CustomersCliE2eTest, ASyncKeepsTheCustomerOfARowWithABadValue) {
   EXPECT_EQ(summary["deleted"], 2);  // C4, C5
   EXPECT_EQ(summary["inserted"], 1);
   EXPECT_EQ(summary["rejected"], 2);
-  const std::string report = ReadAll(sync + ".rejected.csv");
+  const std::string report = testing::ReadFile(sync + ".rejected.csv");
   EXPECT_EQ(ReportLines(report), (std::set<int64_t>{3, 5})) << report;
   EXPECT_EQ(std::count(report.begin(), report.end(), '\n'), 1 + 2) << report;  // the header and one per rejected row
   EXPECT_NE(report.find("3,C3,services[0],"), std::string::npos) << report;  // the CLI's reason, not "name"

@@ -42,13 +42,6 @@ std::string SeedSql() {
          "INSERT INTO customer_services VALUES ('electricity','riyadh',1),('electricity','riyadh',2);";
 }
 
-std::string ReadAll(const std::string& path) {
-  std::ifstream in(path);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
-
 v1::CreateIncidentRequest OutageRequest(const std::string& key) {
   v1::CreateIncidentRequest req =
       testing::OutageRequest(key, "electricity", "riyadh", "Feeder trip", "انقطاع المغذي", absl::Hours(2));
@@ -181,7 +174,7 @@ TEST_F(SecurityE2eTest, TokensAndRolesGuardEveryCallAndTheAuditTrailNamesTheCall
   EXPECT_NE(HttpGet(port, "/readyz").find("200 OK"), std::string::npos);
 
   // Tokens never reach the logs.
-  const std::string log = ReadAll(stack_.dir() + "/intake.log");
+  const std::string log = testing::ReadFile(stack_.dir() + "/intake.log");
   EXPECT_NE(log.find("event=rpc_denied"), std::string::npos);
   for (const char* token : {kViewer, kSubmitter, kOperator, "not-a-known-token-at-all"}) {
     EXPECT_EQ(log.find(token), std::string::npos) << "token in the intake log";
@@ -196,7 +189,7 @@ TEST_F(SecurityE2eTest, TlsWithATokenWorksAndPlaintextIsRefused) {
       key, " -out ", cert, " >", secrets_, "/openssl.log 2>&1");
   if (std::system(cmd.c_str()) != 0) GTEST_SKIP() << "openssl cannot make a test certificate";
   grpc::SslCredentialsOptions ssl;
-  ssl.pem_root_certs = ReadAll(cert);
+  ssl.pem_root_certs = testing::ReadFile(cert);
   testing::ServiceStack::Options options;
   options.intake_args = {"--auth-tokens", secrets_ + "/tokens", "--tls-cert", cert, "--tls-key", key};
   options.intake_credentials = grpc::SslCredentials(ssl);
@@ -230,9 +223,9 @@ TEST_F(SecurityE2eTest, MutualTlsRequiresAClientCertificateSignedByTheClientCa) 
     GTEST_SKIP() << "openssl cannot make test certificates";
   }
   grpc::SslCredentialsOptions with_cert;
-  with_cert.pem_root_certs = ReadAll(cert);
-  with_cert.pem_cert_chain = ReadAll(client_cert);
-  with_cert.pem_private_key = ReadAll(client_key);
+  with_cert.pem_root_certs = testing::ReadFile(cert);
+  with_cert.pem_cert_chain = testing::ReadFile(client_cert);
+  with_cert.pem_private_key = testing::ReadFile(client_key);
   testing::ServiceStack::Options options;
   // The self-signed client certificate is its own CA.
   options.intake_args = {"--tls-cert", cert, "--tls-key", key, "--tls-client-ca", client_cert};
@@ -244,7 +237,7 @@ TEST_F(SecurityE2eTest, MutualTlsRequiresAClientCertificateSignedByTheClientCa) 
   EXPECT_TRUE(status.ok()) << status.error_message();  // no tokens file: auth is off
 
   grpc::SslCredentialsOptions without_cert;
-  without_cert.pem_root_certs = ReadAll(cert);
+  without_cert.pem_root_certs = testing::ReadFile(cert);
   auto anonymous = v1::IncidentService::NewStub(
       grpc::CreateChannel(stack_.intake_target(), grpc::SslCredentials(without_cert)));
   auto ctx = As("");
@@ -304,7 +297,7 @@ TEST_F(SecurityE2eTest, ServicesAuthenticateToKafkaWithScramAndAWrongPasswordSto
   while (resolver.Running() && absl::Now() < deadline) absl::SleepFor(absl::Milliseconds(50));
   const bool exited = !resolver.Running();
   const int wait_status = resolver.Stop();
-  const std::string output = ReadAll(log);
+  const std::string output = testing::ReadFile(log);
   EXPECT_TRUE(exited) << "still retrying after 30 s: " << output;
   EXPECT_TRUE(WIFEXITED(wait_status) && WEXITSTATUS(wait_status) == 2) << output;
   EXPECT_NE(output.find("refused this client's credentials"), std::string::npos) << output;

@@ -4,6 +4,7 @@
 #include <grpcpp/grpcpp.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -11,6 +12,7 @@
 
 #include <filesystem>
 #include <fstream>
+#include <iterator>
 #include <regex>
 
 #include <gtest/gtest.h>
@@ -308,6 +310,40 @@ void StackTest::StartStack(const std::string& seed_sql, const ServiceStack::Opti
   if (IsSkipped()) return;
   const absl::Status s = stack_.Start(seed_sql, options);
   ASSERT_TRUE(s.ok()) << s << " (logs in " << stack_.dir() << ")";
+}
+
+void CliStackTest::StartCliStack(const std::string& dir_prefix, const std::string& tokens,
+                                 const std::string& seed_sql, const std::string& default_token, int notifiers) {
+  default_token_ = default_token;
+  SkipWithoutPostgres();
+  if (IsSkipped()) return;
+  dir_ = MakeTempDir(dir_prefix);
+  std::ofstream(dir_ + "/tokens") << tokens;
+  ServiceStack::Options options;
+  options.notifiers = notifiers;
+  options.intake_args = {"--auth-tokens", dir_ + "/tokens"};
+  StartStack(seed_sql, options);
+}
+
+std::string CliStackTest::Write(const std::string& name, const std::string& text) {
+  const std::string path = dir_ + "/" + name;
+  std::ofstream(path, std::ios::binary) << text;
+  return path;
+}
+
+CliRun CliStackTest::Forewarn(const std::vector<std::string>& args, const std::string& token) {
+  static int runs = 0;
+  const std::string base = absl::StrCat(dir_, "/run", ++runs);
+  const std::string cmd = absl::StrCat("'", Bin("services/cmd/cli/forewarn"), "' --target ", stack_.intake_target(),
+                                       " --token '", token.empty() ? default_token_ : token, "' '",
+                                       absl::StrJoin(args, "' '"), "' >", base, ".out 2>", base, ".err");
+  const int status = std::system(cmd.c_str());
+  return CliRun{WIFEXITED(status) ? WEXITSTATUS(status) : -1, ReadFile(base + ".out"), ReadFile(base + ".err")};
+}
+
+std::string ReadFile(const std::string& path) {
+  std::ifstream in(path);
+  return std::string(std::istreambuf_iterator<char>(in), {});
 }
 
 absl::StatusOr<v1::Incident> ServiceStack::CreateIncident(const v1::CreateIncidentRequest& req) {

@@ -156,6 +156,31 @@ class StackTest : public ::testing::Test {
   ServiceStack stack_;
 };
 
+// What one run of the `forewarn` CLI printed and returned.
+struct CliRun {
+  int exit_code = -1;
+  std::string out, err;
+};
+
+// A StackTest whose intake checks bearer tokens, for tests that drive it
+// with the built `forewarn` CLI as an operator's script would.
+class CliStackTest : public StackTest {
+ protected:
+  // Skips without PostgreSQL; otherwise starts stack_ with `notifiers`
+  // notifiers, `tokens` ("TOKEN ROLE NAME" lines) as the intake's
+  // --auth-tokens file and `seed_sql`. dir_ is a scratch folder named
+  // `dir_prefix`...; Forewarn runs with `default_token` unless given another.
+  void StartCliStack(const std::string& dir_prefix, const std::string& tokens, const std::string& seed_sql,
+                     const std::string& default_token, int notifiers = 1);
+  // Writes `text` to dir_/name; its path.
+  std::string Write(const std::string& name, const std::string& text);
+  // forewarn --target INTAKE --token TOKEN ARGS... (each single-quoted).
+  CliRun Forewarn(const std::vector<std::string>& args, const std::string& token = "");
+
+  std::string dir_;
+  std::string default_token_;
+};
+
 // An UNPLANNED_OUTAGE request of `service` in `region` with the reason in
 // English and Arabic, expected to be restored `restore_in` from now.
 v1::CreateIncidentRequest OutageRequest(const std::string& key, const std::string& service, const std::string& region,
@@ -203,6 +228,9 @@ std::string HttpGet(int port, const std::string& path);
 // Every *.json file in `dir` parsed (e.g. the messages the test SMTP sink
 // wrote); none when the folder does not exist.
 std::vector<nlohmann::json> JsonFilesIn(const std::string& dir);
+
+// The whole file ("" when it cannot be read).
+std::string ReadFile(const std::string& path);
 
 // Runs a shell command; its standard output.
 std::string RunCommand(const std::string& cmd);

@@ -21,6 +21,7 @@
 #include "absl/strings/str_split.h"
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
+#include "tests/e2e/stack.h"
 #include "tests/support/kafka_topics.h"
 #include "tests/support/process.h"
 #include "tests/support/test_db.h"
@@ -29,13 +30,6 @@ namespace forewarn {
 namespace {
 
 std::string Bin(const std::string& rel) { return absl::StrCat(FOREWARN_BIN_DIR, "/", rel); }
-
-std::string ReadAll(const std::string& path) {
-  std::ifstream in(path);
-  std::stringstream text;
-  text << in.rdbuf();
-  return text.str();
-}
 
 struct ProcessResult {
   int exit_code = -1;  // -1: did not exit by itself in time
@@ -52,7 +46,7 @@ ProcessResult RunToExit(const std::vector<std::string>& argv, const std::string&
   const bool exited = !child.Running();
   const int status = child.Stop();
   if (exited && WIFEXITED(status)) run.exit_code = WEXITSTATUS(status);
-  run.output = ReadAll(log);
+  run.output = testing::ReadFile(log);
   return run;
 }
 
