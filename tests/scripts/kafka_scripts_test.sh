@@ -15,7 +15,11 @@ if [[ "${FOREWARN_TEST_KAFKA_KIND:-real}" == mock ]]; then
 fi
 KAFKA="$REPO/scripts/kafka.sh"
 
-fail() { echo "FAIL: $*" >&2; exit 1; }
+fail() {
+  echo "FAIL: $*" >&2
+  [[ -s "${dir:-}/kcat.log" ]] && tail -n 20 "$dir/kcat.log" >&2
+  exit 1
+}
 check() { [[ "$2" == "$3" ]] || fail "$1: expected '$3', got '$2'"; }
 
 dir="$(mktemp -d /tmp/forewarn-kafkatest.XXXXXX)"
@@ -26,8 +30,12 @@ cleanup() {
 trap cleanup EXIT
 
 brokers() { kcat -L -b "$1" -m 5 2>/dev/null | sed -n 's/^ *broker \([0-9]*\) at .*/\1/p' | sort -n | paste -sd,; }
-produce() { # BOOTSTRAP FROM TO: messages FROM..TO, acks=all
-  seq "$2" "$3" | kcat -P -b "$1" -t scripted -X acks=all -X message.timeout.ms=20000 2>>"$dir/kcat.log"
+# BOOTSTRAP FROM TO: messages FROM..TO, acks=all. The timeout leaves room for a killed node's
+# fencing: until the controller fences it (broker session 9 s, later on a loaded machine) it stays
+# in the partitions' ISR and acks=all writes wait for it.
+produce() {
+  seq "$2" "$3" | kcat -P -b "$1" -t scripted -X acks=all -X message.timeout.ms=120000 \
+    2>>"$dir/kcat.log"
 }
 consumed() { kcat -C -b "$1" -t scripted -o beginning -e -q 2>>"$dir/kcat.log" | sort -n | uniq | wc -l; }
 
