@@ -16,6 +16,7 @@ packages=(
   python3-aiosmtpd python3-grpcio python3-yaml python3-prometheus-client kcat tzdata yamllint openssl clang libclang-rt-14-dev
   ccache pgbouncer time  # time: peak RSS in bench/run_import_bench.sh
   openjdk-17-jre-headless maven  # Apache Kafka for tests and local runs (scripts/kafka.sh)
+  kannel libsmpp34-dev  # the SMS gateway of the receipt tests (scripts/kannel.sh); SMPP PDUs of the direct channel
 )
 
 missing=()

@@ -42,6 +42,9 @@ v1::NoticeState ToProto(NoticeState s) {
     case NoticeState::kSuperseded: return v1::SUPERSEDED;
     case NoticeState::kRetrying: return v1::RETRYING;
     case NoticeState::kDead: return v1::DEAD_LETTERED;
+    case NoticeState::kDelivered: return v1::DELIVERED;
+    case NoticeState::kUndelivered: return v1::UNDELIVERED;
+    case NoticeState::kExpired: return v1::EXPIRED;
   }
   return v1::NOTICE_STATE_UNSPECIFIED;
 }

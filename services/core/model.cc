@@ -44,7 +44,7 @@ const std::array<std::pair<Channel, std::string>, 2> kChannels{{
     {Channel::kSms, "sms"},
     {Channel::kEmail, "email"},
 }};
-const std::array<std::pair<NoticeState, std::string>, 7> kNoticeStates{{
+const std::array<std::pair<NoticeState, std::string>, 10> kNoticeStates{{
     {NoticeState::kClaimed, "claimed"},
     {NoticeState::kSent, "sent"},
     {NoticeState::kFailed, "failed"},
@@ -52,6 +52,9 @@ const std::array<std::pair<NoticeState, std::string>, 7> kNoticeStates{{
     {NoticeState::kSuperseded, "superseded"},
     {NoticeState::kRetrying, "retrying"},
     {NoticeState::kDead, "dead"},
+    {NoticeState::kDelivered, "delivered"},
+    {NoticeState::kUndelivered, "undelivered"},
+    {NoticeState::kExpired, "expired"},
 }};
 const std::array<std::pair<NoticeKind, std::string>, 12> kNoticeKinds{{
     {NoticeKind::kOutageStarted, "outage_started"},

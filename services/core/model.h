@@ -23,7 +23,9 @@ enum class Channel { kSms, kEmail };
 // retrying: a delivery attempt failed transiently; the notice waits on the
 // retry topic. dead: it ran out of attempts and waits on the dead-letter
 // topic for an operator's replay.
-enum class NoticeState { kClaimed, kSent, kFailed, kHeld, kSuperseded, kRetrying, kDead };
+// kDelivered, kUndelivered and kExpired settle a kSent notice when its
+// channel's delivery receipt arrives (services/core/receipts.h).
+enum class NoticeState { kClaimed, kSent, kFailed, kHeld, kSuperseded, kRetrying, kDead, kDelivered, kUndelivered, kExpired };
 
 // What a notice tells the customer. Stored as text ("outage_started", ...) in
 // the ledger, on Kafka and as the templates/ folder name.
