@@ -170,6 +170,7 @@ void ConfigureWorker(NotifierWorker& worker, NoticeRequeue& requeue, const Notif
   worker.set_requeue(&requeue, {cfg.max_attempts, absl::Milliseconds(cfg.retry_backoff_ms),
                                 absl::Milliseconds(std::max(cfg.retry_backoff_ms, cfg.retry_backoff_max_ms))});
   worker.set_record_policy({cfg.record_every, absl::Milliseconds(cfg.record_interval_ms), StopAwareSleep(stop)});
+  worker.set_receipt_timeouts(cfg.receipt_timeouts);
 }
 
 void LogStopped(const NotifierWorker::Stats& st) {

@@ -4,7 +4,9 @@
 #include <chrono>
 
 #include "CLI/CLI.hpp"
+#include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
 #include "notifier/channels/file_outbox_channel.h"
 
 namespace forewarn {
@@ -131,6 +133,10 @@ void AddNotifierFlags(CLI::App& app, NotifierConfig& cfg) {
   AddClockFlags(app, cfg.clock);
   AddPolicyFlags(app, cfg.policy);
   AddOptOutFlags(app, cfg.opt_out);
+  app.add_option("--receipt-timeout", cfg.receipt_timeout,
+                 "channels whose provider reports deliveries and how long a receipt is awaited before the notice "
+                 "escalates to the customer's other channel, e.g. sms=30m,email=4h")
+      ->envname("FOREWARN_RECEIPT_TIMEOUT");
   app.add_option("--unsubscribe-url", cfg.unsubscribe_url,
                  "one-click unsubscribe base URL, e.g. https://forewarn.example/u/ (the token is appended); "
                  "needs --unsubscribe-secret-file")
@@ -141,10 +147,28 @@ void AddNotifierFlags(CLI::App& app, NotifierConfig& cfg) {
       ->envname("FOREWARN_UNSUBSCRIBE_SECRET_FILE");
 }
 
+// "sms=30m,email=4h" -> {sms: 30m, email: 4h}.
+absl::Status ParseReceiptTimeouts(const std::string& spec, std::map<Channel, absl::Duration>* out) {
+  out->clear();
+  for (absl::string_view item : absl::StrSplit(spec, ',', absl::SkipWhitespace())) {
+    std::pair<absl::string_view, absl::string_view> kv = absl::StrSplit(item, absl::MaxSplits('=', 1));
+    auto channel = ParseChannel(std::string(absl::StripAsciiWhitespace(kv.first)));
+    absl::Duration d;
+    if (!channel.ok() || !absl::ParseDuration(absl::StripAsciiWhitespace(kv.second), &d) ||
+        d <= absl::ZeroDuration()) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("--receipt-timeout: '", item, "' is not CHANNEL=DURATION (sms or email, e.g. sms=30m)"));
+    }
+    (*out)[*channel] = d;
+  }
+  return absl::OkStatus();
+}
+
 absl::Status FinishNotifierConfig(NotifierConfig& cfg) {
   DefaultBatching(cfg);
   if (auto s = ToNoticePolicy(cfg.policy, &cfg.notice_policy); !s.ok()) return s;
   if (auto s = ToOptOutCategories(cfg.opt_out, &cfg.opt_out_categories); !s.ok()) return s;
+  if (auto s = ParseReceiptTimeouts(cfg.receipt_timeout, &cfg.receipt_timeouts); !s.ok()) return s;
   if (cfg.unsubscribe_url.empty() != cfg.unsubscribe_secret_file.empty()) {
     return absl::InvalidArgumentError(cfg.unsubscribe_url.empty()
                                           ? "--unsubscribe-url: required with --unsubscribe-secret-file"

@@ -3,6 +3,7 @@
 // forewarn-notifier's configuration: its flags and the checks and defaults
 // applied once they are parsed.
 
+#include <map>
 #include <set>
 #include <string>
 #include <vector>
@@ -69,6 +70,13 @@ struct NotifierConfig {
   // with the secret file's key (both flags or neither).
   std::string unsubscribe_url;
   std::string unsubscribe_secret_file;
+  // Channels whose provider reports deliveries, "CHANNEL=DURATION,...",
+  // e.g. "sms=30m,email=4h": a notice sent there without a receipt by then
+  // (earlier when its deadline needs it) escalates to the customer's other
+  // channel. A channel not listed sets no timer (its receipts, when they
+  // come, still count).
+  std::string receipt_timeout;
+  std::map<Channel, absl::Duration> receipt_timeouts;  // from receipt_timeout, by FinishNotifierConfig
   OptOutFlags opt_out;                          // must match the intake's
   std::set<NoticeCategory> opt_out_categories;  // from `opt_out`, by FinishNotifierConfig
 };

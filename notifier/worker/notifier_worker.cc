@@ -51,6 +51,13 @@ NoticeJob EmailFallback(const NoticeJob& job) {
   return email;
 }
 
+NoticeLedger::Outcome SentOutcome(const NoticeKey& key, int attempts) {
+  NoticeLedger::Outcome outcome;
+  outcome.key = key;
+  outcome.attempts = attempts;
+  return outcome;
+}
+
 }  // namespace
 
 // What one group has decided and not yet settled in the ledger.
@@ -86,6 +93,17 @@ absl::StatusOr<const Incident*> NotifierWorker::IncidentFor(const NoticeJob& job
 
 void NotifierWorker::Observe(const NoticeJob& job, NoticeState state) {
   if (observer_) observer_(job, state);
+}
+
+// A sent notice's deadline and, on a channel with receipts, its escalation
+// timer.
+void NotifierWorker::StampSent(const NoticeJob& job, NoticeLedger::Outcome& outcome) {
+  if (auto incident = IncidentFor(job); incident.ok()) {
+    outcome.deadline = NoticeDeadline(job.kind, job.occasion, **incident, policy_);
+  }
+  if (auto it = receipt_timeouts_.find(job.recipient.channel); it != receipt_timeouts_.end()) {
+    outcome.receipt_due = ReceiptDue(clock_.Now(), it->second, outcome.deadline);
+  }
 }
 
 absl::Status NotifierWorker::ProcessBatch(const std::vector<NoticeJob>& jobs, std::vector<size_t>* busy) {
@@ -173,7 +191,7 @@ absl::StatusOr<std::set<std::string>> NotifierWorker::AlreadyDelivered(
 // Supersede, hold, record as already delivered, or deliver.
 void NotifierWorker::Decide(const NoticeJob& job, const NoticeKey& key, const std::map<std::string, int64_t>& current,
                             const std::set<std::string>& delivered, absl::Time now, Group& group) {
-  NoticeLedger::Outcome outcome{key, NoticeState::kSent, "", "", job.attempt};
+  NoticeLedger::Outcome outcome = SentOutcome(key, job.attempt);
   if (auto it = current.find(job.incident_id);
       it != current.end() && SupersededBy(it->second, job.version, job.occasion)) {
     outcome.state = NoticeState::kSuperseded;
@@ -189,6 +207,7 @@ void NotifierWorker::Decide(const NoticeJob& job, const NoticeKey& key, const st
     return;
   }
   if (delivered.contains(MessageIdFor(key))) {
+    StampSent(job, outcome);
     ++stats_.sent;
     Observe(job, NoticeState::kSent);
     group.outcomes.push_back(std::move(outcome));
@@ -213,7 +232,7 @@ void NotifierWorker::Deliver(const NoticeJob& job, const NoticeKey& key, Group& 
     return;
   }
   auto sent = Send(job);
-  NoticeLedger::Outcome outcome{key, NoticeState::kSent, "", "", job.attempt};
+  NoticeLedger::Outcome outcome = SentOutcome(key, job.attempt);
   if (sent.ok() && *sent != MessageIdFor(key)) outcome.provider_id = *sent;
   if (!sent.ok()) {
     spdlog::warn("event=notice_failed incident={} version={} customer={} channel={} to={} retryable={} status=\"{}\"",
@@ -243,6 +262,7 @@ void NotifierWorker::Apply(const NoticeJob& job, NoticeLedger::Outcome outcome, 
   const Disposition d = Classify(result, {requeue_ != nullptr, job.attempt, retry_.max_attempts});
   switch (d) {
     case Disposition::kSent:
+      StampSent(job, outcome);
       ++stats_.sent;
       Observe(job, NoticeState::kSent);
       if (group.unrecorded_sends++ == 0) group.oldest_unrecorded = clock_.Now();

@@ -99,6 +99,11 @@ class NotifierWorker {
 
   void set_record_policy(RecordPolicy policy) { record_ = std::move(policy); }
 
+  // Channels whose provider reports deliveries, and how long a receipt is
+  // awaited before the notice escalates to the customer's other channel
+  // (the ledger's escalation timer, ReceiptDue).
+  void set_receipt_timeouts(std::map<Channel, absl::Duration> timeouts) { receipt_timeouts_ = std::move(timeouts); }
+
   // Told of every notice that reaches a state (metrics).
   using Observer = std::function<void(const NoticeJob&, NoticeState)>;
   void set_observer(Observer observer) { observer_ = std::move(observer); }
@@ -119,6 +124,7 @@ class NotifierWorker {
   void Requeue(Group& group);
   absl::Status RecordDurably(const std::vector<NoticeLedger::Outcome>& outcomes);
   void Observe(const NoticeJob& job, NoticeState state);
+  void StampSent(const NoticeJob& job, NoticeLedger::Outcome& outcome);
   absl::StatusOr<const Incident*> IncidentFor(const NoticeJob& job);
 
   IncidentReader& incidents_;
@@ -134,6 +140,7 @@ class NotifierWorker {
   NoticeRequeue* requeue_ = nullptr;
   RetryPolicy retry_;
   RecordPolicy record_;
+  std::map<Channel, absl::Duration> receipt_timeouts_;
   std::mt19937_64 random_{std::random_device{}()};
 };
 

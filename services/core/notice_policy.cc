@@ -11,8 +11,9 @@ namespace {
 
 void PlanMaintenanceReminders(const Incident& m, absl::Time now, const NoticePolicy& policy, NoticePlan& plan) {
   for (const auto lead : policy.maintenance_leads) {
-    const absl::Time due = m.starts_at - lead;
-    if (due > now) plan.notices.push_back({NoticeKind::kMaintenanceReminder, LeadOccasion(lead), due});
+    if (auto due = LeadRelease(m.starts_at, lead, now, policy)) {
+      plan.notices.push_back({NoticeKind::kMaintenanceReminder, LeadOccasion(lead), *due});
+    }
   }
 }
 
@@ -51,6 +52,27 @@ std::string_view ToString(Change c) {
     case Change::kCancelled: return "cancelled";
   }
   return "unknown";
+}
+
+std::optional<absl::Time> LeadRelease(absl::Time anchor, absl::Duration lead, absl::Time now,
+                                      const NoticePolicy& policy) {
+  const absl::Time deadline = anchor - lead;
+  if (deadline <= now) return std::nullopt;
+  return std::max(now, deadline - std::min(policy.lead_margin, lead / 4));
+}
+
+std::optional<absl::Time> NoticeDeadline(NoticeKind kind, std::string_view occasion, const Incident& incident,
+                                         const NoticePolicy& policy) {
+  if (auto lead = ParseLeadOccasion(occasion)) return incident.starts_at - *lead;
+  const bool iban = kind == NoticeKind::kIbanChangeHolder || kind == NoticeKind::kIbanChangeBeneficiary;
+  if (iban && occasion.empty()) return incident.starts_at - policy.iban_lead;
+  return std::nullopt;
+}
+
+absl::Time ReceiptDue(absl::Time sent, absl::Duration timeout, std::optional<absl::Time> deadline) {
+  absl::Time due = sent + timeout;
+  if (deadline) due = std::min(due, *deadline - timeout);
+  return std::max(due, sent);
 }
 
 std::string LeadOccasion(absl::Duration lead) { return absl::StrCat("lead-", absl::FormatDuration(lead)); }
@@ -110,9 +132,8 @@ NoticePlan PlanNotices(Change change, const Incident& incident, absl::Time now, 
       // One event fans out to the holder and the beneficiaries (the
       // resolver picks the beneficiary kind by audience role).
       if (change == Change::kCreated || change == Change::kUpdated) {
-        const absl::Time due = incident.starts_at - policy.iban_lead;
-        if (due > now) {
-          plan.notices.push_back({NoticeKind::kIbanChangeHolder, LeadOccasion(policy.iban_lead), due});
+        if (auto due = LeadRelease(incident.starts_at, policy.iban_lead, now, policy)) {
+          plan.notices.push_back({NoticeKind::kIbanChangeHolder, LeadOccasion(policy.iban_lead), *due});
         } else {
           plan.notices.push_back({NoticeKind::kIbanChangeHolder, "", {}});
         }

@@ -19,6 +19,12 @@ struct NoticePolicy {
   std::vector<absl::Duration> maintenance_leads = {absl::Hours(48), absl::Hours(2)};
   // IBAN change notice ahead of the effective date (bank terms: 30 days).
   absl::Duration iban_lead = absl::Hours(24 * 30);
+  // A lead is a promise: the reminder of lead 48h must be with the customer
+  // 48 hours before the start (its deadline, NoticeDeadline: what proof of
+  // notice checks). It is released this much earlier (at most a quarter of
+  // the lead), so that quiet hours and an escalation to the customer's other
+  // channel still end before the deadline.
+  absl::Duration lead_margin = absl::Hours(12);
   // "We have not forgotten you": this long after the expected restoration
   // time passes with the outage still open.
   absl::Duration overdue_grace = absl::Minutes(15);
@@ -65,6 +71,26 @@ NoticePlan PlanNotices(Change change, const Incident& incident, absl::Time now, 
 // "stayed") only when a fact (reason, start, end) changed too. Scheduled
 // notices are planned anew as for any update.
 NoticePlan PlanUpdate(const Incident& before, const Incident& after, absl::Time now, const NoticePolicy& policy);
+
+// The release time of the notice due `lead` before `anchor` (LeadMargin
+// earlier, not before now); nullopt once its deadline, anchor - lead, is not
+// after now.
+std::optional<absl::Time> LeadRelease(absl::Time anchor, absl::Duration lead, absl::Time now,
+                                      const NoticePolicy& policy);
+
+// When the customer must have the notice by: for a lead occasion
+// ("lead-48h"), the incident's start (the maintenance's, the IBAN change's
+// effective date) minus the lead; for an IBAN notice sent at once (announced
+// inside the notice period), the effective date minus the notice period
+// (already passed: it is late by its nature). Other notices have none.
+std::optional<absl::Time> NoticeDeadline(NoticeKind kind, std::string_view occasion, const Incident& incident,
+                                         const NoticePolicy& policy);
+
+// The escalation timer of a notice sent at `sent` on a channel whose
+// receipts are awaited `timeout`: sent + timeout, or earlier when a deadline
+// needs it, so that the customer's other channel has as long before the
+// deadline; never before `sent`.
+absl::Time ReceiptDue(absl::Time sent, absl::Duration timeout, std::optional<absl::Time> deadline);
 
 // "lead-48h"; ParseLeadOccasion("lead-48h") == 48h.
 std::string LeadOccasion(absl::Duration lead);

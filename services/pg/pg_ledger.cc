@@ -113,19 +113,22 @@ constexpr char kBoundIdleTransaction[] = "SET LOCAL idle_in_transaction_session_
 // an existing (re-claimed) row is updated while it is still claimed.
 #define FW_OUTCOME_ARRAYS                                                                               \
   "unnest($1::uuid[], $2::bigint[], $3::text[], $4::text[], $5::bigint[], $6::text[], $7::text[], " \
-  "  $8::text[], $9::text[], $11::int[], $12::int[], $13::bigint[]) "                                 \
-  "  AS u(iid, ver, kind, occ, cid, ch, state, pid, err, att, claims, cat) "
+  "  $8::text[], $9::text[], $11::int[], $12::int[], $13::bigint[], $14::bigint[], $15::bigint[]) "   \
+  "  AS u(iid, ver, kind, occ, cid, ch, state, pid, err, att, claims, cat, dl, due) "
 #define FW_INSERT_OUTCOMES                                                                                    \
   "INSERT INTO notice_ledger (incident_id, incident_version, notice_kind, occasion, customer_id, channel, "  \
-  "  state, provider_id, error, claimed_at, updated_at, attempts, delivery_attempts) "                       \
+  "  state, provider_id, error, claimed_at, updated_at, attempts, delivery_attempts, deadline_at, "           \
+  "  receipt_due_at) "                                                                                         \
   "SELECT u.iid, u.ver, u.kind, u.occ, u.cid, u.ch, u.state, nullif(u.pid, ''), nullif(u.err, ''), "        \
-  "  " FW_AT("u.cat") ", " FW_AT("$10") ", u.claims, u.att FROM " FW_OUTCOME_ARRAYS
+  "  " FW_AT("u.cat") ", " FW_AT("$10") ", u.claims, u.att, " FW_AT("nullif(u.dl, 0)") ", "                 \
+  "  " FW_AT("nullif(u.due, 0)") " FROM " FW_OUTCOME_ARRAYS
 constexpr char kRecordInsert[] = FW_INSERT_OUTCOMES;
 // A key whose row another worker wrote meanwhile keeps that row.
 constexpr char kRecordInsertIfAbsent[] = FW_INSERT_OUTCOMES "ON CONFLICT DO NOTHING";
 constexpr char kRecordUpdate[] =
     "UPDATE notice_ledger AS l SET state = u.state, provider_id = nullif(u.pid, ''), error = nullif(u.err, ''), "
-    "  updated_at = " FW_AT("$10") ", "
+    "  updated_at = " FW_AT("$10") ", deadline_at = " FW_AT("nullif(u.dl, 0)") ", "
+    "  receipt_due_at = " FW_AT("nullif(u.due, 0)") ", "
     "  delivery_attempts = CASE WHEN u.state IN ('retrying', 'dead') THEN u.att ELSE l.delivery_attempts END "
     "FROM " FW_OUTCOME_ARRAYS
     "WHERE l.incident_id = u.iid AND l.incident_version = u.ver AND l.notice_kind = u.kind "
@@ -148,18 +151,7 @@ constexpr char kHold[] =
     "ON CONFLICT (incident_id, version, notice_kind, occasion, customer_id, channel) DO UPDATE "
     "  SET release_at = EXCLUDED.release_at, released_at = NULL, holds = held_notices.holds + 1";
 
-struct KeyArrays {
-  std::vector<std::string> ids, kinds, occasions, channels;
-  std::vector<int64_t> versions, customers;
-  void Add(const NoticeKey& k) {
-    ids.push_back(k.incident_id);
-    versions.push_back(k.version);
-    kinds.push_back(ToString(k.kind));
-    occasions.push_back(k.occasion);
-    customers.push_back(k.customer_id);
-    channels.push_back(ToString(k.channel));
-  }
-};
+using pg::KeyArrays;
 
 // Outcomes as statement parameters ($1..$13 but $10, the time).
 struct OutcomeArrays {
@@ -167,7 +159,10 @@ struct OutcomeArrays {
   std::vector<std::string> states, provider_ids, errors;
   std::vector<int> attempts, claims;
   std::vector<int64_t> claimed_at;
+  std::vector<int64_t> deadlines, receipt_dues;  // microseconds; 0: none
   void Add(const NoticeLedger::Outcome& o, int claim_count, int64_t claimed_at_us) {
+    deadlines.push_back(o.deadline ? pg::ToMicros(*o.deadline) : 0);
+    receipt_dues.push_back(o.receipt_due ? pg::ToMicros(*o.receipt_due) : 0);
     keys.Add(o.key);
     states.emplace_back(ToString(o.state));
     provider_ids.push_back(o.provider_id);
@@ -183,7 +178,8 @@ struct OutcomeArrays {
     };
     run(pg::TextArray(keys.ids), pg::IntArray(keys.versions), pg::TextArray(keys.kinds), pg::TextArray(keys.occasions),
         pg::IntArray(keys.customers), pg::TextArray(keys.channels), pg::TextArray(states), pg::TextArray(provider_ids),
-        pg::TextArray(errors), now_us, pg::IntArray(attempts), pg::IntArray(claims), pg::IntArray(claimed_at));
+        pg::TextArray(errors), now_us, pg::IntArray(attempts), pg::IntArray(claims), pg::IntArray(claimed_at),
+        pg::IntArray(deadlines), pg::IntArray(receipt_dues));
   }
 };
 
@@ -654,7 +650,10 @@ absl::Status PgNoticeLedger::Hold(const std::vector<std::pair<NoticeJob, absl::T
     rows.names.push_back(job.recipient.name);
     rows.roles.push_back(ToString(job.recipient.role));
     rows.release.push_back(pg::ToMicros(until));
-    held.push_back({std::move(key), NoticeState::kHeld, "", "", job.attempt});
+    Outcome& outcome = held.emplace_back();
+    outcome.key = std::move(key);
+    outcome.state = NoticeState::kHeld;
+    outcome.attempts = job.attempt;
   }
   return Settle(held, now, &rows);
 }

@@ -128,6 +128,21 @@ class PgPool {
 // operation ("create incident: ...").
 absl::Status StatusFromException(const std::string& op);
 
+// Notice keys as six parallel statement parameters (uuid[], bigint[],
+// text[], text[], bigint[], text[]).
+struct KeyArrays {
+  std::vector<std::string> ids, kinds, occasions, channels;
+  std::vector<int64_t> versions, customers;
+  void Add(const NoticeKey& k) {
+    ids.push_back(k.incident_id);
+    versions.push_back(k.version);
+    kinds.push_back(ToString(k.kind));
+    occasions.push_back(k.occasion);
+    customers.push_back(k.customer_id);
+    channels.push_back(ToString(k.channel));
+  }
+};
+
 int64_t ToMicros(absl::Time t);
 absl::Time FromMicros(int64_t us);
 // A Postgres array literal of text values, each quoted and escaped.
@@ -142,6 +157,7 @@ std::string IntArray(const std::vector<Int>& values) {
   out += '}';
   return out;
 }
+std::string BoolArray(const std::vector<bool>& values);  // "{t,f}"
 std::vector<std::string> SplitCodes(const std::string& joined);
 
 }  // namespace forewarn::pg

@@ -21,6 +21,7 @@
 #include "services/core/mask.h"
 #include "services/public_http/inbound_sms.h"
 #include "services/public_http/pages.h"
+#include "services/public_http/receipt_requests.h"
 #include "spdlog/spdlog.h"
 
 namespace forewarn {
@@ -30,6 +31,8 @@ constexpr char kHtml[] = "text/html; charset=utf-8";
 constexpr char kText[] = "text/plain; charset=utf-8";
 constexpr char kTokenRoute[] = R"(/u/([A-Za-z0-9_-]{1,128}))";
 constexpr char kInboundRoute[] = "/sms/inbound";
+constexpr char kKannelReceiptRoute[] = "/receipts/kannel";
+constexpr char kReceiptRoute[] = "/receipts";
 
 void Reply(httplib::Response& res, int status, const std::string& body, const char* type) {
   res.status = status;
@@ -103,11 +106,13 @@ std::string OneClickField(const httplib::Request& req) {
 }  // namespace
 
 struct PublicHttpServer::Impl {
-  Impl(const PublicHttpOptions& o, const UnsubscribeTokens* t, CustomerDirectoryService& d, MetricsRegistry& m)
+  Impl(const PublicHttpOptions& o, const UnsubscribeTokens* t, CustomerDirectoryService& d, MetricsRegistry& m,
+       PublicReceipts r)
       : options(o),
         tokens(t),
         directory(d),
         metrics(m),
+        receipts(r),
         invalid_tokens(m.counter("forewarn_unsubscribe_invalid_tokens_total",
                                  "Unsubscribe links refused: not signed by us, altered or cut short")),
         auth_refused(m.counter("forewarn_public_auth_refused_total",
@@ -120,11 +125,18 @@ struct PublicHttpServer::Impl {
   void PostUnsubscribe(const httplib::Request& req, httplib::Response& res);
   void InboundSms(const httplib::Request& req, httplib::Response& res);
   void ApplyKeyword(SmsKeyword keyword, const InboundMessage& m, httplib::Response& res);
+  bool ReceiptsOn() const { return receipts.store && receipts.signer && receipts.clock; }
+  void KannelReceipts(const httplib::Request& req, httplib::Response& res);
+  void JsonReceiptsPosted(const httplib::Request& req, httplib::Response& res);
+  void RefuseReceipt(const char* route, httplib::Response& res);
+  void CountOutcomes(const ReceiptTally& tally, int64_t ignored = 0);
+  void RecordReceipts(const std::vector<Receipt>& receipts, httplib::Response& res);
 
   const PublicHttpOptions options;
   const UnsubscribeTokens* const tokens;
   CustomerDirectoryService& directory;
   MetricsRegistry& metrics;
+  const PublicReceipts receipts;
   Counter& invalid_tokens;
   Counter& auth_refused;
   httplib::Server server;
@@ -138,6 +150,10 @@ void PublicHttpServer::Impl::Routes() {
   server.Get(kTokenRoute, [this](const httplib::Request& req, httplib::Response& res) { GetUnsubscribe(req, res); });
   server.Post(kTokenRoute, [this](const httplib::Request& req, httplib::Response& res) { PostUnsubscribe(req, res); });
   server.Post(kInboundRoute, [this](const httplib::Request& req, httplib::Response& res) { InboundSms(req, res); });
+  server.Get(kKannelReceiptRoute,
+             [this](const httplib::Request& req, httplib::Response& res) { KannelReceipts(req, res); });
+  server.Post(kReceiptRoute,
+              [this](const httplib::Request& req, httplib::Response& res) { JsonReceiptsPosted(req, res); });
   server.set_error_handler([](const httplib::Request& req, httplib::Response& res) {
     if (!res.body.empty()) return;
     if (res.status == 404 && absl::StartsWith(req.path, "/u/")) {
@@ -240,16 +256,89 @@ void PublicHttpServer::Impl::ApplyKeyword(SmsKeyword keyword, const InboundMessa
   Reply(res, 200, SmsReply(keyword, locale), kText);
 }
 
+void PublicHttpServer::Impl::CountOutcomes(const ReceiptTally& tally, int64_t ignored) {
+  for (auto [outcome, count] : {std::pair{"applied", tally.applied}, std::pair{"duplicate", tally.duplicate},
+                                std::pair{"pending", tally.pending}, std::pair{"conflicting", tally.conflicting},
+                                std::pair{"ignored", ignored}}) {
+    if (count == 0) continue;
+    metrics
+        .counter("forewarn_receipt_outcomes_total",
+                 "What receipts did: applied, duplicate, pending (came first), conflicting, ignored (not final)",
+                 {{"outcome", outcome}})
+        .Increment(static_cast<double>(count));
+  }
+}
+
+void PublicHttpServer::Impl::RefuseReceipt(const char* route, httplib::Response& res) {
+  metrics
+      .counter("forewarn_public_auth_refused_total",
+               "Public endpoint requests refused for a missing or wrong secret", {{"route", route}})
+      .Increment();
+  spdlog::warn("event=receipt_refused route={} reason=\"missing or wrong signature\"", route);
+  Reply(res, 401, "unauthorized\n", kText);
+}
+
+void PublicHttpServer::Impl::KannelReceipts(const httplib::Request& req, httplib::Response& res) {
+  if (!ReceiptsOn()) return Reply(res, 404, "not found\n", kText);
+  if (!receipts.signer->Verify(req.get_param_value("ref"), req.get_param_value("sig"))) {
+    return RefuseReceipt(kKannelReceiptRoute, res);
+  }
+  std::map<std::string, std::string> params;
+  for (const auto& [name, value] : req.params) params.emplace(name, value);
+  absl::StatusOr<std::optional<Receipt>> receipt = KannelReceipt(params);
+  if (!receipt.ok()) return Reply(res, 400, absl::StrCat(receipt.status().message(), "\n"), kText);
+  if (!receipt->has_value()) {
+    CountOutcomes({}, 1);
+    return Reply(res, 200, "ignored: not a final report\n", kText);
+  }
+  RecordReceipts({**receipt}, res);
+}
+
+void PublicHttpServer::Impl::JsonReceiptsPosted(const httplib::Request& req, httplib::Response& res) {
+  if (!ReceiptsOn()) return Reply(res, 404, "not found\n", kText);
+  if (!receipts.signer->Verify(req.body, req.get_header_value("X-Forewarn-Signature"))) {
+    return RefuseReceipt(kReceiptRoute, res);
+  }
+  absl::StatusOr<std::vector<Receipt>> parsed = JsonReceipts(req.body);
+  if (!parsed.ok()) return Reply(res, 400, absl::StrCat(parsed.status().message(), "\n"), kText);
+  RecordReceipts(*parsed, res);
+}
+
+void PublicHttpServer::Impl::RecordReceipts(const std::vector<Receipt>& list, httplib::Response& res) {
+  absl::StatusOr<ReceiptTally> tally = receipts.store->Record(list, receipts.clock->Now());
+  if (!tally.ok()) {
+    spdlog::warn("event=receipts_not_recorded count={} status=\"{}\"", list.size(), tally.status().ToString());
+    return Reply(res, tally.status().code() == absl::StatusCode::kInvalidArgument ? 400 : 503,
+                 absl::StrCat(tally.status().message(), "\n"), kText);
+  }
+  const std::string& source = list.front().source;
+  for (const Receipt& r : list) {
+    metrics
+        .counter("forewarn_receipts_total", "Delivery receipts received, by source and status",
+                 {{"source", r.source}, {"status", std::string(ToString(r.status))}})
+        .Increment();
+  }
+  CountOutcomes(*tally);
+  spdlog::info("event=receipts source={} count={} applied={} duplicate={} pending={} conflicting={}", source,
+               list.size(), tally->applied, tally->duplicate, tally->pending, tally->conflicting);
+  const nlohmann::json body = {{"applied", tally->applied},
+                               {"duplicate", tally->duplicate},
+                               {"pending", tally->pending},
+                               {"conflicting", tally->conflicting}};
+  Reply(res, 200, body.dump() + "\n", "application/json");
+}
+
 PublicHttpServer::PublicHttpServer(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
 PublicHttpServer::~PublicHttpServer() { Stop(); }
 
 absl::StatusOr<std::unique_ptr<PublicHttpServer>> PublicHttpServer::Start(const PublicHttpOptions& options,
                                                                           const UnsubscribeTokens* tokens,
                                                                           CustomerDirectoryService& directory,
-                                                                          MetricsRegistry& metrics) {
+                                                                          MetricsRegistry& metrics,
+                                                                          PublicReceipts receipts) {
   absl::StatusOr<ListenAddress> address = ParseListen(options.listen);
   if (!address.ok()) return address.status();
-  auto impl = std::make_unique<Impl>(options, tokens, directory, metrics);
+  auto impl = std::make_unique<Impl>(options, tokens, directory, metrics, receipts);
   httplib::Server& server = impl->server;
   const int threads = std::max(1, options.threads);
   server.new_task_queue = [threads] { return new httplib::ThreadPool(static_cast<size_t>(threads)); };
@@ -277,8 +366,8 @@ absl::StatusOr<std::unique_ptr<PublicHttpServer>> PublicHttpServer::Start(const 
   });
   // stop() only takes effect once the server runs: wait for it.
   while (!server.is_running() && !impl->listen_returned) std::this_thread::sleep_for(std::chrono::milliseconds(1));
-  spdlog::info("event=public_http_listening port={} unsubscribe={} inbound_sms={}", impl->port, tokens != nullptr,
-               !options.inbound_sms_secret.empty());
+  spdlog::info("event=public_http_listening port={} unsubscribe={} inbound_sms={} receipts={}", impl->port,
+               tokens != nullptr, !options.inbound_sms_secret.empty(), impl->ReceiptsOn());
   return std::unique_ptr<PublicHttpServer>(new PublicHttpServer(std::move(impl)));
 }
 

@@ -22,13 +22,22 @@
 //                      reply for the gateway to relay (empty when the text
 //                      is no command), the same whether or not the number is
 //                      a customer's; 503 when it could not be saved
+//   GET  /receipts/kannel  Kannel's delivery reports (dlr-url), and
+//   POST /receipts         the generic JSON form (receipt_requests.h):
+//                      signed (the dlr-url's sig of the message id; the
+//                      body's signature in X-Forewarn-Signature), else 401
+//                      and counted; 400 naming the field; 200 with what the
+//                      receipts did (the same receipt twice: a duplicate,
+//                      nothing changes), 503 when it could not be saved.
+//                      404 without --receipt-secret-file.
 //
 // Requests: bodies up to 64 KiB (413 beyond), read and write timeouts;
 // everything else 404 (405 for another method on a known path). Pages are
 // served with no-store, no-referrer (the token is in the address) and a
 // content security policy that allows no scripts. Metrics:
 // forewarn_unsubscribes_total{category,outcome}, forewarn_unsubscribe_invalid_tokens_total,
-// forewarn_inbound_sms_total{keyword}, forewarn_public_auth_refused_total{route}.
+// forewarn_inbound_sms_total{keyword}, forewarn_public_auth_refused_total{route},
+// forewarn_receipts_total{source,status}, forewarn_receipt_outcomes_total{outcome}.
 // Phones are masked in logs.
 
 #include <cstddef>
@@ -37,6 +46,8 @@
 
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
+#include "services/core/clock.h"
+#include "services/core/receipts.h"
 #include "services/directory/directory_service.h"
 #include "services/directory/unsubscribe_token.h"
 #include "services/http/metrics.h"
@@ -53,6 +64,14 @@ struct PublicHttpOptions {
   std::string inbound_sms_secret;
 };
 
+// Delivery receipts: where they are recorded and the key that signs their
+// callbacks; the routes answer 404 unless all are set.
+struct PublicReceipts {
+  ReceiptStore* store = nullptr;
+  const ReceiptSigner* signer = nullptr;
+  const Clock* clock = nullptr;
+};
+
 class PublicHttpServer {
  public:
   // Binds and starts serving on its own threads. `tokens` may be null (the
@@ -62,7 +81,8 @@ class PublicHttpServer {
   static absl::StatusOr<std::unique_ptr<PublicHttpServer>> Start(const PublicHttpOptions& options,
                                                                  const UnsubscribeTokens* tokens,
                                                                  CustomerDirectoryService& directory,
-                                                                 MetricsRegistry& metrics);
+                                                                 MetricsRegistry& metrics,
+                                                                 PublicReceipts receipts = {});
   ~PublicHttpServer();  // Stop()s
   PublicHttpServer(const PublicHttpServer&) = delete;
   PublicHttpServer& operator=(const PublicHttpServer&) = delete;

@@ -19,6 +19,7 @@
 #include "services/pg/pg_asset_store.h"
 #include "services/pg/pg_audience_lists.h"
 #include "services/pg/pg_customer_store.h"
+#include "services/pg/pg_receipts.h"
 #include "services/pg/pg_store.h"
 #include "services/runtime/runtime.h"
 #include "spdlog/spdlog.h"
@@ -182,7 +183,9 @@ int RunIntake(const IntakeConfig& cfg) {
   std::atomic<bool> ready{true};
   auto http = StartObservabilityIfConfigured(cfg.http.listen, cfg.http.port_file, metrics, [&ready] { return ready.load(); });
   if (!http.ok()) return StartupFailed(http.status(), 1);
-  auto public_http = StartPublicEndpoint(cfg, start.public_secrets, directory, metrics);
+  PgReceiptStore receipt_store(pg);
+  auto public_http =
+      StartPublicEndpoint(cfg, start.public_secrets, directory, metrics, {&receipt_store, nullptr, clock.get()});
   if (!public_http.ok()) {
     return StartupFailed(public_http.status(),
                          public_http.status().code() == absl::StatusCode::kInvalidArgument ? 2 : 1);

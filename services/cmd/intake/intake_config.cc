@@ -68,7 +68,7 @@ absl::Status ParseLimits(const IntakeConfig& cfg, ValidationLimits* validation, 
 
 void AddPublicFlags(CLI::App& app, IntakeConfig& cfg) {
   app.add_option("--public-listen", cfg.public_listen,
-                 "public HTTP endpoint (one-click unsubscribe /u/, SMS gateway webhook /sms/inbound)")
+                 "public HTTP endpoint (one-click unsubscribe /u/, SMS gateway webhook /sms/inbound, receipts /receipts)")
       ->envname("FOREWARN_PUBLIC_LISTEN");
   app.add_option("--public-port-file", cfg.public_port_file, "write the public endpoint's port here once serving");
   app.add_option("--unsubscribe-secret-file", cfg.unsubscribe_secret_file,
@@ -78,6 +78,10 @@ void AddPublicFlags(CLI::App& app, IntakeConfig& cfg) {
   app.add_option("--inbound-sms-secret-file", cfg.inbound_sms_secret_file,
                  "shared secret (16+ bytes) the SMS gateway sends as ?key= or Authorization: Bearer")
       ->envname("FOREWARN_INBOUND_SMS_SECRET_FILE");
+  app.add_option("--receipt-secret-file", cfg.receipt_secret_file,
+                 "key (one line, 32+ bytes) that signs delivery receipt callbacks (/receipts/kannel, /receipts), "
+                 "the same file as the notifiers'")
+      ->envname("FOREWARN_RECEIPT_SECRET_FILE");
 }
 
 }  // namespace

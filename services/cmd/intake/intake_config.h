@@ -56,11 +56,14 @@ struct IntakeConfig {
   std::string keepalive_timeout = "20s";
   int fd_headroom = 64;
   // The public HTTP endpoint: one-click unsubscribe and the SMS gateway's
-  // inbound webhook (on when either secret file is given).
+  // inbound webhook, delivery receipts (on when any secret file is given).
   std::string public_listen = "127.0.0.1:0";
   std::string public_port_file;
   std::string unsubscribe_secret_file;
   std::string inbound_sms_secret_file;
+  // Delivery receipts (/receipts/kannel, /receipts): the key that signs
+  // their callbacks, the same file as the notifiers' --receipt-secret-file.
+  std::string receipt_secret_file;
 
   // Derived by FinishIntakeConfig.
   NoticePolicy notice_policy;

@@ -20,21 +20,33 @@ absl::StatusOr<PublicEndpointSecrets> LoadPublicEndpointSecrets(const IntakeConf
     if (!secret.ok()) return secret.status();
     out.inbound_sms_secret = *std::move(secret);
   }
+  if (!cfg.receipt_secret_file.empty()) {
+    auto signer = ReceiptSigner::FromFile(cfg.receipt_secret_file);
+    if (!signer.ok()) {
+      return absl::FailedPreconditionError(absl::StrCat("--receipt-secret-file: ", signer.status().message()));
+    }
+    out.receipts = *std::move(signer);
+  }
   return out;
 }
 
 absl::StatusOr<std::unique_ptr<PublicHttpServer>> StartPublicEndpoint(const IntakeConfig& cfg,
                                                                       const PublicEndpointSecrets& secrets,
                                                                       CustomerDirectoryService& directory,
-                                                                      MetricsRegistry& metrics) {
+                                                                      MetricsRegistry& metrics,
+                                                                      PublicReceipts receipts) {
   if (!secrets.enabled()) {
-    spdlog::info("event=public_http_off reason=\"neither --unsubscribe-secret-file nor --inbound-sms-secret-file\"");
+    spdlog::info(
+        "event=public_http_off reason=\"no --unsubscribe-secret-file, --inbound-sms-secret-file or "
+        "--receipt-secret-file\"");
     return std::unique_ptr<PublicHttpServer>();
   }
   PublicHttpOptions options;
   options.listen = cfg.public_listen;
   options.inbound_sms_secret = secrets.inbound_sms_secret;
-  auto server = PublicHttpServer::Start(options, secrets.tokens ? &*secrets.tokens : nullptr, directory, metrics);
+  receipts.signer = secrets.receipts ? &*secrets.receipts : nullptr;
+  auto server =
+      PublicHttpServer::Start(options, secrets.tokens ? &*secrets.tokens : nullptr, directory, metrics, receipts);
   if (!server.ok()) return server.status();
   if (!cfg.public_port_file.empty()) {
     if (auto s = WriteFileAtomically(cfg.public_port_file, absl::StrCat((*server)->port(), "\n")); !s.ok()) {

@@ -19,8 +19,9 @@ namespace forewarn {
 struct PublicEndpointSecrets {
   std::optional<UnsubscribeTokens> tokens;  // --unsubscribe-secret-file
   std::string inbound_sms_secret;           // --inbound-sms-secret-file
+  std::optional<ReceiptSigner> receipts;    // --receipt-secret-file
   // The endpoint runs when it has something to serve.
-  bool enabled() const { return tokens.has_value() || !inbound_sms_secret.empty(); }
+  bool enabled() const { return tokens.has_value() || !inbound_sms_secret.empty() || receipts.has_value(); }
 };
 
 // FAILED_PRECONDITION naming the flag and the file when one is unreadable or
@@ -28,11 +29,13 @@ struct PublicEndpointSecrets {
 absl::StatusOr<PublicEndpointSecrets> LoadPublicEndpointSecrets(const IntakeConfig& cfg);
 
 // Starts the endpoint on --public-listen and writes --public-port-file;
-// nullptr (logged) when no secret enables it. INVALID_ARGUMENT for a bad
+// nullptr (logged) when no secret enables it. `receipts.signer` is taken
+// from `secrets`. INVALID_ARGUMENT for a bad
 // address, UNAVAILABLE when it cannot listen.
 absl::StatusOr<std::unique_ptr<PublicHttpServer>> StartPublicEndpoint(const IntakeConfig& cfg,
                                                                       const PublicEndpointSecrets& secrets,
                                                                       CustomerDirectoryService& directory,
-                                                                      MetricsRegistry& metrics);
+                                                                      MetricsRegistry& metrics,
+                                                                      PublicReceipts receipts);
 
 }  // namespace forewarn

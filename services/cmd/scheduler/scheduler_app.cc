@@ -3,10 +3,12 @@
 #include <iostream>
 
 #include "CLI/CLI.hpp"
+#include "services/core/escalation.h"
 #include "services/core/scheduled_releases.h"
 #include "services/http/metrics.h"
 #include "services/kafka/kafka_producer.h"
 #include "services/kafka/kafka_topic_admin.h"
+#include "services/pg/pg_receipts.h"
 #include "services/pg/pg_store.h"
 #include "services/runtime/runtime.h"
 #include "spdlog/spdlog.h"
@@ -18,14 +20,20 @@ namespace {
 // (more may be due at once).
 class Releaser {
  public:
-  Releaser(const PgDatabase& db, NoticeSink& sink, MetricsRegistry& metrics, int batch_size)
+  Releaser(const PgDatabase& db, NoticeSink& sink, MetricsRegistry& metrics, int batch_size,
+           absl::Duration receipt_give_up)
       : scheduled_notices_(db),
         scheduled_(scheduled_notices_),
         held_(db),
+        escalations_(db),
+        escalator_(escalations_, sink, batch_size),
+        receipts_(db),
         sink_(sink),
+        metrics_(metrics),
         released_total_(metrics.counter("forewarn_scheduled_released_total", "Scheduled notices released")),
         held_total_(metrics.counter("forewarn_held_released_total", "Quiet-hours notices released")),
-        batch_size_(batch_size) {}
+        batch_size_(batch_size),
+        receipt_give_up_(receipt_give_up) {}
 
   bool ReleaseScheduled(absl::Time now) {
     auto released = scheduled_.ReleaseDue(now, batch_size_);
@@ -42,6 +50,41 @@ class Releaser {
   // Held notices go back to the notices topic; marked released only after
   // the broker acknowledged them (a crash in between re-sends them, and
   // the ledger skips what was already delivered).
+  // Escalation jobs go on the notices topic; the timers stop once the
+  // broker has them (Escalator).
+  bool Escalate(absl::Time now) {
+    auto round = escalator_.RunOnce(now);
+    if (!round.ok()) {
+      spdlog::warn("event=escalation_failed status=\"{}\"", round.status().ToString());
+      return false;
+    }
+    for (auto [outcome, count] : {std::pair{"escalated", round->escalated}, std::pair{"other_has_it", round->other_has_it},
+                                  std::pair{"undeliverable", round->undeliverable}}) {
+      if (count == 0) continue;
+      metrics_
+          .counter("forewarn_escalations_total",
+                   "Notices not delivered in time: escalated to the other channel, already there, or undeliverable",
+                   {{"outcome", outcome}})
+          .Increment(static_cast<double>(count));
+    }
+    if (round->escalated + round->other_has_it + round->undeliverable > 0) {
+      spdlog::info("event=escalations escalated={} other_has_it={} undeliverable={}", round->escalated,
+                   round->other_has_it, round->undeliverable);
+    }
+    return round->full;
+  }
+
+  // Receipts that came before their notice was recorded.
+  void ApplyPendingReceipts(absl::Time now) {
+    auto tally = receipts_.ApplyPending(now, receipt_give_up_);
+    if (!tally.ok()) {
+      spdlog::warn("event=pending_receipts_failed status=\"{}\"", tally.status().ToString());
+    } else if (tally->applied + tally->conflicting > 0) {
+      spdlog::info("event=pending_receipts applied={} conflicting={} still_pending={}", tally->applied,
+                   tally->conflicting, tally->pending);
+    }
+  }
+
   bool ReleaseHeld(absl::Time now) {
     auto due = held_.FetchDue(now, batch_size_);
     if (!due.ok()) {
@@ -68,10 +111,15 @@ class Releaser {
   PgNoticeScheduler scheduled_notices_;
   ScheduledReleases scheduled_;  // the core's use case over scheduled_notices_
   PgHeldNotices held_;
+  PgEscalationStore escalations_;
+  Escalator escalator_;  // the core's use case over escalations_
+  PgReceiptStore receipts_;
   NoticeSink& sink_;
+  MetricsRegistry& metrics_;
   Counter& released_total_;
   Counter& held_total_;
   int batch_size_;
+  absl::Duration receipt_give_up_;
 };
 
 }  // namespace
@@ -82,6 +130,8 @@ void AddSchedulerFlags(CLI::App& app, SchedulerConfig& cfg) {
   app.add_option("--notices-topic", cfg.notices_topic)->envname("FOREWARN_NOTICES_TOPIC");
   app.add_option("--batch-size", cfg.batch_size)->check(CLI::Range(1, 100000));
   app.add_option("--poll-ms", cfg.poll_ms, "how often to look for due notices")->check(CLI::Range(10, 60000));
+  app.add_option("--receipt-give-up", cfg.receipt_give_up,
+                 "drop a delivery receipt that still matches no notice this long after it came");
   AddClockFlags(app, cfg.clock);
   AddHttpFlags(app, cfg.http);
 }
@@ -95,6 +145,11 @@ int RunScheduler(const SchedulerConfig& cfg) {
     std::cerr << "error: " << kafka_cfg.status().message() << "\n";
     return 2;
   }
+  absl::Duration receipt_give_up;
+  if (!absl::ParseDuration(cfg.receipt_give_up, &receipt_give_up) || receipt_give_up <= absl::ZeroDuration()) {
+    std::cerr << "error: --receipt-give-up: '" << cfg.receipt_give_up << "' is not a positive duration (e.g. 24h)\n";
+    return 2;
+  }
   if (int rc = RequireTopics(*kafka_cfg, {{"--notices-topic", cfg.notices_topic}}, stop)) return rc;
   auto producer = KafkaProducer::Create(*kafka_cfg);
   if (!producer.ok()) return StartupFailed(producer.status(), 1);
@@ -106,7 +161,7 @@ int RunScheduler(const SchedulerConfig& cfg) {
   const auto clock = MakeServiceClock(cfg.clock.offset_file, cfg.clock.offset_seconds);
   KafkaNoticeSink sink(**producer, cfg.notices_topic);
   MetricsRegistry metrics;
-  Releaser releaser(PgDatabase(*db, cfg.pg.pool_size), sink, metrics, cfg.batch_size);
+  Releaser releaser(PgDatabase(*db, cfg.pg.pool_size), sink, metrics, cfg.batch_size, receipt_give_up);
   auto http = StartObservabilityIfConfigured(cfg.http.listen, cfg.http.port_file, metrics);
   if (!http.ok()) return StartupFailed(http.status(), 1);
   spdlog::info("event=started");
@@ -114,7 +169,11 @@ int RunScheduler(const SchedulerConfig& cfg) {
     const absl::Time now = clock->Now();
     const bool more_scheduled = releaser.ReleaseScheduled(now);
     const bool more_held = releaser.ReleaseHeld(now);
-    if (!more_scheduled && !more_held) SleepUnlessStopped(stop, absl::Milliseconds(cfg.poll_ms));
+    releaser.ApplyPendingReceipts(now);
+    const bool more_escalations = releaser.Escalate(now);
+    if (!more_scheduled && !more_held && !more_escalations) {
+      SleepUnlessStopped(stop, absl::Milliseconds(cfg.poll_ms));
+    }
   }
   spdlog::info("event=stopped");
   return 0;

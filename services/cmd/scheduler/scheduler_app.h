@@ -1,8 +1,11 @@
 #pragma once
 
 // forewarn-scheduler's configuration and wiring: releases time-driven
-// notices into the outbox when due, and notices held for quiet hours back
-// onto the notices topic when the customer's window opens.
+// notices into the outbox when due, notices held for quiet hours back onto
+// the notices topic when the customer's window opens, and escalations
+// (notices not delivered, or without a receipt in time) to the customer's
+// other channel; applies delivery receipts that came before their notice
+// was recorded.
 
 #include <string>
 
@@ -21,6 +24,9 @@ struct SchedulerConfig {
   std::string notices_topic = "forewarn.notices";
   int batch_size = 1000;
   int poll_ms = 500;  // how often to look for due notices
+  // Receipts that still match no notice this long after they came are
+  // dropped (counted as orphaned).
+  std::string receipt_give_up = "24h";
   ClockFlags clock;
   HttpFlags http;
 };
