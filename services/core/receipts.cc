@@ -27,7 +27,9 @@ constexpr std::array<std::pair<ReceiptStatus, std::string_view>, 3> kStatuses{{
     {ReceiptStatus::kExpired, "expired"},
 }};
 
-absl::Status BadId(std::string_view why) { return absl::InvalidArgumentError(absl::StrCat("message id: ", why)); }
+absl::string_view Sv(std::string_view s) { return absl::string_view(s.data(), s.size()); }
+
+absl::Status BadId(std::string_view why) { return absl::InvalidArgumentError(absl::StrCat("message id: ", Sv(why))); }
 
 // "YYMMDDhhmm" or "YYMMDDhhmmss", UTC.
 std::optional<absl::Time> ParseDlrDate(absl::string_view s) {
@@ -71,7 +73,7 @@ absl::StatusOr<ReceiptStatus> ParseReceiptStatus(std::string_view s) {
     if (name == s) return status;
   }
   return absl::InvalidArgumentError(
-      absl::StrCat("status: \"", s.substr(0, 32), "\" is not one of delivered, undelivered, expired"));
+      absl::StrCat("status: \"", Sv(s.substr(0, 32)), "\" is not one of delivered, undelivered, expired"));
 }
 
 NoticeState StateOf(ReceiptStatus s) {
@@ -167,7 +169,7 @@ absl::StatusOr<ReceiptSigner> ReceiptSigner::FromFile(const std::string& path) {
 std::string ReceiptSigner::Sign(std::string_view data) const {
   unsigned char mac[EVP_MAX_MD_SIZE];
   unsigned int len = 0;
-  const std::string message = absl::StrCat("forewarn-receipt-v1", data);
+  const std::string message = absl::StrCat("forewarn-receipt-v1", Sv(data));
   HMAC(EVP_sha256(), secret_.data(), static_cast<int>(secret_.size()),
        reinterpret_cast<const unsigned char*>(message.data()), message.size(), mac, &len);
   std::string out = absl::WebSafeBase64Escape(absl::string_view(reinterpret_cast<const char*>(mac), 16));
