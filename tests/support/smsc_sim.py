@@ -23,9 +23,9 @@ a message is complete when all its parts arrived, and is logged once, decoded an
 
 Outcome of a complete message, deterministic by its destination address as submitted:
 x = int(sha256(dest_addr).hexdigest()[:8], 16) / 2**32, compared against the cumulative shares in
-the order delivered, undelivered, expired, silent (an x beyond their sum: delivered). With
-registered_delivery & 1, --receipt-delay-ms after the message completed each part gets a
-deliver_sm (esm_class 0x04) on a session of the same system_id bound as receiver or transceiver
+the order delivered, undelivered, expired, silent (an x beyond their sum: delivered).
+--receipt-delay-ms after the message completed, each part submitted with registered_delivery & 1
+gets a deliver_sm (esm_class 0x04) on a session of the same system_id bound as receiver or transceiver
 (queued until one is bound; requeued when the session closes before deliver_sm_resp) with
   "id:<part id> sub:001 dlvrd:001|000 submit date:YYMMDDhhmm done date:YYMMDDhhmm
    stat:DELIVRD|UNDELIV|EXPIRED err:000|001 text:<the text's first 20 characters, ASCII>"
@@ -40,7 +40,7 @@ Log (JSON lines, flushed per line), events:
   {"event": "bind", "system_id", "mode": "transmitter|receiver|transceiver", "status": 0|14|15, "session"}
   {"event": "unbind", "session"}            {"event": "closed", "session"}
   {"event": "submit", "message_ids": [...], "to", "from", "text", "parts", "data_coding",
-   "registered_delivery", "outcome": "delivered|undelivered|expired|silent"}
+   "registered_delivery" (the parts' highest), "outcome": "delivered|undelivered|expired|silent"}
   {"event": "throttled", "to", "reason": "share|tps"}
   {"event": "receipt", "message_id", "stat", "to", "session"}       (deliver_sm sent)
   {"event": "receipt_resp", "message_id", "status", "session"}      (its deliver_sm_resp)
@@ -263,12 +263,12 @@ class Smsc:
         message_id = self.new_id()
         self.count("parts")
         if concat is None or concat[1] <= 1:
-            self.complete(session, sm, [(message_id, payload, now)])
+            self.complete(session, sm, [(message_id, payload, now, sm["registered_delivery"])])
             return ESME_ROK, message_id
         ref, total, seq = concat
         key = (session.system_id, sm["source"], sm["dest"], ref, total)
         parts = self.partial.setdefault(key, {})
-        parts[seq] = (message_id, payload, now)
+        parts[seq] = (message_id, payload, now, sm["registered_delivery"])
         if len(parts) >= total:
             del self.partial[key]
             self.complete(session, sm, [parts[s] for s in sorted(parts)])
@@ -279,16 +279,18 @@ class Smsc:
         outcome = outcome_of(sm["dest"], self.shares)
         self.log({"event": "submit", "message_ids": [p[0] for p in parts], "to": sm["dest"],
                   "from": sm["source"], "text": text, "parts": len(parts),
-                  "data_coding": sm["data_coding"], "registered_delivery": sm["registered_delivery"],
+                  "data_coding": sm["data_coding"], "registered_delivery": max(p[3] for p in parts),
                   "outcome": outcome, "session": session.n})
         self.count("messages")
         self.count(outcome)
-        if not sm["registered_delivery"] & 1 or outcome == "silent":
+        if outcome == "silent":
             return
         stat, dlvrd, err, state = RECEIPT[outcome]
         snippet = "".join(c if 32 <= ord(c) < 127 else "." for c in text[:20])
         done = smpp_date(time.time())
-        for message_id, _, at in parts:
+        for message_id, _, at, registered_delivery in parts:
+            if not registered_delivery & 1:  # this part asked for no receipt
+                continue
             receipt = {"system_id": session.system_id, "message_id": message_id, "stat": stat,
                        "to": sm["source"], "from": sm["dest"], "state": state,
                        "text": "id:%s sub:001 dlvrd:%s submit date:%s done date:%s stat:%s err:%s text:%s"
