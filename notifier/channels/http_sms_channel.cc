@@ -12,20 +12,13 @@
 
 #include "absl/strings/str_cat.h"
 #include "notifier/channels/channel_errors.h"
-#include "notifier/channels/send_timeout.h"
+#include "notifier/channels/http_exchange.h"
 #include "services/core/mask.h"
 
 namespace forewarn {
 namespace {
 
-constexpr size_t kMaxResponse = 64 * 1024;
-constexpr size_t kErrorBodyChars = 200;
 constexpr std::string_view kPlaceholders[] = {"to", "text", "message_id", "sender"};
-
-void GlobalInitOnce() {
-  static std::once_flag once;
-  std::call_once(once, [] { curl_global_init(CURL_GLOBAL_DEFAULT); });
-}
 
 std::map<std::string, std::string> EffectiveFields(const HttpSmsConfig& config) {
   if (!config.fields.empty()) return config.fields;
@@ -74,27 +67,6 @@ std::string Expand(std::string_view tmpl, const std::map<std::string_view, std::
   return out;
 }
 
-bool IsE164(std::string_view s) {
-  if (s.size() < 8 || s.size() > 16 || s[0] != '+' || s[1] == '0') return false;
-  return std::all_of(s.begin() + 1, s.end(), [](char c) { return c >= '0' && c <= '9'; });
-}
-
-// The start of a response body for an error message: printable, one line,
-// runs of 7+ digits (phone numbers) masked.
-std::string ErrorSnippet(std::string_view body) {
-  std::string out;
-  size_t digits = 0;
-  for (size_t i = 0; i < body.size() && out.size() < kErrorBodyChars; ++i) {
-    const auto c = static_cast<unsigned char>(body[i]);
-    out.push_back(c < 0x20 || c == 0x7F ? ' ' : static_cast<char>(c));
-    digits = std::isdigit(c) ? digits + 1 : 0;
-    if (digits >= 7) {
-      for (size_t k = out.size() - digits; k < out.size(); ++k) out[k] = '*';
-    }
-  }
-  return out;
-}
-
 // An HTTP field name (RFC 9110 token), or empty (no header).
 bool IsHeaderName(std::string_view name) {
   return std::all_of(name.begin(), name.end(), [](char c) {
@@ -124,32 +96,17 @@ std::string ProviderId(const std::string& response, const HttpSmsConfig& config,
 }  // namespace
 
 struct HttpSmsChannel::Impl {
-  explicit Impl(HttpSmsConfig c) : config(std::move(c)), fields(EffectiveFields(config)) {}
+  explicit Impl(HttpSmsConfig c)
+      : config(std::move(c)),
+        fields(EffectiveFields(config)),
+        http({config.url, config.timeout, config.verify_peer, config.ca_file, "--sms-ca-file"}) {}
   ~Impl() {
     if (headers != nullptr) curl_slist_free_all(headers);
-    if (curl != nullptr) curl_easy_cleanup(curl);
-  }
-
-  static size_t Write(char* data, size_t size, size_t nmemb, void* userdata) {
-    auto* self = static_cast<Impl*>(userdata);
-    const size_t n = size * nmemb;
-    const size_t keep = std::min(n, kMaxResponse - std::min(kMaxResponse, self->response.size()));
-    self->response.append(data, keep);
-    return n;  // drop the excess, do not fail the transfer
-  }
-
-  // Where and how to connect, whatever the request.
-  void ApplyConnectionOptions(CURL* h, char* error_buffer) const {
-    curl_easy_setopt(h, CURLOPT_URL, config.url.c_str());
-    curl_easy_setopt(h, CURLOPT_PROTOCOLS_STR, "http,https");
-    ApplyConnectOptions(h, config.timeout, config.verify_peer, config.ca_file, error_buffer);
   }
 
   absl::Status Setup() {
     if (absl::Status s = HttpSmsChannel::Validate(config); !s.ok()) return s;
-    GlobalInitOnce();
-    curl = curl_easy_init();
-    if (curl == nullptr) return absl::UnavailableError("sms: curl_easy_init failed");
+    if (!http.status().ok()) return http.status();
     const bool json = config.body == HttpSmsConfig::Body::kJson;
     headers = curl_slist_append(headers, json ? "Content-Type: application/json; charset=utf-8"
                                               : "Content-Type: application/x-www-form-urlencoded");
@@ -157,12 +114,8 @@ struct HttpSmsChannel::Impl {
     headers = curl_slist_append(headers, "Expect:");  // no 100-continue round trip
     if (!config.auth_header.empty()) headers = curl_slist_append(headers, config.auth_header.c_str());
     if (headers == nullptr) return absl::UnavailableError("sms: out of memory");
-    ApplyConnectionOptions(curl, errbuf);
-    curl_easy_setopt(curl, CURLOPT_POST, 1L);
-    curl_easy_setopt(curl, CURLOPT_HTTPHEADER, headers);
-    curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, &Impl::Write);
-    curl_easy_setopt(curl, CURLOPT_WRITEDATA, this);
-    timeout.Install(curl);
+    curl_easy_setopt(http.handle(), CURLOPT_POST, 1L);
+    curl_easy_setopt(http.handle(), CURLOPT_HTTPHEADER, headers);
     return absl::OkStatus();
   }
 
@@ -177,7 +130,7 @@ struct HttpSmsChannel::Impl {
     }
     std::string body;
     const auto append_escaped = [&](const std::string& s) {
-      char* e = curl_easy_escape(curl, s.data(), static_cast<int>(s.size()));
+      char* e = curl_easy_escape(http.handle(), s.data(), static_cast<int>(s.size()));
       if (e != nullptr) {
         body.append(e);
         curl_free(e);
@@ -194,13 +147,10 @@ struct HttpSmsChannel::Impl {
 
   HttpSmsConfig config;
   std::map<std::string, std::string> fields;
+  HttpExchange http;
   absl::Status setup_status;
-  CURL* curl = nullptr;
-  SendTimeout timeout;
   curl_slist* headers = nullptr;
   std::string request;
-  std::string response;
-  char errbuf[CURL_ERROR_SIZE] = {};
 };
 
 HttpSmsChannel::HttpSmsChannel(HttpSmsConfig config) : impl_(std::make_unique<Impl>(std::move(config))) {
@@ -254,8 +204,6 @@ absl::StatusOr<std::string> HttpSmsChannel::Send(const Recipient& to, const Rend
     return absl::InvalidArgumentError("sms: the message id cannot go in a header (empty or not printable ASCII)");
   }
   s.request = s.BuildBody(to, notice);
-  s.response.clear();
-  s.errbuf[0] = '\0';
   // This request's headers: the fixed ones and its idempotency key.
   std::unique_ptr<curl_slist, decltype(&curl_slist_free_all)> headers(nullptr, &curl_slist_free_all);
   for (const curl_slist* h = s.headers; h != nullptr; h = h->next) {
@@ -266,52 +214,20 @@ absl::StatusOr<std::string> HttpSmsChannel::Send(const Recipient& to, const Rend
     headers.reset(curl_slist_append(headers.release(), line.c_str()));
   }
   if (headers == nullptr) return absl::UnavailableError("sms: out of memory");
-  curl_easy_setopt(s.curl, CURLOPT_HTTPHEADER, headers.get());
-  curl_easy_setopt(s.curl, CURLOPT_POSTFIELDS, s.request.c_str());
-  curl_easy_setopt(s.curl, CURLOPT_POSTFIELDSIZE_LARGE, static_cast<curl_off_t>(s.request.size()));
-  s.timeout.Start(s.config.timeout);
-  const CURLcode rc = s.timeout.Result(curl_easy_perform(s.curl));
-  curl_easy_setopt(s.curl, CURLOPT_HTTPHEADER, s.headers);
-
-  ProviderCallResult result{ProviderCallResult::Protocol::kHttp, rc, 0, false, ""};
-  curl_easy_getinfo(s.curl, CURLINFO_RESPONSE_CODE, &result.reply);
-  if (rc == CURLE_OK && result.reply >= 200 && result.reply <= 299) return ProviderId(s.response, s.config, notice);
-  long request_size = 0;  // bytes of the request that went out
-  curl_easy_getinfo(s.curl, CURLINFO_REQUEST_SIZE, &request_size);
-  result.request_sent = request_size > 0;
-  result.detail = s.timeout.expired()
-                      ? absl::StrCat("no answer within ", s.config.timeout.count(), " ms")
-                  : rc != CURLE_OK ? (s.errbuf[0] != '\0' ? std::string(s.errbuf) : std::string(curl_easy_strerror(rc)))
-                                   : ErrorSnippet(s.response);
-  return ClassifyProviderFailure(result, absl::StrCat("sms: send to ", masked, " failed: "));
+  CURL* h = s.http.handle();
+  curl_easy_setopt(h, CURLOPT_HTTPHEADER, headers.get());
+  curl_easy_setopt(h, CURLOPT_POSTFIELDS, s.request.c_str());
+  curl_easy_setopt(h, CURLOPT_POSTFIELDSIZE_LARGE, static_cast<curl_off_t>(s.request.size()));
+  auto reply = s.http.Perform(absl::StrCat("sms: send to ", masked, " failed: "));
+  curl_easy_setopt(h, CURLOPT_HTTPHEADER, s.headers);
+  if (!reply.ok()) return reply.status();
+  return ProviderId(reply->body, s.config, notice);
 }
 
 absl::Status HttpSmsChannel::Probe() {
   Impl& s = *impl_;
   if (!s.setup_status.ok()) return s.setup_status;
-  std::unique_ptr<CURL, decltype(&curl_easy_cleanup)> h(curl_easy_init(), &curl_easy_cleanup);
-  if (h == nullptr) return absl::UnavailableError("sms: curl_easy_init failed");
-  char errbuf[CURL_ERROR_SIZE] = {};
-  s.ApplyConnectionOptions(h.get(), errbuf);
-  curl_easy_setopt(h.get(), CURLOPT_TIMEOUT_MS, static_cast<long>(std::max<int64_t>(1, s.config.timeout.count())));
-  curl_easy_setopt(h.get(), CURLOPT_CONNECT_ONLY, 1L);  // TCP (and TLS): no request
-  const CURLcode rc = curl_easy_perform(h.get());
-  if (rc == CURLE_OK) return absl::OkStatus();
-  const ProviderCallResult result{ProviderCallResult::Protocol::kHttp, rc, 0, false,
-                                  errbuf[0] != '\0' ? std::string(errbuf) : std::string(curl_easy_strerror(rc))};
-  const absl::Status classified = ClassifyProviderFailure(result, "");
-  const std::string where = absl::StrCat(UrlForMessages(s.config.url), ": ");
-  const std::string reason = ProviderFaultReason(classified);
-  if (reason == "tls" && rc != CURLE_SSL_CONNECT_ERROR) {
-    return absl::FailedPreconditionError(absl::StrCat(where, "TLS certificate not accepted: ", classified.message(),
-                                                      "; set --sms-ca-file to the CA that issued it"));
-  }
-  if (reason == "tls") {
-    return absl::FailedPreconditionError(
-        absl::StrCat(where, "TLS handshake failed: ", classified.message(), " (is it an https port?)"));
-  }
-  if (!reason.empty()) return absl::FailedPreconditionError(absl::StrCat(where, classified.message()));
-  return absl::UnavailableError(absl::StrCat(where, "cannot reach the gateway: ", classified.message()));
+  return s.http.Probe();
 }
 
 }  // namespace forewarn

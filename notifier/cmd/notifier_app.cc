@@ -58,6 +58,9 @@ int ProbeProviders(const NotifierConfig& cfg, const Clock& clock, const std::ato
   std::vector<std::pair<std::string, std::function<absl::Status()>>> probes;
   if (!cfg.smtp.url.empty()) probes.emplace_back("--smtp-url", [&] { return SmtpChannel(cfg.smtp, clock).Probe(); });
   if (!cfg.sms.url.empty()) probes.emplace_back("--sms-url", [&] { return HttpSmsChannel(cfg.sms).Probe(); });
+  if (cfg.receipt_signer) {
+    probes.emplace_back("--kannel-url", [&] { return KannelSmsChannel(cfg.kannel, *cfg.receipt_signer).Probe(); });
+  }
   const SystemClock wall;
   for (const auto& [flag, probe] : probes) {
     const absl::Status s =
@@ -95,6 +98,7 @@ class ChannelStack {
 };
 
 std::unique_ptr<DeliveryChannel> SmsProvider(const NotifierConfig& cfg, const Clock& clock) {
+  if (cfg.receipt_signer) return std::make_unique<KannelSmsChannel>(cfg.kannel, *cfg.receipt_signer);
   if (cfg.sms.url.empty()) return std::make_unique<FileOutboxChannel>(cfg.outbox_dir, Channel::kSms, clock);
   return std::make_unique<HttpSmsChannel>(cfg.sms);
 }

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <fstream>
 
 #include "CLI/CLI.hpp"
 #include "absl/strings/ascii.h"
@@ -63,6 +64,26 @@ void AddSmsFlags(CLI::App& app, NotifierConfig& cfg) {
       ->envname("FOREWARN_SMS_RATE");
 }
 
+void AddKannelFlags(CLI::App& app, NotifierConfig& cfg) {
+  app.add_option("--sms-provider", cfg.sms_provider,
+                 "http (the gateway at --sms-url, or the file outbox) or kannel (Kannel's sendsms, with delivery "
+                 "reports to --receipt-url)")
+      ->envname("FOREWARN_SMS_PROVIDER")
+      ->check(CLI::IsMember({"http", "kannel"}));
+  app.add_option("--kannel-url", cfg.kannel.sendsms_url, "Kannel's sendsms, e.g. http://127.0.0.1:13013/cgi-bin/sendsms")
+      ->envname("FOREWARN_KANNEL_URL");
+  app.add_option("--kannel-user", cfg.kannel.username, "Kannel sendsms-user name")->envname("FOREWARN_KANNEL_USER");
+  app.add_option("--kannel-password-file", cfg.kannel_password_file, "file holding the sendsms-user's password")
+      ->envname("FOREWARN_KANNEL_PASSWORD_FILE");
+  app.add_option("--receipt-url", cfg.kannel.receipt_url,
+                 "the intake's public receipt endpoint base, http(s)://host:port (Kannel calls "
+                 "<base>/receipts/kannel)")
+      ->envname("FOREWARN_RECEIPT_URL");
+  app.add_option("--receipt-secret-file", cfg.receipt_secret_file,
+                 "the receipt signing secret (one line, 32+ bytes), the same file as the intake's")
+      ->envname("FOREWARN_RECEIPT_SECRET_FILE");
+}
+
 void AddBatchFlags(CLI::App& app, NotifierConfig& cfg) {
   app.add_option("--batch-size", cfg.batch_size,
                  "notices per batch (default: 5000 with the file outbox only, else 1000)")
@@ -86,7 +107,7 @@ void AddBatchFlags(CLI::App& app, NotifierConfig& cfg) {
 
 // Batch size and record group defaults (see NotifierConfig).
 void DefaultBatching(NotifierConfig& cfg) {
-  const bool outbox_only = cfg.sms.url.empty() && cfg.smtp.url.empty();
+  const bool outbox_only = !SmsProviderConfigured(cfg) && cfg.smtp.url.empty();
   if (cfg.batch_size == 0) {
     cfg.batch_size = outbox_only ? 5000 : 1000;
     for (double rate : {cfg.sms_rate, cfg.email_rate}) {
@@ -97,7 +118,7 @@ void DefaultBatching(NotifierConfig& cfg) {
 }
 
 absl::Status CheckChannels(const NotifierConfig& cfg) {
-  const bool need_outbox = cfg.smtp.url.empty() || cfg.sms.url.empty();
+  const bool need_outbox = cfg.smtp.url.empty() || !SmsProviderConfigured(cfg);
   if (need_outbox && cfg.outbox_dir.empty()) {
     return absl::InvalidArgumentError("--outbox-dir is required unless both --smtp-url and --sms-url are set");
   }
@@ -108,6 +129,68 @@ absl::Status CheckChannels(const NotifierConfig& cfg) {
     if (auto s = SmtpChannel::Validate(cfg.smtp); !s.ok()) return s;
   }
   if (!cfg.sms.url.empty()) return HttpSmsChannel::Validate(cfg.sms);
+  return absl::OkStatus();
+}
+
+bool IsHttpBase(const std::string& url) {
+  for (std::string_view scheme : {"http://", "https://"}) {
+    if (url.rfind(scheme, 0) == 0 && url.size() > scheme.size() && url[scheme.size()] != '/') return true;
+  }
+  return false;
+}
+
+// The one non-empty line of --kannel-password-file.
+absl::Status ReadKannelPassword(NotifierConfig& cfg) {
+  std::ifstream in(cfg.kannel_password_file);
+  if (!in.is_open()) {
+    return absl::InvalidArgumentError(absl::StrCat("--kannel-password-file: ", cfg.kannel_password_file,
+                                                   " cannot be read"));
+  }
+  std::string line;
+  cfg.kannel.password.clear();
+  while (std::getline(in, line)) {
+    const std::string value(absl::StripAsciiWhitespace(line));
+    if (value.empty()) continue;
+    if (!cfg.kannel.password.empty()) {
+      return absl::InvalidArgumentError("--kannel-password-file: more than one non-empty line");
+    }
+    cfg.kannel.password = value;
+  }
+  if (cfg.kannel.password.empty()) return absl::InvalidArgumentError("--kannel-password-file: the file is empty");
+  return absl::OkStatus();
+}
+
+// --sms-provider kannel: every Kannel and receipt flag, read and checked.
+absl::Status FinishKannel(NotifierConfig& cfg) {
+  const std::pair<const char*, const std::string*> required[] = {
+      {"--kannel-url", &cfg.kannel.sendsms_url},   {"--kannel-user", &cfg.kannel.username},
+      {"--kannel-password-file", &cfg.kannel_password_file}, {"--receipt-url", &cfg.kannel.receipt_url},
+      {"--receipt-secret-file", &cfg.receipt_secret_file}};
+  if (cfg.sms_provider != "kannel") {
+    for (const auto& [flag, value] : required) {
+      if (!value->empty()) return absl::InvalidArgumentError(absl::StrCat(flag, ": only with --sms-provider kannel"));
+    }
+    return absl::OkStatus();
+  }
+  for (const auto& [flag, value] : required) {
+    if (value->empty()) return absl::InvalidArgumentError(absl::StrCat(flag, ": required with --sms-provider kannel"));
+  }
+  if (!cfg.sms.url.empty()) return absl::InvalidArgumentError("--sms-url: not used with --sms-provider kannel");
+  if (!IsHttpBase(cfg.kannel.sendsms_url)) {
+    return absl::InvalidArgumentError("--kannel-url: must be http:// or https:// with a host");
+  }
+  if (!IsHttpBase(cfg.kannel.receipt_url) || cfg.kannel.receipt_url.find_first_of("?#") != std::string::npos) {
+    return absl::InvalidArgumentError(
+        "--receipt-url: must be http(s)://host:port of the intake's public endpoint, without a query");
+  }
+  if (auto s = ReadKannelPassword(cfg); !s.ok()) return s;
+  auto signer = ReceiptSigner::FromFile(cfg.receipt_secret_file);
+  if (!signer.ok()) return absl::InvalidArgumentError(absl::StrCat("--receipt-secret-file: ", signer.status().message()));
+  cfg.receipt_signer.emplace(*std::move(signer));
+  cfg.kannel.timeout = std::chrono::milliseconds(cfg.sms_timeout_ms);
+  cfg.kannel.ca_file = cfg.sms.ca_file;
+  if (!cfg.sms.sender.empty()) cfg.kannel.sender = cfg.sms.sender;
+  if (auto s = KannelSmsChannel::Validate(cfg.kannel); !s.ok()) return absl::InvalidArgumentError(s.message());
   return absl::OkStatus();
 }
 
@@ -124,6 +207,7 @@ void AddNotifierFlags(CLI::App& app, NotifierConfig& cfg) {
       ->envname("FOREWARN_OUTBOX_DIR");
   AddSmtpFlags(app, cfg);
   AddSmsFlags(app, cfg);
+  AddKannelFlags(app, cfg);
   app.add_option("--provider-probe-wait-ms", cfg.provider_probe_wait_ms,
                  "at start-up, wait this long for an unreachable SMTP server or SMS gateway (0: try once)")
       ->envname("FOREWARN_PROVIDER_PROBE_WAIT_MS")
@@ -163,6 +247,7 @@ absl::Status ParseReceiptTimeouts(const std::string& spec, std::map<Channel, abs
   }
   return absl::OkStatus();
 }
+bool SmsProviderConfigured(const NotifierConfig& cfg) { return !cfg.sms.url.empty() || cfg.sms_provider == "kannel"; }
 
 absl::Status FinishNotifierConfig(NotifierConfig& cfg) {
   DefaultBatching(cfg);
@@ -186,6 +271,7 @@ absl::Status FinishNotifierConfig(NotifierConfig& cfg) {
     }
     cfg.sms.fields[f.substr(0, eq)] = f.substr(eq + 1);
   }
+  if (auto s = FinishKannel(cfg); !s.ok()) return s;
   return CheckChannels(cfg);
 }
 

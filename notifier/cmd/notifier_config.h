@@ -4,12 +4,14 @@
 // applied once they are parsed.
 
 #include <map>
+#include <optional>
 #include <set>
 #include <string>
 #include <vector>
 
 #include "absl/status/status.h"
 #include "notifier/channels/http_sms_channel.h"
+#include "notifier/channels/kannel_sms_channel.h"
 #include "notifier/channels/smtp_channel.h"
 #include "services/core/notice_policy.h"
 #include "services/runtime/pg_flags.h"
@@ -42,6 +44,14 @@ struct NotifierConfig {
   std::string sms_body = "json";
   std::vector<std::string> sms_fields;  // name=template
   int sms_timeout_ms = 5000;
+  // "http" (the gateway at --sms-url, or the file outbox) or "kannel": SMS
+  // through Kannel's sendsms with delivery reports to --receipt-url, which
+  // needs every --kannel-* flag, --receipt-url and --receipt-secret-file.
+  std::string sms_provider = "http";
+  KannelSmsConfig kannel;  // password and signer filled by FinishNotifierConfig
+  std::string kannel_password_file;
+  std::string receipt_secret_file;
+  std::optional<ReceiptSigner> receipt_signer;  // from receipt_secret_file (kannel)
   // Provider rate limits, messages per second (0: unlimited).
   double sms_rate = 0;
   double email_rate = 0;
@@ -82,6 +92,9 @@ struct NotifierConfig {
 };
 
 void AddNotifierFlags(CLI::App& app, NotifierConfig& cfg);
+
+// True when SMS go to a provider (an HTTP gateway or Kannel), not the file outbox.
+bool SmsProviderConfigured(const NotifierConfig& cfg);
 
 // Derives what the flags leave open (batch size, record group, policy, SMTP
 // TLS mode, SMS body and fields) and checks the channels' settings.
