@@ -15,6 +15,8 @@
 #include "notifier/delivery/token_bucket.h"
 #include "notifier/delivery/validating_channel.h"
 #include "notifier/render/template_renderer.h"
+#include "notifier/smpp/smpp_channel.h"
+#include "notifier/smpp/smpp_session.h"
 #include "notifier/worker/notifier_worker.h"
 #include "services/consumer/consumer_loop.h"
 #include "services/directory/unsubscribe_token.h"
@@ -50,6 +52,29 @@ absl::StatusOr<UnsubscribeLinkFn> LoadUnsubscribeLinks(const NotifierConfig& cfg
 // worker's lease is tried again (the holder settles it, or its lease expires).
 constexpr absl::Duration kBusyWait = absl::Seconds(2);
 
+// The SMPP start-up check: connect and bind on a session of its own, then
+// unbind. A refused bind is FAILED_PRECONDITION (waiting cannot help), an
+// SMSC that cannot be reached UNAVAILABLE.
+absl::Status ProbeSmpp(const NotifierConfig& cfg) {
+  smpp::SessionConfig probe = cfg.smpp;
+  probe.reconnect_min = probe.reconnect_max = std::chrono::milliseconds(60000);  // one try
+  smpp::Session session(probe);
+  session.Start();
+  const absl::Status s = session.WaitBound(probe.connect_timeout * 2);
+  const std::string where = absl::StrCat(cfg.smpp_flags.host, ": ");
+  if (s.ok()) return s;
+  if (!ProviderFaultReason(s).empty()) return absl::FailedPreconditionError(absl::StrCat(where, s.message()));
+  return absl::UnavailableError(absl::StrCat(where, s.message()));
+}
+
+// What becomes of the delivery receipts the SMPP session receives (deliver_sm):
+// logged for now. The receipt store is wired here (ReceiptStore::Record).
+std::function<void(Receipt)> SmppReceiptHook() {
+  return [](Receipt r) {
+    spdlog::info("event=smpp_receipt provider_id={} status={} detail={}", r.provider_id, ToString(r.status), r.detail);
+  };
+}
+
 // Probes each configured provider (SMTP: TLS and AUTH as configured; SMS
 // gateway: TCP and TLS), waiting up to --provider-probe-wait-ms for one that
 // cannot be reached. 0 when all answer, else the exit code: 2 for a
@@ -58,6 +83,7 @@ int ProbeProviders(const NotifierConfig& cfg, const Clock& clock, const std::ato
   std::vector<std::pair<std::string, std::function<absl::Status()>>> probes;
   if (!cfg.smtp.url.empty()) probes.emplace_back("--smtp-url", [&] { return SmtpChannel(cfg.smtp, clock).Probe(); });
   if (!cfg.sms.url.empty()) probes.emplace_back("--sms-url", [&] { return HttpSmsChannel(cfg.sms).Probe(); });
+  if (cfg.sms_provider == "smpp") probes.emplace_back("--smpp-host", [&] { return ProbeSmpp(cfg); });
   const SystemClock wall;
   for (const auto& [flag, probe] : probes) {
     const absl::Status s =
@@ -94,7 +120,8 @@ class ChannelStack {
   ValidatingChannel checked_;
 };
 
-std::unique_ptr<DeliveryChannel> SmsProvider(const NotifierConfig& cfg, const Clock& clock) {
+std::unique_ptr<DeliveryChannel> SmsProvider(const NotifierConfig& cfg, const Clock& clock, smpp::Session* session) {
+  if (session != nullptr) return std::make_unique<SmppChannel>(*session, cfg.smpp_flags.source_addr);
   if (cfg.sms.url.empty()) return std::make_unique<FileOutboxChannel>(cfg.outbox_dir, Channel::kSms, clock);
   return std::make_unique<HttpSmsChannel>(cfg.sms);
 }
@@ -213,7 +240,14 @@ int RunNotifier(const NotifierConfig& cfg) {
   PgIncidentStore incidents(pg);
   PgNoticeLedger ledger(pg, {NewLeaseOwner(), absl::Milliseconds(cfg.lease_ms)});
   MetricsRegistry metrics;
-  ChannelStack sms("sms", SmsProvider(cfg, *clock), cfg.sms_rate, metrics, *clock);
+  // One SMPP session (bound as transceiver) for the SMS channel; it outlives the channel.
+  std::unique_ptr<smpp::Session> smpp_session;
+  if (cfg.sms_provider == "smpp") {
+    smpp_session = std::make_unique<smpp::Session>(cfg.smpp);
+    smpp_session->set_receipt_callback(SmppReceiptHook());
+    smpp_session->Start();
+  }
+  ChannelStack sms("sms", SmsProvider(cfg, *clock, smpp_session.get()), cfg.sms_rate, metrics, *clock);
   ChannelStack email("email", EmailProvider(cfg, *clock), cfg.email_rate, metrics, *clock);
   NotifierWorker worker(incidents, ledger, **renderer, {{Channel::kSms, &sms.channel()}, {Channel::kEmail, &email.channel()}},
                         *clock, cfg.notice_policy);

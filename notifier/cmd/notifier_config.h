@@ -10,6 +10,7 @@
 #include "absl/status/status.h"
 #include "notifier/channels/http_sms_channel.h"
 #include "notifier/channels/smtp_channel.h"
+#include "notifier/smpp/smpp_session.h"
 #include "services/core/notice_policy.h"
 #include "services/runtime/pg_flags.h"
 #include "services/runtime/policy_flags.h"
@@ -41,6 +42,20 @@ struct NotifierConfig {
   std::string sms_body = "json";
   std::vector<std::string> sms_fields;  // name=template
   int sms_timeout_ms = 5000;
+  // Which SMS provider: "http" (the HTTP gateway at --sms-url, or the file
+  // outbox without one) or "smpp" (a direct SMPP account, --smpp-*).
+  std::string sms_provider = "http";
+  struct SmppFlags {
+    std::string host;  // HOST:PORT
+    std::string system_id;
+    std::string password_file;  // the password is the file's first line
+    std::string system_type;
+    std::string source_addr;  // sender: digits (international) or alphanumeric
+    int window = 10;
+    int enquire_link_s = 30;
+    double throughput = 0;  // submit_sm per second, every part counted (0: unlimited)
+  } smpp_flags;
+  smpp::SessionConfig smpp;  // from smpp_flags (password read), by FinishNotifierConfig
   // Provider rate limits, messages per second (0: unlimited).
   double sms_rate = 0;
   double email_rate = 0;
