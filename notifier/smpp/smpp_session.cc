@@ -490,9 +490,11 @@ void Session::DispatchReceipts() {
 }
 
 void Session::Disconnected(int fd, const absl::Status& why) {
+  bool stopping = false;
   {
     std::lock_guard write_lock(write_mu_);
     std::lock_guard lock(mu_);
+    stopping = stopping_;
     bound_ = false;
     fd_ = -1;
     for (auto& [sequence, p] : pending_) p->lost = true;
@@ -501,7 +503,11 @@ void Session::Disconnected(int fd, const absl::Status& why) {
     ::close(fd);
   }
   cv_.notify_all();
-  if (!why.ok()) spdlog::warn("event=smpp_disconnected status=\"{}\"", why.ToString());
+  if (stopping) {
+    spdlog::info("event=smpp_unbound");
+  } else {
+    spdlog::warn("event=smpp_disconnected status=\"{}\"", why.ToString());
+  }
 }
 
 bool Session::Write(const std::string& bytes, uint64_t generation, Pending* p) {
