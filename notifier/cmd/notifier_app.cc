@@ -15,6 +15,8 @@
 #include "notifier/delivery/token_bucket.h"
 #include "notifier/delivery/validating_channel.h"
 #include "notifier/render/template_renderer.h"
+#include "notifier/smpp/smpp_channel.h"
+#include "notifier/smpp/smpp_session.h"
 #include "notifier/worker/notifier_worker.h"
 #include "services/consumer/consumer_loop.h"
 #include "services/directory/unsubscribe_token.h"
@@ -24,6 +26,7 @@
 #include "services/kafka/kafka_producer.h"
 #include "services/kafka/kafka_session_check.h"
 #include "services/kafka/kafka_topic_admin.h"
+#include "services/pg/pg_receipts.h"
 #include "services/pg/pg_store.h"
 #include "services/runtime/runtime.h"
 #include "spdlog/spdlog.h"
@@ -50,6 +53,41 @@ absl::StatusOr<UnsubscribeLinkFn> LoadUnsubscribeLinks(const NotifierConfig& cfg
 // worker's lease is tried again (the holder settles it, or its lease expires).
 constexpr absl::Duration kBusyWait = absl::Seconds(2);
 
+// The SMPP start-up check: connect and bind on a session of its own, then
+// unbind. A refused bind is FAILED_PRECONDITION (waiting cannot help), an
+// SMSC that cannot be reached UNAVAILABLE.
+absl::Status ProbeSmpp(const NotifierConfig& cfg) {
+  smpp::SessionConfig probe = cfg.smpp;
+  probe.reconnect_min = probe.reconnect_max = std::chrono::milliseconds(60000);  // one try
+  smpp::Session session(probe);
+  session.Start();
+  const absl::Status s = session.WaitBound(probe.connect_timeout * 2);
+  const std::string where = absl::StrCat(cfg.smpp_flags.host, ": ");
+  if (s.ok()) return s;
+  if (!ProviderFaultReason(s).empty()) return absl::FailedPreconditionError(absl::StrCat(where, s.message()));
+  return absl::UnavailableError(absl::StrCat(where, s.message()));
+}
+
+// What becomes of the delivery receipts the SMPP session receives (deliver_sm):
+// logged for now. The receipt store is wired here (ReceiptStore::Record).
+// The SMSC's receipts are written durably before they are acknowledged: a
+// failed write is retried (the receipt thread waits; the SMSC sends again
+// what was never acknowledged), given up only when the process stops.
+std::function<void(Receipt)> SmppReceiptRecorder(ReceiptStore& store, const Clock& clock,
+                                                 const std::atomic<bool>& stop) {
+  return [&store, &clock, &stop](Receipt r) {
+    absl::Duration wait = absl::Milliseconds(100);
+    for (;;) {
+      auto tally = store.Record({r}, clock.Now());
+      if (tally.ok()) return;
+      spdlog::warn("event=smpp_receipt_not_recorded provider_id={} status=\"{}\"", r.provider_id,
+                   tally.status().ToString());
+      if (!StopAwareSleep(stop)(wait)) return;
+      wait = std::min(wait * 2, absl::Seconds(5));
+    }
+  };
+}
+
 // Probes each configured provider (SMTP: TLS and AUTH as configured; SMS
 // gateway: TCP and TLS), waiting up to --provider-probe-wait-ms for one that
 // cannot be reached. 0 when all answer, else the exit code: 2 for a
@@ -61,6 +99,7 @@ int ProbeProviders(const NotifierConfig& cfg, const Clock& clock, const std::ato
   if (cfg.receipt_signer) {
     probes.emplace_back("--kannel-url", [&] { return KannelSmsChannel(cfg.kannel, *cfg.receipt_signer).Probe(); });
   }
+  if (cfg.sms_provider == "smpp") probes.emplace_back("--smpp-host", [&] { return ProbeSmpp(cfg); });
   const SystemClock wall;
   for (const auto& [flag, probe] : probes) {
     const absl::Status s =
@@ -97,7 +136,8 @@ class ChannelStack {
   ValidatingChannel checked_;
 };
 
-std::unique_ptr<DeliveryChannel> SmsProvider(const NotifierConfig& cfg, const Clock& clock) {
+std::unique_ptr<DeliveryChannel> SmsProvider(const NotifierConfig& cfg, const Clock& clock, smpp::Session* session) {
+  if (session != nullptr) return std::make_unique<SmppChannel>(*session, cfg.smpp_flags.source_addr);
   if (cfg.receipt_signer) return std::make_unique<KannelSmsChannel>(cfg.kannel, *cfg.receipt_signer);
   if (cfg.sms.url.empty()) return std::make_unique<FileOutboxChannel>(cfg.outbox_dir, Channel::kSms, clock);
   return std::make_unique<HttpSmsChannel>(cfg.sms);
@@ -217,8 +257,16 @@ int RunNotifier(const NotifierConfig& cfg) {
   PgDatabase pg(*db, cfg.pg.pool_size);
   PgIncidentStore incidents(pg);
   PgNoticeLedger ledger(pg, {NewLeaseOwner(), absl::Milliseconds(cfg.lease_ms)});
+  PgReceiptStore receipts(pg);
   MetricsRegistry metrics;
-  ChannelStack sms("sms", SmsProvider(cfg, *clock), cfg.sms_rate, metrics, *clock);
+  // One SMPP session (bound as transceiver) for the SMS channel; it outlives the channel.
+  std::unique_ptr<smpp::Session> smpp_session;
+  if (cfg.sms_provider == "smpp") {
+    smpp_session = std::make_unique<smpp::Session>(cfg.smpp);
+    smpp_session->set_receipt_callback(SmppReceiptRecorder(receipts, *clock, stop));
+    smpp_session->Start();
+  }
+  ChannelStack sms("sms", SmsProvider(cfg, *clock, smpp_session.get()), cfg.sms_rate, metrics, *clock);
   ChannelStack email("email", EmailProvider(cfg, *clock), cfg.email_rate, metrics, *clock);
   NotifierWorker worker(incidents, ledger, **renderer, {{Channel::kSms, &sms.channel()}, {Channel::kEmail, &email.channel()}},
                         *clock, cfg.notice_policy);

@@ -6,6 +6,7 @@
 
 #include "CLI/CLI.hpp"
 #include "absl/strings/ascii.h"
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "notifier/channels/file_outbox_channel.h"
@@ -66,10 +67,10 @@ void AddSmsFlags(CLI::App& app, NotifierConfig& cfg) {
 
 void AddKannelFlags(CLI::App& app, NotifierConfig& cfg) {
   app.add_option("--sms-provider", cfg.sms_provider,
-                 "http (the gateway at --sms-url, or the file outbox) or kannel (Kannel's sendsms, with delivery "
-                 "reports to --receipt-url)")
+                 "http (the gateway at --sms-url, or the file outbox), kannel (Kannel's sendsms, with delivery "
+                 "reports to --receipt-url) or smpp (a direct SMPP account, --smpp-*)")
       ->envname("FOREWARN_SMS_PROVIDER")
-      ->check(CLI::IsMember({"http", "kannel"}));
+      ->check(CLI::IsMember({"http", "kannel", "smpp"}));
   app.add_option("--kannel-url", cfg.kannel.sendsms_url, "Kannel's sendsms, e.g. http://127.0.0.1:13013/cgi-bin/sendsms")
       ->envname("FOREWARN_KANNEL_URL");
   app.add_option("--kannel-user", cfg.kannel.username, "Kannel sendsms-user name")->envname("FOREWARN_KANNEL_USER");
@@ -82,6 +83,60 @@ void AddKannelFlags(CLI::App& app, NotifierConfig& cfg) {
   app.add_option("--receipt-secret-file", cfg.receipt_secret_file,
                  "the receipt signing secret (one line, 32+ bytes), the same file as the intake's")
       ->envname("FOREWARN_RECEIPT_SECRET_FILE");
+}
+
+void AddSmppFlags(CLI::App& app, NotifierConfig& cfg) {
+  auto& f = cfg.smpp_flags;
+  app.add_option("--smpp-host", f.host, "SMSC to bind to as transceiver, HOST:PORT")->envname("FOREWARN_SMPP_HOST");
+  app.add_option("--smpp-system-id", f.system_id)->envname("FOREWARN_SMPP_SYSTEM_ID");
+  app.add_option("--smpp-password-file", f.password_file, "file whose first line is the SMPP password")
+      ->envname("FOREWARN_SMPP_PASSWORD_FILE");
+  app.add_option("--smpp-system-type", f.system_type)->envname("FOREWARN_SMPP_SYSTEM_TYPE");
+  app.add_option("--smpp-source-addr", f.source_addr, "sender: an international number (digits) or a name")
+      ->envname("FOREWARN_SMPP_SOURCE_ADDR");
+  app.add_option("--smpp-window", f.window, "submit_sm sent and not yet answered, at most")
+      ->envname("FOREWARN_SMPP_WINDOW")
+      ->check(CLI::Range(1, 1000));
+  app.add_option("--smpp-enquire-link-s", f.enquire_link_s, "enquire_link keep-alive interval")
+      ->envname("FOREWARN_SMPP_ENQUIRE_LINK_S")
+      ->check(CLI::Range(1, 3600));
+  app.add_option("--smpp-throughput", f.throughput,
+                 "submit_sm per second the account allows, each part of a long message counted (0: unlimited)")
+      ->envname("FOREWARN_SMPP_THROUGHPUT")
+      ->check(CLI::Range(0.0, 100000.0));
+}
+
+// The SMPP session's settings from the --smpp-* flags. INVALID_ARGUMENT /
+// FAILED_PRECONDITION naming the flag.
+absl::Status FinishSmpp(NotifierConfig& cfg) {
+  const auto& f = cfg.smpp_flags;
+  const size_t colon = f.host.rfind(':');
+  int port = 0;
+  if (colon == std::string::npos || colon == 0 || !absl::SimpleAtoi(f.host.substr(colon + 1), &port) || port <= 0 ||
+      port > 65535) {
+    return absl::InvalidArgumentError(absl::StrCat("--smpp-host: expected HOST:PORT, got '", f.host, "'"));
+  }
+  if (f.system_id.empty() || f.system_id.size() > 15) {
+    return absl::InvalidArgumentError("--smpp-system-id: required, at most 15 characters");
+  }
+  if (f.system_type.size() > 12) return absl::InvalidArgumentError("--smpp-system-type: at most 12 characters");
+  if (f.source_addr.size() > 20) return absl::InvalidArgumentError("--smpp-source-addr: at most 20 characters");
+  if (f.password_file.empty()) return absl::InvalidArgumentError("--smpp-password-file: required with --sms-provider smpp");
+  std::ifstream in(f.password_file);
+  std::string password;
+  if (!in.is_open() || !std::getline(in, password)) {
+    return absl::FailedPreconditionError(absl::StrCat("--smpp-password-file: ", f.password_file, ": cannot be read"));
+  }
+  if (!password.empty() && password.back() == '\r') password.pop_back();
+  if (password.size() > 8) return absl::InvalidArgumentError("--smpp-password-file: SMPP passwords have at most 8 characters");
+  cfg.smpp.host = f.host.substr(0, colon);
+  cfg.smpp.port = port;
+  cfg.smpp.bind = {f.system_id, password, f.system_type};
+  cfg.smpp.window = f.window;
+  cfg.smpp.enquire_link = std::chrono::seconds(f.enquire_link_s);
+  cfg.smpp.throughput = f.throughput;
+  cfg.smpp.timeout = std::chrono::milliseconds(cfg.sms_timeout_ms);
+  return absl::OkStatus();
 }
 
 void AddBatchFlags(CLI::App& app, NotifierConfig& cfg) {
@@ -120,7 +175,8 @@ void DefaultBatching(NotifierConfig& cfg) {
 absl::Status CheckChannels(const NotifierConfig& cfg) {
   const bool need_outbox = cfg.smtp.url.empty() || !SmsProviderConfigured(cfg);
   if (need_outbox && cfg.outbox_dir.empty()) {
-    return absl::InvalidArgumentError("--outbox-dir is required unless both --smtp-url and --sms-url are set");
+    return absl::InvalidArgumentError(
+        "--outbox-dir is required unless both --smtp-url and --sms-url (or --sms-provider smpp) are set");
   }
   if (need_outbox) {
     if (auto s = FileOutboxChannel::Validate(cfg.outbox_dir); !s.ok()) return s;
@@ -128,6 +184,10 @@ absl::Status CheckChannels(const NotifierConfig& cfg) {
   if (!cfg.smtp.url.empty()) {
     if (auto s = SmtpChannel::Validate(cfg.smtp); !s.ok()) return s;
   }
+  if (smpp && !cfg.sms.url.empty()) {
+    return absl::InvalidArgumentError("--sms-url: not used with --sms-provider smpp (set --smpp-host instead)");
+  }
+  if (smpp) return absl::OkStatus();  // FinishSmpp checked the --smpp-* flags
   if (!cfg.sms.url.empty()) return HttpSmsChannel::Validate(cfg.sms);
   return absl::OkStatus();
 }
@@ -208,6 +268,7 @@ void AddNotifierFlags(CLI::App& app, NotifierConfig& cfg) {
   AddSmtpFlags(app, cfg);
   AddSmsFlags(app, cfg);
   AddKannelFlags(app, cfg);
+  AddSmppFlags(app, cfg);
   app.add_option("--provider-probe-wait-ms", cfg.provider_probe_wait_ms,
                  "at start-up, wait this long for an unreachable SMTP server or SMS gateway (0: try once)")
       ->envname("FOREWARN_PROVIDER_PROBE_WAIT_MS")
@@ -247,13 +308,15 @@ absl::Status ParseReceiptTimeouts(const std::string& spec, std::map<Channel, abs
   }
   return absl::OkStatus();
 }
-bool SmsProviderConfigured(const NotifierConfig& cfg) { return !cfg.sms.url.empty() || cfg.sms_provider == "kannel"; }
+bool SmsProviderConfigured(const NotifierConfig& cfg) { return !cfg.sms.url.empty() || cfg.sms_provider != "http"; }
 
 absl::Status FinishNotifierConfig(NotifierConfig& cfg) {
   DefaultBatching(cfg);
   if (auto s = ToNoticePolicy(cfg.policy, &cfg.notice_policy); !s.ok()) return s;
   if (auto s = ToOptOutCategories(cfg.opt_out, &cfg.opt_out_categories); !s.ok()) return s;
   if (auto s = ParseReceiptTimeouts(cfg.receipt_timeout, &cfg.receipt_timeouts); !s.ok()) return s;
+  // Kannel and SMPP report deliveries: without a receipt in an hour, escalate.
+  if (cfg.sms_provider != "http") cfg.receipt_timeouts.try_emplace(Channel::kSms, absl::Hours(1));
   if (cfg.unsubscribe_url.empty() != cfg.unsubscribe_secret_file.empty()) {
     return absl::InvalidArgumentError(cfg.unsubscribe_url.empty()
                                           ? "--unsubscribe-url: required with --unsubscribe-secret-file"
@@ -272,6 +335,9 @@ absl::Status FinishNotifierConfig(NotifierConfig& cfg) {
     cfg.sms.fields[f.substr(0, eq)] = f.substr(eq + 1);
   }
   if (auto s = FinishKannel(cfg); !s.ok()) return s;
+  if (cfg.sms_provider == "smpp") {
+    if (auto s = FinishSmpp(cfg); !s.ok()) return s;
+  }
   return CheckChannels(cfg);
 }
 

@@ -13,6 +13,7 @@
 #include "notifier/channels/http_sms_channel.h"
 #include "notifier/channels/kannel_sms_channel.h"
 #include "notifier/channels/smtp_channel.h"
+#include "notifier/smpp/smpp_session.h"
 #include "services/core/notice_policy.h"
 #include "services/runtime/pg_flags.h"
 #include "services/runtime/policy_flags.h"
@@ -44,14 +45,26 @@ struct NotifierConfig {
   std::string sms_body = "json";
   std::vector<std::string> sms_fields;  // name=template
   int sms_timeout_ms = 5000;
-  // "http" (the gateway at --sms-url, or the file outbox) or "kannel": SMS
-  // through Kannel's sendsms with delivery reports to --receipt-url, which
-  // needs every --kannel-* flag, --receipt-url and --receipt-secret-file.
+  // Which SMS provider: "http" (the gateway at --sms-url, or the file
+  // outbox without one), "kannel" (Kannel's sendsms with delivery reports to
+  // --receipt-url, which needs every --kannel-* flag, --receipt-url and
+  // --receipt-secret-file) or "smpp" (a direct SMPP account, --smpp-*).
   std::string sms_provider = "http";
   KannelSmsConfig kannel;  // password and signer filled by FinishNotifierConfig
   std::string kannel_password_file;
   std::string receipt_secret_file;
   std::optional<ReceiptSigner> receipt_signer;  // from receipt_secret_file (kannel)
+  struct SmppFlags {
+    std::string host;  // HOST:PORT
+    std::string system_id;
+    std::string password_file;  // the password is the file's first line
+    std::string system_type;
+    std::string source_addr;  // sender: digits (international) or alphanumeric
+    int window = 10;
+    int enquire_link_s = 30;
+    double throughput = 0;  // submit_sm per second, every part counted (0: unlimited)
+  } smpp_flags;
+  smpp::SessionConfig smpp;  // from smpp_flags (password read), by FinishNotifierConfig
   // Provider rate limits, messages per second (0: unlimited).
   double sms_rate = 0;
   double email_rate = 0;
@@ -84,7 +97,7 @@ struct NotifierConfig {
   // e.g. "sms=30m,email=4h": a notice sent there without a receipt by then
   // (earlier when its deadline needs it) escalates to the customer's other
   // channel. A channel not listed sets no timer (its receipts, when they
-  // come, still count).
+  // come, still count); SMS through Kannel or SMPP defaults to sms=1h.
   std::string receipt_timeout;
   std::map<Channel, absl::Duration> receipt_timeouts;  // from receipt_timeout, by FinishNotifierConfig
   OptOutFlags opt_out;                          // must match the intake's

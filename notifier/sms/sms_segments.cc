@@ -110,7 +110,60 @@ int CountParts(const Widths& widths, int per_part) {
   return parts;
 }
 
+// The GSM 03.38 bytes of a code point GsmSeptets accepts: one code, or ESC
+// and the extension code.
+std::string GsmBytes(char32_t c) {
+  for (int i = 0; i < 128; ++i) {
+    if (kBasic[i] == c) return std::string(1, static_cast<char>(i));
+  }
+  for (char32_t b : kBasicAliases) {
+    if (b == c) return std::string(1, '\x09');
+  }
+  static constexpr char kExtensionCodes[] = {0x0A, 0x14, 0x28, 0x29, 0x2F, 0x3C, 0x3D, 0x3E, 0x40, 0x65};
+  static_assert(sizeof(kExtensionCodes) == sizeof(kExtension) / sizeof(kExtension[0]));
+  for (size_t i = 0; i < sizeof(kExtensionCodes); ++i) {
+    if (kExtension[i] == c) return std::string{'\x1B', kExtensionCodes[i]};
+  }
+  return "?";
+}
+
+// Big-endian UTF-16 of a code point: 2 bytes, or 4 for a surrogate pair.
+std::string Utf16Bytes(char32_t c) {
+  const auto unit = [](std::string& out, uint32_t u) {
+    out.push_back(static_cast<char>((u >> 8) & 0xFF));
+    out.push_back(static_cast<char>(u & 0xFF));
+  };
+  std::string out;
+  if (c > 0xFFFF) {
+    const uint32_t v = static_cast<uint32_t>(c) - 0x10000;
+    unit(out, 0xD800 + (v >> 10));
+    unit(out, 0xDC00 + (v & 0x3FF));
+  } else {
+    unit(out, static_cast<uint32_t>(c));
+  }
+  return out;
+}
+
 }  // namespace
+
+SmsParts EncodeSmsParts(std::string_view utf8) {
+  const SmsCost cost = CountSmsSegments(utf8);
+  SmsParts out;
+  out.encoding = cost.encoding;
+  const bool gsm = cost.encoding == SmsEncoding::kGsm7;
+  // Bytes per unit: a septet is one octet, a UTF-16 unit two.
+  const size_t unit_bytes = gsm ? 1 : 2;
+  const size_t per_part = (cost.segments == 1 ? (gsm ? kGsmSingle : kUcs2Single) : (gsm ? kGsmPart : kUcs2Part)) *
+                          unit_bytes;
+  out.parts.emplace_back();
+  for (size_t i = 0; i < utf8.size();) {
+    const char32_t c = NextCodePoint(utf8, &i);
+    std::string bytes = gsm ? GsmBytes(c) : Utf16Bytes(c);
+    if (out.parts.back().size() + bytes.size() > per_part) out.parts.emplace_back();
+    out.parts.back() += bytes;
+  }
+  return out;
+}
 
 SmsCost CountSmsSegments(std::string_view utf8) {
   // Widths per character in both encodings; a text is UCS-2 as soon as one

@@ -1,6 +1,8 @@
 #pragma once
 
+#include <string>
 #include <string_view>
+#include <vector>
 
 namespace forewarn {
 
@@ -27,6 +29,19 @@ struct SmsCost {
 // Counts the cost of `utf8`. Invalid UTF-8 bytes count as U+FFFD (UCS-2).
 // Pure function, thread-safe.
 SmsCost CountSmsSegments(std::string_view utf8);
+
+// A text as the parts an SMS interface (SMPP) carries, split exactly as
+// CountSmsSegments counts them (parts.size() == segments): GSM-7 as one
+// GSM 03.38 code per octet (unpacked; an extension character is ESC 0x1B
+// and its code), UCS-2 as big-endian UTF-16 (a character outside the BMP is
+// a surrogate pair, never split across parts). A text that fits one SMS is
+// one part; otherwise each part holds at most 153 septets / 67 units, the
+// room left by a concatenation header. Pure function, thread-safe.
+struct SmsParts {
+  SmsEncoding encoding = SmsEncoding::kGsm7;
+  std::vector<std::string> parts;
+};
+SmsParts EncodeSmsParts(std::string_view utf8);
 
 const char* ToString(SmsEncoding encoding);  // "gsm7" | "ucs2"
 
