@@ -173,10 +173,12 @@ void DefaultBatching(NotifierConfig& cfg) {
 }
 
 absl::Status CheckChannels(const NotifierConfig& cfg) {
+  const bool smpp = cfg.sms_provider == "smpp";
   const bool need_outbox = cfg.smtp.url.empty() || !SmsProviderConfigured(cfg);
   if (need_outbox && cfg.outbox_dir.empty()) {
     return absl::InvalidArgumentError(
-        "--outbox-dir is required unless both --smtp-url and --sms-url (or --sms-provider smpp) are set");
+        "--outbox-dir is required unless both --smtp-url and an SMS provider (--sms-url, --sms-provider kannel "
+        "or smpp) are set");
   }
   if (need_outbox) {
     if (auto s = FileOutboxChannel::Validate(cfg.outbox_dir); !s.ok()) return s;

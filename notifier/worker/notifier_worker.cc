@@ -51,13 +51,6 @@ NoticeJob EmailFallback(const NoticeJob& job) {
   return email;
 }
 
-NoticeLedger::Outcome SentOutcome(const NoticeKey& key, int attempts) {
-  NoticeLedger::Outcome outcome;
-  outcome.key = key;
-  outcome.attempts = attempts;
-  return outcome;
-}
-
 }  // namespace
 
 // What one group has decided and not yet settled in the ledger.
@@ -191,7 +184,7 @@ absl::StatusOr<std::set<std::string>> NotifierWorker::AlreadyDelivered(
 // Supersede, hold, record as already delivered, or deliver.
 void NotifierWorker::Decide(const NoticeJob& job, const NoticeKey& key, const std::map<std::string, int64_t>& current,
                             const std::set<std::string>& delivered, absl::Time now, Group& group) {
-  NoticeLedger::Outcome outcome = SentOutcome(key, job.attempt);
+  NoticeLedger::Outcome outcome{key, NoticeState::kSent, "", "", job.attempt};
   if (auto it = current.find(job.incident_id);
       it != current.end() && SupersededBy(it->second, job.version, job.occasion)) {
     outcome.state = NoticeState::kSuperseded;
@@ -232,7 +225,7 @@ void NotifierWorker::Deliver(const NoticeJob& job, const NoticeKey& key, Group& 
     return;
   }
   auto sent = Send(job);
-  NoticeLedger::Outcome outcome = SentOutcome(key, job.attempt);
+  NoticeLedger::Outcome outcome{key, NoticeState::kSent, "", "", job.attempt};
   if (sent.ok() && *sent != MessageIdFor(key)) outcome.provider_id = *sent;
   if (!sent.ok()) {
     spdlog::warn("event=notice_failed incident={} version={} customer={} channel={} to={} retryable={} status=\"{}\"",

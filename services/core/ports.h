@@ -325,10 +325,10 @@ class NoticeLedger {
     std::string error;        // when failed, retrying or dead
     int attempts = 0;         // the job's failed delivery attempts (retrying, dead: including this one)
     // When the customer must have it by (NoticeDeadline); none without a lead time.
-    std::optional<absl::Time> deadline;
+    std::optional<absl::Time> deadline = std::nullopt;
     // When sent on a channel that reports deliveries: when to escalate if
     // no receipt came (ReceiptDue).
-    std::optional<absl::Time> receipt_due;
+    std::optional<absl::Time> receipt_due = std::nullopt;
   };
   // Writes the outcomes and takes their keys out of flight, in one
   // transaction. A failure writes nothing: retry the same call (an outcome

@@ -650,10 +650,7 @@ absl::Status PgNoticeLedger::Hold(const std::vector<std::pair<NoticeJob, absl::T
     rows.names.push_back(job.recipient.name);
     rows.roles.push_back(ToString(job.recipient.role));
     rows.release.push_back(pg::ToMicros(until));
-    Outcome& outcome = held.emplace_back();
-    outcome.key = std::move(key);
-    outcome.state = NoticeState::kHeld;
-    outcome.attempts = job.attempt;
+    held.push_back({std::move(key), NoticeState::kHeld, "", "", job.attempt});
   }
   return Settle(held, now, &rows);
 }

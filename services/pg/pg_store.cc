@@ -120,8 +120,10 @@ constexpr char kLatestNotice[] =
 
 // The audience of `query` (the audience rule, audience_sql.h, its
 // parameters from $5 in `args`), one row per (customer, chosen channel), with
-// its ledger state for the notice $3/$4 of version $2 (NULL: no row); IBAN
-// beneficiaries are told with their own notice kind.
+// its ledger state for the notice $3/$4 of version $2 (NULL: no row) and
+// whether it informed the customer (sent or delivered there, or escalated to
+// the other channel and sent or delivered there); IBAN beneficiaries are
+// told with their own notice kind.
 std::string RecipientStates(const AudienceQuery& query, pg::SqlArgs& args) {
   return absl::StrCat(
       "WITH rcpt AS (SELECT a.customer_id, ch.channel, a.role = 'beneficiary' AS beneficiary FROM (",
@@ -130,15 +132,20 @@ std::string RecipientStates(const AudienceQuery& query, pg::SqlArgs& args) {
       "CROSS JOIN LATERAL (VALUES ('sms'::text, a.by_sms), ('email', a.by_email)) AS ch(channel, chosen) "
       "WHERE ch.chosen), "
       "st AS ("
-      "  SELECT r.customer_id, r.channel, l.state FROM rcpt r LEFT JOIN notice_ledger l "
+      "  SELECT r.customer_id, r.channel, l.state, coalesce(l.state IN ('sent', 'delivered') OR "
+      "    (l.escalated_to IS NOT NULL AND EXISTS (SELECT 1 FROM notice_ledger o WHERE o.incident_id = l.incident_id "
+      "      AND o.customer_id = l.customer_id AND o.channel = l.escalated_to "
+      "      AND o.incident_version = l.incident_version AND o.notice_kind = l.notice_kind "
+      "      AND o.occasion = l.occasion AND o.state IN ('sent', 'delivered'))), false) AS informed "
+      "  FROM rcpt r LEFT JOIN notice_ledger l "
       "  ON l.incident_id = $1::uuid AND l.incident_version = $2 "
       "  AND l.notice_kind = CASE WHEN r.beneficiary THEN 'iban_change_beneficiary' ELSE $3 END "
       "  AND l.occasion = $4 AND l.customer_id = r.customer_id AND l.channel = r.channel) ");
 }
 
 constexpr char kCompletenessCounts[] =
-    "SELECT count(*), count(*) FILTER (WHERE state IS DISTINCT FROM 'sent'), "
-    "count(DISTINCT customer_id) FILTER (WHERE state IS DISTINCT FROM 'sent'), "
+    "SELECT count(*), count(*) FILTER (WHERE NOT informed), "
+    "count(DISTINCT customer_id) FILTER (WHERE NOT informed), "
     "count(*) FILTER (WHERE state IS NULL), count(*) FILTER (WHERE state = 'failed'), "
     "count(*) FILTER (WHERE state IN ('claimed', 'held', 'retrying')), count(*) FILTER (WHERE state = 'dead') "
     "FROM st";
@@ -311,7 +318,7 @@ void ListUninformed(pqxx::transaction_base& tx, const AudienceQuery& query, cons
                     Completeness& out) {
   pg::SqlArgs args(5);
   std::string sql = RecipientStates(query, args);
-  absl::StrAppend(&sql, "SELECT customer_id, channel, coalesce(state, '') FROM st WHERE state IS DISTINCT FROM 'sent' "
+  absl::StrAppend(&sql, "SELECT customer_id, channel, coalesce(state, '') FROM st WHERE NOT informed "
                         "ORDER BY customer_id, channel LIMIT ", args.Add(absl::StrCat(max_listed), "int"));
   for (const auto& r : tx.exec_params(sql, out.incident_id, out.version, kind, out.occasion,
                                       pqxx::prepare::make_dynamic_params(args.values()))) {

@@ -11,8 +11,8 @@ namespace {
 // Kannel's report types (gwlib/dlr.h).
 constexpr int kDlrSuccess = 1, kDlrFail = 2, kDlrBuffered = 4, kDlrSmscSuccess = 8, kDlrSmscFail = 16;
 
-absl::Status Bad(const std::string& field, std::string_view why) {
-  return absl::InvalidArgumentError(absl::StrCat(field, ": ", absl::string_view(why.data(), why.size())));
+absl::Status Bad(const std::string& field, absl::string_view why) {
+  return absl::InvalidArgumentError(absl::StrCat(field, ": ", why));
 }
 
 std::string Param(const std::map<std::string, std::string>& params, const std::string& name) {

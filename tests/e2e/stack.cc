@@ -208,6 +208,13 @@ absl::Status ServiceStack::Start(const std::string& seed_sql, const Options& opt
       !s.ok()) {
     return s;
   }
+  // "{public_port}" in a notifier argument: the intake's public endpoint
+  // (the intake runs with --public-port-file {dir}/public.port).
+  std::string public_port;
+  for (const std::string& arg : options.notifier_args) {
+    if (arg.find("{public_port}") == std::string::npos || !public_port.empty()) continue;
+    if (auto s = WaitForFile(dir_ + "/public.port", absl::Seconds(30), &public_port); !s.ok()) return s;
+  }
   for (int k = 1; k <= options.notifiers; ++k) {
     const std::string name = absl::StrCat("notifier-", k);
     std::vector<std::string> args = {"--templates", FOREWARN_TEMPLATES_DIR, "--outbox-dir", outbox_,
@@ -220,7 +227,7 @@ absl::Status ServiceStack::Start(const std::string& seed_sql, const Options& opt
       args.insert(args.end(), {"--lease-ms", "5000"});
     }
     for (const std::string& arg : options.notifier_args) {
-      args.push_back(Substitute(Substitute(arg, "dir", dir_), "name", name));
+      args.push_back(Substitute(Substitute(Substitute(arg, "dir", dir_), "name", name), "public_port", public_port));
     }
     if (auto s = Launch(name, with({Bin("notifier/cmd/forewarn-notifier")}, args)); !s.ok()) return s;
   }

@@ -58,8 +58,10 @@ class ServiceStack {
  public:
   struct Options {
     int notifiers = 2;
-    // e.g. real channel providers; "{dir}" in a value is replaced by dir()
-    // and "{name}" by the notifier's name ("notifier-1", ...).
+    // e.g. real channel providers; "{dir}" in a value is replaced by dir(),
+    // "{name}" by the notifier's name ("notifier-1", ...) and
+    // "{public_port}" by the intake's public port (the intake must run with
+    // --public-port-file {dir}/public.port).
     std::vector<std::string> notifier_args;
     StackKafka kafka = StackKafka::kShared;
     std::vector<std::string> devkafka_args;  // kMock only, e.g. --fault-file

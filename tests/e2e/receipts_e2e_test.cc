@@ -1,0 +1,223 @@
+// Informed means delivered, end to end: 2,000 customers of an outage, SMS
+// through a real gateway to the project's SMSC simulator, which delivers
+// 90 %, fails 5 % and never answers 5 % (by each number's hash). Through
+// Kannel (bearerbox + smsbox over SMPP, receipts back on the dlr-url) and
+// through the notifier's own SMPP channel (receipts from deliver_sm, with
+// throttling injected): every notice ends delivered, or escalated to email
+// exactly once, or reported undeliverable; the SMSC saw each SMS once; the
+// delivery report's counts equal the simulator's.
+#include <gtest/gtest.h>
+
+#include <cstdlib>
+#include <fstream>
+#include <map>
+#include <set>
+#include <sstream>
+
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
+#include "absl/strings/strip.h"
+#include "nlohmann/json.hpp"
+#include "tests/e2e/stack.h"
+
+namespace forewarn {
+namespace {
+
+constexpr int kCustomers = 2000;
+constexpr char kSmscPassword[] = "secret";
+
+// 2,000 Riyadh electricity customers who chose SMS for outages and have an
+// email address; even ids Arabic (UCS-2 SMS), odd English.
+std::string Customers() {
+  return absl::StrCat(
+      "INSERT INTO services VALUES ('power','Electricity','الكهرباء');"
+      "INSERT INTO regions VALUES ('riyadh','Riyadh','الرياض');"
+      "INSERT INTO customers (id, name, locale, time_zone, phone, email, channels_unplanned) "
+      "SELECT g, 'Customer ' || g, CASE WHEN g % 2 = 0 THEN 'ar' ELSE 'en' END, 'Asia/Riyadh', "
+      "  '+96650' || lpad(g::text, 7, '0'), 'c' || g || '@example.com', 1 FROM generate_series(1, ",
+      kCustomers, ") g;",
+      "INSERT INTO customer_services SELECT 'power', 'riyadh', g FROM generate_series(1, ", kCustomers, ") g;");
+}
+
+// What the simulator's log says it did, per message.
+struct SmscLog {
+  std::map<std::string, int> submits_to;    // destination -> messages
+  std::map<std::string, int64_t> outcomes;  // delivered / undelivered / expired / silent -> messages
+};
+
+SmscLog ReadSmscLog(const std::string& path) {
+  SmscLog out;
+  std::ifstream in(path);
+  for (std::string line; std::getline(in, line);) {
+    auto j = nlohmann::json::parse(line, nullptr, false);
+    if (j.is_discarded() || j.value("event", "") != "submit") continue;
+    ++out.submits_to[j.value("to", "")];
+    ++out.outcomes[j.value("outcome", "")];
+  }
+  return out;
+}
+
+class SmsReceiptsE2eTest : public testing::StackTest {
+ protected:
+  void SetUp() override {
+    SkipWithoutPostgres();
+    if (IsSkipped()) return;
+    dir_ = testing::MakeTempDir("forewarn-receipts-");
+    std::ofstream(dir_ + "/receipt.key") << std::string(48, 'r') << "\n";
+    std::ofstream(dir_ + "/smpp.password") << kSmscPassword << "\n";
+  }
+  void TearDown() override {
+    stack_.Stop();
+    if (kannel_) {
+      const std::string cmd = absl::StrCat("bash '", FOREWARN_SOURCE_DIR, "/scripts/kannel.sh' stop '", dir_,
+                                           "' >>'", dir_, "/kannel.sh.log' 2>&1");
+      EXPECT_EQ(std::system(cmd.c_str()), 0) << "see " << dir_ << "/kannel.sh.log";
+    }
+    if (smsc_) smsc_->Stop();
+  }
+
+  // The SMSC simulator: 90 % delivered, 5 % undelivered, 5 % never answered.
+  void StartSmsc(const std::vector<std::string>& extra) {
+    std::vector<std::string> argv = {"/usr/bin/python3", absl::StrCat(FOREWARN_SOURCE_DIR, "/tests/support/smsc_sim.py"),
+                                     "--port-file", dir_ + "/smsc.port", "--log", dir_ + "/smsc.jsonl",
+                                     "--password", kSmscPassword, "--delivered", "0.90", "--undelivered", "0.05",
+                                     "--expired", "0", "--silent", "0.05", "--receipt-delay-ms", "200"};
+    argv.insert(argv.end(), extra.begin(), extra.end());
+    smsc_ = std::make_unique<testing::ChildProcess>(argv, dir_ + "/smsc.log");
+    ASSERT_TRUE(smsc_->Start().ok());
+    ASSERT_TRUE(testing::WaitForFile(dir_ + "/smsc.port", absl::Seconds(20), &smsc_port_).ok());
+  }
+
+  // Kannel in front of the simulator; its sendsms settings.
+  std::map<std::string, std::string> StartKannel() {
+    const std::string cmd =
+        absl::StrCat("bash '", FOREWARN_SOURCE_DIR, "/scripts/kannel.sh' start '", dir_, "' --smsc 127.0.0.1:",
+                     smsc_port_, " --system-id forewarn --password ", kSmscPassword, " >'", dir_, "/kannel.out' 2>>'",
+                     dir_, "/kannel.sh.log'");
+    kannel_ = true;
+    EXPECT_EQ(std::system(cmd.c_str()), 0) << "see " << dir_ << "/kannel.sh.log";
+    std::map<std::string, std::string> env;
+    std::ifstream in(dir_ + "/kannel.env");
+    for (std::string line; std::getline(in, line);) {
+      std::pair<std::string, std::string> kv = absl::StrSplit(line, absl::MaxSplits('=', 1));
+      env[kv.first] = std::string(absl::StripAsciiWhitespace(kv.second));
+    }
+    std::ofstream(dir_ + "/kannel.password") << env["SENDSMS_PASSWORD"] << "\n";
+    return env;
+  }
+
+  void StartServices(std::vector<std::string> sms_args) {
+    testing::ServiceStack::Options options;
+    options.notifiers = 1;
+    options.intake_args = {"--receipt-secret-file", dir_ + "/receipt.key", "--public-port-file", "{dir}/public.port"};
+    options.notifier_args = std::move(sms_args);
+    // A notice without a receipt after 15 s goes to email.
+    options.notifier_args.insert(options.notifier_args.end(), {"--receipt-timeout", "sms=15s"});
+    StartStack(Customers(), options);
+  }
+
+  int64_t Count(const std::string& where) {
+    int64_t n = 0;
+    EXPECT_TRUE(absl::SimpleAtoi(stack_.db().Exec(absl::StrCat("SELECT count(*) FROM notice_ledger WHERE ", where)), &n));
+    return n;
+  }
+
+  // Runs the outage and checks every notice's end against the simulator.
+  void OutageEndsDeliveredEscalatedOrUndeliverable() {
+    auto incident = stack_.CreateIncident(testing::OutageRequest("receipts-1", "power", "riyadh", "Cable fault",
+                                                                 "عطل في الكابل", absl::Hours(3)));
+    ASSERT_TRUE(incident.ok()) << incident.status();
+    // Every SMS settled by a receipt or left without one, and every
+    // notice that was not delivered escalated (its timer stopped).
+    ASSERT_TRUE(stack_.WaitForCount(
+        "SELECT count(*) FROM notice_ledger WHERE channel = 'sms' AND state IN ('delivered','undelivered','sent')",
+        kCustomers, absl::Seconds(240)))
+        << "logs in " << stack_.dir();
+    ASSERT_TRUE(stack_.WaitForCount("SELECT count(*) FROM notice_ledger WHERE channel = 'sms' AND state <> "
+                                    "'delivered' AND escalated_at IS NOT NULL AND receipt_due_at IS NULL",
+                                    Count("channel = 'sms' AND state <> 'delivered'"), absl::Seconds(120)))
+        << "logs in " << stack_.dir();
+    const int64_t not_delivered = Count("channel = 'sms' AND state <> 'delivered'");
+    ASSERT_TRUE(stack_.WaitForCount("SELECT count(*) FROM notice_ledger WHERE channel = 'email' AND state = 'sent'",
+                                    not_delivered, absl::Seconds(60)))
+        << "logs in " << stack_.dir();
+    absl::SleepFor(absl::Seconds(2));  // a duplicate would show now
+
+    const SmscLog smsc = ReadSmscLog(dir_ + "/smsc.jsonl");
+    // The SMSC saw each customer's SMS exactly once.
+    EXPECT_EQ(smsc.submits_to.size(), static_cast<size_t>(kCustomers));
+    for (const auto& [to, n] : smsc.submits_to) EXPECT_EQ(n, 1) << to;
+    // The ledger's ends are the simulator's own outcomes.
+    EXPECT_EQ(Count("channel = 'sms' AND state = 'delivered'"), smsc.outcomes.at("delivered"));
+    EXPECT_EQ(Count("channel = 'sms' AND state = 'undelivered'"), smsc.outcomes.at("undelivered"));
+    EXPECT_EQ(Count("channel = 'sms' AND state = 'sent'"), smsc.outcomes.at("silent"));
+    EXPECT_GT(smsc.outcomes.at("undelivered"), 50);
+    EXPECT_GT(smsc.outcomes.at("silent"), 50);
+    // Not delivered: escalated to email exactly once, and only those.
+    EXPECT_EQ(Count("channel = 'sms' AND escalated_to = 'email'"), not_delivered);
+    EXPECT_EQ(Count("channel = 'sms' AND state = 'delivered' AND escalated_at IS NOT NULL"), 0);
+    EXPECT_EQ(Count("channel = 'email'"), not_delivered);
+    EXPECT_EQ(stack_.db().Exec("SELECT count(*) FROM notice_ledger e JOIN notice_ledger s USING (incident_id, "
+                               "customer_id, incident_version, notice_kind, occasion) WHERE e.channel = 'email' AND "
+                               "s.channel = 'sms' AND s.state = 'delivered'"),
+              "0");
+    // The email outbox holds each escalated customer's email once.
+    std::map<int64_t, int> emails;
+    for (const auto& d : stack_.ReadOutbox()) {
+      if (d.channel == "email") ++emails[d.customer_id];
+    }
+    EXPECT_EQ(static_cast<int64_t>(emails.size()), not_delivered);
+    for (const auto& [customer, n] : emails) EXPECT_EQ(n, 1) << customer;
+    ExpectReportMatches(incident->id(), smsc);
+  }
+
+  // The delivery report (GetDeliveryReport) counts what the simulator did.
+  void ExpectReportMatches(const std::string& id, const SmscLog& smsc) {
+    v1::GetDeliveryReportRequest req;
+    req.set_incident_id(id);
+    v1::DeliveryReport report;
+    auto status = stack_.stub().GetDeliveryReport(stack_.Ctx().get(), req, &report);
+    ASSERT_TRUE(status.ok()) << status.error_message();
+    std::map<std::pair<v1::Channel, v1::NoticeState>, int64_t> counts;
+    for (const auto& c : report.counts()) counts[{c.channel(), c.state()}] += c.count();
+    EXPECT_EQ((counts[{v1::SMS, v1::DELIVERED}]), smsc.outcomes.at("delivered"));
+    EXPECT_EQ((counts[{v1::SMS, v1::UNDELIVERED}]), smsc.outcomes.at("undelivered"));
+    EXPECT_EQ((counts[{v1::SMS, v1::SENT}]), smsc.outcomes.at("silent"));
+    EXPECT_EQ((counts[{v1::EMAIL, v1::SENT}]), smsc.outcomes.at("undelivered") + smsc.outcomes.at("silent"));
+    // Each customer was reached or escalated: nobody is uninformed.
+    EXPECT_EQ(report.uninformed_customers(), 0);
+  }
+
+  std::string dir_, smsc_port_;
+  std::unique_ptr<testing::ChildProcess> smsc_;
+  bool kannel_ = false;
+};
+
+TEST_F(SmsReceiptsE2eTest, ThroughKannelEveryNoticeEndsDeliveredEscalatedOrUndeliverable) {
+  if (std::system("test -x /usr/sbin/bearerbox") != 0) GTEST_SKIP() << "Kannel (bearerbox) is not installed";
+  ASSERT_NO_FATAL_FAILURE(StartSmsc({"--dc0", "gsm"}));
+  std::map<std::string, std::string> kannel = StartKannel();
+  ASSERT_FALSE(kannel["SENDSMS_URL"].empty()) << "see " << dir_ << "/kannel.sh.log";
+  ASSERT_NO_FATAL_FAILURE(StartServices(
+      {"--sms-provider", "kannel", "--kannel-url", kannel["SENDSMS_URL"], "--kannel-user", kannel["SENDSMS_USER"],
+       "--kannel-password-file", dir_ + "/kannel.password", "--receipt-url", "http://127.0.0.1:{public_port}",
+       "--receipt-secret-file", dir_ + "/receipt.key"}));
+  OutageEndsDeliveredEscalatedOrUndeliverable();
+}
+
+TEST_F(SmsReceiptsE2eTest, ThroughTheSmppChannelWithThrottlingEveryNoticeEndsTheSameWay) {
+  // One submit in ten refused as throttled, and at most 400 a second.
+  ASSERT_NO_FATAL_FAILURE(StartSmsc({"--throttle-share", "0.1", "--max-tps", "400"}));
+  ASSERT_NO_FATAL_FAILURE(StartServices({"--sms-provider", "smpp", "--smpp-host",
+                                         absl::StrCat("127.0.0.1:", smsc_port_), "--smpp-system-id", "forewarn",
+                                         "--smpp-password-file", dir_ + "/smpp.password"}));
+  OutageEndsDeliveredEscalatedOrUndeliverable();
+  std::ifstream in(dir_ + "/smsc.jsonl");
+  int throttled = 0;
+  for (std::string line; std::getline(in, line);) throttled += line.find("\"throttled\"") != std::string::npos;
+  EXPECT_GT(throttled, 50) << "the simulator throttled too little to test it";
+}
+
+}  // namespace
+}  // namespace forewarn
