@@ -34,6 +34,10 @@ void AddPolicyFlags(CLI::App& app, PolicyFlags& flags) {
   app.add_option("--maintenance-leads", flags.maintenance_leads, "maintenance reminder lead times, e.g. 48h,2h")
       ->envname("FOREWARN_MAINTENANCE_LEADS");
   app.add_option("--iban-lead", flags.iban_lead, "IBAN change notice lead time")->envname("FOREWARN_IBAN_LEAD");
+  app.add_option("--lead-margin", flags.lead_margin,
+                 "lead-time notices (reminders, the IBAN notice) go out this much before their deadline, the "
+                 "start minus the lead (at most a quarter of the lead)")
+      ->envname("FOREWARN_LEAD_MARGIN");
   app.add_option("--overdue-grace", flags.overdue_grace,
                  "follow up this long after the expected restoration time passes")
       ->envname("FOREWARN_OVERDUE_GRACE");
@@ -78,6 +82,7 @@ absl::Status ToNoticePolicy(const PolicyFlags& flags, NoticePolicy* policy) {
     p.maintenance_leads.push_back(d);
   }
   if (auto s = ParseDurationFlag("--iban-lead", flags.iban_lead, &p.iban_lead); !s.ok()) return s;
+  if (auto s = ParseDurationFlag("--lead-margin", flags.lead_margin, &p.lead_margin); !s.ok()) return s;
   if (auto s = ParseDurationFlag("--overdue-grace", flags.overdue_grace, &p.overdue_grace); !s.ok()) return s;
   std::vector<absl::string_view> window = absl::StrSplit(flags.quiet_hours, '-');
   if (window.size() != 2 || !ParseClock(window[0], &p.quiet_window_start) ||

@@ -19,6 +19,7 @@ namespace forewarn {
 struct PolicyFlags {
   std::string maintenance_leads = "48h,2h";
   std::string iban_lead = "720h";
+  std::string lead_margin = "12h";
   std::string overdue_grace = "15m";
   std::string quiet_hours = "09:00-22:00";
   std::string non_urgent_kinds =

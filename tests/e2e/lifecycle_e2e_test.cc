@@ -46,7 +46,13 @@ std::string SeedSql() {
 
 class LifecycleE2eTest : public testing::StackTest {
  protected:
-  void SetUp() override { StartStack(SeedSql()); }
+  // Reminders exactly at their lead (no margin before the deadline), so the
+  // timeline below reads in leads.
+  void SetUp() override {
+    testing::ServiceStack::Options options;
+    options.intake_args = {"--lead-margin", "0s"};
+    StartStack(SeedSql(), options);
+  }
   // Moves every service's clock so that it reads `t` now.
   void TravelTo(absl::Time t) { stack_.SetTimeOffset(t - absl::Now()); }
   std::string SentCount(const std::string& id, const std::string& kind, const std::string& occasion = "") {

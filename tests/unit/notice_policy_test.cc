@@ -20,9 +20,11 @@ TEST(PlanNotices, MaintenanceThreeDaysAheadGetsBothRemindersStartAndCompletion) 
   const Incident m = Maintenance(absl::Hours(72));
   const NoticePlan plan = PlanNotices(Change::kCreated, m, kNow, {});
   EXPECT_FALSE(plan.cancel_pending);
+  // Each reminder goes out the lead margin (12 h, at most a quarter of the
+  // lead) before its deadline, the start minus the lead.
   const std::vector<PlannedNotice> want = {
-      {NoticeKind::kMaintenanceReminder, "lead-48h", m.starts_at - absl::Hours(48)},
-      {NoticeKind::kMaintenanceReminder, "lead-2h", m.starts_at - absl::Hours(2)},
+      {NoticeKind::kMaintenanceReminder, "lead-48h", m.starts_at - absl::Hours(60)},
+      {NoticeKind::kMaintenanceReminder, "lead-2h", m.starts_at - absl::Minutes(150)},
       {NoticeKind::kMaintenanceStarted, "", m.starts_at},
       {NoticeKind::kMaintenanceCompleted, "", m.expected_restoration_at},
   };
@@ -34,8 +36,17 @@ TEST(PlanNotices, MaintenanceInsideTheFirstLeadTimeNotifiesAtOnceAndKeepsLaterRe
   const NoticePlan plan = PlanNotices(Change::kCreated, m, kNow, {});
   ASSERT_GE(plan.notices.size(), 2u);
   EXPECT_EQ(plan.notices[0], (PlannedNotice{NoticeKind::kMaintenanceScheduled, "", std::nullopt}));
-  EXPECT_EQ(plan.notices[1], (PlannedNotice{NoticeKind::kMaintenanceReminder, "lead-2h", m.starts_at - absl::Hours(2)}));
+  EXPECT_EQ(plan.notices[1],
+            (PlannedNotice{NoticeKind::kMaintenanceReminder, "lead-2h", m.starts_at - absl::Minutes(150)}));
   for (const auto& n : plan.notices) EXPECT_NE(n.occasion, "lead-48h");
+}
+
+TEST(PlanNotices, AReminderWhoseMarginHasStartedGoesAtOnceWhileItsDeadlineIsAhead) {
+  const Incident m = Maintenance(absl::Hours(50));  // the 48h reminder's release time has passed
+  const NoticePlan plan = PlanNotices(Change::kCreated, m, kNow, {});
+  ASSERT_GE(plan.notices.size(), 1u);
+  EXPECT_EQ(plan.notices[0], (PlannedNotice{NoticeKind::kMaintenanceReminder, "lead-48h", kNow}));
+  for (const auto& n : plan.notices) EXPECT_NE(n.kind, NoticeKind::kMaintenanceScheduled);
 }
 
 TEST(PlanNotices, LeadTimesAreConfigurable) {
@@ -152,7 +163,7 @@ TEST(PlanNotices, IbanChangeIsAnnouncedThirtyDaysAheadOrAtOnceWhenCloser) {
   i.starts_at = kNow + absl::Hours(24 * 45);
   auto far = PlanNotices(Change::kCreated, i, kNow, {});
   EXPECT_EQ(far.notices, (std::vector<PlannedNotice>{
-                             {NoticeKind::kIbanChangeHolder, "lead-720h", i.starts_at - absl::Hours(24 * 30)}}));
+                             {NoticeKind::kIbanChangeHolder, "lead-720h", i.starts_at - absl::Hours(24 * 30 + 12)}}));
   i.starts_at = kNow + absl::Hours(24 * 10);
   auto near = PlanNotices(Change::kCreated, i, kNow, {});
   EXPECT_EQ(near.notices, (std::vector<PlannedNotice>{{NoticeKind::kIbanChangeHolder, "", std::nullopt}}));
