@@ -73,14 +73,20 @@ absl::Status ProbeSmpp(const NotifierConfig& cfg) {
 // The SMSC's receipts are written durably before they are acknowledged: a
 // failed write is retried (the receipt thread waits; the SMSC sends again
 // what was never acknowledged), given up only when the process stops.
-std::function<void(Receipt)> SmppReceiptRecorder(ReceiptStore& store, const Clock& clock,
-                                                 const std::atomic<bool>& stop) {
-  return [&store, &clock, &stop](Receipt r) {
+// Receipts come in batches (what arrived meanwhile): one transaction each.
+smpp::Session::ReceiptFn SmppReceiptRecorder(ReceiptStore& store, const Clock& clock,
+                                             const std::atomic<bool>& stop) {
+  return [&store, &clock, &stop](std::vector<Receipt> receipts) {
     absl::Duration wait = absl::Milliseconds(100);
     for (;;) {
-      auto tally = store.Record({r}, clock.Now());
+      auto tally = store.Record(receipts, clock.Now());
       if (tally.ok()) return;
-      spdlog::warn("event=smpp_receipt_not_recorded provider_id={} status=\"{}\"", r.provider_id,
+      if (absl::IsInvalidArgument(tally.status())) {  // never stored: no retry can help
+        spdlog::error("event=smpp_receipts_refused count={} status=\"{}\"", receipts.size(),
+                      tally.status().ToString());
+        return;
+      }
+      spdlog::warn("event=smpp_receipts_not_recorded count={} status=\"{}\"", receipts.size(),
                    tally.status().ToString());
       if (!StopAwareSleep(stop)(wait)) return;
       wait = std::min(wait * 2, absl::Seconds(5));

@@ -476,16 +476,24 @@ void Session::QueueInbound(Inbound in) {
 
 void Session::DispatchReceipts() {
   for (;;) {
-    Inbound in;
+    std::vector<Inbound> batch;
     {
       std::unique_lock lock(mu_);
       cv_.wait(lock, [&] { return !inbound_.empty() || receipts_closing_; });
       if (inbound_.empty()) return;
-      in = std::move(inbound_.front());
-      inbound_.pop_front();
+      while (!inbound_.empty() && batch.size() < kMaxReceiptBatch) {
+        batch.push_back(std::move(inbound_.front()));
+        inbound_.pop_front();
+      }
     }
-    if (in.receipt && on_receipt_) on_receipt_(*std::move(in.receipt));
-    if (in.sequence != 0) Write(EncodeDeliverSmResp(in.sequence), in.generation);
+    std::vector<Receipt> receipts;
+    for (Inbound& in : batch) {
+      if (in.receipt) receipts.push_back(*std::move(in.receipt));
+    }
+    if (!receipts.empty() && on_receipt_) on_receipt_(std::move(receipts));
+    for (const Inbound& in : batch) {
+      if (in.sequence != 0) Write(EncodeDeliverSmResp(in.sequence), in.generation);
+    }
   }
 }
 

@@ -59,7 +59,8 @@ struct SessionConfig {
 // answered and logged without their text.
 class Session {
  public:
-  using ReceiptFn = std::function<void(Receipt)>;
+  using ReceiptFn = std::function<void(std::vector<Receipt>)>;
+  static constexpr size_t kMaxReceiptBatch = 500;
   struct Stats {
     int64_t binds = 0;              // successful binds (reconnects: binds - 1)
     int64_t bind_failures = 0;
@@ -75,8 +76,10 @@ class Session {
   Session(const Session&) = delete;
   Session& operator=(const Session&) = delete;
 
-  // Before Start. Called with each notice's receipt, from the session's
-  // receipt thread, one at a time.
+  // Before Start. Called with the notices' receipts from the session's
+  // receipt thread: whatever arrived since the last call (at most
+  // kMaxReceiptBatch), so a burst is written in few transactions. The
+  // SMSC's deliver_sm are acknowledged only once the call returns.
   void set_receipt_callback(ReceiptFn fn) { on_receipt_ = std::move(fn); }
   void Start();
   // Unbinds (waiting up to a second for unbind_resp), closes, joins the

@@ -345,8 +345,10 @@ absl::StatusOr<std::unique_ptr<PublicHttpServer>> PublicHttpServer::Start(const 
   server.set_payload_max_length(options.max_body_bytes);
   server.set_read_timeout(std::chrono::microseconds(absl::ToInt64Microseconds(options.read_timeout)));
   server.set_write_timeout(std::chrono::microseconds(absl::ToInt64Microseconds(options.write_timeout)));
-  server.set_keep_alive_max_count(20);
-  server.set_keep_alive_timeout(5);
+  // One request per connection: cpp-httplib gives a connection a thread for
+  // its lifetime, so clients that keep connections open (Kannel's smsbox
+  // calling dlr-urls) would hold every thread idle between requests.
+  server.set_keep_alive_max_count(1);
   server.set_default_headers({{"Cache-Control", "no-store"},
                               {"Referrer-Policy", "no-referrer"},
                               {"X-Content-Type-Options", "nosniff"},

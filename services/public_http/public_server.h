@@ -31,7 +31,8 @@
 //                      nothing changes), 503 when it could not be saved.
 //                      404 without --receipt-secret-file.
 //
-// Requests: bodies up to 64 KiB (413 beyond), read and write timeouts;
+// Requests: bodies up to 64 KiB (413 beyond), read and write timeouts, one
+// request per connection;
 // everything else 404 (405 for another method on a known path). Pages are
 // served with no-store, no-referrer (the token is in the address) and a
 // content security policy that allows no scripts. Metrics:
@@ -59,7 +60,7 @@ struct PublicHttpOptions {
   size_t max_body_bytes = 64 * 1024;
   absl::Duration read_timeout = absl::Seconds(10);
   absl::Duration write_timeout = absl::Seconds(10);
-  int threads = 4;
+  int threads = 16;
   // The gateway's shared secret; empty: /sms/inbound answers 404.
   std::string inbound_sms_secret;
 };

@@ -61,12 +61,12 @@ TEST_F(PgSchedulerTest, ReleasesEachDueNoticeOnceAcrossRestarts) {
   {
     PgNoticeScheduler scheduler(db_->uri());
     ScheduledReleases releases(scheduler);
-    EXPECT_EQ(*releases.ReleaseDue(kNow + absl::Hours(23), 100), 0);
-    EXPECT_EQ(*releases.ReleaseDue(kNow + absl::Hours(24), 100), 1);  // T-48h
+    EXPECT_EQ(*releases.ReleaseDue(kNow + absl::Hours(11), 100), 0);
+    EXPECT_EQ(*releases.ReleaseDue(kNow + absl::Hours(12), 100), 1);  // T-48h, 12 h before its deadline
   }
   PgNoticeScheduler restarted_scheduler(db_->uri());
   ScheduledReleases restarted(restarted_scheduler);
-  EXPECT_EQ(*restarted.ReleaseDue(kNow + absl::Hours(24), 100), 0);  // not repeated
+  EXPECT_EQ(*restarted.ReleaseDue(kNow + absl::Hours(12), 100), 0);  // not repeated
   EXPECT_EQ(*restarted.ReleaseDue(kNow + absl::Hours(80), 100), 3);  // T-2h, start, completion
   EXPECT_EQ(Outbox(),
             "maintenance_reminder/lead-48h/v1,maintenance_reminder/lead-2h/v1,maintenance_started//v1,"

@@ -78,9 +78,9 @@ class Smsc {
 class ReceiptSink {
  public:
   Session::ReceiptFn Fn() {
-    return [this](Receipt r) {
+    return [this](std::vector<Receipt> batch) {
       std::lock_guard lock(mu_);
-      receipts_.push_back(std::move(r));
+      for (Receipt& r : batch) receipts_.push_back(std::move(r));
     };
   }
   std::vector<Receipt> WaitFor(size_t n, absl::Duration max) {
