@@ -1,5 +1,6 @@
 #include "services/api/grpc_incident_service.h"
 
+#include "services/convert/proof_convert.h"
 #include "services/core/mask.h"
 
 #include <chrono>
@@ -375,6 +376,37 @@ grpc::Status GrpcIncidentService::UploadAudience(grpc::ServerContext* ctx,
                                                  v1::UploadedAudience* out) {
   return guard_.Run("UploadAudience", ctx, Permission::kWriteIncidents,
                     [&](const Caller& caller) { return DoUploadAudience(caller, ctx, reader, out); });
+}
+
+grpc::Status GrpcIncidentService::DoProveNotice(
+    grpc::ServerSplitStreamer<v1::ProveNoticeRequest, v1::ProveNoticeChunk>* stream) {
+  if (proofs_ == nullptr) return ToGrpcStatus(absl::UnavailableError("proof of notice not configured"));
+  v1::ProveNoticeRequest req;
+  if (!stream->Read(&req)) {
+    return grpc::Status(grpc::StatusCode::INVALID_ARGUMENT,
+                        "request: not a valid forewarn.v1.ProveNoticeRequest (the bytes do not parse as one)");
+  }
+  v1::ProveNoticeChunk chunk;
+  auto summary = proofs_->Prove(
+      ProofRequest{req.incident_id(), req.notice_kind(), req.occasion(), req.missed_only()},
+      [&](const NoticeProof& proof) -> absl::Status {
+        ToProto(proof, chunk.add_proofs());
+        if (chunk.proofs_size() < kProofsPerChunk) return absl::OkStatus();
+        if (!stream->Write(chunk)) return absl::CancelledError("the caller went away");
+        chunk.Clear();
+        return absl::OkStatus();
+      });
+  if (!summary.ok()) return ToGrpcStatus(summary.status());
+  ToProto(*summary, chunk.mutable_summary());
+  chunk.set_last(true);
+  stream->Write(chunk);  // false only when the caller is gone
+  return grpc::Status::OK;
+}
+
+grpc::Status GrpcIncidentService::StreamedProveNotice(
+    grpc::ServerContext* ctx, grpc::ServerSplitStreamer<v1::ProveNoticeRequest, v1::ProveNoticeChunk>* stream) {
+  return guard_.Run("ProveNotice", ctx, Permission::kReadIncidents,
+                    [&](const Caller&) { return DoProveNotice(stream); });
 }
 
 // Streamed unary: authenticate, read the one request (INVALID_ARGUMENT when

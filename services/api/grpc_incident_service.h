@@ -10,6 +10,7 @@
 #include "services/core/audience_lists.h"
 #include "services/core/dead_letters.h"
 #include "services/core/incident_service.h"
+#include "services/core/notice_proof.h"
 
 namespace forewarn {
 
@@ -24,8 +25,10 @@ namespace forewarn {
 // operator "anonymous". The health and reflection services are separate and
 // never authenticated.
 //
-// Each unary method is served "streamed" (ServeUnary).
-class GrpcIncidentService final : public v1::IncidentService::StreamedUnaryService {
+// Each unary method is served "streamed" (ServeUnary), and ProveNotice
+// "split-streamed" (the handler reads its one request, with the same
+// INVALID_ARGUMENT for bytes that do not parse).
+class GrpcIncidentService final : public v1::IncidentService::StreamedService {
  public:
   GrpcIncidentService(IncidentService& service, NoticePreviewer& previewer, const Authorizer* authorizer = nullptr,
                       RpcObserver* observer = nullptr)
@@ -58,6 +61,15 @@ class GrpcIncidentService final : public v1::IncidentService::StreamedUnaryServi
                               v1::UploadedAudience* out) override;
   void set_audience_lists(AudienceListService* lists) { audience_lists_ = lists; }
 
+  // Proof of notice (server streaming; viewer): chunks of up to
+  // kProofsPerChunk proofs as the ledger streams them, the last chunk with
+  // the summary and `last` set (a stream that ends without it failed, with
+  // its status). UNAVAILABLE without a proof service.
+  static constexpr int kProofsPerChunk = 1000;
+  grpc::Status StreamedProveNotice(
+      grpc::ServerContext* ctx, grpc::ServerSplitStreamer<v1::ProveNoticeRequest, v1::ProveNoticeChunk>* stream) override;
+  void set_notice_proofs(NoticeProofService* proofs) { proofs_ = proofs; }
+
  private:
   grpc::Status DoCreateIncident(const Caller& caller, const v1::CreateIncidentRequest*, v1::Incident*);
   grpc::Status DoUpdateIncident(const Caller& caller, const v1::UpdateIncidentRequest*, v1::Incident*);
@@ -84,8 +96,11 @@ class GrpcIncidentService final : public v1::IncidentService::StreamedUnaryServi
   grpc::Status DoUploadAudience(const Caller& caller, grpc::ServerContext* ctx,
                                 grpc::ServerReader<v1::AudienceChunk>* reader, v1::UploadedAudience* out);
 
+  grpc::Status DoProveNotice(grpc::ServerSplitStreamer<v1::ProveNoticeRequest, v1::ProveNoticeChunk>* stream);
+
   DeadLetterService* dead_letters_ = nullptr;
   AudienceListService* audience_lists_ = nullptr;
+  NoticeProofService* proofs_ = nullptr;
 };
 
 }  // namespace forewarn

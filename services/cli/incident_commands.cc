@@ -1,4 +1,7 @@
-// forewarn incident create | update | resolve | show | list | report | cancel | history | reconcile
+// forewarn incident create | update | resolve | show | list | report | cancel | history | reconcile | proof
+#include <iostream>
+#include <optional>
+
 #include "services/cli/command.h"
 #include "services/cli/format.h"
 #include "services/convert/proto_convert.h"
@@ -174,6 +177,57 @@ class ReconcileIncident final : public Command {
   int max_listed_ = 100;
 };
 
+// Proof of notice: streamed (ProveNotice), printed as it comes.
+class ProveNotice final : public Command {
+ public:
+  explicit ProveNotice(CLI::App& group)
+      : Command(group.add_subcommand("proof",
+                                     "proof of notice: per customer and channel of the notices with a deadline, "
+                                     "sent at, delivered at, and whether the deadline was met")) {
+    AddIncidentId(app_, id_);
+    app_->add_option("--kind", kind_, "only this notice kind, e.g. maintenance_reminder");
+    app_->add_option("--occasion", occasion_, "only this occasion, e.g. lead-48h");
+    app_->add_flag("--missed-only", missed_only_,
+                   "list only the notices whose deadline passed undelivered (the summary still counts all)");
+    app_->add_flag("--csv", csv_, "CSV with a header row; the summary line goes to standard error");
+  }
+
+  int Run(Session& session) override {
+    if (csv_ && session.options().json) return session.UsageError("--csv and --json: give one of them");
+    v1::ProveNoticeRequest req;
+    req.set_incident_id(id_);
+    req.set_notice_kind(kind_);
+    req.set_occasion(occasion_);
+    req.set_missed_only(missed_only_);
+    // No deadline: an incident of a million customers streams for longer
+    // than --timeout.
+    auto context = session.NewContext(/*deadline=*/false);
+    auto reader = session.stub().ProveNotice(context.get(), req);
+    const absl::Time now = absl::Now();
+    auto printer = csv_ ? MakeCsvProofPrinter(std::cout, session.err(), now) : session.printer().Proofs(id_, now);
+    v1::ProveNoticeChunk chunk;
+    std::optional<v1::ProofSummary> summary;
+    while (reader->Read(&chunk)) {
+      for (const auto& proof : chunk.proofs()) printer->Add(proof);
+      if (chunk.last()) summary = chunk.summary();
+    }
+    const grpc::Status status = reader->Finish();
+    if (!status.ok() || !summary) {
+      printer->End(nullptr);
+      if (!status.ok()) return session.Fail(status);
+      session.err() << "error: the proof ended without its summary (incomplete)\n";
+      return kExitFailed;
+    }
+    printer->End(&*summary);
+    return 0;
+  }
+
+ private:
+  std::string id_, kind_, occasion_;
+  bool missed_only_ = false;
+  bool csv_ = false;
+};
+
 }  // namespace
 
 void AddIncidentCommands(CLI::App& app, Commands& commands) {
@@ -195,6 +249,7 @@ void AddIncidentCommands(CLI::App& app, Commands& commands) {
       group, "history", "audit trail: every version, who changed what and when", &Stub::GetIncidentHistory,
       [](v1::GetIncidentHistoryRequest& req, const std::string& id) { req.set_id(id); }));
   commands.push_back(std::make_unique<ReconcileIncident>(group));
+  commands.push_back(std::make_unique<ProveNotice>(group));
 }
 
 }  // namespace forewarn::cli

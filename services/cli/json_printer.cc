@@ -172,6 +172,10 @@ class JsonPrinter final : public Printer {
           {"unknown_sample", std::vector<std::string>(a.unknown_sample().begin(), a.unknown_sample().end())}});
   }
 
+  std::unique_ptr<ProofPrinter> Proofs(const std::string& incident_id, absl::Time now) override {
+    return MakeJsonProofPrinter(out_, incident_id, now);
+  }
+
   void Print(const ImportReport& r) override {
     const auto& s = r.summary;
     const int64_t rows = s.inserted() + s.updated() + s.unchanged() + s.rejected();

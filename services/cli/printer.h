@@ -9,6 +9,7 @@
 
 #include <string>
 
+#include "absl/time/time.h"
 #include "forewarn/v1/directory.pb.h"
 #include "forewarn/v1/incident.pb.h"
 
@@ -21,6 +22,30 @@ struct ImportReport {
   std::string report_path;  // the rejected rows; "" when none
   bool complete = false;    // the stream ended cleanly with the intake's summary
 };
+
+// Proof of notice as it streams in (`incident proof`): Add for each proof in
+// order, then End with the summary, or with nullptr when the stream failed
+// before its last chunk (what was printed stays well-formed). Each proof is
+// flagged met, missed or pending (JudgeNotice) against `now`, the CLI's
+// clock; the summary is the intake's.
+class ProofPrinter {
+ public:
+  virtual ~ProofPrinter() = default;
+  virtual void Add(const v1::NoticeProof& proof) = 0;
+  virtual void End(const v1::ProofSummary* summary) = 0;
+};
+
+// A table, one row per notice and channel, and the summary line after it.
+std::unique_ptr<ProofPrinter> MakeTextProofPrinter(std::ostream& out, const std::string& incident_id,
+                                                   absl::Time now);
+// CSV (RFC 4180) with a header row, one record per notice and channel; the
+// summary line goes to `err`, so `out` holds only the table.
+std::unique_ptr<ProofPrinter> MakeCsvProofPrinter(std::ostream& out, std::ostream& err, absl::Time now);
+// One JSON document {"incident_id", "proofs": [...], "summary"} written as
+// the proofs come, in the JSON printer's layout (indented by 2, keys
+// sorted); "summary" is null when the stream failed.
+std::unique_ptr<ProofPrinter> MakeJsonProofPrinter(std::ostream& out, const std::string& incident_id,
+                                                   absl::Time now);
 
 class Printer {
  public:
@@ -40,6 +65,8 @@ class Printer {
   virtual void Print(const v1::UpsertAssetsResponse& counts) = 0;  // an assets import's totals
   virtual void Print(const v1::ListAssetsResponse& assets) = 0;
   virtual void Print(const v1::UploadedAudience& audience) = 0;
+  // This printer's form of a proof of notice (text: the table; JSON: the document).
+  virtual std::unique_ptr<ProofPrinter> Proofs(const std::string& incident_id, absl::Time now) = 0;
 };
 
 // Tables and labelled lines on `out`; warnings (an SMS over its segment

@@ -196,6 +196,10 @@ class TextPrinter final : public Printer {
     for (const auto& s : a.unknown_sample()) out_ << "  " << s << "\n";
   }
 
+  std::unique_ptr<ProofPrinter> Proofs(const std::string& incident_id, absl::Time now) override {
+    return MakeTextProofPrinter(out_, incident_id, now);
+  }
+
   void Print(const ImportReport& r) override {
     const auto& s = r.summary;
     const int64_t rows = s.inserted() + s.updated() + s.unchanged() + s.rejected();

@@ -366,6 +366,43 @@ class DeadLetterLedger {
   virtual absl::StatusOr<int64_t> CountDead() = 0;
 };
 
+// Proof of notice (services/core/notice_proof.h): which of an incident's
+// notices with a deadline to read. Empty strings select every kind or
+// every occasion.
+struct ProofQuery {
+  std::string incident_id;
+  std::string notice_kind;
+  std::string occasion;
+};
+
+// One ledger row of a notice with a deadline, as proof of notice reads it.
+struct ProofRow {
+  int64_t customer_id = 0;
+  int64_t version = 0;
+  NoticeKind kind = NoticeKind::kMaintenanceReminder;
+  std::string occasion;
+  Channel channel = Channel::kSms;
+  NoticeState state = NoticeState::kSent;
+  absl::Time updated_at;                 // the send's time once sent (receipts leave it alone)
+  absl::Time deadline;                   // when the customer must have it by
+  std::optional<absl::Time> receipt_at;  // when the receipt's event happened
+  std::optional<Channel> escalated_to;   // this notice was escalated to that channel
+};
+
+// The ledger's side of proof of notice.
+class ProofSource {
+ public:
+  virtual ~ProofSource() = default;
+  // Streams the rows of incident `query.incident_id` that have a deadline
+  // and are not SUPERSEDED (a newer version's notice replaced them), of the
+  // kind and occasion asked for, ordered by customer, version, kind,
+  // occasion, then SMS before email: one notice's channels come together.
+  // One consistent snapshot through a server-side cursor, so memory does not
+  // grow with the incident. `fn` returning non-OK stops the stream and is
+  // returned. NOT_FOUND for an unknown incident; nothing was streamed then.
+  virtual absl::Status Stream(const ProofQuery& query, const std::function<absl::Status(const ProofRow&)>& fn) = 0;
+};
+
 // Turns a job plus the incident into text for one channel.
 class Renderer {
  public:

@@ -275,3 +275,143 @@ TEST(CliTextPrinter, PrintsDeadLettersAndWarnsOfOverBudgetSmsOnTheErrorStream) {
 
 }  // namespace
 }  // namespace forewarn::cli
+
+namespace forewarn::cli {
+namespace {
+
+// Proof of notice: a deadline at 18:00, the CLI's clock at 19:00.
+const absl::Time kProofNow = absl::FromUnixSeconds(k2026_11_23_18h + 3600);
+
+v1::NoticeProof Proof(int64_t customer, bool met, int64_t deadline = k2026_11_23_18h) {
+  v1::NoticeProof p;
+  p.set_customer_id(customer);
+  p.set_notice_kind("maintenance_reminder");
+  p.set_occasion("lead-48h");
+  p.set_incident_version(2);
+  *p.mutable_deadline() = At(deadline);
+  p.set_met(met);
+  auto* sms = p.add_channels();
+  sms->set_channel(v1::SMS);
+  sms->set_state(met ? v1::UNDELIVERED : v1::SENT);
+  *sms->mutable_sent_at() = At(k2026_11_23_18h - 3600);
+  if (met) {
+    sms->set_escalation(false);
+    auto* email = p.add_channels();
+    email->set_channel(v1::EMAIL);
+    email->set_state(v1::DELIVERED);
+    *email->mutable_sent_at() = At(k2026_11_23_18h - 1800);
+    *email->mutable_delivered_at() = At(k2026_11_23_18h - 600);
+    email->set_met(true);
+    email->set_escalation(true);
+  }
+  return p;
+}
+
+v1::ProofSummary ProofTotals() {
+  v1::ProofSummary s;
+  s.set_customers(3);
+  s.set_met(1);
+  s.set_missed(1);
+  s.set_pending(1);
+  return s;
+}
+
+// Writes the proofs of customers 1 (met by escalation), 2 (missed) and 3
+// (pending) and the summary through `printer`.
+void PrintProofs(ProofPrinter& printer, bool complete = true) {
+  printer.Add(Proof(1, true));
+  printer.Add(Proof(2, false));
+  printer.Add(Proof(3, false, k2026_11_23_18h + 7200));
+  const v1::ProofSummary s = ProofTotals();
+  printer.End(complete ? &s : nullptr);
+}
+
+TEST(CliProofPrinter, PrintsATableRowPerChannelFlaggingMissedAndPendingThenTheSummary) {
+  std::ostringstream out;
+  PrintProofs(*MakeTextPrinter(out, out)->Proofs("inc-1", kProofNow));
+  EXPECT_EQ(out.str(),
+            "Proof of notice for incident inc-1\n"
+            "  CUSTOMER  KIND                     OCCASION    VER  DEADLINE              CHANNEL  STATE        SENT"
+            "                  DELIVERED             MET  ESCALATED  FLAG\n"
+            "         1  maintenance_reminder     lead-48h      2  2026-11-23T18:00:00Z  sms      undelivered  "
+            "2026-11-23T17:00:00Z  -                     no   -\n"
+            "         1  maintenance_reminder     lead-48h      2  2026-11-23T18:00:00Z  email    delivered    "
+            "2026-11-23T17:30:00Z  2026-11-23T17:50:00Z  yes  yes\n"
+            "         2  maintenance_reminder     lead-48h      2  2026-11-23T18:00:00Z  sms      sent         "
+            "2026-11-23T17:00:00Z  -                     no   -          MISSED\n"
+            "         3  maintenance_reminder     lead-48h      2  2026-11-23T20:00:00Z  sms      sent         "
+            "2026-11-23T17:00:00Z  -                     no   -          pending\n"
+            "3 notices with a deadline: 1 met, 1 missed (not delivered by the deadline), 1 pending (deadline not "
+            "passed yet)\n");
+}
+
+TEST(CliProofPrinter, AnEmptyTableSaysSoAndAFailedStreamPrintsNoSummary) {
+  std::ostringstream empty;
+  const v1::ProofSummary none;
+  MakeTextProofPrinter(empty, "inc-1", kProofNow)->End(&none);
+  EXPECT_NE(empty.str().find("(no notices listed)\n0 notices with a deadline: 0 met"), std::string::npos)
+      << empty.str();
+  std::ostringstream failed;
+  PrintProofs(*MakeTextProofPrinter(failed, "inc-1", kProofNow), /*complete=*/false);
+  EXPECT_EQ(failed.str().find("notices with a deadline"), std::string::npos) << failed.str();
+}
+
+TEST(CliProofPrinter, WritesCsvWithAHeaderQuotingAsRfc4180AndTheSummaryOnTheErrorStream) {
+  std::ostringstream out, err;
+  auto printer = MakeCsvProofPrinter(out, err, kProofNow);
+  v1::NoticeProof odd = Proof(4, false);
+  odd.set_occasion("lead, \"48h\"");
+  printer->Add(Proof(1, true));
+  printer->Add(odd);
+  const v1::ProofSummary s = ProofTotals();
+  printer->End(&s);
+  EXPECT_EQ(out.str(),
+            "customer_id,notice_kind,occasion,incident_version,deadline,channel,state,sent_at,delivered_at,met,"
+            "escalation,notice_met,outcome\n"
+            "1,maintenance_reminder,lead-48h,2,2026-11-23T18:00:00Z,sms,undelivered,2026-11-23T17:00:00Z,,false,"
+            "false,true,met\n"
+            "1,maintenance_reminder,lead-48h,2,2026-11-23T18:00:00Z,email,delivered,2026-11-23T17:30:00Z,"
+            "2026-11-23T17:50:00Z,true,true,true,met\n"
+            "4,maintenance_reminder,\"lead, \"\"48h\"\"\",2,2026-11-23T18:00:00Z,sms,sent,2026-11-23T17:00:00Z,,"
+            "false,false,false,missed\n");
+  EXPECT_EQ(err.str(),
+            "3 notices with a deadline: 1 met, 1 missed (not delivered by the deadline), 1 pending (deadline not "
+            "passed yet)\n");
+}
+
+TEST(CliProofPrinter, WritesOneJsonDocumentAsTheJsonPrinterLaysItOut) {
+  std::ostringstream out;
+  PrintProofs(*MakeJsonPrinter(out)->Proofs("inc-1", kProofNow));
+  const json doc = json::parse(out.str());
+  EXPECT_EQ(out.str(), doc.dump(2) + "\n");  // streamed, yet byte for byte the printer's layout
+  EXPECT_EQ(doc["incident_id"], "inc-1");
+  EXPECT_EQ(doc["summary"], json::parse(R"({"customers": 3, "met": 1, "missed": 1, "pending": 1})"));
+  ASSERT_EQ(doc["proofs"].size(), 3u);
+  EXPECT_EQ(doc["proofs"][0], json::parse(R"({
+    "customer_id": 1, "notice_kind": "maintenance_reminder", "occasion": "lead-48h", "incident_version": 2,
+    "deadline": "2026-11-23T18:00:00Z", "met": true, "outcome": "met",
+    "channels": [
+      {"channel": "sms", "state": "undelivered", "sent_at": "2026-11-23T17:00:00Z", "delivered_at": "",
+       "met": false, "escalation": false},
+      {"channel": "email", "state": "delivered", "sent_at": "2026-11-23T17:30:00Z",
+       "delivered_at": "2026-11-23T17:50:00Z", "met": true, "escalation": true}]})"));
+  EXPECT_EQ(doc["proofs"][1]["outcome"], "missed");
+  EXPECT_EQ(doc["proofs"][2]["outcome"], "pending");
+}
+
+TEST(CliProofPrinter, JsonStaysWellFormedWithoutProofsAndWhenTheStreamFailed) {
+  std::ostringstream empty;
+  const v1::ProofSummary none;
+  MakeJsonProofPrinter(empty, "inc-1", kProofNow)->End(&none);
+  const json e = json::parse(empty.str());
+  EXPECT_EQ(empty.str(), e.dump(2) + "\n");
+  EXPECT_TRUE(e["proofs"].empty());
+  std::ostringstream failed;
+  PrintProofs(*MakeJsonProofPrinter(failed, "inc-1", kProofNow), /*complete=*/false);
+  const json f = json::parse(failed.str());
+  EXPECT_EQ(f["proofs"].size(), 3u);
+  EXPECT_TRUE(f["summary"].is_null());
+}
+
+}  // namespace
+}  // namespace forewarn::cli

@@ -20,6 +20,7 @@
 #include "services/pg/pg_audience_lists.h"
 #include "services/pg/pg_customer_store.h"
 #include "services/pg/pg_receipts.h"
+#include "services/pg/pg_proof_source.h"
 #include "services/pg/pg_store.h"
 #include "services/runtime/runtime.h"
 #include "spdlog/spdlog.h"
@@ -172,6 +173,9 @@ int RunIntake(const IntakeConfig& cfg) {
   PgAudienceLists audience_lists(pg);
   AudienceListService lists(audience_lists);
   grpc_service.set_audience_lists(&lists);
+  PgProofSource proof_source(pg);
+  NoticeProofService proofs(proof_source, *clock);
+  grpc_service.set_notice_proofs(&proofs);
   PgCustomerStore customer_store(pg);
   CustomerDirectoryService directory(customer_store, IntakeContactRules(), OptOutPolicy{cfg.opt_out_categories});
   PgAssetStore asset_store(pg);
