@@ -25,7 +25,8 @@ struct ImportReport {
 
 // Proof of notice as it streams in (`incident proof`): Add for each proof in
 // order, then End with the summary, or with nullptr when the stream failed
-// before its last chunk (what was printed stays well-formed). Each proof is
+// before its last chunk (what was printed stays well-formed; nothing is
+// printed when it failed before its first proof). Each proof is
 // flagged met, missed or pending (JudgeNotice) against `now`, the CLI's
 // clock; the summary is the intake's.
 class ProofPrinter {

@@ -84,12 +84,10 @@ class TextProofPrinter final : public ProofPrinter {
 
 class CsvProofPrinter final : public ProofPrinter {
  public:
-  CsvProofPrinter(std::ostream& out, std::ostream& err, absl::Time now) : out_(out), err_(err), now_(now) {
-    out_ << "customer_id,notice_kind,occasion,incident_version,deadline,channel,state,sent_at,delivered_at,met,"
-            "escalation,notice_met,outcome\n";
-  }
+  CsvProofPrinter(std::ostream& out, std::ostream& err, absl::Time now) : out_(out), err_(err), now_(now) {}
 
   void Add(const v1::NoticeProof& p) override {
+    if (!started_) Start();
     const std::string outcome = OutcomeName(p, now_);
     for (const auto& c : p.channels()) {
       const std::vector<std::string> fields = {
@@ -103,14 +101,23 @@ class CsvProofPrinter final : public ProofPrinter {
   }
 
   void End(const v1::ProofSummary* summary) override {
+    if (summary == nullptr) return;  // the error says why
+    if (!started_) Start();
     out_.flush();
-    if (summary != nullptr) err_ << SummaryLine(*summary) << "\n";
+    err_ << SummaryLine(*summary) << "\n";
   }
 
  private:
+  void Start() {
+    started_ = true;
+    out_ << "customer_id,notice_kind,occasion,incident_version,deadline,channel,state,sent_at,delivered_at,met,"
+            "escalation,notice_met,outcome\n";
+  }
+
   std::ostream& out_;
   std::ostream& err_;
   absl::Time now_;
+  bool started_ = false;
 };
 
 json ToJson(const v1::ChannelProof& c) {
@@ -142,6 +149,7 @@ class JsonProofPrinter final : public ProofPrinter {
   }
 
   void End(const v1::ProofSummary* summary) override {
+    if (summary == nullptr && listed_ == 0) return;  // nothing begun: the error says why
     out_ << (listed_ == 0 ? Head() + "[],\n" : std::string("\n  ],\n")) << "  \"summary\": ";
     if (summary == nullptr) {
       out_ << "null";

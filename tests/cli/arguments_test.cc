@@ -154,6 +154,17 @@ TEST(CliArguments, GlobalOptionsMayFollowTheCommand) {
   EXPECT_EQ(r.out, "");
 }
 
+TEST(CliArguments, ProofTakesCsvOrJsonNotBothAndPrintsNothingWhenTheCallFails) {
+  ExpectUsageError(Forewarn({"incident", "proof", "inc-1", "--csv", "--json"}), "--csv and --json: give one of them");
+  for (const char* format : {"--csv", "--json", "--missed-only"}) {
+    const Result r = Forewarn({"incident", "proof", "inc-1", format});
+    EXPECT_EQ(r.exit_code, 1) << format;
+    EXPECT_NE(r.err.find(" (14)\n"), std::string::npos) << r.err;  // UNAVAILABLE: the closed port
+    EXPECT_EQ(r.out, "") << format;
+  }
+  EXPECT_EQ(Forewarn({"incident", "proof"}).exit_code, 106);  // the id is required
+}
+
 TEST(CliArguments, HelpListsEveryCommandGroupAndExitsZero) {
   const Result r = Forewarn({"--help"});
   EXPECT_EQ(r.exit_code, 0);

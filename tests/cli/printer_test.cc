@@ -406,6 +406,14 @@ TEST(CliProofPrinter, JsonStaysWellFormedWithoutProofsAndWhenTheStreamFailed) {
   const json e = json::parse(empty.str());
   EXPECT_EQ(empty.str(), e.dump(2) + "\n");
   EXPECT_TRUE(e["proofs"].empty());
+  for (auto* make : {&MakeJsonProofPrinter, &MakeTextProofPrinter}) {
+    std::ostringstream nothing;
+    make(nothing, "inc-1", kProofNow)->End(nullptr);  // failed before any proof: as any failed call
+    EXPECT_EQ(nothing.str(), "");
+  }
+  std::ostringstream csv, csv_err;
+  MakeCsvProofPrinter(csv, csv_err, kProofNow)->End(nullptr);
+  EXPECT_EQ(csv.str() + csv_err.str(), "");
   std::ostringstream failed;
   PrintProofs(*MakeJsonProofPrinter(failed, "inc-1", kProofNow), /*complete=*/false);
   const json f = json::parse(failed.str());
