@@ -88,12 +88,13 @@ void NotifierWorker::Observe(const NoticeJob& job, NoticeState state) {
   if (observer_) observer_(job, state);
 }
 
-// A sent notice's deadline and, on a channel with receipts, its escalation
-// timer.
-void NotifierWorker::StampSent(const NoticeJob& job, NoticeLedger::Outcome& outcome) {
+// A notice's deadline (proof of notice lists it whatever its state) and,
+// sent on a channel with receipts, its escalation timer.
+void NotifierWorker::Stamp(const NoticeJob& job, NoticeLedger::Outcome& outcome) {
   if (auto incident = IncidentFor(job); incident.ok()) {
     outcome.deadline = NoticeDeadline(job.kind, job.occasion, **incident, policy_);
   }
+  if (outcome.state != NoticeState::kSent) return;
   if (auto it = receipt_timeouts_.find(job.recipient.channel); it != receipt_timeouts_.end()) {
     outcome.receipt_due = ReceiptDue(clock_.Now(), it->second, outcome.deadline);
   }
@@ -200,7 +201,7 @@ void NotifierWorker::Decide(const NoticeJob& job, const NoticeKey& key, const st
     return;
   }
   if (delivered.contains(MessageIdFor(key))) {
-    StampSent(job, outcome);
+    Stamp(job, outcome);
     ++stats_.sent;
     Observe(job, NoticeState::kSent);
     group.outcomes.push_back(std::move(outcome));
@@ -255,7 +256,6 @@ void NotifierWorker::Apply(const NoticeJob& job, NoticeLedger::Outcome outcome, 
   const Disposition d = Classify(result, {requeue_ != nullptr, job.attempt, retry_.max_attempts});
   switch (d) {
     case Disposition::kSent:
-      StampSent(job, outcome);
       ++stats_.sent;
       Observe(job, NoticeState::kSent);
       if (group.unrecorded_sends++ == 0) group.oldest_unrecorded = clock_.Now();
@@ -293,6 +293,7 @@ void NotifierWorker::Apply(const NoticeJob& job, NoticeLedger::Outcome outcome, 
       }
       break;
   }
+  Stamp(job, outcome);
   group.outcomes.push_back(std::move(outcome));
 }
 

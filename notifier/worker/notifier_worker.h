@@ -124,7 +124,7 @@ class NotifierWorker {
   void Requeue(Group& group);
   absl::Status RecordDurably(const std::vector<NoticeLedger::Outcome>& outcomes);
   void Observe(const NoticeJob& job, NoticeState state);
-  void StampSent(const NoticeJob& job, NoticeLedger::Outcome& outcome);
+  void Stamp(const NoticeJob& job, NoticeLedger::Outcome& outcome);
   absl::StatusOr<const Incident*> IncidentFor(const NoticeJob& job);
 
   IncidentReader& incidents_;

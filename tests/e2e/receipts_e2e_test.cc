@@ -125,8 +125,15 @@ class SmsReceiptsE2eTest : public testing::StackTest {
 
   // Waits for `sql` (a count) to reach `want`; fails naming the logs.
   void Await(const std::string& sql, int64_t want, absl::Duration timeout = absl::Seconds(120)) {
-    ASSERT_TRUE(stack_.WaitForCount(sql, want, timeout)) << sql << " never reached " << want << "; logs in "
-                                                         << stack_.dir() << " and " << dir_;
+    ASSERT_TRUE(stack_.WaitForCount(sql, want, timeout))
+        << sql << " never reached " << want << "; logs in " << stack_.dir() << " and " << dir_ << "; receipts "
+        << stack_.db().Exec("SELECT string_agg(o || ':' || n, ' ') FROM (SELECT coalesce(outcome, 'pending') o, "
+                            "count(*) n FROM notice_receipts GROUP BY 1) x")
+        << "; ledger " << stack_.db().Exec("SELECT string_agg(s || ':' || n, ' ') FROM (SELECT channel || '/' || "
+                                           "state s, count(*) n FROM notice_ledger GROUP BY 1) x")
+        << "; sent without a receipt: "
+        << stack_.db().Exec("SELECT string_agg(customer_id || '=' || coalesce(provider_id, '-'), ' ') FROM (SELECT "
+                            "* FROM notice_ledger WHERE channel = 'sms' AND state = 'sent' LIMIT 20) x");
   }
 
   // Runs the outage and checks every notice's end against the simulator.
@@ -228,6 +235,113 @@ TEST_F(SmsReceiptsE2eTest, ThroughTheSmppChannelWithThrottlingEveryNoticeEndsThe
   int throttled = 0;
   for (std::string line; std::getline(in, line);) throttled += line.find("\"throttled\"") != std::string::npos;
   EXPECT_GT(throttled, 50) << "the simulator throttled too little to test it";
+}
+
+// Proof of notice for a maintenance three days ahead: 300 customers who
+// chose SMS for maintenance get the 48-hour reminder through the SMPP
+// channel; what the simulator never delivered is escalated to email before
+// the deadline; once the deadline has passed the proof shows every
+// delivered customer's reminder delivered before it and flags exactly the
+// customers the simulator never delivered.
+TEST_F(SmsReceiptsE2eTest, ProofOfNoticeForAMaintenanceThreeDaysAheadFlagsExactlyTheUndelivered) {
+  constexpr int kMaintenanceCustomers = 300;
+  ASSERT_NO_FATAL_FAILURE(StartSmsc({}));
+  testing::ServiceStack::Options options;
+  options.notifiers = 1;
+  options.intake_args = {"--receipt-secret-file", dir_ + "/receipt.key"};
+  options.notifier_args = {"--sms-provider", "smpp", "--smpp-host", absl::StrCat("127.0.0.1:", smsc_port_),
+                           "--smpp-system-id", "forewarn", "--smpp-password-file", dir_ + "/smpp.password",
+                           "--receipt-timeout", "sms=20s"};
+  StartStack(absl::StrCat("INSERT INTO services VALUES ('power','Electricity','الكهرباء');"
+                          "INSERT INTO regions VALUES ('riyadh','Riyadh','الرياض');"
+                          "INSERT INTO customers (id, name, locale, time_zone, phone, email, channels_maintenance) "
+                          "SELECT g, 'Customer ' || g, CASE WHEN g % 2 = 0 THEN 'ar' ELSE 'en' END, 'Asia/Riyadh', "
+                          "  '+96650' || lpad(g::text, 7, '0'), 'c' || g || '@example.com', 1 "
+                          "FROM generate_series(1, ", kMaintenanceCustomers, ") g;",
+                          "INSERT INTO customer_services SELECT 'power', 'riyadh', g FROM generate_series(1, ",
+                          kMaintenanceCustomers, ") g;"),
+             options);
+  if (HasFatalFailure()) return;
+  // 06:00 in Riyadh: the reminder is released 12 h before its deadline, at
+  // 18:00 there, inside the customers' 09:00-22:00 window.
+  const absl::CivilDay today = absl::ToCivilDay(absl::Now(), absl::UTCTimeZone());
+  const absl::Time now = absl::FromCivil(absl::CivilHour(absl::CivilHour(today + 1) + 3), absl::UTCTimeZone());
+  stack_.SetTimeOffset(now - absl::Now());
+  absl::SleepFor(absl::Milliseconds(300));
+  v1::ScheduleMaintenanceRequest req;
+  req.set_idempotency_key("proof-1");
+  req.add_services("power");
+  req.add_regions("riyadh");
+  req.mutable_reason()->set_en("Transformer upgrade");
+  req.mutable_reason()->set_ar("تحديث المحول");
+  const absl::Time start = now + absl::Hours(72);
+  req.mutable_starts_at()->set_seconds(absl::ToUnixSeconds(start));
+  req.mutable_ends_at()->set_seconds(absl::ToUnixSeconds(start + absl::Hours(4)));
+  v1::Incident m;
+  auto status = stack_.stub().ScheduleMaintenance(stack_.Ctx().get(), req, &m);
+  ASSERT_TRUE(status.ok()) << status.error_message();
+
+  // The reminder goes out; receipts come back; what was not delivered goes
+  // to email.
+  stack_.SetTimeOffset(now + absl::Hours(12) + absl::Minutes(1) - absl::Now());
+  ASSERT_NO_FATAL_FAILURE(Await("SELECT count(*) FROM notice_ledger WHERE channel = 'sms' AND "
+                                "(state = 'delivered' OR escalated_at IS NOT NULL) AND receipt_due_at IS NULL",
+                                kMaintenanceCustomers, absl::Seconds(180)));
+  const int64_t escalated = Count("channel = 'sms' AND escalated_to = 'email'");
+  ASSERT_NO_FATAL_FAILURE(Await("SELECT count(*) FROM notice_ledger WHERE channel = 'email' AND state = 'sent'",
+                                escalated, absl::Seconds(60)));
+  const SmscLog smsc = ReadSmscLog(dir_ + "/smsc.jsonl");
+  std::set<int64_t> never_delivered;
+  std::ifstream in(dir_ + "/smsc.jsonl");
+  for (std::string line; std::getline(in, line);) {
+    auto j = nlohmann::json::parse(line, nullptr, false);
+    if (j.is_discarded() || j.value("event", "") != "submit" || j.value("outcome", "") == "delivered") continue;
+    const std::string to = j.value("to", "");
+    never_delivered.insert(std::stoll(to.substr(to.size() - 7)));
+  }
+  ASSERT_FALSE(never_delivered.empty());
+
+  // After the deadline (the start minus 48 h), the proof.
+  stack_.SetTimeOffset(now + absl::Hours(24) + absl::Minutes(1) - absl::Now());
+  absl::SleepFor(absl::Milliseconds(300));
+  v1::ProveNoticeRequest proof_req;
+  proof_req.set_incident_id(m.id());
+  proof_req.set_notice_kind("maintenance_reminder");
+  proof_req.set_occasion("lead-48h");
+  auto ctx = stack_.Ctx();
+  auto reader = stack_.stub().ProveNotice(ctx.get(), proof_req);
+  v1::ProveNoticeChunk chunk;
+  std::set<int64_t> missed, met;
+  v1::ProofSummary summary;
+  const int64_t deadline = absl::ToUnixSeconds(start - absl::Hours(48));
+  while (reader->Read(&chunk)) {
+    for (const auto& p : chunk.proofs()) {
+      EXPECT_EQ(p.deadline().seconds(), deadline);
+      (p.met() ? met : missed).insert(p.customer_id());
+      ASSERT_GE(p.channels_size(), 1);
+      EXPECT_EQ(p.channels(0).channel(), v1::SMS);
+      if (p.met()) {
+        EXPECT_EQ(p.channels(0).state(), v1::DELIVERED);
+        EXPECT_LE(p.channels(0).delivered_at().seconds(), deadline);
+        EXPECT_TRUE(p.channels(0).met());
+      } else {
+        // Escalated to email before the deadline: sent there (email reports
+        // no delivery here, so it cannot prove one).
+        ASSERT_EQ(p.channels_size(), 2) << p.customer_id();
+        EXPECT_EQ(p.channels(1).channel(), v1::EMAIL);
+        EXPECT_TRUE(p.channels(1).escalation());
+        EXPECT_LT(p.channels(1).sent_at().seconds(), deadline);
+      }
+    }
+    if (chunk.last()) summary = chunk.summary();
+  }
+  ASSERT_TRUE(reader->Finish().ok());
+  EXPECT_EQ(missed, never_delivered);
+  EXPECT_EQ(static_cast<int64_t>(met.size()), smsc.outcomes.at("delivered"));
+  EXPECT_EQ(summary.customers(), kMaintenanceCustomers);
+  EXPECT_EQ(summary.met(), static_cast<int64_t>(met.size()));
+  EXPECT_EQ(summary.missed(), static_cast<int64_t>(never_delivered.size()));
+  EXPECT_EQ(summary.pending(), 0);
 }
 
 }  // namespace
