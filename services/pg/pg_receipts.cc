@@ -101,13 +101,16 @@ std::map<std::pair<std::string, std::string>, Applied> Apply(pqxx::work& tx, con
     applied(tx.exec_params(kApplyByProvider, pg::TextArray(prefs), pg::TextArray(pstatus), pg::IntArray(pat),
                            now_us));
   }
-  // Not applied: a notice settled otherwise conflicts; one not there or
-  // not settled yet waits.
+  // Not applied: a notice settled otherwise (by another receipt, or never
+  // sent) conflicts; one not there or not settled yet waits. So does one
+  // found SENT now: a worker recorded it after the update above read the
+  // ledger, and the next ApplyPending applies the receipt.
   std::set<std::string> settled;
   auto states = [&](const pqxx::result& rows) {
+    static const std::set<std::string> kSettledOtherwise = {"delivered", "undelivered", "expired",
+                                                            "failed",    "superseded",  "dead"};
     for (const auto& r : rows) {
-      const std::string state = r[1].as<std::string>();
-      if (state != "claimed" && state != "held" && state != "retrying") settled.insert(r[0].as<std::string>());
+      if (kSettledOtherwise.contains(r[1].as<std::string>())) settled.insert(r[0].as<std::string>());
     }
   };
   if (!krefs.empty()) {
