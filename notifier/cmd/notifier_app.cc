@@ -94,6 +94,17 @@ smpp::Session::ReceiptFn SmppReceiptRecorder(ReceiptStore& store, const Clock& c
   };
 }
 
+// With --sms-provider smpp, the session bound as transceiver, its receipts
+// recorded in `receipts`; else none.
+std::unique_ptr<smpp::Session> StartSmppSession(const NotifierConfig& cfg, ReceiptStore& receipts,
+                                                const Clock& clock, const std::atomic<bool>& stop) {
+  if (cfg.sms_provider != "smpp") return nullptr;
+  auto session = std::make_unique<smpp::Session>(cfg.smpp);
+  session->set_receipt_callback(SmppReceiptRecorder(receipts, clock, stop));
+  session->Start();
+  return session;
+}
+
 // Probes each configured provider (SMTP: TLS and AUTH as configured; SMS
 // gateway: TCP and TLS), waiting up to --provider-probe-wait-ms for one that
 // cannot be reached. 0 when all answer, else the exit code: 2 for a
@@ -265,13 +276,8 @@ int RunNotifier(const NotifierConfig& cfg) {
   PgNoticeLedger ledger(pg, {NewLeaseOwner(), absl::Milliseconds(cfg.lease_ms)});
   PgReceiptStore receipts(pg);
   MetricsRegistry metrics;
-  // One SMPP session (bound as transceiver) for the SMS channel; it outlives the channel.
-  std::unique_ptr<smpp::Session> smpp_session;
-  if (cfg.sms_provider == "smpp") {
-    smpp_session = std::make_unique<smpp::Session>(cfg.smpp);
-    smpp_session->set_receipt_callback(SmppReceiptRecorder(receipts, *clock, stop));
-    smpp_session->Start();
-  }
+  // One SMPP session for the SMS channel; it outlives the channel.
+  const std::unique_ptr<smpp::Session> smpp_session = StartSmppSession(cfg, receipts, *clock, stop);
   ChannelStack sms("sms", SmsProvider(cfg, *clock, smpp_session.get()), cfg.sms_rate, metrics, *clock);
   ChannelStack email("email", EmailProvider(cfg, *clock), cfg.email_rate, metrics, *clock);
   NotifierWorker worker(incidents, ledger, **renderer, {{Channel::kSms, &sms.channel()}, {Channel::kEmail, &email.channel()}},

@@ -144,6 +144,36 @@ int Connect(const IntakeConfig& cfg, const std::atomic<bool>& stop, std::optiona
   return 0;
 }
 
+// 2 for a configuration error, 1 otherwise.
+int ExitCodeOf(const absl::Status& status) { return status.code() == absl::StatusCode::kInvalidArgument ? 2 : 1; }
+
+// The incident service's optional parts over their adapters: dead letters
+// (the ledger and Kafka), uploaded audience lists, proof of notice.
+struct IncidentExtras {
+  IncidentExtras(const PgDatabase& pg, IntakeConnections& conn, const IntakeConfig& cfg, const Clock& clock)
+      : ledger(pg),
+        dlq_reader(conn.kafka, cfg.dlq_topic),
+        replay_sink(*conn.replay_producer, cfg.notices_topic),
+        dead_letters(dlq_reader, ledger, replay_sink),
+        audience_lists(pg),
+        lists(audience_lists),
+        proof_source(pg),
+        proofs(proof_source, clock) {}
+  void AttachTo(GrpcIncidentService& service) {
+    service.set_dead_letters(&dead_letters);
+    service.set_audience_lists(&lists);
+    service.set_notice_proofs(&proofs);
+  }
+  PgNoticeLedger ledger;
+  KafkaDeadLetterReader dlq_reader;
+  KafkaNoticeSink replay_sink;
+  DeadLetterService dead_letters;
+  PgAudienceLists audience_lists;
+  AudienceListService lists;
+  PgProofSource proof_source;
+  NoticeProofService proofs;
+};
+
 }  // namespace
 
 int RunIntake(const IntakeConfig& cfg) {
@@ -165,17 +195,8 @@ int RunIntake(const IntakeConfig& cfg) {
   MetricsRegistry metrics;
   RpcMetrics rpc_metrics(metrics);
   GrpcIncidentService grpc_service(service, previewer, start.authorizer.get(), &rpc_metrics);
-  PgNoticeLedger ledger(pg);
-  KafkaDeadLetterReader dlq_reader(conn.kafka, cfg.dlq_topic);
-  KafkaNoticeSink replay_sink(*conn.replay_producer, cfg.notices_topic);
-  DeadLetterService dead_letters(dlq_reader, ledger, replay_sink);
-  grpc_service.set_dead_letters(&dead_letters);
-  PgAudienceLists audience_lists(pg);
-  AudienceListService lists(audience_lists);
-  grpc_service.set_audience_lists(&lists);
-  PgProofSource proof_source(pg);
-  NoticeProofService proofs(proof_source, *clock);
-  grpc_service.set_notice_proofs(&proofs);
+  IncidentExtras extras(pg, conn, cfg, *clock);
+  extras.AttachTo(grpc_service);
   PgCustomerStore customer_store(pg);
   CustomerDirectoryService directory(customer_store, IntakeContactRules(), OptOutPolicy{cfg.opt_out_categories});
   PgAssetStore asset_store(pg);
@@ -183,17 +204,14 @@ int RunIntake(const IntakeConfig& cfg) {
   GrpcCustomerDirectory grpc_directory(directory, assets, start.authorizer.get(), &rpc_metrics);
 
   auto front = GrpcFrontEnd::Start(cfg, start.credentials, {&grpc_service, &grpc_directory}, open_file_limit, metrics);
-  if (!front.ok()) return StartupFailed(front.status(), front.status().code() == absl::StatusCode::kInvalidArgument ? 2 : 1);
+  if (!front.ok()) return StartupFailed(front.status(), ExitCodeOf(front.status()));
   std::atomic<bool> ready{true};
   auto http = StartObservabilityIfConfigured(cfg.http.listen, cfg.http.port_file, metrics, [&ready] { return ready.load(); });
   if (!http.ok()) return StartupFailed(http.status(), 1);
   PgReceiptStore receipt_store(pg);
   auto public_http =
       StartPublicEndpoint(cfg, start.public_secrets, directory, metrics, {&receipt_store, nullptr, clock.get()});
-  if (!public_http.ok()) {
-    return StartupFailed(public_http.status(),
-                         public_http.status().code() == absl::StatusCode::kInvalidArgument ? 2 : 1);
-  }
+  if (!public_http.ok()) return StartupFailed(public_http.status(), ExitCodeOf(public_http.status()));
   {
     RelayThread relay(conn.db, cfg, *conn.producer, stop);
     if (!cfg.port_file.empty()) {
@@ -201,7 +219,7 @@ int RunIntake(const IntakeConfig& cfg) {
         spdlog::error("event=port_file_failed status=\"{}\"", s.ToString());
       }
     }
-    RefreshGauges(store, ledger, metrics, absl::Seconds(cfg.backlog_refresh_seconds), stop);
+    RefreshGauges(store, extras.ledger, metrics, absl::Seconds(cfg.backlog_refresh_seconds), stop);
     ready = false;
     (*front)->Shutdown();
     if (*public_http) (*public_http)->Stop();
