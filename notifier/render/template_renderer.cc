@@ -513,6 +513,62 @@ TemplateRenderer::~TemplateRenderer() = default;
 std::span<const std::string_view> TemplateRenderer::KnownVariables() { return kVariables; }
 std::span<const NoticeKind> TemplateRenderer::NoticeKinds() { return AllKinds(); }
 
+namespace {
+
+// One template file, read and checked: it exists, is not blank, uses only
+// known tags and parses. Only HTML escapes values.
+absl::StatusOr<std::unique_ptr<Mustache>> LoadTemplate(const std::filesystem::path& path, bool html) {
+  std::error_code ec;
+  if (!std::filesystem::is_regular_file(path, ec)) {
+    return absl::FailedPreconditionError(absl::StrCat("missing template ", path.string()));
+  }
+  std::ifstream in(path, std::ios::binary);
+  const std::string text(std::istreambuf_iterator<char>(in), {});
+  if (!in.is_open() || in.bad()) return absl::FailedPreconditionError(absl::StrCat("cannot read template ", path.string()));
+  if (absl::StripAsciiWhitespace(text).empty()) {
+    return absl::FailedPreconditionError(absl::StrCat("empty template ", path.string()));
+  }
+  if (absl::Status s = CheckTags(text, html); !s.ok()) {
+    return absl::FailedPreconditionError(absl::StrCat("template ", path.string(), ": ", s.message()));
+  }
+  auto tmpl = std::make_unique<Mustache>(text);
+  if (!tmpl->is_valid()) {
+    return absl::FailedPreconditionError(
+        absl::StrCat("template ", path.string(), " does not parse: ", tmpl->error_message()));
+  }
+  if (!html) tmpl->set_custom_escape([](const std::string& s) { return s; });
+  return tmpl;
+}
+
+}  // namespace
+
+// The ICU formatters of locale `l`: date styles and durations.
+absl::Status TemplateRenderer::LoadFormats(Impl& impl, size_t l) {
+  impl.locales[l] = icu::Locale::createCanonical(kLocales[l].icu_locale);
+  UErrorCode status = U_ZERO_ERROR;
+  std::unique_ptr<icu::DateTimePatternGenerator> generator(
+      icu::DateTimePatternGenerator::createInstance(impl.locales[l], status));
+  if (U_FAILURE(status)) {
+    return absl::InternalError(
+        absl::StrCat("ICU pattern generator for ", kLocales[l].icu_locale, ": ", u_errorName(status)));
+  }
+  for (int s = 0; s < kStyles; ++s) {
+    const icu::UnicodeString pattern = generator->getBestPattern(icu::UnicodeString(kSkeletons[s]), status);
+    auto fmt = std::make_unique<icu::SimpleDateFormat>(pattern, impl.locales[l], status);
+    if (U_FAILURE(status)) {
+      return absl::InternalError(
+          absl::StrCat("ICU date format for ", kLocales[l].icu_locale, ": ", u_errorName(status)));
+    }
+    impl.prototypes[l][s] = std::move(fmt);
+  }
+  impl.durations[l] = std::make_unique<icu::MeasureFormat>(impl.locales[l], UMEASFMT_WIDTH_WIDE, status);
+  if (U_FAILURE(status)) {
+    return absl::InternalError(
+        absl::StrCat("ICU measure format for ", kLocales[l].icu_locale, ": ", u_errorName(status)));
+  }
+  return absl::OkStatus();
+}
+
 absl::StatusOr<std::unique_ptr<TemplateRenderer>> TemplateRenderer::Load(const std::string& templates_dir,
                                                                          const Clock& clock,
                                                                          UnsubscribeLinkFn unsubscribe_links) {
@@ -523,58 +579,16 @@ absl::StatusOr<std::unique_ptr<TemplateRenderer>> TemplateRenderer::Load(const s
   for (size_t k = 0; k < kinds.size(); ++k) {
     for (size_t l = 0; l < kLocales.size(); ++l) {
       for (int p = 0; p < kParts; ++p) {
-        const fs::path path =
-            fs::path(templates_dir) / std::string(ToString(kinds[k])) / FileName(Part(p), kLocales[l].code);
-        std::error_code ec;
-        if (!fs::is_regular_file(path, ec)) {
-          return absl::FailedPreconditionError(absl::StrCat("missing template ", path.string()));
-        }
-        std::ifstream in(path, std::ios::binary);
-        const std::string text(std::istreambuf_iterator<char>(in), {});
-        if (!in.is_open() || in.bad()) {
-          return absl::FailedPreconditionError(absl::StrCat("cannot read template ", path.string()));
-        }
-        if (absl::StripAsciiWhitespace(text).empty()) {
-          return absl::FailedPreconditionError(absl::StrCat("empty template ", path.string()));
-        }
-        if (absl::Status s = CheckTags(text, p == kHtml); !s.ok()) {
-          return absl::FailedPreconditionError(absl::StrCat("template ", path.string(), ": ", s.message()));
-        }
-        auto tmpl = std::make_unique<Mustache>(text);
-        if (!tmpl->is_valid()) {
-          return absl::FailedPreconditionError(
-              absl::StrCat("template ", path.string(), " does not parse: ", tmpl->error_message()));
-        }
-        if (p != kHtml) {
-          tmpl->set_custom_escape([](const std::string& s) { return s; });
-        }
-        impl->templates[k][l][p] = std::move(tmpl);
+        auto tmpl = LoadTemplate(
+            fs::path(templates_dir) / std::string(ToString(kinds[k])) / FileName(Part(p), kLocales[l].code),
+            p == kHtml);
+        if (!tmpl.ok()) return tmpl.status();
+        impl->templates[k][l][p] = *std::move(tmpl);
       }
     }
   }
   for (size_t l = 0; l < kLocales.size(); ++l) {
-    impl->locales[l] = icu::Locale::createCanonical(kLocales[l].icu_locale);
-    UErrorCode status = U_ZERO_ERROR;
-    std::unique_ptr<icu::DateTimePatternGenerator> generator(
-        icu::DateTimePatternGenerator::createInstance(impl->locales[l], status));
-    if (U_FAILURE(status)) {
-      return absl::InternalError(absl::StrCat("ICU pattern generator for ", kLocales[l].icu_locale, ": ",
-                                              u_errorName(status)));
-    }
-    for (int s = 0; s < kStyles; ++s) {
-      const icu::UnicodeString pattern = generator->getBestPattern(icu::UnicodeString(kSkeletons[s]), status);
-      auto fmt = std::make_unique<icu::SimpleDateFormat>(pattern, impl->locales[l], status);
-      if (U_FAILURE(status)) {
-        return absl::InternalError(absl::StrCat("ICU date format for ", kLocales[l].icu_locale, ": ",
-                                                u_errorName(status)));
-      }
-      impl->prototypes[l][s] = std::move(fmt);
-    }
-    impl->durations[l] = std::make_unique<icu::MeasureFormat>(impl->locales[l], UMEASFMT_WIDTH_WIDE, status);
-    if (U_FAILURE(status)) {
-      return absl::InternalError(absl::StrCat("ICU measure format for ", kLocales[l].icu_locale, ": ",
-                                              u_errorName(status)));
-    }
+    if (absl::Status s = LoadFormats(*impl, l); !s.ok()) return s;
   }
   return std::unique_ptr<TemplateRenderer>(new TemplateRenderer(std::move(impl)));
 }

@@ -73,6 +73,7 @@ class TemplateRenderer final : public Renderer {
  private:
   struct Impl;
   explicit TemplateRenderer(std::unique_ptr<Impl> impl);
+  static absl::Status LoadFormats(Impl& impl, size_t locale);
   std::unique_ptr<Impl> impl_;
 };
 

@@ -144,6 +144,35 @@ bool WriteResponse(Connection& c) {
 
 }  // namespace
 
+namespace {
+
+// A listening socket on the first of `addresses` that binds; its port in `port`.
+absl::StatusOr<Fd> ListenOnFirst(addrinfo* addresses, const std::string& listen, int* port) {
+  std::string last_error = "no address";
+  for (addrinfo* ai = addresses; ai != nullptr; ai = ai->ai_next) {
+    Fd fd(::socket(ai->ai_family, ai->ai_socktype | SOCK_CLOEXEC | SOCK_NONBLOCK, ai->ai_protocol));
+    if (fd.get() < 0) {
+      last_error = ErrnoText(errno);
+      continue;
+    }
+    int one = 1;
+    ::setsockopt(fd.get(), SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+    sockaddr_storage bound{};
+    socklen_t len = sizeof(bound);
+    if (::bind(fd.get(), ai->ai_addr, ai->ai_addrlen) != 0 || ::listen(fd.get(), 128) != 0 ||
+        ::getsockname(fd.get(), reinterpret_cast<sockaddr*>(&bound), &len) != 0) {
+      last_error = ErrnoText(errno);
+      continue;
+    }
+    *port = bound.ss_family == AF_INET6 ? ntohs(reinterpret_cast<sockaddr_in6*>(&bound)->sin6_port)
+                                        : ntohs(reinterpret_cast<sockaddr_in*>(&bound)->sin_port);
+    return fd;
+  }
+  return absl::UnavailableError(absl::StrCat("http listen on ", listen, ": ", last_error));
+}
+
+}  // namespace
+
 struct ObservabilityServer::Impl {
   MetricsRegistry* registry = nullptr;
   std::function<bool()> ready;
@@ -322,34 +351,10 @@ absl::StatusOr<std::unique_ptr<ObservabilityServer>> ObservabilityServer::Start(
   }
 
   auto impl = std::make_unique<Impl>();
-  std::string last_error = "no address";
-  for (addrinfo* ai = result; ai != nullptr; ai = ai->ai_next) {
-    Fd fd(::socket(ai->ai_family, ai->ai_socktype | SOCK_CLOEXEC | SOCK_NONBLOCK, ai->ai_protocol));
-    if (fd.get() < 0) {
-      last_error = ErrnoText(errno);
-      continue;
-    }
-    int one = 1;
-    ::setsockopt(fd.get(), SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
-    if (::bind(fd.get(), ai->ai_addr, ai->ai_addrlen) != 0 || ::listen(fd.get(), 128) != 0) {
-      last_error = ErrnoText(errno);
-      continue;
-    }
-    sockaddr_storage bound{};
-    socklen_t len = sizeof(bound);
-    if (::getsockname(fd.get(), reinterpret_cast<sockaddr*>(&bound), &len) != 0) {
-      last_error = ErrnoText(errno);
-      continue;
-    }
-    impl->port = bound.ss_family == AF_INET6 ? ntohs(reinterpret_cast<sockaddr_in6*>(&bound)->sin6_port)
-                                             : ntohs(reinterpret_cast<sockaddr_in*>(&bound)->sin_port);
-    impl->listen_fd = std::move(fd);
-    break;
-  }
+  auto bound = ListenOnFirst(result, listen, &impl->port);
   ::freeaddrinfo(result);
-  if (impl->listen_fd.get() < 0) {
-    return absl::UnavailableError(absl::StrCat("http listen on ", listen, ": ", last_error));
-  }
+  if (!bound.ok()) return bound.status();
+  impl->listen_fd = *std::move(bound);
 
   int pipe_fds[2];
   if (::pipe2(pipe_fds, O_CLOEXEC | O_NONBLOCK) != 0) {
