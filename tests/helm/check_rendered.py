@@ -16,7 +16,10 @@ Workloads (every Deployment):
     false, capabilities drop ALL and add none, not privileged, seccomp RuntimeDefault (container
     or pod): the Pod Security "restricted" profile;
   - image with an explicit tag or digest, never "latest";
-  - env names unique; every volumeMount names a volume of the pod;
+  - env names unique; every volumeMount names a volume of the pod; every env naming a file
+    (FOREWARN_*_FILE, FOREWARN_AUTH_TOKENS, FOREWARN_TLS_*) points at a file of a mounted volume:
+    under a volumeMount, and one of the volume's items (or, without items, a key of the rendered
+    Secret/ConfigMap);
   - topologySpreadConstraints select the pod's own labels;
   - the ServiceAccount is rendered, or declared in values (serviceAccount.create false).
 References: every Secret or ConfigMap named by env valueFrom, envFrom, volumes (secret,
@@ -55,6 +58,7 @@ DNS1035_LABEL = re.compile(r"^[a-z]([-a-z0-9]*[a-z0-9])?$")
 CONFIGMAP_KEY = re.compile(r"^[-._a-zA-Z0-9]+$")
 CONFIGMAP_MAX_BYTES = 1024 * 1024
 PROBE_KINDS = ("livenessProbe", "readinessProbe", "startupProbe")
+FILE_ENV = re.compile(r"^FOREWARN_(.+_FILE|AUTH_TOKENS|TLS_CERT|TLS_KEY|TLS_CLIENT_CA)$")
 
 
 # ----------------------------------------------------------------------------- input
@@ -269,6 +273,35 @@ class Checker:
             if "configMap" in src:
                 self.reference(vwhere, "ConfigMap", src["configMap"].get("name"), items(src["configMap"]), hook)
 
+    def check_env_files(self, where, container, volumes):
+        """Every env that names a file (FILE_ENV) points at a file a mounted volume provides."""
+        mounts = container.get("volumeMounts") or []
+        for env in container.get("env") or []:
+            name, path = env.get("name") or "", env.get("value")
+            if not FILE_ENV.match(name) or not isinstance(path, str):
+                continue
+            under = [m for m in mounts if path.startswith((m.get("mountPath") or "").rstrip("/") + "/")]
+            if not under:
+                self.fail(where, "env %s=%s is under no volumeMount of the container" % (name, path))
+                continue
+            mount = max(under, key=lambda m: len(m.get("mountPath") or ""))
+            rel = path[len(mount["mountPath"].rstrip("/")) + 1:]
+            volume = volumes.get(mount.get("name")) or {}
+            kind = "Secret" if "secret" in volume else "ConfigMap" if "configMap" in volume else None
+            if kind is None or mount.get("subPath"):
+                continue
+            src = volume["secret"] if kind == "Secret" else volume["configMap"]
+            source = src.get("secretName") if kind == "Secret" else src.get("name")
+            items = src.get("items")
+            if items:
+                if rel not in [i.get("path") for i in items]:
+                    self.fail(where, "env %s=%s: volume %s (%s %s) mounted at %s has no file %s, only %s"
+                              % (name, path, mount["name"], kind, source, mount["mountPath"], rel,
+                                 ", ".join(sorted(i.get("path") for i in items))))
+            elif source in self.kind(kind) and rel not in self.keys_of(kind, source):
+                self.fail(where, "env %s=%s: %s %s mounted at %s has no key %s"
+                          % (name, path, kind, source, mount["mountPath"], rel))
+
     # --------------------------------------------------------------- containers
 
     def check_probes(self, where, container):
@@ -384,6 +417,7 @@ class Checker:
             self.check_security(cwhere, container, pod)
             self.check_image(cwhere, container)
             self.check_env_refs(cwhere, container, hook)
+            self.check_env_files(cwhere, container, volumes)
             mounts = set()
             for mount in container.get("volumeMounts") or []:
                 if mount.get("name") not in volumes:

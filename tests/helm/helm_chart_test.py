@@ -8,7 +8,9 @@ OUT_DIR receives the rendered manifests, for reading after a failure.
 
 lint       `helm lint --strict` with the VALUES files passes (no errors, no warnings).
 render     `helm template` with the VALUES files succeeds, and check_rendered.py finds nothing
-           wrong in the objects.
+           wrong in the objects; for a values file listed in EXPECTED (the SMS providers), the
+           Deployments also have exactly the environment, mounted secret files and arguments
+           listed there.
 rejects    the chart refuses to render, with a message naming the value, each of a table of
            incomplete or contradictory configurations (default values.yaml alone first: it has
            no database URI and no Kafka credentials, so it must not render).
@@ -72,6 +74,56 @@ REJECTED = [
      "intake.pdb.minAvailable (1) must be below intake.replicaCount (1)"),
 ]
 
+# SMS providers, delivery receipts and the lead margin (issue 17).
+BASE = ["postgresql.uri=postgresql://u@db/forewarn", "kafka.securityProtocol=SSL"]
+KANNEL = BASE + ["sms.provider=kannel", "sms.kannel.url=http://kannel:13013/cgi-bin/sendsms",
+                 "sms.kannel.user=fw", "sms.kannel.password=pw",
+                 "receipts.secret=0123456789abcdef0123456789abcdef", "receipts.url=https://n.example"]
+SMPP = BASE + ["sms.provider=smpp", "sms.smpp.host=smsc.example:2775", "sms.smpp.systemId=fw",
+               "sms.smpp.password=pw"]
+
+
+def without(sets, key):
+    return [s for s in sets if not s.startswith(key + "=")]
+
+
+REJECTED += [
+    ("unknown SMS provider", BASE + ["sms.provider=twilio"],
+     'sms.provider must be one of http, kannel, smpp, got "twilio"'),
+    ("Kannel without its URL", without(KANNEL, "sms.kannel.url"), "sms.provider kannel needs sms.kannel.url"),
+    ("Kannel URL that is not http", without(KANNEL, "sms.kannel.url") + ["sms.kannel.url=kannel:13013"],
+     "sms.kannel.url must be an http:// or https:// URL with a host"),
+    ("Kannel without its user", without(KANNEL, "sms.kannel.user"), "sms.provider kannel needs sms.kannel.user"),
+    ("Kannel without its password", without(KANNEL, "sms.kannel.password"),
+     'sms.provider kannel needs sms.kannel.password, or sms.existingSecret with the key "kannel-password"'),
+    ("Kannel without the receipts secret", without(KANNEL, "receipts.secret"),
+     "sms.provider kannel needs receipts.secret or receipts.existingSecret"),
+    ("Kannel without a receipt URL", without(KANNEL, "receipts.url"), "sms.provider kannel needs receipts.url"),
+    ("receipt URL with a query", without(KANNEL, "receipts.url") + ["receipts.url=https://n.example/?k=1"],
+     "receipts.url must be http(s)://host[:port] of the intake's public endpoint, without a query"),
+    ("short receipts secret", BASE + ["receipts.secret=too-short"],
+     "receipts.secret has 9 bytes; it needs at least 32"),
+    ("SMPP without a host", without(SMPP, "sms.smpp.host"), "sms.provider smpp needs sms.smpp.host"),
+    ("SMPP host without a port", without(SMPP, "sms.smpp.host") + ["sms.smpp.host=smsc.example"],
+     'sms.smpp.host must be HOST:PORT, got "smsc.example"'),
+    ("SMPP without a system id", without(SMPP, "sms.smpp.systemId"), "sms.provider smpp needs sms.smpp.systemId"),
+    ("SMPP system id over 15 characters", without(SMPP, "sms.smpp.systemId") + ["sms.smpp.systemId=forewarn-notices"],
+     "sms.smpp.systemId has 16 characters; SMPP allows at most 15"),
+    ("SMPP without a password", without(SMPP, "sms.smpp.password"),
+     'sms.provider smpp needs sms.smpp.password, or sms.existingSecret with the key "smpp-password"'),
+    ("SMPP password over 8 characters", without(SMPP, "sms.smpp.password") + ["sms.smpp.password=123456789"],
+     "sms.smpp.password has 9 characters; SMPP allows at most 8"),
+    ("SMPP system type over 12 characters", SMPP + ["sms.smpp.systemType=forewarn-main"],
+     "sms.smpp.systemType has 13 characters; SMPP allows at most 12"),
+    ("SMPP window of 0", SMPP + ["sms.smpp.window=0"], "sms.smpp.window must be within 1..1000, got 0"),
+    ("receipt timeout without a channel", BASE + ["receipts.timeout=1h"],
+     'receipts.timeout must be CHANNEL=DURATION pairs, comma separated (sms or email, e.g. sms=1h,email=4h), got "1h"'),
+    ("lead margin that is not a duration", BASE + ["settings.leadMargin=half a day"],
+     'settings.leadMargin must be a duration like 12h or 90m, got "half a day"'),
+    ("receipt give-up that is not a duration", BASE + ["receipts.giveUp=1d"],
+     'receipts.giveUp must be a duration like 24h, got "1d"'),
+]
+
 
 def helm():
     path = os.environ.get("FOREWARN_HELM")
@@ -120,11 +172,182 @@ def render_to(chart, out_dir, files):
     return path
 
 
+# ---------------------------------------------------------------------- expected
+
+class File:
+    """An env value that must be the path of a file holding key KEY of Secret SECRET, through a
+    volume of the pod mounted in the container (the key of a chart-made Secret must also hold
+    VALUE, when given)."""
+
+    def __init__(self, secret, key, value=None):
+        self.secret, self.key, self.value = secret, key, value
+
+    def __repr__(self):
+        return "file of Secret %s key %s" % (self.secret, self.key)
+
+
+ABSENT = "<absent>"
+SMS_ENV = ["FOREWARN_SMS_URL", "FOREWARN_SMS_AUTH_HEADER", "FOREWARN_SMS_SENDER", "FOREWARN_SMS_PROVIDER",
+           "FOREWARN_KANNEL_URL", "FOREWARN_KANNEL_USER", "FOREWARN_KANNEL_PASSWORD_FILE", "FOREWARN_RECEIPT_URL",
+           "FOREWARN_RECEIPT_SECRET_FILE", "FOREWARN_RECEIPT_TIMEOUT", "FOREWARN_SMPP_HOST", "FOREWARN_SMPP_SYSTEM_ID",
+           "FOREWARN_SMPP_PASSWORD_FILE", "FOREWARN_SMPP_SYSTEM_TYPE", "FOREWARN_SMPP_SOURCE_ADDR",
+           "FOREWARN_SMPP_WINDOW", "FOREWARN_SMPP_ENQUIRE_LINK_S", "FOREWARN_SMPP_THROUGHPUT"]
+
+
+def only(expected, names=SMS_ENV):
+    """`expected`, with every other name of `names` ABSENT."""
+    out = {n: ABSENT for n in names}
+    out.update(expected)
+    return out
+
+
+RECEIPT_SECRET = "placeholder-receipt-secret-0123456789abcdef"
+# values file -> {Deployment suffix: {env name: value, File or ABSENT, "@args": [argument run]}}
+#                 plus "@settings": {key: value or ABSENT} of the settings ConfigMap and
+#                 "@public": whether the intake Service has its public port.
+EXPECTED = {
+    "values-kannel.yaml": {
+        "-notifier": only({
+            "FOREWARN_SMS_PROVIDER": "kannel",
+            "FOREWARN_SMS_SENDER": "BANK",
+            "FOREWARN_KANNEL_URL": "http://kannel.sms.svc:13013/cgi-bin/sendsms",
+            "FOREWARN_KANNEL_USER": "forewarn",
+            "FOREWARN_KANNEL_PASSWORD_FILE": File("forewarn-sms", "kannel-password", "placeholder"),
+            "FOREWARN_RECEIPT_URL": "https://notices.example.com",
+            "FOREWARN_RECEIPT_SECRET_FILE": File("forewarn-receipts", "receipt-secret", RECEIPT_SECRET),
+            "FOREWARN_RECEIPT_TIMEOUT": "sms=30m,email=4h",
+            "FOREWARN_UNSUBSCRIBE_SECRET_FILE": File("forewarn-public", "unsubscribe-keys"),
+        }),
+        "-intake": {
+            "FOREWARN_PUBLIC_LISTEN": "0.0.0.0:8081",
+            "FOREWARN_RECEIPT_SECRET_FILE": File("forewarn-receipts", "receipt-secret", RECEIPT_SECRET),
+            "FOREWARN_UNSUBSCRIBE_SECRET_FILE": File("forewarn-public", "unsubscribe-keys"),
+            "FOREWARN_INBOUND_SMS_SECRET_FILE": File("forewarn-public", "inbound-sms-secret"),
+        },
+        "-scheduler": {"@args": ["--receipt-give-up", "36h"]},
+        "@settings": {"FOREWARN_LEAD_MARGIN": "6h"},
+        "@public": True,
+    },
+    "values-smpp.yaml": {
+        "-notifier": only({
+            "FOREWARN_SMS_PROVIDER": "smpp",
+            "FOREWARN_SMPP_HOST": "smsc.operator.example:2775",
+            "FOREWARN_SMPP_SYSTEM_ID": "forewarn01",
+            "FOREWARN_SMPP_PASSWORD_FILE": File("forewarn-smpp", "password"),
+            "FOREWARN_SMPP_SYSTEM_TYPE": "VMA",
+            "FOREWARN_SMPP_SOURCE_ADDR": "BANK",
+            "FOREWARN_SMPP_WINDOW": "20",
+            "FOREWARN_SMPP_ENQUIRE_LINK_S": "60",
+            "FOREWARN_SMPP_THROUGHPUT": "50",
+            "FOREWARN_UNSUBSCRIBE_SECRET_FILE": ABSENT,
+        }),
+        "-intake": {
+            "FOREWARN_PUBLIC_LISTEN": "0.0.0.0:8081",
+            "FOREWARN_RECEIPT_SECRET_FILE": File("forewarn-receipt-key", "hmac"),
+            "FOREWARN_UNSUBSCRIBE_SECRET_FILE": ABSENT,
+            "FOREWARN_INBOUND_SMS_SECRET_FILE": ABSENT,
+        },
+        "-scheduler": {"@args": ABSENT},
+        "@settings": {"FOREWARN_LEAD_MARGIN": ABSENT},
+        "@public": True,
+    },
+    "values-minimal.yaml": {
+        "-notifier": only({
+            "FOREWARN_SMS_URL": "https://sms-gateway.example.com/v1/messages",
+            "FOREWARN_SMS_SENDER": "Forewarn",
+        }),
+        "-intake": {"FOREWARN_PUBLIC_LISTEN": ABSENT, "FOREWARN_RECEIPT_SECRET_FILE": ABSENT},
+        "-scheduler": {"@args": ABSENT},
+        "@settings": {"FOREWARN_LEAD_MARGIN": ABSENT},
+        "@public": False,
+    },
+}
+
+
+def file_source(pod, container, path):
+    """(Secret name, key) of the file at `path` in the container, or None."""
+    volumes = {v["name"]: v for v in pod.get("volumes") or []}
+    for mount in container.get("volumeMounts") or []:
+        base = mount["mountPath"].rstrip("/") + "/"
+        volume = volumes.get(mount["name"], {})
+        if not path.startswith(base) or "secret" not in volume:
+            continue
+        rel = path[len(base):]
+        items = volume["secret"].get("items")
+        if items is None:
+            return volume["secret"]["secretName"], rel
+        for item in items:
+            if item["path"] == rel:
+                return volume["secret"]["secretName"], item["key"]
+    return None
+
+
+def check_env(where, pod, container, secrets, expected):
+    problems = []
+    env = {e["name"]: e for e in container.get("env") or []}
+    for name, want in expected.items():
+        if name == "@args":
+            args, run = container.get("args") or [], ["--receipt-give-up"] if want is ABSENT else want
+            found = any(args[i:i + len(run)] == run for i in range(len(args)))
+            if found != (want is not ABSENT):
+                problems.append("%s: arguments %s %s" % (where, run, "present" if found else "missing"))
+            continue
+        got = env.get(name)
+        if want is ABSENT:
+            if got is not None:
+                problems.append("%s: env %s should be absent, is %s" % (where, name, got))
+        elif got is None:
+            problems.append("%s: env %s missing (expected %r)" % (where, name, want))
+        elif isinstance(want, File):
+            source = file_source(pod, container, got.get("value") or "")
+            if source != (want.secret, want.key):
+                problems.append("%s: env %s=%s is %s, expected a %r"
+                                % (where, name, got.get("value"), source or "no mounted secret file", want))
+            elif want.value is not None and secrets.get(want.secret, {}).get(want.key) != want.value:
+                problems.append("%s: Secret %s key %s does not hold the value given" % (where, want.secret, want.key))
+        elif got.get("value") != want:
+            problems.append("%s: env %s is %r, expected %r" % (where, name, got.get("value", got), want))
+    return problems
+
+
+def check_expected(objs, expected):
+    """Problems of the rendered objects against an EXPECTED entry."""
+    problems = []
+    secrets = {name_of(o): o.get("stringData") or {} for o in objs if o["kind"] == "Secret"}
+    for suffix, want in expected.items():
+        if suffix == "@settings":
+            data = of_kind(objs, "ConfigMap", "-settings").get("data") or {}
+            for key, value in want.items():
+                if data.get(key, ABSENT) != value:
+                    problems.append("ConfigMap settings: %s is %r, expected %r" % (key, data.get(key, ABSENT), value))
+        elif suffix == "@public":
+            ports = [p["name"] for p in of_kind(objs, "Service", "-intake")["spec"]["ports"]]
+            if ("public" in ports) != want:
+                problems.append("Service intake: public port %s" % ("present" if "public" in ports else "missing"))
+        else:
+            deploy = deployments(objs, suffix)[0]
+            pod = deploy["spec"]["template"]["spec"]
+            problems += check_env("Deployment/%s" % name_of(deploy), pod, pod["containers"][0], secrets, want)
+    return problems
+
+
 def mode_render(chart, out_dir, files):
     path = render_to(chart, out_dir, files)
     if path is None:
         return 1
-    return check_rendered.report(path, chart, files)
+    status = check_rendered.report(path, chart, files)
+    for f in files:
+        expected = EXPECTED.get(os.path.basename(f))
+        if expected is None:
+            continue
+        problems = check_expected([o for _, o in check_rendered.load_rendered(path)], expected)
+        for p in problems:
+            print("FAIL " + p)
+        if problems:
+            status = 1
+        else:
+            print("ok: %s renders the expected environment, secret files and arguments" % os.path.basename(f))
+    return status
 
 
 def mode_rejects(chart, out_dir, files):
@@ -150,6 +373,10 @@ def deployments(objs, name_suffix):
 
 def first_container(objs, suffix):
     return deployments(objs, suffix)[0]["spec"]["template"]["spec"]["containers"][0]
+
+
+def name_of(obj):
+    return obj["metadata"]["name"]
 
 
 def of_kind(objs, kind, suffix=""):
@@ -266,6 +493,17 @@ def fault_hook_account_too_late(objs):
     of_kind(objs, "ServiceAccount", "-topics")["metadata"]["annotations"]["helm.sh/hook-weight"] = "5"
 
 
+def fault_env_file_not_mounted(objs):
+    c = first_container(objs, "-intake")
+    c["volumeMounts"] = [m for m in c["volumeMounts"] if m["name"] != "public-secrets"]
+
+
+def fault_env_file_not_in_items(objs):
+    for v in deployments(objs, "-notifier")[0]["spec"]["template"]["spec"]["volumes"]:
+        if v["name"] == "unsubscribe-keys":
+            v["secret"]["items"][0]["path"] = "keys"
+
+
 def fault_deployment_uses_hook_account(objs):
     deployments(objs, "-notifier")[0]["spec"]["template"]["spec"]["serviceAccountName"] = "forewarn-topics"
 
@@ -298,6 +536,11 @@ FAULTS = [
     (fault_hook_account_too_late, "ServiceAccount forewarn-topics (hook pre-install,pre-upgrade weight 5) is not "
                                   "created before this hook"),
     (fault_deployment_uses_hook_account, "ServiceAccount forewarn-topics is a helm hook"),
+    (fault_env_file_not_mounted, "env FOREWARN_UNSUBSCRIBE_SECRET_FILE=/etc/forewarn/public/unsubscribe-keys is "
+                                 "under no volumeMount"),
+    (fault_env_file_not_in_items, "env FOREWARN_UNSUBSCRIBE_SECRET_FILE=/etc/forewarn/public/unsubscribe-keys: "
+                                  "volume unsubscribe-keys (Secret forewarn-public) mounted at /etc/forewarn/public "
+                                  "has no file unsubscribe-keys, only keys"),
 ]
 
 

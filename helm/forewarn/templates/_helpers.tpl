@@ -141,9 +141,99 @@ credentials only from a Secret that exists, never from an optional dangling refe
 {{- if or .Values.smtp.existingSecret .Values.smtp.username .Values.smtp.password -}}true{{- end -}}
 {{- end -}}
 
-{{/* "true" when an SMS gateway Secret exists (the operator's or the chart's), else empty. */}}
+{{/* "true" when an SMS gateway Secret exists (the operator's or the chart's), else empty. The
+chart's holds what the provider needs: the http gateway's header, or Kannel's or the SMPP
+account's password. */}}
 {{- define "forewarn.smsSecret" -}}
-{{- if or .Values.sms.existingSecret .Values.sms.authHeader -}}true{{- end -}}
+{{- $p := .Values.sms.provider -}}
+{{- if or .Values.sms.existingSecret (and (eq $p "http") .Values.sms.authHeader) (and (eq $p "kannel") .Values.sms.kannel.password) (and (eq $p "smpp") .Values.sms.smpp.password) -}}true{{- end -}}
+{{- end -}}
+
+{{/* "true" when delivery receipts are on (receipts.secret or receipts.existingSecret), else empty:
+the intake serves /receipts/kannel and /receipts on its public endpoint. */}}
+{{- define "forewarn.receipts" -}}
+{{- if or .Values.receipts.existingSecret .Values.receipts.secret -}}true{{- end -}}
+{{- end -}}
+
+{{- define "forewarn.receiptsSecretName" -}}
+{{- default (printf "%s-receipts" (include "forewarn.fullname" .)) .Values.receipts.existingSecret -}}
+{{- end -}}
+
+{{/* "true" when the intake serves its public endpoint (publicEndpoint.enabled or receipts), else empty. */}}
+{{- define "forewarn.publicListener" -}}
+{{- if or .Values.publicEndpoint.enabled (include "forewarn.receipts" .) -}}true{{- end -}}
+{{- end -}}
+
+{{/* The notifiers' receipt base URL (FOREWARN_RECEIPT_URL): receipts.url, else the scheme and
+host of publicEndpoint.unsubscribeUrl; empty when neither is set. */}}
+{{- define "forewarn.receiptUrl" -}}
+{{- if .Values.receipts.url -}}
+{{- .Values.receipts.url -}}
+{{- else -}}
+{{- regexFind "^https?://[^/?#]+" .Values.publicEndpoint.unsubscribeUrl -}}
+{{- end -}}
+{{- end -}}
+
+{{/* The receipts signing secret as the file /etc/forewarn/receipts/receipt-secret (mount the
+volume there), for the intake and, with sms.provider kannel, the notifiers. */}}
+{{- define "forewarn.receiptSecretVolume" -}}
+- name: receipt-secret
+  secret:
+    secretName: {{ include "forewarn.receiptsSecretName" . }}
+    items:
+      - key: {{ .Values.receipts.secretKey }}
+        path: receipt-secret
+{{- end -}}
+
+{{/*
+The notifiers' environment for sms.provider kannel or smpp. Passwords and the receipts secret
+are files of the sms-credentials and receipt-secret volumes (/etc/forewarn/sms,
+/etc/forewarn/receipts). The receipt flags are for Kannel only: the notifier refuses them with
+another provider (SMPP receipts come back over the SMPP session).
+*/}}
+{{- define "forewarn.smsProviderEnv" -}}
+- name: FOREWARN_SMS_PROVIDER
+  value: {{ .Values.sms.provider | quote }}
+{{- if eq .Values.sms.provider "kannel" }}
+- name: FOREWARN_SMS_SENDER
+  value: {{ .Values.sms.sender | quote }}
+- name: FOREWARN_KANNEL_URL
+  value: {{ .Values.sms.kannel.url | quote }}
+- name: FOREWARN_KANNEL_USER
+  value: {{ .Values.sms.kannel.user | quote }}
+- name: FOREWARN_KANNEL_PASSWORD_FILE
+  value: /etc/forewarn/sms/kannel-password
+- name: FOREWARN_RECEIPT_URL
+  value: {{ include "forewarn.receiptUrl" . | quote }}
+- name: FOREWARN_RECEIPT_SECRET_FILE
+  value: /etc/forewarn/receipts/receipt-secret
+{{- else }}
+- name: FOREWARN_SMPP_HOST
+  value: {{ .Values.sms.smpp.host | quote }}
+- name: FOREWARN_SMPP_SYSTEM_ID
+  value: {{ .Values.sms.smpp.systemId | toString | quote }}
+- name: FOREWARN_SMPP_PASSWORD_FILE
+  value: /etc/forewarn/sms/smpp-password
+{{- with .Values.sms.smpp.systemType }}
+- name: FOREWARN_SMPP_SYSTEM_TYPE
+  value: {{ . | toString | quote }}
+{{- end }}
+{{- with include "forewarn.smppSourceAddr" . }}
+- name: FOREWARN_SMPP_SOURCE_ADDR
+  value: {{ . | quote }}
+{{- end }}
+- name: FOREWARN_SMPP_WINDOW
+  value: {{ .Values.sms.smpp.window | int | quote }}
+- name: FOREWARN_SMPP_ENQUIRE_LINK_S
+  value: {{ .Values.sms.smpp.enquireLinkSeconds | int | quote }}
+- name: FOREWARN_SMPP_THROUGHPUT
+  value: {{ .Values.sms.smpp.throughput | toString | quote }}
+{{- end }}
+{{- end -}}
+
+{{/* The SMPP source address: sms.smpp.sourceAddr, else sms.sender. */}}
+{{- define "forewarn.smppSourceAddr" -}}
+{{- toString (default .Values.sms.sender .Values.sms.smpp.sourceAddr) -}}
 {{- end -}}
 
 {{/* "true" when Kafka uses SASL, else empty. */}}
@@ -193,6 +283,12 @@ credentials only from a Secret that exists, never from an optional dangling refe
 {{- fail (printf "publicEndpoint.unsubscribeUrl must be an https URL ending in /u/ (the links customers click), got %q" .Values.publicEndpoint.unsubscribeUrl) -}}
 {{- end -}}
 {{- end -}}
+{{- include "forewarn.validateSms" . -}}
+{{- include "forewarn.validateReceipts" . -}}
+{{- $duration := "^([0-9]+(\\.[0-9]*)?(ns|us|ms|s|m|h))+$" -}}
+{{- if and .Values.settings.leadMargin (not (regexMatch $duration (toString .Values.settings.leadMargin))) -}}
+{{- fail (printf "settings.leadMargin must be a duration like 12h or 90m, got %q" (toString .Values.settings.leadMargin)) -}}
+{{- end -}}
 {{- include "forewarn.validatePdb" (dict "name" "intake" "component" .Values.intake "replicas" .Values.intake.replicaCount) -}}
 {{- include "forewarn.validatePdb" (dict "name" "resolver" "component" .Values.resolver "replicas" .Values.resolver.replicaCount) -}}
 {{- $notifierReplicas := ternary .Values.notifier.autoscaling.minReplicas .Values.notifier.replicaCount .Values.notifier.autoscaling.enabled -}}
@@ -204,6 +300,96 @@ credentials only from a Secret that exists, never from an optional dangling refe
 {{- if gt (int .Values.notifier.autoscaling.minReplicas) (int .Values.notifier.autoscaling.maxReplicas) -}}
 {{- fail "notifier.autoscaling.minReplicas exceeds maxReplicas" -}}
 {{- end -}}
+{{- end -}}
+{{- end -}}
+
+{{/* sms.provider and the settings it needs (Kannel's or the SMPP account's). */}}
+{{- define "forewarn.validateSms" -}}
+{{- $providers := list "http" "kannel" "smpp" -}}
+{{- $p := .Values.sms.provider -}}
+{{- if not (has $p $providers) -}}
+{{- fail (printf "sms.provider must be one of %s, got %q" (join ", " $providers) (toString $p)) -}}
+{{- end -}}
+{{- if eq $p "kannel" -}}
+{{- $k := .Values.sms.kannel -}}
+{{- if not $k.url -}}
+{{- fail "sms.provider kannel needs sms.kannel.url (Kannel's sendsms URL, e.g. http://kannel:13013/cgi-bin/sendsms)" -}}
+{{- end -}}
+{{- if not (regexMatch "^https?://[^/]" (toString $k.url)) -}}
+{{- fail (printf "sms.kannel.url must be an http:// or https:// URL with a host, got %q" $k.url) -}}
+{{- end -}}
+{{- if not $k.user -}}
+{{- fail "sms.provider kannel needs sms.kannel.user (the sendsms-user's name)" -}}
+{{- end -}}
+{{- if and (not .Values.sms.existingSecret) (not $k.password) -}}
+{{- fail (printf "sms.provider kannel needs sms.kannel.password, or sms.existingSecret with the key %q (sms.kannel.passwordKey)" $k.passwordKey) -}}
+{{- end -}}
+{{- if not (include "forewarn.receipts" .) -}}
+{{- fail "sms.provider kannel needs receipts.secret or receipts.existingSecret (the key that signs Kannel's delivery report callbacks)" -}}
+{{- end -}}
+{{- if not (include "forewarn.receiptUrl" .) -}}
+{{- fail "sms.provider kannel needs receipts.url (the intake's public endpoint base Kannel calls back, e.g. https://notices.example.com), or publicEndpoint.unsubscribeUrl to take it from" -}}
+{{- end -}}
+{{- if not (regexMatch "^https?://[^/?#]+[^?#]*$" (include "forewarn.receiptUrl" .)) -}}
+{{- fail (printf "receipts.url must be http(s)://host[:port] of the intake's public endpoint, without a query, got %q" (include "forewarn.receiptUrl" .)) -}}
+{{- end -}}
+{{- else if eq $p "smpp" -}}
+{{- $s := .Values.sms.smpp -}}
+{{- if not $s.host -}}
+{{- fail "sms.provider smpp needs sms.smpp.host (the SMSC, HOST:PORT)" -}}
+{{- end -}}
+{{- if not (regexMatch "^[^:/ ]([^/ ]*[^:/ ])?:[0-9]{1,5}$" (toString $s.host)) -}}
+{{- fail (printf "sms.smpp.host must be HOST:PORT, got %q" $s.host) -}}
+{{- end -}}
+{{- if not $s.systemId -}}
+{{- fail "sms.provider smpp needs sms.smpp.systemId (the account's system_id)" -}}
+{{- end -}}
+{{- if gt (len (toString $s.systemId)) 15 -}}
+{{- fail (printf "sms.smpp.systemId has %d characters; SMPP allows at most 15" (len (toString $s.systemId))) -}}
+{{- end -}}
+{{- if and (not .Values.sms.existingSecret) (not $s.password) -}}
+{{- fail (printf "sms.provider smpp needs sms.smpp.password, or sms.existingSecret with the key %q (sms.smpp.passwordKey)" $s.passwordKey) -}}
+{{- end -}}
+{{- if and (not .Values.sms.existingSecret) (gt (len (toString $s.password)) 8) -}}
+{{- fail (printf "sms.smpp.password has %d characters; SMPP allows at most 8" (len (toString $s.password))) -}}
+{{- end -}}
+{{- if gt (len (toString $s.systemType)) 12 -}}
+{{- fail (printf "sms.smpp.systemType has %d characters; SMPP allows at most 12" (len (toString $s.systemType))) -}}
+{{- end -}}
+{{- if gt (len (include "forewarn.smppSourceAddr" .)) 20 -}}
+{{- fail (printf "the SMPP source address (sms.smpp.sourceAddr, else sms.sender) has %d characters; SMPP allows at most 20" (len (include "forewarn.smppSourceAddr" .))) -}}
+{{- end -}}
+{{- if or (lt (int $s.window) 1) (gt (int $s.window) 1000) -}}
+{{- fail (printf "sms.smpp.window must be within 1..1000, got %v" $s.window) -}}
+{{- end -}}
+{{- if or (lt (int $s.enquireLinkSeconds) 1) (gt (int $s.enquireLinkSeconds) 3600) -}}
+{{- fail (printf "sms.smpp.enquireLinkSeconds must be within 1..3600, got %v" $s.enquireLinkSeconds) -}}
+{{- end -}}
+{{- if lt (float64 $s.throughput) 0.0 -}}
+{{- fail (printf "sms.smpp.throughput must be 0 (unlimited) or more, got %v" $s.throughput) -}}
+{{- end -}}
+{{- end -}}
+{{- end -}}
+
+{{/* receipts.*: the inline secret, the timeouts, the scheduler's give-up. */}}
+{{- define "forewarn.validateReceipts" -}}
+{{- $r := .Values.receipts -}}
+{{- if and $r.secret (not $r.existingSecret) -}}
+{{- $secret := trim (toString $r.secret) -}}
+{{- if contains "\n" $secret -}}
+{{- fail "receipts.secret must be one line" -}}
+{{- end -}}
+{{- if lt (len $secret) 32 -}}
+{{- fail (printf "receipts.secret has %d bytes; it needs at least 32" (len $secret)) -}}
+{{- end -}}
+{{- end -}}
+{{- $duration := "([0-9]+(\\.[0-9]*)?(ns|us|ms|s|m|h))+" -}}
+{{- $pair := printf " *(sms|email) *= *%s *" $duration -}}
+{{- if and $r.timeout (not (regexMatch (printf "^%s(,%s)*$" $pair $pair) $r.timeout)) -}}
+{{- fail (printf "receipts.timeout must be CHANNEL=DURATION pairs, comma separated (sms or email, e.g. sms=1h,email=4h), got %q" $r.timeout) -}}
+{{- end -}}
+{{- if and $r.giveUp (not (regexMatch (printf "^%s$" $duration) (toString $r.giveUp))) -}}
+{{- fail (printf "receipts.giveUp must be a duration like 24h, got %q" (toString $r.giveUp)) -}}
 {{- end -}}
 {{- end -}}
 
