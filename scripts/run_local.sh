@@ -208,6 +208,7 @@ show_receipts() {
   local escalations
   escalations="$(sql -F ' ' -c "
     SELECT count(*) FILTER (WHERE escalated_to = 'email'),
+           count(*) FILTER (WHERE state <> 'delivered' AND escalated_at IS NULL),
            count(*) FILTER (WHERE escalated_at IS NOT NULL AND escalated_to IS NULL)
     FROM notice_ledger WHERE incident_id = '$incident_id' AND channel = 'sms'")"
   sql -c "SELECT DISTINCT c.email FROM notice_ledger l JOIN customers c ON c.id = l.customer_id
@@ -215,7 +216,7 @@ show_receipts() {
     >"$SCRATCH/escalated-emails.txt"
   python3 - "$SCRATCH" "$escalations" "$report" <<'EOF'
 import json, pathlib, sys
-scratch, (escalated, undeliverable) = pathlib.Path(sys.argv[1]), sys.argv[2].split()
+scratch, (escalated, had_email, undeliverable) = pathlib.Path(sys.argv[1]), sys.argv[2].split()
 sim = json.loads((scratch / "smsc-stats.json").read_text())
 sms = {}
 for c in json.loads(sys.argv[3])["counts"]:
@@ -230,7 +231,8 @@ for label, sim_key, state in (("delivered", "delivered", "delivered"),
                               ("no receipt (still 'sent')", "silent", "sent")):
     print("  %-34s %6d %6d" % (label, sim[sim_key], sms.get(state, 0)))
 print("  %-34s %6d" % ("SMS received by the SMSC", sim["messages"]))
-print("  escalated to email: %s; undeliverable (no email address): %s" % (escalated, undeliverable))
+print("  SMS not delivered: %s escalated to email, %s already had the email (chose both channels),"
+      " %s undeliverable (no other channel)" % (escalated, had_email, undeliverable))
 
 log = [json.loads(l) for l in (scratch / "smsc.jsonl").read_text(encoding="utf-8").splitlines()]
 submits = [e for e in log if e["event"] == "submit"]
