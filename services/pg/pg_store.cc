@@ -121,9 +121,10 @@ constexpr char kLatestNotice[] =
 // The audience of `query` (the audience rule, audience_sql.h, its
 // parameters from $5 in `args`), one row per (customer, chosen channel), with
 // its ledger state for the notice $3/$4 of version $2 (NULL: no row) and
-// whether it informed the customer (sent or delivered there, or escalated to
-// the other channel and sent or delivered there); IBAN beneficiaries are
-// told with their own notice kind.
+// whether it informed the customer (sent or delivered there; or not
+// delivered there but sent or delivered on the customer's other channel, by
+// their choice or by escalation); IBAN beneficiaries are told with their own
+// notice kind.
 std::string RecipientStates(const AudienceQuery& query, pg::SqlArgs& args) {
   return absl::StrCat(
       "WITH rcpt AS (SELECT a.customer_id, ch.channel, a.role = 'beneficiary' AS beneficiary FROM (",
@@ -133,8 +134,8 @@ std::string RecipientStates(const AudienceQuery& query, pg::SqlArgs& args) {
       "WHERE ch.chosen), "
       "st AS ("
       "  SELECT r.customer_id, r.channel, l.state, coalesce(l.state IN ('sent', 'delivered') OR "
-      "    (l.escalated_to IS NOT NULL AND EXISTS (SELECT 1 FROM notice_ledger o WHERE o.incident_id = l.incident_id "
-      "      AND o.customer_id = l.customer_id AND o.channel = l.escalated_to "
+      "    (l.state IN ('undelivered', 'expired') AND EXISTS (SELECT 1 FROM notice_ledger o "
+      "      WHERE o.incident_id = l.incident_id AND o.customer_id = l.customer_id AND o.channel <> l.channel "
       "      AND o.incident_version = l.incident_version AND o.notice_kind = l.notice_kind "
       "      AND o.occasion = l.occasion AND o.state IN ('sent', 'delivered'))), false) AS informed "
       "  FROM rcpt r LEFT JOIN notice_ledger l "

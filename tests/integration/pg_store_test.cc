@@ -681,6 +681,45 @@ TEST_F(PgStoreTest, CompletenessComparesTheAudienceWithTheLedgerAndRedrivesTheMi
   EXPECT_EQ(store_->UnpublishedOutboxCount().value_or(-1), 1);
 }
 
+TEST_F(PgStoreTest, CompletenessCountsAReceiptsOutcomeAndTheCustomersOtherChannel) {
+  auto i = Create(Request(), kNow);
+  ASSERT_TRUE(i.ok()) << i.status();
+  // Audience: 1 by SMS and email, 2 by email (SMS off), 3 by email (no phone).
+  PgNoticeLedger ledger(db_->uri());
+  const NoticeKey s1 = SmsStarted(i->id, 1);
+  NoticeKey e1{i->id, 1, NoticeKind::kOutageStarted, "", 1, Channel::kEmail};
+  NoticeKey e2{i->id, 1, NoticeKind::kOutageStarted, "", 2, Channel::kEmail};
+  NoticeKey e3{i->id, 1, NoticeKind::kOutageStarted, "", 3, Channel::kEmail};
+  ASSERT_TRUE(ledger.Claim({s1, e1, e2, e3}, kNow).ok());
+  ASSERT_TRUE(ledger
+                  .Record({{s1, NoticeState::kSent, "p1", ""},
+                           {e1, NoticeState::kSent, "p2", ""},
+                           {e2, NoticeState::kSent, "p3", ""},
+                           {e3, NoticeState::kSent, "p4", ""}},
+                          kNow)
+                  .ok());
+  auto state = [&](int64_t customer, const char* channel, const char* to) {
+    db_->Exec(absl::StrCat("UPDATE notice_ledger SET state = '", to, "' WHERE incident_id = '", i->id,
+                           "' AND customer_id = ", customer, " AND channel = '", channel, "'"));
+  };
+  // Delivered counts as told; an undelivered SMS of a customer whose email
+  // went counts as told too; an undelivered email with no other channel
+  // does not.
+  state(1, "sms", "undelivered");
+  state(2, "email", "delivered");
+  state(3, "email", "expired");
+  auto c = store_->CheckCompleteness(i->id, 100, kNow);
+  ASSERT_TRUE(c.ok()) << c.status();
+  EXPECT_EQ(c->audience, 4);
+  EXPECT_EQ(c->uninformed, 1);
+  ASSERT_EQ(c->listed.size(), 1u);
+  EXPECT_EQ(c->listed[0].customer_id, 3);
+  EXPECT_EQ(c->listed[0].state, NoticeState::kExpired);
+  // Both channels undelivered: not told.
+  state(1, "email", "undelivered");
+  EXPECT_EQ(store_->CheckCompleteness(i->id, 100, kNow)->uninformed, 3);
+}
+
 TEST_F(PgStoreTest, CompletenessOfAnIbanChangeUsesTheBeneficiaryNoticeForBeneficiaries) {
   db_->Exec("INSERT INTO accounts VALUES ('SA0380000000608010167519', 1);"
             "INSERT INTO beneficiaries VALUES (2, 'SA0380000000608010167519', 'rent');");

@@ -260,6 +260,9 @@ another provider (SMPP receipts come back over the SMPP session).
 {{- if not .Values.kafka.bootstrapServers -}}
 {{- fail "kafka.bootstrapServers is required" -}}
 {{- end -}}
+{{- if not (regexMatch "^[^<>\\s]+@[^<>\\s]+$" (toString .Values.smtp.from)) -}}
+{{- fail (printf "smtp.from must be the address alone, e.g. no-reply@example.com (the name goes in smtp.fromName), got %q" (toString .Values.smtp.from)) -}}
+{{- end -}}
 {{- if and (not .Values.postgresql.existingSecret) (not .Values.postgresql.uri) -}}
 {{- fail "set postgresql.uri or postgresql.existingSecret" -}}
 {{- end -}}
