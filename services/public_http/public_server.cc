@@ -4,6 +4,8 @@
 #include <openssl/crypto.h>
 #include <openssl/sha.h>
 
+#include <sys/socket.h>
+
 #include <atomic>
 #include <chrono>
 #include <fstream>
@@ -33,6 +35,7 @@ constexpr char kTokenRoute[] = R"(/u/([A-Za-z0-9_-]{1,128}))";
 constexpr char kInboundRoute[] = "/sms/inbound";
 constexpr char kKannelReceiptRoute[] = "/receipts/kannel";
 constexpr char kReceiptRoute[] = "/receipts";
+constexpr int kListenBacklog = 1024;
 
 void Reply(httplib::Response& res, int status, const std::string& body, const char* type) {
   res.status = status;
@@ -357,9 +360,18 @@ absl::StatusOr<std::unique_ptr<PublicHttpServer>> PublicHttpServer::Start(const 
                                "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'; "
                                "frame-ancestors 'none'"}});
   impl->Routes();
+  // Debian's cpp-httplib is compiled with a listen backlog of 5: a burst of
+  // callbacks (smsbox calls dlr-urls for a whole fan-out at once)
+  // overflowed it and some connections hung unanswered. The listening
+  // socket's backlog is raised once bound.
+  int listen_fd = -1;
+  server.set_socket_options([&listen_fd](socket_t sock) {
+    httplib::default_socket_options(sock);
+    listen_fd = sock;
+  });
   impl->port = address->port == 0 ? server.bind_to_any_port(address->host)
                                   : (server.bind_to_port(address->host, address->port) ? address->port : -1);
-  if (impl->port <= 0) {
+  if (impl->port <= 0 || listen_fd < 0 || ::listen(listen_fd, kListenBacklog) != 0) {
     return absl::UnavailableError(absl::StrCat("--public-listen: cannot bind ", options.listen));
   }
   impl->thread = std::thread([impl = impl.get()] {

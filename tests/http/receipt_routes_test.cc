@@ -7,7 +7,9 @@
 #include <gtest/gtest.h>
 #include <httplib.h>
 
+#include <atomic>
 #include <mutex>
+#include <thread>
 #include <string>
 #include <vector>
 
@@ -155,6 +157,29 @@ TEST_F(ReceiptRoutesTest, TheJsonFormTakesMessageOrProviderIdsAndNamesTheFieldAt
     EXPECT_NE(r->body.find(field), std::string::npos) << r->body;
   }
   EXPECT_EQ(store_.recorded.size(), 2u);
+}
+
+// smsbox calls the dlr-urls of a whole fan-out at once: a burst of 200
+// connections opened together is answered, every one (with cpp-httplib's
+// compiled listen backlog of 5, some hung unanswered).
+TEST_F(ReceiptRoutesTest, ABurstOfCallbacksOpenedTogetherIsAnsweredEveryOne) {
+  constexpr int kCallbacks = 200;
+  std::vector<std::thread> callers;
+  std::atomic<int> answered{0};
+  for (int i = 0; i < kCallbacks; ++i) {
+    callers.emplace_back([&, i] {
+      httplib::Client client("127.0.0.1", server_->port());
+      client.set_connection_timeout(20, 0);
+      client.set_read_timeout(20, 0);
+      const std::string id = MessageId(1000 + i);
+      httplib::Params params{{"ref", id}, {"sig", signer_.Sign(id)}, {"type", "1"}};
+      auto res = client.Get("/receipts/kannel", params, httplib::Headers{});
+      if (res && res->status == 200) ++answered;
+    });
+  }
+  for (auto& t : callers) t.join();
+  EXPECT_EQ(answered.load(), kCallbacks);
+  EXPECT_EQ(store_.recorded.size(), static_cast<size_t>(kCallbacks));
 }
 
 TEST(ReceiptRoutesOff, WithoutASignerTheRoutesAreNotThere) {
