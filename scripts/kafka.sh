@@ -32,6 +32,8 @@
 # timeouts from 1 s, topics never created on demand (auto.create.topics.enable=false: they are
 # provisioned).
 set -euo pipefail
+# shellcheck source=scripts/proc_common.sh
+source "$(dirname "${BASH_SOURCE[0]}")/proc_common.sh"
 
 KAFKA_VERSION=3.9.1 # = kafka.version in scripts/kafka/pom.xml
 REPO="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -85,18 +87,6 @@ fetch() {
 }
 
 # --- helpers ---------------------------------------------------------------------------------
-# Distinct free loopback ports, all bound at once so none repeats.
-free_ports() {
-  python3 - "$1" <<'EOF'
-import socket, sys
-socks = []
-for _ in range(int(sys.argv[1])):
-    s = socket.socket()
-    s.bind(("127.0.0.1", 0))
-    socks.append(s)
-print(" ".join(str(s.getsockname()[1]) for s in socks))
-EOF
-}
 
 # A KRaft cluster id: 16 random bytes, URL-safe base64 without padding.
 # A random cluster id as Kafka's own Uuid.randomUuid() makes it: URL-safe base64 of 16 random
@@ -120,7 +110,6 @@ tool() { java -Xmx256m -XX:TieredStopAtLevel=1 "${JAVA_FLAGS[@]}" "$@"; }
 
 node_dir() { echo "$KDIR/node-$1"; }
 node_pid() { [[ -s "$(node_dir "$1")/pid" ]] && cat "$(node_dir "$1")/pid"; }
-alive() { [[ -n "$1" ]] && kill -0 "$1" 2>/dev/null; }
 nodes() { cat "$KDIR/nodes"; }
 bootstrap() { cat "$KDIR/bootstrap"; }
 
@@ -295,22 +284,6 @@ start() {
   echo "$bootstrap"
 }
 
-# Stops pid $2 of node $1: SIGTERM (or SIGKILL when $3 is KILL), waits, SIGKILL after the timeout.
-stop_pid() {
-  local k="$1" pid="$2" sig="${3:-TERM}" i
-  alive "$pid" || return 0
-  kill "-$sig" "$pid" 2>/dev/null || true
-  for ((i = 0; i < STOP_TIMEOUT * 10; i++)); do
-    alive "$pid" || { say "node $k (pid $pid) stopped"; return 0; }
-    sleep 0.1
-  done
-  say "node $k (pid $pid) ignored SIG$sig for ${STOP_TIMEOUT}s; sending SIGKILL"
-  kill -KILL "$pid" 2>/dev/null || true
-  for ((i = 0; i < 100; i++)); do
-    alive "$pid" || return 0
-    sleep 0.1
-  done
-}
 
 stop() {
   [[ -f "$KDIR/nodes" ]] || return 0
@@ -321,7 +294,7 @@ stop() {
     alive "$pid" && { kill -TERM "$pid" 2>/dev/null || true; pids+=("$k:$pid"); }
   done
   local entry
-  for entry in "${pids[@]}"; do stop_pid "${entry%%:*}" "${entry#*:}"; done
+  for entry in "${pids[@]}"; do stop_pid "node ${entry%%:*}" "${entry#*:}"; done
   for ((k = 1; k <= $(nodes); k++)); do rm -f "$(node_dir "$k")/pid"; done
   rm -f "$DIR/kafka.bootstrap" "$DIR/kafka.sasl.bootstrap"
 }
@@ -333,7 +306,7 @@ check_node() {
 
 stop_node() {
   check_node "$1"
-  stop_pid "$1" "$(node_pid "$1" || true)" "${2:-TERM}"
+  stop_pid "node $1" "$(node_pid "$1" || true)" "${2:-TERM}"
   rm -f "$(node_dir "$1")/pid"
 }
 

@@ -17,6 +17,8 @@
 # FOREWARN_KANNEL_MAX_MESSAGES (parts per sendsms text, default 10).
 # The SMPP password reaches only DIR/kannel/kannel.conf (mode 600), never a log of this script.
 set -euo pipefail
+# shellcheck source=scripts/proc_common.sh
+source "$(dirname "${BASH_SOURCE[0]}")/proc_common.sh"
 
 READY_TIMEOUT=30 # seconds
 STOP_TIMEOUT="${FOREWARN_KANNEL_STOP_TIMEOUT:-10}"
@@ -33,20 +35,8 @@ usage() {
 say() { printf '[%s] kannel: %s\n' "$(date +%H:%M:%S)" "$*" >&2; }
 die() { say "error: $*"; exit 1; }
 
-free_ports() {
-  python3 - "$1" <<'EOF'
-import socket, sys
-socks = []
-for _ in range(int(sys.argv[1])):
-    s = socket.socket()
-    s.bind(("127.0.0.1", 0))
-    socks.append(s)
-print(" ".join(str(s.getsockname()[1]) for s in socks))
-EOF
-}
 secret() { python3 -c 'import secrets; print(secrets.token_urlsafe(18))'; }
 pid_of() { [[ -s "$KDIR/$1.pid" ]] && cat "$KDIR/$1.pid"; }
-alive() { [[ -n "$1" ]] && kill -0 "$1" 2>/dev/null; }
 
 # A config value in double quotes: Kannel's parser ends a quoted value at '"'; '\' escapes.
 quoted() {
@@ -170,22 +160,8 @@ start() {
 }
 
 stop_one() {
-  local name="$1" pid i
-  pid="$(pid_of "$name" || true)"
-  if alive "$pid"; then
-    kill -TERM "$pid" 2>/dev/null || true
-    for ((i = 0; i < STOP_TIMEOUT * 10; i++)); do
-      alive "$pid" || break
-      sleep 0.1
-    done
-    if alive "$pid"; then
-      say "$name (pid $pid) ignored SIGTERM for ${STOP_TIMEOUT}s; sending SIGKILL"
-      kill -KILL "$pid" 2>/dev/null || true
-      for ((i = 0; i < 50 && $(alive "$pid" && echo 1 || echo 0); i++)); do sleep 0.1; done
-    fi
-    say "$name (pid $pid) stopped"
-  fi
-  rm -f "$KDIR/$name.pid"
+  stop_pid "$1" "$(pid_of "$1" || true)"
+  rm -f "$KDIR/$1.pid"
 }
 
 stop() {
