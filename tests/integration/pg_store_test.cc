@@ -2,6 +2,8 @@
 // started by scripts/test.sh (FOREWARN_TEST_PG_URI).
 #include <gtest/gtest.h>
 
+#include <array>
+
 #include <atomic>
 #include <set>
 #include <thread>
@@ -38,6 +40,14 @@ std::vector<int> Counts(const absl::StatusOr<std::vector<NoticeLedger::Claimed>>
 // Version 1's outage_started SMS of `incident` to `customer`.
 NoticeKey SmsStarted(const std::string& incident, int64_t customer) {
   return {incident, 1, NoticeKind::kOutageStarted, "", customer, Channel::kSms};
+}
+// The outage_started notices of Request()'s audience: customer 1's SMS,
+// and the emails of customers 1, 2 and 3.
+std::array<NoticeKey, 4> StartedKeys(const std::string& incident) {
+  auto email = [&](int64_t customer) {
+    return NoticeKey{incident, 1, NoticeKind::kOutageStarted, "", customer, Channel::kEmail};
+  };
+  return {SmsStarted(incident, 1), email(1), email(2), email(3)};
 }
 // A worker whose lease has run out by the time anyone looks (it died, or
 // was paused for longer than its lease).
@@ -613,10 +623,7 @@ TEST_F(PgStoreTest, CompletenessComparesTheAudienceWithTheLedgerAndRedrivesTheMi
   EXPECT_EQ(c->missing, 4);
 
   PgNoticeLedger ledger(db_->uri());
-  const NoticeKey s1 = SmsStarted(i->id, 1);
-  NoticeKey e1{i->id, 1, NoticeKind::kOutageStarted, "", 1, Channel::kEmail};
-  NoticeKey e2{i->id, 1, NoticeKind::kOutageStarted, "", 2, Channel::kEmail};
-  NoticeKey e3{i->id, 1, NoticeKind::kOutageStarted, "", 3, Channel::kEmail};
+  const auto [s1, e1, e2, e3] = StartedKeys(i->id);
   ASSERT_TRUE(ledger.Claim({s1, e1, e2, e3}, kNow).ok());
   ASSERT_TRUE(ledger
                   .Record({{s1, NoticeState::kSent, "p1", ""},
@@ -686,10 +693,7 @@ TEST_F(PgStoreTest, CompletenessCountsAReceiptsOutcomeAndTheCustomersOtherChanne
   ASSERT_TRUE(i.ok()) << i.status();
   // Audience: 1 by SMS and email, 2 by email (SMS off), 3 by email (no phone).
   PgNoticeLedger ledger(db_->uri());
-  const NoticeKey s1 = SmsStarted(i->id, 1);
-  NoticeKey e1{i->id, 1, NoticeKind::kOutageStarted, "", 1, Channel::kEmail};
-  NoticeKey e2{i->id, 1, NoticeKind::kOutageStarted, "", 2, Channel::kEmail};
-  NoticeKey e3{i->id, 1, NoticeKind::kOutageStarted, "", 3, Channel::kEmail};
+  const auto [s1, e1, e2, e3] = StartedKeys(i->id);
   ASSERT_TRUE(ledger.Claim({s1, e1, e2, e3}, kNow).ok());
   ASSERT_TRUE(ledger
                   .Record({{s1, NoticeState::kSent, "p1", ""},

@@ -10,6 +10,7 @@
 #include "services/kafka/kafka_topic_admin.h"
 #include "services/pg/pg_receipts.h"
 #include "services/pg/pg_store.h"
+#include "services/runtime/policy_flags.h"
 #include "services/runtime/runtime.h"
 #include "spdlog/spdlog.h"
 
@@ -146,10 +147,11 @@ int RunScheduler(const SchedulerConfig& cfg) {
     return 2;
   }
   absl::Duration receipt_give_up;
-  if (!absl::ParseDuration(cfg.receipt_give_up, &receipt_give_up) || receipt_give_up <= absl::ZeroDuration()) {
-    std::cerr << "error: --receipt-give-up: '" << cfg.receipt_give_up << "' is not a positive duration (e.g. 24h)\n";
-    return 2;
+  absl::Status give_up = ParseDurationFlag("--receipt-give-up", cfg.receipt_give_up, &receipt_give_up);
+  if (give_up.ok() && receipt_give_up <= absl::ZeroDuration()) {
+    give_up = absl::InvalidArgumentError("--receipt-give-up: must be longer than 0, e.g. 24h");
   }
+  if (!give_up.ok()) return StartupFailed(give_up, 2);
   if (int rc = RequireTopics(*kafka_cfg, {{"--notices-topic", cfg.notices_topic}}, stop)) return rc;
   auto producer = KafkaProducer::Create(*kafka_cfg);
   if (!producer.ok()) return StartupFailed(producer.status(), 1);
