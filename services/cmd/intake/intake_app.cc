@@ -209,8 +209,7 @@ int RunIntake(const IntakeConfig& cfg) {
   auto http = StartObservabilityIfConfigured(cfg.http.listen, cfg.http.port_file, metrics, [&ready] { return ready.load(); });
   if (!http.ok()) return StartupFailed(http.status(), 1);
   PgReceiptStore receipt_store(pg);
-  auto public_http =
-      StartPublicEndpoint(cfg, start.public_secrets, directory, metrics, {&receipt_store, nullptr, clock.get()});
+  auto public_http = StartPublicEndpoint(cfg, start.public_secrets, directory, metrics, receipt_store, *clock);
   if (!public_http.ok()) return StartupFailed(public_http.status(), ExitCodeOf(public_http.status()));
   {
     RelayThread relay(conn.db, cfg, *conn.producer, stop);

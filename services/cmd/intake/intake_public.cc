@@ -34,7 +34,7 @@ absl::StatusOr<std::unique_ptr<PublicHttpServer>> StartPublicEndpoint(const Inta
                                                                       const PublicEndpointSecrets& secrets,
                                                                       CustomerDirectoryService& directory,
                                                                       MetricsRegistry& metrics,
-                                                                      PublicReceipts receipts) {
+                                                                      ReceiptStore& receipts, const Clock& clock) {
   if (!secrets.enabled()) {
     spdlog::info(
         "event=public_http_off reason=\"no --unsubscribe-secret-file, --inbound-sms-secret-file or "
@@ -44,9 +44,9 @@ absl::StatusOr<std::unique_ptr<PublicHttpServer>> StartPublicEndpoint(const Inta
   PublicHttpOptions options;
   options.listen = cfg.public_listen;
   options.inbound_sms_secret = secrets.inbound_sms_secret;
-  receipts.signer = secrets.receipts ? &*secrets.receipts : nullptr;
-  auto server =
-      PublicHttpServer::Start(options, secrets.tokens ? &*secrets.tokens : nullptr, directory, metrics, receipts);
+  const PublicReceipts receipt_routes{&receipts, secrets.receipts ? &*secrets.receipts : nullptr, &clock};
+  auto server = PublicHttpServer::Start(options, secrets.tokens ? &*secrets.tokens : nullptr, directory, metrics,
+                                        receipt_routes);
   if (!server.ok()) return server.status();
   if (!cfg.public_port_file.empty()) {
     if (auto s = WriteFileAtomically(cfg.public_port_file, absl::StrCat((*server)->port(), "\n")); !s.ok()) {

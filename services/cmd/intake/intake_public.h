@@ -29,13 +29,13 @@ struct PublicEndpointSecrets {
 absl::StatusOr<PublicEndpointSecrets> LoadPublicEndpointSecrets(const IntakeConfig& cfg);
 
 // Starts the endpoint on --public-listen and writes --public-port-file;
-// nullptr (logged) when no secret enables it. `receipts.signer` is taken
-// from `secrets`. INVALID_ARGUMENT for a bad
-// address, UNAVAILABLE when it cannot listen.
+// nullptr (logged) when no secret enables it. Receipts go to `receipts`
+// when `secrets` has their key. INVALID_ARGUMENT for a bad address,
+// UNAVAILABLE when it cannot listen.
 absl::StatusOr<std::unique_ptr<PublicHttpServer>> StartPublicEndpoint(const IntakeConfig& cfg,
                                                                       const PublicEndpointSecrets& secrets,
                                                                       CustomerDirectoryService& directory,
                                                                       MetricsRegistry& metrics,
-                                                                      PublicReceipts receipts);
+                                                                      ReceiptStore& receipts, const Clock& clock);
 
 }  // namespace forewarn
