@@ -15,7 +15,9 @@
 #include <utility>
 
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
 #include "absl/time/time.h"
+#include "services/core/fnv.h"
 #include "spdlog/spdlog.h"
 
 namespace forewarn {
@@ -134,6 +136,16 @@ void AppendJsonString(std::string& out, std::string_view s) {
   out += '"';
 }
 
+uint64_t NoticeHash(const Recipient& to, const RenderedNotice& notice) {
+  return Fnv1a64()
+      .Field(to.address, 0)
+      .Field(notice.subject, 0)
+      .Field(notice.text, 0)
+      .Field(notice.html, 0)
+      .Field(notice.unsubscribe_url, 0)
+      .value();
+}
+
 FileOutboxChannel::FileOutboxChannel(std::string dir, Channel channel, const Clock& clock,
                                      FileOutboxOptions options)
     : path_((std::filesystem::path(std::move(dir)) / (std::string(ToString(channel)) + ".jsonl")).string()),
@@ -216,6 +228,13 @@ absl::StatusOr<std::string> FileOutboxChannel::Send(const Recipient& to, const R
     AppendJsonString(pending_, value);
   };
   field("message_id", notice.message_id);
+  if (options_.compact) {
+    field("channel", ToString(channel_));
+    field("hash", absl::StrFormat("%016x", NoticeHash(to, notice)));
+    field("sent_at", sent_at);
+    pending_ += "}\n";
+    return notice.message_id;
+  }
   field("to", to.address);
   field("channel", ToString(channel_));
   if (!notice.subject.empty()) field("subject", notice.subject);

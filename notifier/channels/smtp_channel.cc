@@ -16,6 +16,7 @@
 #include "notifier/channels/channel_errors.h"
 #include "notifier/channels/send_timeout.h"
 #include "notifier/sms/phone.h"
+#include "services/core/fnv.h"
 #include "services/core/mask.h"
 
 namespace forewarn {
@@ -133,15 +134,6 @@ std::string Base64Lines(std::string_view data) {
   return out;
 }
 
-uint64_t Fnv1a(std::string_view s) {
-  uint64_t h = 1469598103934665603ULL;
-  for (unsigned char c : s) {
-    h ^= c;
-    h *= 1099511628211ULL;
-  }
-  return h;
-}
-
 // Splits "scheme://rest"; scheme empty when there is none.
 std::pair<std::string, std::string> SplitScheme(std::string_view url) {
   const size_t p = url.find("://");
@@ -238,7 +230,7 @@ std::string BuildMimeMessage(const SmtpConfig& config, const Recipient& to, cons
   // '=' followed by '_' never occurs in base64, so the boundary cannot
   // appear inside a part.
   const std::string boundary = absl::StrCat(
-      "=_forewarn_", absl::Hex(Fnv1a(absl::StrCat(notice.message_id, absl::ToUnixNanos(now))), absl::kZeroPad16));
+      "=_forewarn_", absl::Hex(Fnv1a64().Bytes(notice.message_id).Number(absl::ToUnixNanos(now)).value(), absl::kZeroPad16));
   header("Content-Type", absl::StrCat("multipart/alternative; boundary=\"", boundary, "\""));
   absl::StrAppend(&m, "\r\n");
   absl::StrAppend(&m, "--", boundary, "\r\n", part("text/plain", notice.text));

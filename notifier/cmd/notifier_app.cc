@@ -156,12 +156,12 @@ class ChannelStack {
 std::unique_ptr<DeliveryChannel> SmsProvider(const NotifierConfig& cfg, const Clock& clock, smpp::Session* session) {
   if (session != nullptr) return std::make_unique<SmppChannel>(*session, cfg.smpp_flags.source_addr);
   if (cfg.receipt_signer) return std::make_unique<KannelSmsChannel>(cfg.kannel, *cfg.receipt_signer);
-  if (cfg.sms.url.empty()) return std::make_unique<FileOutboxChannel>(cfg.outbox_dir, Channel::kSms, clock);
+  if (cfg.sms.url.empty()) return std::make_unique<FileOutboxChannel>(cfg.outbox_dir, Channel::kSms, clock, cfg.outbox);
   return std::make_unique<HttpSmsChannel>(cfg.sms);
 }
 
 std::unique_ptr<DeliveryChannel> EmailProvider(const NotifierConfig& cfg, const Clock& clock) {
-  if (cfg.smtp.url.empty()) return std::make_unique<FileOutboxChannel>(cfg.outbox_dir, Channel::kEmail, clock);
+  if (cfg.smtp.url.empty()) return std::make_unique<FileOutboxChannel>(cfg.outbox_dir, Channel::kEmail, clock, cfg.outbox);
   return std::make_unique<SmtpChannel>(cfg.smtp, clock);
 }
 

@@ -267,6 +267,10 @@ void AddNotifierFlags(CLI::App& app, NotifierConfig& cfg) {
   app.add_option("--outbox-dir", cfg.outbox_dir,
                  "file outbox (sms.jsonl, email.jsonl) for channels without a provider")
       ->envname("FOREWARN_OUTBOX_DIR");
+  app.add_flag("--outbox-compact", cfg.outbox.compact,
+               "keep only each notice's message id and a hash of its text in the outbox (benchmarks "
+               "of tens of millions of notices)")
+      ->envname("FOREWARN_OUTBOX_COMPACT");
   AddSmtpFlags(app, cfg);
   AddSmsFlags(app, cfg);
   AddKannelFlags(app, cfg);

@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "absl/status/status.h"
+#include "notifier/channels/file_outbox_channel.h"
 #include "notifier/channels/http_sms_channel.h"
 #include "notifier/channels/kannel_sms_channel.h"
 #include "notifier/channels/smtp_channel.h"
@@ -37,6 +38,8 @@ struct NotifierConfig {
   int retry_backoff_max_ms = 300000;
   std::string templates_dir = "templates";
   std::string outbox_dir;  // file outbox for channels without a provider
+  // The outbox keeps the notice (full) or only its id and hash (compact: benchmarks).
+  FileOutboxOptions outbox;
   // Email over SMTP when smtp.url is set.
   SmtpConfig smtp;
   std::string smtp_tls = "starttls";

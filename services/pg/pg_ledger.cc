@@ -9,6 +9,7 @@
 #include <unordered_set>
 
 #include "absl/strings/str_cat.h"
+#include "services/core/fnv.h"
 #include "services/pg/pg_pool.h"
 #include "services/pg/pg_store.h"
 
@@ -308,28 +309,16 @@ std::vector<int64_t> ClaimKeys(pqxx::work& tx, const std::vector<NoticeLedger::C
 }  // namespace
 
 int64_t PgNoticeLedger::KeyHash(const NoticeKey& key) {
-  // FNV-1a 64 over the key's fields (text terminated, numbers as 8 bytes
-  // little-endian): stable across processes and builds, unlike std::hash,
-  // because it is stored.
-  uint64_t h = 14695981039346656037ull;
-  auto byte = [&h](unsigned char c) {
-    h ^= c;
-    h *= 1099511628211ull;
-  };
-  auto text = [&](std::string_view s) {
-    for (unsigned char c : s) byte(c);
-    byte(0xff);
-  };
-  auto number = [&](int64_t v) {
-    for (int i = 0; i < 8; ++i) byte(static_cast<unsigned char>(static_cast<uint64_t>(v) >> (8 * i)));
-  };
-  text(key.incident_id);
-  number(key.version);
-  text(ToString(key.kind));
-  text(key.occasion);
-  number(key.customer_id);
-  text(ToString(key.channel));
-  return static_cast<int64_t>(h);
+  // FNV-1a 64 over the key's fields (text terminated by 0xff, numbers as 8
+  // bytes little-endian): stable, because it is stored.
+  return static_cast<int64_t>(Fnv1a64()
+                                  .Field(key.incident_id, 0xff)
+                                  .Number(key.version)
+                                  .Field(ToString(key.kind), 0xff)
+                                  .Field(key.occasion, 0xff)
+                                  .Number(key.customer_id)
+                                  .Field(ToString(key.channel), 0xff)
+                                  .value());
 }
 
 std::string NewLeaseOwner() {

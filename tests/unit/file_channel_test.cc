@@ -158,6 +158,41 @@ TEST(FileOutboxChannel, WritesEmailsWithSubjectAndHtmlToEmailJsonl) {
   EXPECT_FALSE(fs::exists(dir / "sms.jsonl"));
 }
 
+TEST(FileOutboxChannel, CompactRecordsKeepTheIdAndAHashOfWhatWasSent) {
+  const fs::path dir = FreshDir("compact");
+  ASSERT_TRUE(FileOutboxChannel::Validate(dir.string()).ok());
+  FakeClock clock(kNow);
+  FileOutboxChannel channel(dir.string(), Channel::kSms, clock, FileOutboxOptions{.compact = true});
+  ASSERT_TRUE(channel.Send(Phone(), SmsNotice("انقطاع الكهرباء", "<1@f>")).ok());
+  ASSERT_TRUE(channel.Send(Phone(), SmsNotice("انقطاع الكهرباء!", "<2@f>")).ok());
+  ASSERT_TRUE(channel.Flush().ok());
+  const auto lines = ReadLines(dir / "sms.jsonl");
+  ASSERT_EQ(lines.size(), 2u);
+  const auto first = nlohmann::json::parse(lines[0]), second = nlohmann::json::parse(lines[1]);
+  EXPECT_EQ(first["message_id"], "<1@f>");
+  EXPECT_EQ(first["channel"], "sms");
+  EXPECT_FALSE(first.contains("text"));
+  EXPECT_FALSE(first.contains("to"));
+  EXPECT_EQ(first["hash"].get<std::string>().size(), 16u);
+  EXPECT_NE(first["hash"], second["hash"]);  // one character more
+  EXPECT_EQ(first["sent_at"], second["sent_at"]);
+  // Still answers which messages reached the "provider".
+  auto delivered = channel.Delivered({"<1@f>", "<3@f>"});
+  ASSERT_TRUE(delivered.ok());
+  EXPECT_EQ(*delivered, std::set<std::string>{"<1@f>"});
+}
+
+TEST(NoticeHash, FieldsCannotTradeBytes) {
+  Recipient to = Phone();
+  RenderedNotice a, b;
+  a.subject = "ab";
+  a.text = "c";
+  b.subject = "a";
+  b.text = "bc";
+  EXPECT_NE(NoticeHash(to, a), NoticeHash(to, b));
+  EXPECT_EQ(NoticeHash(to, a), NoticeHash(to, a));
+}
+
 TEST(FileOutboxChannel, StoresArabicAsReadableUtf8) {
   const fs::path dir = FreshDir("arabic");
   ASSERT_TRUE(FileOutboxChannel::Validate(dir.string()).ok());
