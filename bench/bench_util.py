@@ -6,6 +6,8 @@
   pgcpu POSTMASTER_PID         CPU seconds of the postmaster, its live children and the
                                children it already reaped (cutime+cstime)
   first-sent FILE OFFSET       sent_at (epoch seconds) of the first JSON line at/after OFFSET
+  outbox-ids OFFSET FILE       "lines distinct": outbox lines at/after OFFSET and the distinct
+                               message ids among them, full or compact lines alike
   fanned-out LOG INCIDENT      "jobs ms" from the resolver's event=fanned_out line
   run CMD                      run CMD with bash; print "elapsed_s cpu_s" (cpu: user+sys of
                                CMD and every process it waited for); exits with CMD's status
@@ -97,6 +99,20 @@ def main():
             print("")
         else:
             print(f"{parse_ts(json.loads(line)['sent_at']):.6f}")
+    elif cmd == "outbox-ids":
+        offset, path = int(sys.argv[2]), sys.argv[3]
+        prefix = b'{"message_id":"'  # every line starts so (FileOutboxChannel)
+        lines, ids = 0, set()
+        if os.path.exists(path):
+            with open(path, "rb") as f:
+                f.seek(offset)
+                for line in f:
+                    lines += 1
+                    if line.startswith(prefix):
+                        # hash(): ints keep 13M ids in well under a GiB; a collision could
+                        # only show a duplicate that is not there, never hide one.
+                        ids.add(hash(line[len(prefix):line.index(b'"', len(prefix))]))
+        print(f"{lines} {len(ids)}")
     elif cmd == "fanned-out":
         path, incident = sys.argv[2], sys.argv[3]
         pat = re.compile(r"event=fanned_out incident=" + re.escape(incident) + r" .*jobs=(\d+) ms=(\d+)")

@@ -3,7 +3,8 @@
 # plain-tools baseline of the same data movement on the same infrastructure.
 #
 #   bench/run_bench.sh [--customers N] [--notifiers K] [--notifier-batch B] [--timeout S] [--keep]
-#                       [--durable|--fast] [--kafka real|mock] [--pg-stats] [--perf]
+#                       [--durable|--fast] [--kafka real|mock] [--outbox full|compact] [--pg-stats]
+#                       [--perf]
 #
 #   --kafka real|mock   Apache Kafka, one KRaft node (scripts/kafka.sh; the default, heap
 #                       FOREWARN_KAFKA_HEAP, 1g here) or librdkafka's mock cluster
@@ -17,6 +18,11 @@
 #   --notifier-prop K=V pass --kafka-prop K=V to the notifiers (repeatable), e.g.
 #                       queued.max.messages.kbytes=8192 to bound the consumer's prefetch buffer
 #   --timeout S         give up waiting for the notices after S seconds (default 120 + N/2000)
+#   --outbox full|compact
+#                       what the notifiers' file outbox keeps per notice: the notice itself
+#                       (~1.4 KB) or its message id and a hash of its text (--outbox-compact);
+#                       default full up to 2,000,000 customers, compact above. Either way the
+#                       completeness check counts every line and every distinct message id
 #   --keep              keep the scratch directory (logs, outbox, PostgreSQL data)
 #   --pg-stats          load pg_stat_statements and print the top statements of the fan-out
 #   --perf              perf-record (cpu-clock) the resolver, notifiers and PostgreSQL during the
@@ -46,9 +52,10 @@ keep=0
 pg_stats=0
 perf_rec=0
 pg_mode=durable
+outbox_mode=""
 notifier_props=()
 usage() {
-  sed -n '4,23p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//' >&2
+  sed -n '4,30p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//' >&2
   exit 2
 }
 while (($#)); do
@@ -61,6 +68,7 @@ while (($#)); do
     --durable) pg_mode=durable; shift ;;
     --fast) pg_mode=fast; shift ;;
     --kafka) FOREWARN_KAFKA="${2:?}"; shift 2 ;;
+    --outbox) outbox_mode="${2:?}"; shift 2 ;;
     --pg-stats) pg_stats=1; shift ;;
     --perf) perf_rec=1; shift ;;
     --notifier-prop) notifier_props+=(--kafka-prop "${2:?}"); shift 2 ;;
@@ -71,6 +79,8 @@ done
 [[ "$customers" =~ ^[1-9][0-9]*$ ]] || die "--customers wants a positive integer"
 [[ "$notifiers" =~ ^[1-9][0-9]?$ ]] || die "--notifiers wants 1..99"
 [[ -z "$notifier_batch" || "$notifier_batch" =~ ^[1-9][0-9]*$ ]] || die "--notifier-batch wants a positive integer"
+[[ -z "$outbox_mode" ]] && { ((customers > 2000000)) && outbox_mode=compact || outbox_mode=full; }
+[[ "$outbox_mode" =~ ^(full|compact)$ ]] || die "--outbox wants full or compact"
 export FOREWARN_KAFKA="${FOREWARN_KAFKA:-real}"
 [[ "$FOREWARN_KAFKA" =~ ^(real|mock)$ ]] || die "--kafka wants real or mock"
 export FOREWARN_KAFKA_HEAP="${FOREWARN_KAFKA_HEAP:-1g}"
@@ -191,6 +201,7 @@ log "loaded in $(awk -v a="$t_load0" -v b="$t_load1" 'BEGIN { printf "%.1f", b -
 
 notifier_extra=()
 [[ -n "$notifier_batch" ]] && notifier_extra=(--batch-size "$notifier_batch")
+[[ "$outbox_mode" == compact ]] && notifier_extra+=(--outbox-compact)
 notifier_extra+=("${notifier_props[@]}")
 start_bg resolver "$SCRATCH/logs/resolver.log" "$BIN/forewarn-resolver" --pg "$PG_URI" --kafka "$KAFKA" \
   --session-timeout-ms 3000
@@ -243,6 +254,10 @@ for ch in sms email; do
   f="$SCRATCH/outbox/$ch.jsonl"
   outbox_offset[$ch]="$([[ -f "$f" ]] && stat -c %s "$f" || echo 0)"
 done
+# The ledger's size (every partition) and the WAL position, before and after: disk per notice.
+pg_disk_sql="SELECT coalesce((SELECT sum(pg_total_relation_size(relid)) FROM pg_partition_tree('notice_ledger')),
+                             pg_total_relation_size('notice_ledger')), pg_current_wal_lsn() - '0/0'"
+IFS='|' read -r ledger_bytes0 wal_bytes0 <<<"$(sql -c "$pg_disk_sql")"
 pg_cpu0="$(util pgcpu "$PG_PID")"
 kafka_cpu0="$(util proc "$kafka_pid" | cut -d' ' -f1)"
 load_avg0="$(cut -d' ' -f1-3 /proc/loadavg)"
@@ -309,7 +324,6 @@ IFS='|' read -r ledger_rows ledger_sent first_rec last_rec <<<"$(sql -c "
          extract(epoch FROM min(updated_at)), extract(epoch FROM max(updated_at))
   FROM notice_ledger WHERE incident_id = '$incident_id'")"
 first_out=""
-outbox_lines=0
 for ch in sms email; do
   f="$SCRATCH/outbox/$ch.jsonl"
   [[ -f "$f" ]] || continue
@@ -317,9 +331,16 @@ for ch in sms email; do
   if [[ -n "$t" ]] && { [[ -z "$first_out" ]] || awk -v a="$t" -v b="$first_out" 'BEGIN { exit !(a < b) }'; }; then
     first_out="$t"
   fi
-  outbox_lines=$((outbox_lines + $(tail -c +"$((outbox_offset[$ch] + 1))" "$f" | wc -l)))
+done
+outbox_lines=0
+outbox_ids=0
+for ch in sms email; do
+  read -r l d <<<"$(util outbox-ids "${outbox_offset[$ch]}" "$SCRATCH/outbox/$ch.jsonl")"
+  outbox_lines=$((outbox_lines + l))
+  outbox_ids=$((outbox_ids + d))
 done
 read -r fan_jobs fan_ms <<<"$(util fanned-out "$SCRATCH/logs/resolver.log" "$incident_id")"
+IFS='|' read -r ledger_bytes1 wal_bytes1 <<<"$(sql -c "$pg_disk_sql")"
 pg_cpu1="$(util pgcpu "$PG_PID")"
 kafka_cpu1="$(util proc "$kafka_pid" | cut -d' ' -f1)"
 
@@ -400,7 +421,8 @@ if ((perf_rec)) && [[ -s "$SCRATCH/perf.data" ]]; then
 fi
 
 # --- Report ----------------------------------------------------------------------------------
-export customers notifiers expected ledger_rows ledger_sent first_rec last_rec first_out outbox_lines \
+export customers notifiers expected ledger_rows ledger_sent first_rec last_rec first_out outbox_lines outbox_ids \
+  ledger_bytes0 ledger_bytes1 wal_bytes0 wal_bytes1 outbox_mode \
   fan_jobs fan_ms t_call t_ret pg_cpu0 pg_cpu1 kafka_cpu0 kafka_cpu1 load_avg0 load_avg1 \
   base_prod_s base_prod_cpu base_cons_s base_cons_cpu b_pg0 b_pg1 b_k0 b_k1 base_rows kafka_hwm \
   PARTITIONS notifier_batch progress pg_durability kafka_label
@@ -430,7 +452,8 @@ for i, (t0, c0) in enumerate(samples):
         j += 1
     if j < len(samples):
         peak = max(peak, (samples[j][1] - c0) / (samples[j][0] - t0))
-ok = int(e["ledger_rows"]) == expected and int(e["ledger_sent"]) == expected and int(e["outbox_lines"]) == expected
+ok = (int(e["ledger_rows"]) == expected and int(e["ledger_sent"]) == expected
+      and int(e["outbox_lines"]) == expected and int(e["outbox_ids"]) == expected)
 print()
 print(f"== Forewarn fan-out benchmark: {n:,} customers, {expected:,} notices, "
       f"{e['notifiers']} notifiers{' (batch ' + e['notifier_batch'] + ')' if e['notifier_batch'] else ''}, "
@@ -452,7 +475,11 @@ if fan_ms:
     print(f"  resolver fan-out         {fan_jobs:,} jobs in {fan_ms / 1000:.2f} s: "
           f"{n / (fan_ms / 1000):,.0f} audience rows/s, {fan_jobs / (fan_ms / 1000):,.0f} jobs/s")
 print(f"  completeness             ledger {int(e['ledger_rows']):,} rows, {int(e['ledger_sent']):,} sent; "
-      f"outbox {int(e['outbox_lines']):,} lines; expected {expected:,}: {'OK' if ok else 'MISMATCH'}")
+      f"outbox ({e['outbox_mode']}) {int(e['outbox_lines']):,} lines, {int(e['outbox_ids']):,} message ids; "
+      f"expected {expected:,}: {'OK' if ok else 'MISMATCH'}")
+ledger_b, wal_b = f("ledger_bytes1") - f("ledger_bytes0"), f("wal_bytes1") - f("wal_bytes0")
+print(f"  postgres disk            ledger +{ledger_b / 2**20:,.0f} MiB ({ledger_b / expected:,.0f} B/notice), "
+      f"WAL {wal_b / 2**20:,.0f} MiB ({wal_b / expected:,.0f} B/notice)")
 print("  process                  CPU s   peak RSS MiB")
 for line in e["svc_lines"].strip().splitlines():
     name, cpu, hwm, _rss = line.split()
