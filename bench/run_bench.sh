@@ -3,8 +3,8 @@
 # plain-tools baseline of the same data movement on the same infrastructure.
 #
 #   bench/run_bench.sh [--customers N] [--notifiers K] [--notifier-batch B] [--timeout S] [--keep]
-#                       [--durable|--fast] [--kafka real|mock] [--outbox full|compact] [--pg-stats]
-#                       [--perf]
+#                       [--durable|--fast] [--pg-defaults] [--kafka real|mock] [--outbox full|compact]
+#                       [--pg-stats] [--perf]
 #
 #   --kafka real|mock   Apache Kafka, one KRaft node (scripts/kafka.sh; the default, heap
 #                       FOREWARN_KAFKA_HEAP, 1g here) or librdkafka's mock cluster
@@ -12,6 +12,8 @@
 #   --durable|--fast    PostgreSQL as in production (fsync, full_page_writes, synchronous_commit
 #                       on; the default) or with all three off (scripts/pg.sh start --fast: not
 #                       crash-safe); the report says which
+#   --pg-defaults       keep PostgreSQL's default sizing (128 MB shared_buffers, 1 GB max_wal_size,
+#                       5 min checkpoints) instead of the production-like 2 GB, 16 GB, 30 min
 #   --customers N       synthetic customers, all on electricity in riyadh (default 100000)
 #   --notifiers K       notifier worker processes (default 2)
 #   --notifier-batch B  pass --batch-size B to the notifiers (default: the notifier's own)
@@ -52,10 +54,11 @@ keep=0
 pg_stats=0
 perf_rec=0
 pg_mode=durable
+pg_tune=1
 outbox_mode=""
 notifier_props=()
 usage() {
-  sed -n '4,30p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//' >&2
+  sed -n '4,32p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//' >&2
   exit 2
 }
 while (($#)); do
@@ -67,6 +70,7 @@ while (($#)); do
     --keep) keep=1; shift ;;
     --durable) pg_mode=durable; shift ;;
     --fast) pg_mode=fast; shift ;;
+    --pg-defaults) pg_tune=0; shift ;;
     --kafka) FOREWARN_KAFKA="${2:?}"; shift 2 ;;
     --outbox) outbox_mode="${2:?}"; shift 2 ;;
     --pg-stats) pg_stats=1; shift ;;
@@ -134,13 +138,22 @@ pg_durability="$(cat "$(readlink -f "$SCRATCH/pg")/durability")"
 log "postgres: $pg_durability"
 PG_DATA="$(readlink -f "$SCRATCH/pg")/data"
 sql() { psql "$PG_URI" -X -q -At -v ON_ERROR_STOP=1 "$@"; }
-if ((pg_stats)); then
-  sql -c "ALTER SYSTEM SET shared_preload_libraries = 'pg_stat_statements'"
+# Sized like a production server (PostgreSQL's defaults suit a small machine): 2 GB of buffers
+# (a twelfth of this machine's memory) and checkpoints far enough apart that a 10M fan-out's
+# ledger pages are not written again as full-page images after every checkpoint. Durability
+# (fsync, full_page_writes, synchronous_commit) is untouched.
+pg_settings=()
+((pg_tune)) && pg_settings=("shared_buffers = '2GB'" "max_wal_size = '16GB'" "checkpoint_timeout = '30min'")
+((pg_stats)) && pg_settings+=("shared_preload_libraries = 'pg_stat_statements'")
+if ((${#pg_settings[@]})); then
+  for setting in "${pg_settings[@]}"; do sql -c "ALTER SYSTEM SET $setting"; done
   # pg_ctl restart reuses the command line (port, durability settings) from postmaster.opts.
   (cd / && runuser -u postgres -- /usr/lib/postgresql/15/bin/pg_ctl restart -w -D "$PG_DATA" -m fast \
     -l "$PG_DATA/../log") >/dev/null
-  sql -c "CREATE EXTENSION pg_stat_statements"
 fi
+((pg_stats)) && sql -c "CREATE EXTENSION pg_stat_statements"
+pg_sizing="$(sql -c "SELECT current_setting('shared_buffers') || ' shared_buffers, max_wal_size ' ||
+  current_setting('max_wal_size') || ', checkpoint_timeout ' || current_setting('checkpoint_timeout')")"
 PG_PID="$(head -n 1 "$PG_DATA/postmaster.pid")"
 DEVKAFKA_BIN="$BIN/forewarn-devkafka" start_kafka "forewarn.events:4" "forewarn.notices:$PARTITIONS" \
   "bench.baseline:$PARTITIONS" "forewarn.notices.retry:4" "forewarn.notices.dlq:1"
@@ -425,7 +438,7 @@ export customers notifiers expected ledger_rows ledger_sent first_rec last_rec f
   ledger_bytes0 ledger_bytes1 wal_bytes0 wal_bytes1 outbox_mode \
   fan_jobs fan_ms t_call t_ret pg_cpu0 pg_cpu1 kafka_cpu0 kafka_cpu1 load_avg0 load_avg1 \
   base_prod_s base_prod_cpu base_cons_s base_cons_cpu b_pg0 b_pg1 b_k0 b_k1 base_rows kafka_hwm \
-  PARTITIONS notifier_batch progress pg_durability kafka_label
+  PARTITIONS notifier_batch progress pg_durability kafka_label pg_sizing
 notifier_props_text="${notifier_props[*]}"
 export notifier_props_text
 svc_lines=""
@@ -461,7 +474,8 @@ print(f"== Forewarn fan-out benchmark: {n:,} customers, {expected:,} notices, "
       f"{'  [notifier ' + e['notifier_props_text'] + ']' if e.get('notifier_props_text') else ''}")
 print("  postgres                 " + ("durable (fsync, full_page_writes, synchronous_commit on)"
                                    if e["pg_durability"] == "durable" else
-                                   "fast (fsync, full_page_writes, synchronous_commit off: not durable)"))
+                                   "fast (fsync, full_page_writes, synchronous_commit off: not durable)")
+      + f"; {e['pg_sizing']}")
 print("  kafka                    " + ("Apache Kafka (scripts/kafka.sh), one KRaft node"
                                    if e["FOREWARN_KAFKA"] == "real" else
                                    "forewarn-devkafka (librdkafka's mock cluster: in memory, no replication)"))
