@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <tuple>
 
+#include "absl/container/flat_hash_map.h"
 #include "absl/strings/str_cat.h"
 #include "notifier/worker/delivery_outcome.h"
 #include "services/core/mask.h"
@@ -22,7 +23,8 @@ constexpr absl::Duration kLastRecordRetry = absl::Seconds(5);
 std::vector<const NoticeJob*> LatestCopiesUrgentFirst(const std::vector<NoticeJob>& jobs,
                                                       const NoticePolicy& policy) {
   std::vector<const NoticeJob*> unique;
-  std::map<NoticeKey, size_t> seen;
+  absl::flat_hash_map<NoticeKey, size_t> seen;
+  seen.reserve(jobs.size());
   for (const auto& job : jobs) {
     auto [it, inserted] = seen.try_emplace(KeyOf(job), unique.size());
     if (inserted) {
@@ -200,7 +202,7 @@ void NotifierWorker::Decide(const NoticeJob& job, const NoticeKey& key, const st
     Observe(job, NoticeState::kHeld);
     return;
   }
-  if (delivered.contains(MessageIdFor(key))) {
+  if (!delivered.empty() && delivered.contains(MessageIdFor(key))) {  // rare: only re-claimed notices
     Stamp(job, outcome);
     ++stats_.sent;
     Observe(job, NoticeState::kSent);

@@ -5,6 +5,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "absl/status/statusor.h"
@@ -248,6 +249,10 @@ struct NoticeKey {
   int64_t customer_id = 0;
   Channel channel = Channel::kSms;
   auto operator<=>(const NoticeKey&) const = default;  // orders keys, e.g. as map keys
+  template <typename H>
+  friend H AbslHashValue(H h, const NoticeKey& k) {  // keys in hash maps
+    return H::combine(std::move(h), k.incident_id, k.version, k.kind, k.occasion, k.customer_id, k.channel);
+  }
 };
 NoticeKey KeyOf(const NoticeJob& job);
 
