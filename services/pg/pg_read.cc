@@ -1,9 +1,13 @@
 #include "services/pg/pg_read.h"
 
 #include <algorithm>
+#include <cstdint>
+#include <string>
 #include <thread>
 
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
 #include "spdlog/spdlog.h"
 
 namespace forewarn {
@@ -16,6 +20,24 @@ constexpr char kPrimaryLsn[] = "SELECT pg_current_wal_insert_lsn()::text";
 // How many bytes of WAL the replica still has to replay to reach $1 (<= 0:
 // reached). NULL when the server is not in recovery.
 constexpr char kReplayBehind[] = "SELECT pg_wal_lsn_diff($1::pg_lsn, pg_last_wal_replay_lsn())::bigint";
+
+// `lsn` ("X/Y") made reachable: a WAL insert position just past a page
+// header (24 bytes; 40 at a segment's start) means the last record ended at
+// the page boundary, which is where a replica's replay position then stops;
+// it only moves past the header with the next record, which may be long in
+// coming on an idle primary. Unparsable text is returned as it is.
+std::string ReachableLsn(const std::string& lsn) {
+  constexpr uint64_t kPage = 8192;  // XLOG_BLCKSZ
+  const size_t slash = lsn.find('/');
+  uint64_t hi = 0, lo = 0;
+  if (slash == std::string::npos || !absl::SimpleHexAtoi(lsn.substr(0, slash), &hi) ||
+      !absl::SimpleHexAtoi(lsn.substr(slash + 1), &lo)) {
+    return lsn;
+  }
+  uint64_t pos = (hi << 32) | lo;
+  if (const uint64_t offset = pos % kPage; offset == 24 || offset == 40) pos -= offset;
+  return absl::StrFormat("%X/%X", pos >> 32, pos & 0xFFFFFFFFu);
+}
 
 }  // namespace
 
@@ -77,7 +99,7 @@ std::shared_ptr<PgPool> PgReads::CaughtUp(const char* what) {
   std::string target;
   auto status = primary_->Run([&](pqxx::connection& c) -> absl::Status {
     pqxx::nontransaction tx(c);
-    target = tx.exec1(kPrimaryLsn)[0].as<std::string>();
+    target = ReachableLsn(tx.exec1(kPrimaryLsn)[0].as<std::string>());
     return absl::OkStatus();
   });
   if (!status.ok()) return primary_;  // the read itself will report the primary's failure

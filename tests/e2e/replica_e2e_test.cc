@@ -10,6 +10,7 @@
 #include <gtest/gtest.h>
 #include <sys/wait.h>
 
+#include <cstdio>
 #include <cstdlib>
 #include <map>
 #include <set>
@@ -21,6 +22,7 @@
 #include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_replace.h"
 #include "absl/strings/str_split.h"
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
@@ -38,7 +40,8 @@ constexpr int kLateFirst = 301;    // 301..340: inserted while the replica is pa
 constexpr int kLateSecond = 341;   // 341..360: the same before incident 2
 constexpr int kLast = 360;
 
-std::string Quote(const std::string& s) { return absl::StrCat("'", s, "'"); }
+// `s` single-quoted for the shell.
+std::string Quote(const std::string& s) { return absl::StrCat("'", absl::StrReplaceAll(s, {{"'", "'\\''"}}), "'"); }
 
 // Customers [from, to] on electricity/riyadh, as the fan-out seeds make them.
 std::string CustomersSql(int from, int to) {
