@@ -86,7 +86,12 @@ void PgReads::SetReplica(std::shared_ptr<PgPool> replica, PgReadOptions options)
 std::shared_ptr<PgPool> PgReads::Route(const char* what, PgReadRoute route, int64_t behind_bytes,
                                        absl::Duration waited) {
   if (options_.on_route) options_.on_route(route);
-  if (route == PgReadRoute::kReplica) return replica_;
+  if (route == PgReadRoute::kReplica) {
+    if (waited >= absl::Milliseconds(100)) {
+      spdlog::info("event=pg_read_caught_up read={} waited_ms={}", what, absl::ToInt64Milliseconds(waited));
+    }
+    return replica_;
+  }
   if (route == PgReadRoute::kPrimaryLagging) {
     spdlog::warn("event=pg_read_lagging read={} behind_bytes={} waited_ms={} max_lag_ms={} served_by=primary", what,
                  behind_bytes, absl::ToInt64Milliseconds(waited), absl::ToInt64Milliseconds(options_.max_lag));
