@@ -18,8 +18,10 @@ namespace {
 // records may not be written out yet).
 constexpr char kPrimaryLsn[] = "SELECT pg_current_wal_insert_lsn()::text";
 // How many bytes of WAL the replica still has to replay to reach $1 (<= 0:
-// reached). NULL when the server is not in recovery.
-constexpr char kReplayBehind[] = "SELECT pg_wal_lsn_diff($1::pg_lsn, pg_last_wal_replay_lsn())::bigint";
+// reached). NULL when the server is not in recovery (any more: a promoted
+// replica's replay position stays where it was, and is no use).
+constexpr char kReplayBehind[] =
+    "SELECT CASE WHEN pg_is_in_recovery() THEN pg_wal_lsn_diff($1::pg_lsn, pg_last_wal_replay_lsn())::bigint END";
 
 // `lsn` ("X/Y") made reachable: a WAL insert position just past a page
 // header (24 bytes; 40 at a segment's start) means the last record ended at
