@@ -105,8 +105,10 @@ class Replica {
     started_ = absl::Now() - start;
     return absl::OkStatus();
   }
-  ~Replica() {
-    if (!uri_.empty()) RunCommand(absl::StrCat("bash ", FOREWARN_SOURCE_DIR, "/scripts/pg.sh stop ", Quote(dir_)));
+  ~Replica() {  // stopped (by its postmaster.pid) and its data removed
+    if (dir_.empty()) return;
+    RunCommand(absl::StrCat("bash ", FOREWARN_SOURCE_DIR, "/scripts/pg.sh stop ", Quote(dir_), " 2>/dev/null"));
+    RunCommand(absl::StrCat("rm -rf \"$(readlink -f ", Quote(dir_ + "/pg"), ")\" ", Quote(dir_)));
   }
   // The replica's copy of database `db`, once it has replayed its creation (or "" after 30 s).
   std::string Database(const std::string& db) const {
