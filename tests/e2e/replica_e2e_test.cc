@@ -248,8 +248,20 @@ TEST_F(ReplicaE2eTest, FanOutReadsTheAudienceOnTheReplicaAfterItCaughtUpAndRepor
   EXPECT_EQ(sent, static_cast<int64_t>(testing::SeededRecipients(Ids(1, kLateSecond - 1)).size()));
   EXPECT_EQ(report.uninformed(), 0);
   EXPECT_EQ(report.uninformed_notice_kind(), "outage_started");
+  // The preview's counts too (the targets are checked in the same read-only transaction there).
+  v1::PreviewAudienceRequest preview_req;
+  preview_req.set_kind(v1::UNPLANNED_OUTAGE);
+  preview_req.add_services("electricity");
+  preview_req.mutable_targets()->add_regions("riyadh");
+  v1::AudienceSize size;
+  auto preview = stack_.stub().PreviewAudience(stack_.Ctx().get(), preview_req, &size);
+  ASSERT_TRUE(preview.ok()) << preview.error_message();
+  EXPECT_EQ(size.customers(), kLateSecond - 1);
+  EXPECT_EQ(size.sms_recipients() + size.email_recipients(),
+            static_cast<int64_t>(testing::SeededRecipients(Ids(1, kLateSecond - 1)).size()));
   const std::string intake_metrics = Metrics("intake");
-  EXPECT_GE(Metric(intake_metrics, kReplicaReads), 1) << intake_metrics;
+  // The report (its counts and its completeness) and the preview.
+  EXPECT_GE(Metric(intake_metrics, kReplicaReads), 3) << intake_metrics;
   absl::SleepFor(absl::Seconds(1));  // the primary's statistics too have had their second
   EXPECT_EQ(AudienceScans(primary), primary_scans) << "the audience was read on the primary";
 
