@@ -287,6 +287,9 @@ pg_disk_sql="SELECT coalesce((SELECT sum(pg_total_relation_size(relid)) FROM pg_
 IFS='|' read -r ledger_bytes0 wal_bytes0 <<<"$(sql -c "$pg_disk_sql")"
 pg_cpu0="$(util pgcpu "$PG_PID")"
 replica_cpu0="$( ((pg_read)) && util pgcpu "$REPLICA_PID" || true)"
+# The primary's walsender (streaming WAL to the replica) is part of its CPU: printed apart.
+walsender_pid="$( ((pg_read)) && sql -c "SELECT pid FROM pg_stat_replication LIMIT 1" || true)"
+walsender_cpu0="$([[ -n "$walsender_pid" ]] && util proc "$walsender_pid" | cut -d' ' -f1 || true)"
 kafka_cpu0="$(util proc "$kafka_pid" | cut -d' ' -f1)"
 load_avg0="$(cut -d' ' -f1-3 /proc/loadavg)"
 
@@ -371,6 +374,7 @@ read -r fan_jobs fan_ms <<<"$(util fanned-out "$SCRATCH/logs/resolver.log" "$inc
 IFS='|' read -r ledger_bytes1 wal_bytes1 <<<"$(sql -c "$pg_disk_sql")"
 pg_cpu1="$(util pgcpu "$PG_PID")"
 replica_cpu1="$( ((pg_read)) && util pgcpu "$REPLICA_PID" || true)"
+walsender_cpu1="$([[ -n "$walsender_pid" ]] && util proc "$walsender_pid" | cut -d' ' -f1 || true)"
 kafka_cpu1="$(util proc "$kafka_pid" | cut -d' ' -f1)"
 
 # Per-service CPU and peak RSS, read just before stopping them.
@@ -454,7 +458,7 @@ export customers notifiers expected ledger_rows ledger_sent first_rec last_rec f
   ledger_bytes0 ledger_bytes1 wal_bytes0 wal_bytes1 outbox_mode \
   fan_jobs fan_ms t_call t_ret pg_cpu0 pg_cpu1 kafka_cpu0 kafka_cpu1 load_avg0 load_avg1 \
   base_prod_s base_prod_cpu base_cons_s base_cons_cpu b_pg0 b_pg1 b_k0 b_k1 base_rows kafka_hwm \
-  PARTITIONS notifier_batch progress pg_durability kafka_label pg_sizing replica_cpu0 replica_cpu1
+  PARTITIONS notifier_batch progress pg_durability kafka_label pg_sizing replica_cpu0 replica_cpu1 walsender_cpu0 walsender_cpu1
 notifier_props_text="${notifier_props[*]}"
 export notifier_props_text
 svc_lines=""
@@ -518,6 +522,7 @@ print(f"    {'postgres (during run)':22s} {f('pg_cpu1') - f('pg_cpu0'):7.2f}"
       f"{'   primary; reads on the replica (--pg-read)' if e.get('replica_cpu1') else ''}")
 if e.get("replica_cpu1"):
     print(f"    {'pg replica (during run)':22s} {f('replica_cpu1') - f('replica_cpu0'):7.2f}")
+    print(f"    {'primary walsender':22s} {f('walsender_cpu1') - f('walsender_cpu0'):7.2f}   (included in postgres)")
 print(f"    {e['kafka_label'] + ' (during run)':22s} {f('kafka_cpu1') - f('kafka_cpu0'):7.2f}")
 print(f"== baseline (psql COPY | kcat -P; kcat -C | psql COPY), {int(e['base_rows']):,} rows"
       f"{'' if int(e['base_rows']) == expected else ' MISMATCH'}")
