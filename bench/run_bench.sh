@@ -4,7 +4,7 @@
 #
 #   bench/run_bench.sh [--customers N] [--notifiers K] [--notifier-batch B] [--timeout S] [--keep]
 #                       [--durable|--fast] [--pg-defaults] [--kafka real|mock] [--outbox full|compact]
-#                       [--pg-stats] [--perf]
+#                       [--pg-stats] [--perf] [--pg-read]
 #
 #   --kafka real|mock   Apache Kafka, one KRaft node (scripts/kafka.sh; the default, heap
 #                       FOREWARN_KAFKA_HEAP, 1g here) or librdkafka's mock cluster
@@ -29,6 +29,9 @@
 #   --pg-stats          load pg_stat_statements and print the top statements of the fan-out
 #   --perf              perf-record (cpu-clock) the resolver, notifiers and PostgreSQL during the
 #                       fan-out; prints the hottest symbols per process (perf.data in scratch)
+#   --pg-read           start a streaming replica (scripts/pg.sh replica) and run the resolver and
+#                       intake with --pg-read on it; the report adds the replica's CPU seconds
+#                       (the primary's line compares with a run without it)
 #
 # Uses the binaries in ${BUILD_DIR:-build} (built with scripts/build.sh if missing), copied into
 # the scratch directory first so a concurrent rebuild cannot swap them mid-run. Everything runs
@@ -57,8 +60,9 @@ pg_mode=durable
 pg_tune=1
 outbox_mode=""
 notifier_props=()
+pg_read=0
 usage() {
-  sed -n '4,32p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//' >&2
+  sed -n '4,35p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//' >&2
   exit 2
 }
 while (($#)); do
@@ -75,6 +79,7 @@ while (($#)); do
     --outbox) outbox_mode="${2:?}"; shift 2 ;;
     --pg-stats) pg_stats=1; shift ;;
     --perf) perf_rec=1; shift ;;
+    --pg-read) pg_read=1; shift ;;
     --notifier-prop) notifier_props+=(--kafka-prop "${2:?}"); shift 2 ;;
     -h | --help) usage ;;
     *) echo "unknown option $1" >&2; usage ;;
@@ -119,6 +124,7 @@ cleanup() {
   trap - EXIT
   ((rc == 0)) || tail_logs 20
   stop_all
+  [[ ! -f "$SCRATCH/replica/pg/data/postmaster.pid" ]] || bash scripts/pg.sh stop "$SCRATCH/replica" || true
   if ((keep)); then
     log "scratch directory kept: $SCRATCH"
   else
@@ -155,6 +161,14 @@ fi
 pg_sizing="$(sql -c "SELECT current_setting('shared_buffers') || ' shared_buffers, max_wal_size ' ||
   current_setting('max_wal_size') || ', checkpoint_timeout ' || current_setting('checkpoint_timeout')")"
 PG_PID="$(head -n 1 "$PG_DATA/postmaster.pid")"
+read_args=()
+if ((pg_read)); then # a streaming replica for the resolver's and intake's reads (--pg-read)
+  pg_replica=(replica "$SCRATCH/replica" "$SCRATCH")
+  [[ "$pg_mode" == fast ]] && pg_replica+=(--fast)
+  read_args=(--pg-read "$(FOREWARN_PG_FAST=0 bash scripts/pg.sh "${pg_replica[@]}")")
+  REPLICA_PID="$(head -n 1 "$(readlink -f "$SCRATCH/replica/pg")/data/postmaster.pid")"
+  log "read replica: ${read_args[1]}"
+fi
 DEVKAFKA_BIN="$BIN/forewarn-devkafka" start_kafka "forewarn.events:4" "forewarn.notices:$PARTITIONS" \
   "bench.baseline:$PARTITIONS" "forewarn.notices.retry:4" "forewarn.notices.dlq:1"
 kafka_label=kafka
@@ -162,7 +176,7 @@ kafka_label=kafka
 kafka_pid="$(<"$KAFKA_PID_FILE")"
 
 # --- Services (same flags as scripts/run_local.sh and tests/e2e/stack.cc) --------------------
-start_bg intake "$SCRATCH/logs/intake.log" "$BIN/forewarn-intake" --pg "$PG_URI" --kafka "$KAFKA" \
+start_bg intake "$SCRATCH/logs/intake.log" "$BIN/forewarn-intake" --pg "$PG_URI" "${read_args[@]}" --kafka "$KAFKA" \
   --listen 127.0.0.1:0 --port-file "$SCRATCH/intake.port"
 wait_for_file "$SCRATCH/intake.port" 60 '^[0-9]+$' # migrations are applied once this exists
 INTAKE_PORT="$(<"$SCRATCH/intake.port")"
@@ -216,7 +230,7 @@ notifier_extra=()
 [[ -n "$notifier_batch" ]] && notifier_extra=(--batch-size "$notifier_batch")
 [[ "$outbox_mode" == compact ]] && notifier_extra+=(--outbox-compact)
 notifier_extra+=("${notifier_props[@]}")
-start_bg resolver "$SCRATCH/logs/resolver.log" "$BIN/forewarn-resolver" --pg "$PG_URI" --kafka "$KAFKA" \
+start_bg resolver "$SCRATCH/logs/resolver.log" "$BIN/forewarn-resolver" --pg "$PG_URI" "${read_args[@]}" --kafka "$KAFKA" \
   --session-timeout-ms 3000
 for ((k = 1; k <= notifiers; k++)); do
   start_bg "notifier-$k" "$SCRATCH/logs/notifier-$k.log" "$BIN/forewarn-notifier" --pg "$PG_URI" \
@@ -272,6 +286,10 @@ pg_disk_sql="SELECT coalesce((SELECT sum(pg_total_relation_size(relid)) FROM pg_
                              pg_total_relation_size('notice_ledger')), pg_current_wal_lsn() - '0/0'"
 IFS='|' read -r ledger_bytes0 wal_bytes0 <<<"$(sql -c "$pg_disk_sql")"
 pg_cpu0="$(util pgcpu "$PG_PID")"
+replica_cpu0="$( ((pg_read)) && util pgcpu "$REPLICA_PID" || true)"
+# The primary's walsender (streaming WAL to the replica) is part of its CPU: printed apart.
+walsender_pid="$( ((pg_read)) && sql -c "SELECT pid FROM pg_stat_replication LIMIT 1" || true)"
+walsender_cpu0="$([[ -n "$walsender_pid" ]] && util proc "$walsender_pid" | cut -d' ' -f1 || true)"
 kafka_cpu0="$(util proc "$kafka_pid" | cut -d' ' -f1)"
 load_avg0="$(cut -d' ' -f1-3 /proc/loadavg)"
 
@@ -355,6 +373,8 @@ done
 read -r fan_jobs fan_ms <<<"$(util fanned-out "$SCRATCH/logs/resolver.log" "$incident_id")"
 IFS='|' read -r ledger_bytes1 wal_bytes1 <<<"$(sql -c "$pg_disk_sql")"
 pg_cpu1="$(util pgcpu "$PG_PID")"
+replica_cpu1="$( ((pg_read)) && util pgcpu "$REPLICA_PID" || true)"
+walsender_cpu1="$([[ -n "$walsender_pid" ]] && util proc "$walsender_pid" | cut -d' ' -f1 || true)"
 kafka_cpu1="$(util proc "$kafka_pid" | cut -d' ' -f1)"
 
 # Per-service CPU and peak RSS, read just before stopping them.
@@ -438,7 +458,7 @@ export customers notifiers expected ledger_rows ledger_sent first_rec last_rec f
   ledger_bytes0 ledger_bytes1 wal_bytes0 wal_bytes1 outbox_mode \
   fan_jobs fan_ms t_call t_ret pg_cpu0 pg_cpu1 kafka_cpu0 kafka_cpu1 load_avg0 load_avg1 \
   base_prod_s base_prod_cpu base_cons_s base_cons_cpu b_pg0 b_pg1 b_k0 b_k1 base_rows kafka_hwm \
-  PARTITIONS notifier_batch progress pg_durability kafka_label pg_sizing
+  PARTITIONS notifier_batch progress pg_durability kafka_label pg_sizing replica_cpu0 replica_cpu1 walsender_cpu0 walsender_cpu1
 notifier_props_text="${notifier_props[*]}"
 export notifier_props_text
 svc_lines=""
@@ -498,7 +518,11 @@ print("  process                  CPU s   peak RSS MiB")
 for line in e["svc_lines"].strip().splitlines():
     name, cpu, hwm, _rss = line.split()
     print(f"    {name:22s} {float(cpu):7.2f} {int(hwm) / 1024:9.1f}")
-print(f"    {'postgres (during run)':22s} {f('pg_cpu1') - f('pg_cpu0'):7.2f}")
+print(f"    {'postgres (during run)':22s} {f('pg_cpu1') - f('pg_cpu0'):7.2f}"
+      f"{'   primary; reads on the replica (--pg-read)' if e.get('replica_cpu1') else ''}")
+if e.get("replica_cpu1"):
+    print(f"    {'pg replica (during run)':22s} {f('replica_cpu1') - f('replica_cpu0'):7.2f}")
+    print(f"    {'primary walsender':22s} {f('walsender_cpu1') - f('walsender_cpu0'):7.2f}   (included in postgres)")
 print(f"    {e['kafka_label'] + ' (during run)':22s} {f('kafka_cpu1') - f('kafka_cpu0'):7.2f}")
 print(f"== baseline (psql COPY | kcat -P; kcat -C | psql COPY), {int(e['base_rows']):,} rows"
       f"{'' if int(e['base_rows']) == expected else ' MISMATCH'}")

@@ -9,6 +9,13 @@
 #                             FOREWARN_PG_FAST=1) turns all three off: quicker, but a crash can
 #                             lose acknowledged commits or corrupt the data (demos and
 #                             benchmarks that ask for it only). DIR/pg/durability says which.
+#   scripts/pg.sh replica DIR PRIMARY_DIR [--fast]
+#                             a streaming standby of the server `start PRIMARY_DIR` runs:
+#                             pg_basebackup -R -X stream from it into DIR/pg, started on
+#                             127.0.0.1:<free port> with hot_standby and hot_standby_feedback on
+#                             (its long audience cursors are not cancelled by the primary's
+#                             vacuum); prints the URI (same role and database) and writes it to
+#                             DIR/pg/uri. stop, restart and crash work on DIR as on a primary.
 #   scripts/pg.sh stop DIR    stop that server (pg_ctl stop -m fast)
 #   scripts/pg.sh restart DIR stop it (fast: connections are cut mid-transaction), then start it
 #                             again on the same port with the same settings (failure tests)
@@ -23,14 +30,22 @@ source "$(dirname "${BASH_SOURCE[0]}")/pg_common.sh"
 
 PGBIN="${PGBIN:-/usr/lib/postgresql/15/bin}"
 
-usage() { echo "usage: $0 start DIR [--fast] | stop DIR | restart DIR | crash DIR" >&2; exit 2; }
+usage() {
+  echo "usage: $0 start DIR [--fast] | replica DIR PRIMARY_DIR [--fast] | stop DIR | restart DIR | crash DIR" >&2
+  exit 2
+}
 [[ $# -ge 2 ]] || usage
 cmd="$1"
 dir="$(abs_dir "$2")"
 pgdir="$dir/pg"
 fast="${FOREWARN_PG_FAST:-0}"
 [[ "$fast" == 0 || "$fast" == 1 ]] || { echo "FOREWARN_PG_FAST must be 0 or 1" >&2; exit 2; }
-if [[ $# -eq 3 && "$cmd" == start && "$3" == --fast ]]; then
+primary_dir=""
+if [[ "$cmd" == replica ]]; then
+  [[ $# -eq 3 || ($# -eq 4 && "$4" == --fast) ]] || usage
+  primary_dir="$(abs_dir "$3")"
+  [[ $# -eq 4 ]] && fast=1
+elif [[ $# -eq 3 && "$cmd" == start && "$3" == --fast ]]; then
   fast=1
 elif [[ $# -ne 2 ]]; then
   usage
@@ -94,6 +109,55 @@ start() {
   local uri="postgresql://forewarn@127.0.0.1:$port/forewarn"
   echo "$uri" >"$pgdir/uri"
   echo "$uri"
+}
+
+# A streaming standby of the server in $primary_dir, in $pgdir (see the usage at the top).
+replica() {
+  local primary_pgdir primary_uri primary_port
+  primary_pgdir="$(readlink -f "$primary_dir/pg")"
+  primary_uri="$(cat "$primary_pgdir/uri" 2>/dev/null)" || { echo "no server started in $primary_dir" >&2; exit 1; }
+  primary_port="${primary_uri##*:}"
+  primary_port="${primary_port%%/*}"
+  [[ ! -e "$pgdir/data/PG_VERSION" ]] || { echo "$pgdir already initialised" >&2; exit 1; }
+  allow_replication "$primary_pgdir" "$primary_port"
+  mkdir -p "$pgdir"
+  if [[ $EUID -eq 0 ]]; then
+    chown postgres: "$pgdir"
+    if ! as_pg test -w "$pgdir"; then
+      rmdir "$pgdir"
+      ln -s "$(mktemp -d /tmp/forewarn-pg.XXXXXX)" "$pgdir"
+      chown postgres: "$(readlink -f "$pgdir")"
+    fi
+  fi
+  pgdir="$(readlink -f "$pgdir")"
+  as_pg mkdir -p "$pgdir/sock"
+  local nosync=()
+  ((fast)) && nosync=(--no-sync)
+  # -R: standby.signal and primary_conninfo; -X stream: the WAL written meanwhile comes along.
+  as_pg "$PGBIN/pg_basebackup" -h 127.0.0.1 -p "$primary_port" -U postgres -D "$pgdir/data" -R -X stream \
+    -c fast "${nosync[@]}" >"$pgdir/basebackup.log" 2>&1 || { cat "$pgdir/basebackup.log" >&2; exit 1; }
+  printf '%s\n' "hot_standby = on" "hot_standby_feedback = on" | as_pg tee -a "$pgdir/data/postgresql.auto.conf" >/dev/null
+  if ((fast)); then echo fast; else echo durable; fi | as_pg tee "$pgdir/durability" >/dev/null
+  local port
+  port="$(free_port)"
+  if ! start_server "$port"; then
+    echo "PostgreSQL standby did not start on port $port; retrying on another port" >&2
+    as_pg "$PGBIN/pg_ctl" stop -D "$pgdir/data" -m immediate >/dev/null 2>&1 || true
+    port="$(free_port)"
+    start_server "$port" || { tail -n 20 "$pgdir/log" >&2; exit 1; }
+  fi
+  local uri="postgresql://forewarn@127.0.0.1:$port/forewarn"
+  echo "$uri" | as_pg tee "$pgdir/uri" >/dev/null
+  echo "$uri"
+}
+
+# Lets the postgres user replicate over loopback (initdb -A trust allows it already; kept for a
+# primary whose pg_hba.conf was tightened).
+allow_replication() {
+  local hba="$1/data/pg_hba.conf"
+  as_pg grep -Eq '^host[[:space:]]+replication[[:space:]]+(all|postgres)[[:space:]]+127\.0\.0\.1/32' "$hba" && return 0
+  echo "host replication postgres 127.0.0.1/32 trust" | as_pg tee -a "$hba" >/dev/null
+  psql "postgresql://postgres@127.0.0.1:$2/postgres" -q -v ON_ERROR_STOP=1 -c "SELECT pg_reload_conf()" >/dev/null
 }
 
 stop() {
@@ -176,6 +240,7 @@ crash() {
 
 case "$cmd" in
   start) start ;;
+  replica) replica ;;
   stop) stop ;;
   restart) restart ;;
   crash) crash ;;

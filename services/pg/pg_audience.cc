@@ -2,6 +2,7 @@
 #include "absl/strings/str_join.h"
 #include "services/pg/audience_sql.h"
 #include "services/pg/pg_pool.h"
+#include "services/pg/pg_read.h"
 #include "services/pg/pg_store.h"
 #include "services/pg/pg_targets.h"
 
@@ -38,7 +39,7 @@ void NoJit(pqxx::transaction_base& tx) { tx.exec0("SET LOCAL jit = off"); }
 
 }  // namespace
 
-PgAudienceSource::PgAudienceSource(PgDatabase db, int fetch_size) : pool_(db.pool()), fetch_size_(fetch_size) {}
+PgAudienceSource::PgAudienceSource(PgDatabase db, int fetch_size) : reads_(db.reads()), fetch_size_(fetch_size) {}
 PgAudienceSource::~PgAudienceSource() = default;
 
 absl::Status PgAudienceSource::Stream(const AudienceQuery& query,
@@ -46,7 +47,8 @@ absl::Status PgAudienceSource::Stream(const AudienceQuery& query,
   pg::SqlArgs args;
   const std::string declare =
       absl::StrCat("DECLARE audience NO SCROLL CURSOR FOR ", pg::AudienceSql(query, args));
-  return pool_->Run([&](pqxx::connection& c) -> absl::Status {
+  // A replica only once it has every customer committed before the event.
+  return reads_->CaughtUp("audience")->Run([&](pqxx::connection& c) -> absl::Status {
     // One consistent snapshot for the whole stream.
     pqxx::transaction<pqxx::repeatable_read, pqxx::read_only> tx(c);
     NoJit(tx);
@@ -85,7 +87,7 @@ absl::StatusOr<AudienceSize> PgAudienceSource::Size(IncidentKind kind, const std
   }
   const std::string sql = absl::StrCat("SELECT t.*, ", absl::StrJoin(counts, ", "), " FROM (", total, ") t");
   AudienceSize size;
-  auto status = pool_->Run([&](pqxx::connection& c) -> absl::Status {
+  auto status = reads_->CaughtUp("preview")->Run([&](pqxx::connection& c) -> absl::Status {
     pqxx::transaction<pqxx::repeatable_read, pqxx::read_only> tx(c);
     if (auto s = pg::CheckTargets(tx, targets, "targets."); !s.ok()) return s;
     NoJit(tx);

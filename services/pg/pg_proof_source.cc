@@ -4,6 +4,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "services/pg/pg_pool.h"
+#include "services/pg/pg_read.h"
 
 namespace forewarn {
 namespace {
@@ -55,12 +56,12 @@ absl::Status ReadRow(const pqxx::row& r, ProofRow& out) {
 
 }  // namespace
 
-PgProofSource::PgProofSource(PgDatabase db, int fetch_size) : pool_(db.pool()), fetch_size_(fetch_size) {}
+PgProofSource::PgProofSource(PgDatabase db, int fetch_size) : reads_(db.reads()), fetch_size_(fetch_size) {}
 PgProofSource::~PgProofSource() = default;
 
 absl::Status PgProofSource::Stream(const ProofQuery& query, const std::function<absl::Status(const ProofRow&)>& fn) {
   const std::string fetch = absl::StrCat("FETCH FORWARD ", fetch_size_, " FROM proof");
-  return pool_->Run([&](pqxx::connection& c) -> absl::Status {
+  return reads_->CaughtUp("proof")->Run([&](pqxx::connection& c) -> absl::Status {
     pqxx::transaction<pqxx::repeatable_read, pqxx::read_only> tx(c);
     if (tx.exec_params1(kIncidentExists, query.incident_id)[0].as<int64_t>() == 0) {
       return absl::NotFoundError(absl::StrCat("incident ", query.incident_id, " not found"));

@@ -11,7 +11,8 @@ namespace forewarn {
 // receipt_at, escalated_to), over the process's shared pool. One read-only
 // repeatable-read transaction per stream: the incident is checked, then the
 // rows come through a server-side cursor `fetch_size` at a time, so memory
-// stays flat however many customers the incident reached. The connection is
+// stays flat however many customers the incident reached. Read from a
+// caught-up replica when the database has one (PgDatabase::SetReadReplica). The connection is
 // held for the whole stream (the caller's callback paces it).
 class PgProofSource final : public ProofSource {
  public:
@@ -21,7 +22,7 @@ class PgProofSource final : public ProofSource {
   absl::Status Stream(const ProofQuery& query, const std::function<absl::Status(const ProofRow&)>& fn) override;
 
  private:
-  std::shared_ptr<pg::PgPool> pool_;
+  std::shared_ptr<pg::PgReads> reads_;  // a caught-up replica, if any (PgDatabase::SetReadReplica)
   int fetch_size_;
 };
 

@@ -6,6 +6,7 @@
 #include "absl/strings/str_split.h"
 #include "services/pg/audience_sql.h"
 #include "services/pg/pg_pool.h"
+#include "services/pg/pg_read.h"
 #include "services/pg/pg_targets.h"
 
 namespace forewarn {
@@ -388,10 +389,10 @@ void CommitVersion(pqxx::work& tx, const std::string& id, Change change, const N
 }  // namespace pg
 
 PgDatabase::PgDatabase(PgEndpoint db, int pool_size)
-    : pool_(std::make_shared<pg::PgPool>(std::move(db), pool_size)) {}
+    : pool_(std::make_shared<pg::PgPool>(std::move(db), pool_size)), reads_(std::make_shared<pg::PgReads>(pool_)) {}
 const PgEndpoint& PgDatabase::endpoint() const { return pool_->endpoint(); }
 
-PgIncidentStore::PgIncidentStore(PgDatabase db) : pool_(db.pool()) {}
+PgIncidentStore::PgIncidentStore(PgDatabase db) : pool_(db.pool()), reads_(db.reads()) {}
 PgIncidentStore::~PgIncidentStore() = default;
 
 absl::StatusOr<Incident> PgIncidentStore::Create(const NewIncident& req, absl::Time now,
@@ -559,7 +560,7 @@ absl::StatusOr<IncidentPage> PgIncidentStore::List(const ListFilter& filter) {
 
 absl::StatusOr<DeliveryReport> PgIncidentStore::Report(const std::string& id, int max_failures) {
   absl::StatusOr<DeliveryReport> result = absl::InternalError("not run");
-  auto status = pool_->Run([&](pqxx::connection& c) -> absl::Status {
+  auto status = reads_->CaughtUp("report")->Run([&](pqxx::connection& c) -> absl::Status {
     pqxx::read_transaction tx(c);
     auto incident = SelectIncident(tx, id);
     if (!incident.ok()) {
@@ -624,7 +625,9 @@ absl::StatusOr<std::vector<IncidentChangeRecord>> PgIncidentStore::History(const
 absl::StatusOr<Completeness> PgIncidentStore::CheckCompleteness(const std::string& id, int max_listed, absl::Time now,
                                                                 const RedriveDecision& redrive) {
   absl::StatusOr<Completeness> result = absl::InternalError("not run");
-  auto status = pool_->Run([&](pqxx::connection& c) -> absl::Status {
+  // Without re-drive it writes nothing: a caught-up replica may answer.
+  const auto& pool = redrive ? pool_ : reads_->CaughtUp("completeness");
+  auto status = pool->Run([&](pqxx::connection& c) -> absl::Status {
     pqxx::work tx(c);
     // Locks the incident so that no new version appears while we look (and
     // a re-driven event is for the version that is current at commit).

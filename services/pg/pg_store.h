@@ -16,9 +16,32 @@
 
 namespace forewarn::pg {
 class PgPool;
+class PgReads;
 }
 
 namespace forewarn {
+
+// Where a read that may go to a streaming replica was served (metrics).
+enum class PgReadRoute {
+  kReplica,         // the replica had replayed the primary's WAL position
+  kPrimaryLagging,  // it had not within PgReadOptions::max_lag
+  kPrimaryFailed,   // the replica could not be asked (down, or an error)
+};
+const char* ToString(PgReadRoute route);  // "replica", "primary_lagging", "primary_failed"
+
+struct PgReadOptions {
+  // How long a read waits for the replica to replay what the primary had
+  // written when it started, before it reads from the primary instead.
+  absl::Duration max_lag = absl::Seconds(5);
+  // Called once per routed read (e.g. a counter per route); may be empty.
+  std::function<void(PgReadRoute)> on_route;
+};
+
+// Start-up check of a --pg-read server: OK when it accepts connections and
+// is a standby in recovery with hot standby (pg_is_in_recovery()),
+// FAILED_PRECONDITION when it is a primary, UNAVAILABLE when it cannot be
+// reached; the message names `flag`.
+absl::Status CheckReadReplica(const std::string& uri, const char* flag);
 
 // The connection pool a process's Postgres adapters share: at most
 // `pool_size` connections to `db`, made on demand and replaced when broken.
@@ -35,9 +58,20 @@ class PgDatabase {
   const PgEndpoint& endpoint() const;
   // For the adapters in services/pg.
   const std::shared_ptr<pg::PgPool>& pool() const { return pool_; }
+  const std::shared_ptr<pg::PgReads>& reads() const { return reads_; }
+
+  // Sends the pure reads that tolerate no lag but need no write — the
+  // resolver's audience stream, the preview's counts, delivery reports,
+  // completeness without re-drive, proof of notice — to `replica` (a
+  // streaming standby of this database, at most `pool_size` connections)
+  // once it has replayed what the primary had written when the read
+  // started; see PgReadOptions. Call before the adapters are made; every
+  // copy of this PgDatabase shares it. Everything else stays on the primary.
+  void SetReadReplica(PgEndpoint replica, int pool_size, PgReadOptions options);
 
  private:
   std::shared_ptr<pg::PgPool> pool_;
+  std::shared_ptr<pg::PgReads> reads_;
 };
 
 // Applies the versioned migrations in services/pg/migrations that are not yet
@@ -76,6 +110,7 @@ class PgIncidentStore final : public IncidentStore, public IncidentReader {
   absl::StatusOr<Incident> Close(const std::string& id, int64_t expected_version, absl::Time now, Change change,
                                  const NoticePlan& plan, const ChangeAudit& audit);
   std::shared_ptr<pg::PgPool> pool_;
+  std::shared_ptr<pg::PgReads> reads_;  // Report, CheckCompleteness without re-drive
 };
 
 struct PgOutboxOptions {
@@ -121,7 +156,7 @@ class PgAudienceSource final : public AudienceSource {
                                     const Targets& targets) override;
 
  private:
-  std::shared_ptr<pg::PgPool> pool_;
+  std::shared_ptr<pg::PgReads> reads_;  // both reads may go to a replica
   int fetch_size_;
 };
 

@@ -171,6 +171,12 @@ absl::Status ServiceStack::Start(const std::string& seed_sql, const Options& opt
     if (!uri.ok()) return uri.status();
     pg_uri = *std::move(uri);
   }
+  std::vector<std::string> read_args;  // the resolver's and the intake's
+  if (options.services_pg_read_uri) {
+    auto uri = options.services_pg_read_uri(db_->uri());
+    if (!uri.ok()) return uri.status();
+    read_args = {"--pg-read", *std::move(uri)};
+  }
   std::vector<std::string> common = {"--pg", pg_uri, "--kafka", kafka_};
   common.insert(common.end(), kafka_props_.begin(), kafka_props_.end());
   auto with = [&](std::vector<std::string> head, std::vector<std::string> tail) {
@@ -182,6 +188,7 @@ absl::Status ServiceStack::Start(const std::string& seed_sql, const Options& opt
                                           "--templates", FOREWARN_TEMPLATES_DIR, "--time-offset-file", offset_file_,
                                           "--events-topic", events_topic_, "--notices-topic", notices_topic_,
                                           "--dlq-topic", dlq_topic_};
+  intake_args.insert(intake_args.end(), read_args.begin(), read_args.end());
   for (std::string arg : options.intake_args) {
     for (size_t at = arg.find("{dir}"); at != std::string::npos; at = arg.find("{dir}", at + dir_.size())) {
       arg.replace(at, 5, dir_);
@@ -196,9 +203,11 @@ absl::Status ServiceStack::Start(const std::string& seed_sql, const Options& opt
   db_->Exec(seed_sql);
   // Short session timeouts: a killed worker's partitions move on quickly (and the mock broker
   // delays each rebalance by it).
-  if (auto s = Launch("resolver", with({Bin("services/cmd/resolver/forewarn-resolver")},
-                                       {"--session-timeout-ms", "3000", "--events-topic", events_topic_,
-                                        "--notices-topic", notices_topic_, "--group", resolver_group_}));
+  std::vector<std::string> resolver_args = {"--session-timeout-ms", "3000", "--events-topic", events_topic_,
+                                            "--notices-topic", notices_topic_, "--group", resolver_group_};
+  resolver_args.insert(resolver_args.end(), read_args.begin(), read_args.end());
+  for (const std::string& arg : options.resolver_args) resolver_args.push_back(Substitute(arg, "dir", dir_));
+  if (auto s = Launch("resolver", with({Bin("services/cmd/resolver/forewarn-resolver")}, resolver_args));
       !s.ok()) {
     return s;
   }

@@ -87,6 +87,11 @@ class ServiceStack {
     // name must be kept); it runs once the scratch database exists. db()
     // still connects directly.
     std::function<absl::StatusOr<std::string>(const std::string& scratch_uri)> services_pg_uri;
+    // When set, the resolver and the intake also get --pg-read with the URI
+    // this returns for the scratch database's URI (a streaming replica of it).
+    std::function<absl::StatusOr<std::string>(const std::string& scratch_uri)> services_pg_read_uri;
+    // Extra resolver flags; "{dir}" is replaced by dir().
+    std::vector<std::string> resolver_args;
   };
   // Starts everything; `seed_sql` runs once the intake created the schema.
   absl::Status Start(const std::string& seed_sql) { return Start(seed_sql, Options{}); }

@@ -46,8 +46,10 @@ expect intake "$h" --fd-headroom 64
 expect intake "$h" --pg-pool-size 8
 expect intake "$h" --dlq-topic forewarn.notices.dlq
 expect intake "$h" --pg-pooling auto
+expect intake "$h" --pg-read-max-lag 5s
 
 h=$(help_of "$resolver")
+expect resolver "$h" --pg-read-max-lag 5s
 expect resolver "$h" --group forewarn-resolver
 expect resolver "$h" --fetch-size 5000
 expect resolver "$h" --events-topic forewarn.events

@@ -481,6 +481,30 @@ forewarn.envFrom) plus secrets and the observability listener.
   value: {{ printf "0.0.0.0:%v" .Values.ports.metrics | quote }}
 {{- end -}}
 
+{{/*
+The read replica (postgresql.readUri, or existingSecretReadKey of existingSecret), for the
+resolver and the intake: FOREWARN_PG_READ and FOREWARN_PG_READ_MAX_LAG; nothing without one.
+*/}}
+{{- define "forewarn.pgReadKey" -}}
+{{- if .Values.postgresql.existingSecret -}}
+{{- .Values.postgresql.existingSecretReadKey -}}
+{{- else if .Values.postgresql.readUri -}}
+readUri
+{{- end -}}
+{{- end -}}
+
+{{- define "forewarn.pgReadEnv" -}}
+{{- with include "forewarn.pgReadKey" . }}
+- name: FOREWARN_PG_READ
+  valueFrom:
+    secretKeyRef:
+      name: {{ include "forewarn.postgresqlSecretName" $ }}
+      key: {{ . }}
+- name: FOREWARN_PG_READ_MAX_LAG
+  value: {{ $.Values.postgresql.readMaxLag | quote }}
+{{- end }}
+{{- end -}}
+
 {{/* Static group membership (kafka.staticMembership): the pod name as group.instance.id. */}}
 {{- define "forewarn.instanceIdEnv" -}}
 - name: FOREWARN_INSTANCE_ID

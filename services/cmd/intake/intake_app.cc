@@ -187,12 +187,13 @@ int RunIntake(const IntakeConfig& cfg) {
   if (int rc = Connect(cfg, stop, connected); rc != 0) return rc;
   IntakeConnections& conn = *connected;
   PgDatabase pg(conn.db, cfg.pg.pool_size);
+  MetricsRegistry metrics;
+  if (auto s = AttachReadReplica(cfg.pg_read, cfg.pg, pg, metrics, stop); !s.ok()) return StartupFailed(s, 2);
   PgIncidentStore store(pg);
   IncidentService service(store, *clock, cfg.notice_policy, cfg.validation_limits);
   PgAudienceSource audience(pg);
   NoticePreviewer previewer(store, store, audience, *start.renderer, std::move(*start.budgets),
                             {cfg.sms_rate, cfg.email_rate});
-  MetricsRegistry metrics;
   RpcMetrics rpc_metrics(metrics);
   GrpcIncidentService grpc_service(service, previewer, start.authorizer.get(), &rpc_metrics);
   IncidentExtras extras(pg, conn, cfg, *clock);

@@ -88,6 +88,7 @@ void AddPublicFlags(CLI::App& app, IntakeConfig& cfg) {
 
 void AddIntakeFlags(CLI::App& app, IntakeConfig& cfg) {
   AddPgFlags(app, cfg.pg);
+  AddPgReadFlags(app, cfg.pg_read);
   AddKafkaFlags(app, cfg.kafka);
   app.add_option("--listen", cfg.listen, "gRPC listen address (port 0: chosen at run time)")
       ->envname("FOREWARN_LISTEN");

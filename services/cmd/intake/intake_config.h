@@ -22,6 +22,7 @@ namespace forewarn {
 
 struct IntakeConfig {
   PgFlags pg;
+  PgReadFlags pg_read;  // reports, completeness, proof and preview counts may read from a replica
   KafkaFlags kafka;
   std::string listen = "127.0.0.1:0";
   std::string port_file;

@@ -92,6 +92,7 @@ class FanOut {
 
 void AddResolverFlags(CLI::App& app, ResolverConfig& cfg) {
   AddPgFlags(app, cfg.pg);
+  AddPgReadFlags(app, cfg.pg_read);
   AddKafkaFlags(app, cfg.kafka);
   AddGroupFlags(app, cfg.group, "FOREWARN_RESOLVER_GROUP");
   app.add_option("--events-topic", cfg.events_topic)->envname("FOREWARN_EVENTS_TOPIC");
@@ -118,11 +119,13 @@ int RunResolver(const ResolverConfig& cfg) {
   if (!producer.ok() || !consumer.ok()) return StartupFailed(!producer.ok() ? producer.status() : consumer.status(), 1);
 
   PgDatabase pg(*db, cfg.pg.pool_size);
+  MetricsRegistry metrics;
+  // The audience stream only: the incident's versions stay on the primary (supersession wants the newest).
+  if (auto s = AttachReadReplica(cfg.pg_read, cfg.pg, pg, metrics, stop); !s.ok()) return StartupFailed(s, 2);
   PgIncidentStore incidents(pg);
   PgAudienceSource audience(pg, cfg.fetch_size);
   KafkaNoticeSink sink(**producer, cfg.notices_topic);
   Resolver resolver(incidents, audience, sink);
-  MetricsRegistry metrics;
   FanOut fan_out(resolver, metrics);
   auto http = StartObservabilityIfConfigured(cfg.http.listen, cfg.http.port_file, metrics);
   if (!http.ok()) return StartupFailed(http.status(), 1);

@@ -16,6 +16,7 @@ namespace forewarn {
 
 struct ResolverConfig {
   PgFlags pg;
+  PgReadFlags pg_read;  // the audience stream may read from a replica
   KafkaFlags kafka;
   GroupFlags group{.group = "forewarn-resolver", .instance_id = ""};
   std::string events_topic = "forewarn.events";
