@@ -54,7 +54,10 @@ PartitionPlan PlanLedgerPartitions(const std::vector<LedgerPartition>& existing,
   }
   const absl::Time cutoff = now - retention;
   for (const auto& p : existing) {
-    if (p.to > cutoff) continue;
+    // The legacy partition without an incident (a database created after
+    // migration 14) stays: rows of an incident with a non-v7 id still have
+    // a place to go.
+    if (p.to > cutoff || (p.legacy && !p.last_change)) continue;
     if (std::string why = ReasonToKeep(p, cutoff); !why.empty()) {
       plan.kept.emplace_back(p, std::move(why));
     } else {

@@ -55,7 +55,8 @@ absl::Time NextMonth(absl::Time month_start);
 // `existing`: the ledger's partitions. Months from the current one to
 // `months_ahead` after it are created when missing; a partition is dropped
 // when its whole range ends at or before now - retention and none of its
-// incidents is open or changed after that.
+// incidents is open or changed after that; the legacy one only once it has
+// incidents (all of them past the retention).
 PartitionPlan PlanLedgerPartitions(const std::vector<LedgerPartition>& existing, absl::Time now,
                                    absl::Duration retention, int months_ahead = 3);
 

@@ -114,13 +114,18 @@ constexpr char kCountDead[] = "SELECT count(*) FROM dead_notices";
 // stalled worker's statement fails and is retried. Transaction-local, so it
 // holds behind a transaction pooler too.
 //
-// The ledger's statements find rows by primary key only. A partition made
-// ahead and analyzed while still empty (a manual ANALYZE) looks free to scan
-// whole, and a plan cached then would scan it once per key as it fills:
-// sequential scans are ruled out in these transactions (one round trip, with
-// the timeout; plans are made, and cached, in them).
+// The ledger's statements find rows by primary key, key by key: a nested
+// loop over the keys with an index probe each, which is also the one plan
+// in which PostgreSQL prunes the partitions per key (at run time) and probes
+// only the key's month. A hash or merge join reads every month's partition
+// whole (chosen for a batch of keys while the ledger is small), and a month
+// made ahead and analyzed while still empty (a manual ANALYZE) looks free to
+// scan whole, a plan that, once cached, would scan it once per key as it
+// fills. Both are ruled out in these transactions (one round trip, with the
+// timeout; the plans are made, and cached, in them).
 constexpr char kBoundIdleTransaction[] =
-    "SET LOCAL idle_in_transaction_session_timeout = '5s'; SET LOCAL enable_seqscan = off";
+    "SET LOCAL idle_in_transaction_session_timeout = '5s'; SET LOCAL enable_seqscan = off; "
+    "SET LOCAL enable_hashjoin = off; SET LOCAL enable_mergejoin = off";
 
 // Settling: a key that was new when claimed gets its one ledger row here;
 // an existing (re-claimed) row is updated while it is still claimed.
@@ -321,6 +326,9 @@ std::vector<int64_t> ClaimKeys(pqxx::work& tx, const std::vector<NoticeLedger::C
 }
 
 }  // namespace
+
+const char* PgNoticeLedger::ClaimLookupSql() { return kClaimLookup; }
+const char* PgNoticeLedger::TransactionSettingsSql() { return kBoundIdleTransaction; }
 
 int64_t PgNoticeLedger::KeyHash(const NoticeKey& key) {
   // FNV-1a 64 over the key's fields (text terminated, numbers as 8 bytes
@@ -639,6 +647,7 @@ absl::StatusOr<std::vector<bool>> PgNoticeLedger::AreDead(const std::vector<Noti
   std::vector<bool> dead(keys.size(), false);
   auto status = pool_->Run([&](pqxx::connection& c) -> absl::Status {
     pqxx::read_transaction tx(c);
+    tx.exec0(kBoundIdleTransaction);
     std::fill(dead.begin(), dead.end(), false);
     for (const auto& r : pool_->Exec(tx, "ledger_claim_lookup", pg::TextArray(a.ids), pg::IntArray(a.versions),
                                           pg::TextArray(a.kinds), pg::TextArray(a.occasions),
