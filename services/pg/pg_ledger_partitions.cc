@@ -94,35 +94,50 @@ absl::StatusOr<std::vector<LedgerPartition>> PgLedgerPartitions::List() {
 
 namespace {
 
-// Runs `step` (DDL on one connection, outside a transaction block) with a
-// lock_timeout; a lock wait that times out is tried again after a pause, so
-// the DDL never queues ahead of the writers for long.
+// Runs `step` in a transaction whose lock waits time out after
+// `lock_timeout` (SET LOCAL: it holds behind a transaction pooler too); one
+// that times out is tried again after a pause, so the DDL never queues for
+// long behind another holder of the parent's lock.
 absl::Status WithLockRetry(pg::PgPool& pool, absl::Duration lock_timeout, int attempts, const std::string& what,
-                           const std::function<void(pqxx::nontransaction&)>& step) {
+                           const std::function<void(pqxx::work&)>& step) {
   for (int attempt = 1;; ++attempt) {
     bool timed_out = false;
     auto status = pool.Run([&](pqxx::connection& c) -> absl::Status {
-      pqxx::nontransaction tx(c);
-      tx.exec0(absl::StrCat("SET lock_timeout = ", absl::ToInt64Milliseconds(lock_timeout)));
+      pqxx::work tx(c);
+      tx.exec0(absl::StrCat("SET LOCAL lock_timeout = ", absl::ToInt64Milliseconds(lock_timeout)));
       try {
         step(tx);
       } catch (const pqxx::sql_error& e) {
-        tx.exec0("RESET lock_timeout");  // the pool's connection goes back as it came
         if (!IsLockTimeout(e)) throw;
         timed_out = true;
         return absl::OkStatus();
       }
-      tx.exec0("RESET lock_timeout");
+      tx.commit();
       return absl::OkStatus();
     });
     if (!status.ok() || !timed_out) return status;
     if (attempt >= attempts) {
       return absl::UnavailableError(absl::StrCat(what, ": lock not granted within ", absl::FormatDuration(lock_timeout),
-                                                 " in ", attempts, " attempts (writers busy); tried again next round"));
+                                                 " in ", attempts, " attempts; tried again next round"));
     }
     spdlog::info("event=ledger_partition_lock_wait what=\"{}\" attempt={}", what, attempt);
     std::this_thread::sleep_for(absl::ToChronoMilliseconds(lock_timeout * attempt));
   }
+}
+
+// DETACH … CONCURRENTLY cannot run in a transaction block: alone, outside
+// one. Its locks (SHARE UPDATE EXCLUSIVE) do not conflict with writers; it
+// then waits for the transactions that may still see the partition. A
+// detach cut short is left pending and is finished (FINALIZE) next time.
+absl::Status Detach(pg::PgPool& pool, const char* parent, const std::string& name) {
+  return pool.Run([&](pqxx::connection& c) -> absl::Status {
+    pqxx::nontransaction tx(c);
+    auto attached = tx.exec_params(kIsAttached, parent, name);
+    if (attached.empty()) return absl::OkStatus();
+    tx.exec0(absl::StrFormat("ALTER TABLE %s DETACH PARTITION %s %s", tx.quote_name(parent), tx.quote_name(name),
+                             attached[0][0].as<bool>() ? "FINALIZE" : "CONCURRENTLY"));
+    return absl::OkStatus();
+  });
 }
 
 }  // namespace
@@ -131,7 +146,7 @@ absl::Status PgLedgerPartitions::Create(absl::Time month) {
   const int64_t lo = Millis(month), hi = Millis(NextMonth(month));
   for (const char* parent : kParents) {
     const std::string name = PartitionName(parent, month);
-    auto s = WithLockRetry(*pool_, lock_timeout_, attempts_, absl::StrCat("attach ", name), [&](pqxx::nontransaction& tx) {
+    auto s = WithLockRetry(*pool_, lock_timeout_, attempts_, absl::StrCat("attach ", name), [&](pqxx::work& tx) {
       if (!tx.exec_params(kIsAttached, parent, name).empty()) return;
       // The table alone first (no lock on the parent), then ATTACH: SHARE
       // UPDATE EXCLUSIVE on the parent, which writers do not conflict with;
@@ -162,16 +177,9 @@ absl::Status PgLedgerPartitions::Drop(const LedgerPartition& p, absl::Duration r
   if (!s.ok()) return s;
   for (const char* parent : kParents) {
     const std::string name = Sibling(parent, p.name);
-    s = WithLockRetry(*pool_, lock_timeout_, attempts_, absl::StrCat("detach ", name), [&](pqxx::nontransaction& tx) {
-      auto attached = tx.exec_params(kIsAttached, parent, name);
-      if (!attached.empty()) {
-        // CONCURRENTLY: writers keep writing to the other partitions; it
-        // waits for the transactions that may still see this one. A detach
-        // cut short is left pending and is finished here next time.
-        tx.exec0(absl::StrFormat("ALTER TABLE %s DETACH PARTITION %s %s", tx.quote_name(parent), tx.quote_name(name),
-                                 attached[0][0].as<bool>() ? "FINALIZE" : "CONCURRENTLY"));
-      }
-      if (tx.exec_params1(kTableExists, name)[0].as<bool>()) {
+    if (s = Detach(*pool_, parent, name); !s.ok()) return s;
+    s = WithLockRetry(*pool_, lock_timeout_, attempts_, absl::StrCat("drop ", name), [&](pqxx::work& tx) {
+      if (tx.exec_params(kIsAttached, parent, name).empty() && tx.exec_params1(kTableExists, name)[0].as<bool>()) {
         tx.exec0(absl::StrFormat("DROP TABLE %s", tx.quote_name(name)));
       }
     });

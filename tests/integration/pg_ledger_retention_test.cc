@@ -256,13 +256,18 @@ TEST_F(PgLedgerRetentionTest, MonthsOlderThanTheRetentionAreDroppedWhileAFanOutW
   while (fan_out.batches() < 4) absl::SleepFor(absl::Milliseconds(5));
   FakeClock clock(now);
   LedgerMaintenance maintenance(partitions, clock, kDefaultLedgerRetention);
+  const int batches_before = fan_out.batches();
+  const auto round_started = std::chrono::steady_clock::now();
   auto round = maintenance.RunOnce();
+  const double round_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - round_started).count();
   const int batches_when_dropped = fan_out.batches();
   const int sent = fan_out.Join();
+  const double fan_out_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - round_started).count();
   ASSERT_TRUE(round.ok()) << round.status();
   std::cout << "[ measure ] retention round during the fan-out: dropped " << round->dropped << ", kept " << round->kept
-            << ", receipts deleted " << round->receipts_deleted << "; fan-out batches done then "
-            << batches_when_dropped << " of " << kNotices / 100 << "\n";
+            << ", receipts deleted " << round->receipts_deleted << " in " << round_s << " s; fan-out batches of 100 "
+            << batches_before << " before it, " << batches_when_dropped << " after it, of " << kNotices / 100
+            << " (the rest in " << fan_out_s - round_s << " s)\n";
   EXPECT_LT(batches_when_dropped, kNotices / 100) << "the fan-out was over before the drop: not concurrent";
 
   // The two closed months are gone from both tables; the open one's stays.
