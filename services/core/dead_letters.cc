@@ -11,6 +11,7 @@ namespace forewarn {
 absl::StatusOr<std::vector<NoticeJob>> DeadLetterService::Pending(const std::string& incident_id) {
   if (!incident_id.empty()) {
     if (auto s = ValidateIncidentId("incident_id", incident_id); !s.ok()) return s;
+    if (auto s = RequireLedger(retention_, incident_id); !s.ok()) return s;
   }
   auto all = source_.ReadAll();
   if (!all.ok()) return all.status();

@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "services/core/ledger_retention.h"
 #include "services/core/ports.h"
 
 namespace forewarn {
@@ -34,6 +35,9 @@ class DeadLetterService {
   // its DEAD ledger row. Replaying twice is harmless: the ledger lets one
   // copy through. Returns once the broker has them all.
   absl::StatusOr<Replay> ReplayAll(const std::string& incident_id);
+  // Both answer FAILED_PRECONDITION for an incident whose ledger retention
+  // dropped (its dead letters cannot be told from delivered ones any more).
+  void set_ledger_retention(LedgerRetentionLog* log) { retention_ = log; }
 
  private:
   absl::StatusOr<std::vector<NoticeJob>> Pending(const std::string& incident_id);
@@ -42,6 +46,7 @@ class DeadLetterService {
   DeadLetterLedger& ledger_;
   NoticeSink& notices_;
   std::mutex replay_mu_;
+  LedgerRetentionLog* retention_ = nullptr;
 };
 
 }  // namespace forewarn

@@ -168,6 +168,7 @@ absl::StatusOr<DeliveryReport> IncidentService::Report(const std::string& id, in
   if (max_failures < 0 || max_failures > 10000) {
     return absl::InvalidArgumentError("max_failures: must be between 0 and 10000");
   }
+  if (auto s = RequireLedger(retention_, id); !s.ok()) return s;
   return store_.Report(id, max_failures == 0 ? 100 : max_failures);
 }
 
@@ -181,6 +182,7 @@ absl::StatusOr<Completeness> IncidentService::Reconcile(const std::string& id, b
   if (max_listed < 0 || max_listed > 10000) {
     return absl::InvalidArgumentError("max_listed: must be between 0 and 10000");
   }
+  if (auto s = RequireLedger(retention_, id); !s.ok()) return s;
   auto check = store_.CheckCompleteness(id, max_listed, clock_.Now(), redrive ? RedriveDecision(DecideRedrive)
                                                                              : RedriveDecision());
   if (check.ok() && !check->kind) check->note = NothingQueuedNote(check->version);

@@ -2,6 +2,7 @@
 
 #include "absl/status/statusor.h"
 #include "services/core/clock.h"
+#include "services/core/ledger_retention.h"
 #include "services/core/model.h"
 #include "services/core/ports.h"
 #include "services/core/validation.h"
@@ -39,6 +40,9 @@ class IncidentService {
   // "Nobody left uninformed": the current version's audience against the
   // ledger; with `redrive`, re-queues the fan-out for those never reached.
   absl::StatusOr<Completeness> Reconcile(const std::string& id, bool redrive, int max_listed = 100);
+  // Report and Reconcile answer FAILED_PRECONDITION for an incident whose
+  // ledger retention dropped (RequireLedger); unset: not checked.
+  void set_ledger_retention(LedgerRetentionLog* log) { retention_ = log; }
 
   static constexpr char kSystemActor[] = "system";
 
@@ -49,6 +53,7 @@ class IncidentService {
   const Clock& clock_;
   NoticePolicy policy_;
   ValidationLimits limits_;
+  LedgerRetentionLog* retention_ = nullptr;
 };
 
 // "expected_restoration_at: 2026-11-23T18:00:00Z -> 2026-11-23T20:00:00Z;

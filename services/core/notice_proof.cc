@@ -87,6 +87,7 @@ NoticeProof ProveNotice(const std::vector<ProofRow>& rows) {
 absl::StatusOr<ProofSummary> NoticeProofService::Prove(const ProofRequest& request,
                                                        const std::function<absl::Status(const NoticeProof&)>& emit) {
   if (auto s = ValidateRequest(request); !s.ok()) return s;
+  if (auto s = RequireLedger(retention_, request.incident_id); !s.ok()) return s;
   const absl::Time now = clock_.Now();
   ProofSummary summary;
   std::vector<ProofRow> notice;  // the rows of the notice being read

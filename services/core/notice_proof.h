@@ -16,6 +16,7 @@
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
 #include "services/core/clock.h"
+#include "services/core/ledger_retention.h"
 #include "services/core/model.h"
 #include "services/core/ports.h"
 
@@ -94,10 +95,13 @@ class NoticeProofService {
   // incident; `emit` returning non-OK stops the stream and is returned.
   absl::StatusOr<ProofSummary> Prove(const ProofRequest& request,
                                      const std::function<absl::Status(const NoticeProof&)>& emit);
+  // FAILED_PRECONDITION for an incident whose ledger retention dropped.
+  void set_ledger_retention(LedgerRetentionLog* log) { retention_ = log; }
 
  private:
   ProofSource& source_;
   const Clock& clock_;
+  LedgerRetentionLog* retention_ = nullptr;
 };
 
 }  // namespace forewarn

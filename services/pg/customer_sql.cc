@@ -123,12 +123,14 @@ constexpr char kOptOut[] =
 constexpr char kEraseHeld[] = "DELETE FROM held_notices WHERE customer_id = ANY($1::bigint[])";
 constexpr char kCloseOpen[] =
     "UPDATE notice_ledger l SET state = 'failed', error = 'customer erased', provider_id = NULL, updated_at = now() "
-    "FROM incidents i WHERE l.incident_id = i.id AND l.customer_id = ANY($1::bigint[]) "
+    "FROM incidents i WHERE l.incident_epoch = forewarn_incident_epoch(i.id) AND l.incident_id = i.id "
+    "AND l.customer_id = ANY($1::bigint[]) "
     "AND l.state IN ('held', 'retrying', 'dead')";
 constexpr char kRedactLedger[] =
     "UPDATE notice_ledger l SET provider_id = NULL, "
     "  error = CASE WHEN l.error IS NULL THEN NULL ELSE 'customer erased' END "
-    "FROM incidents i WHERE l.incident_id = i.id AND l.customer_id = ANY($1::bigint[]) "
+    "FROM incidents i WHERE l.incident_epoch = forewarn_incident_epoch(i.id) AND l.incident_id = i.id "
+    "AND l.customer_id = ANY($1::bigint[]) "
     "AND (l.provider_id IS NOT NULL OR l.error IS DISTINCT FROM 'customer erased' AND l.error IS NOT NULL)";
 constexpr char kEraseDead[] = "DELETE FROM dead_notices WHERE customer_id = ANY($1::bigint[])";
 constexpr char kEraseCustomers[] = "DELETE FROM customers WHERE id = ANY($1::bigint[])";

@@ -23,11 +23,14 @@ namespace {
 // Record. Two row writes per notice (a claimed row, then its update) were
 // most of the fan-out's database time (bench/, README).
 // 1. The rows that exist, by position in the batch (also AreDead's query).
+// Every ledger statement names each key's partition ($7 and the like: the
+// incident's epoch, migration 14), so PostgreSQL probes one partition per
+// key (run-time pruning in the nested loop) and not every month's.
 constexpr char kClaimLookup[] =
     "SELECT k.ord, l.state, l.delivery_attempts FROM unnest($1::uuid[], $2::bigint[], $3::text[], $4::text[], "
-    "  $5::bigint[], $6::text[]) WITH ORDINALITY AS k(iid, ver, kind, occ, cid, ch, ord) "
-    "JOIN notice_ledger l ON l.incident_id = k.iid AND l.incident_version = k.ver AND l.notice_kind = k.kind "
-    "  AND l.occasion = k.occ AND l.customer_id = k.cid AND l.channel = k.ch";
+    "  $5::bigint[], $6::text[], $7::bigint[]) WITH ORDINALITY AS k(iid, ver, kind, occ, cid, ch, ep, ord) "
+    "JOIN notice_ledger l ON l.incident_epoch = k.ep AND l.incident_id = k.iid AND l.incident_version = k.ver "
+    "  AND l.notice_kind = k.kind AND l.occasion = k.occ AND l.customer_id = k.cid AND l.channel = k.ch";
 // 2. Batches in flight for the same incidents: normally other workers'
 // current batches (other keys). One that names keys of this claim is either
 // live (its owner renews it: those keys are busy) or expired, or this
@@ -74,8 +77,8 @@ constexpr char kReclaim[] =
     "UPDATE notice_ledger AS l SET state = 'claimed', attempts = l.attempts + 1, claimed_at = " FW_AT("$7") ", "
     "  updated_at = " FW_AT("$7") " "
     "FROM unnest($1::uuid[], $2::bigint[], $3::text[], $4::text[], $5::bigint[], $6::text[], $8::int[], "
-    "  $9::bigint[]) AS k(iid, ver, kind, occ, cid, ch, att, ord) "
-    "WHERE l.incident_id = k.iid AND l.incident_version = k.ver AND l.notice_kind = k.kind "
+    "  $9::bigint[], $10::bigint[]) AS k(iid, ver, kind, occ, cid, ch, att, ord, ep) "
+    "WHERE l.incident_epoch = k.ep AND l.incident_id = k.iid AND l.incident_version = k.ver AND l.notice_kind = k.kind "
     "  AND l.occasion = k.occ AND l.customer_id = k.cid AND l.channel = k.ch "
     "  AND (l.state IN ('claimed', 'held') OR (l.state = 'retrying' AND k.att >= l.delivery_attempts)) "
     "RETURNING k.ord, l.attempts";
@@ -84,21 +87,24 @@ constexpr char kReclaim[] =
 constexpr char kRevive[] =
     "WITH r AS ("
     "  UPDATE notice_ledger AS l SET state = 'claimed', delivery_attempts = 0, updated_at = " FW_AT("$7") " "
-    "  FROM unnest($1::uuid[], $2::bigint[], $3::text[], $4::text[], $5::bigint[], $6::text[]) "
-    "    AS k(iid, ver, kind, occ, cid, ch) "
-    "  WHERE l.incident_id = k.iid AND l.incident_version = k.ver AND l.notice_kind = k.kind "
-    "    AND l.occasion = k.occ AND l.customer_id = k.cid AND l.channel = k.ch AND l.state = 'dead' "
-    "  RETURNING l.incident_id, l.incident_version, l.notice_kind, l.occasion, l.customer_id, l.channel) "
-    "DELETE FROM dead_notices d USING r WHERE d.incident_id = r.incident_id "
+    "  FROM unnest($1::uuid[], $2::bigint[], $3::text[], $4::text[], $5::bigint[], $6::text[], $8::bigint[]) "
+    "    AS k(iid, ver, kind, occ, cid, ch, ep) "
+    "  WHERE l.incident_epoch = k.ep AND l.incident_id = k.iid AND l.incident_version = k.ver "
+    "    AND l.notice_kind = k.kind AND l.occasion = k.occ AND l.customer_id = k.cid AND l.channel = k.ch "
+    "    AND l.state = 'dead' "
+    "  RETURNING l.incident_id, l.incident_version, l.notice_kind, l.occasion, l.customer_id, l.channel, "
+    "    l.incident_epoch) "
+    "DELETE FROM dead_notices d USING r WHERE d.incident_epoch = r.incident_epoch AND d.incident_id = r.incident_id "
     "  AND d.incident_version = r.incident_version AND d.notice_kind = r.notice_kind "
     "  AND d.occasion = r.occasion AND d.customer_id = r.customer_id AND d.channel = r.channel";
 
 // Notices just marked DEAD join the dead-letter queue's count.
 constexpr char kAddDead[] =
-    "INSERT INTO dead_notices (incident_id, incident_version, notice_kind, occasion, customer_id, channel, dead_at) "
-    "SELECT k.iid, k.ver, k.kind, k.occ, k.cid, k.ch, " FW_AT("$7") " "
-    "FROM unnest($1::uuid[], $2::bigint[], $3::text[], $4::text[], $5::bigint[], $6::text[]) "
-    "  AS k(iid, ver, kind, occ, cid, ch) "
+    "INSERT INTO dead_notices (incident_id, incident_version, notice_kind, occasion, customer_id, channel, dead_at, "
+    "  incident_epoch) "
+    "SELECT k.iid, k.ver, k.kind, k.occ, k.cid, k.ch, " FW_AT("$7") ", k.ep "
+    "FROM unnest($1::uuid[], $2::bigint[], $3::text[], $4::text[], $5::bigint[], $6::text[], $8::bigint[]) "
+    "  AS k(iid, ver, kind, occ, cid, ch, ep) "
     "ON CONFLICT DO NOTHING";
 
 constexpr char kCountDead[] = "SELECT count(*) FROM dead_notices";
@@ -109,21 +115,40 @@ constexpr char kCountDead[] = "SELECT count(*) FROM dead_notices";
 // every other worker's claims: the server ends it after this instead, and the
 // stalled worker's statement fails and is retried. Transaction-local, so it
 // holds behind a transaction pooler too.
-constexpr char kBoundIdleTransaction[] = "SET LOCAL idle_in_transaction_session_timeout = '5s'";
+//
+// The ledger's statements find rows by primary key, key by key: a nested
+// loop over the keys with an index probe each, which is also the one plan
+// in which PostgreSQL prunes the partitions per key (at run time) and probes
+// only the key's month. A hash or merge join reads every month's partition
+// whole (chosen for a batch of keys while the ledger is small), and a month
+// made ahead and analyzed while still empty (a manual ANALYZE) looks free to
+// scan whole, a plan that, once cached, would scan it once per key as it
+// fills. Both are ruled out in these transactions (in the round trip that
+// sets the timeout; the plans are made, and cached, in them). Sequential
+// scans only once a claim has read the in-flight batches: that table has no
+// index for its look-up by incident, and a whole-index walk of its churned
+// primary key instead cost 46 ms a claim (measured, bench --pg-stats).
+#define FW_BOUND_IDLE_TRANSACTION \
+  "SET LOCAL idle_in_transaction_session_timeout = '5s'; SET LOCAL enable_hashjoin = off; " \
+  "SET LOCAL enable_mergejoin = off"
+constexpr char kBoundIdleTransaction[] = FW_BOUND_IDLE_TRANSACTION;
+constexpr char kNoSeqScan[] = "SET LOCAL enable_seqscan = off";
+constexpr char kBoundLedgerTransaction[] = FW_BOUND_IDLE_TRANSACTION "; SET LOCAL enable_seqscan = off";
+#undef FW_BOUND_IDLE_TRANSACTION
 
 // Settling: a key that was new when claimed gets its one ledger row here;
 // an existing (re-claimed) row is updated while it is still claimed.
 #define FW_OUTCOME_ARRAYS                                                                               \
   "unnest($1::uuid[], $2::bigint[], $3::text[], $4::text[], $5::bigint[], $6::text[], $7::text[], " \
-  "  $8::text[], $9::text[], $11::int[], $12::int[], $13::bigint[], $14::bigint[], $15::bigint[]) "   \
-  "  AS u(iid, ver, kind, occ, cid, ch, state, pid, err, att, claims, cat, dl, due) "
+  "  $8::text[], $9::text[], $11::int[], $12::int[], $13::bigint[], $14::bigint[], $15::bigint[], "   \
+  "  $16::bigint[]) AS u(iid, ver, kind, occ, cid, ch, state, pid, err, att, claims, cat, dl, due, ep) "
 #define FW_INSERT_OUTCOMES                                                                                    \
   "INSERT INTO notice_ledger (incident_id, incident_version, notice_kind, occasion, customer_id, channel, "  \
   "  state, provider_id, error, claimed_at, updated_at, attempts, delivery_attempts, deadline_at, "           \
-  "  receipt_due_at) "                                                                                         \
+  "  receipt_due_at, incident_epoch) "                                                                         \
   "SELECT u.iid, u.ver, u.kind, u.occ, u.cid, u.ch, u.state, nullif(u.pid, ''), nullif(u.err, ''), "        \
   "  " FW_AT("u.cat") ", " FW_AT("$10") ", u.claims, u.att, " FW_AT("nullif(u.dl, 0)") ", "                 \
-  "  " FW_AT("nullif(u.due, 0)") " FROM " FW_OUTCOME_ARRAYS
+  "  " FW_AT("nullif(u.due, 0)") ", u.ep FROM " FW_OUTCOME_ARRAYS
 // A key whose row another worker wrote meanwhile keeps that row (new keys
 // are otherwise written by COPY: CopyFresh).
 constexpr char kRecordInsertIfAbsent[] = FW_INSERT_OUTCOMES "ON CONFLICT DO NOTHING";
@@ -133,8 +158,9 @@ constexpr char kRecordUpdate[] =
     "  receipt_due_at = " FW_AT("nullif(u.due, 0)") ", "
     "  delivery_attempts = CASE WHEN u.state IN ('retrying', 'dead') THEN u.att ELSE l.delivery_attempts END "
     "FROM " FW_OUTCOME_ARRAYS
-    "WHERE l.incident_id = u.iid AND l.incident_version = u.ver AND l.notice_kind = u.kind "
-    "  AND l.occasion = u.occ AND l.customer_id = u.cid AND l.channel = u.ch AND l.state = 'claimed'";
+    "WHERE l.incident_epoch = u.ep AND l.incident_id = u.iid AND l.incident_version = u.ver "
+    "  AND l.notice_kind = u.kind AND l.occasion = u.occ AND l.customer_id = u.cid AND l.channel = u.ch "
+    "  AND l.state = 'claimed'";
 #undef FW_INSERT_OUTCOMES
 #undef FW_OUTCOME_ARRAYS
 
@@ -181,7 +207,7 @@ struct OutcomeArrays {
     run(pg::TextArray(keys.ids), pg::IntArray(keys.versions), pg::TextArray(keys.kinds), pg::TextArray(keys.occasions),
         pg::IntArray(keys.customers), pg::TextArray(keys.channels), pg::TextArray(states), pg::TextArray(provider_ids),
         pg::TextArray(errors), now_us, pg::IntArray(attempts), pg::IntArray(claims), pg::IntArray(claimed_at),
-        pg::IntArray(deadlines), pg::IntArray(receipt_dues));
+        pg::IntArray(deadlines), pg::IntArray(receipt_dues), pg::IntArray(keys.epochs));
   }
 };
 
@@ -212,7 +238,7 @@ void CopyFresh(pqxx::work& tx, const OutcomeArrays& a, int64_t now_us) {
   static const std::vector<std::string> kColumns = {
       "incident_id", "incident_version", "notice_kind", "occasion", "customer_id", "channel", "state",
       "provider_id", "error", "claimed_at", "updated_at", "attempts", "delivery_attempts", "deadline_at",
-      "receipt_due_at"};
+      "receipt_due_at", "incident_epoch"};
   pqxx::stream_to copy(tx, "notice_ledger", kColumns);
   CopyTime claimed, now, deadline, due;
   const char* now_text = now.Text(now_us);
@@ -221,7 +247,8 @@ void CopyFresh(pqxx::work& tx, const OutcomeArrays& a, int64_t now_us) {
     copy << std::make_tuple(a.keys.ids[i], a.keys.versions[i], a.keys.kinds[i], a.keys.occasions[i],
                             a.keys.customers[i], a.keys.channels[i], a.states[i], nullable(a.provider_ids[i]),
                             nullable(a.errors[i]), claimed.Text(a.claimed_at[i]), now_text, a.claims[i],
-                            a.attempts[i], deadline.Text(a.deadlines[i]), due.Text(a.receipt_dues[i]));
+                            a.attempts[i], deadline.Text(a.deadlines[i]), due.Text(a.receipt_dues[i]),
+                            a.keys.epochs[i]);
   }
   copy.complete();
 }
@@ -306,7 +333,7 @@ std::vector<bool> ExistingRows(pqxx::work& tx, const pg::PgPool& pool, const Key
   std::vector<bool> exists(all.ids.size(), false);
   for (const auto& r : pool.Exec(tx, "ledger_claim_lookup", pg::TextArray(all.ids), pg::IntArray(all.versions),
                                  pg::TextArray(all.kinds), pg::TextArray(all.occasions), pg::IntArray(all.customers),
-                                 pg::TextArray(all.channels))) {
+                                 pg::TextArray(all.channels), pg::IntArray(all.epochs))) {
     exists[r[0].as<size_t>() - 1] = true;
   }
   return exists;
@@ -340,7 +367,8 @@ std::vector<int64_t> ClaimKeys(pqxx::work& tx, const std::vector<NoticeLedger::C
   for (const auto& r : tx.exec_params(kReclaim, pg::TextArray(again.ids), pg::IntArray(again.versions),
                                       pg::TextArray(again.kinds), pg::TextArray(again.occasions),
                                       pg::IntArray(again.customers), pg::TextArray(again.channels), pg::ToMicros(now),
-                                      pg::IntArray(again_attempts), pg::IntArray(again_index))) {
+                                      pg::IntArray(again_attempts), pg::IntArray(again_index),
+                                      pg::IntArray(again.epochs))) {
     const auto i = r[0].as<size_t>();
     claimed[i] = {true, false, r[1].as<int>()};
     claimed_hashes.push_back(hashes[i]);
@@ -349,6 +377,9 @@ std::vector<int64_t> ClaimKeys(pqxx::work& tx, const std::vector<NoticeLedger::C
 }
 
 }  // namespace
+
+const char* PgNoticeLedger::ClaimLookupSql() { return kClaimLookup; }
+const char* PgNoticeLedger::TransactionSettingsSql() { return kBoundLedgerTransaction; }
 
 int64_t PgNoticeLedger::KeyHash(const NoticeKey& key) {
   // FNV-1a 64 over the key's fields (text terminated by 0xff, numbers as 8
@@ -418,7 +449,7 @@ absl::Status PgNoticeLedger::RunClaim(const std::vector<ClaimRequest>& requests,
     if (!revive.ids.empty()) {
       tx.exec_params(kRevive, pg::TextArray(revive.ids), pg::IntArray(revive.versions), pg::TextArray(revive.kinds),
                      pg::TextArray(revive.occasions), pg::IntArray(revive.customers), pg::TextArray(revive.channels),
-                     pg::ToMicros(now));
+                     pg::ToMicros(now), pg::IntArray(revive.epochs));
     }
     // In-flight batches first, then the ledger rows: a worker's Record
     // takes keys out of its batch and writes their rows in one transaction,
@@ -431,6 +462,7 @@ absl::Status PgNoticeLedger::RunClaim(const std::vector<ClaimRequest>& requests,
     // looked up, so Records never wait for a claim (they did, 2× the
     // database's CPU at 1M notices, when the batches were read FOR UPDATE).
     Overlap overlap = FindOverlap(tx, *pool_, incidents, lease_.owner, batch);
+    tx.exec0(kNoSeqScan);
     const std::vector<bool> exists = ExistingRows(tx, *pool_, all);
     ConfirmAdoption(tx, lease_.owner, overlap);
     if (!overlap.adopted.empty()) Subtract(tx, overlap.adopted, out.hashes);
@@ -527,15 +559,8 @@ absl::StatusOr<bool> PgNoticeLedger::Renew(int64_t batch, int64_t hash, Steady::
 void PgNoticeLedger::Forget(int64_t batch, const std::vector<int64_t>& kept) {
   const std::unordered_set<int64_t> keep(kept.begin(), kept.end());
   std::lock_guard lock(mu_);
-  size_t lost = 0;
-  for (auto it = pending_.begin(); it != pending_.end();) {
-    if (it->second.batch == batch && !keep.contains(it->first)) {
-      it = pending_.erase(it);
-      ++lost;
-    } else {
-      ++it;
-    }
-  }
+  const size_t lost = absl::erase_if(
+      pending_, [&](const auto& entry) { return entry.second.batch == batch && !keep.contains(entry.first); });
   auto b = batches_.find(batch);
   if (b == batches_.end()) return;
   b->second.open -= std::min(lost, b->second.open);
@@ -594,7 +619,7 @@ absl::Status PgNoticeLedger::WriteSettlement(const Settlement& s, const HeldRows
   const int64_t now_us = pg::ToMicros(now);
   return pool_->Run([&](pqxx::connection& c) -> absl::Status {
     pqxx::work tx(c);
-    tx.exec0(kBoundIdleTransaction);
+    tx.exec0(kBoundLedgerTransaction);
     if (held) {
       const KeyArrays& k = held->keys;
       tx.exec_params(kHold, pg::TextArray(k.ids), pg::IntArray(k.versions), pg::TextArray(k.kinds),
@@ -616,7 +641,7 @@ absl::Status PgNoticeLedger::WriteSettlement(const Settlement& s, const HeldRows
     if (!s.dead.ids.empty()) {
       tx.exec_params(kAddDead, pg::TextArray(s.dead.ids), pg::IntArray(s.dead.versions), pg::TextArray(s.dead.kinds),
                      pg::TextArray(s.dead.occasions), pg::IntArray(s.dead.customers), pg::TextArray(s.dead.channels),
-                     now_us);
+                     now_us, pg::IntArray(s.dead.epochs));
     }
     if (!s.done.empty()) pool_->Exec(tx, "ledger_inflight_done", pg::IntArray(s.done));
     if (!s.partial.empty()) Subtract(tx, s.partial, s.partial_hashes);
@@ -654,10 +679,12 @@ absl::StatusOr<std::vector<bool>> PgNoticeLedger::AreDead(const std::vector<Noti
   std::vector<bool> dead(keys.size(), false);
   auto status = pool_->Run([&](pqxx::connection& c) -> absl::Status {
     pqxx::read_transaction tx(c);
+    tx.exec0(kBoundLedgerTransaction);
     std::fill(dead.begin(), dead.end(), false);
     for (const auto& r : pool_->Exec(tx, "ledger_claim_lookup", pg::TextArray(a.ids), pg::IntArray(a.versions),
                                           pg::TextArray(a.kinds), pg::TextArray(a.occasions),
-                                          pg::IntArray(a.customers), pg::TextArray(a.channels))) {
+                                          pg::IntArray(a.customers), pg::TextArray(a.channels),
+                                          pg::IntArray(a.epochs))) {
       if (r[1].as<std::string>() == ToString(NoticeState::kDead)) dead[r[0].as<size_t>() - 1] = true;
     }
     return absl::OkStatus();

@@ -14,10 +14,11 @@ constexpr char kCreateTable[] =
 
 }  // namespace
 
-absl::Status ApplyMigrations(const std::string& uri) {
+absl::Status ApplyMigrations(const std::string& uri, int up_to) {
   pg::PgPool pool(uri, 1);
-  return pool.Run([](pqxx::connection& c) -> absl::Status {
+  return pool.Run([up_to](pqxx::connection& c) -> absl::Status {
     for (const auto& m : pg::Migrations()) {
+      if (m.version > up_to) break;
       pqxx::work tx(c);
       // Transaction-scoped lock: concurrent starters apply each step once.
       tx.exec_params("SELECT pg_advisory_xact_lock($1)", kMigrationLockId);

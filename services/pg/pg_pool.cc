@@ -112,6 +112,29 @@ absl::Status StatusFromException(const std::string& op) {
   }
 }
 
+int64_t IncidentEpoch(std::string_view id) {
+  // "xxxxxxxx-xxxx-Vxxx-...": the version is the 15th character; the time
+  // is the first 12 hex digits (the hyphen after the 8th skipped).
+  if (id.size() != 36 || id[8] != '-' || id[13] != '-' || id[14] != '7') return 0;
+  int64_t ms = 0;
+  for (size_t i = 0; i < 13; ++i) {
+    if (i == 8) continue;
+    const char c = id[i];
+    int digit = 0;
+    if (c >= '0' && c <= '9') {
+      digit = c - '0';
+    } else if (c >= 'a' && c <= 'f') {
+      digit = c - 'a' + 10;
+    } else if (c >= 'A' && c <= 'F') {
+      digit = c - 'A' + 10;
+    } else {
+      return 0;
+    }
+    ms = ms * 16 + digit;
+  }
+  return ms;
+}
+
 int64_t ToMicros(absl::Time t) { return absl::ToUnixMicros(t); }
 absl::Time FromMicros(int64_t us) { return absl::FromUnixMicros(us); }
 

@@ -8,6 +8,7 @@
 #include <memory>
 #include <mutex>
 #include <string>
+#include <string_view>
 #include <utility>
 #include <vector>
 
@@ -128,13 +129,22 @@ class PgPool {
 // operation ("create incident: ...").
 absl::Status StatusFromException(const std::string& op);
 
+// The partition key of an incident's ledger rows, as migration 14's
+// forewarn_incident_epoch(uuid) computes it: the Unix milliseconds of a
+// UUIDv7 id, 0 for any other id (the v4 ids of incidents from before it).
+// Computed here for the hot statements, so PostgreSQL spends nothing per row
+// on it and prunes each key to its one partition.
+int64_t IncidentEpoch(std::string_view incident_id);
+
 // Notice keys as six parallel statement parameters (uuid[], bigint[],
-// text[], text[], bigint[], text[]).
+// text[], text[], bigint[], text[]), and their incidents' partition keys
+// (bigint[], a seventh where a statement needs it).
 struct KeyArrays {
   std::vector<std::string> ids, kinds, occasions, channels;
-  std::vector<int64_t> versions, customers;
+  std::vector<int64_t> versions, customers, epochs;
   void Add(const NoticeKey& k) {
     ids.push_back(k.incident_id);
+    epochs.push_back(IncidentEpoch(k.incident_id));
     versions.push_back(k.version);
     kinds.push_back(ToString(k.kind));
     occasions.push_back(k.occasion);

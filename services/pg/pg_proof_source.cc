@@ -21,7 +21,8 @@ constexpr char kDeclare[] =
     "SELECT customer_id, incident_version, notice_kind, occasion, channel, state, " FW_TS("updated_at") ", "
     FW_TS("deadline_at") ", coalesce(" FW_TS("receipt_at") ", -1), coalesce(escalated_to, '') "
     "FROM notice_ledger "
-    "WHERE incident_id = $1::uuid AND deadline_at IS NOT NULL AND state <> 'superseded' "
+    "WHERE incident_epoch = forewarn_incident_epoch($1::uuid) AND incident_id = $1::uuid "
+    "  AND deadline_at IS NOT NULL AND state <> 'superseded' "
     "  AND ($2::text = '' OR notice_kind = $2::text) AND ($3::text = '' OR occasion = $3::text) "
     "ORDER BY customer_id, incident_version, notice_kind, occasion, channel = 'email'";
 

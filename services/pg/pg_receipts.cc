@@ -29,8 +29,8 @@ constexpr char kInsertReceipts[] =
   "                        ELSE " FW_AT("$4") " END "
 constexpr char kApplyByKey[] = FW_SETTLE_BY_RECEIPT
     "FROM unnest($1::text[], $2::text[], $3::bigint[], $5::uuid[], $6::bigint[], $7::text[], $8::text[], "
-    "  $9::bigint[], $10::text[]) AS u(ref, status, at, iid, ver, kind, occ, cid, ch) "
-    "WHERE l.incident_id = u.iid AND l.customer_id = u.cid AND l.channel = u.ch AND l.incident_version = u.ver "
+    "  $9::bigint[], $10::text[], $11::bigint[]) AS u(ref, status, at, iid, ver, kind, occ, cid, ch, ep) "
+    "WHERE l.incident_epoch = u.ep AND l.incident_id = u.iid AND l.customer_id = u.cid AND l.channel = u.ch AND l.incident_version = u.ver "
     "  AND l.notice_kind = u.kind AND l.occasion = u.occ AND l.state = 'sent' "
     "RETURNING u.ref, u.status";
 constexpr char kApplyByProvider[] = FW_SETTLE_BY_RECEIPT
@@ -42,8 +42,8 @@ constexpr char kApplyByProvider[] = FW_SETTLE_BY_RECEIPT
 // The states of the notices the receipts name that were not applied.
 constexpr char kStatesByKey[] =
     "SELECT u.ref, l.state FROM unnest($1::text[], $2::uuid[], $3::bigint[], $4::text[], $5::text[], "
-    "  $6::bigint[], $7::text[]) AS u(ref, iid, ver, kind, occ, cid, ch) "
-    "JOIN notice_ledger l ON l.incident_id = u.iid AND l.customer_id = u.cid AND l.channel = u.ch "
+    "  $6::bigint[], $7::text[], $8::bigint[]) AS u(ref, iid, ver, kind, occ, cid, ch, ep) "
+    "JOIN notice_ledger l ON l.incident_epoch = u.ep AND l.incident_id = u.iid AND l.customer_id = u.cid AND l.channel = u.ch "
     "  AND l.incident_version = u.ver AND l.notice_kind = u.kind AND l.occasion = u.occ";
 constexpr char kStatesByProvider[] =
     "SELECT u.ref, l.state FROM unnest($1::text[]) AS u(ref) JOIN notice_ledger l ON l.provider_id = u.ref";
@@ -95,7 +95,8 @@ std::map<std::pair<std::string, std::string>, Applied> Apply(pqxx::work& tx, con
   if (!krefs.empty()) {
     applied(tx.exec_params(kApplyByKey, pg::TextArray(krefs), pg::TextArray(kstatus), pg::IntArray(kat), now_us,
                            pg::TextArray(keys.ids), pg::IntArray(keys.versions), pg::TextArray(keys.kinds),
-                           pg::TextArray(keys.occasions), pg::IntArray(keys.customers), pg::TextArray(keys.channels)));
+                           pg::TextArray(keys.occasions), pg::IntArray(keys.customers), pg::TextArray(keys.channels),
+                           pg::IntArray(keys.epochs)));
   }
   if (!prefs.empty()) {
     applied(tx.exec_params(kApplyByProvider, pg::TextArray(prefs), pg::TextArray(pstatus), pg::IntArray(pat),
@@ -116,7 +117,7 @@ std::map<std::pair<std::string, std::string>, Applied> Apply(pqxx::work& tx, con
   if (!krefs.empty()) {
     states(tx.exec_params(kStatesByKey, pg::TextArray(krefs), pg::TextArray(keys.ids), pg::IntArray(keys.versions),
                           pg::TextArray(keys.kinds), pg::TextArray(keys.occasions), pg::IntArray(keys.customers),
-                          pg::TextArray(keys.channels)));
+                          pg::TextArray(keys.channels), pg::IntArray(keys.epochs)));
   }
   if (!prefs.empty()) states(tx.exec_params(kStatesByProvider, pg::TextArray(prefs)));
   for (auto& [id, outcome] : out) {
@@ -242,7 +243,8 @@ constexpr char kFetchDueEscalations[] =
     "SELECT l.incident_id, l.incident_version, l.notice_kind, l.occasion, l.customer_id, l.channel, l.state, "
     "  coalesce(c.name, ''), coalesce(c.locale, 'en'), coalesce(c.time_zone, 'UTC'), coalesce(c.phone, ''), "
     "  coalesce(c.email, ''), coalesce(c.opted_out, 0), "
-    "  EXISTS (SELECT 1 FROM notice_ledger o WHERE o.incident_id = l.incident_id "
+    "  EXISTS (SELECT 1 FROM notice_ledger o WHERE o.incident_epoch = l.incident_epoch "
+    "    AND o.incident_id = l.incident_id "
     "    AND o.customer_id = l.customer_id AND o.channel <> l.channel AND o.incident_version = l.incident_version "
     "    AND o.notice_kind = l.notice_kind AND o.occasion = l.occasion) "
     "FROM notice_ledger l LEFT JOIN customers c ON c.id = l.customer_id "
@@ -253,8 +255,8 @@ constexpr char kSettleEscalations[] =
     "  escalated_at = CASE WHEN u.action = 'other' THEN l.escalated_at ELSE " FW_AT("$9") " END, "
     "  escalated_to = CASE WHEN u.action = 'escalate' THEN u.dest ELSE l.escalated_to END "
     "FROM unnest($1::uuid[], $2::bigint[], $3::text[], $4::text[], $5::bigint[], $6::text[], $7::text[], "
-    "  $8::text[]) AS u(iid, ver, kind, occ, cid, ch, action, dest) "
-    "WHERE l.incident_id = u.iid AND l.customer_id = u.cid AND l.channel = u.ch AND l.incident_version = u.ver "
+    "  $8::text[], $10::bigint[]) AS u(iid, ver, kind, occ, cid, ch, action, dest, ep) "
+    "WHERE l.incident_epoch = u.ep AND l.incident_id = u.iid AND l.customer_id = u.cid AND l.channel = u.ch AND l.incident_version = u.ver "
     "  AND l.notice_kind = u.kind AND l.occasion = u.occ AND l.receipt_due_at IS NOT NULL";
 
 std::optional<EscalationCandidate> CandidateOf(const pqxx::row& r) {
@@ -313,7 +315,8 @@ absl::Status PgEscalationStore::Settle(const std::vector<EscalationDecision>& de
     pqxx::work tx(c);
     tx.exec_params(kSettleEscalations, pg::TextArray(keys.ids), pg::IntArray(keys.versions),
                    pg::TextArray(keys.kinds), pg::TextArray(keys.occasions), pg::IntArray(keys.customers),
-                   pg::TextArray(keys.channels), pg::TextArray(actions), pg::TextArray(dests), pg::ToMicros(now));
+                   pg::TextArray(keys.channels), pg::TextArray(actions), pg::TextArray(dests), pg::ToMicros(now),
+                   pg::IntArray(keys.epochs));
     tx.commit();
     return absl::OkStatus();
   });

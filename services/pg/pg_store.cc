@@ -136,11 +136,12 @@ std::string RecipientStates(const AudienceQuery& query, pg::SqlArgs& args) {
       "st AS ("
       "  SELECT r.customer_id, r.channel, l.state, coalesce(l.state IN ('sent', 'delivered') OR "
       "    (l.state IN ('undelivered', 'expired') AND EXISTS (SELECT 1 FROM notice_ledger o "
-      "      WHERE o.incident_id = l.incident_id AND o.customer_id = l.customer_id AND o.channel <> l.channel "
+      "      WHERE o.incident_epoch = l.incident_epoch AND o.incident_id = l.incident_id AND o.customer_id = l.customer_id AND o.channel <> l.channel "
       "      AND o.incident_version = l.incident_version AND o.notice_kind = l.notice_kind "
       "      AND o.occasion = l.occasion AND o.state IN ('sent', 'delivered'))), false) AS informed "
       "  FROM rcpt r LEFT JOIN notice_ledger l "
-      "  ON l.incident_id = $1::uuid AND l.incident_version = $2 "
+      "  ON l.incident_epoch = forewarn_incident_epoch($1::uuid) AND l.incident_id = $1::uuid "
+      "  AND l.incident_version = $2 "
       "  AND l.notice_kind = CASE WHEN r.beneficiary THEN 'iban_change_beneficiary' ELSE $3 END "
       "  AND l.occasion = $4 AND l.customer_id = r.customer_id AND l.channel = r.channel) ");
 }
@@ -157,7 +158,8 @@ constexpr char kCompletenessCounts[] =
 // in in-flight batches, re-claimed ones in the ledger.
 constexpr char kInFlight[] =
     "SELECT (SELECT count(*) FROM outbox WHERE incident_id = $1::uuid AND published_at IS NULL), "
-    "(SELECT count(*) FROM notice_ledger WHERE incident_id = $1::uuid AND incident_version = $2 "
+    "(SELECT count(*) FROM notice_ledger WHERE incident_epoch = forewarn_incident_epoch($1::uuid) "
+    "  AND incident_id = $1::uuid AND incident_version = $2 "
     "  AND state = 'claimed' AND updated_at > " FW_AT("$3") " - interval '1 minute') + "
     "(SELECT coalesce(sum(cardinality(key_hashes)), 0) FROM notice_inflight WHERE $1::uuid = ANY(incident_ids) "
     "  AND started_at > " FW_AT("$3") " - interval '1 minute')";
@@ -166,11 +168,13 @@ constexpr char kUnpublishedOutbox[] = "SELECT count(*) FROM outbox WHERE publish
 
 constexpr char kReportCounts[] =
     "SELECT incident_version, notice_kind, occasion, channel, state, count(*) FROM notice_ledger "
-    "WHERE incident_id = $1::uuid GROUP BY 1, 2, 3, 4, 5 ORDER BY 1, 2, 3, 4, 5";
+    "WHERE incident_epoch = forewarn_incident_epoch($1::uuid) AND incident_id = $1::uuid "
+    "GROUP BY 1, 2, 3, 4, 5 ORDER BY 1, 2, 3, 4, 5";
 
 constexpr char kReportFailures[] =
     "SELECT customer_id, channel, incident_version, notice_kind, coalesce(error, '') FROM notice_ledger "
-    "WHERE incident_id = $1::uuid AND state IN ('failed', 'dead') ORDER BY customer_id, channel, incident_version LIMIT $2";
+    "WHERE incident_epoch = forewarn_incident_epoch($1::uuid) AND incident_id = $1::uuid "
+    "  AND state IN ('failed', 'dead') ORDER BY customer_id, channel, incident_version LIMIT $2";
 
 // Columns 16-21 (FW_TARGET_COLUMNS).
 void ReadTargets(const pqxx::row& r, Incident& inc) {

@@ -3,12 +3,14 @@
 #include <chrono>
 #include <cstdint>
 #include <functional>
+#include <limits>
 #include <memory>
 #include <mutex>
 #include <string>
 #include <unordered_map>
 #include <vector>
 
+#include "absl/container/flat_hash_map.h"
 #include "absl/status/status.h"
 #include "absl/time/time.h"
 #include "services/core/ports.h"
@@ -77,8 +79,9 @@ class PgDatabase {
 // Applies the versioned migrations in services/pg/migrations that are not yet
 // applied, each in its own transaction, under a transaction-scoped advisory
 // lock so concurrent service starts do not race (fine behind a transaction
-// pooler too).
-absl::Status ApplyMigrations(const std::string& uri);
+// pooler too). `up_to`: the last version to apply (tests of a migration
+// build the database as the version before it left it).
+absl::Status ApplyMigrations(const std::string& uri, int up_to = std::numeric_limits<int>::max());
 
 // Incidents, their immutable version history and the transactional outbox.
 class PgIncidentStore final : public IncidentStore, public IncidentReader {
@@ -187,6 +190,11 @@ class PgNoticeLedger final : public NoticeLedger, public DeadLetterLedger {
 
   // How an in-flight batch names a notice (FNV-1a 64; stored, so stable).
   static int64_t KeyHash(const NoticeKey& key);
+  // The claim's probe of existing rows ($1..$6 the keys, $7 their
+  // incidents' epochs) and the settings of the ledger's transactions, for
+  // tests that EXPLAIN the probe as the ledger runs it.
+  static const char* ClaimLookupSql();
+  static const char* TransactionSettingsSql();
 
  private:
   using Steady = std::chrono::steady_clock;
@@ -221,7 +229,7 @@ class PgNoticeLedger final : public NoticeLedger, public DeadLetterLedger {
   std::mutex mu_;
   // By KeyHash: a collision can only send a settlement down the slower,
   // careful path (see Settle).
-  std::unordered_map<int64_t, Pending> pending_;
+  absl::flat_hash_map<int64_t, Pending> pending_;  // one entry per notice in flight
   std::unordered_map<int64_t, Batch> batches_;
 };
 

@@ -53,12 +53,13 @@ class ProofCliE2eTest : public testing::CliStackTest {
                    const std::string& deadline, const std::string& receipt, const char* escalated_to) {
       return absl::StrCat("('", kIncident, "', ", version, ", 'maintenance_reminder', '", occasion, "', ", customer,
                           ", '", channel, "', '", state, "', ", Sql(absl::Hours(-2)), ", ", Sql(sent_ - deadline_),
-                          ", ", deadline, ", ", receipt, ", ", escalated_to, ")");
+                          ", ", deadline, ", ", receipt, ", ", escalated_to, ", forewarn_incident_epoch('", kIncident,
+                          "'))");
     };
     const std::string d = Sql(absl::ZeroDuration());
     stack_.db().Exec(absl::StrCat(
         "INSERT INTO notice_ledger (incident_id, incident_version, notice_kind, occasion, customer_id, channel, "
-        "state, claimed_at, updated_at, deadline_at, receipt_at, escalated_to) VALUES ",
+        "state, claimed_at, updated_at, deadline_at, receipt_at, escalated_to, incident_epoch) VALUES ",
         row(4, 2, "lead-48h", "sms", "sent", d, "NULL", "NULL"), ", ",
         row(2, 2, "lead-48h", "sms", "delivered", d, Sql(absl::Minutes(10)), "NULL"), ", ",
         row(3, 2, "lead-48h", "email", "delivered", d, Sql(absl::Minutes(-20)), "NULL"), ", ",
@@ -72,8 +73,8 @@ class ProofCliE2eTest : public testing::CliStackTest {
     // A notice without a lead time: not part of the proof.
     stack_.db().Exec(absl::StrCat(
         "INSERT INTO notice_ledger (incident_id, incident_version, notice_kind, occasion, customer_id, channel, "
-        "state, claimed_at, updated_at) VALUES ('", kIncident, "', 2, 'maintenance_started', '', 7, 'sms', 'sent', "
-        "now(), now())"));
+        "state, claimed_at, updated_at, incident_epoch) VALUES ('", kIncident, "', 2, 'maintenance_started', '', 7, "
+        "'sms', 'sent', now(), now(), forewarn_incident_epoch('", kIncident, "'))"));
   }
 
   // deadline_ + `from_deadline` as an SQL timestamptz literal.

@@ -366,11 +366,11 @@ TEST_F(PgCustomerStoreTest, EraseRemovesTheCustomersPersonalDataFromEveryTable) 
   const int64_t id = IdOf("crm-1"), other = IdOf("crm-2");
   const std::string inc = InsertIncident(*db_, "k1");
   std::string ledger = "INSERT INTO notice_ledger (incident_id, incident_version, notice_kind, occasion, customer_id, "
-                       "channel, state, provider_id, error, claimed_at, updated_at) VALUES ";
+                       "channel, state, provider_id, error, claimed_at, updated_at, incident_epoch) VALUES ";
   auto row = [&](int64_t customer, const char* kind, const char* channel, const char* state, const char* provider,
                  const char* error) {
     return absl::StrCat("('", inc, "', 1, '", kind, "', '', ", customer, ", '", channel, "', '", state, "', ",
-                        provider, ", ", error, ", now(), now())");
+                        provider, ", ", error, ", now(), now(), forewarn_incident_epoch('", inc, "'))");
   };
   db_->Exec(absl::StrCat(
       ledger, row(id, "outage_started", "sms", "sent", "'prov-1'", "NULL"), ",",
@@ -384,7 +384,8 @@ TEST_F(PgCustomerStoreTest, EraseRemovesTheCustomersPersonalDataFromEveryTable) 
       ", 'sms', '+966510000001', 'en', 'Asia/Riyadh', 'Customer 1', 'affected', now()), ('", inc,
       "', 1, 'outage_updated', '', ", other, ", 'sms', '+966510000002', 'ar', 'Asia/Riyadh', 'Customer 2', "
       "'affected', now());"
-      "INSERT INTO dead_notices VALUES ('", inc, "', 1, 'outage_restored', '', ", id, ", 'sms', now());"));
+      "INSERT INTO dead_notices VALUES ('", inc, "', 1, 'outage_restored', '', ", id, ", 'sms', now(), "
+      "forewarn_incident_epoch('", inc, "'));"));
 
   auto erased = store_->Erase("crm-1");
   ASSERT_TRUE(erased.ok()) << erased.status();

@@ -44,10 +44,11 @@ class PgProofSourceTest : public testing::PgTest {
     const std::string escalated_at = escalated_to == "NULL" ? "NULL" : At(absl::Minutes(-49));
     db_->Exec(absl::StrCat(
         "INSERT INTO notice_ledger (incident_id, incident_version, notice_kind, occasion, customer_id, channel, "
-        "state, claimed_at, updated_at, deadline_at, receipt_at, escalated_at, escalated_to) VALUES ('",
+        "state, claimed_at, updated_at, deadline_at, receipt_at, escalated_at, escalated_to, incident_epoch) "
+        "VALUES ('",
         incident_, "', ", version, ", '", kind, "', '", occasion, "', ", customer, ", '", channel, "', '", state,
         "', ", At(kSent - absl::Seconds(5)), ", ", At(kSent), ", ", deadline, ", ", receipt, ", ", escalated_at,
-        ", ", escalated_to, ")"));
+        ", ", escalated_to, ", forewarn_incident_epoch('", incident_, "'))"));
   }
 
   // The scenario of the issue, inserted out of order.
@@ -202,10 +203,10 @@ TEST_F(PgProofSourceTest, StreamsThousandsOfNoticesAcrossFetchesKeepingEachNotic
   // other notice straddles two fetches.
   db_->Exec(absl::StrCat(
       "INSERT INTO notice_ledger (incident_id, incident_version, notice_kind, occasion, customer_id, channel, "
-      "state, claimed_at, updated_at, deadline_at, receipt_at) "
+      "state, claimed_at, updated_at, deadline_at, receipt_at, incident_epoch) "
       "SELECT '", incident_, "', 2, 'iban_change_holder', '', g, c, "
       "CASE WHEN g % 10 = 0 THEN 'expired' ELSE 'delivered' END, now(), ", At(kSent), ", ",
-      At(absl::ZeroDuration()), ", ", At(absl::Minutes(-5)),
+      At(absl::ZeroDuration()), ", ", At(absl::Minutes(-5)), ", forewarn_incident_epoch('", incident_, "')"
       " FROM generate_series(1, 3001) g, (VALUES ('sms'), ('email')) AS ch(c)"));
   Run run = Prove();
   ASSERT_TRUE(run.summary.ok()) << run.summary.status();

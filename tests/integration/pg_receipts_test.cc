@@ -49,10 +49,11 @@ class PgReceiptsTest : public PgTest {
             : absl::StrCat("to_timestamp(", absl::ToUnixSeconds(kNow + due_in), ")");
     db_->Exec(absl::StrCat(
         "INSERT INTO notice_ledger (incident_id, incident_version, notice_kind, occasion, customer_id, channel, "
-        "  state, provider_id, claimed_at, updated_at, receipt_due_at) VALUES ('", kIncident, "', 1, "
+        "  state, provider_id, claimed_at, updated_at, receipt_due_at, incident_epoch) VALUES ('", kIncident, "', 1, "
         "'outage_started', '', ", customer, ", '", ToString(channel), "', '", state, "', ",
         provider_id.empty() ? "NULL" : absl::StrCat("'", provider_id, "'"), ", to_timestamp(",
-        absl::ToUnixSeconds(kNow), "), to_timestamp(", absl::ToUnixSeconds(kNow), "), ", due, ")"));
+        absl::ToUnixSeconds(kNow), "), to_timestamp(", absl::ToUnixSeconds(kNow), "), ", due,
+        ", forewarn_incident_epoch('", kIncident, "'))"));
   }
   std::string Column(int64_t customer, const std::string& column, Channel channel = Channel::kSms) {
     return db_->Exec(absl::StrCat("SELECT coalesce(", column, "::text, 'NULL') FROM notice_ledger WHERE customer_id = ",

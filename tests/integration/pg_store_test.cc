@@ -502,8 +502,9 @@ TEST_F(PgStoreTest, AClaimOverlappingAnotherWorkersRecordNeverSendsItAgain) {
   pqxx::connection record(db_->uri());
   pqxx::work tx(record);
   tx.exec_params("INSERT INTO notice_ledger (incident_id, incident_version, notice_kind, occasion, customer_id, "
-                 "  channel, state, claimed_at, updated_at, attempts, delivery_attempts) "
-                 "VALUES ($1::uuid, 1, 'outage_started', '', 1, 'sms', 'sent', now(), now(), 1, 0)",
+                 "  channel, state, claimed_at, updated_at, attempts, delivery_attempts, incident_epoch) "
+                 "VALUES ($1::uuid, 1, 'outage_started', '', 1, 'sms', 'sent', now(), now(), 1, 0, "
+                 "  forewarn_incident_epoch($1::uuid))",
                  i->id);
   tx.exec0("DELETE FROM notice_inflight WHERE owner = 'owner'");
   absl::StatusOr<std::vector<NoticeLedger::Claimed>> claimed;

@@ -92,5 +92,32 @@ TEST_F(DeadLetterServiceTest, BadArgumentsNameTheField) {
   EXPECT_EQ(service_.List("", -1).status().code(), absl::StatusCode::kInvalidArgument);
 }
 
+// Retention dropped the incident's ledger: its dead letters can no longer be
+// told from delivered ones, so listing and replaying it say why.
+class DroppedLedgers final : public LedgerRetentionLog {
+ public:
+  absl::StatusOr<IncidentLedger> LedgerOf(const std::string& id) override {
+    if (id != kIncident) return IncidentLedger{absl::FromUnixSeconds(1'800'000'000), std::nullopt};
+    return IncidentLedger{absl::FromUnixSeconds(1'700'000'000),
+                          LedgerDrop{absl::FromUnixSeconds(1'800'000'000), kDefaultLedgerRetention}};
+  }
+};
+
+TEST_F(DeadLetterServiceTest, AnIncidentWhoseLedgerWasDroppedIsFailedPreconditionNamingTheRetention) {
+  DroppedLedgers log;
+  service_.set_ledger_retention(&log);
+  const NoticeJob other = Dead(kOther, 3, t0_);
+  dlq_.topic = {Dead(kIncident, 1, t0_), other};
+  MarkDead(other);
+  auto listed = service_.List(kIncident, 10);
+  EXPECT_EQ(listed.status().code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_NE(listed.status().message().find("notices are kept 400 days (--ledger-retention)"), std::string::npos)
+      << listed.status();
+  EXPECT_EQ(service_.ReplayAll(kIncident).status().code(), absl::StatusCode::kFailedPrecondition);
+  auto kept = service_.List(kOther, 10);
+  ASSERT_TRUE(kept.ok()) << kept.status();
+  EXPECT_EQ(kept->pending, 1);
+}
+
 }  // namespace
 }  // namespace forewarn

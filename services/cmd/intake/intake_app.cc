@@ -19,6 +19,7 @@
 #include "services/pg/pg_asset_store.h"
 #include "services/pg/pg_audience_lists.h"
 #include "services/pg/pg_customer_store.h"
+#include "services/pg/pg_ledger_partitions.h"
 #include "services/pg/pg_receipts.h"
 #include "services/pg/pg_proof_source.h"
 #include "services/pg/pg_store.h"
@@ -158,7 +159,11 @@ struct IncidentExtras {
         audience_lists(pg),
         lists(audience_lists),
         proof_source(pg),
-        proofs(proof_source, clock) {}
+        proofs(proof_source, clock),
+        retention(pg) {
+    dead_letters.set_ledger_retention(&retention);
+    proofs.set_ledger_retention(&retention);
+  }
   void AttachTo(GrpcIncidentService& service) {
     service.set_dead_letters(&dead_letters);
     service.set_audience_lists(&lists);
@@ -172,6 +177,8 @@ struct IncidentExtras {
   AudienceListService lists;
   PgProofSource proof_source;
   NoticeProofService proofs;
+  // Reads of a dropped month's incidents answer FAILED_PRECONDITION.
+  PgLedgerRetentionLog retention;
 };
 
 }  // namespace
@@ -198,6 +205,7 @@ int RunIntake(const IntakeConfig& cfg) {
   GrpcIncidentService grpc_service(service, previewer, start.authorizer.get(), &rpc_metrics);
   IncidentExtras extras(pg, conn, cfg, *clock);
   extras.AttachTo(grpc_service);
+  service.set_ledger_retention(&extras.retention);
   PgCustomerStore customer_store(pg);
   CustomerDirectoryService directory(customer_store, IntakeContactRules(), OptOutPolicy{cfg.opt_out_categories});
   PgAssetStore asset_store(pg);

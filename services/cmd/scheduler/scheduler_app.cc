@@ -1,13 +1,17 @@
 #include "services/cmd/scheduler/scheduler_app.h"
 
 #include <iostream>
+#include <thread>
 
 #include "CLI/CLI.hpp"
+#include "absl/strings/numbers.h"
 #include "services/core/escalation.h"
+#include "services/core/ledger_retention.h"
 #include "services/core/scheduled_releases.h"
 #include "services/http/metrics.h"
 #include "services/kafka/kafka_producer.h"
 #include "services/kafka/kafka_topic_admin.h"
+#include "services/pg/pg_ledger_partitions.h"
 #include "services/pg/pg_receipts.h"
 #include "services/pg/pg_store.h"
 #include "services/runtime/policy_flags.h"
@@ -123,6 +127,48 @@ class Releaser {
   absl::Duration receipt_give_up_;
 };
 
+// Ledger partition maintenance on its own thread: creating and dropping
+// months may wait for locks and for other transactions, which must not hold
+// up releases.
+class LedgerKeeper {
+ public:
+  LedgerKeeper(const PgDatabase& db, const Clock& clock, absl::Duration retention, absl::Duration every,
+               const std::atomic<bool>& stop)
+      : partitions_(db), maintenance_(partitions_, clock, retention), every_(every), stop_(stop) {
+    thread_ = std::thread([this] { Loop(); });
+  }
+  ~LedgerKeeper() { thread_.join(); }
+
+ private:
+  void Loop() {
+    while (!stop_.load()) {
+      auto round = maintenance_.RunOnce();
+      if (!round.ok()) {
+        spdlog::warn("event=ledger_maintenance_failed status=\"{}\"", round.status().ToString());
+      } else {
+        spdlog::info("event=ledger_maintenance created={} dropped={} kept={} receipts_deleted={}", round->created,
+                     round->dropped, round->kept, round->receipts_deleted);
+      }
+      SleepUnlessStopped(stop_, every_);
+    }
+  }
+  PgLedgerPartitions partitions_;
+  LedgerMaintenance maintenance_;
+  absl::Duration every_;
+  const std::atomic<bool>& stop_;
+  std::thread thread_;
+};
+
+// "400d" (days) or any ParseDurationFlag duration.
+absl::Status ParseDays(const char* flag, const std::string& text, absl::Duration* out) {
+  int64_t days = 0;
+  if (!text.empty() && text.back() == 'd' && absl::SimpleAtoi(text.substr(0, text.size() - 1), &days) && days >= 0) {
+    *out = absl::Hours(24 * days);
+    return absl::OkStatus();
+  }
+  return ParseDurationFlag(flag, text, out);
+}
+
 }  // namespace
 
 void AddSchedulerFlags(CLI::App& app, SchedulerConfig& cfg) {
@@ -133,6 +179,12 @@ void AddSchedulerFlags(CLI::App& app, SchedulerConfig& cfg) {
   app.add_option("--poll-ms", cfg.poll_ms, "how often to look for due notices")->check(CLI::Range(10, 60000));
   app.add_option("--receipt-give-up", cfg.receipt_give_up,
                  "drop a delivery receipt that still matches no notice this long after it came");
+  app.add_option("--ledger-retention", cfg.ledger_retention,
+                 "drop the notice ledger's months older than this (e.g. 400d, 9600h; at least 31d), keeping any "
+                 "with an incident still open or changed since")
+      ->envname("FOREWARN_LEDGER_RETENTION");
+  app.add_option("--ledger-maintenance-every", cfg.ledger_maintenance_every,
+                 "how often to create the ledger's next months and drop those past the retention");
   AddClockFlags(app, cfg.clock);
   AddHttpFlags(app, cfg.http);
 }
@@ -152,6 +204,16 @@ int RunScheduler(const SchedulerConfig& cfg) {
     give_up = absl::InvalidArgumentError("--receipt-give-up: must be longer than 0, e.g. 24h");
   }
   if (!give_up.ok()) return StartupFailed(give_up, 2);
+  absl::Duration retention, maintenance_every;
+  absl::Status retention_ok = ParseDays("--ledger-retention", cfg.ledger_retention, &retention);
+  if (retention_ok.ok()) retention_ok = ValidateLedgerRetention(retention);
+  if (retention_ok.ok()) {
+    retention_ok = ParseDurationFlag("--ledger-maintenance-every", cfg.ledger_maintenance_every, &maintenance_every);
+  }
+  if (retention_ok.ok() && maintenance_every < absl::Seconds(1)) {
+    retention_ok = absl::InvalidArgumentError("--ledger-maintenance-every: must be at least 1s, e.g. 1h");
+  }
+  if (!retention_ok.ok()) return StartupFailed(retention_ok, 2);
   if (int rc = RequireTopics(*kafka_cfg, {{"--notices-topic", cfg.notices_topic}}, stop)) return rc;
   auto producer = KafkaProducer::Create(*kafka_cfg);
   if (!producer.ok()) return StartupFailed(producer.status(), 1);
@@ -163,7 +225,9 @@ int RunScheduler(const SchedulerConfig& cfg) {
   const auto clock = MakeServiceClock(cfg.clock.offset_file, cfg.clock.offset_seconds);
   KafkaNoticeSink sink(**producer, cfg.notices_topic);
   MetricsRegistry metrics;
-  Releaser releaser(PgDatabase(*db, cfg.pg.pool_size), sink, metrics, cfg.batch_size, receipt_give_up);
+  const PgDatabase pg(*db, cfg.pg.pool_size);
+  Releaser releaser(pg, sink, metrics, cfg.batch_size, receipt_give_up);
+  LedgerKeeper keeper(pg, *clock, retention, maintenance_every, stop);
   auto http = StartObservabilityIfConfigured(cfg.http.listen, cfg.http.port_file, metrics);
   if (!http.ok()) return StartupFailed(http.status(), 1);
   spdlog::info("event=started");

@@ -27,6 +27,11 @@ struct SchedulerConfig {
   // Receipts that still match no notice this long after they came are
   // dropped (counted as orphaned).
   std::string receipt_give_up = "24h";
+  // Ledger partitions (a month each) wholly older than this are dropped,
+  // unless an incident in them is open or changed since; at least 31d.
+  std::string ledger_retention = "400d";
+  // How often partition maintenance runs (and once at start-up).
+  std::string ledger_maintenance_every = "1h";
   ClockFlags clock;
   HttpFlags http;
 };
