@@ -70,6 +70,22 @@ def parse_ts(s):
     return datetime.strptime(s, fmt).replace(tzinfo=timezone.utc).timestamp()
 
 
+def outbox_ids(offset, path):
+    """(lines, distinct message ids) of an outbox file from OFFSET on."""
+    prefix = b'{"message_id":"'  # every line starts so (FileOutboxChannel)
+    lines, ids = 0, set()
+    if os.path.exists(path):
+        with open(path, "rb") as f:
+            f.seek(offset)
+            for line in f:
+                lines += 1
+                if line.startswith(prefix):
+                    # hash(): ints keep 13M ids in well under a GiB; a collision could
+                    # only show a duplicate that is not there, never hide one.
+                    ids.add(hash(line[len(prefix):line.index(b'"', len(prefix))]))
+    return lines, len(ids)
+
+
 def main():
     cmd = sys.argv[1]
     if cmd == "now":
@@ -100,19 +116,7 @@ def main():
         else:
             print(f"{parse_ts(json.loads(line)['sent_at']):.6f}")
     elif cmd == "outbox-ids":
-        offset, path = int(sys.argv[2]), sys.argv[3]
-        prefix = b'{"message_id":"'  # every line starts so (FileOutboxChannel)
-        lines, ids = 0, set()
-        if os.path.exists(path):
-            with open(path, "rb") as f:
-                f.seek(offset)
-                for line in f:
-                    lines += 1
-                    if line.startswith(prefix):
-                        # hash(): ints keep 13M ids in well under a GiB; a collision could
-                        # only show a duplicate that is not there, never hide one.
-                        ids.add(hash(line[len(prefix):line.index(b'"', len(prefix))]))
-        print(f"{lines} {len(ids)}")
+        print(*outbox_ids(int(sys.argv[2]), sys.argv[3]))
     elif cmd == "fanned-out":
         path, incident = sys.argv[2], sys.argv[3]
         pat = re.compile(r"event=fanned_out incident=" + re.escape(incident) + r" .*jobs=(\d+) ms=(\d+)")
