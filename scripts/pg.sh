@@ -70,20 +70,23 @@ start_server() {
   return 1
 }
 
+# Starts the server on a free port, once more on another if that one was taken meanwhile;
+# prints the port. WHAT names the server in messages.
+start_on_free_port() {
+  local port
+  port="$(free_port)"
+  if ! start_server "$port"; then
+    echo "$1 did not start on port $port; retrying on another port" >&2
+    as_pg "$PGBIN/pg_ctl" stop -D "$pgdir/data" -m immediate >/dev/null 2>&1 || true
+    port="$(free_port)"
+    start_server "$port" || { tail -n 20 "$pgdir/log" >&2; exit 1; }
+  fi
+  echo "$port"
+}
+
 start() {
   [[ ! -e "$pgdir/data/PG_VERSION" ]] || { echo "$pgdir already initialised" >&2; exit 1; }
-  mkdir -p "$pgdir"
-  if [[ $EUID -eq 0 ]]; then
-    chown postgres: "$pgdir"
-    if ! as_pg test -w "$pgdir"; then
-      # An ancestor of DIR is closed to the postgres user (e.g. a clone under /root): keep
-      # the data in /tmp and link it in place.
-      rmdir "$pgdir"
-      ln -s "$(mktemp -d /tmp/forewarn-pg.XXXXXX)" "$pgdir"
-      chown postgres: "$(readlink -f "$pgdir")"
-    fi
-  fi
-  pgdir="$(readlink -f "$pgdir")"  # the postgres user may only reach the link's target
+  pgdir="$(pg_owned_dir "$pgdir" forewarn-pg)"
   as_pg mkdir -p "$pgdir/sock"
   local nosync=()
   ((fast)) && nosync=(--no-sync)
@@ -92,13 +95,7 @@ start() {
   if ((fast)); then echo fast; else echo durable; fi | as_pg tee "$pgdir/durability" >/dev/null
 
   local port
-  port="$(free_port)"
-  if ! start_server "$port"; then
-    echo "PostgreSQL did not start on port $port; retrying on another port" >&2
-    as_pg "$PGBIN/pg_ctl" stop -D "$pgdir/data" -m immediate >/dev/null 2>&1 || true
-    port="$(free_port)"
-    start_server "$port" || { tail -n 20 "$pgdir/log" >&2; exit 1; }
-  fi
+  port="$(start_on_free_port PostgreSQL)"
 
   # PostGIS in template1: every database created from now on (forewarn, the tests' scratch
   # databases) has it, so the schema migration's CREATE EXTENSION is a no-op, not 1 s each.
@@ -120,16 +117,7 @@ replica() {
   primary_port="${primary_port%%/*}"
   [[ ! -e "$pgdir/data/PG_VERSION" ]] || { echo "$pgdir already initialised" >&2; exit 1; }
   allow_replication "$primary_pgdir" "$primary_port"
-  mkdir -p "$pgdir"
-  if [[ $EUID -eq 0 ]]; then
-    chown postgres: "$pgdir"
-    if ! as_pg test -w "$pgdir"; then
-      rmdir "$pgdir"
-      ln -s "$(mktemp -d /tmp/forewarn-pg.XXXXXX)" "$pgdir"
-      chown postgres: "$(readlink -f "$pgdir")"
-    fi
-  fi
-  pgdir="$(readlink -f "$pgdir")"
+  pgdir="$(pg_owned_dir "$pgdir" forewarn-pg)"
   as_pg mkdir -p "$pgdir/sock"
   local nosync=()
   ((fast)) && nosync=(--no-sync)
@@ -139,13 +127,7 @@ replica() {
   printf '%s\n' "hot_standby = on" "hot_standby_feedback = on" | as_pg tee -a "$pgdir/data/postgresql.auto.conf" >/dev/null
   if ((fast)); then echo fast; else echo durable; fi | as_pg tee "$pgdir/durability" >/dev/null
   local port
-  port="$(free_port)"
-  if ! start_server "$port"; then
-    echo "PostgreSQL standby did not start on port $port; retrying on another port" >&2
-    as_pg "$PGBIN/pg_ctl" stop -D "$pgdir/data" -m immediate >/dev/null 2>&1 || true
-    port="$(free_port)"
-    start_server "$port" || { tail -n 20 "$pgdir/log" >&2; exit 1; }
-  fi
+  port="$(start_on_free_port "PostgreSQL standby")"
   local uri="postgresql://forewarn@127.0.0.1:$port/forewarn"
   echo "$uri" | as_pg tee "$pgdir/uri" >/dev/null
   echo "$uri"

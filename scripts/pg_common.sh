@@ -18,3 +18,20 @@ free_port() {
 abs_dir() {
   mkdir -p "$1" && cd "$1" && pwd
 }
+
+# Creates DIR for the postgres user and prints the path it may use. When an ancestor of DIR is
+# closed to that user (e.g. a clone under /root), the files live in a fresh /tmp/PREFIX.XXXXXX
+# linked in place of DIR, and the link's target is printed: the postgres user may only reach it.
+pg_owned_dir() {
+  local dir="$1" prefix="$2"
+  # Called in $(...), where errexit does not hold: each step fails the function itself.
+  mkdir -p "$dir" || return 1
+  if [[ $EUID -eq 0 ]]; then
+    chown postgres: "$dir" || return 1
+    if ! as_pg test -w "$dir"; then
+      rmdir "$dir" && ln -s "$(mktemp -d "/tmp/$prefix.XXXXXX")" "$dir" || return 1
+      chown postgres: "$(readlink -f "$dir")" || return 1
+    fi
+  fi
+  readlink -f "$dir"
+}

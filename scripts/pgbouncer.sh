@@ -89,17 +89,7 @@ start() {
   [[ -n "$db" ]] || exit 2
   [[ ! -s "$bdir/pgbouncer.pid" ]] || ! kill -0 "$(<"$bdir/pgbouncer.pid")" 2>/dev/null \
     || { echo "pgbouncer already runs for $dir" >&2; exit 1; }
-  mkdir -p "$bdir"
-  if [[ $EUID -eq 0 ]]; then
-    chown postgres: "$bdir"
-    if ! as_pg test -w "$bdir"; then
-      # An ancestor of SCRATCH is closed to the postgres user: keep the files in /tmp.
-      rmdir "$bdir"
-      ln -s "$(mktemp -d /tmp/forewarn-pgbouncer.XXXXXX)" "$bdir"
-      chown postgres: "$(readlink -f "$bdir")"
-    fi
-  fi
-  bdir="$(readlink -f "$bdir")"
+  bdir="$(pg_owned_dir "$bdir" forewarn-pgbouncer)"
   local attempt port uri
   for attempt in 1 2 3; do
     port="$(free_port)"
