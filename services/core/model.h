@@ -116,7 +116,8 @@ std::string_view OccasionOf(AudienceScope scope);  // kAll: ""
 bool SupersededBy(int64_t current_version, int64_t version, std::string_view occasion);
 
 struct Incident {
-  std::string id;  // UUID text
+  std::string id;   // UUID text
+  std::string ref;  // short reference, e.g. RIY-4K7Q (incident_ref.h)
   int64_t version = 0;
   IncidentKind kind = IncidentKind::kUnplannedOutage;
   IncidentState state = IncidentState::kOpen;

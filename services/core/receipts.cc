@@ -1,12 +1,8 @@
 #include "services/core/receipts.h"
 
 #include <openssl/crypto.h>
-#include <openssl/evp.h>
-#include <openssl/hmac.h>
 
 #include <array>
-#include <fstream>
-#include <iterator>
 #include <utility>
 #include <vector>
 
@@ -151,30 +147,14 @@ absl::StatusOr<ReceiptSigner> ReceiptSigner::FromSecret(std::string secret) {
 }
 
 absl::StatusOr<ReceiptSigner> ReceiptSigner::FromFile(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in.is_open()) return absl::FailedPreconditionError(absl::StrCat(path, ": cannot be read"));
-  const std::string text(std::istreambuf_iterator<char>(in), {});
-  std::string secret;
-  for (absl::string_view raw : absl::StrSplit(text, '\n')) {
-    absl::string_view line = absl::StripAsciiWhitespace(raw);
-    if (line.empty() || absl::StartsWith(line, "#")) continue;
-    if (!secret.empty()) return absl::FailedPreconditionError(absl::StrCat(path, ": more than one secret line"));
-    secret = std::string(line);
-  }
-  auto signer = FromSecret(std::move(secret));
-  if (!signer.ok()) return absl::FailedPreconditionError(absl::StrCat(path, ": ", signer.status().message()));
-  return signer;
+  absl::StatusOr<std::string> secret = ReadSecretFile(path);
+  if (!secret.ok()) return secret.status();
+  return ReceiptSigner(*std::move(secret));
 }
 
 std::string ReceiptSigner::Sign(std::string_view data) const {
-  unsigned char mac[EVP_MAX_MD_SIZE];
-  unsigned int len = 0;
-  const std::string message = absl::StrCat("forewarn-receipt-v1", Sv(data));
-  HMAC(EVP_sha256(), secret_.data(), static_cast<int>(secret_.size()),
-       reinterpret_cast<const unsigned char*>(message.data()), message.size(), mac, &len);
-  std::string out = absl::WebSafeBase64Escape(absl::string_view(reinterpret_cast<const char*>(mac), 16));
-  OPENSSL_cleanse(mac, sizeof mac);
-  return out;
+  const std::array<unsigned char, 32> mac = HmacSha256(secret_, "forewarn-receipt-v1", data);
+  return absl::WebSafeBase64Escape(absl::string_view(reinterpret_cast<const char*>(mac.data()), 16));
 }
 
 bool ReceiptSigner::Verify(std::string_view data, std::string_view signature) const {

@@ -17,6 +17,7 @@
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
 #include "services/core/model.h"
+#include "services/core/secret_file.h"
 
 namespace forewarn {
 
@@ -87,11 +88,9 @@ class ReceiptStore {
 // URL-safe base64 (22 characters).
 class ReceiptSigner {
  public:
-  static constexpr size_t kMinSecretBytes = 32;
-  // INVALID_ARGUMENT for a secret under 32 bytes.
+  // INVALID_ARGUMENT for a secret under kMinSecretBytes (secret_file.h).
   static absl::StatusOr<ReceiptSigner> FromSecret(std::string secret);
-  // The secret is the file's one non-comment line. FAILED_PRECONDITION
-  // naming the file; the secret never appears in a message.
+  // The secret is the file's one non-comment line (ReadSecretFile).
   static absl::StatusOr<ReceiptSigner> FromFile(const std::string& path);
 
   std::string Sign(std::string_view data) const;
