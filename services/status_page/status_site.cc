@@ -6,7 +6,7 @@
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 #include "services/core/fnv.h"
-#include "services/status/incident_ref.h"
+#include "services/core/incident_ref.h"
 #include "services/status_page/status_feeds.h"
 #include "spdlog/spdlog.h"
 

@@ -18,7 +18,7 @@
 #include "absl/time/time.h"
 #include "services/core/clock.h"
 #include "services/http/metrics.h"
-#include "services/status/message_code.h"
+#include "services/core/message_code.h"
 #include "services/status_page/miss_limiter.h"
 #include "services/status_page/status_pages.h"
 #include "services/status_page/status_view.h"

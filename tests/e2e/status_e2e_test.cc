@@ -19,7 +19,7 @@
 #include "absl/strings/str_join.h"
 #include "absl/time/clock.h"
 #include "nlohmann/json.hpp"
-#include "services/status/message_code.h"
+#include "services/core/message_code.h"
 #include "tests/e2e/stack.h"
 
 namespace forewarn {

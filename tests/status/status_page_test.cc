@@ -7,7 +7,7 @@
 #include <cstdio>
 #include <fstream>
 
-#include "services/status/message_code.h"
+#include "services/core/message_code.h"
 #include "services/status_page/cached_status_reader.h"
 #include "services/status_page/miss_limiter.h"
 #include "services/status_page/status_feeds.h"

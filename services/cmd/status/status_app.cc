@@ -7,7 +7,7 @@
 #include "services/pg/pg_status_reader.h"
 #include "services/pg/pg_store.h"
 #include "services/runtime/runtime.h"
-#include "services/status/message_code.h"
+#include "services/core/message_code.h"
 #include "services/status_http/status_server.h"
 #include "services/status_page/cached_status_reader.h"
 #include "services/status_page/status_site.h"
