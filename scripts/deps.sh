@@ -17,7 +17,10 @@ packages=(
   ccache pgbouncer time  # time: peak RSS in bench/run_import_bench.sh
   openjdk-17-jre-headless maven  # Apache Kafka for tests and local runs (scripts/kafka.sh)
   kannel libsmpp34-dev  # the SMS gateway of the receipt tests (scripts/kannel.sh); SMPP PDUs of the direct channel
+  chromium nodejs  # the status pages' browser test (tests/browser; playwright-core from scripts/playwright.sh)
 )
+# npm comes with NodeSource's nodejs; Debian's nodejs has it as a package of its own.
+command -v npm >/dev/null || packages+=(npm)
 
 missing=()
 for pkg in "${packages[@]}"; do

@@ -19,6 +19,9 @@
 #                         real (Apache Kafka) or mock (forewarn-devkafka)
 #   FOREWARN_BUILD_DIR    absolute path of the build directory
 #   FOREWARN_HELM         a pinned helm v3 binary (scripts/helm.sh; the tests in tests/helm)
+#   FOREWARN_PLAYWRIGHT_MODULES
+#                         node_modules holding a pinned playwright-core (scripts/playwright.sh;
+#                         the status pages' browser test drives /usr/bin/chromium with it)
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 # shellcheck source=scripts/lib.sh
@@ -38,6 +41,8 @@ bash scripts/deps.sh
 # Cached under ~/.cache/forewarn after the first run, which builds it (minutes).
 FOREWARN_HELM="$(bash scripts/helm.sh)"
 export FOREWARN_HELM
+FOREWARN_PLAYWRIGHT_MODULES="$(bash scripts/playwright.sh)"
+export FOREWARN_PLAYWRIGHT_MODULES
 bash scripts/build.sh
 
 SCRATCH="$(mktemp -d /tmp/forewarn-test.XXXXXX)"

@@ -4,8 +4,6 @@
 #include <openssl/crypto.h>
 #include <openssl/sha.h>
 
-#include <sys/socket.h>
-
 #include <atomic>
 #include <chrono>
 #include <fstream>
@@ -21,6 +19,7 @@
 #include "absl/strings/strip.h"
 #include "nlohmann/json.hpp"
 #include "services/core/mask.h"
+#include "services/public_http/http_listen.h"
 #include "services/public_http/inbound_sms.h"
 #include "services/public_http/pages.h"
 #include "services/public_http/receipt_requests.h"
@@ -35,32 +34,10 @@ constexpr char kTokenRoute[] = R"(/u/([A-Za-z0-9_-]{1,128}))";
 constexpr char kInboundRoute[] = "/sms/inbound";
 constexpr char kKannelReceiptRoute[] = "/receipts/kannel";
 constexpr char kReceiptRoute[] = "/receipts";
-constexpr int kListenBacklog = 1024;
 
 void Reply(httplib::Response& res, int status, const std::string& body, const char* type) {
   res.status = status;
   res.set_content(body, type);
-}
-
-struct ListenAddress {
-  std::string host;
-  int port = 0;
-};
-
-// "host:port", "[v6]:port" or ":port" (all interfaces).
-absl::StatusOr<ListenAddress> ParseListen(const std::string& listen) {
-  const size_t colon = listen.rfind(':');
-  ListenAddress out;
-  if (colon == std::string::npos || !absl::SimpleAtoi(listen.substr(colon + 1), &out.port) || out.port < 0 ||
-      out.port > 65535) {
-    return absl::InvalidArgumentError(absl::StrCat("--public-listen: '", listen, "' is not HOST:PORT"));
-  }
-  out.host = listen.substr(0, colon);
-  if (out.host.size() >= 2 && out.host.front() == '[' && out.host.back() == ']') {
-    out.host = out.host.substr(1, out.host.size() - 2);
-  }
-  if (out.host.empty()) out.host = "0.0.0.0";
-  return out;
 }
 
 // Compares digests, so neither the content nor the length of the secret
@@ -339,8 +316,6 @@ absl::StatusOr<std::unique_ptr<PublicHttpServer>> PublicHttpServer::Start(const 
                                                                           CustomerDirectoryService& directory,
                                                                           MetricsRegistry& metrics,
                                                                           PublicReceipts receipts) {
-  absl::StatusOr<ListenAddress> address = ParseListen(options.listen);
-  if (!address.ok()) return address.status();
   auto impl = std::make_unique<Impl>(options, tokens, directory, metrics, receipts);
   httplib::Server& server = impl->server;
   const int threads = std::max(1, options.threads);
@@ -360,26 +335,9 @@ absl::StatusOr<std::unique_ptr<PublicHttpServer>> PublicHttpServer::Start(const 
                                "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'; "
                                "frame-ancestors 'none'"}});
   impl->Routes();
-  // Debian's cpp-httplib is compiled with a listen backlog of 5: a burst of
-  // callbacks (smsbox calls dlr-urls for a whole fan-out at once)
-  // overflowed it and some connections hung unanswered. The listening
-  // socket's backlog is raised once bound.
-  int listen_fd = -1;
-  server.set_socket_options([&listen_fd](socket_t sock) {
-    httplib::default_socket_options(sock);
-    listen_fd = sock;
-  });
-  impl->port = address->port == 0 ? server.bind_to_any_port(address->host)
-                                  : (server.bind_to_port(address->host, address->port) ? address->port : -1);
-  if (impl->port <= 0 || listen_fd < 0 || ::listen(listen_fd, kListenBacklog) != 0) {
-    return absl::UnavailableError(absl::StrCat("--public-listen: cannot bind ", options.listen));
-  }
-  impl->thread = std::thread([impl = impl.get()] {
-    if (!impl->server.listen_after_bind()) spdlog::error("event=public_http_stopped_serving");
-    impl->listen_returned = true;
-  });
-  // stop() only takes effect once the server runs: wait for it.
-  while (!server.is_running() && !impl->listen_returned) std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  absl::StatusOr<int> port = BindAndServe(server, options.listen, "--public-listen", impl->thread, impl->listen_returned);
+  if (!port.ok()) return port.status();
+  impl->port = *port;
   spdlog::info("event=public_http_listening port={} unsubscribe={} inbound_sms={} receipts={}", impl->port,
                tokens != nullptr, !options.inbound_sms_secret.empty(), impl->ReceiptsOn());
   return std::unique_ptr<PublicHttpServer>(new PublicHttpServer(std::move(impl)));
