@@ -10,15 +10,15 @@
 // the client in the MissLimiter; a client with no misses left gets 429 with
 // Retry-After on every route that could miss, before anything is looked up.
 
-#include <string>
-#include "absl/strings/string_view.h"
 #include <optional>
+#include <string>
 #include <vector>
 
+#include "absl/strings/string_view.h"
 #include "absl/time/time.h"
 #include "services/core/clock.h"
-#include "services/http/metrics.h"
 #include "services/core/message_code.h"
+#include "services/http/metrics.h"
 #include "services/status_page/miss_limiter.h"
 #include "services/status_page/status_pages.h"
 #include "services/status_page/status_view.h"
