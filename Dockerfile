@@ -17,7 +17,7 @@ COPY scripts/deps.sh scripts/deps.sh
 RUN bash scripts/deps.sh && rm -rf /var/lib/apt/lists/*
 COPY . .
 ARG BUILD_TYPE=Release
-ARG BINARIES="forewarn-intake forewarn-resolver forewarn-notifier forewarn-scheduler forewarn-admin forewarn"
+ARG BINARIES="forewarn-intake forewarn-resolver forewarn-notifier forewarn-scheduler forewarn-status forewarn-admin forewarn"
 RUN cmake -S . -B /build -G Ninja -DCMAKE_BUILD_TYPE="${BUILD_TYPE}" \
  && cmake --build /build --parallel "$(nproc)" --target ${BINARIES} \
  && mkdir -p /out/bin \
@@ -46,8 +46,8 @@ COPY templates/ /etc/forewarn/templates/
 
 ENV FOREWARN_TEMPLATES=/etc/forewarn/templates \
     FOREWARN_HTTP_LISTEN=0.0.0.0:9090
-# 50051: intake gRPC; 9090: /metrics, /healthz, /readyz on every service.
-EXPOSE 50051 9090
+# 50051: intake gRPC; 8080: forewarn-status's pages; 9090: /metrics, /healthz, /readyz on every service.
+EXPOSE 50051 8080 9090
 USER 10001:10001
 WORKDIR /tmp
 # The Deployments set the command (/usr/local/bin/forewarn-intake, ...); by default show the CLI.

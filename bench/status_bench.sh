@@ -1,9 +1,16 @@
 #!/usr/bin/env bash
 # forewarn-status under load: requests/s and p99 of the incident page and the overview from one
 # core (forewarn-status pinned with taskset to CPU ${STATUS_CPU:-0}) while a fan-out runs
-# (bench/run_bench.sh in the background, its own stack, --customers ${FANOUT_CUSTOMERS:-200000}).
+# (bench/run_bench.sh in the background, its own stack and the mock broker).
 #
-#   bench/status_bench.sh [--duration S] [--connections C] [--no-fanout] [--keep]
+#   bench/status_bench.sh [--duration S] [--connections C] [--fanout-customers N] [--no-fanout] [--keep]
+#
+#   --duration S           seconds of load per page (default 20)
+#   --connections C        wrk's open connections (default 32)
+#   --fanout-customers N   customers of the fan-out that runs meanwhile (default
+#                          ${FANOUT_CUSTOMERS:-200000}); a small N (e.g. 1000) is a smoke run
+#   --no-fanout            measure on an otherwise idle stack
+#   --keep                 keep the scratch directory (logs, PostgreSQL data)
 #
 # Load from Debian's wrk (installed here when missing), run on the other CPUs. Prints one line
 # per page: requests/s, p50, p99. Run it on a quiet machine: it measures the machine too.
@@ -13,19 +20,25 @@ cd "$REPO"
 # shellcheck source=scripts/lib.sh
 source scripts/lib.sh
 
+usage() { sed -n '2,/^set -euo/{/^set -euo/d;s/^# \{0,1\}//;p}' "$0"; }
 duration=20
 connections=32
+fanout_customers="${FANOUT_CUSTOMERS:-200000}"
 fanout=1
 keep=0
 while (($#)); do
   case "$1" in
-    --duration) duration="$2"; shift 2 ;;
-    --connections) connections="$2"; shift 2 ;;
+    --duration) duration="${2:?--duration needs seconds}"; shift 2 ;;
+    --connections) connections="${2:?--connections needs a count}"; shift 2 ;;
+    --fanout-customers) fanout_customers="${2:?--fanout-customers needs a count}"; shift 2 ;;
     --no-fanout) fanout=0; shift ;;
     --keep) keep=1; shift ;;
-    *) die "unknown argument $1 (see the header of $0)" ;;
+    -h | --help) usage; exit 0 ;;
+    *) die "unknown argument $1 (see bench/status_bench.sh --help)" ;;
   esac
 done
+[[ "$duration" =~ ^[1-9][0-9]*$ && "$connections" =~ ^[1-9][0-9]*$ && "$fanout_customers" =~ ^[1-9][0-9]*$ ]] ||
+  die "--duration, --connections and --fanout-customers take positive whole numbers"
 
 if ! command -v wrk >/dev/null; then
   sudo=()
@@ -68,8 +81,8 @@ wait_for_file "$SCRATCH/status.port" 30 '^[0-9]+$'
 BASE="http://127.0.0.1:$(<"$SCRATCH/status.port")"
 
 if ((fanout)); then
-  log "starting a fan-out of ${FANOUT_CUSTOMERS:-200000} customers (bench/run_bench.sh, log: $SCRATCH/fanout.log)"
-  bash bench/run_bench.sh --customers "${FANOUT_CUSTOMERS:-200000}" --kafka mock >"$SCRATCH/fanout.log" 2>&1 &
+  log "starting a fan-out of $fanout_customers customers (bench/run_bench.sh, log: $SCRATCH/fanout.log)"
+  bash bench/run_bench.sh --customers "$fanout_customers" --kafka mock >"$SCRATCH/fanout.log" 2>&1 &
   fanout_pid=$!
   # Measure once its notices flow: the customers are loaded and the measured incident is out.
   for _ in $(seq 1 600); do grep -qE 'waiting for [0-9]+ notices' "$SCRATCH/fanout.log" 2>/dev/null && break; sleep 0.5; done

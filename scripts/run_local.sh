@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # THE "run the main job" command: builds Forewarn, starts PostgreSQL, Apache Kafka (one KRaft
-# node, scripts/kafka.sh; fetched with Maven on the first run), intake, resolver and two
-# notifiers on loopback (ports chosen at run time), loads sample customers, reports an
-# electricity outage in Riyadh with the CLI, waits until every affected customer was notified
-# on every channel they chose, and shows what they received.
+# node, scripts/kafka.sh; fetched with Maven on the first run), intake, resolver, two
+# notifiers and the status pages (forewarn-status) on loopback (ports chosen at run time), loads
+# sample customers, reports an electricity outage in Riyadh with the CLI, waits until every
+# affected customer was notified on every channel they chose, shows what they received and
+# prints the status pages' overview and incident URLs.
 #
 #   scripts/run_local.sh                  run the demo, then stop everything
 #   scripts/run_local.sh --keep-running   run the demo and leave the services running
@@ -22,7 +23,8 @@
 #                                         the escalated emails
 #
 # Everything lives in ${FOREWARN_RUN_DIR:-<repo>/.run}, recreated on each run and kept
-# afterwards: logs/NAME.log, outbox/{sms,email}.jsonl, pids/, pg/, kafka/node-1/server.log;
+# afterwards: logs/NAME.log, outbox/{sms,email}.jsonl, pids/, pg/, kafka/node-1/server.log,
+# message-code.key (the notices' verification code secret, shared with forewarn-status);
 # with --sms kannel also smsc.jsonl (every SMS the SMSC received, decoded, and its receipt),
 # smsc-stats.json, kannel/ (configuration, bearerbox.log, smsbox.log) and receipt.key.
 set -euo pipefail
@@ -155,6 +157,11 @@ if [[ "$sms" == kannel ]]; then
     --kannel-password-file "$SCRATCH/kannel.password" --receipt-secret-file "$SCRATCH/receipt.key"
     --receipt-timeout "sms=$RECEIPT_TIMEOUT") # --receipt-url once the port is known
 fi
+# The status pages read PostgreSQL only; they check the notices' verification codes with the
+# secret the notifiers sign them with (made per run, as the other secrets).
+[[ -s "$SCRATCH/message-code.key" ]] || (umask 077 && openssl rand -hex 32 >"$SCRATCH/message-code.key")
+status_cmd=("$BUILD_DIR/services/cmd/status/forewarn-status" --pg "$PG_URI" --pg-pool-size 2
+  --listen 127.0.0.1:0 --port-file "$SCRATCH/status.port" --message-code-secret-file "$SCRATCH/message-code.key")
 cli() { "$BUILD_DIR/services/cmd/cli/forewarn" --target "127.0.0.1:$INTAKE_PORT" "$@"; }
 # A cable fault on the Olaya feeder: the customers supplied through it (its transformers) are
 # told, not all of Riyadh. With --dry-run, the audience per selector and nothing created.
@@ -262,6 +269,9 @@ wait_for_file "$SCRATCH/public.port" 30 '^[0-9]+$'
 PUBLIC_PORT="$(<"$SCRATCH/public.port")"
 notifier_cmd+=(--unsubscribe-url "http://127.0.0.1:$PUBLIC_PORT/u/")
 [[ "$sms" != kannel ]] || notifier_cmd+=(--receipt-url "http://127.0.0.1:$PUBLIC_PORT")
+start_bg status "$SCRATCH/logs/status.log" "${status_cmd[@]}"
+wait_for_file "$SCRATCH/status.port" 30 '^[0-9]+$'
+STATUS_URL="http://127.0.0.1:$(<"$SCRATCH/status.port")"
 sql -f scripts/sample_catalog.sql # services and regions (reference data)
 echo "== forewarn assets import scripts/sample_assets.csv"
 cli assets import scripts/sample_assets.csv || die "the sample asset tree did not import"
@@ -345,7 +355,18 @@ EOF
 
 [[ "$sms" != kannel ]] || show_receipts
 
+# The incident's status page, as the notices link to it: its short reference (e.g. RUH-4K7Q).
+ref="$(sql -c "SELECT ref FROM incidents WHERE id = '$incident_id'")"
+[[ -n "$ref" ]] || die "incident $incident_id has no reference"
+python3 - "$STATUS_URL/i/$ref?lang=en" "$ref" <<'EOF' || die "the status page of $ref did not answer as expected"
+import sys, urllib.request
+with urllib.request.urlopen(sys.argv[1], timeout=10) as r:
+    page = r.read().decode("utf-8")
+assert r.status == 200 and sys.argv[2] in page, (r.status, page[:200])
+EOF
+
 echo
+echo "Status pages: $STATUS_URL/ (overview), $STATUS_URL/i/$ref (incident $ref)"
 echo "Logs:   $SCRATCH/logs/"
 echo "Outbox: $SCRATCH/outbox/"
 if [[ "$sms" == kannel ]]; then
@@ -362,6 +383,7 @@ Services are still running:
   intake      127.0.0.1:$INTAKE_PORT (gRPC); http://127.0.0.1:$PUBLIC_PORT (unsubscribe links, /sms/inbound
               with ?key=$(<"$SCRATCH/inbound-sms.secret"))
   CLI         $BUILD_DIR/services/cmd/cli/forewarn --target 127.0.0.1:$INTAKE_PORT incident report $incident_id
+  status      $STATUS_URL/ (overview), $STATUS_URL/i/$ref (incident $ref; ?lang=en for English)
 EOF
   if [[ "$sms" == kannel ]]; then
     cat <<EOF

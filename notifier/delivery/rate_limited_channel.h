@@ -5,7 +5,7 @@
 
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
-#include "notifier/delivery/token_bucket.h"
+#include "services/core/token_bucket.h"
 #include "services/core/model.h"
 #include "notifier/delivery/forwarding_channel.h"
 #include "services/core/ports.h"

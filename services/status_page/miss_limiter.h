@@ -13,8 +13,8 @@
 #include <string>
 
 #include "absl/time/time.h"
-#include "notifier/delivery/token_bucket.h"
 #include "services/core/clock.h"
+#include "services/core/token_bucket.h"
 
 namespace forewarn {
 

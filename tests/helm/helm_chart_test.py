@@ -128,6 +128,21 @@ REJECTED += [
      'receipts.giveUp must be a duration like 24h, got "1d"'),
 ]
 
+# forewarn-status (status.*) and the message-code secret it needs (messageCodes.*).
+STATUS = BASE + ["status.enabled=true", "messageCodes.secret=0123456789abcdef0123456789abcdef"]
+REJECTED += [
+    ("status pages without the message-code secret", without(STATUS, "messageCodes.secret"),
+     "status.enabled needs messageCodes.secret or messageCodes.existingSecret"),
+    ("short message-code secret", without(STATUS, "messageCodes.secret") + ["messageCodes.secret=too-short"],
+     "messageCodes.secret has 9 bytes; it needs at least 32"),
+    ("status pages in an unknown language", STATUS + ["status.defaultLanguage=fr"],
+     'status.defaultLanguage must be ar or en, got "fr"'),
+    ("status base URL with a path", STATUS + ["status.baseUrl=https://status.example.com/pages/"],
+     "status.baseUrl must be http(s)://host[:port] without a path, query or trailing slash"),
+    ("status PDB that blocks every drain", STATUS + ["status.replicaCount=1"],
+     "status.pdb.minAvailable (1) must be below status.replicaCount (1)"),
+]
+
 
 def helm():
     path = os.environ.get("FOREWARN_HELM")
@@ -190,6 +205,16 @@ class File:
         return "file of Secret %s key %s" % (self.secret, self.key)
 
 
+class SecretKey:
+    """An env value taken from key KEY of Secret SECRET (valueFrom.secretKeyRef)."""
+
+    def __init__(self, secret, key):
+        self.secret, self.key = secret, key
+
+    def __repr__(self):
+        return "secretKeyRef %s/%s" % (self.secret, self.key)
+
+
 ABSENT = "<absent>"
 SMS_ENV = ["FOREWARN_SMS_URL", "FOREWARN_SMS_AUTH_HEADER", "FOREWARN_SMS_SENDER", "FOREWARN_SMS_PROVIDER",
            "FOREWARN_KANNEL_URL", "FOREWARN_KANNEL_USER", "FOREWARN_KANNEL_PASSWORD_FILE", "FOREWARN_RECEIPT_URL",
@@ -206,9 +231,11 @@ def only(expected, names=SMS_ENV):
 
 
 RECEIPT_SECRET = "placeholder-receipt-secret-0123456789abcdef"
+MESSAGE_CODE_SECRET = "placeholder-message-code-secret-0123456789"
 # values file -> {Deployment suffix: {env name: value, File or ABSENT, "@args": [argument run]}}
 #                 plus "@settings": {key: value or ABSENT} of the settings ConfigMap and
-#                 "@public": whether the intake Service has its public port.
+#                 "@public": whether the intake Service has its public port;
+#                 "@status": whether forewarn-status is deployed (Deployment, Service, PDB).
 EXPECTED = {
     "values-kannel.yaml": {
         "-notifier": only({
@@ -255,6 +282,23 @@ EXPECTED = {
         "@settings": {"FOREWARN_LEAD_MARGIN": ABSENT},
         "@public": True,
     },
+    "values-status.yaml": {
+        "-status": {
+            "FOREWARN_PG": SecretKey("forewarn-postgresql", "uri"),
+            "FOREWARN_PG_READ": SecretKey("forewarn-postgresql", "readUri"),
+            "FOREWARN_STATUS_LISTEN": "0.0.0.0:8080",
+            "FOREWARN_STATUS_THREADS": "16",
+            "FOREWARN_HTTP_LISTEN": "0.0.0.0:9090",
+            "FOREWARN_MESSAGE_CODE_SECRET_FILE": File("forewarn-message-codes", "message-code-secret",
+                                                      MESSAGE_CODE_SECRET),
+            "FOREWARN_KAFKA_SASL_USERNAME": ABSENT,
+            "FOREWARN_KAFKA_SASL_PASSWORD": ABSENT,
+            "@args": ["--default-language", "en", "--default-time-zone", "Asia/Riyadh", "--cache-ms", "1000",
+                      "--miss-burst", "10", "--miss-refill-seconds", "10", "--restored-hours", "48",
+                      "--base-url", "https://status.example.com", "--client-ip-header", "X-Forwarded-For"],
+        },
+        "@status": True,
+    },
     "values-minimal.yaml": {
         "-notifier": only({
             "FOREWARN_SMS_URL": "https://sms-gateway.example.com/v1/messages",
@@ -264,6 +308,7 @@ EXPECTED = {
         "-scheduler": {"@args": ABSENT},
         "@settings": {"FOREWARN_LEAD_MARGIN": ABSENT},
         "@public": False,
+        "@status": False,
     },
 }
 
@@ -302,6 +347,10 @@ def check_env(where, pod, container, secrets, expected):
                 problems.append("%s: env %s should be absent, is %s" % (where, name, got))
         elif got is None:
             problems.append("%s: env %s missing (expected %r)" % (where, name, want))
+        elif isinstance(want, SecretKey):
+            ref = (got.get("valueFrom") or {}).get("secretKeyRef") or {}
+            if (ref.get("name"), ref.get("key")) != (want.secret, want.key):
+                problems.append("%s: env %s is %s, expected a %r" % (where, name, got, want))
         elif isinstance(want, File):
             source = file_source(pod, container, got.get("value") or "")
             if source != (want.secret, want.key):
@@ -328,6 +377,11 @@ def check_expected(objs, expected):
             ports = [p["name"] for p in of_kind(objs, "Service", "-intake")["spec"]["ports"]]
             if ("public" in ports) != want:
                 problems.append("Service intake: public port %s" % ("present" if "public" in ports else "missing"))
+        elif suffix == "@status":
+            found = sorted(o["kind"] for o in objs if name_of(o).endswith("-status"))
+            expected = ["Deployment", "PodDisruptionBudget", "Service"] if want else []
+            if found != expected:
+                problems.append("forewarn-status objects: %s, expected %s" % (found, expected))
         else:
             deploy = deployments(objs, suffix)[0]
             pod = deploy["spec"]["template"]["spec"]
@@ -508,6 +562,15 @@ def fault_env_file_not_in_items(objs):
             v["secret"]["items"][0]["path"] = "keys"
 
 
+def fault_status_code_secret_not_mounted(objs):
+    c = first_container(objs, "-status")
+    c["volumeMounts"] = [m for m in c["volumeMounts"] if m["name"] != "message-code-secret"]
+
+
+def fault_status_service_port(objs):
+    of_kind(objs, "Service", "-status")["spec"]["ports"][0]["targetPort"] = "https"
+
+
 def fault_deployment_uses_hook_account(objs):
     deployments(objs, "-notifier")[0]["spec"]["template"]["spec"]["serviceAccountName"] = "forewarn-topics"
 
@@ -545,6 +608,9 @@ FAULTS = [
     (fault_env_file_not_in_items, "env FOREWARN_UNSUBSCRIBE_SECRET_FILE=/etc/forewarn/public/unsubscribe-keys: "
                                   "volume unsubscribe-keys (Secret forewarn-public) mounted at /etc/forewarn/public "
                                   "has no file unsubscribe-keys, only keys"),
+    (fault_status_code_secret_not_mounted, "env FOREWARN_MESSAGE_CODE_SECRET_FILE=/etc/forewarn/message-codes/"
+                                           "message-code-secret is under no volumeMount"),
+    (fault_status_service_port, "targets 'https'"),
 ]
 
 

@@ -1,9 +1,9 @@
 #!/usr/bin/env bash
 # Every service's --help shows the defaults of its flags (shared flags are
 # defined once in services/runtime and added to each app).
-# Usage: service_help_test.sh INTAKE RESOLVER NOTIFIER SCHEDULER ADMIN DEVKAFKA
+# Usage: service_help_test.sh INTAKE RESOLVER NOTIFIER SCHEDULER ADMIN DEVKAFKA STATUS
 set -uo pipefail
-intake=$1 resolver=$2 notifier=$3 scheduler=$4 admin=$5 devkafka=$6
+intake=$1 resolver=$2 notifier=$3 scheduler=$4 admin=$5 devkafka=$6 status=$7
 failures=0
 
 # expect NAME HELP_TEXT FLAG DEFAULT: the help line of FLAG ends its type with =DEFAULT.
@@ -66,6 +66,18 @@ expect admin "$h" --replication-factor 3
 
 h=$(help_of "$devkafka")
 expect devkafka "$h" --brokers 1
+
+# The values the Helm chart passes to forewarn-status (status.*) default to these.
+h=$(help_of "$status")
+expect status "$h" --listen 0.0.0.0:8080
+expect status "$h" --threads 16
+expect status "$h" --default-language ar
+expect status "$h" --default-time-zone Asia/Riyadh
+expect status "$h" --cache-ms 1000
+expect status "$h" --miss-burst 10
+expect status "$h" --miss-refill-seconds 10
+expect status "$h" --restored-hours 24
+expect status "$h" --pg-read-max-lag 5s
 
 if ((failures > 0)); then
   echo "$failures failure(s)"

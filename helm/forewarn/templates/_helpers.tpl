@@ -159,6 +159,40 @@ the intake serves /receipts/kannel and /receipts on its public endpoint. */}}
 {{- default (printf "%s-receipts" (include "forewarn.fullname" .)) .Values.receipts.existingSecret -}}
 {{- end -}}
 
+{{/* "true" when the message-code secret exists (messageCodes.secret or existingSecret), else empty. */}}
+{{- define "forewarn.messageCodes" -}}
+{{- if or .Values.messageCodes.existingSecret .Values.messageCodes.secret -}}true{{- end -}}
+{{- end -}}
+
+{{- define "forewarn.messageCodesSecretName" -}}
+{{- default (printf "%s-message-codes" (include "forewarn.fullname" .)) .Values.messageCodes.existingSecret -}}
+{{- end -}}
+
+{{/*
+The message-code secret as the file /etc/forewarn/message-codes/message-code-secret, for
+forewarn-status (checks codes) and the notifiers (put them in notices): the volume, its mount and
+the environment. Every pod that uses it includes all three.
+*/}}
+{{- define "forewarn.messageCodeVolume" -}}
+- name: message-code-secret
+  secret:
+    secretName: {{ include "forewarn.messageCodesSecretName" . }}
+    items:
+      - key: {{ .Values.messageCodes.secretKey }}
+        path: message-code-secret
+{{- end -}}
+
+{{- define "forewarn.messageCodeVolumeMount" -}}
+- name: message-code-secret
+  mountPath: /etc/forewarn/message-codes
+  readOnly: true
+{{- end -}}
+
+{{- define "forewarn.messageCodeEnv" -}}
+- name: FOREWARN_MESSAGE_CODE_SECRET_FILE
+  value: /etc/forewarn/message-codes/message-code-secret
+{{- end -}}
+
 {{/* "true" when the intake serves its public endpoint (publicEndpoint.enabled or receipts), else empty. */}}
 {{- define "forewarn.publicListener" -}}
 {{- if or .Values.publicEndpoint.enabled (include "forewarn.receipts" .) -}}true{{- end -}}
@@ -288,11 +322,13 @@ another provider (SMPP receipts come back over the SMPP session).
 {{- end -}}
 {{- include "forewarn.validateSms" . -}}
 {{- include "forewarn.validateReceipts" . -}}
+{{- include "forewarn.validateStatus" . -}}
 {{- $duration := "^([0-9]+(\\.[0-9]*)?(ns|us|ms|s|m|h))+$" -}}
 {{- if and .Values.settings.leadMargin (not (regexMatch $duration (toString .Values.settings.leadMargin))) -}}
 {{- fail (printf "settings.leadMargin must be a duration like 12h or 90m, got %q" (toString .Values.settings.leadMargin)) -}}
 {{- end -}}
 {{- include "forewarn.validatePdb" (dict "name" "intake" "component" .Values.intake "replicas" .Values.intake.replicaCount) -}}
+{{- include "forewarn.validatePdb" (dict "name" "status" "component" .Values.status "replicas" .Values.status.replicaCount) -}}
 {{- include "forewarn.validatePdb" (dict "name" "resolver" "component" .Values.resolver "replicas" .Values.resolver.replicaCount) -}}
 {{- $notifierReplicas := ternary .Values.notifier.autoscaling.minReplicas .Values.notifier.replicaCount .Values.notifier.autoscaling.enabled -}}
 {{- include "forewarn.validatePdb" (dict "name" "notifier" "component" .Values.notifier "replicas" $notifierReplicas "replicasKey" (ternary "autoscaling.minReplicas" "replicaCount" .Values.notifier.autoscaling.enabled)) -}}
@@ -393,6 +429,32 @@ another provider (SMPP receipts come back over the SMPP session).
 {{- end -}}
 {{- if and $r.giveUp (not (regexMatch (printf "^%s$" $duration) (toString $r.giveUp))) -}}
 {{- fail (printf "receipts.giveUp must be a duration like 24h, got %q" (toString $r.giveUp)) -}}
+{{- end -}}
+{{- end -}}
+
+{{/* forewarn-status (status.*) and the message-code secret it needs (messageCodes.*). */}}
+{{- define "forewarn.validateStatus" -}}
+{{- $m := .Values.messageCodes -}}
+{{- if and $m.secret (not $m.existingSecret) -}}
+{{- $secret := trim (toString $m.secret) -}}
+{{- if contains "\n" $secret -}}
+{{- fail "messageCodes.secret must be one line" -}}
+{{- end -}}
+{{- if lt (len $secret) 32 -}}
+{{- fail (printf "messageCodes.secret has %d bytes; it needs at least 32" (len $secret)) -}}
+{{- end -}}
+{{- end -}}
+{{- $s := .Values.status -}}
+{{- if $s.enabled -}}
+{{- if not (include "forewarn.messageCodes" .) -}}
+{{- fail "status.enabled needs messageCodes.secret or messageCodes.existingSecret (the key of the notices' verification codes, shared with the notifiers)" -}}
+{{- end -}}
+{{- if not (has (toString $s.defaultLanguage) (list "ar" "en")) -}}
+{{- fail (printf "status.defaultLanguage must be ar or en, got %q" (toString $s.defaultLanguage)) -}}
+{{- end -}}
+{{- if and $s.baseUrl (not (regexMatch "^https?://[^/?#]+$" (toString $s.baseUrl))) -}}
+{{- fail (printf "status.baseUrl must be http(s)://host[:port] without a path, query or trailing slash (the pages are served at the root), e.g. https://status.example.com, got %q" (toString $s.baseUrl)) -}}
+{{- end -}}
 {{- end -}}
 {{- end -}}
 

@@ -33,7 +33,7 @@ void AddStatusFlags(CLI::App& app, StatusConfig& cfg) {
   app.add_option("--default-time-zone", cfg.default_time_zone, "IANA zone of times without ?tz=")
       ->envname("FOREWARN_STATUS_DEFAULT_TIME_ZONE");
   app.add_option("--message-code-secret-file", cfg.message_code_secret_file,
-                 "the notices' verification code keys (\"VERSION SECRET\" lines); unset: /check is off")
+                 "the notices' verification code secret, one line of 32+ bytes (the notifiers' too); unset: /check is off")
       ->envname("FOREWARN_MESSAGE_CODE_SECRET_FILE");
   app.add_option("--cache-ms", cfg.cache_ms, "how long a read is served from memory")->check(CLI::Range(0, 60000));
   app.add_option("--miss-burst", cfg.miss_burst, "misses (unknown token/ref, wrong code) a client may make at once")

@@ -1,4 +1,4 @@
-#include "notifier/delivery/token_bucket.h"
+#include "services/core/token_bucket.h"
 
 #include <algorithm>
 #include <cmath>
