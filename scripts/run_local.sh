@@ -134,10 +134,16 @@ start_sms_gateway() {
 # The unsubscribe links' key and the SMS gateway's webhook secret (the intake's public endpoint
 # serves /u/TOKEN and /sms/inbound on a port chosen at run time).
 (umask 077 && openssl rand -hex 32 >"$SCRATCH/unsubscribe.key" && openssl rand -hex 24 >"$SCRATCH/inbound-sms.secret")
+# Every notice carries a verification code (its secret, made per run, is the status page's too)
+# and, but for IBAN notices, a link to the status page: STATUS_BASE_URL/n/TOKEN.
+(umask 077 && openssl rand -hex 32 >"$SCRATCH/message-code.key")
+STATUS_BASE_URL="${STATUS_BASE_URL:-https://status.forewarn.example}"
+link_args=(--status-base-url "$STATUS_BASE_URL" --message-code-secret-file "$SCRATCH/message-code.key")
 intake_cmd=("$BUILD_DIR/services/cmd/intake/forewarn-intake" --pg "$PG_URI" --kafka "$KAFKA"
   --listen 127.0.0.1:0 --port-file "$SCRATCH/intake.port" --templates "$PWD/templates"
   --public-listen 127.0.0.1:0 --public-port-file "$SCRATCH/public.port"
-  --unsubscribe-secret-file "$SCRATCH/unsubscribe.key" --inbound-sms-secret-file "$SCRATCH/inbound-sms.secret")
+  --unsubscribe-secret-file "$SCRATCH/unsubscribe.key" --inbound-sms-secret-file "$SCRATCH/inbound-sms.secret"
+  "${link_args[@]}")
 scheduler_cmd=("$BUILD_DIR/services/cmd/scheduler/forewarn-scheduler" --pg "$PG_URI" --kafka "$KAFKA")
 # The mock broker's group coordinator waits (session timeout - 1 s) before each rebalance; a
 # short session timeout keeps local start-up quick (and a stopped worker's partitions move on
@@ -146,7 +152,7 @@ resolver_cmd=("$BUILD_DIR/services/cmd/resolver/forewarn-resolver" --pg "$PG_URI
   --session-timeout-ms 3000)
 notifier_cmd=("$BUILD_DIR/notifier/cmd/forewarn-notifier" --pg "$PG_URI" --kafka "$KAFKA"
   --templates "$PWD/templates" --outbox-dir "$SCRATCH/outbox" --session-timeout-ms 3000
-  --unsubscribe-secret-file "$SCRATCH/unsubscribe.key") # --unsubscribe-url once the port is known
+  --unsubscribe-secret-file "$SCRATCH/unsubscribe.key" "${link_args[@]}") # --unsubscribe-url once the port is known
 if [[ "$sms" == kannel ]]; then
   # Kannel's delivery reports come back to the intake's public endpoint (/receipts/kannel),
   # signed with the receipt secret both share.

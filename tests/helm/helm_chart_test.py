@@ -126,6 +126,11 @@ REJECTED += [
      'settings.leadMargin must be a duration like 12h or 90m, got "half a day"'),
     ("receipt give-up that is not a duration", BASE + ["receipts.giveUp=1d"],
      'receipts.giveUp must be a duration like 24h, got "1d"'),
+    # The notices' status link and verification code (issue 19).
+    ("status link over plain http", BASE + ["noticeLinks.statusBaseUrl=http://status.example.com"],
+     'noticeLinks.statusBaseUrl must be https://host[/path] without a query, got "http://status.example.com"'),
+    ("short code secret", BASE + ["noticeLinks.codeSecret=too-short"],
+     "noticeLinks.codeSecret has 9 bytes; it needs at least 32"),
 ]
 
 
@@ -206,6 +211,7 @@ def only(expected, names=SMS_ENV):
 
 
 RECEIPT_SECRET = "placeholder-receipt-secret-0123456789abcdef"
+CODE_SECRET = "placeholder-message-code-secret-0123456789"
 # values file -> {Deployment suffix: {env name: value, File or ABSENT, "@args": [argument run]}}
 #                 plus "@settings": {key: value or ABSENT} of the settings ConfigMap and
 #                 "@public": whether the intake Service has its public port.
@@ -221,8 +227,13 @@ EXPECTED = {
             "FOREWARN_RECEIPT_SECRET_FILE": File("forewarn-receipts", "receipt-secret", RECEIPT_SECRET),
             "FOREWARN_RECEIPT_TIMEOUT": "sms=30m,email=4h",
             "FOREWARN_UNSUBSCRIBE_SECRET_FILE": File("forewarn-public", "unsubscribe-keys"),
+            "FOREWARN_MESSAGE_CODE_SECRET_FILE": File("forewarn-message-codes", "message-code-secret", CODE_SECRET),
+            "FOREWARN_STATUS_BASE_URL": "https://status.example.com",
+            "FOREWARN_STATUS_LINK_KINDS": ABSENT,
         }),
         "-intake": {
+            "FOREWARN_MESSAGE_CODE_SECRET_FILE": File("forewarn-message-codes", "message-code-secret", CODE_SECRET),
+            "FOREWARN_STATUS_BASE_URL": "https://status.example.com",
             "FOREWARN_PUBLIC_LISTEN": "0.0.0.0:8081",
             "FOREWARN_RECEIPT_SECRET_FILE": File("forewarn-receipts", "receipt-secret", RECEIPT_SECRET),
             "FOREWARN_UNSUBSCRIBE_SECRET_FILE": File("forewarn-public", "unsubscribe-keys"),
@@ -244,8 +255,12 @@ EXPECTED = {
             "FOREWARN_SMPP_ENQUIRE_LINK_S": "60",
             "FOREWARN_SMPP_THROUGHPUT": "50",
             "FOREWARN_UNSUBSCRIBE_SECRET_FILE": ABSENT,
+            "FOREWARN_MESSAGE_CODE_SECRET_FILE": File("forewarn-code-key", "code"),
+            "FOREWARN_STATUS_BASE_URL": "https://status.example.com/bank",
+            "FOREWARN_STATUS_LINK_KINDS": "outage_started,outage_restored",
         }),
         "-intake": {
+            "FOREWARN_MESSAGE_CODE_SECRET_FILE": File("forewarn-code-key", "code"),
             "FOREWARN_PUBLIC_LISTEN": "0.0.0.0:8081",
             "FOREWARN_RECEIPT_SECRET_FILE": File("forewarn-receipt-key", "hmac"),
             "FOREWARN_UNSUBSCRIBE_SECRET_FILE": ABSENT,
@@ -259,8 +274,12 @@ EXPECTED = {
         "-notifier": only({
             "FOREWARN_SMS_URL": "https://sms-gateway.example.com/v1/messages",
             "FOREWARN_SMS_SENDER": "Forewarn",
+            # No code secret given: the chart's own, random, kept across upgrades.
+            "FOREWARN_MESSAGE_CODE_SECRET_FILE": File("forewarn-message-codes", "message-code-secret"),
+            "FOREWARN_STATUS_BASE_URL": ABSENT,
         }),
-        "-intake": {"FOREWARN_PUBLIC_LISTEN": ABSENT, "FOREWARN_RECEIPT_SECRET_FILE": ABSENT},
+        "-intake": {"FOREWARN_PUBLIC_LISTEN": ABSENT, "FOREWARN_RECEIPT_SECRET_FILE": ABSENT,
+                    "FOREWARN_MESSAGE_CODE_SECRET_FILE": File("forewarn-message-codes", "message-code-secret")},
         "-scheduler": {"@args": ABSENT},
         "@settings": {"FOREWARN_LEAD_MARGIN": ABSENT},
         "@public": False,

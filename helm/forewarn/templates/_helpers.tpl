@@ -288,6 +288,7 @@ another provider (SMPP receipts come back over the SMPP session).
 {{- end -}}
 {{- include "forewarn.validateSms" . -}}
 {{- include "forewarn.validateReceipts" . -}}
+{{- include "forewarn.validateNoticeLinks" . -}}
 {{- $duration := "^([0-9]+(\\.[0-9]*)?(ns|us|ms|s|m|h))+$" -}}
 {{- if and .Values.settings.leadMargin (not (regexMatch $duration (toString .Values.settings.leadMargin))) -}}
 {{- fail (printf "settings.leadMargin must be a duration like 12h or 90m, got %q" (toString .Values.settings.leadMargin)) -}}
@@ -582,4 +583,50 @@ under the key KIND__FILE and mounted back at /etc/forewarn/templates/KIND/FILE v
 {{- $items = append $items (dict "key" ($rel | replace "/" "__") "path" $rel) -}}
 {{- end -}}
 {{- toYaml $items -}}
+{{- end -}}
+
+{{/* The notices' status link and verification code (noticeLinks.*): the environment of the
+notifiers and the intake. The code secret is the file /etc/forewarn/message-codes/secret (mount
+forewarn.messageCodeVolume there). */}}
+{{- define "forewarn.noticeLinkEnv" -}}
+- name: FOREWARN_MESSAGE_CODE_SECRET_FILE
+  value: /etc/forewarn/message-codes/secret
+{{- with .Values.noticeLinks.statusBaseUrl }}
+- name: FOREWARN_STATUS_BASE_URL
+  value: {{ . | quote }}
+{{- end }}
+{{- with .Values.noticeLinks.linkKinds }}
+- name: FOREWARN_STATUS_LINK_KINDS
+  value: {{ . | quote }}
+{{- end }}
+{{- end -}}
+
+{{- define "forewarn.messageCodeVolumeMount" -}}
+- name: message-codes
+  mountPath: /etc/forewarn/message-codes
+  readOnly: true
+{{- end -}}
+
+{{- define "forewarn.messageCodeVolume" -}}
+- name: message-codes
+  secret:
+    secretName: {{ default (printf "%s-message-codes" (include "forewarn.fullname" .)) .Values.noticeLinks.existingSecret }}
+    items:
+      - key: {{ .Values.noticeLinks.secretKey }}
+        path: secret
+{{- end -}}
+
+{{/* noticeLinks.*: an https base URL without a query, a one-line code secret of 32+ bytes. */}}
+{{- define "forewarn.validateNoticeLinks" -}}
+{{- $n := .Values.noticeLinks -}}
+{{- if and $n.statusBaseUrl (not (regexMatch "^https://[^/?#]+[^?#]*$" $n.statusBaseUrl)) -}}
+{{- fail (printf "noticeLinks.statusBaseUrl must be https://host[/path] without a query, got %q" $n.statusBaseUrl) -}}
+{{- end -}}
+{{- $secret := $n.codeSecret | toString | trim -}}
+{{- if and $secret (contains "\n" $secret) -}}
+{{- fail "noticeLinks.codeSecret must be one line" -}}
+{{- end -}}
+{{- if and $secret (lt (len $secret) 32) -}}
+{{- fail (printf "noticeLinks.codeSecret has %d bytes; it needs at least 32" (len $secret)) -}}
+{{- end -}}
 {{- end -}}
