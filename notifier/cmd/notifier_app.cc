@@ -28,8 +28,8 @@
 #include "services/kafka/kafka_topic_admin.h"
 #include "services/pg/pg_receipts.h"
 #include "services/pg/pg_status_links.h"
-#include "services/preview/sms_budget_check.h"
 #include "services/pg/pg_store.h"
+#include "services/preview/sms_budget_check.h"
 #include "services/runtime/runtime.h"
 #include "spdlog/spdlog.h"
 
