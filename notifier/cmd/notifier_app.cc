@@ -275,8 +275,7 @@ int RunNotifier(const NotifierConfig& cfg) {
   const auto clock = MakeServiceClock(cfg.clock.offset_file, cfg.clock.offset_seconds);
   auto links = LoadUnsubscribeLinks(cfg);
   if (!links.ok()) return StartupFailed(links.status(), 2);
-  // A missing template or variable, or an SMS over its budget, is a start-up
-  // error, not a blank notice.
+  // A bad template or an SMS over its budget stops the start, not a notice.
   auto renderer = LoadCheckedRenderer(cfg, *clock, *std::move(links));
   if (!renderer.ok()) return StartupFailed(renderer.status(), 2);
   if (int rc = ProbeProviders(cfg, *clock, stop); rc != 0) return rc;
