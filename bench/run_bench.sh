@@ -230,6 +230,10 @@ notifier_extra=()
 [[ -n "$notifier_batch" ]] && notifier_extra=(--batch-size "$notifier_batch")
 [[ "$outbox_mode" == compact ]] && notifier_extra+=(--outbox-compact)
 notifier_extra+=("${notifier_props[@]}")
+# Notices carry what production ones do: a verification code and the status link (one token per
+# incident, language and zone: a handful of status_links rows for the whole fan-out).
+(umask 077 && openssl rand -hex 32 >"$SCRATCH/message-code.key")
+notifier_extra+=(--message-code-secret-file "$SCRATCH/message-code.key" --status-base-url https://status.forewarn.example)
 start_bg resolver "$SCRATCH/logs/resolver.log" "$BIN/forewarn-resolver" --pg "$PG_URI" "${read_args[@]}" --kafka "$KAFKA" \
   --session-timeout-ms 3000
 for ((k = 1; k <= notifiers; k++)); do

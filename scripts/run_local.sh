@@ -136,10 +136,18 @@ start_sms_gateway() {
 # The unsubscribe links' key and the SMS gateway's webhook secret (the intake's public endpoint
 # serves /u/TOKEN and /sms/inbound on a port chosen at run time).
 (umask 077 && openssl rand -hex 32 >"$SCRATCH/unsubscribe.key" && openssl rand -hex 24 >"$SCRATCH/inbound-sms.secret")
+# Every notice carries a verification code (its secret, made per run, is the status page's too)
+# and, but for IBAN notices, a link to the status page, BASE/n/TOKEN: this run's forewarn-status
+# (its port is known once it runs, before the notifiers start), or STATUS_BASE_URL when set
+# (the intake's previews show links only then).
+(umask 077 && openssl rand -hex 32 >"$SCRATCH/message-code.key")
+link_args=(--message-code-secret-file "$SCRATCH/message-code.key")
+[[ -z "${STATUS_BASE_URL:-}" ]] || link_args+=(--status-base-url "$STATUS_BASE_URL")
 intake_cmd=("$BUILD_DIR/services/cmd/intake/forewarn-intake" --pg "$PG_URI" --kafka "$KAFKA"
   --listen 127.0.0.1:0 --port-file "$SCRATCH/intake.port" --templates "$PWD/templates"
   --public-listen 127.0.0.1:0 --public-port-file "$SCRATCH/public.port"
-  --unsubscribe-secret-file "$SCRATCH/unsubscribe.key" --inbound-sms-secret-file "$SCRATCH/inbound-sms.secret")
+  --unsubscribe-secret-file "$SCRATCH/unsubscribe.key" --inbound-sms-secret-file "$SCRATCH/inbound-sms.secret"
+  "${link_args[@]}")
 scheduler_cmd=("$BUILD_DIR/services/cmd/scheduler/forewarn-scheduler" --pg "$PG_URI" --kafka "$KAFKA")
 # The mock broker's group coordinator waits (session timeout - 1 s) before each rebalance; a
 # short session timeout keeps local start-up quick (and a stopped worker's partitions move on
@@ -148,7 +156,7 @@ resolver_cmd=("$BUILD_DIR/services/cmd/resolver/forewarn-resolver" --pg "$PG_URI
   --session-timeout-ms 3000)
 notifier_cmd=("$BUILD_DIR/notifier/cmd/forewarn-notifier" --pg "$PG_URI" --kafka "$KAFKA"
   --templates "$PWD/templates" --outbox-dir "$SCRATCH/outbox" --session-timeout-ms 3000
-  --unsubscribe-secret-file "$SCRATCH/unsubscribe.key") # --unsubscribe-url once the port is known
+  --unsubscribe-secret-file "$SCRATCH/unsubscribe.key" "${link_args[@]}") # --unsubscribe-url once the port is known
 if [[ "$sms" == kannel ]]; then
   # Kannel's delivery reports come back to the intake's public endpoint (/receipts/kannel),
   # signed with the receipt secret both share.
@@ -159,7 +167,6 @@ if [[ "$sms" == kannel ]]; then
 fi
 # The status pages read PostgreSQL only; they check the notices' verification codes with the
 # secret the notifiers sign them with (made per run, as the other secrets).
-[[ -s "$SCRATCH/message-code.key" ]] || (umask 077 && openssl rand -hex 32 >"$SCRATCH/message-code.key")
 status_cmd=("$BUILD_DIR/services/cmd/status/forewarn-status" --pg "$PG_URI" --pg-pool-size 2
   --listen 127.0.0.1:0 --port-file "$SCRATCH/status.port" --message-code-secret-file "$SCRATCH/message-code.key")
 cli() { "$BUILD_DIR/services/cmd/cli/forewarn" --target "127.0.0.1:$INTAKE_PORT" "$@"; }
@@ -272,6 +279,7 @@ notifier_cmd+=(--unsubscribe-url "http://127.0.0.1:$PUBLIC_PORT/u/")
 start_bg status "$SCRATCH/logs/status.log" "${status_cmd[@]}"
 wait_for_file "$SCRATCH/status.port" 30 '^[0-9]+$'
 STATUS_URL="http://127.0.0.1:$(<"$SCRATCH/status.port")"
+[[ -n "${STATUS_BASE_URL:-}" ]] || notifier_cmd+=(--status-base-url "$STATUS_URL")
 sql -f scripts/sample_catalog.sql # services and regions (reference data)
 echo "== forewarn assets import scripts/sample_assets.csv"
 cli assets import scripts/sample_assets.csv || die "the sample asset tree did not import"

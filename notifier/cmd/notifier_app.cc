@@ -27,7 +27,9 @@
 #include "services/kafka/kafka_session_check.h"
 #include "services/kafka/kafka_topic_admin.h"
 #include "services/pg/pg_receipts.h"
+#include "services/pg/pg_status_links.h"
 #include "services/pg/pg_store.h"
+#include "services/preview/sms_budget_check.h"
 #include "services/runtime/runtime.h"
 #include "spdlog/spdlog.h"
 
@@ -47,6 +49,30 @@ absl::StatusOr<UnsubscribeLinkFn> LoadUnsubscribeLinks(const NotifierConfig& cfg
   auto shared = std::make_shared<const UnsubscribeLinks>(*std::move(links));
   spdlog::info("event=unsubscribe_links url_base=\"{}\"", cfg.unsubscribe_url);
   return UnsubscribeLinkFn([shared](const NoticeJob& job) { return shared->For(job); });
+}
+
+// The renderer, checked before anything is connected: every template loads
+// and every kind's SMS at its longest, with the configured status link and
+// code (NoticeLinkSettings::Longest), stays within its segment budget
+// (templates/sms_budgets.json). FAILED_PRECONDITION otherwise.
+absl::StatusOr<std::unique_ptr<TemplateRenderer>> LoadCheckedRenderer(const NotifierConfig& cfg, const Clock& clock,
+                                                                      UnsubscribeLinkFn unsubscribe) {
+  const NoticeLinkSettings& settings = cfg.notice_links;
+  auto renderer = TemplateRenderer::Load(
+      cfg.templates_dir, clock, std::move(unsubscribe),
+      [&settings](const NoticeJob& job, const Incident&, const std::string&) -> absl::StatusOr<NoticeMarks> {
+        return settings.Longest(job.kind);
+      });
+  if (!renderer.ok()) return renderer.status();
+  auto budgets = SmsBudgets::Load(cfg.templates_dir + "/sms_budgets.json");
+  if (!budgets.ok()) return budgets.status();
+  if (absl::Status s = CheckSmsBudgets(**renderer, *budgets); !s.ok()) {
+    return absl::FailedPreconditionError(absl::StrCat("--status-base-url '", settings.base_url, "', --templates '",
+                                                      cfg.templates_dir, "': ", s.message()));
+  }
+  spdlog::info("event=notice_links status_base_url=\"{}\" link_kinds={}", settings.base_url,
+               settings.link_kinds.size());
+  return renderer;
 }
 
 // How long a partition waits before a notice in flight under another
@@ -249,8 +275,8 @@ int RunNotifier(const NotifierConfig& cfg) {
   const auto clock = MakeServiceClock(cfg.clock.offset_file, cfg.clock.offset_seconds);
   auto links = LoadUnsubscribeLinks(cfg);
   if (!links.ok()) return StartupFailed(links.status(), 2);
-  // A missing template or variable is a start-up error, not a blank notice.
-  auto renderer = TemplateRenderer::Load(cfg.templates_dir, *clock, *std::move(links));
+  // A bad template or an SMS over its budget stops the start, not a notice.
+  auto renderer = LoadCheckedRenderer(cfg, *clock, *std::move(links));
   if (!renderer.ok()) return StartupFailed(renderer.status(), 2);
   if (int rc = ProbeProviders(cfg, *clock, stop); rc != 0) return rc;
   auto kafka_cfg = ToGroupKafkaConfig(cfg.kafka, cfg.group, "forewarn-notifier");
@@ -275,6 +301,9 @@ int RunNotifier(const NotifierConfig& cfg) {
   PgIncidentStore incidents(pg);
   PgNoticeLedger ledger(pg, {NewLeaseOwner(), absl::Milliseconds(cfg.lease_ms)});
   PgReceiptStore receipts(pg);
+  PgStatusLinks status_links(pg);
+  NoticeLinks notice_links(cfg.notice_links, status_links);  // each notice's status link and code
+  (*renderer)->set_notice_marks(NoticeMarksFrom(notice_links));
   MetricsRegistry metrics;
   // One SMPP session for the SMS channel; it outlives the channel.
   const std::unique_ptr<smpp::Session> smpp_session = StartSmppSession(cfg, receipts, *clock, stop);

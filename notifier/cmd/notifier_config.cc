@@ -296,6 +296,7 @@ void AddNotifierFlags(CLI::App& app, NotifierConfig& cfg) {
                  "unsubscribe token keys (\"VERSION SECRET\" lines, signing key first; secrets of 32+ bytes), "
                  "the same file as the intake's")
       ->envname("FOREWARN_UNSUBSCRIBE_SECRET_FILE");
+  AddNoticeLinkFlags(app, cfg.links);
 }
 
 // "sms=30m,email=4h" -> {sms: 30m, email: 4h}.
@@ -328,6 +329,9 @@ absl::Status FinishNotifierConfig(NotifierConfig& cfg) {
                                           ? "--unsubscribe-url: required with --unsubscribe-secret-file"
                                           : "--unsubscribe-secret-file: required with --unsubscribe-url");
   }
+  auto links = ToNoticeLinkSettings(cfg.links, /*code_required=*/true);
+  if (!links.ok()) return links.status();
+  cfg.notice_links = *std::move(links);
   cfg.sms.timeout = std::chrono::milliseconds(cfg.sms_timeout_ms);
   cfg.smtp.tls = cfg.smtp_tls == "none"       ? SmtpConfig::Tls::kNone
                  : cfg.smtp_tls == "implicit" ? SmtpConfig::Tls::kImplicit

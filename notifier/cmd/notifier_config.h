@@ -16,6 +16,8 @@
 #include "notifier/channels/smtp_channel.h"
 #include "notifier/smpp/smpp_session.h"
 #include "services/core/notice_policy.h"
+#include "services/core/notice_links.h"
+#include "services/runtime/notice_link_flags.h"
 #include "services/runtime/pg_flags.h"
 #include "services/runtime/policy_flags.h"
 #include "services/runtime/service_flags.h"
@@ -103,6 +105,10 @@ struct NotifierConfig {
   // come, still count); SMS through Kannel or SMPP defaults to sms=1h.
   std::string receipt_timeout;
   std::map<Channel, absl::Duration> receipt_timeouts;  // from receipt_timeout, by FinishNotifierConfig
+  // The status link and verification code of every notice (issue 19): the
+  // code secret is required, the link optional (--status-base-url).
+  NoticeLinkFlags links;
+  NoticeLinkSettings notice_links;  // from `links`, by FinishNotifierConfig
   OptOutFlags opt_out;                          // must match the intake's
   std::set<NoticeCategory> opt_out_categories;  // from `opt_out`, by FinishNotifierConfig
 };

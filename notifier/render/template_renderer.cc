@@ -43,27 +43,11 @@ using MustacheData = kainjow::mustache::data;
 absl::string_view Sv(std::string_view s) { return absl::string_view(s.data(), s.size()); }
 std::string_view Sv(absl::string_view s) { return std::string_view(s.data(), s.size()); }
 
-constexpr std::array<std::string_view, 15> kVariables = {
-    "name",        "reason",      "services", "regions",   "starts_at", "expected_restoration_at",
-    "resolved_at", "incident_id", "version",  "time_zone", "lead",      "old_iban",
-    "new_iban",    "unsubscribe_url", "place",
+constexpr std::array<std::string_view, 18> kVariables = {
+    "name",        "reason",          "services", "regions",      "starts_at",  "expected_restoration_at",
+    "resolved_at", "incident_id",     "version",  "time_zone",    "lead",       "old_iban",
+    "new_iban",    "unsubscribe_url", "place",    "incident_ref", "status_url", "check_code",
 };
-
-// Every NoticeKind, derived from the kinds core can name (services/core/model.cc),
-// so a kind added there without templates makes Load() fail on the missing
-// folder instead of Render() failing in production. Enum values without a
-// name are not kinds.
-const std::vector<NoticeKind>& AllKinds() {
-  static const std::vector<NoticeKind>* kinds = [] {
-    auto* out = new std::vector<NoticeKind>;
-    for (int i = 0; i < 256; ++i) {
-      const auto kind = static_cast<NoticeKind>(i);
-      if (ParseNoticeKind(ToString(kind)).ok()) out->push_back(kind);
-    }
-    return out;
-  }();
-  return *kinds;
-}
 
 // The occasion prefix carrying a lead time ("lead-48h", "lead-1h30m": see
 // LeadOccasion in services/core/notice_policy.h): maintenance reminders and
@@ -134,7 +118,7 @@ std::string FileName(Part part, std::string_view locale) {
 }
 
 int KindIndex(NoticeKind kind) {
-  const std::vector<NoticeKind>& kinds = AllKinds();
+  const std::vector<NoticeKind>& kinds = AllNoticeKinds();
   for (size_t i = 0; i < kinds.size(); ++i) {
     if (kinds[i] == kind) return static_cast<int>(i);
   }
@@ -266,10 +250,10 @@ constexpr size_t kMaxRenderedCache = 1024;
 
 // Whether two incidents read the same in a notice (all RenderParts uses).
 bool SameNoticeContent(const Incident& a, const Incident& b) {
-  return std::tie(a.services, a.regions, a.reason, a.starts_at, a.expected_restoration_at, a.resolved_at, a.old_iban,
-                  a.new_iban, a.service_names, a.region_names, a.place_names) ==
-         std::tie(b.services, b.regions, b.reason, b.starts_at, b.expected_restoration_at, b.resolved_at, b.old_iban,
-                  b.new_iban, b.service_names, b.region_names, b.place_names);
+  return std::tie(a.ref, a.services, a.regions, a.reason, a.starts_at, a.expected_restoration_at, a.resolved_at,
+                  a.old_iban, a.new_iban, a.service_names, a.region_names, a.place_names) ==
+         std::tie(b.ref, b.services, b.regions, b.reason, b.starts_at, b.expected_restoration_at, b.resolved_at,
+                  b.old_iban, b.new_iban, b.service_names, b.region_names, b.place_names);
 }
 
 NamedText SplitAtName(const std::string& rendered) {
@@ -365,11 +349,13 @@ class ZoneFormatter {
 }  // namespace
 
 struct TemplateRenderer::Impl {
-  Impl(const Clock& c, UnsubscribeLinkFn l) : clock(c), links(std::move(l)) {}
+  Impl(const Clock& c, UnsubscribeLinkFn l, NoticeMarkFn m) : clock(c), links(std::move(l)), marks(std::move(m)) {}
 
   const Clock& clock;  // "now", for the current year in the customer's zone
   const UnsubscribeLinkFn links;  // may be empty: no links
-  // templates[kind index in AllKinds()][locale][part]
+  NoticeMarkFn marks;             // may be empty: no status link, no code
+  // templates[kind index in AllNoticeKinds()][locale][part]: every kind core
+  // names, so a kind added there without templates fails Load()
   std::vector<std::array<std::array<std::unique_ptr<Mustache>, kParts>, kLocales.size()>> templates;
   std::array<icu::Locale, kLocales.size()> locales;
   // Prototype formatters per [locale][style]; cloned for each time zone.
@@ -442,11 +428,43 @@ struct TemplateRenderer::Impl {
     return (*fmt)->Format(t);
   }
 
+  using SetFn = std::function<void(const std::string&, const std::string&)>;
+
+  // Requires mu. The job's dates and lead time in the customer's language
+  // and zone, as `set` takes them.
+  absl::Status SetTimes(const NoticeJob& job, const Incident& incident, int locale, bool sms, int now_year,
+                        const SetFn& set) {
+    absl::StatusOr<std::optional<absl::Duration>> lead = LeadOf(job.occasion);
+    if (!lead.ok()) return lead.status();
+    const std::string& tz = job.recipient.time_zone;
+    for (const auto& [key, at] : {std::pair<const char*, std::optional<absl::Time>>{"starts_at", incident.starts_at},
+                                  {"expected_restoration_at", incident.expected_restoration_at},
+                                  {"resolved_at", RestoredAt(incident, job.occasion)}}) {
+      if (!at.has_value()) {
+        set(key, "");
+        continue;
+      }
+      absl::StatusOr<std::string> date = Date(locale, sms, tz, *at, now_year);
+      if (!date.ok()) return date.status();
+      set(key, *date);
+    }
+    if (!lead->has_value()) {
+      set("lead", "");
+      return absl::OkStatus();
+    }
+    absl::StatusOr<std::string> words = Duration(locale, **lead);
+    if (!words.ok()) return words.status();
+    set("lead", *words);
+    return absl::OkStatus();
+  }
+
   // Requires mu. The templates of (kind, locale, channel) rendered for the
-  // job with kNameMark for the customer's name; `now_year` is the current
-  // year in the customer's zone.
+  // job with kNameMark for the customer's name (and kUrlMark for the
+  // unsubscribe link when `has_url`); `now_year` is the current year in the
+  // customer's zone; `marks` the notice's status link and code.
   absl::StatusOr<std::array<NamedText, kParts>> RenderParts(const NoticeJob& job, const Incident& incident, int kind,
-                                                            int locale, bool sms, int now_year, bool has_url) {
+                                                            int locale, bool sms, int now_year, bool has_url,
+                                                            const NoticeMarks& marks) {
     const LocaleSpec& spec = kLocales[locale];
     // The reason in the customer's language; the other one rather than nothing.
     const std::string& own = spec.code == "ar" ? incident.reason.ar : incident.reason.en;
@@ -464,6 +482,9 @@ struct TemplateRenderer::Impl {
     set("regions", JoinNames(incident.regions, incident.region_names, spec));
     set("place", PlaceOf(incident, spec));
     set("incident_id", incident.id);
+    set("incident_ref", incident.ref.empty() ? incident.id : incident.ref);
+    set("status_url", marks.status_url);
+    set("check_code", marks.check_code);
     set("version", absl::StrCat(incident.version));
     set("time_zone", job.recipient.time_zone);
     // IBANs: the account holder sees the new IBAN in full; everyone else
@@ -474,27 +495,7 @@ struct TemplateRenderer::Impl {
     set("new_iban", incident.new_iban.empty() ? ""
                     : full_new_iban          ? GroupedIban(incident.new_iban)
                                              : MaskIban(incident.new_iban));
-    absl::StatusOr<std::optional<absl::Duration>> lead = LeadOf(job.occasion);
-    if (!lead.ok()) return lead.status();
-    const std::string& tz = job.recipient.time_zone;
-    for (const auto& [key, at] : {std::pair<const char*, std::optional<absl::Time>>{"starts_at", incident.starts_at},
-                                  {"expected_restoration_at", incident.expected_restoration_at},
-                                  {"resolved_at", RestoredAt(incident, job.occasion)}}) {
-      if (!at.has_value()) {
-        set(key, "");
-        continue;
-      }
-      absl::StatusOr<std::string> date = Date(locale, sms, tz, *at, now_year);
-      if (!date.ok()) return date.status();
-      set(key, *date);
-    }
-    if (lead->has_value()) {
-      absl::StatusOr<std::string> words = Duration(locale, **lead);
-      if (!words.ok()) return words.status();
-      set("lead", *words);
-    } else {
-      set("lead", "");
-    }
+    if (absl::Status s = SetTimes(job, incident, locale, sms, now_year, set); !s.ok()) return s;
 
     std::array<NamedText, kParts> out;
     for (int part = 0; part < kParts; ++part) {
@@ -510,8 +511,20 @@ struct TemplateRenderer::Impl {
 TemplateRenderer::TemplateRenderer(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
 TemplateRenderer::~TemplateRenderer() = default;
 
+NoticeMarkFn NoticeMarksFrom(NoticeLinks& links) {
+  return [&links](const NoticeJob& job, const Incident& incident, const std::string& language) {
+    return links.For(job, incident, language);
+  };
+}
+
+void TemplateRenderer::set_notice_marks(NoticeMarkFn notice_marks) {
+  std::lock_guard lock(impl_->mu);
+  impl_->marks = std::move(notice_marks);
+  impl_->rendered.clear();
+}
+
 std::span<const std::string_view> TemplateRenderer::KnownVariables() { return kVariables; }
-std::span<const NoticeKind> TemplateRenderer::NoticeKinds() { return AllKinds(); }
+std::span<const NoticeKind> TemplateRenderer::NoticeKinds() { return AllNoticeKinds(); }
 
 namespace {
 
@@ -571,10 +584,11 @@ absl::Status TemplateRenderer::LoadFormats(Impl& impl, size_t l) {
 
 absl::StatusOr<std::unique_ptr<TemplateRenderer>> TemplateRenderer::Load(const std::string& templates_dir,
                                                                          const Clock& clock,
-                                                                         UnsubscribeLinkFn unsubscribe_links) {
+                                                                         UnsubscribeLinkFn unsubscribe_links,
+                                                                         NoticeMarkFn notice_marks) {
   namespace fs = std::filesystem;
-  auto impl = std::make_unique<Impl>(clock, std::move(unsubscribe_links));
-  const std::vector<NoticeKind>& kinds = AllKinds();
+  auto impl = std::make_unique<Impl>(clock, std::move(unsubscribe_links), std::move(notice_marks));
+  const std::vector<NoticeKind>& kinds = AllNoticeKinds();
   impl->templates.resize(kinds.size());
   for (size_t k = 0; k < kinds.size(); ++k) {
     for (size_t l = 0; l < kLocales.size(); ++l) {
@@ -593,7 +607,12 @@ absl::StatusOr<std::unique_ptr<TemplateRenderer>> TemplateRenderer::Load(const s
   return std::unique_ptr<TemplateRenderer>(new TemplateRenderer(std::move(impl)));
 }
 
-absl::StatusOr<RenderedNotice> TemplateRenderer::Render(const NoticeJob& job, const Incident& incident) {
+namespace {
+
+// The indexes of the job's kind and locale; INVALID_ARGUMENT for an unknown
+// kind or locale, FAILED_PRECONDITION for an outage_restored notice of an
+// incident without resolved_at.
+absl::StatusOr<std::pair<int, int>> KindAndLocale(const NoticeJob& job, const Incident& incident) {
   const int kind = KindIndex(job.kind);
   if (kind < 0) return absl::InvalidArgumentError(absl::StrCat("unknown notice kind ", ToString(job.kind)));
   const int locale = LocaleIndex(job.recipient.locale);
@@ -605,6 +624,24 @@ absl::StatusOr<RenderedNotice> TemplateRenderer::Render(const NoticeJob& job, co
   if (job.kind == NoticeKind::kOutageRestored && !RestoredAt(incident, job.occasion).has_value()) {
     return absl::FailedPreconditionError(
         absl::StrCat("restored notice for incident ", incident.id, " v", incident.version, " without resolved_at"));
+  }
+  return std::pair<int, int>{kind, locale};
+}
+
+}  // namespace
+
+absl::StatusOr<RenderedNotice> TemplateRenderer::Render(const NoticeJob& job, const Incident& incident) {
+  absl::StatusOr<std::pair<int, int>> slots = KindAndLocale(job, incident);
+  if (!slots.ok()) return slots.status();
+  const auto [kind, locale] = *slots;
+  // The status link and the code (the same for every customer of one
+  // incident version, notice, language and zone); asked before the lock,
+  // the link may need the database.
+  NoticeMarks marks;
+  if (impl_->marks) {
+    absl::StatusOr<NoticeMarks> m = impl_->marks(job, incident, std::string(kLocales[locale].code));
+    if (!m.ok()) return m.status();
+    marks = *std::move(m);
   }
   const bool sms = job.recipient.channel == Channel::kSms;
 
@@ -624,10 +661,11 @@ absl::StatusOr<RenderedNotice> TemplateRenderer::Render(const NoticeJob& job, co
   const int now_year = sms ? (*zone)->Year(impl_->clock.Now()) : 0;
   std::string key = absl::StrCat(incident.id, "/", incident.version, "/", kind, "/", job.occasion, "/", locale, "/",
                                  sms, "/", name.empty(), "/", out.unsubscribe_url.empty(), "/", job.recipient.time_zone,
-                                 "/", now_year);
+                                 "/", now_year, "/", marks.status_url, "/", marks.check_code);
   auto cached = impl_->rendered.find(key);
   if (cached == impl_->rendered.end() || !SameNoticeContent(cached->second.incident, incident)) {
-    auto parts = impl_->RenderParts(job, incident, kind, locale, sms, now_year, !out.unsubscribe_url.empty());
+    auto parts =
+        impl_->RenderParts(job, incident, kind, locale, sms, now_year, !out.unsubscribe_url.empty(), marks);
     if (!parts.ok()) return parts.status();
     if (impl_->rendered.size() >= kMaxRenderedCache) impl_->rendered.clear();
     cached = impl_->rendered.insert_or_assign(std::move(key), Impl::Rendered{incident, *std::move(parts)}).first;

@@ -9,6 +9,7 @@
 #include "absl/status/statusor.h"
 #include "services/core/clock.h"
 #include "services/core/model.h"
+#include "services/core/notice_links.h"
 #include "services/core/ports.h"
 
 namespace forewarn {
@@ -16,6 +17,16 @@ namespace forewarn {
 // The one-click unsubscribe link of an email notice ("" for none); see
 // UnsubscribeLinks (services/directory). Called under the renderer's lock.
 using UnsubscribeLinkFn = std::function<std::string(const NoticeJob&)>;
+
+// The status link and the verification code of a notice in `language`
+// ("ar" | "en"); see NoticeLinks (services/core/notice_links.h). Called
+// outside the renderer's lock, once per Render; its error fails the render
+// as it is (UNAVAILABLE when the link's store cannot be reached: retryable).
+using NoticeMarkFn =
+    std::function<absl::StatusOr<NoticeMarks>(const NoticeJob&, const Incident&, const std::string& language)>;
+
+// The marks `links` gives each notice; `links` must outlive the renderer.
+NoticeMarkFn NoticeMarksFrom(NoticeLinks& links);
 
 // Renders notices from the mustache templates in a templates directory:
 //
@@ -46,14 +57,23 @@ class TemplateRenderer final : public Renderer {
   // is (SMS dates show the year only when it is not the current one in the
   // customer's zone); it must outlive the renderer. With `unsubscribe_links`
   // an email's RenderedNotice::unsubscribe_url and the templates'
-  // {{unsubscribe_url}} are the link it returns for the job.
+  // {{unsubscribe_url}} are the link it returns for the job. With
+  // `notice_marks` the templates' {{status_url}} and {{check_code}} are
+  // what it returns (empty without: the templates' sections drop them).
   static absl::StatusOr<std::unique_ptr<TemplateRenderer>> Load(const std::string& templates_dir,
                                                                 const Clock& clock,
-                                                                UnsubscribeLinkFn unsubscribe_links = nullptr);
+                                                                UnsubscribeLinkFn unsubscribe_links = nullptr,
+                                                                NoticeMarkFn notice_marks = nullptr);
 
   ~TemplateRenderer() override;
   TemplateRenderer(const TemplateRenderer&) = delete;
   TemplateRenderer& operator=(const TemplateRenderer&) = delete;
+
+  // Replaces the notice marks given to Load (e.g. once the store of status
+  // links is connected; the start-up SMS length check renders with the
+  // longest marks before). Call before the renderer is shared between
+  // threads.
+  void set_notice_marks(NoticeMarkFn notice_marks);
 
   // INVALID_ARGUMENT for an unknown locale (anything but "ar"/"en", region
   // subtags such as "ar-SA" are accepted), time zone (not an IANA id) or a

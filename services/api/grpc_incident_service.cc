@@ -82,8 +82,10 @@ grpc::Status GrpcIncidentService::DoCreateIncident(const Caller& caller, const v
 
 grpc::Status GrpcIncidentService::DoUpdateIncident(const Caller& caller, const v1::UpdateIncidentRequest* req,
                                                  v1::Incident* out) {
+  auto id = service_.ResolveId("id", req->id());
+  if (!id.ok()) return ToGrpcStatus(id.status());
   IncidentUpdate u;
-  u.id = req->id();
+  u.id = *std::move(id);
   u.expected_version = req->expected_version();
   if (req->has_reason()) u.reason = FromProto(req->reason());
   if (req->has_starts_at()) {
@@ -102,7 +104,9 @@ grpc::Status GrpcIncidentService::DoUpdateIncident(const Caller& caller, const v
 
 grpc::Status GrpcIncidentService::DoResolveIncident(const Caller& caller, const v1::ResolveIncidentRequest* req,
                                                   v1::Incident* out) {
-  return Finish(service_.Resolve(req->id(), req->expected_version(), caller.name), out);
+  auto id = service_.ResolveId("id", req->id());
+  if (!id.ok()) return ToGrpcStatus(id.status());
+  return Finish(service_.Resolve(*id, req->expected_version(), caller.name), out);
 }
 
 grpc::Status GrpcIncidentService::DoScheduleMaintenance(const Caller& caller,
@@ -144,12 +148,16 @@ grpc::Status GrpcIncidentService::DoAnnounceIbanChange(const Caller& caller, con
 
 grpc::Status GrpcIncidentService::DoCancelIncident(const Caller& caller, const v1::CancelIncidentRequest* req,
                                                  v1::Incident* out) {
-  return Finish(service_.Cancel(req->id(), req->expected_version(), caller.name), out);
+  auto id = service_.ResolveId("id", req->id());
+  if (!id.ok()) return ToGrpcStatus(id.status());
+  return Finish(service_.Cancel(*id, req->expected_version(), caller.name), out);
 }
 
 grpc::Status GrpcIncidentService::DoGetIncident(const Caller&, const v1::GetIncidentRequest* req,
                                               v1::Incident* out) {
-  return Finish(service_.Get(req->id()), out);
+  auto id = service_.ResolveId("id", req->id());
+  if (!id.ok()) return ToGrpcStatus(id.status());
+  return Finish(service_.Get(*id), out);
 }
 
 grpc::Status GrpcIncidentService::DoListIncidents(const Caller&, const v1::ListIncidentsRequest* req,
@@ -173,7 +181,9 @@ grpc::Status GrpcIncidentService::DoListIncidents(const Caller&, const v1::ListI
 
 grpc::Status GrpcIncidentService::DoGetDeliveryReport(const Caller&, const v1::GetDeliveryReportRequest* req,
                                                     v1::DeliveryReport* out) {
-  auto report = service_.Report(req->incident_id(), req->max_failures());
+  auto id = service_.ResolveId("incident_id", req->incident_id());
+  if (!id.ok()) return ToGrpcStatus(id.status());
+  auto report = service_.Report(*id, req->max_failures());
   if (!report.ok()) return ToGrpcStatus(report.status());
   out->set_incident_id(report->incident_id);
   out->set_incident_version(report->incident_version);
@@ -194,7 +204,7 @@ grpc::Status GrpcIncidentService::DoGetDeliveryReport(const Caller&, const v1::G
     pf->set_notice_kind(std::string(ToString(f.kind)));
     pf->set_error(f.error);
   }
-  auto completeness = service_.Reconcile(req->incident_id(), /*redrive=*/false, /*max_listed=*/0);
+  auto completeness = service_.Reconcile(*id, /*redrive=*/false, /*max_listed=*/0);
   if (!completeness.ok()) return ToGrpcStatus(completeness.status());
   out->set_uninformed(completeness->uninformed);
   out->set_uninformed_customers(completeness->uninformed_customers);
@@ -210,7 +220,9 @@ grpc::Status GrpcIncidentService::DoPreviewNotices(const Caller&, const v1::Prev
     if (!k.ok()) return grpc::Status(grpc::StatusCode::INVALID_ARGUMENT, absl::StrCat("notice_kind: ", k.status().message()));
     kind = *k;
   }
-  auto preview = previewer_.Run(req->incident_id(), req->customer_id(), kind);
+  auto id = service_.ResolveId("incident_id", req->incident_id());
+  if (!id.ok()) return ToGrpcStatus(id.status());
+  auto preview = previewer_.Run(*id, req->customer_id(), kind);
   if (!preview.ok()) return ToGrpcStatus(preview.status());
   out->set_notice_kind(ToString(preview->kind));
   out->set_incident_version(preview->version);
@@ -254,9 +266,11 @@ grpc::Status GrpcIncidentService::DoPreviewAudience(const Caller&, const v1::Pre
 
 grpc::Status GrpcIncidentService::DoGetIncidentHistory(const Caller&, const v1::GetIncidentHistoryRequest* req,
                                                        v1::IncidentHistory* out) {
-  auto history = service_.History(req->id());
+  auto id = service_.ResolveId("id", req->id());
+  if (!id.ok()) return ToGrpcStatus(id.status());
+  auto history = service_.History(*id);
   if (!history.ok()) return ToGrpcStatus(history.status());
-  out->set_incident_id(req->id());
+  out->set_incident_id(*id);
   for (const auto& h : *history) {
     auto* c = out->add_changes();
     c->set_version(h.version);
@@ -271,7 +285,9 @@ grpc::Status GrpcIncidentService::DoGetIncidentHistory(const Caller&, const v1::
 
 grpc::Status GrpcIncidentService::DoReconcileIncident(const Caller& caller, const v1::ReconcileIncidentRequest* req,
                                                       v1::ReconcileIncidentResponse* out) {
-  auto result = service_.Reconcile(req->id(), !req->dry_run(), req->max_listed() == 0 ? 100 : req->max_listed());
+  auto id = service_.ResolveId("id", req->id());
+  if (!id.ok()) return ToGrpcStatus(id.status());
+  auto result = service_.Reconcile(*id, !req->dry_run(), req->max_listed() == 0 ? 100 : req->max_listed());
   if (!result.ok()) return ToGrpcStatus(result.status());
   out->set_incident_id(result->incident_id);
   out->set_incident_version(result->version);
@@ -302,7 +318,9 @@ grpc::Status GrpcIncidentService::DoReconcileIncident(const Caller& caller, cons
 grpc::Status GrpcIncidentService::DoListDeadLetters(const Caller&, const v1::ListDeadLettersRequest* req,
                                                     v1::ListDeadLettersResponse* out) {
   if (dead_letters_ == nullptr) return ToGrpcStatus(absl::UnavailableError("dead-letter queue not configured"));
-  auto listing = dead_letters_->List(req->incident_id(), req->limit() == 0 ? 100 : req->limit());
+  auto id = service_.ResolveId("incident_id", req->incident_id());
+  if (!id.ok()) return ToGrpcStatus(id.status());
+  auto listing = dead_letters_->List(*id, req->limit() == 0 ? 100 : req->limit());
   if (!listing.ok()) return ToGrpcStatus(listing.status());
   out->set_pending(listing->pending);
   for (const NoticeJob& job : listing->listed) {
@@ -324,11 +342,13 @@ grpc::Status GrpcIncidentService::DoListDeadLetters(const Caller&, const v1::Lis
 grpc::Status GrpcIncidentService::DoReplayDeadLetters(const Caller& caller, const v1::ReplayDeadLettersRequest* req,
                                                       v1::ReplayDeadLettersResponse* out) {
   if (dead_letters_ == nullptr) return ToGrpcStatus(absl::UnavailableError("dead-letter queue not configured"));
-  auto replay = dead_letters_->ReplayAll(req->incident_id());
+  auto id = service_.ResolveId("incident_id", req->incident_id());
+  if (!id.ok()) return ToGrpcStatus(id.status());
+  auto replay = dead_letters_->ReplayAll(*id);
   if (!replay.ok()) return ToGrpcStatus(replay.status());
   out->set_replayed(replay->replayed);
-  spdlog::info("event=dlq_replay incident={} actor={} replayed={}",
-               req->incident_id().empty() ? "*" : req->incident_id(), caller.name, replay->replayed);
+  spdlog::info("event=dlq_replay incident={} actor={} replayed={}", id->empty() ? "*" : *id, caller.name,
+               replay->replayed);
   return grpc::Status::OK;
 }
 
@@ -386,9 +406,11 @@ grpc::Status GrpcIncidentService::DoProveNotice(
     return grpc::Status(grpc::StatusCode::INVALID_ARGUMENT,
                         "request: not a valid forewarn.v1.ProveNoticeRequest (the bytes do not parse as one)");
   }
+  auto id = service_.ResolveId("incident_id", req.incident_id());
+  if (!id.ok()) return ToGrpcStatus(id.status());
   v1::ProveNoticeChunk chunk;
   auto summary = proofs_->Prove(
-      ProofRequest{req.incident_id(), req.notice_kind(), req.occasion(), req.missed_only()},
+      ProofRequest{*id, req.notice_kind(), req.occasion(), req.missed_only()},
       [&](const NoticeProof& proof) -> absl::Status {
         ToProto(proof, chunk.add_proofs());
         if (chunk.proofs_size() < kProofsPerChunk) return absl::OkStatus();

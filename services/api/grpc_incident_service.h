@@ -15,7 +15,9 @@
 namespace forewarn {
 
 // The gRPC edge: converts protos to domain requests and absl::Status to
-// grpc::Status. No business rules live here.
+// grpc::Status. No business rules live here. Every field naming an incident
+// takes its id or its reference (RIY-4K7Q): IncidentService::ResolveId turns
+// what was typed into the id before anything else.
 //
 // Every RPC first authenticates the caller and checks its role (RpcGuard):
 // viewer reads; submitter also creates, updates, schedules and announces;

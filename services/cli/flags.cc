@@ -34,7 +34,7 @@ CLI::App& AddGroup(CLI::App& app, const char* name, const char* help) {
   return group;
 }
 
-void AddIncidentId(CLI::App* app, std::string& id) { app->add_option("id", id, "incident id")->required(); }
+void AddIncidentId(CLI::App* app, std::string& id) { app->add_option("id", id, "incident id or reference (e.g. RIY-4K7Q)")->required(); }
 
 void AddExpectedVersion(CLI::App* app, int64_t& expected_version) {
   app->add_option("--expected-version", expected_version, "fail if the incident changed meanwhile");

@@ -15,6 +15,7 @@ json ToJson(const google::protobuf::Message& c);
 
 json ToJson(const v1::Incident& i) {
   json out{{"id", i.id()},
+              {"ref", i.ref()},
               {"version", i.version()},
               {"kind", Name(i.kind())},
               {"state", Name(i.state())},

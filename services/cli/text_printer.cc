@@ -27,7 +27,7 @@ class TextPrinter final : public Printer {
   TextPrinter(std::ostream& out, std::ostream& err) : out_(out), err_(err) {}
 
   void Print(const v1::Incident& i) override {
-    out_ << "Incident " << i.id() << " (version " << i.version() << ", " << Name(i.state()) << ")\n"
+    out_ << "Incident " << (i.ref().empty() ? "" : i.ref() + " ") << i.id() << " (version " << i.version() << ", " << Name(i.state()) << ")\n"
          << "  kind:          " << Name(i.kind()) << "\n"
          << "  services:      " << absl::StrJoin(i.services(), ", ") << "\n"
          << "  regions:       " << absl::StrJoin(i.regions(), ", ") << "\n";
@@ -46,10 +46,11 @@ class TextPrinter final : public Printer {
   }
 
   void Print(const v1::ListIncidentsResponse& list) override {
-    out_ << absl::StrFormat("%-36s  %3s  %-8s  %-20s  %-20s  %s\n", "ID", "VER", "STATE", "STARTS", "RESTORATION",
-                            "SERVICES/REGIONS");
+    out_ << absl::StrFormat("%-10s  %-36s  %3s  %-8s  %-20s  %-20s  %s\n", "REF", "ID", "VER", "STATE", "STARTS",
+                            "RESTORATION", "SERVICES/REGIONS");
     for (const auto& i : list.incidents()) {
-      out_ << absl::StrFormat("%-36s  %3d  %-8s  %-20s  %-20s  %s / %s\n", i.id(), i.version(), Name(i.state()),
+      out_ << absl::StrFormat("%-10s  %-36s  %3d  %-8s  %-20s  %-20s  %s / %s\n", i.ref(), i.id(), i.version(),
+                              Name(i.state()),
                               FormatTime(i.starts_at()), FormatTime(i.expected_restoration_at()),
                               absl::StrJoin(i.services(), ","), absl::StrJoin(i.regions(), ","));
     }

@@ -95,6 +95,7 @@ std::optional<IncidentState> FromProto(v1::IncidentState s) {
 
 void ToProto(const Incident& in, v1::Incident* out) {
   out->set_id(in.id);
+  out->set_ref(in.ref);
   out->set_version(in.version);
   out->set_kind(ToProto(in.kind));
   out->set_state(ToProto(in.state));

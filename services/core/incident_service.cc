@@ -3,6 +3,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/time/time.h"
+#include "services/core/incident_ref.h"
 #include "services/core/reconcile.h"
 
 namespace forewarn {
@@ -175,6 +176,20 @@ absl::StatusOr<DeliveryReport> IncidentService::Report(const std::string& id, in
 absl::StatusOr<std::vector<IncidentChangeRecord>> IncidentService::History(const std::string& id) {
   if (auto s = ValidateIncidentId("id", id); !s.ok()) return s;
   return store_.History(id);
+}
+
+absl::StatusOr<std::string> IncidentService::ResolveId(std::string_view field, std::string_view typed) {
+  const absl::string_view text(typed.data(), typed.size());
+  if (text.empty() || IsUuid(text)) return std::string(text);
+  const std::string ref = NormalizeIncidentRef(typed);
+  if (!IsIncidentRef(ref)) {
+    constexpr size_t kShown = 40;  // of whatever was typed
+    return absl::InvalidArgumentError(absl::StrCat(absl::string_view(field.data(), field.size()), ": '",
+                                                   text.substr(0, kShown), text.size() > kShown ? "...'" : "'",
+                                                   " is neither an incident id (a UUID) nor a reference like "
+                                                   "RIY-4K7Q"));
+  }
+  return store_.IdForRef(ref);
 }
 
 absl::StatusOr<Completeness> IncidentService::Reconcile(const std::string& id, bool redrive, int max_listed) {

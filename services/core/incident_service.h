@@ -1,5 +1,7 @@
 #pragma once
 
+#include <string_view>
+
 #include "absl/status/statusor.h"
 #include "services/core/clock.h"
 #include "services/core/ledger_retention.h"
@@ -33,6 +35,12 @@ class IncidentService {
   absl::StatusOr<Incident> Cancel(const std::string& id, int64_t expected_version,
                                   const std::string& actor = kSystemActor);
   absl::StatusOr<Incident> Get(const std::string& id);
+  // The incident id of what a caller typed in `field` where an incident is
+  // named: an id (a UUID) as it is, a reference (RIY-4K7Q; case and the
+  // look-alikes O, I, L forgiven) looked up, "" as it is (the field's own
+  // check says whether it may be empty). INVALID_ARGUMENT naming `field` for
+  // anything else; NOT_FOUND naming the reference for an unknown one.
+  absl::StatusOr<std::string> ResolveId(std::string_view field, std::string_view typed);
   absl::StatusOr<IncidentPage> List(const ListFilter& filter);
   absl::StatusOr<DeliveryReport> Report(const std::string& id, int max_failures);
   // Who changed what, version by version.

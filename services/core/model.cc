@@ -174,6 +174,14 @@ absl::StatusOr<NoticeState> ParseNoticeState(std::string_view s) {
 absl::StatusOr<NoticeKind> ParseNoticeKind(std::string_view s) {
   return ParseEnum(s, kNoticeKinds, "notice kind");
 }
+const std::vector<NoticeKind>& AllNoticeKinds() {
+  static const std::vector<NoticeKind>* kinds = [] {
+    auto* out = new std::vector<NoticeKind>;
+    for (const auto& [kind, name] : kNoticeKinds) out->push_back(kind);
+    return out;
+  }();
+  return *kinds;
+}
 
 bool IsRetryable(const absl::Status& status) {
   switch (status.code()) {

@@ -64,6 +64,8 @@ absl::StatusOr<IncidentState> ParseIncidentState(std::string_view s);
 absl::StatusOr<Channel> ParseChannel(std::string_view s);
 absl::StatusOr<NoticeState> ParseNoticeState(std::string_view s);
 absl::StatusOr<NoticeKind> ParseNoticeKind(std::string_view s);
+// Every notice kind, in the order of the enum.
+const std::vector<NoticeKind>& AllNoticeKinds();
 // "unplanned_outages" | "planned_maintenance" | "banking_changes"
 const std::string& ToString(NoticeCategory c);
 absl::StatusOr<NoticeCategory> ParseNoticeCategory(std::string_view s);

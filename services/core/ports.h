@@ -137,6 +137,9 @@ class IncidentStore {
   virtual absl::StatusOr<Completeness> CheckCompleteness(const std::string& id, int max_listed, absl::Time now,
                                                          const RedriveDecision& redrive = {}) = 0;
   virtual absl::StatusOr<Incident> Get(const std::string& id) = 0;
+  // The id of the incident whose reference is `ref` (normalized: see
+  // NormalizeIncidentRef). NOT_FOUND naming the reference.
+  virtual absl::StatusOr<std::string> IdForRef(const std::string& ref) = 0;
   // The incident exactly as it was at `version` (history is immutable).
   virtual absl::StatusOr<Incident> GetVersion(const std::string& id, int64_t version) = 0;
   virtual absl::StatusOr<IncidentPage> List(const ListFilter& filter) = 0;

@@ -15,7 +15,7 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
-#include "absl/strings/strip.h"
+#include "services/core/public_url.h"
 
 namespace forewarn {
 namespace {
@@ -183,24 +183,7 @@ absl::StatusOr<UnsubscribePayload> UnsubscribeTokens::Verify(std::string_view to
 
 absl::StatusOr<UnsubscribeLinks> UnsubscribeLinks::Create(std::string base_url, UnsubscribeTokens tokens,
                                                           std::set<NoticeCategory> silenceable) {
-  auto bad = [&base_url](const char* why) {
-    return absl::InvalidArgumentError(absl::StrCat("'", base_url, "': ", why));
-  };
-  for (char ch : base_url) {
-    if (static_cast<unsigned char>(ch) <= ' ' || ch == '?' || ch == '#' || ch == '<' || ch == '>' || ch == '"' ||
-        static_cast<unsigned char>(ch) >= 0x7f) {
-      return bad("must be a plain URL (no spaces, query, fragment or non-ASCII characters)");
-    }
-  }
-  absl::string_view rest = base_url;
-  const bool https = absl::ConsumePrefix(&rest, "https://");
-  if (!https && !absl::ConsumePrefix(&rest, "http://")) return bad("must start with https://");
-  const absl::string_view host = rest.substr(0, rest.find_first_of("/"));
-  if (host.empty() || host.front() == ':') return bad("has no host");
-  const absl::string_view name =
-      host.front() == '[' ? host.substr(0, host.find(']') + 1) : host.substr(0, host.find(':'));
-  const bool loopback = name == "127.0.0.1" || name == "localhost" || name == "[::1]";
-  if (!https && !loopback) return bad("must start with https:// (http:// only for a loopback host)");
+  if (absl::Status s = CheckPublicBaseUrl(base_url); !s.ok()) return s;
   return UnsubscribeLinks(std::move(base_url), std::move(tokens), std::move(silenceable));
 }
 

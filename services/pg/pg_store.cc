@@ -28,7 +28,7 @@ constexpr char kIncidentColumns[] =
     "id::text, version, kind, state, array_to_string(services, ','), array_to_string(regions, ','), "
     "reason_ar, reason_en, " FW_TS("starts_at") ", " FW_TS("expected_restoration_at") ", "
     "coalesce(" FW_TS("resolved_at") ", -1), idempotency_key, " FW_TS("created_at") ", " FW_TS("updated_at") ", "
-    "coalesce(old_iban, ''), coalesce(new_iban, ''), " FW_TARGET_COLUMNS("");
+    "coalesce(old_iban, ''), coalesce(new_iban, ''), " FW_TARGET_COLUMNS("") ", ref";
 
 constexpr char kSelectUnknownServices[] =
     "SELECT c FROM unnest($1::text[]) AS c WHERE NOT EXISTS (SELECT 1 FROM services s WHERE s.code = c)";
@@ -50,6 +50,8 @@ constexpr char kSelectByIdempotencyKey[] =
 constexpr char kSchedule[] =
     "INSERT INTO scheduled_notices (incident_id, version, notice_kind, occasion, due_at) "
     "VALUES ($1::uuid, $2, $3, $4, " FW_AT("$5") ")";
+
+constexpr char kSelectIdByRef[] = "SELECT id::text FROM incidents WHERE ref = $1";
 
 constexpr char kCurrentVersions[] = "SELECT id::text, version FROM incidents WHERE id = ANY($1::uuid[])";
 
@@ -78,14 +80,14 @@ constexpr char kCloseIncident[] =
     "resolved_at = CASE WHEN $3 = 'resolved' THEN " FW_AT("$2") " END, "
     "updated_at = " FW_AT("$2") " WHERE id = $1::uuid";
 
-// A version's first 16 columns, as RowToIncident reads them (v: the
+// A version's first 23 columns, as RowToIncident reads them (v: the
 // incident_versions row, i: its incidents row).
 #define FW_VERSION_COLUMNS                                                                                      \
   "SELECT i.id::text, v.version, i.kind, v.state, array_to_string(v.services, ','), "                         \
   "array_to_string(v.regions, ','), v.reason_ar, v.reason_en, " FW_TS("v.starts_at") ", "                    \
   FW_TS("v.expected_restoration_at") ", coalesce(" FW_TS("v.resolved_at") ", -1), i.idempotency_key, "     \
   FW_TS("i.created_at") ", " FW_TS("v.changed_at") ", coalesce(v.old_iban, ''), coalesce(v.new_iban, ''), "   \
-  FW_TARGET_COLUMNS("v.") ", "
+  FW_TARGET_COLUMNS("v.") ", i.ref, "
 
 constexpr char kSelectVersion[] =
     FW_VERSION_COLUMNS
@@ -215,6 +217,7 @@ Incident RowToIncident(const pqxx::row& r) {
   inc.old_iban = r[14].as<std::string>();
   inc.new_iban = r[15].as<std::string>();
   ReadTargets(r, inc);
+  inc.ref = r[22].as<std::string>();
   return inc;
 }
 
@@ -237,9 +240,9 @@ absl::StatusOr<Incident> SelectVersion(pqxx::transaction_base& tx, const std::st
   if (rows.empty()) return absl::NotFoundError(absl::StrCat("incident ", id, " version ", version, " not found"));
   const auto& r = rows[0];
   Incident result = RowToIncident(r);
-  result.service_names = ZipNames(r[22].as<std::string>(), r[23].as<std::string>());
-  result.region_names = ZipNames(r[24].as<std::string>(), r[25].as<std::string>());
-  if (!result.asset_codes.empty()) result.place_names = ZipNames(r[26].as<std::string>(), r[27].as<std::string>());
+  result.service_names = ZipNames(r[23].as<std::string>(), r[24].as<std::string>());
+  result.region_names = ZipNames(r[25].as<std::string>(), r[26].as<std::string>());
+  if (!result.asset_codes.empty()) result.place_names = ZipNames(r[27].as<std::string>(), r[28].as<std::string>());
   if (result.area && !result.area->name.en.empty()) result.place_names.push_back(result.area->name);
   return result;
 }
@@ -525,6 +528,19 @@ absl::StatusOr<Incident> PgIncidentStore::Get(const std::string& id) {
   return result;
 }
 
+absl::StatusOr<std::string> PgIncidentStore::IdForRef(const std::string& ref) {
+  std::string id;
+  auto status = pool_->Run([&](pqxx::connection& c) -> absl::Status {
+    pqxx::read_transaction tx(c);
+    auto rows = tx.exec_params(kSelectIdByRef, ref);
+    if (rows.empty()) return absl::NotFoundError(absl::StrCat("incident ", ref, " not found"));
+    id = rows[0][0].as<std::string>();
+    return absl::OkStatus();
+  });
+  if (!status.ok()) return status;
+  return id;
+}
+
 absl::StatusOr<Incident> PgIncidentStore::GetVersion(const std::string& id, int64_t version) {
   absl::StatusOr<Incident> result = absl::InternalError("not run");
   auto status = pool_->Run([&](pqxx::connection& c) -> absl::Status {
@@ -614,9 +630,9 @@ absl::StatusOr<std::vector<IncidentChangeRecord>> PgIncidentStore::History(const
       rec.snapshot = RowToIncident(r);
       rec.version = rec.snapshot.version;
       rec.changed_at = rec.snapshot.updated_at;
-      rec.change = r[22].as<std::string>();
-      rec.actor = r[23].as<std::string>();
-      rec.summary = r[24].as<std::string>();
+      rec.change = r[23].as<std::string>();
+      rec.actor = r[24].as<std::string>();
+      rec.summary = r[25].as<std::string>();
       out.push_back(std::move(rec));
     }
     result = std::move(out);

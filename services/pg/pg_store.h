@@ -105,6 +105,7 @@ class PgIncidentStore final : public IncidentStore, public IncidentReader {
   absl::StatusOr<int64_t> UnpublishedOutboxCount();
   absl::StatusOr<std::map<std::string, int64_t>> CurrentVersions(const std::vector<std::string>& ids) override;
   absl::StatusOr<Incident> Get(const std::string& id) override;
+  absl::StatusOr<std::string> IdForRef(const std::string& ref) override;
   absl::StatusOr<Incident> GetVersion(const std::string& id, int64_t version) override;
   absl::StatusOr<IncidentPage> List(const ListFilter& filter) override;
   absl::StatusOr<DeliveryReport> Report(const std::string& id, int max_failures) override;

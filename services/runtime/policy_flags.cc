@@ -70,6 +70,19 @@ absl::Status ToOptOutCategories(const OptOutFlags& flags, std::set<NoticeCategor
   return absl::OkStatus();
 }
 
+absl::Status ParseNoticeKindList(const char* flag, const std::string& text, std::set<NoticeKind>* out) {
+  std::set<NoticeKind> kinds;
+  if (absl::StripAsciiWhitespace(text) != "none") {
+    for (absl::string_view name : absl::StrSplit(text, ',', absl::SkipWhitespace())) {
+      auto kind = ParseNoticeKind(std::string(absl::StripAsciiWhitespace(name)));
+      if (!kind.ok()) return absl::InvalidArgumentError(absl::StrCat(flag, ": ", kind.status().message()));
+      kinds.insert(*kind);
+    }
+  }
+  *out = std::move(kinds);
+  return absl::OkStatus();
+}
+
 absl::Status ToNoticePolicy(const PolicyFlags& flags, NoticePolicy* policy) {
   NoticePolicy p;
   p.maintenance_leads.clear();
@@ -90,12 +103,7 @@ absl::Status ToNoticePolicy(const PolicyFlags& flags, NoticePolicy* policy) {
     return absl::InvalidArgumentError(
         absl::StrCat("--quiet-hours: '", flags.quiet_hours, "' is not a window like 09:00-22:00"));
   }
-  p.non_urgent.clear();
-  for (absl::string_view name : absl::StrSplit(flags.non_urgent_kinds, ',', absl::SkipWhitespace())) {
-    auto kind = ParseNoticeKind(std::string(absl::StripAsciiWhitespace(name)));
-    if (!kind.ok()) return absl::InvalidArgumentError(absl::StrCat("--non-urgent-kinds: ", kind.status().message()));
-    p.non_urgent.insert(*kind);
-  }
+  if (auto s = ParseNoticeKindList("--non-urgent-kinds", flags.non_urgent_kinds, &p.non_urgent); !s.ok()) return s;
   *policy = std::move(p);
   return absl::OkStatus();
 }

@@ -42,6 +42,9 @@ absl::Status ToOptOutCategories(const OptOutFlags& flags, std::set<NoticeCategor
 // A non-negative duration flag like "48h" or "15m" (absl::ParseDuration);
 // INVALID_ARGUMENT naming `flag` otherwise.
 absl::Status ParseDurationFlag(const char* flag, const std::string& text, absl::Duration* out);
+// A comma list of notice kinds ("outage_started,outage_updated"; "" or
+// "none": no kind); INVALID_ARGUMENT naming `flag` and the unknown kind.
+absl::Status ParseNoticeKindList(const char* flag, const std::string& text, std::set<NoticeKind>* out);
 // INVALID_ARGUMENT naming the flag.
 absl::Status ToNoticePolicy(const PolicyFlags& flags, NoticePolicy* policy);
 

@@ -4,6 +4,7 @@
 // except Kafka to the test that the notifier gets all the way to "started".
 #include <sys/wait.h>
 
+#include <fstream>
 #include <string>
 #include <vector>
 
@@ -31,11 +32,19 @@ struct Exit {
   std::string log;
 };
 
-// Runs the notifier with `args` after the common ones; waits up to `limit`.
-Exit RunNotifier(const std::vector<std::string>& args, absl::Duration limit) {
+// A message code secret file in `dir` (the notifier requires one); its path.
+std::string CodeSecretIn(const std::string& dir) {
+  std::ofstream(dir + "/message-code.key") << std::string(40, 'm') << "\n";
+  return dir + "/message-code.key";
+}
+
+// Runs the notifier with `args` after the common ones (a message code secret
+// among them unless `code_secret` is false); waits up to `limit`.
+Exit RunNotifier(const std::vector<std::string>& args, absl::Duration limit, bool code_secret = true) {
   const std::string dir = testing::MakeTempDir("notifier-startup");
   std::vector<std::string> argv = {FOREWARN_NOTIFIER_BIN, "--pg", "postgresql://127.0.0.1:1/none", "--pg-pooling", "session", "--kafka",
                                    "127.0.0.1:1", "--templates", FOREWARN_TEMPLATES_DIR, "--outbox-dir", dir};
+  if (code_secret) argv.insert(argv.end(), {"--message-code-secret-file", CodeSecretIn(dir)});
   argv.insert(argv.end(), args.begin(), args.end());
   testing::ChildProcess notifier(argv, dir + "/notifier.log");
   Exit out;
@@ -51,6 +60,27 @@ Exit RunNotifier(const std::vector<std::string>& args, absl::Duration limit) {
   }
   out.log = ReadFile(dir + "/notifier.log");
   return out;
+}
+
+// Every notice carries a verification code: no secret, no start; a status
+// link must be https:// (or on loopback) and short enough that every kind's
+// SMS, at its longest, stays within its segment budget.
+TEST(NotifierStartup, RefusesAMissingCodeSecretAndABadOrTooLongStatusBaseUrlNamingTheFlag) {
+  const Exit no_secret = RunNotifier({}, absl::Seconds(10), /*code_secret=*/false);
+  EXPECT_EQ(no_secret.code, 2) << no_secret.log;
+  EXPECT_TRUE(absl::StrContains(no_secret.log, "--message-code-secret-file: is required")) << no_secret.log;
+  const Exit http = RunNotifier({"--status-base-url", "http://status.example.com"}, absl::Seconds(10));
+  EXPECT_EQ(http.code, 2) << http.log;
+  EXPECT_TRUE(absl::StrContains(http.log, "--status-base-url: 'http://status.example.com'")) << http.log;
+  const Exit kinds = RunNotifier({"--status-link-kinds", "outage_started,outage_exploded"}, absl::Seconds(10));
+  EXPECT_EQ(kinds.code, 2) << kinds.log;
+  EXPECT_TRUE(absl::StrContains(kinds.log, "--status-link-kinds: unknown notice kind 'outage_exploded'")) << kinds.log;
+  const Exit too_long =
+      RunNotifier({"--status-base-url", absl::StrCat("https://status.example.com/", std::string(150, 'p'))},
+                  absl::Seconds(10));
+  EXPECT_EQ(too_long.code, 2) << too_long.log;
+  EXPECT_TRUE(absl::StrContains(too_long.log, "exceeds its segment budget")) << too_long.log;
+  EXPECT_TRUE(absl::StrContains(too_long.log, "outage_started (en)")) << too_long.log;
 }
 
 TEST(NotifierStartup, RefusesStartTlsAgainstAPlaintextSmtpServerNamingTheFlags) {
@@ -87,7 +117,8 @@ TEST(NotifierStartup, StartsOnceTheGatewayComesUpWithinTheWait) {
   const std::string ndir = testing::MakeTempDir("notifier-startup");
   testing::ChildProcess notifier(
       {FOREWARN_NOTIFIER_BIN, "--pg", "postgresql://127.0.0.1:1/none", "--pg-pooling", "session", "--kafka", kafka, "--templates",
-       FOREWARN_TEMPLATES_DIR, "--outbox-dir", ndir, "--sms-url", absl::StrCat("http://127.0.0.1:", port, "/sms"),
+       FOREWARN_TEMPLATES_DIR, "--outbox-dir", ndir, "--message-code-secret-file", CodeSecretIn(ndir), "--sms-url",
+       absl::StrCat("http://127.0.0.1:", port, "/sms"),
        "--provider-probe-wait-ms", "30000"},
       ndir + "/notifier.log");
   ASSERT_TRUE(notifier.Start().ok());

@@ -22,6 +22,7 @@ constexpr int64_t k2026_11_23_18h = 1795456800;  // 2026-11-23T18:00:00Z
 v1::Incident Outage() {
   v1::Incident i;
   i.set_id("7b0c6a1e-0000-4000-8000-000000000001");
+  i.set_ref("RIY-4K7Q");
   i.set_version(3);
   i.set_kind(v1::UNPLANNED_OUTAGE);
   i.set_state(v1::OPEN);
@@ -88,7 +89,7 @@ std::string Json(const Result& result) {
 TEST(CliTextPrinter, PrintsAnIncidentAsLabelledLinesInWholeUtcSeconds) {
   const Printed p = Text(Outage());
   EXPECT_EQ(p.out,
-            "Incident 7b0c6a1e-0000-4000-8000-000000000001 (version 3, open)\n"
+            "Incident RIY-4K7Q 7b0c6a1e-0000-4000-8000-000000000001 (version 3, open)\n"
             "  kind:          unplanned_outage\n"
             "  services:      electricity, water\n"
             "  regions:       riyadh\n"
@@ -122,7 +123,7 @@ TEST(CliJsonPrinter, PrintsAnIncidentWithLowerCaseNamesAndEmptyUnsetTimes) {
   ASSERT_EQ(text.back(), '\n');
   const json doc = json::parse(text);
   EXPECT_EQ(doc, json::parse(R"({
-    "id": "7b0c6a1e-0000-4000-8000-000000000001", "version": 3,
+    "id": "7b0c6a1e-0000-4000-8000-000000000001", "ref": "RIY-4K7Q", "version": 3,
     "kind": "unplanned_outage", "state": "open",
     "services": ["electricity", "water"], "regions": ["riyadh"],
     "reason": {"ar": "عطل في الكابل", "en": "Cable fault"},
@@ -182,10 +183,10 @@ TEST(CliTextPrinter, PrintsTheIncidentListAsATable) {
   v1::ListIncidentsResponse list;
   *list.add_incidents() = Outage();
   EXPECT_EQ(Text(list).out,
-            "ID                                    VER  STATE     STARTS                RESTORATION           "
+            "REF         ID                                    VER  STATE     STARTS                RESTORATION           "
             "SERVICES/REGIONS\n"
-            "7b0c6a1e-0000-4000-8000-000000000001    3  open      2026-11-23T18:00:00Z  2026-11-23T21:00:00Z  "
-            "electricity,water / riyadh\n");
+            "RIY-4K7Q    7b0c6a1e-0000-4000-8000-000000000001    3  open      2026-11-23T18:00:00Z  "
+            "2026-11-23T21:00:00Z  electricity,water / riyadh\n");
 }
 
 TEST(CliJsonPrinter, PrintsTheIncidentListAsAnArray) {
@@ -195,6 +196,7 @@ TEST(CliJsonPrinter, PrintsTheIncidentListAsAnArray) {
   const json doc = json::parse(Json(list));
   ASSERT_EQ(doc.size(), 1u);
   EXPECT_EQ(doc[0]["id"], "7b0c6a1e-0000-4000-8000-000000000001");
+  EXPECT_EQ(doc[0]["ref"], "RIY-4K7Q");
 }
 
 TEST(CliTextPrinter, PrintsReconcileRecipientsMissingOrByStateAndWhatWasRedriven) {

@@ -143,7 +143,7 @@ TEST_F(BadInputE2eTest, EachMalformedRequestGetsTheRightCodeAndMessageAndStoresN
   u.mutable_expected_restoration_at()->set_seconds(absl::ToUnixSeconds(absl::Now() + absl::Hours(3)));
   s = stack_.stub().UpdateIncident(stack_.Ctx().get(), u, &out);
   EXPECT_EQ(s.error_code(), grpc::INVALID_ARGUMENT);
-  EXPECT_EQ(s.error_message(), "id: must be a UUID");
+  EXPECT_EQ(s.error_message(), "id: 'not-a-uuid' is neither an incident id (a UUID) nor a reference like RIY-4K7Q");
   u.set_id("00000000-0000-0000-0000-000000000000");
   EXPECT_EQ(stack_.stub().UpdateIncident(stack_.Ctx().get(), u, &out).error_code(), grpc::NOT_FOUND);
 

@@ -208,7 +208,9 @@ TEST_F(ProofCliE2eTest, AnUnknownIncidentOrABadRequestExitsNonZeroWithTheReason)
   EXPECT_EQ(unknown.out, "");
   CliRun malformed = Forewarn({"incident", "proof", "42"});
   EXPECT_EQ(malformed.exit_code, 1);
-  EXPECT_NE(malformed.err.find("incident_id: must be a UUID (3)"), std::string::npos) << malformed.err;
+  EXPECT_NE(malformed.err.find("incident_id: '42' is neither an incident id (a UUID) nor a reference like RIY-4K7Q (3)"),
+            std::string::npos)
+      << malformed.err;
   CliRun kind = Forewarn({"incident", "proof", kIncident, "--kind", "reminder", "--csv"});
   EXPECT_EQ(kind.exit_code, 1);
   EXPECT_NE(kind.err.find("notice_kind: unknown notice kind 'reminder' (3)"), std::string::npos) << kind.err;

@@ -163,6 +163,10 @@ absl::Status ServiceStack::Start(const std::string& seed_sql, const Options& opt
   offset_file_ = dir_ + "/time-offset";
   std::filesystem::create_directories(outbox_);
   SetTimeOffset(absl::ZeroDuration());
+  const std::string code_secret = dir_ + "/message-code.key";
+  std::ofstream(code_secret) << kMessageCodeSecret << "\n";
+  const std::vector<std::string> link_args = {"--status-base-url", kStatusBaseUrl, "--message-code-secret-file",
+                                              code_secret};
 
   if (auto s = StartKafka(options); !s.ok()) return s;
   std::string pg_uri = db_->uri();
@@ -189,6 +193,7 @@ absl::Status ServiceStack::Start(const std::string& seed_sql, const Options& opt
                                           "--events-topic", events_topic_, "--notices-topic", notices_topic_,
                                           "--dlq-topic", dlq_topic_};
   intake_args.insert(intake_args.end(), read_args.begin(), read_args.end());
+  intake_args.insert(intake_args.end(), link_args.begin(), link_args.end());
   for (std::string arg : options.intake_args) {
     for (size_t at = arg.find("{dir}"); at != std::string::npos; at = arg.find("{dir}", at + dir_.size())) {
       arg.replace(at, 5, dir_);
@@ -235,6 +240,7 @@ absl::Status ServiceStack::Start(const std::string& seed_sql, const Options& opt
         options.notifier_args.end()) {
       args.insert(args.end(), {"--lease-ms", "5000"});
     }
+    args.insert(args.end(), link_args.begin(), link_args.end());
     for (const std::string& arg : options.notifier_args) {
       args.push_back(Substitute(Substitute(Substitute(arg, "dir", dir_), "name", name), "public_port", public_port));
     }

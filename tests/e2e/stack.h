@@ -56,6 +56,11 @@ enum class StackKafka {
 
 class ServiceStack {
  public:
+  // Every notifier and the intake run with --status-base-url kStatusBaseUrl
+  // and --message-code-secret-file holding kMessageCodeSecret (issue 19):
+  // tests check the links and codes notices carry against them.
+  static constexpr char kStatusBaseUrl[] = "https://status.forewarn.test";
+  static constexpr char kMessageCodeSecret[] = "e2e-message-code-secret-0123456789abcdef";
   struct Options {
     int notifiers = 2;
     // e.g. real channel providers; "{dir}" in a value is replaced by dir(),

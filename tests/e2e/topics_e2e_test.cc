@@ -70,6 +70,13 @@ class TopicsE2eTest : public ::testing::Test {
     kafka_ = testing::TestKafkaBootstrap();
     if (testing::TestPgUri().empty() || kafka_.empty()) GTEST_SKIP() << "FOREWARN_TEST_PG_URI / FOREWARN_TEST_KAFKA not set";
     dir_ = testing::MakeTempDir("forewarn-topics-");
+    std::ofstream(dir_ + "/message-code.key") << testing::ServiceStack::kMessageCodeSecret << "\n";
+  }
+
+  // What every notifier needs besides the case's flags.
+  std::vector<std::string> NotifierArgs() const {
+    return {"--templates", FOREWARN_TEMPLATES_DIR, "--outbox-dir", dir_, "--message-code-secret-file",
+            dir_ + "/message-code.key"};
   }
 
   std::string Unique(const std::string& what) {
@@ -105,8 +112,7 @@ TEST_F(TopicsE2eTest, EachServiceRefusesToStartWithoutItsTopic) {
       {"intake", "services/cmd/intake/forewarn-intake", "--dlq-topic", {"--templates", FOREWARN_TEMPLATES_DIR}},
       {"resolver", "services/cmd/resolver/forewarn-resolver", "--events-topic", {}},
       {"scheduler", "services/cmd/scheduler/forewarn-scheduler", "--notices-topic", {}},
-      {"notifier", "notifier/cmd/forewarn-notifier", "--retry-topic",
-       {"--templates", FOREWARN_TEMPLATES_DIR, "--outbox-dir", dir_}},
+      {"notifier", "notifier/cmd/forewarn-notifier", "--retry-topic", NotifierArgs()},
   };
   for (const Case& c : cases) {
     SCOPED_TRACE(c.name);
@@ -142,7 +148,7 @@ TEST_F(TopicsE2eTest, ConsumerServicesRefuseASessionTimeoutTheBrokerWouldRefuse)
   const std::vector<std::string> common = {"--pg", db.uri(), "--kafka", kafka_, "--kafka-prop", "session.timeout.ms=500"};
   const std::vector<std::pair<std::string, std::vector<std::string>>> cases = {
       {"services/cmd/resolver/forewarn-resolver", {}},
-      {"notifier/cmd/forewarn-notifier", {"--templates", FOREWARN_TEMPLATES_DIR, "--outbox-dir", dir_}},
+      {"notifier/cmd/forewarn-notifier", NotifierArgs()},
   };
   for (const auto& [binary, args] : cases) {
     SCOPED_TRACE(binary);

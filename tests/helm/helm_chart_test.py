@@ -126,15 +126,16 @@ REJECTED += [
      'settings.leadMargin must be a duration like 12h or 90m, got "half a day"'),
     ("receipt give-up that is not a duration", BASE + ["receipts.giveUp=1d"],
      'receipts.giveUp must be a duration like 24h, got "1d"'),
+    # The notices' status link and verification code (issue 19).
+    ("status link over plain http", BASE + ["noticeLinks.statusBaseUrl=http://status.example.com"],
+     'noticeLinks.statusBaseUrl must be https://host[/path] without a query, got "http://status.example.com"'),
+    ("short code secret", BASE + ["noticeLinks.codeSecret=too-short"],
+     "noticeLinks.codeSecret has 9 bytes; it needs at least 32"),
 ]
 
-# forewarn-status (status.*) and the message-code secret it needs (messageCodes.*).
-STATUS = BASE + ["status.enabled=true", "messageCodes.secret=0123456789abcdef0123456789abcdef"]
+# forewarn-status (status.*); its message-code secret is noticeLinks' (made by the chart when not given).
+STATUS = BASE + ["status.enabled=true"]
 REJECTED += [
-    ("status pages without the message-code secret", without(STATUS, "messageCodes.secret"),
-     "status.enabled needs messageCodes.secret or messageCodes.existingSecret"),
-    ("short message-code secret", without(STATUS, "messageCodes.secret") + ["messageCodes.secret=too-short"],
-     "messageCodes.secret has 9 bytes; it needs at least 32"),
     ("status pages in an unknown language", STATUS + ["status.defaultLanguage=fr"],
      'status.defaultLanguage must be ar or en, got "fr"'),
     ("status base URL with a path", STATUS + ["status.baseUrl=https://status.example.com/pages/"],
@@ -231,7 +232,7 @@ def only(expected, names=SMS_ENV):
 
 
 RECEIPT_SECRET = "placeholder-receipt-secret-0123456789abcdef"
-MESSAGE_CODE_SECRET = "placeholder-message-code-secret-0123456789"
+CODE_SECRET = "placeholder-message-code-secret-0123456789"
 # values file -> {Deployment suffix: {env name: value, File or ABSENT, "@args": [argument run]}}
 #                 plus "@settings": {key: value or ABSENT} of the settings ConfigMap and
 #                 "@public": whether the intake Service has its public port;
@@ -248,8 +249,13 @@ EXPECTED = {
             "FOREWARN_RECEIPT_SECRET_FILE": File("forewarn-receipts", "receipt-secret", RECEIPT_SECRET),
             "FOREWARN_RECEIPT_TIMEOUT": "sms=30m,email=4h",
             "FOREWARN_UNSUBSCRIBE_SECRET_FILE": File("forewarn-public", "unsubscribe-keys"),
+            "FOREWARN_MESSAGE_CODE_SECRET_FILE": File("forewarn-message-codes", "message-code-secret", CODE_SECRET),
+            "FOREWARN_STATUS_BASE_URL": "https://status.example.com",
+            "FOREWARN_STATUS_LINK_KINDS": ABSENT,
         }),
         "-intake": {
+            "FOREWARN_MESSAGE_CODE_SECRET_FILE": File("forewarn-message-codes", "message-code-secret", CODE_SECRET),
+            "FOREWARN_STATUS_BASE_URL": "https://status.example.com",
             "FOREWARN_PUBLIC_LISTEN": "0.0.0.0:8081",
             "FOREWARN_RECEIPT_SECRET_FILE": File("forewarn-receipts", "receipt-secret", RECEIPT_SECRET),
             "FOREWARN_UNSUBSCRIBE_SECRET_FILE": File("forewarn-public", "unsubscribe-keys"),
@@ -271,8 +277,12 @@ EXPECTED = {
             "FOREWARN_SMPP_ENQUIRE_LINK_S": "60",
             "FOREWARN_SMPP_THROUGHPUT": "50",
             "FOREWARN_UNSUBSCRIBE_SECRET_FILE": ABSENT,
+            "FOREWARN_MESSAGE_CODE_SECRET_FILE": File("forewarn-code-key", "code"),
+            "FOREWARN_STATUS_BASE_URL": "https://status.example.com/bank",
+            "FOREWARN_STATUS_LINK_KINDS": "outage_started,outage_restored",
         }),
         "-intake": {
+            "FOREWARN_MESSAGE_CODE_SECRET_FILE": File("forewarn-code-key", "code"),
             "FOREWARN_PUBLIC_LISTEN": "0.0.0.0:8081",
             "FOREWARN_RECEIPT_SECRET_FILE": File("forewarn-receipt-key", "hmac"),
             "FOREWARN_UNSUBSCRIBE_SECRET_FILE": ABSENT,
@@ -289,8 +299,7 @@ EXPECTED = {
             "FOREWARN_STATUS_LISTEN": "0.0.0.0:8080",
             "FOREWARN_STATUS_THREADS": "16",
             "FOREWARN_HTTP_LISTEN": "0.0.0.0:9090",
-            "FOREWARN_MESSAGE_CODE_SECRET_FILE": File("forewarn-message-codes", "message-code-secret",
-                                                      MESSAGE_CODE_SECRET),
+            "FOREWARN_MESSAGE_CODE_SECRET_FILE": File("forewarn-message-codes", "message-code-secret", CODE_SECRET),
             "FOREWARN_KAFKA_SASL_USERNAME": ABSENT,
             "FOREWARN_KAFKA_SASL_PASSWORD": ABSENT,
             "@args": ["--default-language", "en", "--default-time-zone", "Asia/Riyadh", "--cache-ms", "1000",
@@ -303,8 +312,12 @@ EXPECTED = {
         "-notifier": only({
             "FOREWARN_SMS_URL": "https://sms-gateway.example.com/v1/messages",
             "FOREWARN_SMS_SENDER": "Forewarn",
+            # No code secret given: the chart's own, random, kept across upgrades.
+            "FOREWARN_MESSAGE_CODE_SECRET_FILE": File("forewarn-message-codes", "message-code-secret"),
+            "FOREWARN_STATUS_BASE_URL": ABSENT,
         }),
-        "-intake": {"FOREWARN_PUBLIC_LISTEN": ABSENT, "FOREWARN_RECEIPT_SECRET_FILE": ABSENT},
+        "-intake": {"FOREWARN_PUBLIC_LISTEN": ABSENT, "FOREWARN_RECEIPT_SECRET_FILE": ABSENT,
+                    "FOREWARN_MESSAGE_CODE_SECRET_FILE": File("forewarn-message-codes", "message-code-secret")},
         "-scheduler": {"@args": ABSENT},
         "@settings": {"FOREWARN_LEAD_MARGIN": ABSENT},
         "@public": False,
@@ -564,7 +577,7 @@ def fault_env_file_not_in_items(objs):
 
 def fault_status_code_secret_not_mounted(objs):
     c = first_container(objs, "-status")
-    c["volumeMounts"] = [m for m in c["volumeMounts"] if m["name"] != "message-code-secret"]
+    c["volumeMounts"] = [m for m in c["volumeMounts"] if m["name"] != "message-codes"]
 
 
 def fault_status_service_port(objs):
@@ -609,7 +622,7 @@ FAULTS = [
                                   "volume unsubscribe-keys (Secret forewarn-public) mounted at /etc/forewarn/public "
                                   "has no file unsubscribe-keys, only keys"),
     (fault_status_code_secret_not_mounted, "env FOREWARN_MESSAGE_CODE_SECRET_FILE=/etc/forewarn/message-codes/"
-                                           "message-code-secret is under no volumeMount"),
+                                           "secret is under no volumeMount"),
     (fault_status_service_port, "targets 'https'"),
 ]
 

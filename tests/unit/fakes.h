@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "absl/strings/str_cat.h"
+#include "services/core/incident_ref.h"
 #include "services/core/ports.h"
 
 namespace forewarn::testing {
@@ -37,6 +38,7 @@ class FakeIncidentStore : public IncidentStore, public IncidentReader {
     Incident i;
     const std::string n = std::to_string(next_++);
     i.id = absl::StrCat("00000000-0000-0000-0000-", std::string(12 - n.size(), '0'), n);
+    i.ref = absl::StrCat("OUT-", CrockfordEncode(static_cast<uint64_t>(next_ - 1), 4));
     i.version = 1;
     i.kind = req.kind;
     i.services = req.services;
@@ -103,6 +105,12 @@ class FakeIncidentStore : public IncidentStore, public IncidentReader {
     auto it = incidents_.find(id);
     if (it == incidents_.end()) return absl::NotFoundError("no such incident");
     return it->second;
+  }
+  absl::StatusOr<std::string> IdForRef(const std::string& ref) override {
+    for (const auto& [id, incident] : incidents_) {
+      if (incident.ref == ref) return id;
+    }
+    return absl::NotFoundError(absl::StrCat("incident ", ref, " not found"));
   }
   absl::StatusOr<Incident> GetVersion(const std::string& id, int64_t version) override {
     ++version_reads;

@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include "absl/strings/match.h"
+
 #include "tests/support/new_incidents.h"
 #include "tests/unit/fakes.h"
 
@@ -35,6 +37,29 @@ TEST_F(IncidentServiceTest, CreateDefaultsStartToTheInjectedNow) {
   ASSERT_TRUE(i.ok()) << i.status();
   EXPECT_EQ(i->starts_at, kStart);
   EXPECT_EQ(i->version, 1);
+}
+
+// Wherever an incident is named, its reference does as well as its id, typed
+// as a customer reads it out; what is neither is refused naming the field.
+TEST_F(IncidentServiceTest, ResolvesAReferenceAsTypedAndRefusesWhatIsNeitherNamingTheField) {
+  auto i = service_.Create(Request());
+  ASSERT_TRUE(i.ok()) << i.status();
+  ASSERT_EQ(i->ref, "OUT-0001");
+  for (const char* typed : {"OUT-0001", "out-0001", " out-oooI ", "Out-OOOl"}) {
+    auto id = service_.ResolveId("id", typed);
+    ASSERT_TRUE(id.ok()) << typed << ": " << id.status();
+    EXPECT_EQ(*id, i->id) << typed;
+  }
+  EXPECT_EQ(*service_.ResolveId("id", i->id), i->id);
+  EXPECT_EQ(*service_.ResolveId("incident_id", ""), "") << "optional fields stay empty";
+  auto unknown = service_.ResolveId("id", "OUT-0002");
+  EXPECT_EQ(unknown.status().code(), absl::StatusCode::kNotFound);
+  EXPECT_EQ(unknown.status().message(), "incident OUT-0002 not found");
+  for (const char* bad : {"OUT-12", "not-an-incident", "OUT-00U1", "12345678-1234-1234-1234-12345678901"}) {
+    auto refused = service_.ResolveId("incident_id", bad);
+    EXPECT_EQ(refused.status().code(), absl::StatusCode::kInvalidArgument) << bad;
+    EXPECT_TRUE(absl::StartsWith(refused.status().message(), "incident_id: '")) << refused.status();
+  }
 }
 
 TEST_F(IncidentServiceTest, CreateRejectsInvalidInputBeforeTouchingTheStore) {

@@ -57,7 +57,7 @@ TEST_F(NoticePreviewTest, OneSamplePerLocaleAndChannelWithSmsCostAndEta) {
   EXPECT_EQ(sms.notice.text, "عطل");
   EXPECT_EQ(sms.sms_encoding, "ucs2");
   EXPECT_EQ(sms.sms_segments, 1);
-  EXPECT_EQ(sms.sms_budget, 4);  // outage_started, UCS-2
+  EXPECT_EQ(sms.sms_budget, 5);  // outage_started (the default), UCS-2
   EXPECT_EQ(p->items[2].notice.text, "Substation fault");
   EXPECT_EQ(p->items[2].sms_segments, 0);  // email: no SMS cost
   // 2 SMS at 1/s, 2 emails at 0.5/s: the slower channel decides.

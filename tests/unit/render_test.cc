@@ -14,6 +14,9 @@
 #include "absl/time/time.h"
 #include "gtest/gtest.h"
 #include "services/core/mask.h"
+#include "services/core/message_code.h"
+#include "services/core/notice_links.h"
+#include "services/preview/sms_budget_check.h"
 
 #ifndef FOREWARN_TEMPLATES_DIR
 #error "FOREWARN_TEMPLATES_DIR must point at the repository's templates/ folder"
@@ -43,6 +46,7 @@ const Clock& TestClock() {
 Incident MakeIncident() {
   Incident i;
   i.id = "0b9f3c2e-5d1a-4c7e-9f00-123456789abc";
+  i.ref = "RUH-4K7Q";
   i.version = 3;
   i.services = {"ELEC", "WATER"};
   i.regions = {"RUH-N"};
@@ -51,6 +55,11 @@ Incident MakeIncident() {
   i.expected_restoration_at = At("2026-01-10T15:30:00Z");
   i.resolved_at = At("2026-01-10T15:10:00Z");
   return i;
+}
+
+// Notice marks that are always `marks`.
+NoticeMarkFn FixedMarks(NoticeMarks marks) {
+  return [marks](const NoticeJob&, const Incident&, const std::string&) { return absl::StatusOr<NoticeMarks>(marks); };
 }
 
 NoticeJob MakeJob(NoticeKind kind, Channel channel, std::string locale, std::string tz) {
@@ -325,15 +334,18 @@ TEST(TemplateRenderer, UsesTheGenericGreetingWithoutAName) {
   EXPECT_TRUE(absl::StartsWith(n->text, "Dear customer,")) << n->text;
 }
 
+// The SMS of the outage kinds for an ordinary incident, with the status link
+// and the code: English in 2 GSM-7 parts, Arabic in 4 UCS-2 parts.
 TEST(TemplateRenderer, KeepsSmsWithinTheSegmentBudget) {
   auto renderer = LoadRepoTemplates();
   ASSERT_NE(renderer, nullptr);
+  renderer->set_notice_marks(FixedMarks({"https://status.forewarn.example/n/7H3K9QX2", "K7QF2M9X"}));
   const Incident incident = MakeIncident();
   for (NoticeKind kind : kOutageKinds) {
     auto en = renderer->Render(MakeJob(kind, Channel::kSms, "en", "Asia/Riyadh"), incident);
     auto ar = renderer->Render(MakeJob(kind, Channel::kSms, "ar", "Asia/Riyadh"), incident);
     ASSERT_TRUE(en.ok() && ar.ok());
-    ExpectSmsWithinBudget("[ sms      ] ", kind, en->text, ar->text, 201u);  // Arabic: 3 UCS-2 parts
+    ExpectSmsWithinBudget("[ sms      ] ", kind, en->text, ar->text, 268u);  // Arabic: 4 UCS-2 parts
   }
 }
 
@@ -669,23 +681,35 @@ TEST(TemplateRenderer, MaintenanceCompletedRendersWithOrWithoutAResolvedTime) {
   EXPECT_TRUE(Contains(en->text, "was completed on Jan 10, 18:10"));
 }
 
-TEST(TemplateRenderer, KeepsEverySmsWithinItsSegmentsWithASixtyCharacterReason) {
+// What the notifier checks at start-up (CheckSmsBudgets), with a realistic
+// status base URL: every kind's SMS at its longest (a 60-character reason,
+// dates with the year, the longest reference, the link and the code) within
+// its budget in templates/sms_budgets.json. Prints the lengths.
+TEST(TemplateRenderer, KeepsEverySmsAtItsLongestWithinItsBudget) {
   auto renderer = LoadRepoTemplates();
   ASSERT_NE(renderer, nullptr);
-  const std::string en_reason = "upgrade of the main distribution network in the north zone..";
-  const std::string ar_reason = "تحديث شامل لشبكات التوزيع الرئيسية في القطاع الشمالي للمدينة";
-  ASSERT_EQ(CodePoints(en_reason), 60u);
-  ASSERT_EQ(CodePoints(ar_reason), 60u) << CodePoints(ar_reason);
-  for (NoticeKind kind : kEveryKind) {
-    SCOPED_TRACE(ToString(kind));
-    Incident incident = MakeIncidentFor(kind);
-    incident.reason = {ar_reason, en_reason};
-    auto en = renderer->Render(MakeJobFor(kind, Channel::kSms, "en"), incident);
-    auto ar = renderer->Render(MakeJobFor(kind, Channel::kSms, "ar"), incident);
-    ASSERT_TRUE(en.ok()) << en.status();
-    ASSERT_TRUE(ar.ok()) << ar.status();
-    ExpectSmsWithinBudget("[ sms 60   ] ", kind, en->text, ar->text, 268u);  // Arabic: 4 UCS-2 parts
+  auto codes = MessageCodes::FromSecret(std::string(32, 'c'));
+  ASSERT_TRUE(codes.ok());
+  auto settings = NoticeLinkSettings::Create("https://status.forewarn.example", *codes);
+  ASSERT_TRUE(settings.ok());
+  renderer->set_notice_marks([&settings](const NoticeJob& job, const Incident&, const std::string&) {
+    return absl::StatusOr<NoticeMarks>(settings->Longest(job.kind));
+  });
+  auto budgets = SmsBudgets::Load(std::string(FOREWARN_TEMPLATES_DIR) + "/sms_budgets.json");
+  ASSERT_TRUE(budgets.ok()) << budgets.status();
+  auto uses = MeasureSms(*renderer, *budgets);
+  ASSERT_TRUE(uses.ok()) << uses.status();
+  for (const SmsBudgetUse& use : *uses) {
+    std::cout << "[ sms long ] " << ToString(use.kind) << " " << use.language << "=" << CodePoints(use.text)
+              << " chars, " << use.segments << "/" << use.budget << " " << use.encoding << " parts\n";
+    EXPECT_LE(use.segments, use.budget) << ToString(use.kind) << " " << use.language << ": " << use.text;
+    EXPECT_TRUE(absl::StrContains(use.text, "RIY-WWWWWW")) << use.text;
+    EXPECT_TRUE(absl::StrContains(use.text, "WWWWWWWW")) << "the code: " << use.text;
+    if (use.language == "en") {
+      EXPECT_EQ(use.encoding, "gsm7") << "English must stay GSM-7: " << use.text;
+    }
   }
+  EXPECT_TRUE(CheckSmsBudgets(*renderer, *budgets).ok());
 }
 
 TEST(TemplateRenderer, IsSafeToShareBetweenThreads) {
@@ -842,6 +866,76 @@ TEST(TemplateRenderer, EmailFooterCarriesTheCustomersOwnUnsubscribeLink) {
   ASSERT_TRUE(text.ok());
   EXPECT_EQ(text->unsubscribe_url, "");
   EXPECT_FALSE(absl::StrContains(text->text, "forewarn.example"));
+}
+
+TEST(TemplateRenderer, ShowsTheReferenceTheStatusLinkAndTheCodeInEveryPart) {
+  auto renderer = LoadRepoTemplates();
+  ASSERT_NE(renderer, nullptr);
+  std::vector<std::string> languages;
+  renderer->set_notice_marks([&languages](const NoticeJob&, const Incident&, const std::string& language) {
+    languages.push_back(language);
+    return absl::StatusOr<NoticeMarks>(NoticeMarks{"https://status.example.com/n/K7QF2M9X", "7H3K9QX2"});
+  });
+  for (NoticeKind kind : kEveryKind) {
+    for (const char* locale : {"en", "ar-SA"}) {
+      SCOPED_TRACE(absl::StrCat(ToString(kind), " ", locale));
+      auto sms = renderer->Render(MakeJobFor(kind, Channel::kSms, locale), MakeIncidentFor(kind));
+      auto email = renderer->Render(MakeJobFor(kind, Channel::kEmail, locale), MakeIncidentFor(kind));
+      ASSERT_TRUE(sms.ok()) << sms.status();
+      ASSERT_TRUE(email.ok()) << email.status();
+      for (const std::string* part : {&sms->text, &email->text, &email->html}) {
+        EXPECT_TRUE(Contains(*part, "RUH-4K7Q"));
+        EXPECT_TRUE(Contains(*part, "https://status.example.com/n/K7QF2M9X"));
+        EXPECT_TRUE(Contains(*part, "7H3K9QX2"));
+        EXPECT_FALSE(absl::StrContains(*part, "0b9f3c2e-5d1a")) << "no UUID in a notice: " << *part;
+      }
+    }
+  }
+  EXPECT_EQ(languages.front(), "en");
+  EXPECT_EQ(languages.back(), "ar") << "the marks get the language, not the locale";
+  auto en = renderer->Render(MakeJob(NoticeKind::kOutageStarted, Channel::kSms, "en", "Asia/Riyadh"), MakeIncident());
+  EXPECT_TRUE(Contains(en->text, "Ref RUH-4K7Q https://status.example.com/n/K7QF2M9X Code 7H3K9QX2"));
+}
+
+TEST(TemplateRenderer, LeavesTheLinkOutWhenANoticeHasNoneAndTheCodeWhenThereIsNone) {
+  auto renderer = LoadRepoTemplates();
+  ASSERT_NE(renderer, nullptr);
+  renderer->set_notice_marks(FixedMarks({"", "7H3K9QX2"}));
+  const NoticeKind kind = NoticeKind::kIbanChangeHolder;
+  for (const char* locale : {"en", "ar"}) {
+    auto sms = renderer->Render(MakeJobFor(kind, Channel::kSms, locale), MakeIncidentFor(kind));
+    auto email = renderer->Render(MakeJobFor(kind, Channel::kEmail, locale), MakeIncidentFor(kind));
+    ASSERT_TRUE(sms.ok() && email.ok());
+    for (const std::string* part : {&sms->text, &email->text, &email->html}) {
+      EXPECT_FALSE(absl::StrContains(*part, "http")) << *part;
+      EXPECT_TRUE(Contains(*part, "7H3K9QX2"));
+    }
+    EXPECT_FALSE(absl::StrContains(email->text, "\n\n\n")) << email->text;
+    EXPECT_FALSE(absl::StrContains(sms->text, "  ")) << sms->text;
+  }
+  renderer->set_notice_marks(nullptr);  // a preview without the code secret
+  auto plain = renderer->Render(MakeJobFor(kind, Channel::kSms, "en"), MakeIncidentFor(kind));
+  ASSERT_TRUE(plain.ok());
+  EXPECT_FALSE(absl::StrContains(plain->text, "Code")) << plain->text;
+  EXPECT_TRUE(absl::EndsWith(plain->text, "Ref RUH-4K7Q")) << plain->text;
+}
+
+TEST(TemplateRenderer, FailsTheRenderWithTheMarksError) {
+  auto renderer = LoadRepoTemplates();
+  ASSERT_NE(renderer, nullptr);
+  renderer->set_notice_marks([](const NoticeJob&, const Incident&, const std::string&) -> absl::StatusOr<NoticeMarks> {
+    return absl::UnavailableError("status links: database unavailable");
+  });
+  auto n = renderer->Render(MakeJob(NoticeKind::kOutageStarted, Channel::kSms, "en", "UTC"), MakeIncident());
+  EXPECT_EQ(n.status().code(), absl::StatusCode::kUnavailable) << "retryable: nothing was sent";
+  // Marks set later replace what was rendered with the earlier ones.
+  renderer->set_notice_marks(FixedMarks({"https://s.example/n/AAAAAAAA", "BBBBBBBB"}));
+  auto first = renderer->Render(MakeJob(NoticeKind::kOutageStarted, Channel::kSms, "en", "UTC"), MakeIncident());
+  renderer->set_notice_marks(FixedMarks({"https://s.example/n/CCCCCCCC", "DDDDDDDD"}));
+  auto second = renderer->Render(MakeJob(NoticeKind::kOutageStarted, Channel::kSms, "en", "UTC"), MakeIncident());
+  ASSERT_TRUE(first.ok() && second.ok());
+  EXPECT_TRUE(Contains(first->text, "AAAAAAAA"));
+  EXPECT_TRUE(Contains(second->text, "CCCCCCCC"));
 }
 
 }  // namespace

@@ -159,40 +159,6 @@ the intake serves /receipts/kannel and /receipts on its public endpoint. */}}
 {{- default (printf "%s-receipts" (include "forewarn.fullname" .)) .Values.receipts.existingSecret -}}
 {{- end -}}
 
-{{/* "true" when the message-code secret exists (messageCodes.secret or existingSecret), else empty. */}}
-{{- define "forewarn.messageCodes" -}}
-{{- if or .Values.messageCodes.existingSecret .Values.messageCodes.secret -}}true{{- end -}}
-{{- end -}}
-
-{{- define "forewarn.messageCodesSecretName" -}}
-{{- default (printf "%s-message-codes" (include "forewarn.fullname" .)) .Values.messageCodes.existingSecret -}}
-{{- end -}}
-
-{{/*
-The message-code secret as the file /etc/forewarn/message-codes/message-code-secret, for
-forewarn-status (checks codes) and the notifiers (put them in notices): the volume, its mount and
-the environment. Every pod that uses it includes all three.
-*/}}
-{{- define "forewarn.messageCodeVolume" -}}
-- name: message-code-secret
-  secret:
-    secretName: {{ include "forewarn.messageCodesSecretName" . }}
-    items:
-      - key: {{ .Values.messageCodes.secretKey }}
-        path: message-code-secret
-{{- end -}}
-
-{{- define "forewarn.messageCodeVolumeMount" -}}
-- name: message-code-secret
-  mountPath: /etc/forewarn/message-codes
-  readOnly: true
-{{- end -}}
-
-{{- define "forewarn.messageCodeEnv" -}}
-- name: FOREWARN_MESSAGE_CODE_SECRET_FILE
-  value: /etc/forewarn/message-codes/message-code-secret
-{{- end -}}
-
 {{/* "true" when the intake serves its public endpoint (publicEndpoint.enabled or receipts), else empty. */}}
 {{- define "forewarn.publicListener" -}}
 {{- if or .Values.publicEndpoint.enabled (include "forewarn.receipts" .) -}}true{{- end -}}
@@ -323,6 +289,7 @@ another provider (SMPP receipts come back over the SMPP session).
 {{- include "forewarn.validateSms" . -}}
 {{- include "forewarn.validateReceipts" . -}}
 {{- include "forewarn.validateStatus" . -}}
+{{- include "forewarn.validateNoticeLinks" . -}}
 {{- $duration := "^([0-9]+(\\.[0-9]*)?(ns|us|ms|s|m|h))+$" -}}
 {{- if and .Values.settings.leadMargin (not (regexMatch $duration (toString .Values.settings.leadMargin))) -}}
 {{- fail (printf "settings.leadMargin must be a duration like 12h or 90m, got %q" (toString .Values.settings.leadMargin)) -}}
@@ -432,23 +399,10 @@ another provider (SMPP receipts come back over the SMPP session).
 {{- end -}}
 {{- end -}}
 
-{{/* forewarn-status (status.*) and the message-code secret it needs (messageCodes.*). */}}
+{{/* forewarn-status (status.*); its message-code secret is noticeLinks' (validateNoticeLinks). */}}
 {{- define "forewarn.validateStatus" -}}
-{{- $m := .Values.messageCodes -}}
-{{- if and $m.secret (not $m.existingSecret) -}}
-{{- $secret := trim (toString $m.secret) -}}
-{{- if contains "\n" $secret -}}
-{{- fail "messageCodes.secret must be one line" -}}
-{{- end -}}
-{{- if lt (len $secret) 32 -}}
-{{- fail (printf "messageCodes.secret has %d bytes; it needs at least 32" (len $secret)) -}}
-{{- end -}}
-{{- end -}}
 {{- $s := .Values.status -}}
 {{- if $s.enabled -}}
-{{- if not (include "forewarn.messageCodes" .) -}}
-{{- fail "status.enabled needs messageCodes.secret or messageCodes.existingSecret (the key of the notices' verification codes, shared with the notifiers)" -}}
-{{- end -}}
 {{- if not (has (toString $s.defaultLanguage) (list "ar" "en")) -}}
 {{- fail (printf "status.defaultLanguage must be ar or en, got %q" (toString $s.defaultLanguage)) -}}
 {{- end -}}
@@ -644,4 +598,56 @@ under the key KIND__FILE and mounted back at /etc/forewarn/templates/KIND/FILE v
 {{- $items = append $items (dict "key" ($rel | replace "/" "__") "path" $rel) -}}
 {{- end -}}
 {{- toYaml $items -}}
+{{- end -}}
+
+{{/* The notices' status link and verification code (noticeLinks.*): the environment of the
+notifiers and the intake. The code secret is the file /etc/forewarn/message-codes/secret (mount
+forewarn.messageCodeVolume there). */}}
+{{- define "forewarn.noticeLinkEnv" -}}
+- name: FOREWARN_MESSAGE_CODE_SECRET_FILE
+  value: /etc/forewarn/message-codes/secret
+{{- with .Values.noticeLinks.statusBaseUrl }}
+- name: FOREWARN_STATUS_BASE_URL
+  value: {{ . | quote }}
+{{- end }}
+{{- with .Values.noticeLinks.linkKinds }}
+- name: FOREWARN_STATUS_LINK_KINDS
+  value: {{ . | quote }}
+{{- end }}
+{{- end -}}
+
+{{/* The code secret alone, for forewarn-status (it checks the codes; it puts no links in notices). */}}
+{{- define "forewarn.messageCodeEnv" -}}
+- name: FOREWARN_MESSAGE_CODE_SECRET_FILE
+  value: /etc/forewarn/message-codes/secret
+{{- end -}}
+
+{{- define "forewarn.messageCodeVolumeMount" -}}
+- name: message-codes
+  mountPath: /etc/forewarn/message-codes
+  readOnly: true
+{{- end -}}
+
+{{- define "forewarn.messageCodeVolume" -}}
+- name: message-codes
+  secret:
+    secretName: {{ default (printf "%s-message-codes" (include "forewarn.fullname" .)) .Values.noticeLinks.existingSecret }}
+    items:
+      - key: {{ .Values.noticeLinks.secretKey }}
+        path: secret
+{{- end -}}
+
+{{/* noticeLinks.*: an https base URL without a query, a one-line code secret of 32+ bytes. */}}
+{{- define "forewarn.validateNoticeLinks" -}}
+{{- $n := .Values.noticeLinks -}}
+{{- if and $n.statusBaseUrl (not (regexMatch "^https://[^/?#]+[^?#]*$" $n.statusBaseUrl)) -}}
+{{- fail (printf "noticeLinks.statusBaseUrl must be https://host[/path] without a query, got %q" $n.statusBaseUrl) -}}
+{{- end -}}
+{{- $secret := $n.codeSecret | toString | trim -}}
+{{- if and $secret (contains "\n" $secret) -}}
+{{- fail "noticeLinks.codeSecret must be one line" -}}
+{{- end -}}
+{{- if and $secret (lt (len $secret) 32) -}}
+{{- fail (printf "noticeLinks.codeSecret has %d bytes; it needs at least 32" (len $secret)) -}}
+{{- end -}}
 {{- end -}}

@@ -22,6 +22,7 @@
 #include "services/pg/pg_ledger_partitions.h"
 #include "services/pg/pg_receipts.h"
 #include "services/pg/pg_proof_source.h"
+#include "services/pg/pg_status_links.h"
 #include "services/pg/pg_store.h"
 #include "services/runtime/runtime.h"
 #include "spdlog/spdlog.h"
@@ -199,6 +200,9 @@ int RunIntake(const IntakeConfig& cfg) {
   PgIncidentStore store(pg);
   IncidentService service(store, *clock, cfg.notice_policy, cfg.validation_limits);
   PgAudienceSource audience(pg);
+  PgStatusLinks status_links(pg);  // previews show the links notices carry
+  NoticeLinks notice_links(cfg.notice_links, status_links);
+  start.renderer->set_notice_marks(NoticeMarksFrom(notice_links));
   NoticePreviewer previewer(store, store, audience, *start.renderer, std::move(*start.budgets),
                             {cfg.sms_rate, cfg.email_rate});
   RpcMetrics rpc_metrics(metrics);

@@ -1,6 +1,7 @@
 #include "services/cmd/intake/intake_config.h"
 
 #include <tuple>
+#include <utility>
 
 #include "CLI/CLI.hpp"
 
@@ -109,6 +110,7 @@ void AddIntakeFlags(CLI::App& app, IntakeConfig& cfg) {
   AddPolicyFlags(app, cfg.policy);
   AddOptOutFlags(app, cfg.opt_out);
   AddPreviewFlags(app, cfg);
+  AddNoticeLinkFlags(app, cfg.links);
   AddSecurityFlags(app, cfg);
   AddHttpFlags(app, cfg.http);
   app.add_option("--backlog-refresh-seconds", cfg.backlog_refresh_seconds, "outbox backlog gauge refresh period")
@@ -123,6 +125,9 @@ void AddIntakeFlags(CLI::App& app, IntakeConfig& cfg) {
 absl::Status FinishIntakeConfig(IntakeConfig& cfg) {
   if (auto s = ToNoticePolicy(cfg.policy, &cfg.notice_policy); !s.ok()) return s;
   if (auto s = ToOptOutCategories(cfg.opt_out, &cfg.opt_out_categories); !s.ok()) return s;
+  auto links = ToNoticeLinkSettings(cfg.links, /*code_required=*/false);
+  if (!links.ok()) return links.status();
+  cfg.notice_links = *std::move(links);
   return ParseLimits(cfg, &cfg.validation_limits, &cfg.connection_limits);
 }
 

@@ -10,6 +10,8 @@
 #include "services/api/guarded_listener.h"
 #include "services/core/notice_policy.h"
 #include "services/core/validation.h"
+#include "services/core/notice_links.h"
+#include "services/runtime/notice_link_flags.h"
 #include "services/runtime/pg_flags.h"
 #include "services/runtime/policy_flags.h"
 #include "services/runtime/service_flags.h"
@@ -38,6 +40,9 @@ struct IntakeConfig {
   std::string templates_dir = "templates";
   double sms_rate = 0;
   double email_rate = 0;
+  // The status link and code previews show, as the notifiers send them
+  // (their flags; optional here: without them previews show neither).
+  NoticeLinkFlags links;
   // Security: TLS (mutual when a client CA is given) and bearer tokens.
   std::string tls_cert;
   std::string tls_key;
@@ -67,6 +72,7 @@ struct IntakeConfig {
   std::string receipt_secret_file;
 
   // Derived by FinishIntakeConfig.
+  NoticeLinkSettings notice_links;
   NoticePolicy notice_policy;
   std::set<NoticeCategory> opt_out_categories;
   ValidationLimits validation_limits;
