@@ -5,6 +5,7 @@
 // for the notice; an IBAN notice carries the code but no link; the CLI and
 // the gRPC API take the reference wherever they take an id.
 #include <gtest/gtest.h>
+#include <httplib.h>
 
 #include <regex>
 #include <string>
@@ -116,6 +117,27 @@ TEST_F(NoticeLinksE2eTest, OutageNoticesCarryTheReferenceAStatusLinkAndACheckabl
   EXPECT_EQ(stack_.db().Exec(absl::StrCat("SELECT count(*) FROM status_links WHERE incident_id = '", incident.id(),
                                           "'")),
             "2");
+
+  // On the status page, each SMS's link opens the incident in its customer's
+  // language, and the code it carries is confirmed for its reference.
+  const int port = StartStatusPages();
+  ASSERT_NE(port, 0);
+  httplib::Client status("127.0.0.1", port);
+  for (const testing::Delivered& d : Delivered(incident, "outage_started", 4)) {
+    if (d.channel != "sms") continue;
+    const std::string token = Find(d, absl::StrCat(testing::ServiceStack::kStatusBaseUrl, "/n/([0-9A-Z]{8})"));
+    auto page = status.Get("/n/" + token);
+    ASSERT_TRUE(page) << token;
+    EXPECT_EQ(page->status, 200) << page->body;
+    EXPECT_TRUE(absl::StrContains(page->body, d.customer_id == 1 ? "lang=\"en\" dir=\"ltr\"" : "lang=\"ar\" dir=\"rtl\""))
+        << "customer " << d.customer_id << ": " << page->body;
+    EXPECT_TRUE(absl::StrContains(page->body, incident.ref())) << page->body;
+    auto check = status.Post("/check?lang=en", absl::StrCat("ref=", incident.ref(), "&code=", CodeIn(d)),
+                             "application/x-www-form-urlencoded");
+    ASSERT_TRUE(check);
+    EXPECT_TRUE(absl::StrContains(check->body, absl::StrCat("notice of ", incident.ref(), ", update 1")))
+        << check->body;
+  }
 }
 
 TEST_F(NoticeLinksE2eTest, AnIbanNoticeCarriesACodeButNoLink) {

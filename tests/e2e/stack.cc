@@ -363,6 +363,24 @@ CliRun CliStackTest::Forewarn(const std::vector<std::string>& args, const std::s
   return CliRun{WIFEXITED(status) ? WEXITSTATUS(status) : -1, ReadFile(base + ".out"), ReadFile(base + ".err")};
 }
 
+int CliStackTest::StartStatusPages(const std::vector<std::string>& args) {
+  std::vector<std::string> argv = {Bin("services/cmd/status/forewarn-status"), "--pg", stack_.db().uri(),
+                                   "--listen", "127.0.0.1:0", "--port-file", dir_ + "/status.port",
+                                   "--message-code-secret-file", stack_.dir() + "/message-code.key"};
+  argv.insert(argv.end(), args.begin(), args.end());
+  status_pages_ = std::make_unique<ChildProcess>(argv, dir_ + "/status.log");
+  if (absl::Status s = status_pages_->Start(); !s.ok()) {
+    ADD_FAILURE() << "forewarn-status: " << s;
+    return 0;
+  }
+  std::string port;
+  if (absl::Status s = WaitForFile(dir_ + "/status.port", absl::Seconds(30), &port); !s.ok()) {
+    ADD_FAILURE() << "forewarn-status did not start: " << s << " (log: " << dir_ << "/status.log)";
+    return 0;
+  }
+  return std::stoi(port);
+}
+
 std::string ReadFile(const std::string& path) {
   std::ifstream in(path);
   return std::string(std::istreambuf_iterator<char>(in), {});

@@ -188,9 +188,14 @@ class CliStackTest : public StackTest {
   std::string Write(const std::string& name, const std::string& text);
   // forewarn --target INTAKE --token TOKEN ARGS... (each single-quoted).
   CliRun Forewarn(const std::vector<std::string>& args, const std::string& token = "");
+  // forewarn-status over the stack's database on a free loopback port,
+  // checking codes with the notifiers' secret (kMessageCodeSecret), with
+  // `args` added; its port (0, and the test failed, when it did not start).
+  int StartStatusPages(const std::vector<std::string>& args = {});
 
   std::string dir_;
   std::string default_token_;
+  std::unique_ptr<ChildProcess> status_pages_;
 };
 
 // An UNPLANNED_OUTAGE request of `service` in `region` with the reason in

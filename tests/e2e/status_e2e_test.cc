@@ -25,11 +25,9 @@
 namespace forewarn {
 namespace {
 
-using testing::ChildProcess;
 
 constexpr char kOperator[] = "ops-token-3b7d9e1f5a";
 constexpr char kToken[] = "K7QF2M9X";  // a notice's status link (Arabic, London time)
-constexpr char kCodeSecret[] = "1 status-e2e-secret-0123456789abcdef0123456789\n";
 
 class StatusE2eTest : public testing::CliStackTest {
  protected:
@@ -76,16 +74,8 @@ class StatusE2eTest : public testing::CliStackTest {
   }
 
   void StartStatus() {
-    codes_file_ = Write("message-codes", kCodeSecret);
-    status_ = std::make_unique<ChildProcess>(
-        std::vector<std::string>{absl::StrCat(FOREWARN_BIN_DIR, "/services/cmd/status/forewarn-status"), "--pg",
-                                 stack_.db().uri(), "--listen", "127.0.0.1:0", "--port-file", dir_ + "/status.port",
-                                 "--message-code-secret-file", codes_file_, "--default-language", "en"},
-        dir_ + "/status.log");
-    ASSERT_TRUE(status_->Start().ok());
-    std::string port;
-    ASSERT_TRUE(testing::WaitForFile(dir_ + "/status.port", absl::Seconds(30), &port).ok()) << dir_;
-    port_ = std::stoi(port);
+    port_ = StartStatusPages({"--default-language", "en"});
+    ASSERT_NE(port_, 0);
     client_ = std::make_unique<httplib::Client>("127.0.0.1", port_);
   }
 
@@ -93,8 +83,7 @@ class StatusE2eTest : public testing::CliStackTest {
     return client_->Get(path, headers);
   }
 
-  std::string outage_id_, outage_ref_, maintenance_ref_, codes_file_;
-  std::unique_ptr<ChildProcess> status_;
+  std::string outage_id_, outage_ref_, maintenance_ref_;
   int port_ = 0;
   std::unique_ptr<httplib::Client> client_;
 };
@@ -148,8 +137,7 @@ TEST_F(StatusE2eTest, PagesFeedsLinksChecksAndLiveUpdates) {
 }
 
 TEST_F(StatusE2eTest, ChecksCodesAndFollowsAnUpdate) {
-  const std::string codes_path = Write("codes-for-test", kCodeSecret);
-  absl::StatusOr<MessageCodes> codes = MessageCodes::FromFile(codes_path);
+  absl::StatusOr<MessageCodes> codes = MessageCodes::FromSecret(testing::ServiceStack::kMessageCodeSecret);
   ASSERT_TRUE(codes.ok()) << codes.status();
   const std::string code = codes->Code({outage_id_, 1, "outage_started"});
   auto genuine = client_->Post("/check?lang=en", absl::StrCat("ref=", outage_ref_, "&code=", code),
