@@ -266,6 +266,12 @@ void LogStopped(const NotifierWorker::Stats& st) {
                st.sent, st.failed, st.skipped, st.superseded, st.held, st.fallbacks, st.retried, st.dead_lettered);
 }
 
+ConsumeOptions JobConsumeOptions(int batch_size) {
+  return {.name = "job", .handle_what = "deliver notice batch", .busy_what = "deliver notices in flight elsewhere",
+          .poll_max = batch_size, .batch_max = batch_size, .poll_timeout = absl::Milliseconds(200),
+          .busy_wait = kBusyWait};
+}
+
 }  // namespace
 
 int RunNotifier(const NotifierConfig& cfg) {
@@ -321,10 +327,8 @@ int RunNotifier(const NotifierConfig& cfg) {
   consuming = true;
 
   spdlog::info("event=started group={} topic={}", cfg.group.group, cfg.notices_topic);
-  ConsumeOptions options{.name = "job", .handle_what = "deliver notice batch",
-                         .busy_what = "deliver notices in flight elsewhere", .poll_max = cfg.batch_size,
-                         .batch_max = cfg.batch_size, .poll_timeout = absl::Milliseconds(200), .busy_wait = kBusyWait};
-  ConsumerLoop<NoticeJob>(**consumer, worker_metrics.Handlers(), ServiceConsumeRuntime(*clock, stop), options)
+  ConsumerLoop<NoticeJob>(**consumer, worker_metrics.Handlers(), ServiceConsumeRuntime(*clock, stop),
+                          JobConsumeOptions(cfg.batch_size))
       .Run(stop);
   LogStopped(worker.stats());
   return 0;

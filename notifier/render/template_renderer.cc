@@ -511,12 +511,6 @@ struct TemplateRenderer::Impl {
 TemplateRenderer::TemplateRenderer(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
 TemplateRenderer::~TemplateRenderer() = default;
 
-NoticeMarkFn NoticeMarksFrom(NoticeLinks& links) {
-  return [&links](const NoticeJob& job, const Incident& incident, const std::string& language) {
-    return links.For(job, incident, language);
-  };
-}
-
 void TemplateRenderer::set_notice_marks(NoticeMarkFn notice_marks) {
   std::lock_guard lock(impl_->mu);
   impl_->marks = std::move(notice_marks);

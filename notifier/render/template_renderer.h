@@ -26,7 +26,13 @@ using NoticeMarkFn =
     std::function<absl::StatusOr<NoticeMarks>(const NoticeJob&, const Incident&, const std::string& language)>;
 
 // The marks `links` gives each notice; `links` must outlive the renderer.
-NoticeMarkFn NoticeMarksFrom(NoticeLinks& links);
+// Inline: the renderer itself does not depend on NoticeLinks (the fuzzer
+// builds it without it).
+inline NoticeMarkFn NoticeMarksFrom(NoticeLinks& links) {
+  return [&links](const NoticeJob& job, const Incident& incident, const std::string& language) {
+    return links.For(job, incident, language);
+  };
+}
 
 // Renders notices from the mustache templates in a templates directory:
 //

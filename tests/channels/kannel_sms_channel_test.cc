@@ -287,7 +287,9 @@ Exit RunNotifier(const std::vector<std::string>& args) {
   const std::string dir = testing::MakeTempDir("notifier-kannel-flags");
   std::vector<std::string> argv = {FOREWARN_NOTIFIER_BIN, "--pg", "postgresql://127.0.0.1:1/none", "--pg-pooling",
                                    "session", "--kafka", "127.0.0.1:1", "--templates", FOREWARN_TEMPLATES_DIR,
-                                   "--outbox-dir", dir, "--provider-probe-wait-ms", "0"};
+                                   "--outbox-dir", dir, "--provider-probe-wait-ms", "0",
+                                   "--message-code-secret-file", dir + "/message-code.key"};
+  std::ofstream(dir + "/message-code.key") << std::string(40, 'c') << "\n";
   argv.insert(argv.end(), args.begin(), args.end());
   testing::ChildProcess notifier(argv, dir + "/notifier.log");
   EXPECT_TRUE(notifier.Start().ok());
