@@ -54,6 +54,19 @@ NoticeMarks NoticeLinkSettings::Longest(NoticeKind kind) const {
   return out;
 }
 
+std::string NoticeLinks::Code(const std::string& incident_id, int64_t version, NoticeKind kind) {
+  const std::string key = absl::StrCat(incident_id, "\n", version, "\n", ToString(kind));
+  {
+    std::lock_guard lock(mu_);
+    if (auto it = codes_.find(key); it != codes_.end()) return it->second;
+  }
+  std::string code = settings_.codes->Code({incident_id, version, std::string(ToString(kind))});
+  std::lock_guard lock(mu_);
+  if (codes_.size() >= kMaxCachedTokens) codes_.clear();
+  codes_.emplace(key, code);
+  return code;
+}
+
 absl::StatusOr<std::string> NoticeLinks::Token(const std::string& incident_id, const std::string& language,
                                                const std::string& time_zone) {
   const std::string key = absl::StrCat(incident_id, "\n", language, "\n", time_zone);
@@ -72,9 +85,7 @@ absl::StatusOr<std::string> NoticeLinks::Token(const std::string& incident_id, c
 absl::StatusOr<NoticeMarks> NoticeLinks::For(const NoticeJob& job, const Incident& incident,
                                              const std::string& language) {
   NoticeMarks out;
-  if (settings_.codes) {
-    out.check_code = settings_.codes->Code({incident.id, job.version, std::string(ToString(job.kind))});
-  }
+  if (settings_.codes) out.check_code = Code(incident.id, job.version, job.kind);
   if (settings_.base_url.empty() || !settings_.link_kinds.contains(job.kind)) return out;
   absl::StatusOr<std::string> token = Token(incident.id, language, job.recipient.time_zone);
   if (!token.ok()) return token.status();

@@ -74,12 +74,13 @@ struct NoticeLinkSettings {
   std::set<NoticeKind> link_kinds;
 };
 
-// The marks of each notice: the code computed, the token asked of
-// StatusLinks once per (incident, language, zone) while it stays in a
-// bounded cache, so a fan-out makes one query per combination. Thread-safe.
+// The marks of each notice: the code computed once per (incident, version,
+// kind), the token asked of StatusLinks once per (incident, language, zone),
+// while they stay in bounded caches: a fan-out makes one query per
+// combination and one HMAC per notice text, not per customer. Thread-safe.
 class NoticeLinks {
  public:
-  static constexpr size_t kMaxCachedTokens = 4096;
+  static constexpr size_t kMaxCachedTokens = 4096;  // in each cache: tokens, codes
 
   // `links` must outlive this; it is not asked without a base URL.
   NoticeLinks(NoticeLinkSettings settings, StatusLinks& links)
@@ -94,11 +95,13 @@ class NoticeLinks {
  private:
   absl::StatusOr<std::string> Token(const std::string& incident_id, const std::string& language,
                                     const std::string& time_zone);
+  std::string Code(const std::string& incident_id, int64_t version, NoticeKind kind);
 
   const NoticeLinkSettings settings_;
   StatusLinks& links_;
   std::mutex mu_;
   std::unordered_map<std::string, std::string> tokens_;  // "incident\nlanguage\nzone" -> token
+  std::unordered_map<std::string, std::string> codes_;   // "incident\nversion\nkind" -> code
 };
 
 }  // namespace forewarn
