@@ -12,10 +12,7 @@
 namespace forewarn {
 
 absl::StatusOr<MessageCodes> MessageCodes::FromSecret(std::string secret) {
-  if (secret.size() < kMinSecretBytes) {
-    return absl::InvalidArgumentError(absl::StrCat("message code secret has ", secret.size(),
-                                                   " bytes, needs at least ", kMinSecretBytes));
-  }
+  if (absl::Status s = CheckSecretLength(secret, "message code secret"); !s.ok()) return s;
   return MessageCodes(std::move(secret));
 }
 

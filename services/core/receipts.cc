@@ -139,10 +139,7 @@ std::optional<ReceiptStatus> StatusOfStat(std::string_view stat) {
 }
 
 absl::StatusOr<ReceiptSigner> ReceiptSigner::FromSecret(std::string secret) {
-  if (secret.size() < kMinSecretBytes) {
-    return absl::InvalidArgumentError(absl::StrCat("receipt secret has ", secret.size(),
-                                                   " bytes, needs at least ", kMinSecretBytes));
-  }
+  if (absl::Status s = CheckSecretLength(secret, "receipt secret"); !s.ok()) return s;
   return ReceiptSigner(std::move(secret));
 }
 

@@ -26,11 +26,16 @@ absl::StatusOr<std::string> ReadSecretFile(const std::string& path) {
     if (!secret.empty()) return absl::FailedPreconditionError(absl::StrCat(path, ": more than one secret line"));
     secret = std::string(line);
   }
-  if (secret.size() < kMinSecretBytes) {
-    return absl::FailedPreconditionError(
-        absl::StrCat(path, ": secret has ", secret.size(), " bytes, needs at least ", kMinSecretBytes));
+  if (absl::Status s = CheckSecretLength(secret, "secret"); !s.ok()) {
+    return absl::FailedPreconditionError(absl::StrCat(path, ": ", s.message()));
   }
   return secret;
+}
+
+absl::Status CheckSecretLength(std::string_view secret, std::string_view what) {
+  if (secret.size() >= kMinSecretBytes) return absl::OkStatus();
+  return absl::InvalidArgumentError(absl::StrCat(absl::string_view(what.data(), what.size()), " has ", secret.size(),
+                                                 " bytes, needs at least ", kMinSecretBytes));
 }
 
 std::array<unsigned char, 32> HmacSha256(std::string_view secret, std::string_view domain, std::string_view data) {

@@ -14,6 +14,10 @@ namespace forewarn {
 
 inline constexpr size_t kMinSecretBytes = 32;
 
+// INVALID_ARGUMENT "WHAT has N bytes, needs at least 32" for a secret under
+// kMinSecretBytes; the secret never appears in the message.
+absl::Status CheckSecretLength(std::string_view secret, std::string_view what);
+
 // The file's one line that is neither blank nor a '#' comment, of at least
 // kMinSecretBytes. FAILED_PRECONDITION naming the file (unreadable, no or
 // several secret lines, too short); the secret never appears in a message.

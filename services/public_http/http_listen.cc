@@ -2,6 +2,7 @@
 
 #include <sys/socket.h>
 
+#include <algorithm>
 #include <chrono>
 
 #include "absl/strings/numbers.h"
@@ -35,6 +36,21 @@ absl::StatusOr<ListenAddress> ParseListen(const std::string& listen, absl::strin
 }
 
 }  // namespace
+
+void ConfigurePublicServer(httplib::Server& server, const PublicServerLimits& limits,
+                           const std::string& content_security_policy) {
+  const size_t threads = static_cast<size_t>(std::max(1, limits.threads));
+  server.new_task_queue = [threads] { return new httplib::ThreadPool(threads); };
+  server.set_payload_max_length(limits.max_body_bytes);
+  server.set_read_timeout(std::chrono::microseconds(absl::ToInt64Microseconds(limits.read_timeout)));
+  server.set_write_timeout(std::chrono::microseconds(absl::ToInt64Microseconds(limits.write_timeout)));
+  server.set_keep_alive_max_count(1);
+  server.set_default_headers({{"Cache-Control", "no-store"},
+                              {"Referrer-Policy", "no-referrer"},
+                              {"X-Content-Type-Options", "nosniff"},
+                              {"X-Frame-Options", "DENY"},
+                              {"Content-Security-Policy", content_security_policy}});
+}
 
 absl::StatusOr<int> BindAndServe(httplib::Server& server, const std::string& listen, absl::string_view flag,
                                  std::thread& thread, std::atomic<bool>& returned) {

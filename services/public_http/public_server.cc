@@ -318,22 +318,10 @@ absl::StatusOr<std::unique_ptr<PublicHttpServer>> PublicHttpServer::Start(const 
                                                                           PublicReceipts receipts) {
   auto impl = std::make_unique<Impl>(options, tokens, directory, metrics, receipts);
   httplib::Server& server = impl->server;
-  const int threads = std::max(1, options.threads);
-  server.new_task_queue = [threads] { return new httplib::ThreadPool(static_cast<size_t>(threads)); };
-  server.set_payload_max_length(options.max_body_bytes);
-  server.set_read_timeout(std::chrono::microseconds(absl::ToInt64Microseconds(options.read_timeout)));
-  server.set_write_timeout(std::chrono::microseconds(absl::ToInt64Microseconds(options.write_timeout)));
-  // One request per connection: cpp-httplib gives a connection a thread for
-  // its lifetime, so clients that keep connections open (Kannel's smsbox
-  // calling dlr-urls) would hold every thread idle between requests.
-  server.set_keep_alive_max_count(1);
-  server.set_default_headers({{"Cache-Control", "no-store"},
-                              {"Referrer-Policy", "no-referrer"},
-                              {"X-Content-Type-Options", "nosniff"},
-                              {"X-Frame-Options", "DENY"},
-                              {"Content-Security-Policy",
-                               "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'; "
-                               "frame-ancestors 'none'"}});
+  ConfigurePublicServer(server,
+                        {.threads = options.threads, .max_body_bytes = options.max_body_bytes,
+                         .read_timeout = options.read_timeout, .write_timeout = options.write_timeout},
+                        "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'; frame-ancestors 'none'");
   impl->Routes();
   absl::StatusOr<int> port = BindAndServe(server, options.listen, "--public-listen", impl->thread, impl->listen_returned);
   if (!port.ok()) return port.status();

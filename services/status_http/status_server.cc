@@ -117,24 +117,15 @@ absl::StatusOr<std::unique_ptr<StatusHttpServer>> StatusHttpServer::Start(const 
                                                                           StatusSite& site, MetricsRegistry& metrics) {
   auto impl = std::make_unique<Impl>(options, site, metrics);
   httplib::Server& server = impl->server;
-  const int threads = std::max(1, options.threads);
-  server.new_task_queue = [threads] { return new httplib::ThreadPool(static_cast<size_t>(threads)); };
-  server.set_payload_max_length(16 * 1024);
-  server.set_read_timeout(std::chrono::microseconds(absl::ToInt64Microseconds(options.read_timeout)));
-  server.set_write_timeout(std::chrono::microseconds(absl::ToInt64Microseconds(options.write_timeout)));
-  // A connection holds a pool thread for its lifetime: idle browsers'
-  // keep-alive connections would hold every thread.
-  server.set_keep_alive_max_count(1);
-  server.set_default_headers({{"Cache-Control", "no-store"},
-                              {"Referrer-Policy", "no-referrer"},
-                              {"X-Content-Type-Options", "nosniff"},
-                              {"X-Frame-Options", "DENY"},
-                              {"Content-Security-Policy", kSecurityPolicy}});
+  ConfigurePublicServer(server,
+                        {.threads = options.threads, .max_body_bytes = 16 * 1024,
+                         .read_timeout = options.read_timeout, .write_timeout = options.write_timeout},
+                        kSecurityPolicy);
   impl->Routes();
   absl::StatusOr<int> port = BindAndServe(server, options.listen, "--listen", impl->thread, impl->listen_returned);
   if (!port.ok()) return port.status();
   impl->port = *port;
-  spdlog::info("event=status_http_listening port={} threads={}", impl->port, threads);
+  spdlog::info("event=status_http_listening port={} threads={}", impl->port, std::max(1, options.threads));
   return std::unique_ptr<StatusHttpServer>(new StatusHttpServer(std::move(impl)));
 }
 

@@ -100,7 +100,7 @@ std::string Card(const StatusIncident& i, const PageContext& ctx) {
   return html + "</p></article>\n";
 }
 
-std::string Section(const char* id, const char* heading, std::vector<const StatusIncident*> list,
+std::string Section(const char* id, absl::string_view heading, std::vector<const StatusIncident*> list,
                     const PageContext& ctx) {
   const Viewer& v = ctx.viewer;
   auto key = [&](const StatusIncident* i) { return std::tuple(JoinNames(i->services, v), Where(*i, v), i->starts_at); };
@@ -163,7 +163,7 @@ std::string PageContext::LinkQuery(absl::string_view language) const {
 }
 
 std::string OverviewPage(const std::vector<StatusIncident>& incidents, const PageContext& ctx,
-                         const Refresh& refresh) {
+                         absl::Duration restored_window, const Refresh& refresh) {
   std::vector<const StatusIncident*> outages, maintenance, restored;
   for (const StatusIncident& i : incidents) {
     if (i.kind == IncidentKind::kIbanChange) continue;
@@ -176,7 +176,9 @@ std::string OverviewPage(const std::vector<StatusIncident>& incidents, const Pag
   const UiText& ui = Ui(ctx.viewer);
   const std::string main = absl::StrCat("<h1>", ui.title, "</h1>\n", Section("outages", ui.outages, outages, ctx),
                                         Section("maintenance", ui.maintenance, maintenance, ctx),
-                                        Section("restored", ui.restored, restored, ctx));
+                                        Section("restored",
+                                                absl::Substitute(ui.restored, absl::ToInt64Hours(restored_window)),
+                                                restored, ctx));
   return Layout(ctx, ui.title, main, refresh);
 }
 

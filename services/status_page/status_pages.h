@@ -9,9 +9,9 @@
 
 #include <optional>
 #include <string>
-#include "absl/strings/string_view.h"
 #include <vector>
 
+#include "absl/strings/string_view.h"
 #include "absl/time/time.h"
 #include "services/status_page/status_view.h"
 #include "services/status_page/viewer.h"
@@ -44,11 +44,11 @@ struct CheckOutcome {
 enum class PageMessage { kNotFound, kTooMany, kUnavailable, kBadRequest };
 
 // `/`: open outages, planned maintenance (upcoming or in progress) and
-// what was restored or completed since `restored_since`; by service, then
-// region. IBAN changes are never listed (the reader does not return them;
-// they are skipped here too).
+// what was restored or completed within `restored_window` (the heading
+// says how long, in hours); by service, then region. IBAN changes are never
+// listed (the reader does not return them; they are skipped here too).
 std::string OverviewPage(const std::vector<StatusIncident>& incidents, const PageContext& ctx,
-                         const Refresh& refresh);
+                         absl::Duration restored_window, const Refresh& refresh);
 // `/i/REF` and `/n/TOKEN`: the facts and the timeline of every change.
 std::string IncidentPage(const IncidentTimeline& timeline, const PageContext& ctx, const Refresh& refresh);
 // `/check`: the form, and the outcome of a check when there was one.

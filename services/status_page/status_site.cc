@@ -110,7 +110,7 @@ SiteResponse StatusSite::Overview(const SiteRequest& req) {
   if (!page.ok()) return BadRequest(req, page.status());
   absl::StatusOr<std::vector<StatusIncident>> current = Current();
   if (!current.ok()) return Unavailable(*page, current.status());
-  return Html(200, OverviewPage(*current, page->ctx, {"/version", Fingerprint(*current)}));
+  return Html(200, OverviewPage(*current, page->ctx, options_.restored_window, {"/version", Fingerprint(*current)}));
 }
 
 SiteResponse StatusSite::ShowIncident(const Page& page, const IncidentTimeline& timeline) {
@@ -125,10 +125,9 @@ SiteResponse StatusSite::Incident(const SiteRequest& req, absl::string_view raw_
   if (!page.ok()) return BadRequest(req, page.status());
   if (auto busy = Busy(*page, "incident")) return *busy;
   if (!IsIncidentRef(ref)) return Missed(*page, "incident");
-  absl::StatusOr<IncidentTimeline> timeline = reader_.Timeline(ref);
+  absl::StatusOr<IncidentTimeline> timeline = Shown(ref);
   if (absl::IsNotFound(timeline.status())) return Missed(*page, "incident");
   if (!timeline.ok()) return Unavailable(*page, timeline.status());
-  if (timeline->incident.kind == IncidentKind::kIbanChange) return Missed(*page, "incident");  // personal: never shown
   return ShowIncident(*page, *timeline);
 }
 
@@ -143,10 +142,8 @@ SiteResponse StatusSite::Link(const SiteRequest& req, absl::string_view raw_toke
   if (!link.ok()) return Unavailable(*probe, link.status());
   absl::StatusOr<Page> page = Start(req, absl::StrCat("/n/", token), link->language, link->time_zone);
   if (!page.ok()) return BadRequest(req, page.status());
-  absl::StatusOr<IncidentTimeline> timeline = reader_.Timeline(link->ref);
-  if (absl::IsNotFound(timeline.status()) || (timeline.ok() && timeline->incident.kind == IncidentKind::kIbanChange)) {
-    return Missed(*page, "link");
-  }
+  absl::StatusOr<IncidentTimeline> timeline = Shown(link->ref);
+  if (absl::IsNotFound(timeline.status())) return Missed(*page, "link");
   if (!timeline.ok()) return Unavailable(*page, timeline.status());
   return ShowIncident(*page, *timeline);
 }
@@ -158,11 +155,18 @@ SiteResponse StatusSite::CheckForm(const SiteRequest& req) {
   return Html(200, CheckPage(page->ctx, std::nullopt));
 }
 
+absl::StatusOr<IncidentTimeline> StatusSite::Shown(const std::string& ref) {
+  absl::StatusOr<IncidentTimeline> timeline = reader_.Timeline(ref);
+  if (timeline.ok() && timeline->incident.kind == IncidentKind::kIbanChange) {
+    return absl::NotFoundError("an IBAN change is personal: never shown");
+  }
+  return timeline;
+}
+
 bool StatusSite::CodeMatches(const IncidentTimeline& timeline, absl::string_view code, CheckOutcome* out) const {
   const NoticeCategory category = CategoryOf(timeline.incident.kind);
   for (const StatusChange& change : timeline.changes) {
-    for (int k = 0; k <= static_cast<int>(NoticeKind::kIbanChangeBeneficiary); ++k) {
-      const auto kind = static_cast<NoticeKind>(k);
+    for (NoticeKind kind : AllNoticeKinds()) {
       if (CategoryOf(kind) != category) continue;
       if (codes_->Matches(std::string(code), MessageCodeInput{timeline.incident.id, change.version, ToString(kind)})) {
         *out = {true, timeline.incident.ref, kind, change.version};
@@ -203,11 +207,8 @@ SiteResponse StatusSite::Version(const SiteRequest& req, absl::string_view raw_r
   }
   if (auto busy = Busy(*page, "version")) return *busy;
   const std::string ref = NormalizeIncidentRef(std::string(raw_ref));
-  absl::StatusOr<IncidentTimeline> timeline =
-      IsIncidentRef(ref) ? reader_.Timeline(ref) : absl::NotFoundError("not a reference");
-  if (absl::IsNotFound(timeline.status()) || (timeline.ok() && timeline->incident.kind == IncidentKind::kIbanChange)) {
-    return Missed(*page, "version");
-  }
+  absl::StatusOr<IncidentTimeline> timeline = IsIncidentRef(ref) ? Shown(ref) : absl::NotFoundError("not a reference");
+  if (absl::IsNotFound(timeline.status())) return Missed(*page, "version");
   if (!timeline.ok()) return Unavailable(*page, timeline.status());
   return {200, kText, absl::StrCat(timeline->incident.version), 0};
 }

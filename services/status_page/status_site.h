@@ -75,6 +75,9 @@ class StatusSite {
   SiteResponse Unavailable(const Page& page, const absl::Status& status);
   SiteResponse ShowIncident(const Page& page, const IncidentTimeline& timeline);
   std::optional<SiteResponse> Busy(const Page& page, const char* route);
+  // The timeline of `ref` if the pages may show it: NOT_FOUND for an
+  // unknown reference and for an IBAN change (personal: never shown).
+  absl::StatusOr<IncidentTimeline> Shown(const std::string& ref);
   bool CodeMatches(const IncidentTimeline& timeline, absl::string_view code, CheckOutcome* out) const;
   absl::StatusOr<std::vector<StatusIncident>> Current();
 

@@ -57,7 +57,7 @@ TEST(StatusPagesTest, OverviewListsBySectionInTheViewersLanguage) {
   testing::FakeStatusReader reader;
   testing::AddSampleIncidents(reader, kNow);
   const auto current = *reader.Current(kNow - absl::Hours(24));
-  const std::string en = OverviewPage(current, Context("en"), {"/version", "42"});
+  const std::string en = OverviewPage(current, Context("en"), absl::Hours(48), {"/version", "42"});
   EXPECT_THAT(en, HasSubstr("<html lang=\"en\" dir=\"ltr\">"));
   EXPECT_THAT(en, HasSubstr("data-version-url=\"/version\" data-version=\"42\""));
   EXPECT_THAT(en, HasSubstr("<noscript><meta http-equiv=\"refresh\" content=\"30\"></noscript>"));
@@ -67,10 +67,12 @@ TEST(StatusPagesTest, OverviewListsBySectionInTheViewersLanguage) {
   EXPECT_LT(en.find("id=\"outages\""), en.find("RIY-4K7Q"));
   EXPECT_LT(en.find("id=\"maintenance\""), en.find("JED-7M2P"));
   EXPECT_THAT(en, HasSubstr("href=\"/?lang=ar\""));  // the switch
-  const std::string ar = OverviewPage(current, Context("ar"), {"/version", "42"});
+  EXPECT_THAT(en, HasSubstr("<h2>Restored in the last 48 hours</h2>"));  // --restored-hours
+  const std::string ar = OverviewPage(current, Context("ar"), absl::Hours(24), {"/version", "42"});
   EXPECT_THAT(ar, HasSubstr("<html lang=\"ar\" dir=\"rtl\">"));
   EXPECT_THAT(ar, HasSubstr("الكهرباء — الرياض، محطة الملز"));
   EXPECT_THAT(ar, HasSubstr("مجدولة"));  // maintenance in two days
+  EXPECT_THAT(ar, HasSubstr("<h2>عادت خلال آخر 24 ساعة</h2>"));
 }
 
 TEST(StatusPagesTest, IncidentPageShowsFactsAndTimeline) {
