@@ -19,6 +19,7 @@
 #   --notifier-batch B  pass --batch-size B to the notifiers (default: the notifier's own)
 #   --notifier-prop K=V pass --kafka-prop K=V to the notifiers (repeatable), e.g.
 #                       queued.max.messages.kbytes=8192 to bound the consumer's prefetch buffer
+#   --resolver-prop K=V pass --kafka-prop K=V to the resolver (repeatable), e.g. linger.ms=20
 #   --timeout S         give up waiting for the notices after S seconds (default 120 + N/2000)
 #   --outbox full|compact
 #                       what the notifiers' file outbox keeps per notice: the notice itself
@@ -60,9 +61,10 @@ pg_mode=durable
 pg_tune=1
 outbox_mode=""
 notifier_props=()
+resolver_props=()
 pg_read=0
 usage() {
-  sed -n '4,35p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//' >&2
+  sed -n '4,36p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//' >&2
   exit 2
 }
 while (($#)); do
@@ -81,6 +83,7 @@ while (($#)); do
     --perf) perf_rec=1; shift ;;
     --pg-read) pg_read=1; shift ;;
     --notifier-prop) notifier_props+=(--kafka-prop "${2:?}"); shift 2 ;;
+    --resolver-prop) resolver_props+=(--kafka-prop "${2:?}"); shift 2 ;;
     -h | --help) usage ;;
     *) echo "unknown option $1" >&2; usage ;;
   esac
@@ -235,7 +238,7 @@ notifier_extra+=("${notifier_props[@]}")
 (umask 077 && openssl rand -hex 32 >"$SCRATCH/message-code.key")
 notifier_extra+=(--message-code-secret-file "$SCRATCH/message-code.key" --status-base-url https://status.forewarn.example)
 start_bg resolver "$SCRATCH/logs/resolver.log" "$BIN/forewarn-resolver" --pg "$PG_URI" "${read_args[@]}" --kafka "$KAFKA" \
-  --session-timeout-ms 3000
+  --session-timeout-ms 3000 "${resolver_props[@]}"
 for ((k = 1; k <= notifiers; k++)); do
   start_bg "notifier-$k" "$SCRATCH/logs/notifier-$k.log" "$BIN/forewarn-notifier" --pg "$PG_URI" \
     --kafka "$KAFKA" --templates "$SCRATCH/templates" --outbox-dir "$SCRATCH/outbox" \
@@ -464,7 +467,8 @@ export customers notifiers expected ledger_rows ledger_sent first_rec last_rec f
   base_prod_s base_prod_cpu base_cons_s base_cons_cpu b_pg0 b_pg1 b_k0 b_k1 base_rows kafka_hwm \
   PARTITIONS notifier_batch progress pg_durability kafka_label pg_sizing replica_cpu0 replica_cpu1 walsender_cpu0 walsender_cpu1
 notifier_props_text="${notifier_props[*]}"
-export notifier_props_text
+resolver_props_text="${resolver_props[*]}"
+export notifier_props_text resolver_props_text
 svc_lines=""
 for s in "${services[@]}" "$kafka_label"; do svc_lines+="$s ${svc_stat[$s]}"$'\n'; done
 export svc_lines
@@ -495,7 +499,8 @@ print()
 print(f"== Forewarn fan-out benchmark: {n:,} customers, {expected:,} notices, "
       f"{e['notifiers']} notifiers{' (batch ' + e['notifier_batch'] + ')' if e['notifier_batch'] else ''}, "
       f"{e['PARTITIONS']} partitions, {os.cpu_count()} CPUs"
-      f"{'  [notifier ' + e['notifier_props_text'] + ']' if e.get('notifier_props_text') else ''}")
+      f"{'  [notifier ' + e['notifier_props_text'] + ']' if e.get('notifier_props_text') else ''}"
+      f"{'  [resolver ' + e['resolver_props_text'] + ']' if e.get('resolver_props_text') else ''}")
 print("  postgres                 " + ("durable (fsync, full_page_writes, synchronous_commit on)"
                                    if e["pg_durability"] == "durable" else
                                    "fast (fsync, full_page_writes, synchronous_commit off: not durable)")

@@ -17,7 +17,6 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/time/time.h"
-#include "services/core/fnv.h"
 #include "spdlog/spdlog.h"
 
 namespace forewarn {
@@ -136,13 +135,52 @@ void AppendJsonString(std::string& out, std::string_view s) {
   out += '"';
 }
 
+namespace {
+
+// Eight bytes at a time: a multiply and a shift per word, then a final mix
+// (MurmurHash3's). FNV-1a, a byte at a time and bound by its multiply's
+// latency, was a sixth of the notifier's CPU with the compact outbox
+// (bench/ --perf). Each field's length goes in first, so fields cannot
+// trade bytes. Words are read in the machine's byte order.
+class WordHash {
+ public:
+  WordHash& Field(std::string_view s) {
+    Mix(s.size());
+    size_t i = 0;
+    for (uint64_t w; i + sizeof w <= s.size(); i += sizeof w) {
+      std::memcpy(&w, s.data() + i, sizeof w);
+      Mix(w);
+    }
+    if (i < s.size()) {
+      uint64_t w = 0;
+      std::memcpy(&w, s.data() + i, s.size() - i);
+      Mix(w);
+    }
+    return *this;
+  }
+  uint64_t value() const {
+    uint64_t h = h_ ^ (h_ >> 33);
+    h *= 0xff51afd7ed558ccdull;
+    return h ^ (h >> 33);
+  }
+
+ private:
+  void Mix(uint64_t w) {
+    h_ = (h_ ^ w) * 0x9e3779b97f4a7c15ull;
+    h_ ^= h_ >> 29;
+  }
+  uint64_t h_ = 0x243f6a8885a308d3ull;
+};
+
+}  // namespace
+
 uint64_t NoticeHash(const Recipient& to, const RenderedNotice& notice) {
-  return Fnv1a64()
-      .Field(to.address, 0)
-      .Field(notice.subject, 0)
-      .Field(notice.text, 0)
-      .Field(notice.html, 0)
-      .Field(notice.unsubscribe_url, 0)
+  return WordHash()
+      .Field(to.address)
+      .Field(notice.subject)
+      .Field(notice.text)
+      .Field(notice.html)
+      .Field(notice.unsubscribe_url)
       .value();
 }
 

@@ -72,8 +72,9 @@ class FileOutboxChannel final : public DeliveryChannel {
   std::string pending_;  // lines accepted since the last Flush
 };
 
-// FNV-1a 64 of the fields of a notice as sent (each followed by a 0 byte so
-// that moving text between fields changes it): what the compact record keeps.
+// A 64-bit hash of the fields of a notice as sent (each preceded by its
+// length, so that moving text between fields changes it): what the compact
+// record keeps. Not for anything an attacker chooses to collide.
 uint64_t NoticeHash(const Recipient& to, const RenderedNotice& notice);
 
 // Appends `s` as a JSON string literal: quotes, backslashes and control

@@ -6,7 +6,7 @@ namespace forewarn {
 
 absl::StatusOr<std::string> ValidatingChannel::Send(const Recipient& to, const RenderedNotice& notice) {
   if (to.channel == Channel::kSms) {
-    auto e164 = NormalizeE164(to.address);
+    auto e164 = SendableE164(to.address);
     if (!e164.ok()) return absl::InvalidArgumentError("invalid mobile number");
     if (*e164 != to.address) {
       Recipient normalized = to;

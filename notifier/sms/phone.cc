@@ -81,6 +81,12 @@ absl::StatusOr<std::string> NormalizeE164(std::string_view phone, std::string_vi
   return e164;
 }
 
+absl::StatusOr<std::string> SendableE164(std::string_view phone, std::string_view default_region) {
+  const PhoneNumberUtil& util = *PhoneNumberUtil::GetInstance();
+  if (auto number = FromE164(util, phone); number && util.IsPossibleNumber(*number)) return std::string(phone);
+  return NormalizeE164(phone, default_region);
+}
+
 bool IsPlausibleEmail(std::string_view email) {
   if (email.size() > 254) return false;
   const size_t at = email.find('@');

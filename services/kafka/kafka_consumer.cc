@@ -14,6 +14,12 @@
 namespace forewarn {
 namespace {
 
+// With a fetch wait: the broker answers once this much is there (or the
+// wait is over). A fan-out's consumers otherwise fetch as fast as the
+// broker answers, a few messages a time, and each fetch costs the broker
+// as much as a full one.
+constexpr int kFetchMinBytes = 256 * 1024;
+
 std::string Describe(const rd_kafka_topic_partition_list_t* parts) {
   std::string out;
   for (int i = 0; i < parts->cnt; ++i) {
@@ -67,8 +73,10 @@ KafkaConsumer::KafkaConsumer(std::unique_ptr<Impl> impl) : impl_(std::move(impl)
 
 KafkaConsumer::~KafkaConsumer() { Close(); }
 
-absl::StatusOr<std::unique_ptr<KafkaConsumer>> KafkaConsumer::Create(
-    const KafkaConfig& config, std::string group_id, std::vector<std::string> topics) {
+absl::StatusOr<std::unique_ptr<KafkaConsumer>> KafkaConsumer::Create(const KafkaConfig& config,
+                                                                     std::string group_id,
+                                                                     std::vector<std::string> topics,
+                                                                     std::chrono::milliseconds fetch_wait) {
   if (group_id.empty()) return absl::InvalidArgumentError("kafka consumer: empty group id");
   if (topics.empty()) return absl::InvalidArgumentError("kafka consumer: no topics");
   rdk::Properties defaults = {
@@ -90,6 +98,10 @@ absl::StatusOr<std::unique_ptr<KafkaConsumer>> KafkaConsumer::Create(
       // the backlog in memory (the default is 64 MiB per client).
       {"queued.max.messages.kbytes", "8192"},
   };
+  if (fetch_wait.count() > 0) {
+    defaults.emplace_back("fetch.wait.max.ms", std::to_string(fetch_wait.count()));
+    defaults.emplace_back("fetch.min.bytes", std::to_string(kFetchMinBytes));
+  }
   if (!config.group_instance_id.empty()) defaults.emplace_back("group.instance.id", config.group_instance_id);
   auto conf = rdk::BuildConf(config, defaults);
   if (!conf.ok()) return conf.status();

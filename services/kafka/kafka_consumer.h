@@ -4,6 +4,7 @@
 // only for messages the caller marked done with StoreOffsets().
 
 #include <cstdint>
+#include <chrono>
 #include <memory>
 #include <string>
 #include <vector>
@@ -35,9 +36,13 @@ class KafkaConsumer final : public MessageSource {
   // owner, the others keep being fetched, paused or rewound as they were;
   // group.instance.id from config.group_instance_id when set). The
   // group is joined asynchronously by Poll(). INVALID_ARGUMENT for bad config.
-  static absl::StatusOr<std::unique_ptr<KafkaConsumer>> Create(const KafkaConfig& config,
-                                                               std::string group_id,
-                                                               std::vector<std::string> topics);
+  // `fetch_wait`: how long the broker may hold a fetch to fill it
+  // (fetch.wait.max.ms, with fetch.min.bytes 256 KiB); zero keeps
+  // librdkafka's answer-at-once (fetch.min.bytes 1), for consumers that
+  // want each message as soon as it exists.
+  static absl::StatusOr<std::unique_ptr<KafkaConsumer>> Create(
+      const KafkaConfig& config, std::string group_id, std::vector<std::string> topics,
+      std::chrono::milliseconds fetch_wait = std::chrono::milliseconds(0));
   // Close()s if not yet closed.
   ~KafkaConsumer() override;
   KafkaConsumer(const KafkaConsumer&) = delete;

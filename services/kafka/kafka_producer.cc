@@ -65,7 +65,8 @@ KafkaProducer::~KafkaProducer() {
   }
 }
 
-absl::StatusOr<std::unique_ptr<KafkaProducer>> KafkaProducer::Create(const KafkaConfig& config) {
+absl::StatusOr<std::unique_ptr<KafkaProducer>> KafkaProducer::Create(const KafkaConfig& config,
+                                                                     std::chrono::milliseconds linger) {
   auto impl = std::make_unique<Impl>();
   impl->message_timeout = config.message_timeout;
   const rdk::Properties defaults = {
@@ -74,7 +75,7 @@ absl::StatusOr<std::unique_ptr<KafkaProducer>> KafkaProducer::Create(const Kafka
       // Topics are provisioned (forewarn-admin topics), never created by a
       // producer with the broker's defaults (one partition, its replication).
       {"allow.auto.create.topics", "false"},
-      {"linger.ms", "5"},
+      {"linger.ms", std::to_string(linger.count())},
       {"batch.num.messages", "10000"},
       // The local queue of messages not yet acknowledged: bounds a producer's
       // memory. librdkafka's 100,000 let the resolver's RSS grow with the

@@ -3,6 +3,7 @@
 // Kafka producer and the two ports it backs: EventPublisher (topic
 // forewarn.events) and NoticeSink (topic forewarn.notices).
 
+#include <chrono>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -17,14 +18,25 @@
 
 namespace forewarn {
 
-// An idempotent producer (acks=all, enable.idempotence=true, linger.ms=5,
-// lz4 batches) that never asks the broker to auto-create a topic
+// How long a producer lets a partition's batch fill before sending it
+// ("linger.ms"). 5 ms suits events and requeued notices: a few messages,
+// each wanted at once. A fan-out writes a million keyed jobs over every
+// partition of forewarn.notices: at 5 ms a batch held ~7 messages and the
+// broker spent 8 µs of CPU per notice on batches; at 100 ms they hold
+// hundreds and it spends half as much (bench/, README). `--kafka-prop
+// linger.ms=` still overrides either.
+inline constexpr std::chrono::milliseconds kEventLinger{5};
+inline constexpr std::chrono::milliseconds kFanOutLinger{100};
+
+// An idempotent producer (acks=all, enable.idempotence=true, lz4 batches)
+// that never asks the broker to auto-create a topic
 // (allow.auto.create.topics=false): a message for a missing topic fails.
 // Thread-compatible: use from one thread at a time.
 class KafkaProducer {
  public:
   // INVALID_ARGUMENT for a bad configuration. Does not contact the broker.
-  static absl::StatusOr<std::unique_ptr<KafkaProducer>> Create(const KafkaConfig& config);
+  static absl::StatusOr<std::unique_ptr<KafkaProducer>> Create(const KafkaConfig& config,
+                                                               std::chrono::milliseconds linger = kEventLinger);
   // Waits briefly for outstanding messages, then drops the rest (call Flush
   // first when delivery matters).
   ~KafkaProducer();

@@ -191,10 +191,13 @@ class PgNoticeLedger final : public NoticeLedger, public DeadLetterLedger {
 
   // How an in-flight batch names a notice (FNV-1a 64; stored, so stable).
   static int64_t KeyHash(const NoticeKey& key);
-  // The claim's probe of existing rows ($1..$6 the keys, $7 their
-  // incidents' epochs) and the settings of the ledger's transactions, for
-  // tests that EXPLAIN the probe as the ledger runs it.
+  // The claim's probes of existing rows (any keys: $1..$6 the keys, $7
+  // their incidents' epochs; one notice's: $1 epoch, $2 incident, $3 the
+  // customers, $4 version, $5 kind, $6 occasion) and the settings of the
+  // ledger's transactions, for tests that EXPLAIN the probes as the ledger
+  // runs them.
   static const char* ClaimLookupSql();
+  static const char* ClaimLookupOneNoticeSql();
   static const char* TransactionSettingsSql();
 
  private:

@@ -92,5 +92,33 @@ TEST(IsPlausibleEmail, RejectsWhatCannotBeDelivered) {
   }
 }
 
+TEST(SendableE164, AgreesWithNormalizeE164OnValidNumbersInEveryForm) {
+  for (const char* in : {"+966501234567", "+447400123456", "+12025550123", "+971501234567", "0501234567",
+                         "00966501234567", "+966 50 123 4567"}) {
+    auto sendable = SendableE164(in);
+    auto normalized = NormalizeE164(in);
+    ASSERT_TRUE(sendable.ok()) << in << ": " << sendable.status();
+    ASSERT_TRUE(normalized.ok()) << in;
+    EXPECT_EQ(*sendable, *normalized) << in;
+  }
+}
+
+TEST(SendableE164, RefusesImpossibleLengthsUnknownCountryCodesAndGarbage) {
+  for (const char* in : {"+96600000", "+96650123456", "+966501234567890", "+4412", "+999501234567", "hello", ""}) {
+    auto sendable = SendableE164(in);
+    EXPECT_EQ(sendable.status().code(), absl::StatusCode::kInvalidArgument) << in;
+  }
+}
+
+TEST(SendableE164, LeavesTheNumberingPlanToWhereNumbersEnter) {
+  // A Saudi number of a possible length whose prefix no operator holds: the
+  // directory refuses it (NormalizeE164); the notifier does not check the
+  // plan again, and would hand it to the provider.
+  EXPECT_EQ(NormalizeE164("+966412345678").status().code(), absl::StatusCode::kInvalidArgument);
+  auto sendable = SendableE164("+966412345678");
+  ASSERT_TRUE(sendable.ok()) << sendable.status();
+  EXPECT_EQ(*sendable, "+966412345678");
+}
+
 }  // namespace
 }  // namespace forewarn

@@ -114,7 +114,7 @@ int RunResolver(const ResolverConfig& cfg) {
     return rc;  // logged: a missing topic (with the command that creates it) or no broker
   }
   if (int rc = RequireSessionTimeoutAccepted(*kafka_cfg, stop)) return rc;  // logged
-  auto producer = KafkaProducer::Create(*kafka_cfg);
+  auto producer = KafkaProducer::Create(*kafka_cfg, kFanOutLinger);  // writes only fan-outs' notice jobs
   auto consumer = KafkaConsumer::Create(*kafka_cfg, cfg.group.group, {cfg.events_topic});
   if (!producer.ok() || !consumer.ok()) return StartupFailed(!producer.ok() ? producer.status() : consumer.status(), 1);
 
