@@ -41,16 +41,21 @@ std::optional<PhoneNumber> FromE164(const PhoneNumberUtil& util, std::string_vie
   for (char c : phone.substr(1)) {
     if (c < '0' || c > '9') return std::nullopt;
   }
+  const auto digits = [](std::string_view d) {
+    uint64_t v = 0;
+    for (char c : d) v = v * 10 + static_cast<uint64_t>(c - '0');  // at most 15 digits: no overflow
+    return v;
+  };
+  std::string region;
   for (size_t len = 1; len <= 3; ++len) {
-    const int cc = std::stoi(std::string(phone.substr(1, len)));
-    std::string region;
+    const int cc = static_cast<int>(digits(phone.substr(1, len)));
     util.GetRegionCodeForCountryCode(cc, &region);
     if (region == "ZZ") continue;
     const std::string_view national = phone.substr(1 + len);
     if (national.empty() || national[0] == '0') return std::nullopt;  // leading zeros: the general path
     PhoneNumber number;
     number.set_country_code(cc);
-    number.set_national_number(std::stoull(std::string(national)));
+    number.set_national_number(digits(national));
     return number;
   }
   return std::nullopt;
