@@ -53,13 +53,16 @@ absl::StatusOr<IncidentEvent> DecodeEvent(std::string_view payload) {
   return event;
 }
 
-std::string EncodeJob(const NoticeJob& job) {
-  pb::NoticeJob msg;
+void EncodeJobInto(const NoticeJob& job, std::string& out) {
+  // One message per thread, cleared and refilled: its strings keep their
+  // capacity, so a fan-out's million jobs allocate nothing here.
+  thread_local pb::NoticeJob msg;
+  msg.Clear();
   msg.set_incident_id(job.incident_id);
   msg.set_version(job.version);
-  msg.set_notice_kind(std::string(ToString(job.kind)));
+  msg.set_notice_kind(ToString(job.kind));
   msg.set_customer_id(job.recipient.customer_id);
-  msg.set_channel(std::string(ToString(job.recipient.channel)));
+  msg.set_channel(ToString(job.recipient.channel));
   msg.set_address(job.recipient.address);
   msg.set_locale(job.recipient.locale);
   msg.set_time_zone(job.recipient.time_zone);
@@ -72,7 +75,14 @@ std::string EncodeJob(const NoticeJob& job) {
   msg.set_revive(job.revive);
   msg.set_last_error(job.last_error);
   if (job.dead_at != absl::InfinitePast()) msg.set_dead_at_us(absl::ToUnixMicros(job.dead_at));
-  return msg.SerializeAsString();
+  out.clear();
+  msg.AppendToString(&out);
+}
+
+std::string EncodeJob(const NoticeJob& job) {
+  std::string out;
+  EncodeJobInto(job, out);
+  return out;
 }
 
 absl::StatusOr<NoticeJob> DecodeJob(std::string_view payload) {

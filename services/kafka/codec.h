@@ -17,6 +17,8 @@ std::string EncodeEvent(const IncidentEvent& event);
 absl::StatusOr<IncidentEvent> DecodeEvent(std::string_view payload);
 
 std::string EncodeJob(const NoticeJob& job);
+// The same into `out` (replacing its contents, keeping its capacity).
+void EncodeJobInto(const NoticeJob& job, std::string& out);
 // INVALID_ARGUMENT when the payload is not a valid NoticeJob (garbage,
 // unknown notice kind or channel, empty incident id).
 absl::StatusOr<NoticeJob> DecodeJob(std::string_view payload);

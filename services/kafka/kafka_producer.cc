@@ -2,6 +2,7 @@
 
 #include <chrono>
 #include <cstdint>
+#include <map>
 #include <mutex>
 #include <utility>
 
@@ -28,6 +29,21 @@ struct KafkaProducer::Impl {
 
   // Declared last: destroyed first, while the state above is still alive.
   rdk::HandlePtr rk;
+  // Topic handles by name, made on first use: naming the topic in each
+  // produce call looked it up (and copied its name) per message.
+  std::map<std::string, rd_kafka_topic_t*, std::less<>> topics;
+
+  // Before the members: the topics go before the client handle.
+  ~Impl() {
+    for (auto& [name, topic] : topics) rd_kafka_topic_destroy(topic);
+  }
+
+  rd_kafka_topic_t* Topic(std::string_view name) {
+    if (auto it = topics.find(name); it != topics.end()) return it->second;
+    rd_kafka_topic_t* topic = rd_kafka_topic_new(rk.get(), std::string(name).c_str(), nullptr);
+    if (topic != nullptr) topics.emplace(std::string(name), topic);
+    return topic;
+  }
 
   static void OnDelivery(rd_kafka_t* /*rk*/, const rd_kafka_message_t* msg, void* opaque) {
     auto* self = static_cast<Impl*>(opaque);
@@ -101,7 +117,10 @@ absl::StatusOr<std::unique_ptr<KafkaProducer>> KafkaProducer::Create(const Kafka
 absl::Status KafkaProducer::Produce(std::string_view topic, std::string_view key,
                                     std::string_view value) {
   rd_kafka_t* rk = impl_->rk.get();
-  const std::string topic_name(topic);
+  rd_kafka_topic_t* rkt = impl_->Topic(topic);
+  if (rkt == nullptr) {
+    return rdk::ToStatus(rd_kafka_last_error(), absl::StrCat("kafka topic ", std::string(topic)));
+  }
   uint64_t gen;
   {
     std::lock_guard lock(impl_->mu);
@@ -110,7 +129,7 @@ absl::Status KafkaProducer::Produce(std::string_view topic, std::string_view key
   const auto deadline = std::chrono::steady_clock::now() + impl_->message_timeout;
   for (;;) {
     const rd_kafka_resp_err_t err = rd_kafka_producev(
-        rk, RD_KAFKA_V_TOPIC(topic_name.c_str()), RD_KAFKA_V_KEY(key.data(), key.size()),
+        rk, RD_KAFKA_V_RKT(rkt), RD_KAFKA_V_KEY(key.data(), key.size()),
         RD_KAFKA_V_VALUE(const_cast<char*>(value.data()), value.size()),
         RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
         RD_KAFKA_V_OPAQUE(reinterpret_cast<void*>(static_cast<uintptr_t>(gen))), RD_KAFKA_V_END);
@@ -123,11 +142,11 @@ absl::Status KafkaProducer::Produce(std::string_view topic, std::string_view key
       return absl::OkStatus();
     }
     if (err != RD_KAFKA_RESP_ERR__QUEUE_FULL) {
-      return rdk::ToStatus(err, absl::StrCat("kafka produce to ", topic_name));
+      return rdk::ToStatus(err, absl::StrCat("kafka produce to ", std::string(topic)));
     }
     if (std::chrono::steady_clock::now() >= deadline) {
       return absl::UnavailableError(
-          absl::StrCat("kafka produce to ", topic_name, ": local queue full for ",
+          absl::StrCat("kafka produce to ", std::string(topic), ": local queue full for ",
                        impl_->message_timeout.count(), " ms"));
     }
     rd_kafka_poll(rk, 100);  // make room: serve delivery reports
@@ -182,7 +201,8 @@ KafkaNoticeSink::KafkaNoticeSink(KafkaProducer& producer, std::string topic,
     : producer_(producer), topic_(std::move(topic)), flush_timeout_(flush_timeout) {}
 
 absl::Status KafkaNoticeSink::Enqueue(const NoticeJob& job) {
-  return producer_.Produce(topic_, std::to_string(job.recipient.customer_id), EncodeJob(job));
+  EncodeJobInto(job, payload_);
+  return producer_.Produce(topic_, std::to_string(job.recipient.customer_id), payload_);
 }
 
 absl::Status KafkaNoticeSink::Flush() { return producer_.Flush(flush_timeout_); }

@@ -89,6 +89,7 @@ class KafkaNoticeSink final : public NoticeSink {
   KafkaProducer& producer_;
   std::string topic_;
   absl::Duration flush_timeout_;
+  std::string payload_;  // the job being produced, its capacity kept
 };
 
 // NoticeRequeue: the retry and dead-letter topics, keyed like the notices
