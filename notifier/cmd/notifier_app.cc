@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <atomic>
+#include <chrono>
 #include <functional>
 #include <memory>
 #include <tuple>
@@ -278,6 +279,10 @@ void LogStopped(const NotifierWorker::Stats& st) {
                st.sent, st.failed, st.skipped, st.superseded, st.held, st.fallbacks, st.retried, st.dead_lettered);
 }
 
+// Notices may wait 100 ms for a fuller fetch: the broker's CPU per notice in
+// a fan-out drops, and no notice is due within a tenth of a second.
+constexpr std::chrono::milliseconds kJobFetchWait{100};
+
 ConsumeOptions JobConsumeOptions(int batch_size) {
   return {.name = "job", .handle_what = "deliver notice batch", .busy_what = "deliver notices in flight elsewhere",
           .poll_max = batch_size, .batch_max = batch_size, .poll_timeout = absl::Milliseconds(200),
@@ -307,10 +312,8 @@ int RunNotifier(const NotifierConfig& cfg) {
     return rc;  // logged: a missing topic (with the command that creates it) or no broker
   }
   if (int rc = RequireSessionTimeoutAccepted(*kafka_cfg, stop)) return rc;  // logged
-  // Notices may wait 100 ms for a fuller fetch: the broker's CPU per notice
-  // in a fan-out drops, and no notice is due within a tenth of a second.
-  auto consumer = KafkaConsumer::Create(*kafka_cfg, cfg.group.group, {cfg.notices_topic, cfg.retry_topic},
-                                        std::chrono::milliseconds(100));
+  auto consumer =
+      KafkaConsumer::Create(*kafka_cfg, cfg.group.group, {cfg.notices_topic, cfg.retry_topic}, kJobFetchWait);
   if (!consumer.ok()) return StartupFailed(consumer.status(), 1);
   auto producer = KafkaProducer::Create(*kafka_cfg);
   if (!producer.ok()) return StartupFailed(producer.status(), 1);
