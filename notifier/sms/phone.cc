@@ -3,6 +3,7 @@
 #include <phonenumbers/phonenumber.pb.h>
 #include <phonenumbers/phonenumberutil.h>
 
+#include <cstdint>
 #include <optional>
 #include <string>
 

@@ -3,8 +3,8 @@
 // Consumer-group member with at-least-once semantics: offsets are committed
 // only for messages the caller marked done with StoreOffsets().
 
-#include <cstdint>
 #include <chrono>
+#include <cstdint>
 #include <memory>
 #include <string>
 #include <vector>

@@ -27,13 +27,14 @@ struct KafkaProducer::Impl {
   int64_t failed = 0;
   std::string first_error;
 
-  // Declared last: destroyed first, while the state above is still alive.
-  rdk::HandlePtr rk;
   // Topic handles by name, made on first use: naming the topic in each
   // produce call looked it up (and copied its name) per message.
   std::map<std::string, rd_kafka_topic_t*, std::less<>> topics;
 
-  // Before the members: the topics go before the client handle.
+  // Declared last: destroyed first, while the state above is still alive.
+  rdk::HandlePtr rk;
+
+  // Runs before any member goes: the topics before the client handle.
   ~Impl() {
     for (auto& [name, topic] : topics) rd_kafka_topic_destroy(topic);
   }
