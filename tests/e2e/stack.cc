@@ -267,6 +267,13 @@ ChildProcess* ServiceStack::Process(const std::string& name) {
   return nullptr;
 }
 
+ServiceStack::~ServiceStack() {
+  Stop();
+  if (dir_.empty() || ::testing::Test::HasFailure()) return;
+  std::error_code ec;
+  std::filesystem::remove_all(dir_, ec);
+}
+
 void ServiceStack::Stop() {
   // Services first (they depend on the broker), broker last.
   for (auto it = procs_.rbegin(); it != procs_.rend(); ++it) (*it)->Stop();
@@ -345,6 +352,13 @@ void CliStackTest::StartCliStack(const std::string& dir_prefix, const std::strin
   options.notifiers = notifiers;
   options.intake_args = {"--auth-tokens", dir_ + "/tokens"};
   StartStack(seed_sql, options);
+}
+
+void CliStackTest::TearDown() {
+  status_pages_.reset();
+  if (dir_.empty() || HasFailure()) return;
+  std::error_code ec;
+  std::filesystem::remove_all(dir_, ec);
 }
 
 std::string CliStackTest::Write(const std::string& name, const std::string& text) {

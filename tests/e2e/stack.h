@@ -102,7 +102,9 @@ class ServiceStack {
   absl::Status Start(const std::string& seed_sql) { return Start(seed_sql, Options{}); }
   absl::Status Start(const std::string& seed_sql, const Options& options);
   void Stop();
-  ~ServiceStack() { Stop(); }
+  // Stop(), then removes dir() unless the test failed (its logs and outbox
+  // are then kept for reading).
+  ~ServiceStack();
 
   v1::IncidentService::Stub& stub() { return *stub_; }
   // stub().CreateIncident with a fresh Ctx(); a failure carries the gRPC code
@@ -192,6 +194,9 @@ class CliStackTest : public StackTest {
   // checking codes with the notifiers' secret (kMessageCodeSecret), with
   // `args` added; its port (0, and the test failed, when it did not start).
   int StartStatusPages(const std::vector<std::string>& args = {});
+  // Stops forewarn-status and removes dir_ unless the test failed (its CLI
+  // outputs and status.log are then kept for reading).
+  void TearDown() override;
 
   std::string dir_;
   std::string default_token_;
