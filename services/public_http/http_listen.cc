@@ -79,4 +79,11 @@ absl::StatusOr<int> BindAndServe(httplib::Server& server, const std::string& lis
   return port;
 }
 
+void StopServing(httplib::Server& server, std::thread& thread, std::once_flag& stopped) {
+  std::call_once(stopped, [&] {
+    server.stop();
+    if (thread.joinable()) thread.join();
+  });
+}
+
 }  // namespace forewarn

@@ -7,6 +7,7 @@
 #include <httplib.h>
 
 #include <atomic>
+#include <mutex>
 #include <string>
 #include <thread>
 
@@ -40,5 +41,9 @@ void ConfigurePublicServer(httplib::Server& server, const PublicServerLimits& li
 // UNAVAILABLE (cannot bind) name `flag`.
 absl::StatusOr<int> BindAndServe(httplib::Server& server, const std::string& listen, absl::string_view flag,
                                  std::thread& thread, std::atomic<bool>& returned);
+
+// Stops what BindAndServe started, once however often it is called: stops
+// `server` and joins `thread`.
+void StopServing(httplib::Server& server, std::thread& thread, std::once_flag& stopped);
 
 }  // namespace forewarn

@@ -333,12 +333,7 @@ absl::StatusOr<std::unique_ptr<PublicHttpServer>> PublicHttpServer::Start(const 
 
 int PublicHttpServer::port() const { return impl_->port; }
 
-void PublicHttpServer::Stop() {
-  std::call_once(impl_->stopped, [this] {
-    impl_->server.stop();
-    if (impl_->thread.joinable()) impl_->thread.join();
-  });
-}
+void PublicHttpServer::Stop() { StopServing(impl_->server, impl_->thread, impl_->stopped); }
 
 absl::StatusOr<std::string> ReadSharedSecret(const char* flag, const std::string& path) {
   std::ifstream in(path, std::ios::binary);

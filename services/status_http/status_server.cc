@@ -131,11 +131,6 @@ absl::StatusOr<std::unique_ptr<StatusHttpServer>> StatusHttpServer::Start(const 
 
 int StatusHttpServer::port() const { return impl_->port; }
 
-void StatusHttpServer::Stop() {
-  std::call_once(impl_->stopped, [this] {
-    impl_->server.stop();
-    if (impl_->thread.joinable()) impl_->thread.join();
-  });
-}
+void StatusHttpServer::Stop() { StopServing(impl_->server, impl_->thread, impl_->stopped); }
 
 }  // namespace forewarn

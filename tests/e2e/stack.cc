@@ -29,6 +29,14 @@ namespace {
 
 std::string Bin(const std::string& rel) { return absl::StrCat(FOREWARN_BIN_DIR, "/", rel); }
 
+// A passing test leaves no scratch behind; a failed one keeps its logs and
+// outbox for reading.
+void RemoveUnlessTestFailed(const std::string& dir) {
+  if (dir.empty() || ::testing::Test::HasFailure()) return;
+  std::error_code ec;
+  std::filesystem::remove_all(dir, ec);
+}
+
 // Parses "<incident.vN.kind[~occasion].cID.channel@forewarn>" (MessageIdFor).
 bool ParseMessageId(const std::string& id, Delivered* d) {
   std::vector<std::string> parts = absl::StrSplit(id.substr(1, id.find('@') - 1), '.');
@@ -269,9 +277,7 @@ ChildProcess* ServiceStack::Process(const std::string& name) {
 
 ServiceStack::~ServiceStack() {
   Stop();
-  if (dir_.empty() || ::testing::Test::HasFailure()) return;
-  std::error_code ec;
-  std::filesystem::remove_all(dir_, ec);
+  RemoveUnlessTestFailed(dir_);
 }
 
 void ServiceStack::Stop() {
@@ -356,9 +362,7 @@ void CliStackTest::StartCliStack(const std::string& dir_prefix, const std::strin
 
 void CliStackTest::TearDown() {
   status_pages_.reset();
-  if (dir_.empty() || HasFailure()) return;
-  std::error_code ec;
-  std::filesystem::remove_all(dir_, ec);
+  RemoveUnlessTestFailed(dir_);
 }
 
 std::string CliStackTest::Write(const std::string& name, const std::string& text) {
